@@ -1,0 +1,42 @@
+import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
+
+/** Status values in the Flaki health format. */
+export type HealthStatus = 'OK' | 'KO' | 'Degraded' | 'Deactivated';
+
+/** One health test, Flaki format: `{"name":"ping","duration":"906.881µs","status":"OK"}`. */
+export interface HealthTest {
+  name: string;
+  duration: string;
+  status: HealthStatus;
+  error?: string;
+}
+
+/** A component's health: the overall status and the tests behind it. */
+export interface ComponentHealth {
+  status: HealthStatus;
+  tests: HealthTest[];
+}
+
+/**
+ * Where finished spans go and where the API reads them from. The embedded memory store is the
+ * default; Elasticsearch implements the same interface.
+ */
+export interface SpanStore {
+  /** Short name used in health and metrics ("memory", "elasticsearch"). */
+  readonly name: string;
+  /**
+   * Accepts spans without waiting. Upsert by (traceId, spanId): a late event's updated span
+   * replaces the earlier version. Must never throw; failures are counted in `stats()`.
+   */
+  write(spans: readonly Span[]): void;
+  /** All spans of a trace, or undefined when unknown. */
+  getTrace(traceId: string): Promise<Span[] | undefined>;
+  /** Traces matching the query, newest first, at most `query.limit`. */
+  findTraces(query: TraceQuery): Promise<TraceSummary[]>;
+  /** Health tests for `/health/<name>`. */
+  health(): Promise<ComponentHealth>;
+  /** Self counters (stored, evicted, queued, dropped …) for `/api/stats` and `/metrics`. */
+  stats(): Record<string, number>;
+  /** Flushes what is queued and releases resources. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run covers every workspace package; each package keeps its own config for
+// package-specific settings (the dashboard runs in jsdom).
+export default defineConfig({
+  test: {
+    projects: ['tracer-lib', 'collector', 'services/*', 'dashboard', 'test'],
+  },
+});
