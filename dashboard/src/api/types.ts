@@ -1,0 +1,86 @@
+/**
+ * Shapes of the collector's HTTP API as the dashboard reads them. Span, TraceSummary and the
+ * query come from the collector's own model, so a change there fails the dashboard's type check.
+ */
+import type { Span, TraceSummary } from '../../../collector/src/model/span.js';
+
+export type { HopTimes, Span, TraceSummary } from '../../../collector/src/model/span.js';
+export type EventType = 'REQ' | 'IN' | 'OUT' | 'REP';
+
+/** Event types in hop order. */
+export const EVENT_TYPES: readonly EventType[] = ['REQ', 'IN', 'OUT', 'REP'];
+
+/** What the search form sends; durations in microseconds like the API. */
+export interface SearchParams {
+  service?: string;
+  endpoint?: string;
+  minDurationMicros?: number;
+  maxDurationMicros?: number;
+  errorsOnly?: boolean;
+  tags?: Record<string, string>;
+  sinceMicros?: number;
+  untilMicros?: number;
+  limit: number;
+}
+
+/** A service and its endpoints (`GET /api/services`). */
+export interface ServiceInfo {
+  name: string;
+  endpoints: string[];
+}
+
+/** Aggregation windows the collector keeps. */
+export type AggregateWindow = '1m' | '5m' | '15m';
+export const AGGREGATE_WINDOWS: readonly AggregateWindow[] = ['1m', '5m', '15m'];
+
+/** One row of `GET /api/aggregates?window=…`: a service endpoint or an edge. */
+export interface AggregateRow {
+  service: string;
+  endpoint: string;
+  /** Calls per second over the window. */
+  ratePerSecond: number;
+  calls: number;
+  errors: number;
+  /** errors / calls, 0..1. */
+  errorRatio: number;
+  p50Micros: number;
+  p95Micros: number;
+  p99Micros: number;
+}
+
+/** A node of the dependency graph. */
+export interface DependencyNode {
+  id: string;
+  calls?: number;
+  errors?: number;
+}
+
+/** A caller → callee edge with its call and error counts. */
+export interface DependencyEdge {
+  from: string;
+  to: string;
+  calls: number;
+  errors: number;
+}
+
+export interface DependencyGraph {
+  nodes: DependencyNode[];
+  edges: DependencyEdge[];
+}
+
+/** Dashboard settings served by the collector (`GET /api/config`). */
+export interface DashboardConfig {
+  /** Base URL of Kibana, e.g. `http://127.0.0.1:5601`; absent when not configured. */
+  kibanaUrl?: string;
+  /** Elasticsearch index pattern / data view id Discover should open. */
+  kibanaIndexPattern?: string;
+}
+
+/** A whole trace as the timeline uses it. */
+export interface TraceData {
+  traceId: string;
+  spans: Span[];
+}
+
+export type { TraceSummary as TraceRow };
+export type TraceSummaryList = TraceSummary[];
