@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`) and what .ci/run calls: installs dependencies, provisions and starts
+# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium), type-checks, builds the dashboard,
+# runs every vitest project, prints one plain summary line, and stops the backends it started.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+STATE="$ROOT/.phosphor"
+mkdir -p "$STATE"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+step "backends"
+# Stop only what this run started, so a developer's already-running backends stay up.
+before=$(bash test/infra/backends.sh status || true)
+bash test/infra/backends.sh start
+cleanup() {
+  if [ "${PHOSPHOR_KEEP_BACKENDS:-0}" != 1 ]; then
+    grep -q 'elasticsearch: down' <<<"$before" && bash test/infra/backends.sh stop-es || true
+    grep -q 'redis: down' <<<"$before" && bash test/infra/backends.sh stop-redis || true
+    grep -q 'victoria-metrics: down' <<<"$before" && bash test/infra/backends.sh stop-influx || true
+  fi
+}
+trap cleanup EXIT
+set -a
+# shellcheck disable=SC1091
+source "$STATE/backends.env"
+set +a
+
+step "typecheck"
+npm run --silent typecheck
+npm run --silent typecheck -w dashboard
+
+step "dashboard build (served by the collector in browser tests)"
+npm run --silent build -w dashboard
+
+step "vitest"
+rc=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$STATE/vitest-report.json" "$@" || rc=$?
+
+# A plain closing line that any CI reader understands, taken from vitest's own JSON report.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`\nTests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
+' "$STATE/vitest-report.json" || rc=1
+exit "$rc"

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/** The real backends integration tests run against; `test/infra/backends.sh start` provides them. */
+export type Backend = 'elasticsearch' | 'redis' | 'influx' | 'chromium';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ENV_FILE = `${ROOT}.phosphor/backends.env`;
+const SCRIPT = `${ROOT}test/infra/backends.sh`;
+
+const ENV_KEYS: Record<Backend, string> = {
+  elasticsearch: 'PHOSPHOR_TEST_ES_URL',
+  redis: 'PHOSPHOR_TEST_REDIS_URL',
+  influx: 'PHOSPHOR_TEST_INFLUX_URL',
+  chromium: 'PHOSPHOR_TEST_CHROMIUM',
+};
+
+const HOW_TO_START = 'run `npm test` (provisions everything) or `bash test/infra/backends.sh start`';
+
+function configured(backend: Backend): string {
+  const key = ENV_KEYS[backend];
+  const fromEnv = process.env[key];
+  if (fromEnv) return fromEnv;
+  if (existsSync(ENV_FILE)) {
+    for (const line of readFileSync(ENV_FILE, 'utf8').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0 && line.slice(0, eq) === key) return line.slice(eq + 1).trim();
+    }
+  }
+  throw new Error(`${backend} is required by this test but ${key} is not set and ${ENV_FILE} does not name it: ${HOW_TO_START}`);
+}
+
+async function httpOk(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? undefined : `HTTP ${res.status} from ${url}`;
+  } catch (err) {
+    return `${url} did not answer: ${(err as Error).message}`;
+  }
+}
+
+function redisPing(url: string): Promise<string | undefined> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    const timer = setTimeout(() => finish(`Redis at ${url} did not answer PING within 5 s`), 5000);
+    function finish(problem: string | undefined): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(problem);
+    }
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => finish(data.toString().startsWith('+PONG') ? undefined : `Redis answered ${data}`));
+    socket.on('error', (err) => finish(`Redis at ${url}: ${err.message}`));
+  });
+}
+
+/**
+ * Returns the URL (or, for chromium, the executable path) of a real backend, after checking that it
+ * answers. Throws a descriptive error otherwise: tests that need a real backend fail loudly, never skip.
+ */
+export async function requireBackend(backend: Backend): Promise<string> {
+  const value = configured(backend);
+  let problem: string | undefined;
+  switch (backend) {
+    case 'elasticsearch':
+      problem = await httpOk(`${value}/_cluster/health`);
+      break;
+    case 'influx':
+      problem = await httpOk(`${value}/health`);
+      break;
+    case 'redis':
+      problem = await redisPing(value);
+      break;
+    case 'chromium':
+      try {
+        accessSync(value, constants.X_OK);
+      } catch {
+        problem = `${value} is not an executable`;
+      }
+      break;
+  }
+  if (problem) throw new Error(`${backend} is required by this test but is not usable: ${problem}. ${HOW_TO_START}`);
+  return value;
+}
+
+const run = promisify(execFile);
+
+/** Stops a running backend (fault-injection tests). Resolves once it is down. */
+export async function stopBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
+  await run('bash', [SCRIPT, `stop-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 120_000 });
+}
+
+/** Starts a stopped backend again and waits until it answers. */
+export async function startBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
+  await run('bash', [SCRIPT, `start-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 240_000 });
+  await requireBackend(backend);
+}
