@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import type { Client, estypes } from '@elastic/elasticsearch';
+
+/** The template shipped in configs/elasticsearch/ (the single source of the mapping). */
+export const INDEX_TEMPLATE_FILE = new URL('../../../../configs/elasticsearch/index-template.json', import.meta.url);
+
+/** The template body for `PUT _index_template/<prefix>`, with the pattern and replicas taken from config. */
+export function buildIndexTemplate(indexPrefix: string, replicas: number): estypes.IndicesPutIndexTemplateRequest {
+  const raw = JSON.parse(readFileSync(INDEX_TEMPLATE_FILE, 'utf8')) as Record<string, unknown> & {
+    template: { settings: Record<string, unknown>; mappings: estypes.MappingTypeMapping };
+  };
+  // `_comment` documents the file for humans; ES rejects unknown keys.
+  const { _comment, ...body } = raw;
+  return {
+    ...(body as unknown as Omit<estypes.IndicesPutIndexTemplateRequest, 'name'>),
+    name: indexPrefix,
+    index_patterns: [`${indexPrefix}-*`],
+    template: {
+      ...body.template,
+      settings: { ...body.template.settings, number_of_replicas: replicas },
+    },
+  };
+}
+
+/** Installs (or replaces) the index template; existing daily indices keep their mapping. */
+export async function installIndexTemplate(client: Client, indexPrefix: string, replicas: number): Promise<void> {
+  await client.indices.putIndexTemplate(buildIndexTemplate(indexPrefix, replicas));
+}

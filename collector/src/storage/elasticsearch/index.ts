@@ -1,0 +1,273 @@
+import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import { CollectorError } from '../../errors.js';
+import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
+import type { ComponentHealth, HealthStatus, HealthTest, SpanStore } from '../span-store.js';
+import { BulkIndexer, type IndexItem } from './bulk-indexer.js';
+import { type ElasticsearchConfig, type ResolvedElasticsearchConfig, resolveElasticsearchConfig } from './config.js';
+import { DiskSpool } from './disk-spool.js';
+import { installIndexTemplate } from './index-template.js';
+import { deleteExpiredIndices } from './retention.js';
+import { documentId, indexNameFor, toDocument } from './span-document.js';
+import { SpanQuery } from './span-query.js';
+
+export type { ElasticsearchConfig } from './config.js';
+export { elasticsearchConfigSchema, resolveElasticsearchConfig } from './config.js';
+
+/** A health ping slower than this counts as a failure: the API's /health must answer quickly. */
+const PING_TIMEOUT_MILLIS = 2_000;
+/** Spans dropped within this window make health "Degraded". */
+const RECENT_DROP_WINDOW_MILLIS = 60_000;
+
+/** Extra wiring for tests and tools; the collector passes none. */
+export interface ElasticsearchStoreOptions {
+  /** Merged into the client options (tests pass a fake `Connection`). */
+  clientOptions?: Partial<ClientOptions>;
+}
+
+/** The Elasticsearch store, with a few extras beyond {@link SpanStore} for tests and tools. */
+export interface ElasticsearchStore extends SpanStore {
+  /** Resolves once everything accepted so far is indexed, rejected or dropped (never while ES is down). */
+  flush(): Promise<void>;
+  /** Runs retention now; returns the deleted index names. */
+  runRetention(nowMillis?: number): Promise<string[]>;
+  /** The resolved config in use. */
+  readonly config: ResolvedElasticsearchConfig;
+  /** The underlying client (shared, closed by close()). */
+  readonly client: Client;
+}
+
+/**
+ * Monotonic external versions: microseconds of wall time, bumped when two writes share a
+ * microsecond, so a later write of a span always wins — and still wins after a restart, since the
+ * clock has moved on.
+ */
+function versionClock(): () => number {
+  let last = 0;
+  return () => {
+    const now = Date.now() * 1000;
+    last = now > last ? now : last + 1;
+    return last;
+  };
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1 ? `${ms.toFixed(3)}ms` : `${(ms * 1000).toFixed(3)}µs`;
+}
+
+const STATUS_RANK: Record<HealthStatus, number> = { OK: 0, Deactivated: 0, Degraded: 1, KO: 2 };
+
+/** Builds the Elasticsearch client for a resolved config (also used by the retention CLI and bench). */
+export function createElasticsearchClient(
+  config: ResolvedElasticsearchConfig,
+  extra: Partial<ClientOptions> = {},
+): Client {
+  return new Client({
+    nodes: config.nodes,
+    ...(config.auth ? { auth: config.auth } : {}),
+    requestTimeout: config.requestTimeoutMillis,
+    // The bulk exporter does its own retries with backoff; queries get one retry on another node.
+    maxRetries: 1,
+    ...extra,
+  });
+}
+
+/**
+ * Creates the Elasticsearch span store. Spans are queued at once by write() and indexed in the
+ * background into daily indices (`<indexPrefix>-YYYY.MM.DD`) under id `<traceId>-<spanId>`; the
+ * index template is installed first (retried until ES answers). Retention runs every
+ * `retentionCheckIntervalMillis`. Throws COL_ERR_CONFIG_INVALID for a bad config and
+ * COL_ERR_ES_SPOOL_IO when the spool directory cannot be opened.
+ */
+export function createElasticsearchStore(
+  rawConfig: ElasticsearchConfig,
+  logger: Logger,
+  options: ElasticsearchStoreOptions = {},
+): ElasticsearchStore {
+  const config = resolveElasticsearchConfig(rawConfig);
+  const log = logger.child({ component: 'elasticsearch' });
+  const client = createElasticsearchClient(config, options.clientOptions);
+  let spool: DiskSpool | undefined;
+  if (config.spoolMaxBytes > 0) {
+    try {
+      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes);
+    } catch (err) {
+      throw new CollectorError(
+        'COL_ERR_ES_SPOOL_IO',
+        `cannot open spool directory ${config.spoolDir}`,
+        'storage.elasticsearch.spoolDir',
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  const indexer = new BulkIndexer(client, spool, config, log, config.installTemplate);
+  const query = new SpanQuery(client, config.indexPrefix);
+  const nextVersion = versionClock();
+  const counters = { invalidSpans: 0, deletedIndices: 0, retentionFailures: 0, templateInstalled: 0 };
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let templateTimer: NodeJS.Timeout | undefined;
+
+  async function runRetention(nowMillis = Date.now()): Promise<string[]> {
+    try {
+      const deleted = await deleteExpiredIndices(client, config.indexPrefix, config.retentionDays, nowMillis);
+      counters.deletedIndices += deleted.length;
+      if (deleted.length > 0) log.info({ deleted }, 'retention deleted old span indices');
+      return deleted;
+    } catch (err) {
+      counters.retentionFailures++;
+      const error = new CollectorError(
+        'COL_ERR_ES_RETENTION',
+        `cannot delete indices older than ${config.retentionDays} days`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+      log.warn({ err: error }, error.message);
+      throw error;
+    }
+  }
+
+  function startRetention(): void {
+    if (config.retentionCheckIntervalMillis <= 0 || closed) return;
+    retentionTimer = setInterval(() => void runRetention().catch(() => undefined), config.retentionCheckIntervalMillis);
+    retentionTimer.unref();
+    void runRetention().catch(() => undefined);
+  }
+
+  async function installTemplate(attempt: number): Promise<void> {
+    if (closed) return;
+    try {
+      await installIndexTemplate(client, config.indexPrefix, config.indexReplicas);
+      counters.templateInstalled = 1;
+      indexer.resume();
+      startRetention();
+    } catch (err) {
+      const wait = Math.min(
+        config.retryMaxBackoffMillis,
+        config.retryInitialBackoffMillis * 2 ** Math.min(attempt, 20),
+      );
+      if (attempt === 0)
+        log.warn({ err }, 'cannot install the Elasticsearch index template yet; spans are queued meanwhile');
+      templateTimer = setTimeout(() => void installTemplate(attempt + 1), wait);
+      templateTimer.unref();
+    }
+  }
+  if (config.installTemplate) void installTemplate(0);
+  else startRetention();
+
+  function unavailable(what: string, err: unknown): CollectorError {
+    return new CollectorError(
+      'COL_ERR_STORAGE_UNAVAILABLE',
+      `Elasticsearch ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  return {
+    name: 'elasticsearch',
+    config,
+    client,
+
+    write(spans: readonly Span[]): void {
+      if (spans.length === 0) return;
+      const items: IndexItem[] = [];
+      for (const span of spans) {
+        try {
+          items.push({
+            index: indexNameFor(config.indexPrefix, span.startMicros),
+            id: documentId(span),
+            version: nextVersion(),
+            source: JSON.stringify(toDocument(span)),
+          });
+        } catch (err) {
+          // A span the assembler should never produce (e.g. missing fields): count, never throw.
+          counters.invalidSpans++;
+          if (counters.invalidSpans === 1) log.warn({ err }, 'span could not be converted to a document; dropped');
+        }
+      }
+      indexer.enqueue(items);
+    },
+
+    async getTrace(traceId: string): Promise<Span[] | undefined> {
+      try {
+        return await query.getTrace(traceId);
+      } catch (err) {
+        throw unavailable('trace lookup', err);
+      }
+    },
+
+    async findTraces(q: TraceQuery): Promise<TraceSummary[]> {
+      try {
+        return await query.findTraces(q);
+      } catch (err) {
+        throw unavailable('trace search', err);
+      }
+    },
+
+    async health(): Promise<ComponentHealth> {
+      const tests: HealthTest[] = [];
+      const started = performance.now();
+      try {
+        await client.ping({}, { requestTimeout: PING_TIMEOUT_MILLIS, maxRetries: 0 });
+        tests.push({ name: 'ping', duration: formatDuration(performance.now() - started), status: 'OK' });
+      } catch (err) {
+        tests.push({
+          name: 'ping',
+          duration: formatDuration(performance.now() - started),
+          status: 'KO',
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      const s = indexer.stats();
+      tests.push({
+        name: 'indexing',
+        duration: '0s',
+        status:
+          indexer.backendFailing || (counters.templateInstalled === 0 && config.installTemplate) ? 'Degraded' : 'OK',
+        ...(indexer.backendFailing ? { error: 'bulk requests failing; spans are queued and spooled' } : {}),
+      });
+      const recentDrop =
+        indexer.lastDropAtMillis > 0 && Date.now() - indexer.lastDropAtMillis < RECENT_DROP_WINDOW_MILLIS;
+      tests.push({
+        name: 'spool',
+        duration: '0s',
+        status: recentDrop ? 'KO' : s.spoolPendingSpans > 0 ? 'Degraded' : 'OK',
+        ...(recentDrop ? { error: `${s.droppedSpans} spans dropped (spool full)` } : {}),
+      });
+      const status = tests.reduce<HealthStatus>(
+        (worst, t) => (STATUS_RANK[t.status] > STATUS_RANK[worst] ? t.status : worst),
+        'OK',
+      );
+      return { status, tests };
+    },
+
+    stats(): Record<string, number> {
+      return { ...indexer.stats(), ...counters };
+    },
+
+    flush(): Promise<void> {
+      return indexer.flush();
+    },
+
+    runRetention,
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        closed = true;
+        if (retentionTimer) clearInterval(retentionTimer);
+        if (templateTimer) clearTimeout(templateTimer);
+        await indexer.close(config.requestTimeoutMillis);
+        await client.close();
+      })();
+      return closing;
+    },
+  };
+}
