@@ -27,13 +27,7 @@ const WIRE_TO_TYPE: (EventType | undefined)[] = [undefined, 'REQ', 'IN', 'OUT', 
 const EVENTS_FIELD_TAG = (6 << 3) | 2;
 
 /** Why a datagram was rejected as a whole. */
-export type DatagramRejection =
-  | 'too_short'
-  | 'bad_magic'
-  | 'wrong_version'
-  | 'missing_hmac'
-  | 'bad_hmac'
-  | 'malformed';
+export type DatagramRejection = 'too_short' | 'bad_magic' | 'wrong_version' | 'missing_hmac' | 'bad_hmac' | 'malformed';
 
 export type DecodeResult =
   | {
@@ -87,11 +81,7 @@ export function datagramOverheadBytes(header: BatchHeader, withHmac: boolean): n
  * is a plain concatenation of frames, so events encoded earlier are copied in, not re-encoded.
  * With `hmacKey`, an HMAC-SHA256 (truncated to 16 bytes) over header and payload follows the header.
  */
-export function encodeDatagram(
-  header: BatchHeader,
-  encodedEvents: readonly Uint8Array[],
-  hmacKey?: Buffer,
-): Buffer {
+export function encodeDatagram(header: BatchHeader, encodedEvents: readonly Uint8Array[], hmacKey?: Buffer): Buffer {
   const writer = encodeHeader(header);
   for (const encoded of encodedEvents) writer.uint32(EVENTS_FIELD_TAG).bytes(encoded);
   const payload = writer.finish();
@@ -118,7 +108,11 @@ export function encodeBatch(batch: Batch, hmacKey?: Buffer): Buffer {
  */
 export function decodeDatagram(datagram: Uint8Array, hmacKey?: Buffer): DecodeResult {
   if (datagram.length < WIRE_HEADER_BYTES) {
-    return { ok: false, reason: 'too_short', detail: `datagram of ${datagram.length} bytes is shorter than the header` };
+    return {
+      ok: false,
+      reason: 'too_short',
+      detail: `datagram of ${datagram.length} bytes is shorter than the header`,
+    };
   }
   if (datagram[0] !== WIRE_MAGIC_0 || datagram[1] !== WIRE_MAGIC_1) {
     return { ok: false, reason: 'bad_magic', detail: 'datagram does not start with the "PH" magic' };
@@ -133,7 +127,8 @@ export function decodeDatagram(datagram: Uint8Array, hmacKey?: Buffer): DecodeRe
   }
   const payload = datagram.subarray(payloadStart);
   if (hmacKey) {
-    if (!hasMac) return { ok: false, reason: 'missing_hmac', detail: 'a shared key is configured but the datagram has no HMAC' };
+    if (!hasMac)
+      return { ok: false, reason: 'missing_hmac', detail: 'a shared key is configured but the datagram has no HMAC' };
     const expected = computeMac(hmacKey, datagram.subarray(0, WIRE_HEADER_BYTES), payload);
     if (!timingSafeEqual(expected, datagram.subarray(WIRE_HEADER_BYTES, payloadStart))) {
       return { ok: false, reason: 'bad_hmac', detail: 'HMAC does not match the shared key' };

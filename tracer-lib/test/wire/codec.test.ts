@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Batch,
-  type TraceEvent,
+  datagramOverheadBytes,
   decodeDatagram,
   encodeBatch,
   encodeDatagram,
   encodeEvent,
-  datagramOverheadBytes,
   eventFrameBytes,
+  type TraceEvent,
 } from '../../src/wire/index.js';
 
 const event: TraceEvent = {
@@ -36,7 +36,10 @@ const batch: Batch = {
   hostname: 'host-a',
   sentAtMicros: 1_763_700_000_200_000,
   drops: { bufferFull: 3, tooLarge: 1, sendError: 0, sampledOut: 9 },
-  events: [event, { ...event, type: 'IN', durationMicros: undefined, errorCode: undefined, errorDescription: undefined }],
+  events: [
+    event,
+    { ...event, type: 'IN', durationMicros: undefined, errorCode: undefined, errorDescription: undefined },
+  ],
 };
 
 describe('wire codec', () => {
@@ -64,7 +67,7 @@ describe('wire codec', () => {
     const forged = encodeBatch(batch, Buffer.from('other-key'));
     expect(decodeDatagram(forged, key)).toMatchObject({ ok: false, reason: 'bad_hmac' });
     const tampered = encodeBatch(batch, key);
-    tampered[tampered.length - 1] ^= 0xff;
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 1) ^ 0xff, tampered.length - 1);
     expect(decodeDatagram(tampered, key)).toMatchObject({ ok: false, reason: 'bad_hmac' });
   });
 

@@ -1,0 +1,229 @@
+import { randomFillSync } from 'node:crypto';
+import { TracerError, type TracerProblem } from './errors.js';
+
+/**
+ * Where root trace ids come from. Synchronous on purpose: starting a trace never waits for the
+ * network, so a remote source must be pooled (see {@link PooledIdSource}).
+ */
+export interface IdSource {
+  /** A new trace id: a decimal 64-bit id (Flaki style). */
+  nextTraceId(): string;
+}
+
+/**
+ * Random bytes are taken from a pool refilled 4 KiB at a time: one `randomFillSync` call per 512
+ * ids instead of one per id keeps id generation off the profile.
+ */
+const RANDOM_POOL_BYTES = 4096;
+const randomPool = Buffer.allocUnsafe(RANDOM_POOL_BYTES);
+let randomOffset = RANDOM_POOL_BYTES;
+
+function takeRandom8(): number {
+  if (randomOffset + 8 > RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const at = randomOffset;
+  randomOffset += 8;
+  return at;
+}
+
+/** A new span id: 16 lowercase hex chars, never all zeros (W3C forbids an all-zero parent-id). */
+export function newSpanId(): string {
+  for (;;) {
+    const at = takeRandom8();
+    const id = randomPool.toString('hex', at, at + 8);
+    if (id !== '0000000000000000') return id;
+  }
+}
+
+/** Largest 64-bit unsigned id, the range of Flaki ids and of a traceparent's lower half. */
+const MAX_UINT64 = (1n << 64n) - 1n;
+const DECIMAL_ID = /^[1-9][0-9]{0,19}$/;
+
+/** True for a decimal trace id in 1..2^64-1 (the form the ID service issues). */
+export function isDecimalTraceId(value: string): boolean {
+  return DECIMAL_ID.test(value) && (value.length < 20 || BigInt(value) <= MAX_UINT64);
+}
+
+/**
+ * Local trace ids: random 63-bit decimal numbers. Random rather than Snowflake-style because
+ * several processes use this generator at once without coordination; 63 bits keep the ids
+ * positive in signed 64-bit stores (Elasticsearch `long`, Java) too.
+ */
+export class LocalIdSource implements IdSource {
+  nextTraceId(): string {
+    for (;;) {
+      const at = takeRandom8();
+      const id = randomPool.readBigUInt64BE(at) >> 1n;
+      if (id !== 0n) return id.toString();
+    }
+  }
+}
+
+/** Options of {@link PooledIdSource}. */
+export interface PooledIdSourceOptions {
+  /** Fetches `count` new ids from the remote source (e.g. the ID generator's NextValidIDs). */
+  fetchBatch: (count: number) => Promise<string[]>;
+  /** Ids requested per fetch. Default 1000: one round trip per thousand traces. */
+  batchSize?: number;
+  /** Refill when fewer than this many ids are left. Default: half the batch size. */
+  lowWaterMark?: number;
+  /** Used when the pool is empty, so recording never waits. Default: a {@link LocalIdSource}. */
+  fallback?: IdSource;
+  /** Wait after a failed fetch before trying again. Default 1000 ms: retry soon, but never hammer a down service. */
+  retryDelayMillis?: number;
+}
+
+/** Counters of a {@link PooledIdSource}. */
+export interface PooledIdSourceStats {
+  /** Ids waiting in the pool. */
+  pooled: number;
+  /** Ids handed out from the pool. */
+  issued: number;
+  /** Ids handed out by the fallback because the pool was empty. */
+  fallbacks: number;
+  /** Successful batch fetches. */
+  fetchedBatches: number;
+  /** Failed fetches (rejected, or not a list of ids). */
+  fetchErrors: number;
+  /** Ids in fetched batches that were not valid decimal 64-bit ids, skipped. */
+  invalidIds: number;
+  lastProblem?: TracerProblem;
+}
+
+const DEFAULT_ID_BATCH_SIZE = 1000;
+const DEFAULT_ID_RETRY_DELAY_MILLIS = 1000;
+
+/**
+ * Trace ids issued by a remote ID service, fetched in batches in the background. `nextTraceId()`
+ * never waits: it takes from the pool, starts a refill below the low-water mark, and uses the
+ * fallback (counted in `stats().fallbacks`) while the pool is empty.
+ */
+export class PooledIdSource implements IdSource {
+  private readonly fetchBatch: (count: number) => Promise<string[]>;
+  private readonly batchSize: number;
+  private readonly lowWaterMark: number;
+  private readonly fallback: IdSource;
+  private readonly retryDelayMillis: number;
+  private pool: string[] = [];
+  private next = 0;
+  private refilling = false;
+  private retryAfterMillis = 0;
+  private closed = false;
+  private counters: PooledIdSourceStats = {
+    pooled: 0,
+    issued: 0,
+    fallbacks: 0,
+    fetchedBatches: 0,
+    fetchErrors: 0,
+    invalidIds: 0,
+  };
+
+  constructor(options: PooledIdSourceOptions) {
+    if (typeof options?.fetchBatch !== 'function') {
+      throw new TracerError(
+        'TRC_ERR_IDS_OPTIONS_INVALID',
+        'fetchBatch: must be a function returning a Promise<string[]>',
+      );
+    }
+    this.fetchBatch = options.fetchBatch;
+    this.batchSize = positiveInteger('batchSize', options.batchSize ?? DEFAULT_ID_BATCH_SIZE);
+    this.lowWaterMark = nonNegativeInteger('lowWaterMark', options.lowWaterMark ?? Math.floor(this.batchSize / 2));
+    this.retryDelayMillis = nonNegativeInteger(
+      'retryDelayMillis',
+      options.retryDelayMillis ?? DEFAULT_ID_RETRY_DELAY_MILLIS,
+    );
+    if (options.fallback !== undefined && typeof options.fallback.nextTraceId !== 'function') {
+      throw new TracerError('TRC_ERR_IDS_OPTIONS_INVALID', 'fallback: must implement nextTraceId()');
+    }
+    this.fallback = options.fallback ?? new LocalIdSource();
+    this.refill();
+  }
+
+  nextTraceId(): string {
+    const available = this.pool.length - this.next;
+    if (available <= this.lowWaterMark) this.refill();
+    if (available > 0) {
+      this.counters.issued++;
+      return this.pool[this.next++]!;
+    }
+    this.counters.fallbacks++;
+    return this.fallback.nextTraceId();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): PooledIdSourceStats {
+    return { ...this.counters, pooled: this.pool.length - this.next };
+  }
+
+  /** Resolves when no refill is in flight (for tests and orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.refilling) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  /** Stops refilling; ids already pooled are still handed out. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private refill(): void {
+    if (this.refilling || this.closed || Date.now() < this.retryAfterMillis) return;
+    this.refilling = true;
+    let request: Promise<string[]>;
+    try {
+      request = Promise.resolve(this.fetchBatch(this.batchSize));
+    } catch (err) {
+      request = Promise.reject(err);
+    }
+    request.then(
+      (ids) => this.accept(ids),
+      (err: unknown) => this.fail(`fetchBatch rejected: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  private accept(ids: unknown): void {
+    this.refilling = false;
+    if (!Array.isArray(ids)) {
+      this.fail(`fetchBatch: must resolve to an array of id strings (got ${typeof ids})`);
+      return;
+    }
+    // Compact before appending so the pool never grows beyond one batch plus the low-water mark.
+    const fresh = this.pool.slice(this.next);
+    for (const id of ids) {
+      if (typeof id === 'string' && isDecimalTraceId(id)) fresh.push(id);
+      else this.counters.invalidIds++;
+    }
+    if (fresh.length - (this.pool.length - this.next) === 0) {
+      this.fail('fetchBatch: returned no valid decimal 64-bit ids');
+      return;
+    }
+    this.pool = fresh;
+    this.next = 0;
+    this.counters.fetchedBatches++;
+  }
+
+  private fail(message: string): void {
+    this.refilling = false;
+    this.counters.fetchErrors++;
+    this.counters.lastProblem = { code: 'TRC_ERR_IDS_FETCH_FAILED', message, atMillis: Date.now() };
+    this.retryAfterMillis = Date.now() + this.retryDelayMillis;
+  }
+}
+
+function positiveInteger(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TracerError('TRC_ERR_IDS_OPTIONS_INVALID', `${field}: must be a positive integer (got ${String(value)})`);
+  }
+  return value;
+}
+
+function nonNegativeInteger(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new TracerError(
+      'TRC_ERR_IDS_OPTIONS_INVALID',
+      `${field}: must be a non-negative integer (got ${String(value)})`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,27 @@
+/**
+ * @phosphor/tracer — records the four events of every RPC hop (REQ, IN, OUT, REP) into a bounded
+ * buffer and sends them to the Phosphor collector over UDP in the background. Never blocks, never
+ * throws into the service; drops and counts instead.
+ */
+
+export { nowMicros } from './clock.js';
+export { currentTrace, runWithTrace, type TraceContext } from './context.js';
+export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';
+export {
+  type IdSource,
+  isDecimalTraceId,
+  LocalIdSource,
+  newSpanId,
+  PooledIdSource,
+  type PooledIdSourceOptions,
+  type PooledIdSourceStats,
+} from './ids.js';
+export {
+  DEFAULT_COLLECTOR,
+  DEFAULT_FLUSH_INTERVAL_MILLIS,
+  DEFAULT_MAX_BUFFERED_EVENTS,
+  DEFAULT_SAMPLE_RATE,
+  type TracerOptions,
+} from './options.js';
+export { createTracer, type DroppedEvents, type Tracer, type TracerStats } from './tracer.js';
+export * from './wire/index.js';

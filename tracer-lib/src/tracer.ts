@@ -1,0 +1,316 @@
+import { EventRing } from './buffer/event-ring.js';
+import { nowMicros, resyncClock } from './clock.js';
+import type { TraceContext } from './context.js';
+import type { TracerErrorCode, TracerProblem } from './errors.js';
+import { type IdSource, LocalIdSource, newSpanId } from './ids.js';
+import { type ResolvedTracerOptions, resolveTracerOptions, type TracerOptions } from './options.js';
+import { RateSampler, type Sampler } from './sampler.js';
+import { UdpTransport } from './transport/udp.js';
+import { validateEvent } from './wire/codec.js';
+import { AppendStatus, DatagramWriter } from './wire/datagram-writer.js';
+import { EventFlags, type TraceEvent } from './wire/event.js';
+
+/** Events lost, by reason. The first four travel in every datagram so the collector can compute loss per tracer. */
+export interface DroppedEvents {
+  /** The bounded buffer was full (collector or flush too slow for the event rate). */
+  bufferFull: number;
+  /** The event alone is larger than `maxDatagramBytes`. */
+  tooLarge: number;
+  /** The datagram carrying the event could not be sent (DNS failure, socket error, backlog full). */
+  sendError: number;
+  /** The event belongs to a trace not sampled at its root (and not persistent). */
+  sampledOut: number;
+  /** The event passed to `emit()` failed validation (see `lastProblem`). Not sent on the wire. */
+  invalid: number;
+  /** The event arrived after `close()`. Not sent on the wire. */
+  closed: number;
+}
+
+/** What a tracer has done since it was created; cheap to call. */
+export interface TracerStats {
+  /** Events accepted into the buffer. */
+  recordedEvents: number;
+  /** Events in datagrams the socket reported sent. */
+  sentEvents: number;
+  sentDatagrams: number;
+  sentBytes: number;
+  droppedEvents: DroppedEvents;
+  /** Events waiting: in the buffer or in the datagram being filled. */
+  bufferedEvents: number;
+  /** Datagrams handed to the socket (or waiting for DNS) and not yet completed. */
+  inFlightDatagrams: number;
+  /** Root trace ids that came from the id source's fallback (e.g. ID service unreachable). */
+  idFallbacks: number;
+  /** The most recent runtime problem (never thrown), with its error code. */
+  lastProblem?: TracerProblem;
+}
+
+/** A tracer: records events without blocking or throwing, sends them to the collector in the background. */
+export interface Tracer {
+  /** This service's name. */
+  readonly service: string;
+  /** Host name stamped on events. */
+  readonly hostname: string;
+  /** Zone/region stamped on events, if configured. */
+  readonly zone: string | undefined;
+  /** False for the no-op tracer created with `enabled: false`. */
+  readonly enabled: boolean;
+  /** Random id of this tracer instance, sent in every datagram. */
+  readonly tracerId: string;
+  /**
+   * Records one fully specified event through the same bounded buffer as the instrumentation.
+   * Never throws and never waits. The event object is owned by the tracer from now on: do not
+   * modify it afterwards (it is encoded later, in the background flush). Events whose `flags`
+   * have neither the sampled nor the persistent bit are counted as `sampledOut` and not sent;
+   * invalid events are counted as `invalid` when packed.
+   */
+  emit(event: TraceEvent): void;
+  /** Starts a new root trace: id from the id source, sampling decided by `sampleRate`. */
+  startTrace(): TraceContext;
+  /** A snapshot of the counters. */
+  stats(): TracerStats;
+  /** Packs and sends everything buffered; resolves when the socket has taken it (or failed, counted). */
+  flush(): Promise<void>;
+  /** Stops the timer, flushes, closes the socket. Events emitted afterwards are counted as `closed`. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Creates a tracer. Throws a `TRC_ERR_OPTIONS_INVALID` {@link TracerError} naming any bad option. */
+export function createTracer(options: TracerOptions): Tracer {
+  const resolved = resolveTracerOptions(options);
+  return resolved.enabled ? new UdpTracer(resolved) : new NoopTracer(resolved);
+}
+
+/** Before the first full datagram shows the real number, assume events of this size to pace flushes. */
+const INITIAL_EVENT_BYTES_ESTIMATE = 128;
+
+class UdpTracer implements Tracer {
+  readonly service: string;
+  readonly hostname: string;
+  readonly zone: string | undefined;
+  readonly enabled = true;
+  readonly tracerId: string;
+  private readonly ring: EventRing;
+  private readonly writer: DatagramWriter;
+  private readonly transport: UdpTransport;
+  private readonly idSource: IdSource;
+  private readonly fallbackIds = new LocalIdSource();
+  private readonly sampler: Sampler;
+  private readonly timer: NodeJS.Timeout;
+  /** When the buffer holds this many events, a flush is scheduled: about one datagram's worth. */
+  private flushThreshold: number;
+  private flushScheduled = false;
+  private closing: Promise<void> | undefined;
+  private sequence = 0;
+  private recorded = 0;
+  private sent = 0;
+  private sentDatagrams = 0;
+  private sentBytes = 0;
+  private idSourceFailures = 0;
+  private readonly dropped: DroppedEvents = {
+    bufferFull: 0,
+    tooLarge: 0,
+    sendError: 0,
+    sampledOut: 0,
+    invalid: 0,
+    closed: 0,
+  };
+  private lastProblem: TracerProblem | undefined;
+  private readonly drainSoon = (): void => {
+    this.flushScheduled = false;
+    this.drain(false);
+  };
+
+  constructor(options: ResolvedTracerOptions) {
+    this.service = options.service;
+    this.hostname = options.hostname;
+    this.zone = options.zone;
+    this.tracerId = newSpanId();
+    this.idSource = options.idSource;
+    this.sampler = new RateSampler(options.sampleRate);
+    this.ring = new EventRing(options.maxBufferedEvents);
+    this.writer = new DatagramWriter({
+      maxDatagramBytes: options.maxDatagramBytes,
+      tracerId: this.tracerId,
+      service: options.service,
+      hostname: options.hostname,
+      hmacKey: options.hmacKey,
+    });
+    this.flushThreshold = Math.max(1, Math.floor(this.writer.eventCapacityBytes / INITIAL_EVENT_BYTES_ESTIMATE));
+    this.transport = new UdpTransport(options.collectors, {
+      sent: (events, bytes) => {
+        this.sent += events;
+        this.sentDatagrams++;
+        this.sentBytes += bytes;
+      },
+      failed: (events, code, message) => {
+        this.dropped.sendError += events;
+        this.problem(code, message);
+      },
+    });
+    this.timer = setInterval(() => {
+      resyncClock();
+      this.drain(true);
+    }, options.flushIntervalMillis);
+    this.timer.unref();
+  }
+
+  emit(event: TraceEvent): void {
+    if (this.closing !== undefined) {
+      this.dropped.closed++;
+      return;
+    }
+    if (typeof event !== 'object' || event === null) {
+      this.dropped.invalid++;
+      this.problem('TRC_ERR_EVENT_INVALID', `event: must be an object (got ${event === null ? 'null' : typeof event})`);
+      return;
+    }
+    const flags = event.flags;
+    if (flags !== undefined && (flags & (EventFlags.sampled | EventFlags.persistent)) === 0) {
+      this.dropped.sampledOut++;
+      return;
+    }
+    if (!this.ring.push(event)) {
+      this.dropped.bufferFull++;
+      return;
+    }
+    this.recorded++;
+    if (this.ring.size >= this.flushThreshold && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.drainSoon);
+    }
+  }
+
+  startTrace(): TraceContext {
+    let traceId: string;
+    try {
+      traceId = this.idSource.nextTraceId();
+    } catch (err) {
+      // A custom id source must not break request handling; fall back and count it.
+      this.idSourceFailures++;
+      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
+      traceId = this.fallbackIds.nextTraceId();
+    }
+    return { traceId, spanId: newSpanId(), sampled: this.sampler.shouldSample(), persistent: false };
+  }
+
+  stats(): TracerStats {
+    const source = this.idSource as { stats?: () => { fallbacks?: number } };
+    const sourceFallbacks = typeof source.stats === 'function' ? (source.stats().fallbacks ?? 0) : 0;
+    const stats: TracerStats = {
+      recordedEvents: this.recorded,
+      sentEvents: this.sent,
+      sentDatagrams: this.sentDatagrams,
+      sentBytes: this.sentBytes,
+      droppedEvents: { ...this.dropped },
+      bufferedEvents: this.ring.size + this.writer.eventCount,
+      inFlightDatagrams: this.transport.inFlightDatagrams,
+      idFallbacks: sourceFallbacks + this.idSourceFailures,
+    };
+    if (this.lastProblem) stats.lastProblem = { ...this.lastProblem };
+    return stats;
+  }
+
+  async flush(): Promise<void> {
+    this.drain(true);
+    await this.transport.idle();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      this.drain(true);
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Moves buffered events into datagrams; full datagrams are sent at once. With `sendPartial`
+   * (timer, flush, close) the last, partly filled datagram goes too; otherwise it stays open for
+   * the next events. Runs in the background (setImmediate/timer), never inside `emit`.
+   */
+  private drain(sendPartial: boolean): void {
+    const ring = this.ring;
+    const writer = this.writer;
+    for (let event = ring.peek(); event !== undefined; event = ring.peek()) {
+      const status = writer.append(event);
+      if (status === AppendStatus.appended) {
+        ring.drop();
+      } else if (status === AppendStatus.full) {
+        // Pace the next drain by what actually fitted: about one datagram's worth of events.
+        this.flushThreshold = Math.max(1, writer.eventCount);
+        this.sendDatagram();
+      } else {
+        ring.drop();
+        this.rejected(event, status);
+      }
+    }
+    if (sendPartial && writer.eventCount > 0) this.sendDatagram();
+  }
+
+  private sendDatagram(): void {
+    const events = this.writer.eventCount;
+    const dropped = this.dropped;
+    const datagram = this.writer.finish(this.sequence, dropped, nowMicros());
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.transport.send(datagram, events);
+  }
+
+  private rejected(event: TraceEvent, status: AppendStatus): void {
+    if (status === AppendStatus.tooLarge) {
+      this.dropped.tooLarge++;
+      this.problem(
+        'TRC_ERR_EVENT_TOO_LARGE',
+        `${event.type} event of trace ${String(event.traceId)} does not fit in maxDatagramBytes`,
+      );
+      return;
+    }
+    this.dropped.invalid++;
+    this.problem('TRC_ERR_EVENT_INVALID', validateEvent(event) ?? 'flags: must be an unsigned 32-bit integer');
+  }
+
+  private problem(code: TracerErrorCode, message: string): void {
+    this.lastProblem = { code, message, atMillis: Date.now() };
+  }
+}
+
+/** The `enabled: false` tracer: same API, records nothing, costs nothing. */
+class NoopTracer implements Tracer {
+  readonly service: string;
+  readonly hostname: string;
+  readonly zone: string | undefined;
+  readonly enabled = false;
+  readonly tracerId = '';
+  private readonly idSource: IdSource;
+
+  constructor(options: ResolvedTracerOptions) {
+    this.service = options.service;
+    this.hostname = options.hostname;
+    this.zone = options.zone;
+    this.idSource = options.idSource;
+  }
+
+  emit(_event: TraceEvent): void {}
+
+  startTrace(): TraceContext {
+    return { traceId: this.idSource.nextTraceId(), spanId: newSpanId(), sampled: false, persistent: false };
+  }
+
+  stats(): TracerStats {
+    return {
+      recordedEvents: 0,
+      sentEvents: 0,
+      sentDatagrams: 0,
+      sentBytes: 0,
+      droppedEvents: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0, invalid: 0, closed: 0 },
+      bufferedEvents: 0,
+      inFlightDatagrams: 0,
+      idFallbacks: 0,
+    };
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

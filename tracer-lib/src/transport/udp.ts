@@ -1,0 +1,205 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import type { TracerErrorCode } from '../errors.js';
+import type { CollectorAddress } from '../options.js';
+
+/**
+ * Sends finished datagrams to a collector over UDP. Fire and forget by design: nothing here ever
+ * throws into the caller or waits for the network; every failure is reported through
+ * {@link TransportHooks.failed} with the number of events lost, and the tracer counts them.
+ *
+ * Datagrams go to the first collector whose address is known; later entries are fail-overs for
+ * when an earlier name does not resolve. Spreading datagrams round-robin would split one hop's
+ * four events across collectors that each see half a span.
+ */
+
+/** Where the transport reports outcomes (called from socket callbacks, never re-entrantly from `send`). */
+export interface TransportHooks {
+  sent(events: number, bytes: number): void;
+  failed(events: number, code: TracerErrorCode, message: string): void;
+}
+
+/**
+ * Datagrams waiting for the socket or for a first DNS answer. 256 × 1400 bytes ≈ 350 KB is the
+ * most the transport holds; past it datagrams are dropped and counted, so an unreachable or slow
+ * collector cannot grow the service's memory.
+ */
+export const MAX_PENDING_DATAGRAMS = 256;
+/** Re-resolve collector names this often, so a moved collector is found without a restart. */
+const DNS_REFRESH_MILLIS = 30_000;
+/** After a failed lookup, wait this long before the next one (lookups use libuv's small thread pool). */
+const DNS_RETRY_MILLIS = 1_000;
+
+interface CollectorState {
+  readonly host: string;
+  readonly port: number;
+  address: string | undefined;
+  family: 4 | 6;
+  lookingUp: boolean;
+  /** When the address should be looked up again (epoch ms); 0 for IP literals. */
+  refreshAtMillis: number;
+  lastLookupError: string | undefined;
+}
+
+interface PendingDatagram {
+  datagram: Buffer;
+  events: number;
+}
+
+/** Sends datagrams over UDP to the configured collectors. */
+export class UdpTransport {
+  private readonly collectors: CollectorState[];
+  private readonly hooks: TransportHooks;
+  private socket4: Socket | undefined;
+  private socket6: Socket | undefined;
+  private inFlight = 0;
+  private pending: PendingDatagram[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(collectors: readonly CollectorAddress[], hooks: TransportHooks) {
+    this.hooks = hooks;
+    this.collectors = collectors.map((c) => {
+      const family = isIP(c.host);
+      return {
+        host: c.host,
+        port: c.port,
+        address: family ? c.host : undefined,
+        family: family === 6 ? 6 : 4,
+        lookingUp: false,
+        refreshAtMillis: family ? Number.POSITIVE_INFINITY : 0,
+        lastLookupError: undefined,
+      };
+    });
+    for (const collector of this.collectors) this.maybeLookup(collector);
+  }
+
+  /** Datagrams handed to the socket whose send has not completed, plus those waiting for DNS. */
+  get inFlightDatagrams(): number {
+    return this.inFlight + this.pending.length;
+  }
+
+  /** Sends `datagram` (holding `events` events) to the first collector with a known address. */
+  send(datagram: Buffer, events: number): void {
+    if (this.closed) {
+      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', 'transport is closed');
+      return;
+    }
+    if (this.inFlight + this.pending.length >= MAX_PENDING_DATAGRAMS) {
+      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_BACKLOG', `${MAX_PENDING_DATAGRAMS} datagrams already waiting`);
+      return;
+    }
+    for (const collector of this.collectors) this.maybeLookup(collector);
+    const target = this.collectors.find((c) => c.address !== undefined);
+    if (target) {
+      this.sendTo(target, datagram, events);
+      return;
+    }
+    if (this.collectors.some((c) => c.lookingUp)) {
+      this.pending.push({ datagram, events });
+      return;
+    }
+    this.hooks.failed(events, 'TRC_ERR_TRANSPORT_DNS', this.lookupErrors());
+  }
+
+  /** Resolves once every datagram handed over so far has been sent or counted as failed. */
+  idle(): Promise<void> {
+    if (this.inFlightDatagrams === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Waits for in-flight sends, then closes the sockets. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.idle().then(() => {
+      this.closed = true;
+      this.socket4?.close();
+      this.socket6?.close();
+    });
+    return this.closing;
+  }
+
+  private sendTo(target: CollectorState, datagram: Buffer, events: number): void {
+    const socket = this.socketFor(target.family);
+    this.inFlight++;
+    try {
+      socket.send(datagram, target.port, target.address, (err) => this.completed(err, events, datagram.length));
+    } catch (err) {
+      // dgram throws synchronously for some argument and state problems; still never the caller's problem.
+      this.completed(err as Error, events, datagram.length);
+    }
+  }
+
+  private completed(err: Error | null | undefined, events: number, bytes: number): void {
+    this.inFlight--;
+    if (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', `${code ?? 'error'}: ${err.message}`);
+    } else {
+      this.hooks.sent(events, bytes);
+    }
+    this.settleIdle();
+  }
+
+  private settleIdle(): void {
+    if (this.inFlightDatagrams !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private socketFor(family: 4 | 6): Socket {
+    if (family === 4) {
+      this.socket4 ??= this.newSocket('udp4');
+      return this.socket4;
+    }
+    this.socket6 ??= this.newSocket('udp6');
+    return this.socket6;
+  }
+
+  private newSocket(type: 'udp4' | 'udp6'): Socket {
+    const socket = createSocket(type);
+    // Asynchronous socket errors (e.g. ICMP-reported refusals on some platforms) must not crash
+    // the service; the failed sends are already counted through their callbacks.
+    socket.on('error', () => {});
+    socket.unref();
+    return socket;
+  }
+
+  private maybeLookup(collector: CollectorState): void {
+    if (collector.lookingUp || Date.now() < collector.refreshAtMillis) return;
+    collector.lookingUp = true;
+    lookup(collector.host, (err, address, family) => {
+      collector.lookingUp = false;
+      if (err) {
+        collector.lastLookupError = `${collector.host}: ${err.code ?? err.message}`;
+        collector.refreshAtMillis = Date.now() + DNS_RETRY_MILLIS;
+        // Keep a previously known address: a DNS hiccup should not stop a working collector.
+      } else {
+        collector.address = address;
+        collector.family = family === 6 ? 6 : 4;
+        collector.lastLookupError = undefined;
+        collector.refreshAtMillis = Date.now() + DNS_REFRESH_MILLIS;
+      }
+      this.releasePending();
+    });
+  }
+
+  private releasePending(): void {
+    if (this.pending.length === 0) return;
+    const target = this.collectors.find((c) => c.address !== undefined);
+    if (!target && this.collectors.some((c) => c.lookingUp)) return;
+    const waiting = this.pending;
+    this.pending = [];
+    for (const { datagram, events } of waiting) {
+      if (target && !this.closed) this.sendTo(target, datagram, events);
+      else this.hooks.failed(events, 'TRC_ERR_TRANSPORT_DNS', this.lookupErrors());
+    }
+    this.settleIdle();
+  }
+
+  private lookupErrors(): string {
+    return this.collectors.map((c) => c.lastLookupError ?? `${c.host}: unresolved`).join('; ');
+  }
+}

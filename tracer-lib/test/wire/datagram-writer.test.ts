@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AppendStatus,
+  DatagramWriter,
+  decodeDatagram,
+  encodeEvent,
+  eventFrameBytes,
+  type TraceEvent,
+  validateEvent,
+} from '../../src/wire/index.js';
+import { makeEvent } from '../support/events.js';
+
+const drops = { bufferFull: 3, tooLarge: 1, sendError: 2, sampledOut: 9 };
+const identity = { tracerId: 'abcdef0123456789', service: 'quote', hostname: 'host-a' };
+
+const complete: TraceEvent = makeEvent({
+  type: 'OUT',
+  zone: 'eu-west-1a',
+  durationMicros: 5590.5,
+  errorCode: 'E_CONFIG',
+  errorDescription: 'Missing config at xxx — ünïcödé ✓',
+  tags: { user: '42', long: 'x'.repeat(300), clé: 'välue' },
+  flags: 3,
+});
+
+describe('DatagramWriter', () => {
+  it('writes each event frame byte-for-byte as protobufjs encodes it', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    expect(writer.append(complete)).toBe(AppendStatus.appended);
+    const datagram = writer.finish(7, drops, 1_763_700_000_200_000);
+    const expected = encodeEvent(complete);
+    const frameStart = 4;
+    const frame = datagram.subarray(frameStart, frameStart + eventFrameBytes(expected.length));
+    expect(Buffer.from(frame.subarray(frame.length - expected.length))).toEqual(Buffer.from(expected));
+  });
+
+  it('round-trips header fields and events through the codec decoder', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    const minimal = makeEvent({ parentSpanId: undefined, flags: undefined });
+    writer.append(complete);
+    writer.append(minimal);
+    const result = decodeDatagram(writer.finish(0xffffffff, drops, 1_763_700_000_200_000));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.batch).toMatchObject({
+      ...identity,
+      sequence: 0xffffffff,
+      drops,
+      sentAtMicros: 1_763_700_000_200_000,
+    });
+    expect(result.batch.events).toEqual([complete, { ...minimal, flags: 1 }]);
+  });
+
+  it('signs datagrams so that only the same key verifies them', () => {
+    const key = Buffer.from('shared-secret');
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity, hmacKey: key });
+    writer.append(complete);
+    const datagram = writer.finish(1, drops, 1);
+    expect(decodeDatagram(datagram, key).ok).toBe(true);
+    expect(decodeDatagram(datagram, Buffer.from('other'))).toMatchObject({ ok: false, reason: 'bad_hmac' });
+  });
+
+  it('reports full when the next event does not fit, and never exceeds maxDatagramBytes', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 600, ...identity });
+    let appended = 0;
+    while (writer.append(makeEvent()) === AppendStatus.appended) appended++;
+    expect(appended).toBeGreaterThan(1);
+    const datagram = writer.finish(1, drops, 1);
+    expect(datagram.length).toBeLessThanOrEqual(600);
+    const result = decodeDatagram(datagram);
+    expect(result.ok && result.batch.events.length).toBe(appended);
+  });
+
+  it('reports tooLarge for an event bigger than an empty datagram', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 600, ...identity });
+    expect(writer.append(makeEvent({ errorDescription: 'y'.repeat(700) }))).toBe(AppendStatus.tooLarge);
+    expect(writer.eventCount).toBe(0);
+  });
+
+  const invalidEvents: [string, Partial<TraceEvent>][] = [
+    ['type', { type: 'NOPE' as TraceEvent['type'] }],
+    ['traceId', { traceId: '' }],
+    ['spanId', { spanId: 'x'.repeat(65) }],
+    ['from', { from: 'f'.repeat(257) }],
+    ['timestampMicros', { timestampMicros: Number.NaN }],
+    ['durationMicros', { durationMicros: -1 }],
+    ['tags', { tags: { bad: 5 as unknown as string } }],
+  ];
+  it.each(invalidEvents)('rejects an event with a bad %s, as validateEvent does', (field, override) => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    const event = makeEvent(override);
+    expect(writer.append(event)).toBe(AppendStatus.invalid);
+    expect(validateEvent(event)).toMatch(new RegExp(`^${field}`));
+    writer.append(complete);
+    const result = decodeDatagram(writer.finish(1, drops, 1));
+    expect(result.ok && result.batch.events).toEqual([complete]);
+  });
+
+  it('refuses a maxDatagramBytes that leaves no room for events', () => {
+    expect(() => new DatagramWriter({ maxDatagramBytes: 100, ...identity })).toThrow(/maxDatagramBytes/);
+  });
+});
