@@ -161,7 +161,12 @@ export function validateSection<T>(
   raw: unknown,
   cache: { validate?: ReturnType<Ajv['compile']> },
 ): T {
-  cache.validate ??= new Ajv({ allErrors: true, useDefaults: true }).compile(schema);
+  if (!cache.validate) {
+    // The root `default: {}` is for the collector's schema that embeds this one; ajv's strict mode
+    // rejects a default at the root of a standalone schema.
+    const { default: _rootDefault, ...standalone } = schema as Record<string, unknown>;
+    cache.validate = new Ajv({ allErrors: true, useDefaults: true }).compile(standalone);
+  }
   // ajv writes defaults into the object it validates: never mutate the caller's config.
   const copy: unknown = structuredClone(raw ?? {});
   if (!cache.validate(copy)) throw toError(section, cache.validate.errors);

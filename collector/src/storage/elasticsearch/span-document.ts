@@ -34,6 +34,8 @@ export interface SpanDocument {
   /** Tags as keyword fields; dots in keys become `_` (ECS: label keys must not contain dots). */
   labels: Record<string, string>;
   phosphor: {
+    /** Start + duration: lets searches compute a trace's end without scripts. */
+    end: { us: number };
     events: EventTimesDocument;
     raw_events: EventTimesDocument;
     duration: { client?: { us: number }; server?: { us: number } };
@@ -112,6 +114,7 @@ export function toDocument(span: Span): SpanDocument {
     callee: { service: span.to, endpoint: span.toEndpoint },
     labels,
     phosphor: {
+      end: { us: span.startMicros + span.durationMicros },
       events: toTimes(span.events),
       raw_events: toTimes(span.rawEvents),
       duration: {},

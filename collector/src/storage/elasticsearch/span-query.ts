@@ -98,7 +98,7 @@ export class SpanQuery {
             terms: { field: 'trace.id', size: ids.length },
             aggs: {
               start: { min: { field: 'timestamp.us' } },
-              end: { max: { script: { source: "doc['timestamp.us'].value + doc['span.duration.us'].value" } } },
+              end: { max: { field: 'phosphor.end.us' } },
               errors: { filter: { term: { 'event.outcome': 'failure' } } },
               callees: { terms: { field: 'service.name', size: MAX_SERVICES_PER_TRACE } },
               callers: { terms: { field: 'caller.service', size: MAX_SERVICES_PER_TRACE } },
