@@ -1,0 +1,249 @@
+import type { Span } from '../model/span.js';
+import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
+
+/** Aggregate settings (`aggregates:` in collector.yml). */
+export interface AggregatesOptions {
+  windowsMinutes: number[];
+  bucketSeconds: number;
+  /** Cap per family (endpoints, edges, hosts, graph edges, catalog entries); new keys past it are dropped and counted. */
+  maxKeys: number;
+  /** Wall clock in ms; tests inject one. */
+  now?: () => number;
+}
+
+/** Per callee service+endpoint, server side (IN→OUT). */
+export interface EndpointStats extends WindowStats {
+  service: string;
+  endpoint: string;
+}
+/** Per caller→callee edge, client side (REQ→REP). */
+export interface EdgeStats extends WindowStats {
+  from: string;
+  to: string;
+}
+/** Per server host, server side (IN→OUT). */
+export interface HostStats extends WindowStats {
+  host: string;
+}
+
+/** Response of `GET /api/aggregates?window=`. */
+export interface AggregatesSnapshot {
+  /** Window label, e.g. "5m". */
+  window: string;
+  windowSeconds: number;
+  /** When the snapshot was taken, µs since the epoch. */
+  generatedAtMicros: number;
+  endpoints: EndpointStats[];
+  edges: EdgeStats[];
+  hosts: HostStats[];
+}
+
+/** Response of `GET /api/dependencies`: cumulative since the collector started. */
+export interface DependencyGraph {
+  /** Every service seen; `calls`/`errors` count the spans it served. */
+  nodes: { service: string; calls: number; errors: number }[];
+  /** Every caller→callee pair seen. */
+  edges: { from: string; to: string; calls: number; errors: number }[];
+}
+
+/** Response of `GET /api/services`. */
+export interface ServiceInfo {
+  service: string;
+  /** Endpoints seen on this service (served, or calling out from), sorted. */
+  endpoints: string[];
+}
+
+interface Keyed<T> {
+  labels: T;
+  stats: RollingHistogram;
+}
+
+/**
+ * Live aggregates computed at ingest: rolling-window latency/rate/error stats per endpoint, edge
+ * and host (HDR histograms in time buckets), plus the cumulative dependency graph and service
+ * catalog. Every map is capped by `maxKeys`, so hostile names cannot grow memory without bound.
+ */
+export class Aggregates {
+  private readonly bucketMillis: number;
+  private readonly bucketCount: number;
+  private readonly now: () => number;
+  private readonly startedAtMillis: number;
+  private readonly endpoints = new Map<string, Keyed<{ service: string; endpoint: string }>>();
+  private readonly edges = new Map<string, Keyed<{ from: string; to: string }>>();
+  private readonly hosts = new Map<string, Keyed<{ host: string }>>();
+  private readonly graphNodes = new Map<string, { service: string; calls: number; errors: number }>();
+  private readonly graphEdges = new Map<string, { from: string; to: string; calls: number; errors: number }>();
+  private readonly catalog = new Map<string, Set<string>>();
+  private catalogSize = 0;
+  private droppedKeys = 0;
+  private recordedSpans = 0;
+
+  constructor(private readonly options: AggregatesOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedAtMillis = this.now();
+    this.bucketMillis = options.bucketSeconds * 1000;
+    const largestMillis = Math.max(...options.windowsMinutes) * 60_000;
+    this.bucketCount = Math.ceil(largestMillis / this.bucketMillis);
+  }
+
+  /** Window labels accepted by {@link snapshot}, e.g. ["1m", "5m", "15m"]. */
+  windowLabels(): string[] {
+    return this.options.windowsMinutes.map((m) => `${m}m`);
+  }
+
+  /** Counts a newly finished span (not its late updates, so no request is counted twice). */
+  record(span: Span): void {
+    this.recordedSpans++;
+    const now = this.now();
+    const error = span.errorCode !== undefined;
+    if (span.serverDurationMicros !== undefined && span.to) {
+      const endpoint = this.keyed(this.endpoints, pairKey(span.to, span.toEndpoint), () => ({
+        service: span.to,
+        endpoint: span.toEndpoint,
+      }));
+      endpoint?.stats.record(span.serverDurationMicros, error, now);
+      if (span.serverHost) {
+        const host = this.keyed(this.hosts, span.serverHost, () => ({ host: span.serverHost as string }));
+        host?.stats.record(span.serverDurationMicros, error, now);
+      }
+    }
+    if (span.clientDurationMicros !== undefined && span.to) {
+      const edge = this.keyed(this.edges, pairKey(span.from, span.to), () => ({ from: span.from, to: span.to }));
+      edge?.stats.record(span.clientDurationMicros, error, now);
+    }
+    this.recordGraph(span, error);
+    this.recordCatalog(span.to, span.toEndpoint);
+    this.recordCatalog(span.from, span.fromEndpoint);
+  }
+
+  /** Stats over a window given as minutes; undefined when that window is not configured. */
+  snapshot(windowMinutes: number): AggregatesSnapshot | undefined {
+    if (!this.options.windowsMinutes.includes(windowMinutes)) return undefined;
+    const now = this.now();
+    const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
+    const elapsed = now - this.startedAtMillis;
+    const since = now - windowMinutes * 60_000;
+    const collect = <T>(map: Map<string, Keyed<T>>) => {
+      const rows: (T & WindowStats)[] = [];
+      for (const entry of map.values()) {
+        if (entry.stats.isIdleSince(since)) continue;
+        const stats = entry.stats.snapshot(windowBuckets, now, elapsed);
+        if (stats.count > 0) rows.push({ ...entry.labels, ...stats });
+      }
+      return rows.sort((a, b) => b.count - a.count);
+    };
+    return {
+      window: `${windowMinutes}m`,
+      windowSeconds: windowMinutes * 60,
+      generatedAtMicros: now * 1000,
+      endpoints: collect(this.endpoints),
+      edges: collect(this.edges),
+      hosts: collect(this.hosts),
+    };
+  }
+
+  /** The dependency graph since start. */
+  dependencies(): DependencyGraph {
+    return {
+      nodes: [...this.graphNodes.values()].map((n) => ({ ...n })).sort((a, b) => a.service.localeCompare(b.service)),
+      edges: [...this.graphEdges.values()].map((e) => ({ ...e })).sort((a, b) => b.calls - a.calls),
+    };
+  }
+
+  /** Services seen with their endpoints. */
+  services(): ServiceInfo[] {
+    return [...this.catalog.entries()]
+      .map(([service, endpoints]) => ({ service, endpoints: [...endpoints].sort() }))
+      .sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  /** Forgets rolling keys with no data in the largest window (called periodically). */
+  prune(): void {
+    const since = this.now() - this.bucketCount * this.bucketMillis;
+    for (const map of [this.endpoints, this.edges, this.hosts] as Map<string, Keyed<unknown>>[]) {
+      for (const [key, entry] of map) if (entry.stats.isIdleSince(since)) map.delete(key);
+    }
+  }
+
+  /** Self counters. */
+  stats(): Record<string, number> {
+    return {
+      recordedSpans: this.recordedSpans,
+      aggregateKeys: this.endpoints.size + this.edges.size + this.hosts.size,
+      droppedAggregateKeys: this.droppedKeys,
+    };
+  }
+
+  private keyed<T>(map: Map<string, Keyed<T>>, key: string, labels: () => T): Keyed<T> | undefined {
+    let entry = map.get(key);
+    if (entry) return entry;
+    if (map.size >= this.options.maxKeys) {
+      this.droppedKeys++;
+      return undefined;
+    }
+    entry = { labels: labels(), stats: new RollingHistogram(this.bucketMillis, this.bucketCount) };
+    map.set(key, entry);
+    return entry;
+  }
+
+  private recordGraph(span: Span, error: boolean): void {
+    if (span.to) {
+      const node = this.graphNode(span.to);
+      if (node) {
+        node.calls++;
+        if (error) node.errors++;
+      }
+    }
+    if (span.from) this.graphNode(span.from);
+    if (span.from && span.to) {
+      const key = pairKey(span.from, span.to);
+      let edge = this.graphEdges.get(key);
+      if (!edge) {
+        if (this.graphEdges.size >= this.options.maxKeys) {
+          this.droppedKeys++;
+          return;
+        }
+        edge = { from: span.from, to: span.to, calls: 0, errors: 0 };
+        this.graphEdges.set(key, edge);
+      }
+      edge.calls++;
+      if (error) edge.errors++;
+    }
+  }
+
+  private graphNode(service: string) {
+    let node = this.graphNodes.get(service);
+    if (!node) {
+      if (this.graphNodes.size >= this.options.maxKeys) {
+        this.droppedKeys++;
+        return undefined;
+      }
+      node = { service, calls: 0, errors: 0 };
+      this.graphNodes.set(service, node);
+    }
+    return node;
+  }
+
+  private recordCatalog(service: string, endpoint: string): void {
+    if (!service) return;
+    let endpoints = this.catalog.get(service);
+    if (endpoints?.has(endpoint) || (endpoints && !endpoint)) return;
+    if (this.catalogSize >= this.options.maxKeys) {
+      this.droppedKeys++;
+      return;
+    }
+    if (!endpoints) {
+      endpoints = new Set();
+      this.catalog.set(service, endpoints);
+      this.catalogSize++;
+    }
+    if (endpoint) {
+      endpoints.add(endpoint);
+      this.catalogSize++;
+    }
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return `${a.length}:${a}${b}`;
+}

@@ -1,0 +1,20 @@
+import type { Registry } from 'prom-client';
+import type { Aggregates } from '../aggregates/aggregates.js';
+import type { SpanAssembler } from '../assembly/span-assembler.js';
+import type { CollectorConfig } from '../config/config.js';
+import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
+import type { TailHub } from '../tail/tail-hub.js';
+
+/** What the HTTP routes read from. */
+export interface ApiDeps {
+  config: CollectorConfig;
+  store: SpanStore;
+  assembler: SpanAssembler;
+  aggregates: Aggregates;
+  tail: TailHub;
+  registry: Registry;
+  /** Every component's health, Flaki format. */
+  health(): Promise<Record<string, ComponentHealth>>;
+  /** Self counters for /api/stats. */
+  stats(): Record<string, unknown>;
+}

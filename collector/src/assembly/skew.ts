@@ -1,0 +1,125 @@
+import type { HopTimes, Span } from '../model/span.js';
+import { finishTimes } from './build-span.js';
+
+/** Clock offset of each host within one trace, microseconds to add to its raw timestamps. */
+export type HostOffsets = Map<string, number>;
+
+/**
+ * Adjusts one span's times with the offsets known for its trace, and records the server host's
+ * offset for its descendants. The client side (REQ/REP) moves by the client host's offset
+ * (inherited from an ancestor span served on that host). When both sides are present, the
+ * server side (IN/OUT) must fall inside the adjusted REQ/REP; if it does not, the server host's
+ * offset is estimated from the four timestamps with network time split evenly between request
+ * and reply, as Zipkin and Jaeger do. `skewMicros` is the offset applied to the server events.
+ */
+export function adjustSpanSkew(span: Span, offsets: HostOffsets): void {
+  const raw = span.rawEvents;
+  const clientOffset = span.clientHost !== undefined ? (offsets.get(span.clientHost) ?? 0) : 0;
+  const req = raw.REQ === undefined ? undefined : raw.REQ + clientOffset;
+  const rep = raw.REP === undefined ? undefined : raw.REP + clientOffset;
+  let serverOffset = 0;
+  if (raw.IN !== undefined || raw.OUT !== undefined) {
+    if (span.serverHost !== undefined && span.serverHost === span.clientHost) {
+      serverOffset = clientOffset;
+    } else {
+      const known = span.serverHost === undefined ? undefined : offsets.get(span.serverHost);
+      if (known !== undefined && fits(raw, known, req, rep)) serverOffset = known;
+      else if (fits(raw, 0, req, rep)) serverOffset = 0;
+      else serverOffset = estimateOffset(raw, req, rep);
+    }
+    // The first offset found for a host wins: spans are visited root first, so it is the one
+    // measured closest to the trace's reference clock.
+    if (span.serverHost !== undefined && !offsets.has(span.serverHost)) offsets.set(span.serverHost, serverOffset);
+  }
+  const events: HopTimes = {};
+  if (req !== undefined) events.REQ = req;
+  if (raw.IN !== undefined) events.IN = raw.IN + serverOffset;
+  if (raw.OUT !== undefined) events.OUT = raw.OUT + serverOffset;
+  if (rep !== undefined) events.REP = rep;
+  span.events = events;
+  span.skewMicros = serverOffset;
+  span.skewCorrected = serverOffset !== 0 || (clientOffset !== 0 && (req !== undefined || rep !== undefined));
+  finishTimes(span);
+}
+
+/** Resets a span to its raw times (skew correction switched off). */
+export function clearSpanSkew(span: Span): void {
+  span.events = { ...span.rawEvents };
+  span.skewMicros = 0;
+  span.skewCorrected = false;
+  finishTimes(span);
+}
+
+/**
+ * Skew-corrects a whole trace: visits spans from the roots down (orphans are roots too) so each
+ * host's offset, found on the span it served, shifts that host's client events in child spans.
+ * Returns adjusted copies sorted by start time; the input is not modified. Cycles in parent
+ * links (possible with hostile input) cannot loop: every span is visited once.
+ */
+export function adjustTraceSkew(spans: readonly Span[], enabled: boolean): Span[] {
+  const copies = spans.map((s) => ({ ...s, events: { ...s.rawEvents }, tags: s.tags }));
+  const byId = new Map<string, Span>();
+  for (const span of copies) byId.set(span.spanId, span);
+  const children = new Map<string, Span[]>();
+  const roots: Span[] = [];
+  for (const span of copies) {
+    const parent = span.parentSpanId;
+    if (parent !== undefined && parent !== span.spanId && byId.has(parent)) {
+      let list = children.get(parent);
+      if (!list) children.set(parent, (list = []));
+      list.push(span);
+    } else {
+      roots.push(span);
+    }
+  }
+  const byRawStart = (a: Span, b: Span) => rawStart(a) - rawStart(b);
+  roots.sort(byRawStart);
+  const offsets: HostOffsets = new Map();
+  const visited = new Set<Span>();
+  const visit = (start: Span) => {
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) {
+      const span = queue[i] as Span;
+      if (visited.has(span)) continue;
+      visited.add(span);
+      if (enabled) adjustSpanSkew(span, offsets);
+      else clearSpanSkew(span);
+      const kids = children.get(span.spanId);
+      if (kids) queue.push(...kids.sort(byRawStart));
+    }
+  };
+  for (const root of roots) visit(root);
+  // Spans only reachable through a cycle have no root; visit them last.
+  for (const span of copies) if (!visited.has(span)) visit(span);
+  return copies.sort((a, b) => a.startMicros - b.startMicros);
+}
+
+function rawStart(span: Span): number {
+  const r = span.rawEvents;
+  return Math.min(r.REQ ?? Infinity, r.IN ?? Infinity, r.OUT ?? Infinity, r.REP ?? Infinity);
+}
+
+function fits(raw: HopTimes, offset: number, req: number | undefined, rep: number | undefined): boolean {
+  for (const t of [raw.IN, raw.OUT]) {
+    if (t === undefined) continue;
+    if (req !== undefined && t + offset < req) return false;
+    if (rep !== undefined && t + offset > rep) return false;
+  }
+  return true;
+}
+
+function estimateOffset(raw: HopTimes, req: number | undefined, rep: number | undefined): number {
+  const { IN, OUT } = raw;
+  if (req !== undefined && rep !== undefined && IN !== undefined && OUT !== undefined) {
+    // Network time split evenly: IN lands half the non-server time after REQ. When the server
+    // measured longer than the client (clock rate drift), this centres IN/OUT around REQ/REP.
+    const latency = (rep - req - (OUT - IN)) / 2;
+    return Math.round(req + latency - IN);
+  }
+  // Partial hops: the smallest shift that restores the order we can see.
+  if (req !== undefined && IN !== undefined && IN < req) return req - IN;
+  if (rep !== undefined && OUT !== undefined && OUT > rep) return rep - OUT;
+  if (req !== undefined && OUT !== undefined && OUT < req) return req - OUT;
+  if (rep !== undefined && IN !== undefined && IN > rep) return rep - IN;
+  return 0;
+}

@@ -1,0 +1,85 @@
+import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
+import type { InfluxConfig } from '../exporters/influx/config.js';
+
+/** UDP receiver settings (`udp:` in collector.yml). */
+export interface UdpConfig {
+  /** Bind address. */
+  host: string;
+  /** 0 picks a free port (tests); the bound port is reported by `collector.start()`. */
+  port: number;
+  /** Larger datagrams are dropped and counted as oversized. */
+  maxDatagramBytes: number;
+  /** Kernel receive buffer requested (SO_RCVBUF). */
+  receiveBufferBytes: number;
+  /** Shared key (UTF-8); when set, datagrams without a valid HMAC are rejected and counted. */
+  hmacKey?: string;
+  /** Tracer instances tracked for per-client loss. */
+  maxTrackedClients: number;
+}
+
+/** HTTP API settings (`http:`). */
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** When set, /api/* and /metrics require `Authorization: Bearer <token>` (or `?access_token=` for SSE). */
+  bearerToken?: string;
+  bodyLimitBytes: number;
+  maxQueryStringBytes: number;
+}
+
+/** Span assembly settings (`assembly:`). */
+export interface AssemblyConfig {
+  spanTimeoutMillis: number;
+  maxPendingSpans: number;
+  skewCorrection: boolean;
+  lateWindowMillis: number;
+  maxRememberedSpans: number;
+}
+
+/** Rolling aggregates (`aggregates:`). */
+export interface AggregatesConfig {
+  windowsMinutes: number[];
+  bucketSeconds: number;
+  maxKeys: number;
+}
+
+/** Storage (`storage:`). */
+export interface StorageConfig {
+  type: 'memory' | 'elasticsearch';
+  memory: { maxSpans: number };
+  elasticsearch: ElasticsearchConfig;
+}
+
+/** Live tail (`tail:`). */
+export interface TailConfig {
+  maxClients: number;
+  maxBufferedBytes: number;
+  heartbeatMillis: number;
+}
+
+/** Dashboard serving (`dashboard:`). */
+export interface DashboardConfig {
+  /** Built dashboard folder; served at `/` when it exists. Relative paths resolve against the config file's folder. */
+  distDir: string;
+  /** Shown by the dashboard as a link to Kibana. */
+  kibanaUrl?: string;
+}
+
+/** Logging (`logging:`). */
+export interface LoggingConfig {
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  warnIntervalMillis: number;
+}
+
+/** The whole, validated collector config with every default filled in. */
+export interface CollectorConfig {
+  udp: UdpConfig;
+  http: HttpConfig;
+  assembly: AssemblyConfig;
+  aggregates: AggregatesConfig;
+  storage: StorageConfig;
+  influx: InfluxConfig;
+  tail: TailConfig;
+  dashboard: DashboardConfig;
+  logging: LoggingConfig;
+}

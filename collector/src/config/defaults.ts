@@ -1,0 +1,56 @@
+import { MAX_UDP_PAYLOAD_BYTES } from '@phosphor/tracer/wire';
+
+/** Default UDP port tracers send to (Phosphor's historical port range, free on common systems). */
+export const DEFAULT_UDP_PORT = 7760;
+/** Default HTTP API / dashboard port: next to the UDP port so both are easy to remember. */
+export const DEFAULT_HTTP_PORT = 7761;
+/**
+ * Both sockets bind to loopback by default: the API is unauthenticated unless a bearer token is
+ * set, and UDP ingest is unauthenticated unless an HMAC key is set. Set `0.0.0.0` deliberately.
+ */
+export const DEFAULT_BIND_HOST = '127.0.0.1';
+/** Accept any datagram Node can receive; tracers default to 1400 bytes, so this only bounds abuse. */
+export const DEFAULT_MAX_DATAGRAM_BYTES = MAX_UDP_PAYLOAD_BYTES;
+/**
+ * Kernel receive buffer asked for the UDP socket. Bursts of batched datagrams outrun one event
+ * loop tick; 8 MiB holds ~6,000 full 1400-byte datagrams. Linux silently caps it at
+ * net.core.rmem_max, so the effective size is reported in /api/stats.
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Distinct tracer instances tracked for loss accounting; past it the least recently seen is forgotten. */
+export const DEFAULT_MAX_TRACKED_CLIENTS = 10_000;
+/** No API route takes a body; 64 KiB leaves room for future small POSTs and bounds abuse. */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+/** Longest accepted query string: search filters fit easily; longer is abuse. */
+export const DEFAULT_MAX_QUERY_STRING_BYTES = 4096;
+/**
+ * How long a hop waits for its missing events. Tracers flush every ~1 s by default, so 5 s covers
+ * two flush intervals on both sides plus the RPC itself for typical sub-second calls; slower calls
+ * are emitted partial and updated by their late events.
+ */
+export const DEFAULT_SPAN_TIMEOUT_MILLIS = 5000;
+/** Pending-span cap: at ~1 KB per pending hop this bounds assembly memory near 100 MB. */
+export const DEFAULT_MAX_PENDING_SPANS = 100_000;
+/** How long an emitted span is remembered so late events can update it instead of starting a new partial span. */
+export const DEFAULT_LATE_WINDOW_MILLIS = 60_000;
+/** Cap on remembered emitted spans (late-event targets); oldest forgotten first. */
+export const DEFAULT_MAX_REMEMBERED_SPANS = 200_000;
+/** The three classic load-average windows. */
+export const DEFAULT_WINDOWS_MINUTES = [1, 5, 15];
+/**
+ * Width of one aggregate bucket: windows slide in steps of this size. 10 s keeps 90 buckets for a
+ * 15-minute window, a fair trade between window precision and memory per key.
+ */
+export const DEFAULT_BUCKET_SECONDS = 10;
+/** Aggregate keys (endpoints + edges + hosts) kept; random service names must not grow memory without bound. */
+export const DEFAULT_MAX_AGGREGATE_KEYS = 10_000;
+/** Memory store cap: 200k spans at ~1.5 KB each is ~300 MB at worst; oldest traces go first. */
+export const DEFAULT_MEMORY_MAX_SPANS = 200_000;
+/** Live-tail subscribers at once; each may hold up to `maxBufferedBytes`. */
+export const DEFAULT_TAIL_MAX_CLIENTS = 64;
+/** A tail client whose socket has this much unsent data is too slow and is disconnected. */
+export const DEFAULT_TAIL_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** SSE comment sent when idle so proxies and browsers keep the stream open. */
+export const DEFAULT_TAIL_HEARTBEAT_MILLIS = 15_000;
+/** Minimum gap between two log lines about the same kind of bad input (then a summary with the count). */
+export const DEFAULT_WARN_INTERVAL_MILLIS = 10_000;

@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { CollectorError } from '../errors.js';
+import type { CollectorConfig } from './config.js';
+import { collectorConfigSchema } from './schema.js';
+
+/** Prefix of every environment variable the collector reads. */
+export const ENV_PREFIX = 'PHOSPHOR_COLLECTOR_';
+
+type ValueKind = 'string' | 'int' | 'bool';
+
+/** Environment variables and the config key each one overrides. Unknown `PHOSPHOR_COLLECTOR_*` variables are errors. */
+export const ENV_OVERRIDES: Readonly<Record<string, { key: string; kind: ValueKind }>> = {
+  PHOSPHOR_COLLECTOR_CONFIG: { key: '', kind: 'string' },
+  PHOSPHOR_COLLECTOR_UDP_HOST: { key: 'udp.host', kind: 'string' },
+  PHOSPHOR_COLLECTOR_UDP_PORT: { key: 'udp.port', kind: 'int' },
+  PHOSPHOR_COLLECTOR_UDP_HMAC_KEY: { key: 'udp.hmacKey', kind: 'string' },
+  PHOSPHOR_COLLECTOR_HTTP_HOST: { key: 'http.host', kind: 'string' },
+  PHOSPHOR_COLLECTOR_HTTP_PORT: { key: 'http.port', kind: 'int' },
+  PHOSPHOR_COLLECTOR_HTTP_BEARER_TOKEN: { key: 'http.bearerToken', kind: 'string' },
+  PHOSPHOR_COLLECTOR_STORAGE: { key: 'storage.type', kind: 'string' },
+  PHOSPHOR_COLLECTOR_SKEW_CORRECTION: { key: 'assembly.skewCorrection', kind: 'bool' },
+  PHOSPHOR_COLLECTOR_DASHBOARD_DIST_DIR: { key: 'dashboard.distDir', kind: 'string' },
+  PHOSPHOR_COLLECTOR_LOG_LEVEL: { key: 'logging.level', kind: 'string' },
+};
+
+/** Where the config comes from; later sources win: file < values < env < overrides. */
+export interface LoadConfigOptions {
+  /** YAML config file; relative paths inside it (dashboard.distDir) resolve against its folder. */
+  file?: string;
+  /** A config object merged over the file (tests use this instead of writing YAML). */
+  values?: Record<string, unknown>;
+  /** Environment to read `PHOSPHOR_COLLECTOR_*` overrides from; none when omitted. */
+  env?: Record<string, string | undefined>;
+  /** Dotted-key overrides from command-line flags, e.g. `{ 'udp.port': 0 }`. */
+  overrides?: Record<string, unknown>;
+  /** Label used in errors for `overrides` entries, by key (e.g. `'--udp-port'`). */
+  overrideLabels?: Record<string, string>;
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
+const validate = ajv.compile(collectorConfigSchema);
+
+/**
+ * Reads, merges and validates the collector config, filling every default. Throws a
+ * {@link CollectorError} naming the key (and the env var or flag it came from) when a key is
+ * unknown or a value is bad; the daemon refuses to start on it.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
+  const sources = new Map<string, string>();
+  let config: Record<string, unknown> = {};
+  let baseDir = process.cwd();
+  const file = options.file ?? options.env?.PHOSPHOR_COLLECTOR_CONFIG;
+  if (file) {
+    config = readYamlFile(file);
+    baseDir = dirname(resolve(file));
+  }
+  if (options.values) config = deepMerge(config, structuredClone(options.values));
+  if (options.env) {
+    for (const [name, raw] of Object.entries(options.env)) {
+      if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+      const spec = ENV_OVERRIDES[name];
+      if (!spec) {
+        throw new CollectorError(
+          'COL_ERR_CONFIG_ENV',
+          `${name}: unknown variable (known: ${Object.keys(ENV_OVERRIDES).join(', ')})`,
+          name,
+        );
+      }
+      if (spec.key === '') continue;
+      setPath(config, spec.key, convert(raw, spec.kind, name));
+      sources.set(spec.key, `environment variable ${name}`);
+    }
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    setPath(config, key, value);
+    sources.set(key, options.overrideLabels?.[key] ?? `override ${key}`);
+  }
+  if (!validate(config)) throw toConfigError(validate.errors?.[0], sources, file);
+  const result = config as unknown as CollectorConfig;
+  result.storage.elasticsearch ??= {};
+  result.influx ??= { enabled: false };
+  if (!isAbsolute(result.dashboard.distDir)) result.dashboard.distDir = resolve(baseDir, result.dashboard.distDir);
+  return result;
+}
+
+function readYamlFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CollectorError('COL_ERR_CONFIG_READ', `${file}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
+    throw new CollectorError('COL_ERR_CONFIG_PARSE', `${file}${where}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CollectorError('COL_ERR_CONFIG_INVALID', `${file}: the top level must be a mapping of sections`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function convert(raw: string, kind: ValueKind, name: string): unknown {
+  if (kind === 'string') return raw;
+  if (kind === 'int') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be an integer (got "${raw}")`, name);
+    return Number(raw.trim());
+  }
+  const lower = raw.trim().toLowerCase();
+  if (lower === 'true' || lower === '1') return true;
+  if (lower === 'false' || lower === '0') return false;
+  throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be true or false (got "${raw}")`, name);
+}
+
+function toConfigError(error: ErrorObject | undefined, sources: Map<string, string>, file: string | undefined) {
+  if (!error) return new CollectorError('COL_ERR_CONFIG_INVALID', 'config failed validation');
+  const base = error.instancePath.split('/').slice(1).join('.');
+  const where = file ? ` in ${file}` : '';
+  if (error.keyword === 'additionalProperties') {
+    const key = [base, (error.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.');
+    return new CollectorError('COL_ERR_CONFIG_UNKNOWN_KEY', `${key}: unknown key${where}`, key);
+  }
+  const key = base || '(root)';
+  const source = sources.get(base);
+  let message = error.message ?? 'is invalid';
+  if (error.keyword === 'enum') {
+    message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
+  }
+  return new CollectorError(
+    'COL_ERR_CONFIG_INVALID',
+    `${key}: ${message}${source ? ` (from ${source})` : where}`,
+    key,
+  );
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(over)) {
+    const current = base[key];
+    if (isPlainObject(current) && isPlainObject(value)) base[key] = deepMerge(current, value);
+    else base[key] = value;
+  }
+  return base;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

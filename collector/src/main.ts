@@ -1,0 +1,86 @@
+/**
+ * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch.
+ */
+import { parseArgs } from 'node:util';
+import { buildCollector } from './app.js';
+import { loadConfig } from './config/load-config.js';
+import { CollectorError } from './errors.js';
+
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch]`;
+
+/** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
+const EXIT_CONFIG = 78;
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'udp-port': { type: 'string' },
+        'http-port': { type: 'string' },
+        storage: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new CollectorError('COL_ERR_CLI_ARGS', `${(err as Error).message}\n${USAGE}`);
+  }
+}
+
+function portFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new CollectorError('COL_ERR_CLI_ARGS', `--${name}: must be an integer (got "${value}")`, name);
+  return Number(value);
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig({
+    ...(flags.config !== undefined ? { file: flags.config } : {}),
+    env: process.env,
+    overrides: {
+      'udp.port': portFlag('udp-port', flags['udp-port']),
+      'http.port': portFlag('http-port', flags['http-port']),
+      'storage.type': flags.storage,
+    },
+    overrideLabels: { 'udp.port': 'flag --udp-port', 'http.port': 'flag --http-port', 'storage.type': 'flag --storage' },
+  });
+  const collector = await buildCollector(config);
+  const addresses = await collector.start();
+  collector.logger.info(
+    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
+    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    collector.logger.info({ signal }, 'shutting down: flushing pending spans');
+    collector.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        collector.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof CollectorError) {
+    process.stderr.write(`phosphor-collector: ${err.message}\n`);
+    process.exit(err.code.startsWith('COL_ERR_CONFIG') || err.code === 'COL_ERR_CLI_ARGS' ? EXIT_CONFIG : 1);
+  }
+  process.stderr.write(`phosphor-collector: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,161 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { type Batch, type DatagramRejection, decodeDatagram } from '@phosphor/tracer/wire';
+import type { Logger } from 'pino';
+import { CollectorError } from '../../errors.js';
+import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
+import { ClientLossTracker } from './client-loss.js';
+
+/** Receiver settings (the `udp:` config section plus logging). */
+export interface UdpReceiverOptions {
+  host: string;
+  port: number;
+  maxDatagramBytes: number;
+  receiveBufferBytes: number;
+  hmacKey?: string;
+  maxTrackedClients: number;
+  warnIntervalMillis: number;
+}
+
+/** Receives decoded batches; must not throw (errors are caught and counted as handler errors). */
+export type BatchHandler = (batch: Batch) => void;
+
+/** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
+export type DropReason = DatagramRejection | 'oversized';
+
+const DROP_REASONS: readonly DropReason[] = [
+  'oversized',
+  'too_short',
+  'bad_magic',
+  'wrong_version',
+  'missing_hmac',
+  'bad_hmac',
+  'malformed',
+];
+
+/** Receiver self counters. */
+export interface UdpReceiverStats {
+  receivedDatagrams: number;
+  receivedBytes: number;
+  acceptedDatagrams: number;
+  /** Datagrams dropped for any reason (sum of droppedDatagrams). */
+  rejectedDatagrams: number;
+  droppedDatagrams: Record<DropReason, number>;
+  acceptedEvents: number;
+  /** Events inside accepted datagrams that failed validation. */
+  invalidEvents: number;
+  handlerErrors: number;
+  /** Effective kernel receive buffer, bytes (0 before start). */
+  receiveBufferBytes: number;
+}
+
+/**
+ * The UDP ingest endpoint: decodes datagrams with the wire codec, drops and counts whatever is
+ * oversized, truncated, foreign, of another version, unauthenticated or malformed (with
+ * rate-limited warnings), accounts per-client loss, and hands valid batches on.
+ */
+export class UdpReceiver {
+  private socket: Socket | undefined;
+  private readonly key: Buffer | undefined;
+  private readonly warner: RateLimitedWarner;
+  readonly clients: ClientLossTracker;
+  private readonly counters = {
+    receivedDatagrams: 0,
+    receivedBytes: 0,
+    acceptedDatagrams: 0,
+    rejectedDatagrams: 0,
+    acceptedEvents: 0,
+    invalidEvents: 0,
+    handlerErrors: 0,
+  };
+  private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  private bufferBytes = 0;
+
+  constructor(
+    private readonly options: UdpReceiverOptions,
+    private readonly handler: BatchHandler,
+    private readonly logger: Logger,
+  ) {
+    this.key = options.hmacKey ? Buffer.from(options.hmacKey, 'utf8') : undefined;
+    this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
+    this.clients = new ClientLossTracker(options.maxTrackedClients);
+  }
+
+  /** Binds the socket; resolves with the bound port (useful with port 0). */
+  async start(): Promise<number> {
+    const socket = createSocket({ type: 'udp4', reuseAddr: false });
+    this.socket = socket;
+    socket.on('message', (msg) => this.receive(msg));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) =>
+        reject(
+          new CollectorError('COL_ERR_UDP_BIND', `udp ${this.options.host}:${this.options.port}: ${err.message}`, 'udp.port', {
+            cause: err,
+          }),
+        );
+      socket.once('error', onError);
+      socket.bind(this.options.port, this.options.host, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    // After binding, socket errors (e.g. ICMP-driven) are logged, never fatal.
+    socket.on('error', (err) => this.warner.warn('socket_error', `UDP socket error: ${err.message}`));
+    if (this.options.receiveBufferBytes > 0) {
+      try {
+        socket.setRecvBufferSize(this.options.receiveBufferBytes);
+      } catch (err) {
+        this.logger.warn({ err }, 'could not set the UDP receive buffer size');
+      }
+    }
+    this.bufferBytes = socket.getRecvBufferSize();
+    return socket.address().port;
+  }
+
+  /** Decodes and dispatches one datagram. Public so benchmarks and tests can bypass the socket. */
+  receive(msg: Buffer): void {
+    this.counters.receivedDatagrams++;
+    this.counters.receivedBytes += msg.length;
+    if (msg.length > this.options.maxDatagramBytes) {
+      this.drop('oversized', `datagram of ${msg.length} bytes exceeds udp.maxDatagramBytes (${this.options.maxDatagramBytes})`);
+      return;
+    }
+    const result = decodeDatagram(msg, this.key);
+    if (!result.ok) {
+      this.drop(result.reason, result.detail);
+      return;
+    }
+    this.counters.acceptedDatagrams++;
+    if (result.invalidEvents > 0) {
+      this.counters.invalidEvents += result.invalidEvents;
+      this.warner.warn('invalid_event', `dropped ${result.invalidEvents} invalid event(s): ${result.firstInvalidReason}`);
+    }
+    this.counters.acceptedEvents += result.batch.events.length;
+    this.clients.observe(result.batch, Date.now());
+    try {
+      this.handler(result.batch);
+    } catch (err) {
+      // A bug downstream must not take ingest down; it is counted and logged at a limited rate.
+      this.counters.handlerErrors++;
+      this.warner.warn('handler_error', `batch handler failed: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  /** Current counters. */
+  stats(): UdpReceiverStats {
+    return { ...this.counters, droppedDatagrams: { ...this.dropped }, receiveBufferBytes: this.bufferBytes };
+  }
+
+  /** Closes the socket. Safe to call twice. */
+  async close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private drop(reason: DropReason, detail: string): void {
+    this.dropped[reason]++;
+    this.counters.rejectedDatagrams++;
+    this.warner.warn(reason, `dropped datagram (${reason}): ${detail}`);
+  }
+}
