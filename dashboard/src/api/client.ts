@@ -5,7 +5,7 @@
  */
 import { DashboardError } from '../errors.js';
 import type {
-  AggregateRow,
+  AggregatesSnapshot,
   AggregateWindow,
   DashboardConfig,
   DependencyGraph,
@@ -35,7 +35,7 @@ export interface ApiClient {
   /** Resolves undefined when the collector does not know the trace (HTTP 404). */
   getTrace(traceId: string, signal?: AbortSignal): Promise<Span[] | undefined>;
   getServices(signal?: AbortSignal): Promise<ServiceInfo[]>;
-  getAggregates(window: AggregateWindow, signal?: AbortSignal): Promise<AggregateRow[]>;
+  getAggregates(window: AggregateWindow, signal?: AbortSignal): Promise<AggregatesSnapshot>;
   getDependencies(signal?: AbortSignal): Promise<DependencyGraph>;
   /** Missing `/api/config` (404) means "nothing configured", not an error. */
   getConfig(signal?: AbortSignal): Promise<DashboardConfig>;
@@ -73,7 +73,8 @@ export function createApiClient(baseUrl = '', fetchImpl: typeof fetch = (...args
       let detail = '';
       try {
         const body = (await response.json()) as { message?: unknown; error?: unknown; code?: unknown };
-        const message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : '';
+        const message =
+          typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : '';
         detail = [typeof body.code === 'string' ? body.code : '', message].filter(Boolean).join(' ');
       } catch {
         // A non-JSON error body: the status alone says enough.

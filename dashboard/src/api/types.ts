@@ -25,34 +25,58 @@ export interface SearchParams {
 
 /** A service and its endpoints (`GET /api/services`). */
 export interface ServiceInfo {
-  name: string;
+  service: string;
   endpoints: string[];
 }
 
-/** Aggregation windows the collector keeps. */
+/** Aggregation windows the collector keeps by default. */
 export type AggregateWindow = '1m' | '5m' | '15m';
 export const AGGREGATE_WINDOWS: readonly AggregateWindow[] = ['1m', '5m', '15m'];
 
-/** One row of `GET /api/aggregates?window=…`: a service endpoint or an edge. */
-export interface AggregateRow {
-  service: string;
-  endpoint: string;
-  /** Calls per second over the window. */
+/** Rolling-window statistics (collector/src/aggregates/rolling-histogram.ts `WindowStats`). */
+export interface WindowStats {
+  count: number;
+  /** Requests per second over the window. */
   ratePerSecond: number;
-  calls: number;
   errors: number;
-  /** errors / calls, 0..1. */
-  errorRatio: number;
   p50Micros: number;
   p95Micros: number;
   p99Micros: number;
+  maxMicros: number;
 }
 
-/** A node of the dependency graph. */
+/** Per callee service+endpoint, server side (IN→OUT). */
+export interface EndpointStats extends WindowStats {
+  service: string;
+  endpoint: string;
+}
+
+/** Per caller→callee edge, client side (REQ→REP). */
+export interface EdgeStats extends WindowStats {
+  from: string;
+  to: string;
+}
+
+/** Per server host. */
+export interface HostStats extends WindowStats {
+  host: string;
+}
+
+/** `GET /api/aggregates?window=…`. */
+export interface AggregatesSnapshot {
+  window: string;
+  windowSeconds: number;
+  generatedAtMicros: number;
+  endpoints: EndpointStats[];
+  edges: EdgeStats[];
+  hosts: HostStats[];
+}
+
+/** A node of the dependency graph: a service and the spans it served. */
 export interface DependencyNode {
-  id: string;
-  calls?: number;
-  errors?: number;
+  service: string;
+  calls: number;
+  errors: number;
 }
 
 /** A caller → callee edge with its call and error counts. */
@@ -63,6 +87,7 @@ export interface DependencyEdge {
   errors: number;
 }
 
+/** `GET /api/dependencies`: cumulative since the collector started. */
 export interface DependencyGraph {
   nodes: DependencyNode[];
   edges: DependencyEdge[];

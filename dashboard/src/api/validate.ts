@@ -6,16 +6,20 @@
  */
 import { DashboardError } from '../errors.js';
 import type {
-  AggregateRow,
+  AggregatesSnapshot,
   DashboardConfig,
   DependencyEdge,
   DependencyGraph,
   DependencyNode,
+  EdgeStats,
+  EndpointStats,
   EventType,
   HopTimes,
+  HostStats,
   ServiceInfo,
   Span,
   TraceSummary,
+  WindowStats,
 } from './types.js';
 import { EVENT_TYPES } from './types.js';
 
@@ -125,7 +129,14 @@ export function parseSpan(value: unknown, path = 'span'): Span {
   };
   const parentSpanId = optStr(o, 'parentSpanId', path);
   if (parentSpanId) span.parentSpanId = parentSpanId;
-  for (const key of ['clientHost', 'clientZone', 'serverHost', 'serverZone', 'errorCode', 'errorDescription'] as const) {
+  for (const key of [
+    'clientHost',
+    'clientZone',
+    'serverHost',
+    'serverZone',
+    'errorCode',
+    'errorDescription',
+  ] as const) {
     const v = optStr(o, key, path);
     if (v !== undefined) span[key] = v;
   }
@@ -167,76 +178,84 @@ export function parseTraceSummaries(value: unknown): TraceSummary[] {
   return list.map((row, i) => parseTraceSummary(row, `traces[${i}]`));
 }
 
-/** Validates `GET /api/services`: `[{name, endpoints}]`, `{services: [...]}` or a list of names. */
+/** Validates `GET /api/services`: `[{service, endpoints}]` or `{services: [...]}`. */
 export function parseServices(value: unknown): ServiceInfo[] {
   const list = Array.isArray(value) ? value : arr(obj(value, 'response').services, 'response.services');
   return list.map((item, i) => {
-    if (typeof item === 'string') return { name: item, endpoints: [] };
     const o = obj(item, `services[${i}]`);
     return {
-      name: str(o, 'name', `services[${i}]`),
+      service: str(o, 'service', `services[${i}]`),
       endpoints: o.endpoints === undefined ? [] : stringList(o.endpoints, `services[${i}].endpoints`),
     };
   });
 }
 
-/** Validates one aggregates row. */
-export function parseAggregateRow(value: unknown, path: string): AggregateRow {
-  const o = obj(value, path);
-  const calls = num(o, 'calls', path);
-  const errors = num(o, 'errors', path);
+function windowStats(o: Obj, path: string): WindowStats {
   return {
-    service: str(o, 'service', path),
-    endpoint: optStr(o, 'endpoint', path) ?? '',
+    count: num(o, 'count', path),
     ratePerSecond: num(o, 'ratePerSecond', path),
-    calls,
-    errors,
-    errorRatio: optNum(o, 'errorRatio', path) ?? (calls > 0 ? errors / calls : 0),
+    errors: num(o, 'errors', path),
     p50Micros: num(o, 'p50Micros', path),
     p95Micros: num(o, 'p95Micros', path),
     p99Micros: num(o, 'p99Micros', path),
+    maxMicros: optNum(o, 'maxMicros', path) ?? 0,
   };
 }
 
-/** Validates `GET /api/aggregates`: an array of rows or `{ rows | endpoints: [...] }`. */
-export function parseAggregates(value: unknown): AggregateRow[] {
-  let list: unknown[];
-  if (Array.isArray(value)) list = value;
-  else {
-    const o = obj(value, 'response');
-    list = arr(o.rows ?? o.endpoints, 'response.endpoints');
-  }
-  return list.map((row, i) => parseAggregateRow(row, `aggregates[${i}]`));
+/** Validates `GET /api/aggregates?window=…`. */
+export function parseAggregates(value: unknown): AggregatesSnapshot {
+  const o = obj(value, 'aggregates');
+  const endpoints: EndpointStats[] = arr(o.endpoints, 'aggregates.endpoints').map((item, i) => {
+    const path = `aggregates.endpoints[${i}]`;
+    const r = obj(item, path);
+    return { service: str(r, 'service', path), endpoint: str(r, 'endpoint', path), ...windowStats(r, path) };
+  });
+  const edges: EdgeStats[] = arr(o.edges ?? [], 'aggregates.edges').map((item, i) => {
+    const path = `aggregates.edges[${i}]`;
+    const r = obj(item, path);
+    return { from: str(r, 'from', path), to: str(r, 'to', path), ...windowStats(r, path) };
+  });
+  const hosts: HostStats[] = arr(o.hosts ?? [], 'aggregates.hosts').map((item, i) => {
+    const path = `aggregates.hosts[${i}]`;
+    const r = obj(item, path);
+    return { host: str(r, 'host', path), ...windowStats(r, path) };
+  });
+  return {
+    window: str(o, 'window', 'aggregates'),
+    windowSeconds: num(o, 'windowSeconds', 'aggregates'),
+    generatedAtMicros: optNum(o, 'generatedAtMicros', 'aggregates') ?? 0,
+    endpoints,
+    edges,
+    hosts,
+  };
 }
 
-/** Validates `GET /api/dependencies`: `{ nodes, edges }`; every edge must join known nodes. */
+/** Validates `GET /api/dependencies`: `{ nodes, edges }`; services named only by edges get a node. */
 export function parseDependencies(value: unknown): DependencyGraph {
   const o = obj(value, 'dependencies');
   const nodes: DependencyNode[] = arr(o.nodes, 'dependencies.nodes').map((n, i) => {
-    if (typeof n === 'string') return { id: n };
-    const no = obj(n, `nodes[${i}]`);
-    const id = optStr(no, 'id', `nodes[${i}]`) ?? str(no, 'name', `nodes[${i}]`);
-    const node: DependencyNode = { id };
-    const calls = optNum(no, 'calls', `nodes[${i}]`);
-    const errors = optNum(no, 'errors', `nodes[${i}]`);
-    if (calls !== undefined) node.calls = calls;
-    if (errors !== undefined) node.errors = errors;
-    return node;
-  });
-  const ids = new Set(nodes.map((n) => n.id));
-  const edges: DependencyEdge[] = arr(o.edges, 'dependencies.edges').map((e, i) => {
-    const eo = obj(e, `edges[${i}]`);
-    const edge = {
-      from: str(eo, 'from', `edges[${i}]`),
-      to: str(eo, 'to', `edges[${i}]`),
-      calls: num(eo, 'calls', `edges[${i}]`),
-      errors: optNum(eo, 'errors', `edges[${i}]`) ?? 0,
+    const path = `dependencies.nodes[${i}]`;
+    const no = obj(n, path);
+    return {
+      service: str(no, 'service', path),
+      calls: optNum(no, 'calls', path) ?? 0,
+      errors: optNum(no, 'errors', path) ?? 0,
     };
-    // Edges may name services that have no node entry yet; add them rather than drop the edge.
+  });
+  const ids = new Set(nodes.map((n) => n.service));
+  const edges: DependencyEdge[] = arr(o.edges, 'dependencies.edges').map((e, i) => {
+    const path = `dependencies.edges[${i}]`;
+    const eo = obj(e, path);
+    const edge = {
+      from: str(eo, 'from', path),
+      to: str(eo, 'to', path),
+      calls: num(eo, 'calls', path),
+      errors: optNum(eo, 'errors', path) ?? 0,
+    };
     for (const id of [edge.from, edge.to]) {
       if (!ids.has(id)) {
         ids.add(id);
-        nodes.push({ id });
+        nodes.push({ service: id, calls: 0, errors: 0 });
       }
     }
     return edge;

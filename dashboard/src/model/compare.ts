@@ -69,7 +69,10 @@ export function compareTraces(a: readonly Span[], b: readonly Span[]): HopCompar
     else if (row.countA !== row.countB) row.difference = 'count';
     else {
       const larger = Math.max(row.totalMicrosA, row.totalMicrosB);
-      row.difference = larger > 0 && Math.abs(row.totalMicrosA - row.totalMicrosB) / larger >= DURATION_DIFF_RATIO ? 'duration' : 'same';
+      row.difference =
+        larger > 0 && Math.abs(row.totalMicrosA - row.totalMicrosB) / larger >= DURATION_DIFF_RATIO
+          ? 'duration'
+          : 'same';
     }
   }
   const weight = (r: HopComparison) => (r.difference === 'same' ? 0 : 1);

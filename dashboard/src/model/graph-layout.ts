@@ -32,7 +32,7 @@ export function edgeKey(from: string, to: string): string {
 
 /** Lays out the graph; deterministic for a given input. */
 export function layoutGraph(graph: DependencyGraph): GraphLayout {
-  const ids = [...new Set(graph.nodes.map((n) => n.id))].sort();
+  const ids = [...new Set(graph.nodes.map((n) => n.service))].sort();
   const out = new Map<string, string[]>();
   const incoming = new Map<string, string[]>();
   for (const id of ids) {
@@ -90,35 +90,40 @@ export function layoutGraph(graph: DependencyGraph): GraphLayout {
     }
   }
 
-  const layers: string[][] = [];
-  for (const id of ids) (layers[layer.get(id)!] ??= []).push(id);
+  // Layers are dense: longest-path layering gives every layer below the maximum at least one node.
+  const layerCount = ids.length === 0 ? 0 : Math.max(...ids.map((id) => layer.get(id)!)) + 1;
+  const layers: string[][] = Array.from({ length: layerCount }, () => []);
+  for (const id of ids) layers[layer.get(id)!]!.push(id);
   const rowOf = new Map<string, number>();
-  for (const list of layers) list?.forEach((id, i) => rowOf.set(id, i));
+  for (const list of layers) {
+    for (let i = 0; i < list.length; i++) rowOf.set(list[i]!, i);
+  }
   for (let l = 1; l < layers.length; l++) {
-    const list = layers[l];
-    if (!list) continue;
+    const list = layers[l]!;
     const bary = (id: string) => {
       const callers = incoming.get(id)!;
-      return callers.length === 0 ? rowOf.get(id)! : callers.reduce((sum, c) => sum + rowOf.get(c)!, 0) / callers.length;
+      return callers.length === 0
+        ? rowOf.get(id)!
+        : callers.reduce((sum, c) => sum + rowOf.get(c)!, 0) / callers.length;
     };
     list.sort((a, b) => bary(a) - bary(b) || a.localeCompare(b));
-    list.forEach((id, i) => rowOf.set(id, i));
+    for (let i = 0; i < list.length; i++) rowOf.set(list[i]!, i);
   }
 
   const nodes: NodePosition[] = [];
   let maxRows = 0;
-  layers.forEach((list, l) => {
-    if (!list) return;
+  for (let l = 0; l < layers.length; l++) {
+    const list = layers[l]!;
     maxRows = Math.max(maxRows, list.length);
-    list.forEach((id, row) => {
+    for (let row = 0; row < list.length; row++) {
       nodes.push({
-        id,
+        id: list[row]!,
         layer: l,
         x: LAYOUT.MARGIN + l * (LAYOUT.NODE_WIDTH + LAYOUT.LAYER_GAP),
         y: LAYOUT.MARGIN + row * (LAYOUT.NODE_HEIGHT + LAYOUT.ROW_GAP),
       });
-    });
-  });
+    }
+  }
   return {
     nodes,
     byId: new Map(nodes.map((n) => [n.id, n])),

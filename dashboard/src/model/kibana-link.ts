@@ -38,7 +38,11 @@ export function safeHttpUrl(raw: string | undefined): string | undefined {
  * Discover URL for a trace, or undefined when Kibana is not configured or the id is not a
  * plain trace id.
  */
-export function kibanaDiscoverUrl(kibanaUrl: string | undefined, traceId: string, indexPattern?: string): string | undefined {
+export function kibanaDiscoverUrl(
+  kibanaUrl: string | undefined,
+  traceId: string,
+  indexPattern?: string,
+): string | undefined {
   const base = safeHttpUrl(kibanaUrl);
   if (!base || !isTraceId(traceId)) return undefined;
   const kuery = CORRELATION_FIELDS.map((field) => `${field}:"${traceId}"`).join(' or ');

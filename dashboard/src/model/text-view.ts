@@ -68,8 +68,10 @@ export function traceToText(traceId: string, spans: readonly Span[], mode: TimeM
     }
     const { span, type } = e;
     let duration = '';
-    if (type === 'OUT' && span.serverDurationMicros !== undefined) duration = ` ${formatMillis(span.serverDurationMicros)}`;
-    if (type === 'REP' && span.clientDurationMicros !== undefined) duration = ` ${formatMillis(span.clientDurationMicros)}`;
+    if (type === 'OUT' && span.serverDurationMicros !== undefined)
+      duration = ` ${formatMillis(span.serverDurationMicros)}`;
+    if (type === 'REP' && span.clientDurationMicros !== undefined)
+      duration = ` ${formatMillis(span.clientDurationMicros)}`;
     const skew =
       mode === 'adjusted' && span.skewCorrected && (type === 'IN' || type === 'OUT')
         ? ` (skew-corrected ${span.skewMicros >= 0 ? '+' : '-'}${formatMillis(Math.abs(span.skewMicros))})`

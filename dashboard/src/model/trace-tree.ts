@@ -50,7 +50,8 @@ function spanBounds(times: HopTimes, fallbackStart: number, durationMicros: numb
   }
   if (start === Number.POSITIVE_INFINITY) start = end = fallbackStart;
   // A span with one event has no extent of its own; the reported duration is the best guess.
-  if (end - start < durationMicros && (times.REP === undefined || times.REQ === undefined)) end = start + durationMicros;
+  if (end - start < durationMicros && (times.REP === undefined || times.REQ === undefined))
+    end = start + durationMicros;
   return [start, end];
 }
 
@@ -91,7 +92,9 @@ export function buildTraceTree(input: readonly Span[]): TraceTree {
       roots.push(i);
       if (parentId) orphanIn[i] = 1;
     } else {
-      (children[p] ??= []).push(i);
+      const list = children[p];
+      if (list) list.push(i);
+      else children[p] = [i];
     }
   }
   const byStart = (a: number, b: number) => input[a]!.startMicros - input[b]!.startMicros;

@@ -1,0 +1,149 @@
+/**
+ * One trace: header with counts, raw/adjusted toggle, timeline or text view, span details and
+ * the Kibana link. The URL holds the view, the time mode and the selected span.
+ */
+import { useCallback, useMemo, useState } from 'react';
+import { useApi } from '../api/context.js';
+import type { DashboardConfig } from '../api/types.js';
+import { Empty, ErrorBox, Loading } from '../components/common/states.js';
+import { SpanDetails } from '../components/timeline/span-details.js';
+import { TraceTimeline } from '../components/timeline/trace-timeline.js';
+import { TraceText } from '../components/trace-text.js';
+import { useAsync } from '../hooks/use-async.js';
+import { formatDuration, formatTimestamp } from '../model/format.js';
+import { isTraceId } from '../model/ids.js';
+import { kibanaDiscoverUrl } from '../model/kibana-link.js';
+import { buildTraceTree, type TimeMode } from '../model/trace-tree.js';
+import { formatRoute, traceHref } from '../routing/route.js';
+import { navigate } from '../routing/router.js';
+
+export function TracePage({ traceId, params }: { traceId: string; params: URLSearchParams }) {
+  const api = useApi();
+  const [attempt, setAttempt] = useState(0);
+  const trace = useAsync((signal) => api.getTrace(traceId, signal), [api, traceId, attempt]);
+  const config = useAsync<DashboardConfig>((signal) => api.getConfig(signal).catch(() => ({})), [api]);
+
+  const mode: TimeMode = params.get('mode') === 'raw' ? 'raw' : 'adjusted';
+  const view = params.get('view') === 'text' ? 'text' : 'timeline';
+  const selectedSpanId = params.get('span') ?? undefined;
+
+  const setParam = useCallback(
+    (key: string, value: string | undefined, replace = true) => {
+      const next = Object.fromEntries(params.entries()) as Record<string, string | undefined>;
+      next[key] = value;
+      navigate(traceHref(traceId, next), { replace });
+    },
+    [params, traceId],
+  );
+
+  const spans = trace.status === 'done' ? trace.value : undefined;
+  const tree = useMemo(() => (spans ? buildTraceTree(spans) : undefined), [spans]);
+  const selectedRow = tree && selectedSpanId ? (tree.indexBySpanId.get(selectedSpanId) ?? -1) : -1;
+  const [zoomTo, setZoomTo] = useState<{ start: number; end: number } | undefined>();
+  const onSelect = useCallback((row: number) => setParam('span', tree?.spans[row]?.spanId), [setParam, tree]);
+
+  if (trace.status === 'loading' || trace.status === 'idle') return <Loading what={`trace ${traceId}`} />;
+  if (trace.status === 'error') return <ErrorBox error={trace.error} retry={() => setAttempt((a) => a + 1)} />;
+  if (!spans || !tree) return <Empty>Trace {traceId} is not known to the collector (it may have expired).</Empty>;
+  if (spans.length === 0) return <Empty>Trace {traceId} has no spans.</Empty>;
+
+  const times = mode === 'raw' ? tree.raw : tree.adjusted;
+  const kibana =
+    config.status === 'done'
+      ? kibanaDiscoverUrl(config.value.kibanaUrl, traceId, config.value.kibanaIndexPattern)
+      : undefined;
+  const selected = selectedRow >= 0 ? tree.spans[selectedRow] : undefined;
+  const parentRow = selectedRow >= 0 ? tree.parent[selectedRow]! : -1;
+
+  return (
+    <div className="trace-page">
+      <header className="trace-header">
+        <h2>
+          Trace <span className="mono">{traceId}</span>
+        </h2>
+        <p className="trace-summary">
+          {formatTimestamp(times.traceStart)} UTC · {formatDuration(times.traceEnd - times.traceStart)} ·{' '}
+          {tree.spans.length.toLocaleString('en')} spans · {tree.services.length} services
+          {tree.errorCount > 0 && <span className="badge badge-error">{tree.errorCount} errors</span>}
+          {tree.partialCount > 0 && <span className="badge badge-partial">{tree.partialCount} partial</span>}
+          {tree.skewCorrectedCount > 0 && (
+            <span className="badge badge-skew">{tree.skewCorrectedCount} skew-corrected</span>
+          )}
+        </p>
+        <div className="trace-controls">
+          <fieldset className="segmented">
+            <legend>View</legend>
+            <button type="button" aria-pressed={view === 'timeline'} onClick={() => setParam('view', undefined, false)}>
+              Timeline
+            </button>
+            <button type="button" aria-pressed={view === 'text'} onClick={() => setParam('view', 'text', false)}>
+              Text
+            </button>
+          </fieldset>
+          <fieldset className="segmented">
+            <legend>Times</legend>
+            <button type="button" aria-pressed={mode === 'adjusted'} onClick={() => setParam('mode', undefined)}>
+              Skew-adjusted
+            </button>
+            <button type="button" aria-pressed={mode === 'raw'} onClick={() => setParam('mode', 'raw')}>
+              Raw
+            </button>
+          </fieldset>
+          <CompareWith traceId={traceId} />
+          {kibana && (
+            <a className="kibana-link" href={kibana} target="_blank" rel="noopener noreferrer">
+              Logs in Kibana
+            </a>
+          )}
+        </div>
+      </header>
+      {view === 'text' ? (
+        <TraceText traceId={traceId} spans={tree.spans} mode={mode} />
+      ) : (
+        <div className="trace-body">
+          <TraceTimeline tree={tree} mode={mode} selectedRow={selectedRow} onSelect={onSelect} zoomTo={zoomTo} />
+          {selected && (
+            <SpanDetails
+              span={selected}
+              traceStartMicros={times.traceStart}
+              onClose={() => setParam('span', undefined)}
+              onZoom={() => {
+                const pad = Math.max(1, (times.end[selectedRow]! - times.start[selectedRow]!) * 0.1);
+                setZoomTo({ start: times.start[selectedRow]! - pad, end: times.end[selectedRow]! + pad });
+              }}
+              onSelectParent={parentRow >= 0 ? () => onSelect(parentRow) : undefined}
+            />
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function CompareWith({ traceId }: { traceId: string }) {
+  const [other, setOther] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <form
+      className="compare-with"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const id = other.trim();
+        if (!isTraceId(id)) {
+          setError('DSH_ERR_ROUTE_TRACE_ID: enter a trace id (letters, digits, - _ . :, at most 64 characters)');
+          return;
+        }
+        navigate(formatRoute('compare', { a: traceId, b: id }));
+      }}
+    >
+      <input
+        aria-label="Trace id to compare with"
+        placeholder="compare with trace id"
+        value={other}
+        onChange={(e) => setOther(e.target.value)}
+      />
+      <button type="submit">Compare</button>
+      {error && <span role="alert">{error}</span>}
+    </form>
+  );
+}
