@@ -3,7 +3,7 @@
  * `level`, and the fields at the top level) to stdout and, optionally, to the Redis list sink. The same
  * line goes to both, so it is serialized once.
  */
-import { pino, type Logger, type StreamEntry } from 'pino';
+import { destination, type Logger, multistream, pino, type StreamEntry } from 'pino';
 import type { RedisLogSink } from './redis-log-sink.js';
 
 /** Options of {@link createServiceLogger}. */
@@ -23,7 +23,7 @@ export interface ServiceLoggerOptions {
  */
 export function createServiceLogger(options: ServiceLoggerOptions): Logger {
   const streams: StreamEntry[] = [];
-  if (options.stdout) streams.push({ level: options.level, stream: pino.destination({ dest: 1, sync: false }) });
+  if (options.stdout) streams.push({ level: options.level, stream: destination({ dest: 1, sync: false }) });
   if (options.redisSink) streams.push({ level: options.level, stream: options.redisSink });
   if (options.extraStream) streams.push({ level: options.level, stream: options.extraStream });
   return pino(
@@ -34,6 +34,6 @@ export function createServiceLogger(options: ServiceLoggerOptions): Logger {
       timestamp: () => `,"@timestamp":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
-    streams.length === 0 ? { write: () => true } : pino.multistream(streams),
+    streams.length === 0 ? { write: () => true } : multistream(streams),
   );
 }

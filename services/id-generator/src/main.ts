@@ -1,0 +1,44 @@
+/**
+ * `npm start -w services/id-generator [-- --config-file <path>]`: the only file that reads argv/env and
+ * listens. Config path: --config-file, else IDGEN_CONFIG_FILE, else configs/id-generator.yml at the repo
+ * root. Environment overrides (validated like the file): IDGEN_REDIS_URL, IDGEN_INFLUX_URL,
+ * IDGEN_HTTP_HOST_PORT, IDGEN_GRPC_HOST_PORT, IDGEN_COLLECTORS (comma-separated).
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { buildIdService } from './app.js';
+import { resolveIdServiceConfig } from './config/id-service-config.js';
+
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/id-generator.yml', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
+  const path = values['config-file'] ?? process.env.IDGEN_CONFIG_FILE ?? DEFAULT_CONFIG;
+  const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  const section = (name: string) => {
+    raw[name] ??= {};
+    return raw[name]!;
+  };
+  const env = process.env;
+  if (env.IDGEN_REDIS_URL) section('redis').url = env.IDGEN_REDIS_URL;
+  if (env.IDGEN_INFLUX_URL) section('influx').url = env.IDGEN_INFLUX_URL;
+  if (env.IDGEN_HTTP_HOST_PORT) section('service').httpHostPort = env.IDGEN_HTTP_HOST_PORT;
+  if (env.IDGEN_GRPC_HOST_PORT) section('service').grpcHostPort = env.IDGEN_GRPC_HOST_PORT;
+  if (env.IDGEN_COLLECTORS) section('tracing').collectors = env.IDGEN_COLLECTORS.split(',').map((s) => s.trim());
+  const config = resolveIdServiceConfig(raw, `${path} (+ IDGEN_* environment)`);
+  const service = await buildIdService(config);
+  const addresses = await service.start();
+  process.stderr.write(`id-generator: HTTP ${addresses.httpUrl}, gRPC ${addresses.grpcTarget}\n`);
+  const stop = () => {
+    void service.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`id-generator failed to start: ${error.message}\n`);
+  process.exit(1);
+});
