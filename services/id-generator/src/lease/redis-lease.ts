@@ -223,6 +223,17 @@ export class RedisLease implements PairSource {
     }
   }
 
+  /**
+   * Stops renewing and issuing *without* releasing, as a crashed holder would: the pair frees itself at
+   * expiry and its bound keeps covering every id issued. For fault-injection tests and fatal shutdowns.
+   */
+  abandon(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.held = undefined;
+    this.lastError = 'the lease was abandoned';
+  }
+
   /** Stops renewing and releases the pair (token-checked). Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
