@@ -3,11 +3,9 @@
  * own generator, the fastify plugin (IN/OUT per HTTP request) and the gRPC server interceptor.
  */
 import type { ServerInterceptor } from '@grpc/grpc-js';
-import * as phosphor from '@phosphor/tracer';
-import type { Tracer } from '@phosphor/tracer';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createTracer, grpcServerInterceptor, phosphorFastify, type Tracer } from '@phosphor/tracer';
+import type { FastifyInstance } from 'fastify';
 import type { IdServiceConfig } from '../config/id-service-config.js';
-import { IdServiceError } from '../errors.js';
 import type { IdGenerator } from '../ids/id-generator.js';
 import { GeneratorIdSource } from './generator-id-source.js';
 
@@ -23,7 +21,7 @@ export interface ServiceTracing {
 export function createServiceTracing(config: IdServiceConfig, generator: IdGenerator, tracer?: Tracer): ServiceTracing {
   const resolved =
     tracer ??
-    phosphor.createTracer({
+    createTracer({
       service: config.service.name,
       collectors: config.tracing.collectors,
       sampleRate: config.tracing.sampleRate,
@@ -32,19 +30,11 @@ export function createServiceTracing(config: IdServiceConfig, generator: IdGener
       enabled: config.tracing.enabled,
     });
   if (!resolved.enabled) return { tracer: resolved, httpPlugin: undefined, grpcInterceptors: [] };
-  const lib = phosphor as unknown as {
-    phosphorFastify?: FastifyPluginAsync<{ tracer: Tracer }>;
-    grpcServerInterceptor?: (tracer: Tracer) => ServerInterceptor;
-  };
-  if (typeof lib.phosphorFastify !== 'function' || typeof lib.grpcServerInterceptor !== 'function') {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', 'tracing.enabled needs @phosphor/tracer instrumentation (phosphorFastify, grpcServerInterceptor)');
-  }
-  const plugin = lib.phosphorFastify;
   return {
     tracer: resolved,
     httpPlugin: async (app) => {
-      await app.register(plugin, { tracer: resolved });
+      await app.register(phosphorFastify, { tracer: resolved });
     },
-    grpcInterceptors: [lib.grpcServerInterceptor(resolved)],
+    grpcInterceptors: [grpcServerInterceptor(resolved)],
   };
 }

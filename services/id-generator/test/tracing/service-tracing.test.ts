@@ -1,0 +1,94 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeDatagram, type TraceEvent } from '@phosphor/tracer/wire';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIdService, type IdService } from '../../src/app.js';
+import { resolveIdServiceConfig } from '../../src/config/id-service-config.js';
+import { createIdGeneratorClient } from '../../src/grpc/grpc-client.js';
+import { decodeId } from '../../src/ids/flaki-layout.js';
+
+const events: TraceEvent[] = [];
+const lines: Record<string, unknown>[] = [];
+let collector: Socket;
+let service: IdService;
+let grpcTarget: string;
+
+beforeAll(async () => {
+  collector = createSocket('udp4');
+  collector.on('message', (datagram) => {
+    const result = decodeDatagram(datagram);
+    if (result.ok) events.push(...result.batch.events);
+  });
+  await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', resolve));
+  const port = collector.address().port;
+  service = await buildIdService(
+    resolveIdServiceConfig({
+      service: { httpHostPort: '127.0.0.1:0', grpcHostPort: '127.0.0.1:0' },
+      ids: { nodeId: 2, componentId: 30 },
+      logging: { stdout: false },
+      tracing: { enabled: true, collectors: [`127.0.0.1:${port}`] },
+    }),
+    { logStream: { write: (line: string) => lines.push(JSON.parse(line)) } },
+  );
+  ({ grpcTarget } = await service.start());
+});
+
+afterAll(async () => {
+  await service.close();
+  collector.close();
+});
+
+async function eventsFor(traceId: string, count: number): Promise<TraceEvent[]> {
+  for (let i = 0; i < 100; i++) {
+    await service.tracer.flush();
+    const found = events.filter((e) => e.traceId === traceId);
+    if (found.length >= count) return found;
+    await sleep(20);
+  }
+  return events.filter((e) => e.traceId === traceId);
+}
+
+describe('tracing the ID service itself', () => {
+  it('HTTP without a correlation id: the trace id comes from the own generator and is the correlation id everywhere', async () => {
+    const response = await service.http.inject({ method: 'POST', url: '/nextid' });
+    const correlationId = response.headers['x-correlation-id'] as string;
+    expect(decodeId(correlationId)).toMatchObject({ nodeId: 2, componentId: 30 });
+    const traced = await eventsFor(correlationId, 2);
+    expect(traced.map((e) => e.type).sort()).toEqual(['IN', 'OUT']);
+    expect(traced[0]).toMatchObject({ to: 'id-generator', toEndpoint: 'POST /nextid' });
+    expect(lines.find((l) => l.correlation_id === correlationId)).toMatchObject({ message: 'request served' });
+  });
+
+  it('HTTP with X-Correlation-ID continues that trace', async () => {
+    const response = await service.http.inject({
+      method: 'POST',
+      url: '/ids',
+      payload: { count: 3 },
+      headers: { 'x-correlation-id': '1234567890123' },
+    });
+    expect(response.headers['x-correlation-id']).toBe('1234567890123');
+    expect((await eventsFor('1234567890123', 2)).map((e) => e.type).sort()).toEqual(['IN', 'OUT']);
+  });
+
+  it('gRPC: IN/OUT with the method path, trace id = correlation id in the trailers', async () => {
+    const client = createIdGeneratorClient(grpcTarget);
+    const { correlationId } = await client.nextIds(5, { correlationId: '987654321987' });
+    client.close();
+    expect(correlationId).toBe('987654321987');
+    const traced = await eventsFor('987654321987', 2);
+    expect(traced.map((e) => e.type).sort()).toEqual(['IN', 'OUT']);
+    expect(traced[0]!.toEndpoint).toBe('/phosphor.idgen.v1.IdGenerator/NextIDs');
+  });
+
+  it('gRPC without correlation metadata: the trailer correlation id is the trace id the tracer started', async () => {
+    const client = createIdGeneratorClient(grpcTarget);
+    const { correlationId } = await client.nextId();
+    client.close();
+    expect(correlationId).toMatch(/^[0-9]+$/);
+    expect((await eventsFor(correlationId!, 2)).map((e) => e.type).sort()).toEqual(['IN', 'OUT']);
+  });
+
+  it('the tracer reports no id fallbacks: the generator supplied every root id', () => {
+    expect(service.tracer.stats().idFallbacks).toBe(0);
+  });
+});
