@@ -51,19 +51,48 @@ export function searchQueryString(params: SearchParams): string {
   if (params.minDurationMicros !== undefined) q.set('minDurationMicros', String(params.minDurationMicros));
   if (params.maxDurationMicros !== undefined) q.set('maxDurationMicros', String(params.maxDurationMicros));
   if (params.errorsOnly) q.set('error', 'true');
-  for (const [key, value] of Object.entries(params.tags ?? {})) q.append('tag', `${key}=${value}`);
-  if (params.sinceMicros !== undefined) q.set('sinceMicros', String(params.sinceMicros));
-  if (params.untilMicros !== undefined) q.set('untilMicros', String(params.untilMicros));
+  // The collector splits `key:value` at the first colon, so values may contain colons.
+  for (const [key, value] of Object.entries(params.tags ?? {})) q.append('tag', `${key}:${value}`);
+  if (params.sinceMicros !== undefined) q.set('since', String(Math.floor(params.sinceMicros)));
+  if (params.untilMicros !== undefined) q.set('until', String(Math.ceil(params.untilMicros)));
   q.set('limit', String(params.limit));
   return q.toString();
 }
 
-/** Creates the client; `baseUrl` is empty in the app (same origin) and set in tests. */
-export function createApiClient(baseUrl = '', fetchImpl: typeof fetch = (...args) => fetch(...args)): ApiClient {
+/** Where the collector's bearer token (when it requires one) is kept: per tab, gone on close. */
+export const TOKEN_STORAGE_KEY = 'phosphor.apiToken';
+
+/** The bearer token the user entered for this tab, if any. */
+export function storedApiToken(): string | undefined {
+  try {
+    return globalThis.sessionStorage?.getItem(TOKEN_STORAGE_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves (or with an empty string, forgets) the bearer token for this tab. */
+export function storeApiToken(token: string): void {
+  if (token) globalThis.sessionStorage?.setItem(TOKEN_STORAGE_KEY, token);
+  else globalThis.sessionStorage?.removeItem(TOKEN_STORAGE_KEY);
+}
+
+/**
+ * Creates the client; `baseUrl` is empty in the app (same origin) and set in tests. `token`
+ * supplies the collector's bearer token when `http.bearerToken` is configured there.
+ */
+export function createApiClient(
+  baseUrl = '',
+  fetchImpl: typeof fetch = (...args) => fetch(...args),
+  token: () => string | undefined = storedApiToken,
+): ApiClient {
   async function getJson(path: string, signal: AbortSignal | undefined, allow404 = false): Promise<unknown> {
     let response: Response;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const bearer = token();
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
     try {
-      response = await fetchImpl(`${baseUrl}${path}`, { signal, headers: { accept: 'application/json' } });
+      response = await fetchImpl(`${baseUrl}${path}`, { signal, headers });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new DashboardError('DSH_ERR_API_NETWORK', `GET ${path}: ${(err as Error).message}`);
@@ -117,6 +146,9 @@ export function createApiClient(baseUrl = '', fetchImpl: typeof fetch = (...args
       const q = new URLSearchParams();
       if (filters.service) q.set('service', filters.service);
       if (filters.errorsOnly) q.set('error', 'true');
+      // EventSource cannot send headers; the collector accepts the token as a query parameter here.
+      const bearer = token();
+      if (bearer) q.set('access_token', bearer);
       const qs = q.toString();
       return `${baseUrl}/api/tail${qs ? `?${qs}` : ''}`;
     },

@@ -29,8 +29,9 @@ export interface ServiceInfo {
   endpoints: string[];
 }
 
-/** Aggregation windows the collector keeps by default. */
-export type AggregateWindow = '1m' | '5m' | '15m';
+/** An aggregation window label such as "5m"; the collector lists its own in `GET /api/config`. */
+export type AggregateWindow = string;
+/** Windows offered when the collector's config does not list them. */
 export const AGGREGATE_WINDOWS: readonly AggregateWindow[] = ['1m', '5m', '15m'];
 
 /** Rolling-window statistics (collector/src/aggregates/rolling-histogram.ts `WindowStats`). */
@@ -99,6 +100,8 @@ export interface DashboardConfig {
   kibanaUrl?: string;
   /** Elasticsearch index pattern / data view id Discover should open. */
   kibanaIndexPattern?: string;
+  /** Aggregate windows the collector keeps (e.g. ["1m", "5m", "15m"]). */
+  windows?: string[];
 }
 
 /** A whole trace as the timeline uses it. */

@@ -271,5 +271,6 @@ export function parseConfig(value: unknown): DashboardConfig {
   if (kibanaUrl) config.kibanaUrl = kibanaUrl;
   const pattern = optStr(o, 'kibanaIndexPattern', 'config');
   if (pattern) config.kibanaIndexPattern = pattern;
+  if (o.windows !== undefined && o.windows !== null) config.windows = stringList(o.windows, 'config.windows');
   return config;
 }

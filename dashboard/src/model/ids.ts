@@ -6,7 +6,8 @@
 /** Longest id the wire format accepts (`MAX_ID_LENGTH` in tracer-lib/src/wire/limits.ts). */
 export const MAX_TRACE_ID_LENGTH = 64;
 
-const TRACE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+/** The collector's `GET /api/traces/:traceId` accepts exactly this alphabet. */
+const TRACE_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /** True when `text` (already trimmed) can be a trace id. */
 export function isTraceId(text: string): boolean {

@@ -108,7 +108,7 @@ function SearchForm({ params, services }: { params: URLSearchParams; services: r
           e.preventDefault();
           const id = traceId.trim();
           if (!isTraceId(id)) {
-            setTraceIdError('DSH_ERR_ROUTE_TRACE_ID: a trace id is 1–64 letters, digits, - _ . :');
+            setTraceIdError('DSH_ERR_ROUTE_TRACE_ID: a trace id is 1–64 letters, digits, - and _');
             return;
           }
           navigate(traceHref(id));

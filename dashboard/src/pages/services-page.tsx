@@ -1,7 +1,7 @@
 /** Service health: per-endpoint and per-edge aggregates for a window, and the dependency graph. */
 import { useState } from 'react';
 import { useApi } from '../api/context.js';
-import { AGGREGATE_WINDOWS, type AggregateWindow, type WindowStats } from '../api/types.js';
+import { AGGREGATE_WINDOWS, type AggregateWindow, type DashboardConfig, type WindowStats } from '../api/types.js';
 import { Empty, ErrorBox, Loading } from '../components/common/states.js';
 import { DependencyGraphView } from '../components/services/dependency-graph.js';
 import { useAsync } from '../hooks/use-async.js';
@@ -28,10 +28,12 @@ const STAT_HEADERS = ['Rate', 'Calls', 'Errors', 'p50', 'p95', 'p99'];
 
 export function ServicesPage({ params }: { params: URLSearchParams }) {
   const api = useApi();
-  const requested = params.get('window');
-  const window: AggregateWindow = (AGGREGATE_WINDOWS as readonly string[]).includes(requested ?? '')
-    ? (requested as AggregateWindow)
-    : '5m';
+  const config = useAsync((signal) => api.getConfig(signal).catch(() => ({}) as DashboardConfig), [api]);
+  const windows = config.status === 'done' && config.value.windows?.length ? config.value.windows : AGGREGATE_WINDOWS;
+  const requested = params.get('window') ?? '';
+  const window: AggregateWindow = windows.includes(requested)
+    ? requested
+    : (windows[Math.min(1, windows.length - 1)] ?? '5m');
   const [attempt, setAttempt] = useState(0);
   const aggregates = useAsync((signal) => api.getAggregates(window, signal), [api, window, attempt]);
   const graph = useAsync((signal) => api.getDependencies(signal), [api, attempt]);
@@ -41,7 +43,7 @@ export function ServicesPage({ params }: { params: URLSearchParams }) {
       <div className="toolbar">
         <fieldset className="segmented">
           <legend>Window</legend>
-          {AGGREGATE_WINDOWS.map((w) => (
+          {windows.map((w) => (
             <button
               key={w}
               type="button"

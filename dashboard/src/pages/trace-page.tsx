@@ -130,7 +130,7 @@ function CompareWith({ traceId }: { traceId: string }) {
         e.preventDefault();
         const id = other.trim();
         if (!isTraceId(id)) {
-          setError('DSH_ERR_ROUTE_TRACE_ID: enter a trace id (letters, digits, - _ . :, at most 64 characters)');
+          setError('DSH_ERR_ROUTE_TRACE_ID: enter a trace id (letters, digits, - and _, at most 64 characters)');
           return;
         }
         navigate(formatRoute('compare', { a: traceId, b: id }));

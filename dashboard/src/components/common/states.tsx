@@ -1,5 +1,6 @@
 /** Loading, empty and error states, the same in every view. */
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
+import { storeApiToken } from '../../api/client.js';
 import { DashboardError } from '../../errors.js';
 
 export function Loading({ what }: { what: string }) {
@@ -25,6 +26,27 @@ export function ErrorBox({ error, retry }: { error: Error; retry?: () => void })
           Retry
         </button>
       )}
+      {error instanceof DashboardError && error.status === 401 && <TokenPrompt />}
     </div>
+  );
+}
+
+/** Shown on HTTP 401: the collector wants its bearer token; it is kept for this tab only. */
+function TokenPrompt() {
+  const [token, setToken] = useState('');
+  return (
+    <form
+      className="token-prompt"
+      onSubmit={(e) => {
+        e.preventDefault();
+        storeApiToken(token.trim());
+        window.location.reload();
+      }}
+    >
+      <label>
+        API token <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+      </label>
+      <button type="submit">Use token</button>
+    </form>
   );
 }
