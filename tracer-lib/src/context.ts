@@ -14,6 +14,8 @@ export interface TraceContext {
   sampled: boolean;
   /** Keep this trace whatever the sampling (Hailo's persistentTrace). */
   persistent: boolean;
+  /** The endpoint being served (set by the server instrumentation; `fromEndpoint` of outgoing calls). */
+  endpoint?: string;
 }
 
 const storage = new AsyncLocalStorage<TraceContext>();

@@ -16,6 +16,13 @@ export {
   type PooledIdSourceOptions,
   type PooledIdSourceStats,
 } from './ids.js';
+export { type PhosphorFastifyOptions, phosphorFastify } from './instrument/fastify.js';
+export {
+  type GrpcClientInterceptorOptions,
+  grpcClientInterceptor,
+  grpcServerInterceptor,
+} from './instrument/grpc.js';
+export { type TracedFetchOptions, type TracedRequestInit, tracedFetch } from './instrument/http-client.js';
 export {
   DEFAULT_COLLECTOR,
   DEFAULT_FLUSH_INTERVAL_MILLIS,
@@ -23,5 +30,6 @@ export {
   DEFAULT_SAMPLE_RATE,
   type TracerOptions,
 } from './options.js';
+export * from './propagation/index.js';
 export { createTracer, type DroppedEvents, type Tracer, type TracerStats } from './tracer.js';
 export * from './wire/index.js';

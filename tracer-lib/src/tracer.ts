@@ -65,8 +65,12 @@ export interface Tracer {
    * invalid events are counted as `invalid` when packed.
    */
   emit(event: TraceEvent): void;
-  /** Starts a new root trace: id from the id source, sampling decided by `sampleRate`. */
-  startTrace(): TraceContext;
+  /**
+   * Starts a trace here: a new span id and the sampling decision (`sampleRate`). The trace id is
+   * `traceId` when given (a correlation id that arrived without sampling information), else a
+   * new one from the id source.
+   */
+  startTrace(traceId?: string): TraceContext;
   /** A snapshot of the counters. */
   stats(): TracerStats;
   /** Packs and sends everything buffered; resolves when the socket has taken it (or failed, counted). */
@@ -181,7 +185,10 @@ class UdpTracer implements Tracer {
     }
   }
 
-  startTrace(): TraceContext {
+  startTrace(existingTraceId?: string): TraceContext {
+    if (existingTraceId !== undefined) {
+      return { traceId: existingTraceId, spanId: newSpanId(), sampled: this.sampler.shouldSample(), persistent: false };
+    }
     let traceId: string;
     try {
       traceId = this.idSource.nextTraceId();
@@ -293,8 +300,8 @@ class NoopTracer implements Tracer {
 
   emit(_event: TraceEvent): void {}
 
-  startTrace(): TraceContext {
-    return { traceId: this.idSource.nextTraceId(), spanId: newSpanId(), sampled: false, persistent: false };
+  startTrace(traceId?: string): TraceContext {
+    return { traceId: traceId ?? this.idSource.nextTraceId(), spanId: newSpanId(), sampled: false, persistent: false };
   }
 
   stats(): TracerStats {

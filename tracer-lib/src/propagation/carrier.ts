@@ -1,0 +1,123 @@
+import { formatTraceparent, parseTraceparent, traceIdFromW3c, traceIdToW3c } from './traceparent.js';
+
+/**
+ * What travels with a request: the correlation id as Flaki sends it (`X-Correlation-ID`, gRPC
+ * metadata `correlation_id`), the W3C `traceparent` (so OpenTelemetry services continue the trace
+ * and see the sampling decision), and a Phosphor entry in `tracestate` carrying what traceparent
+ * has no room for: the parent of the hop's span and the persistent flag. tracestate is used
+ * rather than a custom header because OpenTelemetry propagators forward it untouched.
+ */
+
+/** HTTP header names (lowercase, as Node delivers them). */
+export const HttpHeaders = {
+  correlationId: 'x-correlation-id',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const;
+
+/** gRPC metadata keys. */
+export const GrpcMetadataKeys = {
+  correlationId: 'correlation_id',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const;
+
+/** The tracestate list-member key Phosphor owns. */
+export const TRACESTATE_KEY = 'phosphor';
+
+/** What a server learns from an incoming request. */
+export interface IncomingTrace {
+  traceId: string;
+  /** The caller's span id for this hop (traceparent parent-id), shared by REQ/IN/OUT/REP. */
+  hopSpanId?: string;
+  /** The parent of the hop's span, from tracestate. */
+  parentSpanId?: string;
+  /** The root's sampling decision, when a traceparent carried it. */
+  sampled?: boolean;
+  persistent: boolean;
+}
+
+/** What a client sends with an outgoing request. */
+export interface OutgoingTrace {
+  traceId: string;
+  /** The new hop's span id. */
+  spanId: string;
+  /** The caller's current span (the hop's parent), if any. */
+  parentSpanId?: string | undefined;
+  sampled: boolean;
+  persistent: boolean;
+}
+
+/** Correlation ids accepted from the outside: ids, UUIDs, hex — no spaces or separators that break logs. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
+
+/** True when `value` is acceptable as an incoming correlation id. */
+export function isValidCorrelationId(value: string): boolean {
+  return CORRELATION_ID.test(value);
+}
+
+/**
+ * Reads the incoming trace through `get` (header or metadata lookup by name). Malformed values are
+ * ignored, as W3C requires; undefined when nothing usable arrived (the server then starts a trace).
+ * When both a correlation id and a traceparent arrive for different traces, the correlation id wins
+ * (it is what the logs are keyed by) and the traceparent's parent and flags are not used.
+ */
+export function extractTrace(
+  get: (name: string) => string | undefined,
+  names: typeof HttpHeaders | typeof GrpcMetadataKeys,
+): IncomingTrace | undefined {
+  const rawCorrelation = get(names.correlationId)?.trim();
+  const correlationId = rawCorrelation && isValidCorrelationId(rawCorrelation) ? rawCorrelation : undefined;
+  const parent = parseTraceparent(get(names.traceparent));
+  const state = parseTracestate(get(names.tracestate));
+  const consistent =
+    parent !== undefined && (correlationId === undefined || traceIdToW3c(correlationId) === parent.traceId);
+  const traceId = correlationId ?? (parent ? traceIdFromW3c(parent.traceId) : undefined);
+  if (traceId === undefined) return undefined;
+  const incoming: IncomingTrace = { traceId, persistent: state.persistent };
+  if (consistent && parent) {
+    incoming.hopSpanId = parent.parentId;
+    incoming.sampled = (parent.flags & 1) === 1;
+    if (state.parentSpanId !== undefined) incoming.parentSpanId = state.parentSpanId;
+  }
+  return incoming;
+}
+
+/** Writes the outgoing trace through `set` (header or metadata setter). */
+export function injectTrace(
+  set: (name: string, value: string) => void,
+  names: typeof HttpHeaders | typeof GrpcMetadataKeys,
+  trace: OutgoingTrace,
+): void {
+  set(names.correlationId, trace.traceId);
+  const traceparent = formatTraceparent(trace.traceId, trace.spanId, trace.sampled);
+  if (traceparent === undefined) return;
+  set(names.traceparent, traceparent);
+  const state = formatTracestate(trace.parentSpanId, trace.persistent);
+  if (state !== undefined) set(names.tracestate, state);
+}
+
+/** `phosphor=p:<parent span>;k:1` — either part may be absent; undefined when both are. */
+export function formatTracestate(parentSpanId: string | undefined, persistent: boolean): string | undefined {
+  const parts: string[] = [];
+  if (parentSpanId !== undefined && HEX_SPAN_ID.test(parentSpanId)) parts.push(`p:${parentSpanId}`);
+  if (persistent) parts.push('k:1');
+  return parts.length === 0 ? undefined : `${TRACESTATE_KEY}=${parts.join(';')}`;
+}
+
+/** Reads Phosphor's member of a tracestate list; other vendors' members are ignored. */
+export function parseTracestate(header: string | undefined): { parentSpanId?: string; persistent: boolean } {
+  const result: { parentSpanId?: string; persistent: boolean } = { persistent: false };
+  if (typeof header !== 'string' || header.length > 512) return result;
+  for (const member of header.split(',')) {
+    const trimmed = member.trim();
+    if (!trimmed.startsWith(`${TRACESTATE_KEY}=`)) continue;
+    for (const part of trimmed.slice(TRACESTATE_KEY.length + 1).split(';')) {
+      if (part === 'k:1') result.persistent = true;
+      else if (part.startsWith('p:') && HEX_SPAN_ID.test(part.slice(2))) result.parentSpanId = part.slice(2);
+    }
+    break;
+  }
+  return result;
+}
