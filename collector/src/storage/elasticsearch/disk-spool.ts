@@ -135,19 +135,20 @@ export class DiskSpool {
     while (out.length < maxRecords) {
       const segment = this.segments.find((s) => s.readOffset < s.bytes);
       if (!segment) break;
-      const length = Math.min(READ_CHUNK_BYTES, segment.bytes - segment.readOffset);
-      const buffer = Buffer.allocUnsafe(length);
-      const fd = fs.openSync(segment.file, 'r');
-      let got: number;
-      try {
-        got = fs.readSync(fd, buffer, 0, length, segment.readOffset);
-      } finally {
-        fs.closeSync(fd);
+      const remaining = segment.bytes - segment.readOffset;
+      let length = Math.min(READ_CHUNK_BYTES, remaining);
+      let buffer: Buffer;
+      let lastNewline: number;
+      for (;;) {
+        buffer = readAt(segment.file, segment.readOffset, length);
+        lastNewline = buffer.lastIndexOf(10);
+        if (lastNewline >= 0 || length === remaining) break;
+        // A record longer than the chunk: read more until its newline is in.
+        length = Math.min(length * 2, remaining);
       }
-      // Only complete lines are consumed; the offset advances to just past the last newline.
-      const lastNewline = buffer.lastIndexOf(10, got - 1);
-      if (lastNewline < 0) throw new Error(`spool segment ${segment.file} has a line longer than ${length} bytes`);
-      const text = buffer.toString('utf8', 0, lastNewline);
+      // Only complete lines are consumed. A tail without newline (a crash mid-append) is handed out
+      // as one last record: it will not parse and the caller counts it as dropped.
+      const text = lastNewline >= 0 ? buffer.toString('utf8', 0, lastNewline) : buffer.toString('utf8');
       let start = 0;
       let consumed = 0;
       while (out.length < maxRecords && start <= text.length) {
@@ -157,10 +158,11 @@ export class DiskSpool {
         consumed += Buffer.byteLength(line) + 1;
         start = end + 1;
         segment.outstanding++;
-        this.unreadRecords--;
+        // A torn tail was not counted as a record at open; never go below zero for it.
+        if (this.unreadRecords > 0) this.unreadRecords--;
         out.push({ line, release: this.releaser(segment) });
       }
-      segment.readOffset += consumed;
+      segment.readOffset = Math.min(segment.bytes, segment.readOffset + consumed);
     }
     return out;
   }
@@ -211,6 +213,17 @@ export class DiskSpool {
       this.segments.push(tail);
     }
     return tail;
+  }
+}
+
+function readAt(file: string, offset: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const got = fs.readSync(fd, buffer, 0, length, offset);
+    return got === length ? buffer : buffer.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -24,5 +24,6 @@ export function buildIndexTemplate(indexPrefix: string, replicas: number): estyp
 
 /** Installs (or replaces) the index template; existing daily indices keep their mapping. */
 export async function installIndexTemplate(client: Client, indexPrefix: string, replicas: number): Promise<void> {
-  await client.indices.putIndexTemplate(buildIndexTemplate(indexPrefix, replicas));
+  // No client-level retry: the caller retries with its own backoff.
+  await client.indices.putIndexTemplate(buildIndexTemplate(indexPrefix, replicas), { maxRetries: 0 });
 }
