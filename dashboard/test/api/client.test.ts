@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { createApiClient, searchQueryString } from '../../src/api/client.js';
 import { DashboardError } from '../../src/errors.js';
 
-function fakeFetch(status: number, body: unknown, seen: Array<{ url: string; headers: Record<string, string> }>): typeof fetch {
+function fakeFetch(
+  status: number,
+  body: unknown,
+  seen: Array<{ url: string; headers: Record<string, string> }>,
+): typeof fetch {
   return (async (url: string, init?: RequestInit) => {
     seen.push({ url, headers: (init?.headers ?? {}) as Record<string, string> });
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json' },
+    });
   }) as unknown as typeof fetch;
 }
 
@@ -30,11 +37,19 @@ describe('API client', () => {
 
   it('maps 404 on a trace to undefined and other statuses to DSH_ERR_API_HTTP with the collector code', async () => {
     const seen: Array<{ url: string; headers: Record<string, string> }> = [];
-    const missing = createApiClient('', fakeFetch(404, { code: 'COL_ERR_API_TRACE_NOT_FOUND', message: 'no trace' }, seen), () => undefined);
+    const missing = createApiClient(
+      '',
+      fakeFetch(404, { code: 'COL_ERR_API_TRACE_NOT_FOUND', message: 'no trace' }, seen),
+      () => undefined,
+    );
     await expect(missing.getTrace('42')).resolves.toBeUndefined();
     expect(seen[0]!.url).toBe('/api/traces/42');
 
-    const broken = createApiClient('', fakeFetch(400, { code: 'COL_ERR_API_BAD_PARAM', message: 'limit: too big' }, seen), () => undefined);
+    const broken = createApiClient(
+      '',
+      fakeFetch(400, { code: 'COL_ERR_API_BAD_PARAM', message: 'limit: too big' }, seen),
+      () => undefined,
+    );
     const err = await broken.searchTraces({ limit: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DashboardError);
     expect((err as DashboardError).code).toBe('DSH_ERR_API_HTTP');
@@ -42,9 +57,13 @@ describe('API client', () => {
   });
 
   it('reports a network failure as DSH_ERR_API_NETWORK and a non-JSON body as DSH_ERR_API_SHAPE', async () => {
-    const down = createApiClient('', (async () => {
-      throw new TypeError('fetch failed');
-    }) as unknown as typeof fetch, () => undefined);
+    const down = createApiClient(
+      '',
+      (async () => {
+        throw new TypeError('fetch failed');
+      }) as unknown as typeof fetch,
+      () => undefined,
+    );
     await expect(down.getServices()).rejects.toMatchObject({ code: 'DSH_ERR_API_NETWORK' });
     const html = createApiClient('', fakeFetch(200, '<html>', []), () => undefined);
     await expect(html.getServices()).rejects.toMatchObject({ code: 'DSH_ERR_API_SHAPE' });
@@ -55,6 +74,8 @@ describe('API client', () => {
     const client = createApiClient('', fakeFetch(200, { services: [] }, seen), () => 's3cret');
     await client.getServices();
     expect(seen[0]!.headers.authorization).toBe('Bearer s3cret');
-    expect(client.tailUrl({ service: 'a', errorsOnly: true })).toBe('/api/tail?service=a&error=true&access_token=s3cret');
+    expect(client.tailUrl({ service: 'a', errorsOnly: true })).toBe(
+      '/api/tail?service=a&error=true&access_token=s3cret',
+    );
   });
 });

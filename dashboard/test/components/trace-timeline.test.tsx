@@ -58,7 +58,9 @@ describe('TraceTimeline', () => {
   });
 
   it('marks partial, erroneous and skew-corrected spans', () => {
-    const tree = buildTraceTree(generateTrace({ spanCount: 400, seed: 9, partialRatio: 0.5, errorRatio: 0.3, skewedHostRatio: 1 }));
+    const tree = buildTraceTree(
+      generateTrace({ spanCount: 400, seed: 9, partialRatio: 0.5, errorRatio: 0.3, skewedHostRatio: 1 }),
+    );
     render(<Harness tree={tree} />);
     expect(screen.getAllByText(/^missing (REQ|IN|OUT|REP)/).length).toBeGreaterThan(0);
     expect(screen.getAllByText('error').length).toBeGreaterThan(0);

@@ -26,7 +26,9 @@ describe('trace page', () => {
     expect(screen.getByText(/300 spans/)).toBeTruthy();
     fireEvent.click(screen.getAllByRole('treeitem')[2]!);
     const details = await screen.findByRole('complementary', { name: 'Span details' });
-    expect(details.textContent).toContain(spans.find((s) => s.spanId === window.location.hash.match(/span=(\w+)/)?.[1])!.spanId);
+    expect(details.textContent).toContain(
+      spans.find((s) => s.spanId === window.location.hash.match(/span=(\w+)/)?.[1])!.spanId,
+    );
     expect(window.location.hash).toMatch(/^#\/trace\/777\?span=/);
     const kibana = screen.getByRole('link', { name: 'Logs in Kibana' });
     expect(kibana.getAttribute('href')).toMatch(/^http:\/\/kibana\.local:5601\/app\/discover#/);
@@ -48,7 +50,10 @@ describe('trace page', () => {
   });
 
   it('shows the error code when the collector fails', async () => {
-    open('#/trace/1', fakeApi({ failWith: new DashboardError('DSH_ERR_API_NETWORK', 'GET /api/traces/1: fetch failed') }));
+    open(
+      '#/trace/1',
+      fakeApi({ failWith: new DashboardError('DSH_ERR_API_NETWORK', 'GET /api/traces/1: fetch failed') }),
+    );
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('DSH_ERR_API_NETWORK');
     expect(screen.getByRole('button', { name: 'Retry' })).toBeTruthy();
