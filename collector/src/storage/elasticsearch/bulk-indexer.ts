@@ -29,7 +29,7 @@ export interface BulkIndexerOptions {
 }
 
 /** Counters of the indexer, merged into the store's `stats()`. */
-export interface BulkIndexerStats {
+export type BulkIndexerStats = {
   acceptedSpans: number;
   indexedSpans: number;
   /** Writes ES ignored because a newer version of the span was already stored (or a retry of a done write). */
@@ -48,7 +48,7 @@ export interface BulkIndexerStats {
   inFlightSpans: number;
   spoolPendingSpans: number;
   spoolBytes: number;
-}
+};
 
 /** Classification of a failed request or item. */
 type Outcome = 'retry' | 'permanent';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
 import type { ComponentHealth, HealthStatus, HealthTest, SpanStore } from '../span-store.js';
-import { BulkIndexer, type IndexItem } from './bulk-indexer.js';
+import { BulkIndexer, type BulkIndexerStats, type IndexItem } from './bulk-indexer.js';
 import { type ElasticsearchConfig, type ResolvedElasticsearchConfig, resolveElasticsearchConfig } from './config.js';
 import { DiskSpool } from './disk-spool.js';
 import { installIndexTemplate } from './index-template.js';
@@ -25,8 +25,19 @@ export interface ElasticsearchStoreOptions {
   clientOptions?: Partial<ClientOptions>;
 }
 
+/** Counters of the store: the bulk exporter's plus conversion, retention and template state. */
+export type ElasticsearchStoreStats = BulkIndexerStats & {
+  /** Spans write() could not turn into a document (dropped). */
+  invalidSpans: number;
+  deletedIndices: number;
+  retentionFailures: number;
+  /** 1 once the index template is in place (spans are only sent after that). */
+  templateInstalled: number;
+};
+
 /** The Elasticsearch store, with a few extras beyond {@link SpanStore} for tests and tools. */
 export interface ElasticsearchStore extends SpanStore {
+  stats(): ElasticsearchStoreStats;
   /** Resolves once everything accepted so far is indexed, rejected or dropped (never while ES is down). */
   flush(): Promise<void>;
   /** Runs retention now; returns the deleted index names. */
@@ -251,7 +262,7 @@ export function createElasticsearchStore(
       return { status, tests };
     },
 
-    stats(): Record<string, number> {
+    stats(): ElasticsearchStoreStats {
       return { ...indexer.stats(), ...counters };
     },
 
