@@ -1,0 +1,38 @@
+/**
+ * `npm start -w services/demo [-- --config-file configs/demo.yml]`: the only demo file reading argv/env.
+ * Env: DEMO_CONFIG_FILE (config path), DEMO_COLLECTORS (comma-separated host:port, overrides the file).
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { startDemo } from './demo.js';
+
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/demo.yml', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
+  const path = values['config-file'] ?? process.env.DEMO_CONFIG_FILE ?? DEFAULT_CONFIG;
+  const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  if (process.env.DEMO_COLLECTORS) {
+    raw.tracing ??= {};
+    raw.tracing.collectors = process.env.DEMO_COLLECTORS.split(',').map((s) => s.trim());
+  }
+  const demo = await startDemo(raw);
+  process.stderr.write(
+    `demo: gateway ${demo.urls.gateway}, quote ${demo.urls.quoteHttp} / ${demo.urls.quoteGrpc}, ` +
+      `id-generator ${demo.urls.idHttp} / ${demo.urls.idGrpc}; traffic ${demo.config.traffic.enabled ? `${demo.config.traffic.ratePerSecond}/s` : 'off'}\n`,
+  );
+  const report = setInterval(() => process.stderr.write(`demo traffic: ${JSON.stringify(demo.traffic.stats())}\n`), 30_000);
+  report.unref();
+  const stop = () => {
+    void demo.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`demo failed to start: ${error.message}\n`);
+  process.exit(1);
+});
