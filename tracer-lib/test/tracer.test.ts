@@ -133,8 +133,8 @@ describe('createTracer', () => {
     for (let round = 0; round < 50; round++) {
       for (let i = 0; i < 2000; i++) tracer.emit(makeEvent());
       const stats = tracer.stats();
-      // The buffer plus the one datagram being filled (a 1400-byte datagram holds < 40 events).
-      expect(stats.bufferedEvents).toBeLessThanOrEqual(1000 + 40);
+      // The buffer plus the one datagram being filled (8 KiB on loopback; these events exceed 64 bytes).
+      expect(stats.bufferedEvents).toBeLessThanOrEqual(1000 + 8192 / 64);
       expect(stats.inFlightDatagrams).toBeLessThanOrEqual(MAX_PENDING_DATAGRAMS);
       await new Promise((r) => setImmediate(r));
     }
@@ -144,6 +144,28 @@ describe('createTracer', () => {
     expect(stats.recordedEvents + bufferFull).toBe(100_000);
     expect(stats.sentEvents + sendError).toBe(stats.recordedEvents);
     expect(stats.bufferedEvents).toBe(0);
+  });
+
+  it('notices a dead local collector: the kernel refusal is counted as a send error', async () => {
+    const tracer = createTracer({ service: 'quote', collectors: [await deadPort()] });
+    tracers.push(tracer);
+    for (let round = 0; round < 5; round++) {
+      tracer.emit(makeEvent());
+      await tracer.flush();
+    }
+    expect(tracer.stats().droppedEvents.sendError).toBeGreaterThan(0);
+    expect(tracer.stats().lastProblem).toMatchObject({ code: 'TRC_ERR_TRANSPORT_SEND' });
+    expect(tracer.stats().lastProblem?.message).toContain('ECONNREFUSED');
+  });
+
+  it('uses 8 KiB datagrams by default for a loopback collector', async () => {
+    const tracer = tracerFor({ flushIntervalMillis: 3_600_000 });
+    for (let i = 0; i < 300; i++) tracer.emit(makeEvent());
+    await tracer.flush();
+    await receiver.waitForEvents(300);
+    expect(Math.max(...receiver.sizes)).toBeGreaterThan(1400);
+    expect(Math.max(...receiver.sizes)).toBeLessThanOrEqual(8192);
+    expect(receiver.events).toHaveLength(300);
   });
 
   it('counts DNS failures as send errors when the collector name does not resolve', async () => {

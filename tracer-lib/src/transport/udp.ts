@@ -12,6 +12,11 @@ import type { CollectorAddress } from '../options.js';
  * Datagrams go to the first collector whose address is known; later entries are fail-overs for
  * when an earlier name does not resolve. Spreading datagrams round-robin would split one hop's
  * four events across collectors that each see half a span.
+ *
+ * Each collector gets its own *connected* UDP socket: sends skip dgram's per-send address lookup
+ * and the kernel's per-send route lookup, and a collector that is down on a reachable host is
+ * noticed (the kernel reports ICMP port-unreachable as ECONNREFUSED on the next send, counted as
+ * a send error) instead of datagrams silently vanishing.
  */
 
 /** Where the transport reports outcomes (called from socket callbacks, never re-entrantly from `send`). */
@@ -40,6 +45,9 @@ interface CollectorState {
   /** When the address should be looked up again (epoch ms); 0 for IP literals. */
   refreshAtMillis: number;
   lastLookupError: string | undefined;
+  /** Socket connected (or connecting) to `address`. */
+  socket: Socket | undefined;
+  connected: boolean;
 }
 
 interface PendingDatagram {
@@ -51,8 +59,6 @@ interface PendingDatagram {
 export class UdpTransport {
   private readonly collectors: CollectorState[];
   private readonly hooks: TransportHooks;
-  private socket4: Socket | undefined;
-  private socket6: Socket | undefined;
   private inFlight = 0;
   private pending: PendingDatagram[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -71,6 +77,8 @@ export class UdpTransport {
         lookingUp: false,
         refreshAtMillis: family ? Number.POSITIVE_INFINITY : 0,
         lastLookupError: undefined,
+        socket: undefined,
+        connected: false,
       };
     });
     for (const collector of this.collectors) this.maybeLookup(collector);
@@ -114,20 +122,56 @@ export class UdpTransport {
   close(): Promise<void> {
     this.closing ??= this.idle().then(() => {
       this.closed = true;
-      this.socket4?.close();
-      this.socket6?.close();
+      for (const collector of this.collectors) this.disconnect(collector);
     });
     return this.closing;
   }
 
   private sendTo(target: CollectorState, datagram: Buffer, events: number): void {
-    const socket = this.socketFor(target.family);
+    const socket = target.socket;
+    if (!target.connected || socket === undefined) {
+      this.pending.push({ datagram, events });
+      this.connect(target);
+      return;
+    }
     this.inFlight++;
     try {
-      socket.send(datagram, target.port, target.address, (err) => this.completed(err, events, datagram.length));
+      socket.send(datagram, (err) => this.completed(err, events, datagram.length));
     } catch (err) {
       // dgram throws synchronously for some argument and state problems; still never the caller's problem.
       this.completed(err as Error, events, datagram.length);
+    }
+  }
+
+  private connect(target: CollectorState): void {
+    if (target.socket !== undefined || target.address === undefined || this.closed) return;
+    const socket = createSocket(target.family === 6 ? 'udp6' : 'udp4');
+    target.socket = socket;
+    // Asynchronous socket errors must not crash the service. Before the connection is up they
+    // fail the waiting datagrams; afterwards failed sends are counted through their callbacks.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (target.connected || target.socket !== socket) return;
+      target.socket = undefined;
+      socket.close();
+      this.failPending('TRC_ERR_TRANSPORT_SEND', `connect ${target.host}:${target.port}: ${err.code ?? err.message}`);
+    });
+    socket.unref();
+    socket.connect(target.port, target.address, () => {
+      if (target.socket !== socket) return;
+      target.connected = true;
+      this.releasePending();
+    });
+  }
+
+  private disconnect(target: CollectorState): void {
+    const socket = target.socket;
+    target.socket = undefined;
+    target.connected = false;
+    if (socket === undefined) return;
+    try {
+      socket.close();
+    } catch {
+      // Already closed after a failed connect: nothing left to release.
     }
   }
 
@@ -149,24 +193,6 @@ export class UdpTransport {
     for (const resolve of waiters) resolve();
   }
 
-  private socketFor(family: 4 | 6): Socket {
-    if (family === 4) {
-      this.socket4 ??= this.newSocket('udp4');
-      return this.socket4;
-    }
-    this.socket6 ??= this.newSocket('udp6');
-    return this.socket6;
-  }
-
-  private newSocket(type: 'udp4' | 'udp6'): Socket {
-    const socket = createSocket(type);
-    // Asynchronous socket errors (e.g. ICMP-reported refusals on some platforms) must not crash
-    // the service; the failed sends are already counted through their callbacks.
-    socket.on('error', () => {});
-    socket.unref();
-    return socket;
-  }
-
   private maybeLookup(collector: CollectorState): void {
     if (collector.lookingUp || Date.now() < collector.refreshAtMillis) return;
     collector.lookingUp = true;
@@ -177,6 +203,7 @@ export class UdpTransport {
         collector.refreshAtMillis = Date.now() + DNS_RETRY_MILLIS;
         // Keep a previously known address: a DNS hiccup should not stop a working collector.
       } else {
+        if (collector.address !== address) this.disconnect(collector);
         collector.address = address;
         collector.family = family === 6 ? 6 : 4;
         collector.lastLookupError = undefined;
@@ -189,13 +216,24 @@ export class UdpTransport {
   private releasePending(): void {
     if (this.pending.length === 0) return;
     const target = this.collectors.find((c) => c.address !== undefined);
-    if (!target && this.collectors.some((c) => c.lookingUp)) return;
+    if (target === undefined) {
+      if (!this.collectors.some((c) => c.lookingUp)) this.failPending('TRC_ERR_TRANSPORT_DNS', this.lookupErrors());
+      return;
+    }
+    if (!target.connected) {
+      this.connect(target);
+      return;
+    }
     const waiting = this.pending;
     this.pending = [];
-    for (const { datagram, events } of waiting) {
-      if (target && !this.closed) this.sendTo(target, datagram, events);
-      else this.hooks.failed(events, 'TRC_ERR_TRANSPORT_DNS', this.lookupErrors());
-    }
+    for (const { datagram, events } of waiting) this.sendTo(target, datagram, events);
+    this.settleIdle();
+  }
+
+  private failPending(code: TracerErrorCode, message: string): void {
+    const waiting = this.pending;
+    this.pending = [];
+    for (const { events } of waiting) this.hooks.failed(events, code, message);
     this.settleIdle();
   }
 
