@@ -1,0 +1,167 @@
+import type { TraceEvent } from '@phosphor/tracer/wire';
+import { describe, expect, it } from 'vitest';
+import { type EmitReason, SpanAssembler, type SpanAssemblerOptions } from '../../src/assembly/span-assembler.js';
+import type { Span } from '../../src/model/span.js';
+import { hopEvents, prng, shuffle } from '../support/hops.js';
+
+const T0 = 1_700_000_000_000_000;
+
+function setup(overrides: Partial<SpanAssemblerOptions> = {}) {
+  let now = 0;
+  const emitted: { span: Span; reason: EmitReason }[] = [];
+  const assembler = new SpanAssembler(
+    {
+      spanTimeoutMillis: 1000,
+      maxPendingSpans: 1000,
+      skewCorrection: true,
+      lateWindowMillis: 60_000,
+      maxRememberedSpans: 1000,
+      now: () => now,
+      ...overrides,
+    },
+    (spans, reason) => {
+      for (const span of spans) emitted.push({ span, reason });
+    },
+  );
+  return {
+    assembler,
+    emitted,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+const fullHop = (spanId: string, traceId = 't1') =>
+  hopEvents({ traceId, spanId, times: { REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 } });
+
+describe('SpanAssembler', () => {
+  it('joins the four events of a hop in every arrival order', () => {
+    const random = prng(42);
+    for (let round = 0; round < 24; round++) {
+      const { assembler, emitted } = setup();
+      for (const event of shuffle(fullHop(`span${round}`), random)) assembler.addEvents([event]);
+      expect(emitted).toHaveLength(1);
+      const { span, reason } = emitted[0]!;
+      expect(reason).toBe('complete');
+      expect(span.missing).toEqual([]);
+      expect(span.rawEvents).toEqual({ REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 });
+      expect(span.clientDurationMicros).toBe(500);
+      expect(span.serverDurationMicros).toBe(300);
+    }
+  });
+
+  it('assembles many interleaved hops from shuffled, duplicated events', () => {
+    const random = prng(7);
+    const { assembler, emitted } = setup();
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < 200; i++) events.push(...fullHop(`s${i}`, `trace${i % 17}`));
+    const duplicates = events.filter((_, i) => i % 5 === 0);
+    const stream = shuffle([...events, ...duplicates], random);
+    for (let i = 0; i < stream.length; i += 7) assembler.addEvents(stream.slice(i, i + 7));
+    // A duplicate can arrive after its hop completed (counted via the remembered set) or before (pending).
+    expect(emitted).toHaveLength(200);
+    expect(emitted.every((e) => e.span.missing.length === 0)).toBe(true);
+    const stats = assembler.stats();
+    expect(stats.duplicateEvents).toBe(duplicates.length);
+    expect(stats.receivedEvents).toBe(events.length + duplicates.length);
+    expect(stats.completeSpans).toBe(200);
+    expect(stats.pendingSpans).toBe(0);
+  });
+
+  it('emits a partial span after spanTimeoutMillis with the missing list', () => {
+    const { assembler, emitted, advance } = setup();
+    const [req, , out] = fullHop('a');
+    assembler.addEvents([req!, out!]);
+    advance(999);
+    assembler.sweep();
+    expect(emitted).toHaveLength(0);
+    advance(1);
+    assembler.sweep();
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]!.reason).toBe('timeout');
+    expect(emitted[0]!.span.missing).toEqual(['IN', 'REP']);
+    expect(assembler.stats()).toMatchObject({ partialSpans: 1, timedOutSpans: 1, pendingSpans: 0 });
+  });
+
+  it('treats a root span (IN/OUT only) and an uninstrumented callee (REQ/REP only) as normal partial spans', () => {
+    const { assembler, emitted, advance } = setup();
+    assembler.addEvents(hopEvents({ traceId: 't', spanId: 'root', times: { IN: T0, OUT: T0 + 50 } }));
+    assembler.addEvents(
+      hopEvents({ traceId: 't', spanId: 'redis', parentSpanId: 'root', times: { REQ: T0 + 10, REP: T0 + 20 } }),
+    );
+    advance(1000);
+    assembler.sweep();
+    const byId = new Map(emitted.map((e) => [e.span.spanId, e.span]));
+    expect(byId.get('root')).toMatchObject({ missing: ['REQ', 'REP'], serverDurationMicros: 50, durationMicros: 50 });
+    expect(byId.get('root')!.clientHost).toBeUndefined();
+    expect(byId.get('redis')).toMatchObject({ missing: ['IN', 'OUT'], clientDurationMicros: 10, parentSpanId: 'root' });
+    expect(byId.get('redis')!.serverHost).toBeUndefined();
+  });
+
+  it('updates a partial span with a late event and counts it', () => {
+    const { assembler, emitted, advance } = setup();
+    const [req, inn, out, rep] = fullHop('late');
+    assembler.addEvents([req!, inn!, out!]);
+    advance(1000);
+    assembler.sweep();
+    assembler.addEvents([rep!]);
+    expect(emitted.map((e) => e.reason)).toEqual(['timeout', 'late']);
+    expect(emitted[1]!.span.missing).toEqual([]);
+    expect(emitted[1]!.span.lateEvents).toBe(1);
+    // The span is complete now: a repeat of any event is a duplicate, not another update.
+    assembler.addEvents([rep!, req!]);
+    expect(emitted).toHaveLength(2);
+    expect(assembler.stats()).toMatchObject({ lateEvents: 1, updatedSpans: 1, duplicateEvents: 2, pendingSpans: 0 });
+  });
+
+  it('counts a duplicate of a completed span instead of starting a new partial one', () => {
+    const { assembler, emitted, advance } = setup();
+    const events = fullHop('dup');
+    assembler.addEvents(events);
+    assembler.addEvents([events[1]!]);
+    advance(5000);
+    assembler.sweep();
+    expect(emitted).toHaveLength(1);
+    expect(assembler.stats().duplicateEvents).toBe(1);
+  });
+
+  it('bounds memory: past maxPendingSpans the oldest pending spans are emitted as partial', () => {
+    const { assembler, emitted } = setup({ maxPendingSpans: 10 });
+    for (let i = 0; i < 25; i++) assembler.addEvents([fullHop(`p${i}`)[0]!]);
+    const stats = assembler.stats();
+    expect(stats.pendingSpans).toBe(10);
+    expect(stats.evictedPendingSpans).toBe(15);
+    expect(emitted.map((e) => e.span.spanId)).toEqual(Array.from({ length: 15 }, (_, i) => `p${i}`));
+    expect(emitted.every((e) => e.reason === 'evicted' && e.span.missing.length === 3)).toBe(true);
+  });
+
+  it('bounds remembered spans by maxRememberedSpans', () => {
+    const { assembler } = setup({ maxRememberedSpans: 5 });
+    for (let i = 0; i < 20; i++) assembler.addEvents(fullHop(`r${i}`));
+    expect(assembler.stats().rememberedSpans).toBe(5);
+  });
+
+  it('flushAll emits every pending span (shutdown) and pendingSpansOf shows in-flight spans', () => {
+    const { assembler, emitted } = setup();
+    assembler.addEvents([fullHop('x', 'tA')[0]!, fullHop('y', 'tB')[1]!]);
+    expect(assembler.pendingSpansOf('tA').map((s) => s.spanId)).toEqual(['x']);
+    expect(assembler.pendingSpansOf('nope')).toEqual([]);
+    assembler.flushAll();
+    expect(emitted.map((e) => [e.span.spanId, e.reason])).toEqual([
+      ['x', 'shutdown'],
+      ['y', 'shutdown'],
+    ]);
+  });
+
+  it('takes errors from OUT first, then REP, and merges tags with server keys winning', () => {
+    const { assembler, emitted } = setup();
+    const events = hopEvents({ traceId: 't', spanId: 'e', times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 } });
+    events[0]!.tags = { side: 'client', a: '1' };
+    events[2]!.tags = { side: 'server' };
+    events[2]!.errorCode = 'NOT_FOUND';
+    events[3]!.errorCode = 'CLIENT_TIMEOUT';
+    assembler.addEvents(events);
+    expect(emitted[0]!.span).toMatchObject({ errorCode: 'NOT_FOUND', tags: { side: 'server', a: '1' } });
+  });
+});

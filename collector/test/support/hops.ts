@@ -1,0 +1,82 @@
+import type { Batch, EventType, TraceEvent } from '@phosphor/tracer/wire';
+
+/** Describes one RPC hop for tests: the four timestamps on their hosts' clocks. */
+export interface HopSpec {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  from?: string;
+  fromEndpoint?: string;
+  to?: string;
+  toEndpoint?: string;
+  clientHost?: string;
+  serverHost?: string;
+  /** Raw timestamps (µs); omit a type to leave its event out. */
+  times: Partial<Record<EventType, number>>;
+  errorCode?: string;
+  tags?: Record<string, string>;
+}
+
+/** The events of a hop, REQ/IN/OUT/REP order, with durations on OUT and REP as a tracer would set them. */
+export function hopEvents(spec: HopSpec): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  const { times } = spec;
+  for (const type of ['REQ', 'IN', 'OUT', 'REP'] as const) {
+    const t = times[type];
+    if (t === undefined) continue;
+    const client = type === 'REQ' || type === 'REP';
+    const event: TraceEvent = {
+      type,
+      traceId: spec.traceId,
+      spanId: spec.spanId,
+      from: spec.from ?? 'caller',
+      fromEndpoint: spec.fromEndpoint ?? 'call',
+      to: spec.to ?? 'callee',
+      toEndpoint: spec.toEndpoint ?? 'handle',
+      timestampMicros: t,
+      hostname: (client ? spec.clientHost : spec.serverHost) ?? (client ? 'client-host' : 'server-host'),
+    };
+    if (spec.parentSpanId) event.parentSpanId = spec.parentSpanId;
+    if (type === 'OUT' && times.IN !== undefined) event.durationMicros = t - times.IN;
+    if (type === 'REP' && times.REQ !== undefined) event.durationMicros = t - times.REQ;
+    if (spec.errorCode && (type === 'OUT' || type === 'REP')) event.errorCode = spec.errorCode;
+    if (spec.tags) event.tags = spec.tags;
+    events.push(event);
+  }
+  return events;
+}
+
+/** A batch header for encodeBatch. */
+export function batchOf(events: TraceEvent[], sequence = 0, tracerId = 'tracer-1'): Batch {
+  return {
+    tracerId,
+    sequence,
+    service: 'test',
+    hostname: 'test-host',
+    sentAtMicros: 1_700_000_000_000_000,
+    drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
+    events,
+  };
+}
+
+/** Deterministic PRNG (mulberry32) so shuffles and fuzz inputs are reproducible from a seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates shuffle with a given random source. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
