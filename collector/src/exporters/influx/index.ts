@@ -1,6 +1,7 @@
-import { escape, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, escape as lineProtocol, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
+import type { ComponentHealth } from '../../storage/span-store.js';
 import { type InfluxConfig, type ResolvedInfluxConfig, resolveInfluxConfig } from './config.js';
 
 export type { InfluxConfig } from './config.js';
@@ -33,6 +34,52 @@ export interface AggregateRow {
 /** Returns the current aggregate rows; called once per interval. */
 export type AggregateSource = () => readonly AggregateRow[];
 
+/** Window stats as the collector's aggregates report them (structural: no dependency on their module). */
+interface WindowStatsLike {
+  count: number;
+  errors: number;
+  p50Micros: number;
+  p95Micros: number;
+  p99Micros: number;
+}
+
+/**
+ * The part of the collector's `Aggregates` the exporter can read directly: window labels like "5m"
+ * and a snapshot per window. Passing it instead of an {@link AggregateSource} exports every window.
+ */
+export interface AggregatesLike {
+  windowLabels(): string[];
+  snapshot(windowMinutes: number):
+    | {
+        window: string;
+        endpoints: (WindowStatsLike & { service: string; endpoint: string })[];
+        edges: (WindowStatsLike & { from: string; to: string })[];
+        hosts: (WindowStatsLike & { host: string })[];
+      }
+    | undefined;
+}
+
+function stats(s: WindowStatsLike): Pick<AggregateRow, 'count' | 'errors' | 'p50' | 'p95' | 'p99'> {
+  return { count: s.count, errors: s.errors, p50: s.p50Micros, p95: s.p95Micros, p99: s.p99Micros };
+}
+
+/** Adapts the collector's aggregates to an {@link AggregateSource} (all configured windows). */
+export function aggregatesSource(aggregates: AggregatesLike): AggregateSource {
+  return () => {
+    const rows: AggregateRow[] = [];
+    for (const label of aggregates.windowLabels()) {
+      const snap = aggregates.snapshot(Number.parseInt(label, 10));
+      if (!snap) continue;
+      const window = snap.window;
+      for (const e of snap.endpoints)
+        rows.push({ kind: 'endpoint', service: e.service, endpoint: e.endpoint, window, ...stats(e) });
+      for (const e of snap.edges) rows.push({ kind: 'edge', caller: e.from, callee: e.to, window, ...stats(e) });
+      for (const h of snap.hosts) rows.push({ kind: 'host', host: h.host, window, ...stats(h) });
+    }
+    return rows;
+  };
+}
+
 /** Counters of the exporter. */
 export type InfluxExporterStats = {
   /** Points acknowledged by the server. */
@@ -53,6 +100,8 @@ export interface InfluxExporter {
   /** Samples the source and writes now (also what each interval does). Resolves when the write ends. */
   exportNow(): Promise<void>;
   stats(): InfluxExporterStats;
+  /** Flaki-format health: KO while writes fail and points were dropped recently, Degraded while writes fail. */
+  health(): Promise<ComponentHealth>;
   /** Stops the interval, makes a last bounded attempt to write the buffer. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -93,8 +142,8 @@ export function rowToLine(prefix: string, row: AggregateRow, timestampMillis: nu
   }
   if (tags.length === 1) return undefined;
   tags.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  let line = escape.measurement(`${prefix}_${row.kind}`);
-  for (const [k, v] of tags) line += `,${escape.tag(k)}=${escape.tag(v)}`;
+  let line = lineProtocol.measurement(`${prefix}_${row.kind}`);
+  for (const [k, v] of tags) line += `,${lineProtocol.tag(k)}=${lineProtocol.tag(v)}`;
   line += ` count=${row.count}i,errors=${row.errors}i,p50_micros=${row.p50},p95_micros=${row.p95},p99_micros=${row.p99}`;
   return `${line} ${Math.floor(timestampMillis)}`;
 }
@@ -106,8 +155,13 @@ export function rowToLine(prefix: string, row: AggregateRow, timestampMillis: nu
  * a buffer of `maxBufferedPoints`; past it the oldest are dropped and counted. Throws
  * COL_ERR_CONFIG_INVALID for a bad config.
  */
-export function createInfluxExporter(rawConfig: InfluxConfig, source: AggregateSource, logger: Logger): InfluxExporter {
+export function createInfluxExporter(
+  rawConfig: InfluxConfig,
+  sourceOrAggregates: AggregateSource | AggregatesLike,
+  logger: Logger,
+): InfluxExporter {
   const config: ResolvedInfluxConfig = resolveInfluxConfig(rawConfig);
+  const source = typeof sourceOrAggregates === 'function' ? sourceOrAggregates : aggregatesSource(sourceOrAggregates);
   const log = logger.child({ component: 'influx' });
   const influx = new InfluxDB({ url: config.url, token: config.token, timeout: config.requestTimeoutMillis });
   const writeApi: WriteApi = influx.getWriteApi(config.org, config.bucket, 'ms', {
@@ -124,6 +178,7 @@ export function createInfluxExporter(rawConfig: InfluxConfig, source: AggregateS
   let lastFailureLogAt = 0;
   let lastDropLogAt = 0;
   let inFlightPoints = 0;
+  let lastWriteFailed = false;
   const counters = { writtenPoints: 0, droppedPoints: 0, invalidRows: 0, writeRequests: 0, failedWrites: 0 };
 
   function sample(): void {
@@ -189,8 +244,10 @@ export function createInfluxExporter(rawConfig: InfluxConfig, source: AggregateS
           );
           log.warn({ err: error, bufferedPoints: buffer.length }, error.message);
         }
+        lastWriteFailed = true;
         return;
       }
+      lastWriteFailed = false;
       inFlightPoints = 0;
       counters.writtenPoints += batch.length;
     }
@@ -216,6 +273,23 @@ export function createInfluxExporter(rawConfig: InfluxConfig, source: AggregateS
     exportNow,
     stats(): InfluxExporterStats {
       return { ...counters, bufferedPoints: buffer.length + inFlightPoints };
+    },
+    async health(): Promise<ComponentHealth> {
+      const recentDrop = lastDropLogAt > 0 && Date.now() - lastDropLogAt < FAILURE_LOG_INTERVAL_MILLIS;
+      const status = lastWriteFailed ? (recentDrop ? 'KO' : 'Degraded') : 'OK';
+      return {
+        status,
+        tests: [
+          {
+            name: 'write',
+            duration: '0s',
+            status,
+            ...(lastWriteFailed
+              ? { error: `last write to ${config.url} failed; ${buffer.length + inFlightPoints} points buffered` }
+              : {}),
+          },
+        ],
+      };
     },
     close(): Promise<void> {
       closed ??= (async () => {

@@ -173,3 +173,44 @@ describe('Influx exporter (fake v2 write endpoint)', () => {
     );
   });
 });
+
+describe('aggregatesSource', () => {
+  it('turns every window of the collector aggregates into endpoint, edge and host rows', () => {
+    const w = { count: 3, errors: 1, p50Micros: 10, p95Micros: 20, p99Micros: 30, ratePerSecond: 1 };
+    const aggregates: AggregatesLike = {
+      windowLabels: () => ['1m', '5m'],
+      snapshot: (m) => ({
+        window: `${m}m`,
+        endpoints: [{ ...w, service: 's', endpoint: 'e' }],
+        edges: [{ ...w, from: 'a', to: 'b' }],
+        hosts: [{ ...w, host: 'h' }],
+      }),
+    };
+    const rows = aggregatesSource(aggregates)();
+    expect(rows).toHaveLength(6);
+    expect(rows[1]).toEqual({
+      kind: 'edge',
+      caller: 'a',
+      callee: 'b',
+      window: '1m',
+      count: 3,
+      errors: 1,
+      p50: 10,
+      p95: 20,
+      p99: 30,
+    });
+    expect(rows.filter((r) => r.window === '5m')).toHaveLength(3);
+  });
+
+  it('health is Degraded while writes fail and OK after a successful write', async () => {
+    const fake = await fakeInflux();
+    fake.mode = 'fail';
+    const exporter = createInfluxExporter({ enabled: true, url: fake.url }, () => [row()], silent);
+    exporters.push(exporter);
+    await exporter.exportNow();
+    expect((await exporter.health()).status).toBe('Degraded');
+    fake.mode = 'ok';
+    await exporter.exportNow();
+    expect((await exporter.health()).status).toBe('OK');
+  });
+});
