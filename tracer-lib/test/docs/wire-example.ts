@@ -42,8 +42,23 @@ export function exampleDatagram(): Buffer {
 
 const BATCH_FIELDS = ['', 'tracer_id', 'sequence', 'service', 'hostname', 'drops', 'events', 'sent_at_micros'];
 const EVENT_FIELDS = [
-  '', 'type', 'trace_id', 'span_id', 'parent_span_id', 'from', 'from_endpoint', 'to', 'to_endpoint',
-  'timestamp_micros', 'hostname', 'zone', 'duration_micros', 'error_code', 'error_description', 'tags', 'flags',
+  '',
+  'type',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'from',
+  'from_endpoint',
+  'to',
+  'to_endpoint',
+  'timestamp_micros',
+  'hostname',
+  'zone',
+  'duration_micros',
+  'error_code',
+  'error_description',
+  'tags',
+  'flags',
 ];
 const DROPS_FIELDS = ['', 'buffer_full', 'too_large', 'send_error', 'sampled_out'];
 const MAP_FIELDS = ['', 'key', 'value'];
@@ -80,22 +95,37 @@ function walk(buf: Buffer, start: number, end: number, names: string[], indent: 
       at = next;
     } else if (wireType === 1) {
       const value = buf.readDoubleLE(afterKey);
-      rows.push({ offset: fieldStart, bytes: buf.subarray(fieldStart, afterKey + 8), meaning: `${name} double = ${value}` });
+      rows.push({
+        offset: fieldStart,
+        bytes: buf.subarray(fieldStart, afterKey + 8),
+        meaning: `${name} double = ${value}`,
+      });
       at = afterKey + 8;
     } else {
       const [length, bodyStart] = readVarint(buf, afterKey);
       const bodyEnd = bodyStart + length;
       const nested =
-        names === BATCH_FIELDS && field === 6 ? EVENT_FIELDS
-        : names === BATCH_FIELDS && field === 5 ? DROPS_FIELDS
-        : names === EVENT_FIELDS && field === 15 ? MAP_FIELDS
-        : undefined;
+        names === BATCH_FIELDS && field === 6
+          ? EVENT_FIELDS
+          : names === BATCH_FIELDS && field === 5
+            ? DROPS_FIELDS
+            : names === EVENT_FIELDS && field === 15
+              ? MAP_FIELDS
+              : undefined;
       if (nested) {
-        rows.push({ offset: fieldStart, bytes: buf.subarray(fieldStart, bodyStart), meaning: `${name} message, ${length} bytes:` });
+        rows.push({
+          offset: fieldStart,
+          bytes: buf.subarray(fieldStart, bodyStart),
+          meaning: `${name} message, ${length} bytes:`,
+        });
         walk(buf, bodyStart, bodyEnd, nested, `${indent}· `, rows);
       } else {
         const text = buf.subarray(bodyStart, bodyEnd).toString('utf8');
-        rows.push({ offset: fieldStart, bytes: buf.subarray(fieldStart, bodyEnd), meaning: `${name} string = ${JSON.stringify(text)}` });
+        rows.push({
+          offset: fieldStart,
+          bytes: buf.subarray(fieldStart, bodyEnd),
+          meaning: `${name} string = ${JSON.stringify(text)}`,
+        });
       }
       at = bodyEnd;
     }
@@ -121,7 +151,10 @@ export function renderWireExample(): string {
     },
   ];
   walk(datagram, WIRE_HEADER_BYTES + WIRE_HMAC_BYTES, datagram.length, BATCH_FIELDS, '', rows);
-  const full = datagram.toString('hex').replace(/(.{64})/g, '$1\n').trim();
+  const full = datagram
+    .toString('hex')
+    .replace(/(.{64})/g, '$1\n')
+    .trim();
   const lines = [
     `Shared key \`${EXAMPLE_KEY}\`; one OUT event; ${datagram.length} bytes in all.`,
     '',

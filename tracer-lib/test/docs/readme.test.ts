@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TracerErrorCodes } from '../../src/errors.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('tracer-lib/README.md', () => {
+  it.each(Object.keys(TracerErrorCodes))('documents error code %s', (code) => {
+    expect(readme).toContain(`| \`${code}\` |`);
+  });
+
+  it.each([
+    'service',
+    'collectors',
+    'maxBufferedEvents',
+    'maxDatagramBytes',
+    'flushIntervalMillis',
+    'sampleRate',
+    'hostname',
+    'zone',
+    'hmacKey',
+    'idSource',
+    'enabled',
+  ])('documents option %s with its default', (option) => {
+    expect(readme).toMatch(new RegExp(`^\\| \`${option}\` \\| [^|]+ \\| [^|]+ \\|$`, 'm'));
+  });
+});
