@@ -4,6 +4,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AggregateRow,
+  type AggregatesLike,
+  aggregatesSource,
   createInfluxExporter,
   type InfluxExporter,
   rowToLine,
