@@ -45,17 +45,12 @@ export const ERROR_CODES = {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,
   },
-  IDG_ERR_LEASE_NONE_FREE: {
-    description: 'every (node, component) pair is leased by another instance',
-    httpStatus: 503,
-    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
-  },
   IDG_ERR_UPSTREAM_FAILED: {
     description: 'a call to another service failed',
     httpStatus: 502,
     grpcStatus: GrpcStatus.UNAVAILABLE,
   },
-  IDG_ERR_INTERNAL: {
+  IDG_ERR_SERVER_INTERNAL: {
     description: 'an unexpected internal error',
     httpStatus: 500,
     grpcStatus: GrpcStatus.INTERNAL,

@@ -50,14 +50,14 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
       let correlationId: string;
       const finish = (error: Error | undefined, reply: Res | undefined, ids: number) => {
         trailer.set(CORRELATION_METADATA_KEY, correlationId);
-        const code = error === undefined ? 'ok' : isIdServiceError(error) ? error.code : 'IDG_ERR_INTERNAL';
+        const code = error === undefined ? 'ok' : isIdServiceError(error) ? error.code : 'IDG_ERR_SERVER_INTERNAL';
         observer.finished('grpc', endpoint, correlationId, performance.now() - started, code, ids, error);
         if (error === undefined) {
           callback(null, reply, trailer);
         } else {
           callback({
             code: isIdServiceError(error) ? error.grpcStatus : GrpcStatus.INTERNAL,
-            details: isIdServiceError(error) ? error.message : `IDG_ERR_INTERNAL: ${error.message}`,
+            details: isIdServiceError(error) ? error.message : `IDG_ERR_SERVER_INTERNAL: ${error.message}`,
             metadata: trailer,
           });
         }

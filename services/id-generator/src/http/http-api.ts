@@ -61,7 +61,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   app.decorateRequest('issuedIds', 0);
   app.decorateRequest('startedAtMillis', 0);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and async hooks cost a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     request.startedAtMillis = performance.now();
     try {
       request.correlationId = resolveCorrelationId(
@@ -72,12 +73,14 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     } catch (error) {
       request.correlationId = options.freshCorrelationId();
       reply.header(CORRELATION_HEADER, request.correlationId);
-      throw error;
+      done(error as Error);
+      return;
     }
     reply.header(CORRELATION_HEADER, request.correlationId);
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const endpoint = `${request.method} ${request.routeOptions.url ?? 'unknown'}`;
     const failed = reply.statusCode >= 400;
     const error = failed ? (reply as unknown as { idError?: Error }).idError : undefined;
@@ -90,6 +93,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       request.issuedIds,
       failed ? (error ?? new Error(`HTTP ${reply.statusCode}`)) : undefined,
     );
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
@@ -112,9 +116,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       status = error.statusCode;
       message = `IDG_ERR_INPUT_INVALID: ${error.message}`;
     } else {
-      code = 'IDG_ERR_INTERNAL';
+      code = 'IDG_ERR_SERVER_INTERNAL';
       status = 500;
-      message = `IDG_ERR_INTERNAL: ${error.message}`;
+      message = `IDG_ERR_SERVER_INTERNAL: ${error.message}`;
     }
     (reply as unknown as { idError?: Error }).idError = Object.assign(new Error(message), { code });
     return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message });

@@ -30,8 +30,9 @@ async function makeLease(keyPrefix: string, overrides: Partial<ConstructorParame
   const lease = new RedisLease({
     redis: await connected(client()),
     keyPrefix,
-    ttlMillis: 600,
-    failClosedMarginMillis: 200,
+    // Tolerates ~550 ms event-loop stalls on a busy machine before failing closed.
+    ttlMillis: 1_000,
+    failClosedMarginMillis: 300,
     reuseMarginMillis: 100,
     renewIntervalMillis: 150,
     acquireRetryMillis: 50,
@@ -71,7 +72,7 @@ describe('RedisLease against real Redis', () => {
     expect(await redis.get(`${keyPrefix}:pair:${a.lease.heldPairIndex()}`)).toBe(a.lease.token);
     const pttl = await redis.pttl(`${keyPrefix}:pair:${a.lease.heldPairIndex()}`);
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(700);
+    expect(pttl).toBeLessThanOrEqual(1_100);
     const idA = decodeId(a.generator.nextIdSync());
     const grant = a.lease.current()!;
     expect([idA.nodeId, idA.componentId]).toEqual([grant.nodeId, grant.componentId]);
@@ -80,7 +81,7 @@ describe('RedisLease against real Redis', () => {
   it('renews in the background: keeps issuing well past the TTL', async () => {
     const { lease, generator } = await makeLease(prefix());
     await lease.start();
-    await sleep(1_000);
+    await sleep(1_500);
     expect(() => generator.nextIdSync()).not.toThrow();
     expect(lease.stats().renewals).toBeGreaterThanOrEqual(3);
   });
@@ -98,7 +99,7 @@ describe('RedisLease against real Redis', () => {
     const cutAt = performance.now();
     holderRedis.disconnect(); // renewals now fail
     let refusedAt = 0;
-    while (performance.now() - cutAt < 1_000) {
+    while (performance.now() - cutAt < 2_000) {
       try {
         holder.generator.nextIdSync();
       } catch (error) {
@@ -116,8 +117,8 @@ describe('RedisLease against real Redis', () => {
     const successor = await makeLease(keyPrefix);
     expect(await successor.lease.start()).toBe(false); // still held in Redis until expiry + margin
     const boundBefore = Number(await observer.get(`${keyPrefix}:bound:${index}`));
-    await sleep(800);
-    expect(await successor.lease.renew()).toBe(true);
+    const waitStarted = performance.now();
+    while (!(await successor.lease.renew()) && performance.now() - waitStarted < 5_000) await sleep(25);
     expect(successor.lease.heldPairIndex()).toBe(index);
     expect(successor.lease.current()!.floorMillis).toBe(boundBefore);
     const first = decodeId(await successor.generator.nextValidId());
@@ -156,7 +157,7 @@ describe('RedisLease against real Redis', () => {
   });
 
   it('rejects renewal settings that would let the lease lapse before renewal', async () => {
-    await expect(makeLease(prefix(), { ttlMillis: 600, failClosedMarginMillis: 200, renewIntervalMillis: 500 })).rejects
+    await expect(makeLease(prefix(), { ttlMillis: 1_000, failClosedMarginMillis: 300, renewIntervalMillis: 800 })).rejects
       .toThrow(/lease.renewIntervalMillis must be below/);
   });
 });
