@@ -167,16 +167,20 @@ export class BulkIndexer {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.schedule();
+    if (this.drainWaiters.length > 0) this.pump(true);
+    else this.schedule();
   }
 
   /** Sends everything queued now and resolves when the queue, the spool and in-flight requests are empty. */
   flush(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => {
+    // Timers here are unref'd so a collector can exit at will; whoever awaits a flush, though, must
+    // not see the process end under it (a CLI or bench has nothing else keeping the loop alive).
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    return new Promise<void>((resolve) => {
       this.drainWaiters.push(resolve);
       this.pump(true);
-    });
+    }).finally(() => clearInterval(keepAlive));
   }
 
   /**
