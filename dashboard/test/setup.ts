@@ -8,12 +8,18 @@ import { afterEach } from 'vitest';
 /** The pretend viewport: 600px tall shows ~23 timeline rows of 26px. */
 export const TEST_VIEWPORT = { width: 1200, height: 600 } as const;
 
-Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => TEST_VIEWPORT.height });
-Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => TEST_VIEWPORT.width });
-Object.defineProperty(HTMLElement.prototype, 'offsetHeight', { configurable: true, get: () => TEST_VIEWPORT.height });
-Object.defineProperty(HTMLElement.prototype, 'offsetWidth', { configurable: true, get: () => TEST_VIEWPORT.width });
+// Files that opt into the node environment (`@vitest-environment node`) have no DOM to patch.
+const hasDom = typeof HTMLElement !== 'undefined';
+if (hasDom) {
+  const proto = HTMLElement.prototype;
+  Object.defineProperty(proto, 'clientHeight', { configurable: true, get: () => TEST_VIEWPORT.height });
+  Object.defineProperty(proto, 'clientWidth', { configurable: true, get: () => TEST_VIEWPORT.width });
+  Object.defineProperty(proto, 'offsetHeight', { configurable: true, get: () => TEST_VIEWPORT.height });
+  Object.defineProperty(proto, 'offsetWidth', { configurable: true, get: () => TEST_VIEWPORT.width });
+}
 
 afterEach(() => {
+  if (!hasDom) return;
   cleanup();
   window.location.hash = '';
 });
