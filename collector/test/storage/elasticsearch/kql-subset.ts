@@ -16,8 +16,11 @@ const TOKEN = /\s*(\(|\)|>=|<=|>|<|:|"(?:[^"\\]|\\.)*"|[^\s():<>"]+)/y;
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
   TOKEN.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while (TOKEN.lastIndex < text.length && (m = TOKEN.exec(text))) tokens.push(m[1] as string);
+  while (TOKEN.lastIndex < text.length) {
+    const m = TOKEN.exec(text);
+    if (!m) break;
+    tokens.push(m[1] as string);
+  }
   if (TOKEN.lastIndex < text.trimEnd().length) throw new Error(`cannot tokenize KQL at ${TOKEN.lastIndex}: ${text}`);
   return tokens;
 }
