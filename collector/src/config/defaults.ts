@@ -42,8 +42,12 @@ export const DEFAULT_WINDOWS_MINUTES = [1, 5, 15];
  * 15-minute window, a fair trade between window precision and memory per key.
  */
 export const DEFAULT_BUCKET_SECONDS = 10;
-/** Aggregate keys (endpoints + edges + hosts) kept; random service names must not grow memory without bound. */
-export const DEFAULT_MAX_AGGREGATE_KEYS = 10_000;
+/**
+ * Keys kept per aggregate family (endpoints, edges, hosts, graph, catalog), so random service
+ * names cannot grow memory without bound. Each rolling key holds a ~14 KB flat live histogram plus
+ * packed sealed buckets, so 2,000 keys × 3 families stays under ~100 MB at worst.
+ */
+export const DEFAULT_MAX_AGGREGATE_KEYS = 2000;
 /** Memory store cap: 200k spans at ~1.5 KB each is ~300 MB at worst; oldest traces go first. */
 export const DEFAULT_MEMORY_MAX_SPANS = 200_000;
 /** Live-tail subscribers at once; each may hold up to `maxBufferedBytes`. */

@@ -1,0 +1,72 @@
+/**
+ * Benchmark sender, run in a worker thread (its own core): replays pre-encoded datagram rounds,
+ * patching a round number into every trace id so each round's hops are new to the collector.
+ * Mode `blast` keeps at most MAX_IN_FLIGHT sends queued; mode `rate` paces to datagrams/s.
+ */
+import { createSocket } from 'node:dgram';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/*
+ * workerData (SenderJob in collector-ingest.bench.ts): { port, round: Uint8Array[] (one round of
+ * datagrams; every hop completes within a round), patchOffsets: number[][] (offsets of the
+ * round-number digits per datagram), roundDigits, firstRound, mode: 'blast' | 'rate',
+ * datagramsPerSecond, durationMillis }.
+ * Plain JavaScript so the worker needs no TypeScript loader.
+ */
+
+/** Queued sends at most when blasting: enough to keep the socket busy, bounded so libuv's queue cannot grow. */
+const MAX_IN_FLIGHT = 64;
+
+const job = workerData;
+const datagrams = job.round.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+const socket = createSocket('udp4');
+const digits = Buffer.alloc(job.roundDigits);
+let round = job.firstRound;
+let index = 0;
+let sent = 0;
+let inFlight = 0;
+const started = performance.now();
+
+function next() {
+  if (index === 0) {
+    const text = String(round % 10 ** job.roundDigits).padStart(job.roundDigits, '0');
+    digits.write(text, 'latin1');
+  }
+  const datagram = datagrams[index];
+  for (const offset of job.patchOffsets[index]) digits.copy(datagram, offset);
+  index++;
+  if (index === datagrams.length) {
+    index = 0;
+    round++;
+  }
+  return datagram;
+}
+
+function done() {
+  const finish = () => {
+    socket.close();
+    parentPort?.postMessage({ sent, rounds: round - job.firstRound, elapsedMillis: performance.now() - started });
+  };
+  if (inFlight === 0) finish();
+  else setTimeout(done, 5);
+}
+
+function pump() {
+  const elapsed = performance.now() - started;
+  if (elapsed >= job.durationMillis) return done();
+  const target = job.mode === 'rate' ? Math.floor((elapsed / 1000) * job.datagramsPerSecond) : Number.POSITIVE_INFINITY;
+  let burst = 0;
+  while (sent < target && inFlight < MAX_IN_FLIGHT && burst < 256) {
+    inFlight++;
+    sent++;
+    burst++;
+    // The datagram buffer is reused next round; dgram copies it into the kernel before the callback.
+    socket.send(next(), job.port, '127.0.0.1', () => {
+      inFlight--;
+    });
+  }
+  if (job.mode === 'rate' && sent >= target) setTimeout(pump, 1);
+  else setImmediate(pump);
+}
+
+pump();
