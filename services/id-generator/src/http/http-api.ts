@@ -3,12 +3,19 @@
  * health. Built without listening so tests use `inject()`.
  */
 import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteGenericInterface,
+} from 'fastify';
 import { CORRELATION_HEADER, resolveCorrelationId } from '../correlation.js';
 import { isIdServiceError } from '../errors.js';
 import type { HealthComponent } from '../health/health-check.js';
 import { summarize } from '../health/health-check.js';
 import type { IdOperations } from '../id-operations.js';
+import type { DecodedId } from '../ids/flaki-layout.js';
 import type { RequestObserver } from '../request-observer.js';
 
 declare module 'fastify' {
@@ -49,6 +56,7 @@ const DECIMAL_ID_PATTERN = '^[0-9]{1,20}$';
 /** Builds the fastify app (not listening). */
 export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const { operations, observer } = options;
+  const fresh = options.freshCorrelationId;
   const app = Fastify({
     logger: false,
     return503OnClosing: true,
@@ -61,42 +69,46 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   app.decorateRequest('issuedIds', 0);
   app.decorateRequest('startedAtMillis', 0);
 
-  // Callback-style hooks: they run on every request, and async hooks cost a promise each.
-  app.addHook('onRequest', (request, reply, done) => {
+  /** Correlation id of the request (trace id, header, or fresh), echoed on the reply. Throws on a bad header. */
+  const begin = (request: FastifyRequest, reply: FastifyReply): string => {
     request.startedAtMillis = performance.now();
-    try {
-      request.correlationId = resolveCorrelationId(
-        request.headers[CORRELATION_HEADER],
-        `header ${CORRELATION_HEADER}`,
-        options.freshCorrelationId,
-      );
-    } catch (error) {
-      request.correlationId = options.freshCorrelationId();
-      reply.header(CORRELATION_HEADER, request.correlationId);
-      done(error as Error);
-      return;
-    }
+    request.correlationId = resolveCorrelationId(request.headers[CORRELATION_HEADER], `header ${CORRELATION_HEADER}`, fresh);
     reply.header(CORRELATION_HEADER, request.correlationId);
-    done();
+    return request.correlationId;
+  };
+
+  /**
+   * Wraps a handler: correlation id first, one observation (metric + log) on success. Failures, including
+   * schema errors raised before any handler runs, are observed by the error handler. Doing this inside
+   * the handler instead of onRequest/onResponse hooks keeps fastify's fast path (no per-request hook
+   * runner, no 'finish' listener).
+   */
+  function observed<R extends RouteGenericInterface, T>(
+    endpoint: string,
+    handler: (request: FastifyRequest<R>) => Promise<T> | T,
+  ): (request: FastifyRequest<R>, reply: FastifyReply) => Promise<T> {
+    return async (request, reply) => {
+      const correlationId = begin(request, reply);
+      const result = await handler(request);
+      observer.finished('http', endpoint, correlationId, performance.now() - request.startedAtMillis, 'ok', request.issuedIds);
+      return result;
+    };
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    let correlationId: string;
+    try {
+      correlationId = begin(request, reply);
+    } catch {
+      correlationId = fresh();
+      reply.header(CORRELATION_HEADER, correlationId);
+    }
+    const message = `IDG_ERR_INPUT_INVALID: no route ${request.method} ${request.url}`;
+    observer.finished('http', '<unmatched>', correlationId, 0, 'IDG_ERR_INPUT_INVALID', 0, new Error(message));
+    return reply.status(404).send({ statusCode: 404, code: 'IDG_ERR_INPUT_INVALID', error: 'Not Found', message });
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    const endpoint = `${request.method} ${request.routeOptions.url ?? 'unknown'}`;
-    const failed = reply.statusCode >= 400;
-    const error = failed ? (reply as unknown as { idError?: Error }).idError : undefined;
-    observer.finished(
-      'http',
-      endpoint,
-      request.correlationId,
-      performance.now() - request.startedAtMillis,
-      failed ? ((error as { code?: string } | undefined)?.code ?? `HTTP_${reply.statusCode}`) : 'ok',
-      request.issuedIds,
-      failed ? (error ?? new Error(`HTTP ${reply.statusCode}`)) : undefined,
-    );
-    done();
-  });
-
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     let code: string;
     let status: number;
     let message: string;
@@ -120,21 +132,38 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       status = 500;
       message = `IDG_ERR_SERVER_INTERNAL: ${error.message}`;
     }
-    (reply as unknown as { idError?: Error }).idError = Object.assign(new Error(message), { code });
+    if (request.correlationId === '') {
+      request.startedAtMillis = performance.now();
+      try {
+        begin(request, reply);
+      } catch {
+        request.correlationId = fresh();
+        reply.header(CORRELATION_HEADER, request.correlationId);
+      }
+    }
+    observer.finished(
+      'http',
+      `${request.method} ${request.routeOptions.url ?? '<unmatched>'}`,
+      request.correlationId,
+      performance.now() - request.startedAtMillis,
+      code,
+      0,
+      new Error(message),
+    );
     return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message });
   });
 
-  app.post('/nextid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, async (request) => {
+  app.post('/nextid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, observed('POST /nextid', async (request) => {
     const id = await operations.nextId();
     request.issuedIds = 1;
     return { id };
-  });
+  }));
 
-  app.post('/nextvalidid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, async (request) => {
+  app.post('/nextvalidid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, observed('POST /nextvalidid', async (request) => {
     const id = await operations.nextValidId();
     request.issuedIds = 1;
     return { id };
-  });
+  }));
 
   app.post<{ Body: { count: number; valid?: boolean } }>(
     '/ids',
@@ -156,11 +185,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         },
       },
     },
-    async (request) => {
+    observed<{ Body: { count: number; valid?: boolean } }, { ids: string[] }>('POST /ids', async (request) => {
       const ids = await operations.nextIds(request.body.count, request.body.valid ?? false, 'body.count');
       request.issuedIds = ids.length;
       return { ids };
-    },
+    }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -185,20 +214,24 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         },
       },
     },
-    async (request) => operations.decode(request.params.id, 'params.id'),
+    observed<{ Params: { id: string } }, DecodedId>('GET /decode/:id', (request) => operations.decode(request.params.id, 'params.id')),
   );
 
   const components = new Map(options.health.map((c) => [c.name, c]));
 
-  app.get('/health', async () => {
-    const entries = await Promise.all(options.health.map(async (c) => [c.name, summarize(await c.check())] as const));
-    return Object.fromEntries(entries);
-  });
+  app.get(
+    '/health',
+    observed('GET /health', async () => {
+      const entries = await Promise.all(options.health.map(async (c) => [c.name, summarize(await c.check())] as const));
+      return Object.fromEntries(entries);
+    }),
+  );
 
   app.get<{ Params: { component: string } }>(
     '/health/:component',
     { schema: { params: { type: 'object', properties: { component: { type: 'string', maxLength: 64 } } } } },
     async (request, reply) => {
+      const correlationId = begin(request, reply);
       const component = components.get(request.params.component);
       if (component === undefined) {
         return reply.status(404).send({
@@ -208,11 +241,13 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
           message: `IDG_ERR_INPUT_INVALID: params.component must be one of ${[...components.keys()].join(', ')}`,
         });
       }
-      return component.check();
+      const results = await component.check();
+      observer.finished('http', 'GET /health/:component', correlationId, performance.now() - request.startedAtMillis, 'ok', 0);
+      return results;
     },
   );
 
-  app.get('/stats', async () => options.stats());
+  app.get('/stats', observed('GET /stats', () => options.stats()));
 
   return app;
 }
