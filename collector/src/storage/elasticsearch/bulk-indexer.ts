@@ -210,6 +210,8 @@ export class BulkIndexer {
     this.abandoned = [];
     this.toSpool(leftover, 'prepend');
     this.spool?.close();
+    // Anyone still awaiting flush() is released: what was not sent is safe in the spool now.
+    this.releaseWaiters();
   }
 
   /** Counters and gauges. */

@@ -294,3 +294,15 @@ describe('Elasticsearch store bulk exporter (fake node)', () => {
     expect((await store.health()).status).toBe('KO');
   });
 });
+
+describe('Elasticsearch store shutdown', () => {
+  it('close() releases a pending flush() when ES never answered (regression: flush kept the process alive)', async () => {
+    const node: FakeNode = { requests: [], handle: () => refused() };
+    const store = open(node, { installTemplate: true, requestTimeoutMillis: 200 });
+    store.write(spans(3));
+    const flushed = store.flush();
+    await store.close();
+    await expect(flushed).resolves.toBeUndefined();
+    expect(readdirSync(join(dir, 'spool')).length).toBe(1);
+  });
+});
