@@ -1,0 +1,173 @@
+/**
+ * Runs the whole system as separate processes, the way it is deployed: the collector (UDP 7760, HTTP 7761
+ * with the dashboard) and the demo (ID generator, quote and gateway services, steady traffic), each logging
+ * to .phosphor/run/<name>.log. Prints the dashboard URL; Ctrl-C stops everything cleanly.
+ *
+ * --real-backends: also provisions and starts Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)
+ * and runs with configs/collector.real-backends.yml and configs/demo.real-backends.yml.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUN_DIR = `${ROOT}.phosphor/run`;
+/** How long each part may take to answer before the run is abandoned (a cold tsx start takes a few seconds). */
+const STARTUP_TIMEOUT_MILLIS = 60_000;
+/** Grace period after SIGTERM before a child is killed. */
+const STOP_TIMEOUT_MILLIS = 10_000;
+
+const { values } = parseArgs({
+  options: {
+    'real-backends': { type: 'boolean', default: false },
+    'http-port': { type: 'string', default: '7761' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: npm start [-- --real-backends] [--http-port 7761]\n');
+  process.exit(0);
+}
+const httpPort = Number(values['http-port']);
+if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
+  process.stderr.write(`--http-port: must be an integer 1..65535 (got ${values['http-port']})\n`);
+  process.exit(64);
+}
+
+mkdirSync(RUN_DIR, { recursive: true });
+const children: { name: string; child: ChildProcess; log: string }[] = [];
+let stopping = false;
+
+function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
+  const log = `${RUN_DIR}/${name}.log`;
+  const out = createWriteStream(log);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`\n[phosphor] ${name} exited (${signal ?? `code ${code}`}); last lines of ${log}:\n`);
+    process.stderr.write(tail(log));
+    void stopAll(1);
+  });
+  children.push({ name, child, log });
+  return child;
+}
+
+function tail(path: string): string {
+  try {
+    return `${readFileSync(path, 'utf8').split('\n').slice(-20).join('\n')}\n`;
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor(name: string, url: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MILLIS;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not answer ${url} within ${STARTUP_TIMEOUT_MILLIS / 1000} s`);
+}
+
+async function waitForPort(name: string, port: number): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MILLIS;
+  while (Date.now() < deadline && !stopping) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!stopping) throw new Error(`${name} did not listen on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MILLIS / 1000} s`);
+}
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    process.stderr.write('[phosphor] stopping…\n');
+    // Demo first so its last spans still reach the collector, which flushes pending spans on SIGTERM.
+    for (const { child } of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, STOP_TIMEOUT_MILLIS);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void stopAll(0));
+process.once('SIGTERM', () => void stopAll(0));
+
+async function main(): Promise<void> {
+  let collectorConfig = `${ROOT}configs/collector.yml`;
+  let demoConfig = `${ROOT}configs/demo.yml`;
+  const backendEnv: Record<string, string> = {};
+  if (values['real-backends']) {
+    process.stderr.write('[phosphor] starting Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)…\n');
+    const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    for (const line of envText.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) backendEnv[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    collectorConfig = `${ROOT}configs/collector.real-backends.yml`;
+    demoConfig = `${ROOT}configs/demo.real-backends.yml`;
+  }
+
+  start('collector', ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)], backendEnv);
+  const base = `http://127.0.0.1:${httpPort}`;
+  await waitFor('collector', `${base}/health`);
+  start('demo', ['services/demo/src/main.ts', '--config-file', demoConfig], backendEnv);
+  // The ID service answers /health; the gateway has no health route, so probe the ID service that the demo
+  // starts last-but-one and then the gateway's listening socket.
+  await waitFor('id-generator', 'http://127.0.0.1:8888/health');
+  await waitForPort('gateway', 8080);
+
+  process.stdout.write(
+    [
+      '',
+      `Phosphor is running. Dashboard: ${base}/`,
+      '',
+      `  collector   UDP 127.0.0.1:7760, API ${base}/api, metrics ${base}/metrics`,
+      '  ID service  HTTP http://127.0.0.1:8888, gRPC 127.0.0.1:5555',
+      '  demo        gateway http://127.0.0.1:8080 → quote (HTTP 8081, gRPC 5556) → ID service; traffic on',
+      `  storage     ${values['real-backends'] ? 'Elasticsearch + Redis logs + VictoriaMetrics (real backends)' : 'in-memory (Redis, Elasticsearch, InfluxDB deactivated)'}`,
+      `  logs        ${RUN_DIR}/*.log`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`[phosphor] ${err.message}\n`);
+  for (const { name, log } of children) process.stderr.write(`--- ${name} (${log})\n${tail(log)}`);
+  void stopAll(1);
+});
