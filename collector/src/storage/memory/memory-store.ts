@@ -84,9 +84,12 @@ export class MemoryStore implements SpanStore {
     return { ...this.counters, storedSpans: this.spanCount, storedTraces: this.traces.size, queuedSpans: 0 };
   }
 
-  /** Nothing to flush; drops the data. Safe to call twice. */
+  /** Nothing to flush; drops the data so a closed store holds no memory. Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
+    this.traces.clear();
+    this.byService.clear();
+    this.spanCount = 0;
   }
 
   private indexService(traceId: string, trace: StoredTrace, service: string): void {
