@@ -169,7 +169,12 @@ async function rawCeiling(round: Round) {
   const seconds = result.elapsedMillis / 1000;
   socket.close();
   const eventsPerDatagram = round.events / round.datagrams.length;
-  return { sent: result.sent, received: datagrams, eventsPerSecond: (datagrams * eventsPerDatagram) / seconds, seconds };
+  return {
+    sent: result.sent,
+    received: datagrams,
+    eventsPerSecond: (datagrams * eventsPerDatagram) / seconds,
+    seconds,
+  };
 }
 
 async function newCollector(): Promise<Collector> {
@@ -187,7 +192,14 @@ async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 
   const after = collector.receiver.stats();
   const received = after.receivedDatagrams - before.receivedDatagrams;
   const events = after.acceptedEvents - before.acceptedEvents;
-  return { sent: result.sent, received, events, eventsPerSecond: events / seconds, seconds, loss: 1 - received / result.sent };
+  return {
+    sent: result.sent,
+    received,
+    events,
+    eventsPerSecond: events / seconds,
+    seconds,
+    loss: 1 - received / result.sent,
+  };
 }
 
 async function main() {
@@ -206,7 +218,9 @@ async function main() {
   let inProcessEvents = 0;
   const ipStart = performance.now();
   for (let r = 0; performance.now() - ipStart < BLAST_MILLIS; r++) {
-    const digits = String(9_000_000 + r).padStart(ROUND_DIGITS, '0').slice(-ROUND_DIGITS);
+    const digits = String(9_000_000 + r)
+      .padStart(ROUND_DIGITS, '0')
+      .slice(-ROUND_DIGITS);
     for (let i = 0; i < round.datagrams.length; i++) {
       const d = round.datagrams[i] as Buffer;
       for (const offset of round.patchOffsets[i] as number[]) d.write(digits, offset, 'latin1');
@@ -230,7 +244,9 @@ async function main() {
   let rampBest = 0;
   for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
     const r = await collectorRun(ramping, round, 'rate', RAMP_STEP_MILLIS, eps / eventsPerDatagram);
-    console.log(`  ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} received, loss ${(r.loss * 100).toFixed(2)} %`);
+    console.log(
+      `  ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} received, loss ${(r.loss * 100).toFixed(2)} %`,
+    );
     if (r.loss > RAMP_MAX_LOSS) break;
     rampBest = Math.max(rampBest, r.eventsPerSecond);
   }
@@ -242,7 +258,9 @@ async function main() {
   const paced = await newCollector();
   const targetEps = 0.8 * collectorMax;
   const loss = await collectorRun(paced, round, 'rate', LOSS_MILLIS, targetEps / eventsPerDatagram);
-  console.log(`at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent})`);
+  console.log(
+    `at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent})`,
+  );
   await paced.close();
 
   // Collect the previous phases' garbage so RSS reflects this phase (run with --expose-gc).

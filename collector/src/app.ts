@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Batch } from '@phosphor/tracer/wire';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
@@ -207,7 +207,10 @@ async function withTimeout(check: Promise<ComponentHealth>, name: string): Promi
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ComponentHealth>((resolve) => {
     timer = setTimeout(
-      () => resolve(simpleHealth('health-check', 'KO', `${name} health check took longer than ${HEALTH_TIMEOUT_MILLIS} ms`)),
+      () =>
+        resolve(
+          simpleHealth('health-check', 'KO', `${name} health check took longer than ${HEALTH_TIMEOUT_MILLIS} ms`),
+        ),
       HEALTH_TIMEOUT_MILLIS,
     );
   });

@@ -1,16 +1,5 @@
 /** Public API of the collector package: build an in-process collector (system tests) or read its types. */
-export { buildCollector } from './app.js';
-export type { BuildCollectorOptions, Collector, CollectorAddresses } from './app.js';
-export { loadConfig, ENV_OVERRIDES } from './config/load-config.js';
-export type { LoadConfigOptions } from './config/load-config.js';
-export type * from './config/config.js';
-export { CollectorError, ERROR_CODES } from './errors.js';
-export type { ErrorCode } from './errors.js';
-export type * from './model/span.js';
-export type * from './storage/span-store.js';
-export { MemoryStore } from './storage/memory/memory-store.js';
-export { summarizeTrace, traceMatches, spanMatches } from './storage/trace-query.js';
-export { adjustTraceSkew } from './assembly/skew.js';
+
 export type {
   AggregatesSnapshot,
   DependencyGraph,
@@ -20,3 +9,15 @@ export type {
   ServiceInfo,
 } from './aggregates/aggregates.js';
 export type { WindowStats } from './aggregates/rolling-histogram.js';
+export type { BuildCollectorOptions, Collector, CollectorAddresses } from './app.js';
+export { buildCollector } from './app.js';
+export { adjustTraceSkew } from './assembly/skew.js';
+export type * from './config/config.js';
+export type { LoadConfigOptions } from './config/load-config.js';
+export { ENV_OVERRIDES, loadConfig } from './config/load-config.js';
+export type { ErrorCode } from './errors.js';
+export { CollectorError, ERROR_CODES } from './errors.js';
+export type * from './model/span.js';
+export { MemoryStore } from './storage/memory/memory-store.js';
+export type * from './storage/span-store.js';
+export { spanMatches, summarizeTrace, traceMatches } from './storage/trace-query.js';

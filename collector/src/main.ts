@@ -33,7 +33,8 @@ function parseFlags(argv: string[]) {
 
 function portFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new CollectorError('COL_ERR_CLI_ARGS', `--${name}: must be an integer (got "${value}")`, name);
+  if (!/^\d+$/.test(value))
+    throw new CollectorError('COL_ERR_CLI_ARGS', `--${name}: must be an integer (got "${value}")`, name);
   return Number(value);
 }
 
@@ -51,7 +52,11 @@ async function main(): Promise<void> {
       'http.port': portFlag('http-port', flags['http-port']),
       'storage.type': flags.storage,
     },
-    overrideLabels: { 'udp.port': 'flag --udp-port', 'http.port': 'flag --http-port', 'storage.type': 'flag --storage' },
+    overrideLabels: {
+      'udp.port': 'flag --udp-port',
+      'http.port': 'flag --http-port',
+      'storage.type': 'flag --storage',
+    },
   });
   const collector = await buildCollector(config);
   const addresses = await collector.start();

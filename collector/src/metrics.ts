@@ -57,7 +57,11 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       for (const [reason, n] of Object.entries(receiver.stats().droppedDatagrams)) this.inc({ reason }, n);
     },
   });
-  counter('invalid_events_total', 'Events dropped by validation inside accepted datagrams', () => receiver.stats().invalidEvents);
+  counter(
+    'invalid_events_total',
+    'Events dropped by validation inside accepted datagrams',
+    () => receiver.stats().invalidEvents,
+  );
   counter('events_total', 'Valid events handed to span assembly', () => assembler.stats().receivedEvents);
   counter('duplicate_events_total', 'Events ignored as duplicates', () => assembler.stats().duplicateEvents);
   counter('late_events_total', 'Events that arrived after their span was emitted', () => assembler.stats().lateEvents);
@@ -73,15 +77,19 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       this.inc({ kind: 'partial' }, s.partialSpans);
     },
   });
-  counter('evicted_pending_spans_total', 'Pending spans emitted early because assembly.maxPendingSpans was reached', () =>
-    assembler.stats().evictedPendingSpans,
+  counter(
+    'evicted_pending_spans_total',
+    'Pending spans emitted early because assembly.maxPendingSpans was reached',
+    () => assembler.stats().evictedPendingSpans,
   );
   gauge('pending_spans', 'Hops waiting for their missing events', () => assembler.stats().pendingSpans);
   counter('storage_evicted_spans_total', 'Spans evicted from storage', () => store.stats().evictedSpans ?? 0);
   gauge('storage_queue_depth', 'Spans queued for storage', () => store.stats().queuedSpans ?? 0);
   counter('handler_errors_total', 'Batches whose processing threw (bugs)', () => receiver.stats().handlerErrors);
-  counter('lost_datagrams_total', 'Datagrams lost, from sequence gaps over tracked clients', () =>
-    receiver.clients.totals().lostDatagrams ?? 0,
+  counter(
+    'lost_datagrams_total',
+    'Datagrams lost, from sequence gaps over tracked clients',
+    () => receiver.clients.totals().lostDatagrams ?? 0,
   );
   const clientLabels = ['tracer_id', 'service', 'hostname'];
   new Gauge({
@@ -112,13 +120,21 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
       }
     },
   });
-  gauge('aggregate_keys', 'Rolling aggregate keys (endpoints, edges, hosts)', () => aggregates.stats().aggregateKeys ?? 0);
-  counter('dropped_aggregate_keys_total', 'New aggregate keys refused past aggregates.maxKeys', () =>
-    aggregates.stats().droppedAggregateKeys ?? 0,
+  gauge(
+    'aggregate_keys',
+    'Rolling aggregate keys (endpoints, edges, hosts)',
+    () => aggregates.stats().aggregateKeys ?? 0,
+  );
+  counter(
+    'dropped_aggregate_keys_total',
+    'New aggregate keys refused past aggregates.maxKeys',
+    () => aggregates.stats().droppedAggregateKeys ?? 0,
   );
   gauge('tail_clients', 'Live tail subscribers', () => tail.stats().tailClients ?? 0);
-  counter('tail_dropped_clients_total', 'Live tail clients disconnected for being too slow', () =>
-    tail.stats().tailDroppedClients ?? 0,
+  counter(
+    'tail_dropped_clients_total',
+    'Live tail clients disconnected for being too slow',
+    () => tail.stats().tailDroppedClients ?? 0,
   );
   return registry;
 }

@@ -33,7 +33,15 @@ function validTrace(i: number): TraceEvent[] {
   const traceId = String(9_000_000_000 + i);
   const start = T0 + i * 10_000;
   return [
-    ...hopEvents({ traceId, spanId: `r${i}`, from: '', fromEndpoint: '', to: 'front', toEndpoint: 'GET /', times: { IN: start, OUT: start + 900 } }),
+    ...hopEvents({
+      traceId,
+      spanId: `r${i}`,
+      from: '',
+      fromEndpoint: '',
+      to: 'front',
+      toEndpoint: 'GET /',
+      times: { IN: start, OUT: start + 900 },
+    }),
     ...hopEvents({
       traceId,
       spanId: `c${i}`,
@@ -62,7 +70,8 @@ function mutate(random: () => number, datagram: Buffer): Buffer {
   const kind = Math.floor(random() * 4);
   if (kind === 0) {
     // Flip a few random bytes (header included, so magic/version/flags get hit too).
-    for (let i = 0; i < 1 + Math.floor(random() * 4); i++) out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
+    for (let i = 0; i < 1 + Math.floor(random() * 4); i++)
+      out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
     return out;
   }
   if (kind === 1) return out.subarray(0, Math.floor(random() * out.length));
@@ -71,7 +80,10 @@ function mutate(random: () => number, datagram: Buffer): Buffer {
     for (let i = 0; i < 3; i++) out[4 + Math.floor(random() * (out.length - 4))] = Math.floor(random() * 256);
     return out;
   }
-  return Buffer.concat([out, Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)))]);
+  return Buffer.concat([
+    out,
+    Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
+  ]);
 }
 
 function randomDatagram(random: () => number): Buffer {
@@ -91,7 +103,8 @@ function randomDatagram(random: () => number): Buffer {
 async function waitForReceived(n: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (collector.receiver.stats().receivedDatagrams < n) {
-    if (Date.now() > deadline) throw new Error(`collector received ${collector.receiver.stats().receivedDatagrams} of ${n} datagrams`);
+    if (Date.now() > deadline)
+      throw new Error(`collector received ${collector.receiver.stats().receivedDatagrams} of ${n} datagrams`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -138,7 +151,12 @@ describe('fuzz: hostile datagrams while valid traffic flows', () => {
       const stored = (await collector.store.getTrace(String(9_000_000_000 + i))) ?? [];
       const all = new Map<string, Span>([...stored, ...spans].map((s) => [s.spanId, s]));
       const start = T0 + i * 10_000;
-      expect(all.get(`c${i}`)?.rawEvents).toEqual({ REQ: start + 100, IN: start + 200, OUT: start + 600, REP: start + 700 });
+      expect(all.get(`c${i}`)?.rawEvents).toEqual({
+        REQ: start + 100,
+        IN: start + 200,
+        OUT: start + 600,
+        REP: start + 700,
+      });
       expect(all.get(`r${i}`)?.rawEvents).toEqual({ IN: start, OUT: start + 900 });
     }
     const validClient = collector.receiver.clients.clientsLoss().find((c) => c.tracerId === 'valid-tracer');

@@ -61,7 +61,13 @@ export class RollingHistogram {
     private readonly bucketMillis: number,
     bucketCount: number,
   ) {
-    this.buckets = Array.from({ length: bucketCount }, () => ({ slot: -1, count: 0, errors: 0, max: 0, histogram: undefined }));
+    this.buckets = Array.from({ length: bucketCount }, () => ({
+      slot: -1,
+      count: 0,
+      errors: 0,
+      max: 0,
+      histogram: undefined,
+    }));
   }
 
   /** Records one request that took `durationMicros` at wall time `nowMillis`. */
@@ -79,7 +85,8 @@ export class RollingHistogram {
     }
     bucket.count++;
     if (error) bucket.errors++;
-    const value = durationMicros > MAX_TRACKED_MICROS ? MAX_TRACKED_MICROS : durationMicros > 0 ? Math.round(durationMicros) : 0;
+    const value =
+      durationMicros > MAX_TRACKED_MICROS ? MAX_TRACKED_MICROS : durationMicros > 0 ? Math.round(durationMicros) : 0;
     this.live.recordValue(value);
     if (value > bucket.max) bucket.max = value;
   }

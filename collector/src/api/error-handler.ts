@@ -27,16 +27,22 @@ export function installErrorHandler(app: FastifyInstance): void {
       const first = error.validation[0];
       const params = (first?.params ?? {}) as Record<string, unknown>;
       const fromPath = first?.instancePath?.split('/').filter(Boolean)[0];
-      const param = String(params.missingProperty ?? params.additionalProperty ?? fromPath ?? error.validationContext ?? '');
+      const param = String(
+        params.missingProperty ?? params.additionalProperty ?? fromPath ?? error.validationContext ?? '',
+      );
       let message = first?.message ?? 'is invalid';
       if (params.additionalProperty !== undefined) message = 'unknown parameter';
       if (Array.isArray(params.allowedValues)) message += ` (${params.allowedValues.join(', ')})`;
       return reply
         .code(400)
-        .send(errorBody('COL_ERR_API_BAD_PARAM', `${error.validationContext ?? 'request'} ${param}: ${message}`, param));
+        .send(
+          errorBody('COL_ERR_API_BAD_PARAM', `${error.validationContext ?? 'request'} ${param}: ${message}`, param),
+        );
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(errorBody('COL_ERR_API_BODY_TOO_LARGE', ERROR_CODES.COL_ERR_API_BODY_TOO_LARGE.message));
+      return reply
+        .code(413)
+        .send(errorBody('COL_ERR_API_BODY_TOO_LARGE', ERROR_CODES.COL_ERR_API_BODY_TOO_LARGE.message));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -65,9 +65,9 @@ export function adjustTraceSkew(spans: readonly Span[], enabled: boolean): Span[
   for (const span of copies) {
     const parent = span.parentSpanId;
     if (parent !== undefined && parent !== span.spanId && byId.has(parent)) {
-      let list = children.get(parent);
-      if (!list) children.set(parent, (list = []));
-      list.push(span);
+      const list = children.get(parent);
+      if (list) list.push(span);
+      else children.set(parent, [span]);
     } else {
       roots.push(span);
     }

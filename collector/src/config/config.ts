@@ -1,5 +1,5 @@
-import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
 /** UDP receiver settings (`udp:` in collector.yml). */
 export interface UdpConfig {

@@ -113,7 +113,8 @@ function readYamlFile(file: string): Record<string, unknown> {
 function convert(raw: string, kind: ValueKind, name: string): unknown {
   if (kind === 'string') return raw;
   if (kind === 'int') {
-    if (!/^-?\d+$/.test(raw.trim())) throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be an integer (got "${raw}")`, name);
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be an integer (got "${raw}")`, name);
     return Number(raw.trim());
   }
   const lower = raw.trim().toLowerCase();
@@ -136,11 +137,7 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
   if (error.keyword === 'enum') {
     message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
   }
-  return new CollectorError(
-    'COL_ERR_CONFIG_INVALID',
-    `${key}: ${message}${source ? ` (from ${source})` : where}`,
-    key,
-  );
+  return new CollectorError('COL_ERR_CONFIG_INVALID', `${key}: ${message}${source ? ` (from ${source})` : where}`, key);
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {

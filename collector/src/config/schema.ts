@@ -32,7 +32,12 @@ export const collectorConfigSchema = {
           maximum: MAX_UDP_PAYLOAD_BYTES,
           default: d.DEFAULT_MAX_DATAGRAM_BYTES,
         },
-        receiveBufferBytes: { type: 'integer', minimum: 0, maximum: 1024 * 1024 * 1024, default: d.DEFAULT_RECEIVE_BUFFER_BYTES },
+        receiveBufferBytes: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1024 * 1024 * 1024,
+          default: d.DEFAULT_RECEIVE_BUFFER_BYTES,
+        },
         hmacKey: { type: 'string', minLength: 16, maxLength: 1024 },
         maxTrackedClients: { ...positiveInt(10_000_000), default: d.DEFAULT_MAX_TRACKED_CLIENTS },
       },
@@ -58,7 +63,12 @@ export const collectorConfigSchema = {
         maxPendingSpans: { ...positiveInt(100_000_000), default: d.DEFAULT_MAX_PENDING_SPANS },
         skewCorrection: { type: 'boolean', default: true },
         lateWindowMillis: { type: 'integer', minimum: 0, maximum: 86_400_000, default: d.DEFAULT_LATE_WINDOW_MILLIS },
-        maxRememberedSpans: { type: 'integer', minimum: 0, maximum: 100_000_000, default: d.DEFAULT_MAX_REMEMBERED_SPANS },
+        maxRememberedSpans: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 100_000_000,
+          default: d.DEFAULT_MAX_REMEMBERED_SPANS,
+        },
       },
     },
     aggregates: {

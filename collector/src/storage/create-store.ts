@@ -22,7 +22,10 @@ export async function createStore(config: CollectorConfig, logger: Logger): Prom
       // A variable specifier keeps the type-checker from requiring the module to exist yet.
       const specifier = './elasticsearch/index.js';
       const module = (await import(specifier)) as ElasticsearchStoreModule;
-      return module.createElasticsearchStore(config.storage.elasticsearch, logger.child({ component: 'elasticsearch' }));
+      return module.createElasticsearchStore(
+        config.storage.elasticsearch,
+        logger.child({ component: 'elasticsearch' }),
+      );
     }
     default:
       throw new CollectorError(

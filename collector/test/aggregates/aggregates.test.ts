@@ -33,7 +33,11 @@ describe('Aggregates', () => {
     for (let i = 1; i <= 1000; i++) {
       durations.push(i * 10);
       agg.record(
-        span({ serverDurationMicros: i * 10, clientDurationMicros: i * 10 + 100, ...(i % 10 === 0 ? { errorCode: 'E' } : {}) }),
+        span({
+          serverDurationMicros: i * 10,
+          clientDurationMicros: i * 10 + 100,
+          ...(i % 10 === 0 ? { errorCode: 'E' } : {}),
+        }),
       );
     }
     const snap = agg.snapshot(1)!;

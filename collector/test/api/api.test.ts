@@ -20,7 +20,16 @@ afterEach(async () => {
 /** Root on A → B (clock 50 ms ahead) → C, as three hops; the B→C hop lacks its REP. */
 function ingestTrace(c: Collector, traceId = '4242') {
   const events = [
-    ...hopEvents({ traceId, spanId: 'r', from: '', fromEndpoint: '', to: 'a', toEndpoint: 'GET /', serverHost: 'A', times: { IN: T0, OUT: T0 + 1000 } }),
+    ...hopEvents({
+      traceId,
+      spanId: 'r',
+      from: '',
+      fromEndpoint: '',
+      to: 'a',
+      toEndpoint: 'GET /',
+      serverHost: 'A',
+      times: { IN: T0, OUT: T0 + 1000 },
+    }),
     ...hopEvents({
       traceId,
       spanId: 'ab',
@@ -64,7 +73,13 @@ describe('HTTP API', () => {
     expect(body.pendingSpanIds.sort()).toEqual(['bc', 'r']);
     expect(body.orphanSpanIds).toEqual([]);
     const [, ab, bc] = body.spans;
-    expect(ab).toMatchObject({ skewMicros: -B_AHEAD, errorCode: 'NOT_FOUND', missing: [], clientHost: 'A', serverHost: 'B' });
+    expect(ab).toMatchObject({
+      skewMicros: -B_AHEAD,
+      errorCode: 'NOT_FOUND',
+      missing: [],
+      clientHost: 'A',
+      serverHost: 'B',
+    });
     expect(ab!.events).toEqual({ REQ: T0 + 100, IN: T0 + 150, OUT: T0 + 850, REP: T0 + 900 });
     expect(bc!.events).toEqual({ REQ: T0 + 200, IN: T0 + 250, OUT: T0 + 750 });
     expect(bc!.missing).toEqual(['REP']);
@@ -93,7 +108,12 @@ describe('HTTP API', () => {
     const byTag = await collector.http.inject('/api/traces?tag=correlation_id:2&limit=5');
     expect(byTag.json().traces.map((t: { traceId: string }) => t.traceId)).toEqual(['2']);
     const byError = await collector.http.inject('/api/traces?service=b&error=true');
-    expect(byError.json().traces.map((t: { traceId: string }) => t.traceId).sort()).toEqual(['1', '2']);
+    expect(
+      byError
+        .json()
+        .traces.map((t: { traceId: string }) => t.traceId)
+        .sort(),
+    ).toEqual(['1', '2']);
     expect(byError.json().traces[0]).toMatchObject({ rootService: 'a', spanCount: 3, errorCount: 1 });
     for (const [query, param] of [
       ['limit=0', 'limit'],
@@ -181,8 +201,12 @@ describe('HTTP API', () => {
     const denied = await collector.http.inject('/api/stats');
     expect(denied.statusCode).toBe(401);
     expect(denied.json().code).toBe('COL_ERR_API_UNAUTHORIZED');
-    expect((await collector.http.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
-    expect((await collector.http.inject({ url: '/api/stats', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    expect(
+      (await collector.http.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode,
+    ).toBe(401);
+    expect(
+      (await collector.http.inject({ url: '/api/stats', headers: { authorization: `Bearer ${token}` } })).statusCode,
+    ).toBe(200);
     expect((await collector.http.inject('/health')).statusCode).toBe(200);
   });
 

@@ -71,8 +71,7 @@ describe('single-hop skew correction', () => {
 
 describe('trace-level skew correction', () => {
   // Root on host A (reference clock) → B (50 ms ahead) → C (correct clock).
-  const root = () =>
-    span({ traceId: 't', spanId: 'r', to: 'a', serverHost: 'A', times: { IN: T0, OUT: T0 + 1000 } });
+  const root = () => span({ traceId: 't', spanId: 'r', to: 'a', serverHost: 'A', times: { IN: T0, OUT: T0 + 1000 } });
   const ab = () =>
     span({
       traceId: 't',

@@ -15,7 +15,15 @@ function span(spec: HopSpec): Span {
 function trace(traceId: string, start: number, opts: { service?: string; error?: boolean; slow?: boolean } = {}) {
   const duration = opts.slow ? 50_000 : 500;
   return [
-    span({ traceId, spanId: `${traceId}-r`, from: '', fromEndpoint: '', to: 'front', toEndpoint: 'GET /', times: { IN: start, OUT: start + duration + 100 } }),
+    span({
+      traceId,
+      spanId: `${traceId}-r`,
+      from: '',
+      fromEndpoint: '',
+      to: 'front',
+      toEndpoint: 'GET /',
+      times: { IN: start, OUT: start + duration + 100 },
+    }),
     span({
       traceId,
       spanId: `${traceId}-c`,

@@ -13,7 +13,11 @@ export async function testCollector(values: Record<string, unknown> = {}): Promi
   for (const [key, value] of Object.entries(values)) {
     const current = merged[key];
     merged[key] =
-      typeof current === 'object' && current !== null && typeof value === 'object' && value !== null && !Array.isArray(value)
+      typeof current === 'object' &&
+      current !== null &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value)
         ? { ...current, ...value }
         : value;
   }

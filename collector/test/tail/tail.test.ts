@@ -15,7 +15,13 @@ afterEach(async () => {
 });
 
 const hop = (spanId: string, to: string, errorCode?: string) =>
-  hopEvents({ traceId: 'tail', spanId, to, times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 }, ...(errorCode ? { errorCode } : {}) });
+  hopEvents({
+    traceId: 'tail',
+    spanId,
+    to,
+    times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 },
+    ...(errorCode ? { errorCode } : {}),
+  });
 
 /** Opens an SSE stream and collects span events until `count` arrive. */
 function openTail(url: string) {
@@ -87,7 +93,11 @@ describe('GET /api/tail (SSE)', () => {
     slow.pause();
     const bigTags = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`blob${i}`, 'x'.repeat(4000)]));
     for (let i = 0; i < 2000 && collector.tail.stats().tailDroppedClients === 0; i++) {
-      const events = hopEvents({ traceId: 'slow', spanId: `s${i}`, times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 } });
+      const events = hopEvents({
+        traceId: 'slow',
+        spanId: `s${i}`,
+        times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 },
+      });
       events[0]!.tags = bigTags; // ~40 KB per span, one event so the datagram stays under the UDP limit
       collector.ingest(encodeBatch(batchOf(events)));
       await new Promise((r) => setImmediate(r));

@@ -23,7 +23,8 @@ export function registerLiveStatsRoutes(app: FastifyInstance, deps: ApiDeps): vo
     async (request) => {
       const minutes = Number.parseInt(request.query.window, 10);
       const snapshot = deps.aggregates.snapshot(minutes);
-      if (!snapshot) throw new CollectorError('COL_ERR_API_BAD_PARAM', `window: must be one of ${labels.join(', ')}`, 'window');
+      if (!snapshot)
+        throw new CollectorError('COL_ERR_API_BAD_PARAM', `window: must be one of ${labels.join(', ')}`, 'window');
       return snapshot;
     },
   );

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { MAX_NAME_LENGTH } from '@phosphor/tracer/wire';
+import type { FastifyInstance } from 'fastify';
 import { CollectorError } from '../../errors.js';
 import type { TailFilter } from '../../tail/tail-hub.js';
 import type { ApiDeps } from '../api-deps.js';

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/tracer/wire';
+import type { FastifyInstance } from 'fastify';
 import { adjustTraceSkew } from '../../assembly/skew.js';
 import { CollectorError } from '../../errors.js';
 import type { Span, TraceQuery } from '../../model/span.js';
@@ -35,7 +35,9 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       schema: {
         params: {
           type: 'object',
-          properties: { traceId: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: '^[0-9A-Za-z_-]+$' } },
+          properties: {
+            traceId: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: '^[0-9A-Za-z_-]+$' },
+          },
           required: ['traceId'],
         },
         querystring: { type: 'object', additionalProperties: false, properties: {} },
@@ -87,7 +89,12 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
             tag: {
               type: 'array',
               maxItems: MAX_TAG_FILTERS,
-              items: { type: 'string', minLength: 2, maxLength: MAX_NAME_LENGTH + 1 + MAX_TEXT_LENGTH, pattern: '^[^:]+:' },
+              items: {
+                type: 'string',
+                minLength: 2,
+                maxLength: MAX_NAME_LENGTH + 1 + MAX_TEXT_LENGTH,
+                pattern: '^[^:]+:',
+              },
             },
             since: micros,
             until: micros,
@@ -113,8 +120,16 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
           query.tags[pair.slice(0, colon)] = pair.slice(colon + 1);
         }
       }
-      if (query.minDurationMicros !== undefined && query.maxDurationMicros !== undefined && query.minDurationMicros > query.maxDurationMicros) {
-        throw new CollectorError('COL_ERR_API_BAD_PARAM', 'minDurationMicros: greater than maxDurationMicros', 'minDurationMicros');
+      if (
+        query.minDurationMicros !== undefined &&
+        query.maxDurationMicros !== undefined &&
+        query.minDurationMicros > query.maxDurationMicros
+      ) {
+        throw new CollectorError(
+          'COL_ERR_API_BAD_PARAM',
+          'minDurationMicros: greater than maxDurationMicros',
+          'minDurationMicros',
+        );
       }
       if (query.sinceMicros !== undefined && query.untilMicros !== undefined && query.sinceMicros > query.untilMicros) {
         throw new CollectorError('COL_ERR_API_BAD_PARAM', 'since: later than until', 'since');

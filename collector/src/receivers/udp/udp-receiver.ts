@@ -88,9 +88,14 @@ export class UdpReceiver {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) =>
         reject(
-          new CollectorError('COL_ERR_UDP_BIND', `udp ${this.options.host}:${this.options.port}: ${err.message}`, 'udp.port', {
-            cause: err,
-          }),
+          new CollectorError(
+            'COL_ERR_UDP_BIND',
+            `udp ${this.options.host}:${this.options.port}: ${err.message}`,
+            'udp.port',
+            {
+              cause: err,
+            },
+          ),
         );
       socket.once('error', onError);
       socket.bind(this.options.port, this.options.host, () => {
@@ -116,7 +121,10 @@ export class UdpReceiver {
     this.counters.receivedDatagrams++;
     this.counters.receivedBytes += msg.length;
     if (msg.length > this.options.maxDatagramBytes) {
-      this.drop('oversized', `datagram of ${msg.length} bytes exceeds udp.maxDatagramBytes (${this.options.maxDatagramBytes})`);
+      this.drop(
+        'oversized',
+        `datagram of ${msg.length} bytes exceeds udp.maxDatagramBytes (${this.options.maxDatagramBytes})`,
+      );
       return;
     }
     const result = decodeDatagram(msg, this.key);
@@ -127,7 +135,10 @@ export class UdpReceiver {
     this.counters.acceptedDatagrams++;
     if (result.invalidEvents > 0) {
       this.counters.invalidEvents += result.invalidEvents;
-      this.warner.warn('invalid_event', `dropped ${result.invalidEvents} invalid event(s): ${result.firstInvalidReason}`);
+      this.warner.warn(
+        'invalid_event',
+        `dropped ${result.invalidEvents} invalid event(s): ${result.firstInvalidReason}`,
+      );
     }
     this.counters.acceptedEvents += result.batch.events.length;
     this.clients.observe(result.batch, Date.now());

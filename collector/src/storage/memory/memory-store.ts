@@ -95,9 +95,9 @@ export class MemoryStore implements SpanStore {
   private indexService(traceId: string, trace: StoredTrace, service: string): void {
     if (!service || trace.services.has(service)) return;
     trace.services.add(service);
-    let set = this.byService.get(service);
-    if (!set) this.byService.set(service, (set = new Set()));
-    set.add(traceId);
+    const set = this.byService.get(service);
+    if (set) set.add(traceId);
+    else this.byService.set(service, new Set([traceId]));
   }
 
   private evict(): void {

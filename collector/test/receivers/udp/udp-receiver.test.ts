@@ -16,7 +16,9 @@ afterEach(async () => {
 
 async function send(port: number, datagrams: Buffer[]): Promise<void> {
   for (const d of datagrams) {
-    await new Promise<void>((resolve, reject) => sender.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sender.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
   }
 }
 
