@@ -50,7 +50,11 @@ const SCHEMA = {
       default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
-        collectors: { type: 'array', items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' }, default: ['127.0.0.1:7760'] },
+        collectors: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' },
+          default: ['127.0.0.1:7760'],
+        },
         sampleRate: { type: 'number', minimum: 0, maximum: 1, default: 1 },
         hmacKey: { type: ['string', 'null'], minLength: 1, default: null },
       },

@@ -56,7 +56,9 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
     if (config.idGenerator.embedded) {
       const idConfig = structuredClone(
         extras.idServiceConfig ??
-          (config.idGenerator.configFile ? await loadIdServiceConfig(config.idGenerator.configFile) : resolveIdServiceConfig({})),
+          (config.idGenerator.configFile
+            ? await loadIdServiceConfig(config.idGenerator.configFile)
+            : resolveIdServiceConfig({})),
       );
       idConfig.service.httpHostPort = `${host}:${config.idGenerator.httpPort}`;
       idConfig.service.grpcHostPort = `${host}:${config.idGenerator.grpcPort}`;

@@ -5,14 +5,26 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 /** All demo error codes: `DEMO_ERR_<AREA>_<WHAT>`. */
 export const DEMO_ERROR_CODES = {
-  DEMO_ERR_CONFIG_INVALID: { httpStatus: 500, grpcStatus: GrpcStatus.INTERNAL, description: 'demo configuration invalid' },
-  DEMO_ERR_INPUT_INVALID: { httpStatus: 400, grpcStatus: GrpcStatus.INVALID_ARGUMENT, description: 'a request field is invalid' },
+  DEMO_ERR_CONFIG_INVALID: {
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+    description: 'demo configuration invalid',
+  },
+  DEMO_ERR_INPUT_INVALID: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    description: 'a request field is invalid',
+  },
   DEMO_ERR_QUOTE_UNAVAILABLE: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,
     description: 'the injected occasional failure of the quote service (so traces show errors)',
   },
-  DEMO_ERR_UPSTREAM_FAILED: { httpStatus: 502, grpcStatus: GrpcStatus.UNAVAILABLE, description: 'a downstream call failed' },
+  DEMO_ERR_UPSTREAM_FAILED: {
+    httpStatus: 502,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    description: 'a downstream call failed',
+  },
 } as const;
 
 /** One of {@link DEMO_ERROR_CODES}. */

@@ -43,7 +43,11 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
     '/quote/:symbol',
     {
       schema: {
-        params: { type: 'object', properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } }, required: ['symbol'] },
+        params: {
+          type: 'object',
+          properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } },
+          required: ['symbol'],
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -54,7 +58,10 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
     async (request) => {
       const url = new URL(`/quotes/${request.params.symbol}`, options.quote.httpUrl);
       if (request.query.quantity) url.searchParams.set('quantity', String(request.query.quantity));
-      const response = await checkResponse(await quoteFetch(url, { endpoint: 'GET /quotes/:symbol' }), 'quote GET /quotes');
+      const response = await checkResponse(
+        await quoteFetch(url, { endpoint: 'GET /quotes/:symbol' }),
+        'quote GET /quotes',
+      );
       return (await response.json()) as QuoteMessage;
     },
   );
@@ -82,7 +89,10 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
         s.status === 'rejected' ? [{ symbol: symbols[i], error: (s.reason as Error).message }] : [],
       );
       if (quotes.length === 0) {
-        throw new DemoError('DEMO_ERR_UPSTREAM_FAILED', `every quote failed: ${failures.map((f) => f.error).join('; ')}`);
+        throw new DemoError(
+          'DEMO_ERR_UPSTREAM_FAILED',
+          `every quote failed: ${failures.map((f) => f.error).join('; ')}`,
+        );
       }
       return { quotes, failures, total: Math.round(quotes.reduce((sum, q) => sum + q.totalPrice, 0) * 100) / 100 };
     },
@@ -111,7 +121,10 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
         throw new DemoError('DEMO_ERR_UPSTREAM_FAILED', `quote GetQuote: ${(error as Error).message}`);
       }
       const response = await checkResponse(
-        await idFetch(new URL('/nextvalidid', options.idGeneratorHttpUrl), { method: 'POST', endpoint: 'POST /nextvalidid' }),
+        await idFetch(new URL('/nextvalidid', options.idGeneratorHttpUrl), {
+          method: 'POST',
+          endpoint: 'POST /nextvalidid',
+        }),
         'id-generator POST /nextvalidid',
       );
       const { id } = (await response.json()) as { id: string };

@@ -20,7 +20,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       status = 400;
       code = 'DEMO_ERR_INPUT_INVALID';
       message = `DEMO_ERR_INPUT_INVALID: ${error.validation
-        .map((v) => `${error.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
+        .map(
+          (v) =>
+            `${error.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`,
+        )
         .join('; ')}`;
     } else if (typeof error.statusCode === 'number' && error.statusCode < 500) {
       status = error.statusCode;

@@ -3,6 +3,7 @@
  * Env: DEMO_CONFIG_FILE (config path), DEMO_COLLECTORS (comma-separated host:port, overrides the file).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -12,7 +13,9 @@ const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/demo.yml', import
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
-  const path = values['config-file'] ?? process.env.DEMO_CONFIG_FILE ?? DEFAULT_CONFIG;
+  const given = values['config-file'] ?? process.env.DEMO_CONFIG_FILE;
+  // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
+  const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
   const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
   if (process.env.DEMO_COLLECTORS) {
     raw.tracing ??= {};
@@ -23,7 +26,10 @@ async function main(): Promise<void> {
     `demo: gateway ${demo.urls.gateway}, quote ${demo.urls.quoteHttp} / ${demo.urls.quoteGrpc}, ` +
       `id-generator ${demo.urls.idHttp} / ${demo.urls.idGrpc}; traffic ${demo.config.traffic.enabled ? `${demo.config.traffic.ratePerSecond}/s` : 'off'}\n`,
   );
-  const report = setInterval(() => process.stderr.write(`demo traffic: ${JSON.stringify(demo.traffic.stats())}\n`), 30_000);
+  const report = setInterval(
+    () => process.stderr.write(`demo traffic: ${JSON.stringify(demo.traffic.stats())}\n`),
+    30_000,
+  );
   report.unref();
   const stop = () => {
     void demo.close().then(() => process.exit(0));

@@ -6,7 +6,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { createIdGeneratorClient, type IdGeneratorClient } from '@phosphor/id-generator';
-import { grpcClientInterceptor, grpcServerInterceptor, phosphorFastify, type Tracer, tracedFetch } from '@phosphor/tracer';
+import {
+  grpcClientInterceptor,
+  grpcServerInterceptor,
+  phosphorFastify,
+  type Tracer,
+  tracedFetch,
+} from '@phosphor/tracer';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { checkQuantity, checkSymbol, DemoError, MAX_QUANTITY, SYMBOL_PATTERN } from './errors.js';
 import { checkResponse, installErrorHandler } from './http-errors.js';
@@ -83,7 +89,11 @@ export async function buildQuoteService(options: QuoteServiceOptions): Promise<Q
     '/quotes/:symbol',
     {
       schema: {
-        params: { type: 'object', properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } }, required: ['symbol'] },
+        params: {
+          type: 'object',
+          properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } },
+          required: ['symbol'],
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -96,7 +106,10 @@ export async function buildQuoteService(options: QuoteServiceOptions): Promise<Q
 
   const grpc = new Server({ interceptors: [grpcServerInterceptor(tracer)] });
   grpc.addService(QuoteServiceDefinition.service, {
-    GetQuote: (call: ServerUnaryCall<{ symbol: string; quantity: number }, QuoteMessage>, callback: sendUnaryData<QuoteMessage>) => {
+    GetQuote: (
+      call: ServerUnaryCall<{ symbol: string; quantity: number }, QuoteMessage>,
+      callback: sendUnaryData<QuoteMessage>,
+    ) => {
       let symbol: string;
       let quantity: number;
       try {
@@ -110,7 +123,8 @@ export async function buildQuoteService(options: QuoteServiceOptions): Promise<Q
         (reply) => callback(null, reply),
         (error: Error) =>
           callback({
-            code: error instanceof DemoError ? error.grpcStatus : new DemoError('DEMO_ERR_UPSTREAM_FAILED', '').grpcStatus,
+            code:
+              error instanceof DemoError ? error.grpcStatus : new DemoError('DEMO_ERR_UPSTREAM_FAILED', '').grpcStatus,
             details: error instanceof DemoError ? error.message : `DEMO_ERR_UPSTREAM_FAILED: ${error.message}`,
           }),
       );
@@ -127,7 +141,9 @@ export async function buildQuoteService(options: QuoteServiceOptions): Promise<Q
       await http.listen({ host, port: httpPort });
       const boundHttp = (http.server.address() as { port: number }).port;
       const boundGrpc = await new Promise<number>((resolve, reject) =>
-        grpc.bindAsync(`${host}:${grpcPort}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+        grpc.bindAsync(`${host}:${grpcPort}`, ServerCredentials.createInsecure(), (error, port) =>
+          error ? reject(error) : resolve(port),
+        ),
       );
       grpcBound = true;
       return { httpUrl: `http://${host}:${boundHttp}`, grpcTarget: `${host}:${boundGrpc}` };

@@ -34,7 +34,13 @@ export class TrafficGenerator {
   private readonly random: () => number;
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<void>>();
-  private readonly counters = { sentRequests: 0, okResponses: 0, errorResponses: 0, failedRequests: 0, skippedTicks: 0 };
+  private readonly counters = {
+    sentRequests: 0,
+    okResponses: 0,
+    errorResponses: 0,
+    failedRequests: 0,
+    skippedTicks: 0,
+  };
 
   constructor(options: TrafficOptions) {
     this.options = options;
@@ -100,11 +106,16 @@ export class TrafficGenerator {
 
   private nextRequest(): { method: string; path: string; body?: unknown } {
     const kind = this.random();
-    if (kind < 0.5) return { method: 'GET', path: `/quote/${this.pick()}?quantity=${1 + Math.floor(this.random() * 10)}` };
+    if (kind < 0.5)
+      return { method: 'GET', path: `/quote/${this.pick()}?quantity=${1 + Math.floor(this.random() * 10)}` };
     if (kind < 0.8) {
       const basket = Array.from({ length: this.options.basketSize }, () => this.pick());
       return { method: 'GET', path: `/basket?symbols=${basket.join(',')}` };
     }
-    return { method: 'POST', path: '/orders', body: { symbol: this.pick(), quantity: 1 + Math.floor(this.random() * 100) } };
+    return {
+      method: 'POST',
+      path: '/orders',
+      body: { symbol: this.pick(), quantity: 1 + Math.floor(this.random() * 100) },
+    };
   }
 }

@@ -16,7 +16,11 @@ describe('demo config', () => {
     ['error rate above 1', { quote: { errorRate: 1.5 } }, /quote\.errorRate must be <= 1/],
     ['lower-case traffic symbol', { traffic: { symbols: ['acme'] } }, /traffic\.symbols\.0 must match/],
     ['unknown key', { gateway: { port: 1 } }, /gateway: unknown key "port"/],
-    ['external id service without urls', { idGenerator: { embedded: false } }, /idGenerator\.httpUrl and idGenerator\.grpcTarget are required/],
+    [
+      'external id service without urls',
+      { idGenerator: { embedded: false } },
+      /idGenerator\.httpUrl and idGenerator\.grpcTarget are required/,
+    ],
   ];
   for (const [name, raw, message] of bad) {
     it(`rejects ${name} naming the field`, () => {

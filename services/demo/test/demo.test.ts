@@ -17,13 +17,16 @@ beforeAll(async () => {
     if (result.ok) events.push(...result.batch.events);
   });
   await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', resolve));
-  demo = await startDemo({
-    tracing: { collectors: [`127.0.0.1:${collector.address().port}`] },
-    idGenerator: { httpPort: 0, grpcPort: 0, traceIdBatchSize: 50 },
-    gateway: { httpPort: 0 },
-    quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0, slowDelayMillis: 150 },
-    traffic: { enabled: false },
-  }, { idServiceConfig: resolveIdServiceConfig({ logging: { stdout: false } }) });
+  demo = await startDemo(
+    {
+      tracing: { collectors: [`127.0.0.1:${collector.address().port}`] },
+      idGenerator: { httpPort: 0, grpcPort: 0, traceIdBatchSize: 50 },
+      gateway: { httpPort: 0 },
+      quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0, slowDelayMillis: 150 },
+      traffic: { enabled: false },
+    },
+    { idServiceConfig: resolveIdServiceConfig({ logging: { stdout: false } }) },
+  );
   // Let the tracers' id pools fill from the ID service before asserting on trace ids.
   await fetch(`${demo.urls.gateway}/quote/ACME`);
   await sleep(200);
@@ -49,7 +52,12 @@ describe('demo services', () => {
   it('GET /quote/:symbol goes gateway → quote (HTTP) → id-generator (gRPC + HTTP), one trace', async () => {
     const response = await fetch(`${demo.urls.gateway}/quote/ACME?quantity=3`);
     expect(response.status).toBe(200);
-    const quote = (await response.json()) as { quoteId: string; lineIds: string[]; totalPrice: number; quantity: number };
+    const quote = (await response.json()) as {
+      quoteId: string;
+      lineIds: string[];
+      totalPrice: number;
+      quantity: number;
+    };
     expect(quote.quoteId).toMatch(/^[0-9]+$/);
     expect(quote.lineIds).toHaveLength(3);
     expect(quote.quantity).toBe(3);

@@ -14,12 +14,18 @@ const CONSTANT_ID = '1308677380302176256';
 const sinkPort = Number(process.argv[2]);
 
 const bare = Fastify({ logger: false });
-bare.post('/nextid', { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } }, async () => ({
-  id: CONSTANT_ID,
-}));
+bare.post(
+  '/nextid',
+  { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } },
+  async () => ({
+    id: CONSTANT_ID,
+  }),
+);
 await bare.listen({ host: '127.0.0.1', port: 0 });
 
-const echoDefinition = loadPackageDefinition(loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url)))) as unknown as {
+const echoDefinition = loadPackageDefinition(
+  loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url))),
+) as unknown as {
   phosphor: { bench: { v1: { Echo: ServiceClientConstructor } } };
 };
 const echo = new Server();
@@ -27,7 +33,9 @@ echo.addService(echoDefinition.phosphor.bench.v1.Echo.service, {
   Echo: (_call: unknown, callback: (error: null, reply: { id: string }) => void) => callback(null, { id: CONSTANT_ID }),
 });
 const echoPort = await new Promise<number>((resolve, reject) =>
-  echo.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  echo.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
+    error ? reject(error) : resolve(port),
+  ),
 );
 
 function idConfig(tracing: boolean) {

@@ -75,19 +75,30 @@ async function measure(seconds: number, load: () => Promise<number>): Promise<Sa
 
 async function http(url: string, seconds: number): Promise<Sample> {
   return measure(seconds, async () => {
-    const result = await autocannon({ url: `${url}/nextid`, method: 'POST', connections: CONCURRENCY, duration: seconds });
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    const result = await autocannon({
+      url: `${url}/nextid`,
+      method: 'POST',
+      connections: CONCURRENCY,
+      duration: seconds,
+    });
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return result.requests.total;
   });
 }
 
-const echoRoot = loadPackageDefinition(loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url)))) as unknown as {
+const echoRoot = loadPackageDefinition(
+  loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url))),
+) as unknown as {
   phosphor: { bench: { v1: { Echo: ServiceClientConstructor } } };
 };
 
 function grpcClient(kind: 'echo' | 'id', target: string): { client: UnaryClient; method: string } {
   const Ctor = kind === 'echo' ? echoRoot.phosphor.bench.v1.Echo : IdGeneratorService;
-  return { client: new Ctor(target, credentials.createInsecure()) as unknown as UnaryClient, method: kind === 'echo' ? 'Echo' : 'NextID' };
+  return {
+    client: new Ctor(target, credentials.createInsecure()) as unknown as UnaryClient,
+    method: kind === 'echo' ? 'Echo' : 'NextID',
+  };
 }
 
 async function grpc(kind: 'echo' | 'id', target: string, seconds: number): Promise<Sample> {
@@ -143,7 +154,9 @@ const rate = (name: string) => median(samples.get(name)!.map((s) => s.rate));
 const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMicrosPerRequest));
 
 child.send('stats');
-const [childStats] = (await once(child, 'message')) as [{ tracer: { sentEvents: number; droppedEvents: Record<string, number> } }];
+const [childStats] = (await once(child, 'message')) as [
+  { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
+];
 child.kill();
 sink.close();
 

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type IdServiceConfig, parseHostPort } from './config/id-service-config.js';
 import { buildGrpcServer } from './grpc/grpc-api.js';
-import { type HealthComponent, type HealthTestResult, deactivatedComponent, timedTest } from './health/health-check.js';
+import { deactivatedComponent, type HealthComponent, type HealthTestResult, timedTest } from './health/health-check.js';
 import { buildHttpApi } from './http/http-api.js';
 import { IdOperations } from './id-operations.js';
 import { type Clock, systemClock } from './ids/clock.js';
@@ -91,9 +91,14 @@ async function connectOrContinue(redis: Redis): Promise<void> {
 export async function buildIdService(config: IdServiceConfig, deps: IdServiceDependencies = {}): Promise<IdService> {
   const clock = deps.clock ?? systemClock;
   const host = hostname();
-  const leaseRedis = config.redis.url && config.lease.enabled ? redisClient(config.redis.url, config.redis.commandTimeoutMillis) : undefined;
+  const leaseRedis =
+    config.redis.url && config.lease.enabled
+      ? redisClient(config.redis.url, config.redis.commandTimeoutMillis)
+      : undefined;
   const logRedis =
-    config.redis.url && config.logging.redis.enabled ? redisClient(config.redis.url, config.redis.commandTimeoutMillis) : undefined;
+    config.redis.url && config.logging.redis.enabled
+      ? redisClient(config.redis.url, config.redis.commandTimeoutMillis)
+      : undefined;
   await Promise.all([leaseRedis, logRedis].filter((r) => r !== undefined).map(connectOrContinue));
 
   const logSink = logRedis
@@ -261,7 +266,12 @@ export async function buildIdService(config: IdServiceConfig, deps: IdServiceDep
       grpcBound = true;
       const reachable = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
       logger.info(
-        { correlation_id: freshCorrelationId(), http_port: httpPort, grpc_port: grpcPort, pair: lease?.heldPairIndex() ?? null },
+        {
+          correlation_id: freshCorrelationId(),
+          http_port: httpPort,
+          grpc_port: grpcPort,
+          pair: lease?.heldPairIndex() ?? null,
+        },
         'id service listening',
       );
       return {

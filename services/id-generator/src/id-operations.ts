@@ -29,7 +29,10 @@ export class IdOperations {
   nextIds(count: unknown, valid: boolean, field = 'count'): Promise<string[]> {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > this.maxBatchCount) {
       return Promise.reject(
-        new IdServiceError('IDG_ERR_INPUT_INVALID', `${field} must be an integer from 1 to ${this.maxBatchCount}, got ${String(count)}`),
+        new IdServiceError(
+          'IDG_ERR_INPUT_INVALID',
+          `${field} must be an integer from 1 to ${this.maxBatchCount}, got ${String(count)}`,
+        ),
       );
     }
     return this.generator.nextIds(count, valid);

@@ -5,6 +5,7 @@
  * IDGEN_HTTP_HOST_PORT, IDGEN_GRPC_HOST_PORT, IDGEN_COLLECTORS (comma-separated).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -15,7 +16,9 @@ const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/id-generator.yml'
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
-  const path = values['config-file'] ?? process.env.IDGEN_CONFIG_FILE ?? DEFAULT_CONFIG;
+  const given = values['config-file'] ?? process.env.IDGEN_CONFIG_FILE;
+  // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
+  const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
   const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
   const section = (name: string) => {
     raw[name] ??= {};

@@ -34,7 +34,14 @@ export class RequestObserver {
     if (error !== undefined) {
       const level = status === 'IDG_ERR_INPUT_INVALID' ? 'warn' : 'error';
       this.logger[level](
-        { correlation_id: correlationId, transport, endpoint, status, duration_ms: durationMillis, error: error.message },
+        {
+          correlation_id: correlationId,
+          transport,
+          endpoint,
+          status,
+          duration_ms: durationMillis,
+          error: error.message,
+        },
         'request failed',
       );
     } else if (this.requestLogs) {

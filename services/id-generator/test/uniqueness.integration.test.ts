@@ -45,7 +45,14 @@ describe('uniqueness across instances sharing one Redis', () => {
           redis: { url: redisUrl },
           // A TTL well above event-loop stalls on a busy CI machine: a stall past the fail-closed point is
           // correct behaviour (refusal) but would only add noise here.
-          lease: { keyPrefix, ttlMillis: 2_000, failClosedMarginMillis: 500, reuseMarginMillis: 200, renewIntervalMillis: 300, acquireRetryMillis: 50 },
+          lease: {
+            keyPrefix,
+            ttlMillis: 2_000,
+            failClosedMarginMillis: 500,
+            reuseMarginMillis: 200,
+            renewIntervalMillis: 300,
+            acquireRetryMillis: 50,
+          },
           logging: { stdout: false, redis: { enabled: false } },
           tracing: { enabled: false },
         }),
@@ -103,10 +110,12 @@ describe('uniqueness across instances sharing one Redis', () => {
     const ids = all.filter((id) => typeof id === 'string');
     expect(ids.length).toBeGreaterThan(15_000);
     expect(new Set(ids).size).toBe(ids.length);
-    const usedPairs = new Set(ids.map((id) => {
-      const d = decodeId(id);
-      return d.nodeId * 32 + d.componentId;
-    }));
+    const usedPairs = new Set(
+      ids.map((id) => {
+        const d = decodeId(id);
+        return d.nodeId * 32 + d.componentId;
+      }),
+    );
     expect(usedPairs).toEqual(new Set(FREE_PAIRS));
     expect(b.service.generator.stats().clockWaits + clockBackwards.count).toBeGreaterThan(0);
   });

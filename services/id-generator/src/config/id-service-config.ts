@@ -224,7 +224,10 @@ export function resolveIdServiceConfig(raw: unknown, source = 'configuration'): 
   }
   const lease = config.lease;
   if (lease.failClosedMarginMillis >= lease.ttlMillis) {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${source}: lease.failClosedMarginMillis must be below lease.ttlMillis`);
+    throw new IdServiceError(
+      'IDG_ERR_CONFIG_INVALID',
+      `${source}: lease.failClosedMarginMillis must be below lease.ttlMillis`,
+    );
   }
   if (lease.renewIntervalMillis >= lease.ttlMillis - lease.failClosedMarginMillis) {
     throw new IdServiceError(

@@ -4,13 +4,13 @@
  * (or the trace, or a fresh id) and goes back in trailing metadata.
  */
 import {
+  status as GrpcStatus,
   Metadata,
   Server,
   type ServerInterceptor,
   type ServerUnaryCall,
   type sendUnaryData,
   type UntypedServiceImplementation,
-  status as GrpcStatus,
 } from '@grpc/grpc-js';
 import { CORRELATION_METADATA_KEY, resolveCorrelationId } from '../correlation.js';
 import { isIdServiceError } from '../errors.js';
@@ -81,7 +81,10 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
   }
 
   const implementation: UntypedServiceImplementation = {
-    NextID: unary<unknown, IdReplyMessage>('NextID', async () => ({ reply: { id: await operations.nextId() }, ids: 1 })),
+    NextID: unary<unknown, IdReplyMessage>('NextID', async () => ({
+      reply: { id: await operations.nextId() },
+      ids: 1,
+    })),
     NextValidID: unary<unknown, IdReplyMessage>('NextValidID', async () => ({
       reply: { id: await operations.nextValidId() },
       ids: 1,

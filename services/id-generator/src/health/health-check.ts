@@ -29,13 +29,21 @@ export function formatDuration(millis: number): string {
 }
 
 /** Runs `test` and times it; a thrown error becomes a KO entry with the message. */
-export async function timedTest(name: string, test: () => Promise<HealthStatus | undefined>): Promise<HealthTestResult> {
+export async function timedTest(
+  name: string,
+  test: () => Promise<HealthStatus | undefined>,
+): Promise<HealthTestResult> {
   const started = performance.now();
   try {
     const status = (await test()) ?? 'OK';
     return { name, duration: formatDuration(performance.now() - started), status };
   } catch (error) {
-    return { name, duration: formatDuration(performance.now() - started), status: 'KO', error: (error as Error).message };
+    return {
+      name,
+      duration: formatDuration(performance.now() - started),
+      status: 'KO',
+      error: (error as Error).message,
+    };
   }
 }
 

@@ -72,7 +72,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   /** Correlation id of the request (trace id, header, or fresh), echoed on the reply. Throws on a bad header. */
   const begin = (request: FastifyRequest, reply: FastifyReply): string => {
     request.startedAtMillis = performance.now();
-    request.correlationId = resolveCorrelationId(request.headers[CORRELATION_HEADER], `header ${CORRELATION_HEADER}`, fresh);
+    request.correlationId = resolveCorrelationId(
+      request.headers[CORRELATION_HEADER],
+      `header ${CORRELATION_HEADER}`,
+      fresh,
+    );
     reply.header(CORRELATION_HEADER, request.correlationId);
     return request.correlationId;
   };
@@ -90,7 +94,14 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     return async (request, reply) => {
       const correlationId = begin(request, reply);
       const result = await handler(request);
-      observer.finished('http', endpoint, correlationId, performance.now() - request.startedAtMillis, 'ok', request.issuedIds);
+      observer.finished(
+        'http',
+        endpoint,
+        correlationId,
+        performance.now() - request.startedAtMillis,
+        'ok',
+        request.issuedIds,
+      );
       return result;
     };
   }
@@ -153,17 +164,25 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message });
   });
 
-  app.post('/nextid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, observed('POST /nextid', async (request) => {
-    const id = await operations.nextId();
-    request.issuedIds = 1;
-    return { id };
-  }));
+  app.post(
+    '/nextid',
+    { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } },
+    observed('POST /nextid', async (request) => {
+      const id = await operations.nextId();
+      request.issuedIds = 1;
+      return { id };
+    }),
+  );
 
-  app.post('/nextvalidid', { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } }, observed('POST /nextvalidid', async (request) => {
-    const id = await operations.nextValidId();
-    request.issuedIds = 1;
-    return { id };
-  }));
+  app.post(
+    '/nextvalidid',
+    { schema: { response: { 200: idReply, '4xx': errorReply, '5xx': errorReply } } },
+    observed('POST /nextvalidid', async (request) => {
+      const id = await operations.nextValidId();
+      request.issuedIds = 1;
+      return { id };
+    }),
+  );
 
   app.post<{ Body: { count: number; valid?: boolean } }>(
     '/ids',
@@ -196,7 +215,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     '/decode/:id',
     {
       schema: {
-        params: { type: 'object', properties: { id: { type: 'string', pattern: DECIMAL_ID_PATTERN } }, required: ['id'] },
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', pattern: DECIMAL_ID_PATTERN } },
+          required: ['id'],
+        },
         response: {
           200: {
             type: 'object',
@@ -214,7 +237,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         },
       },
     },
-    observed<{ Params: { id: string } }, DecodedId>('GET /decode/:id', (request) => operations.decode(request.params.id, 'params.id')),
+    observed<{ Params: { id: string } }, DecodedId>('GET /decode/:id', (request) =>
+      operations.decode(request.params.id, 'params.id'),
+    ),
   );
 
   const components = new Map(options.health.map((c) => [c.name, c]));
@@ -242,12 +267,22 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         });
       }
       const results = await component.check();
-      observer.finished('http', 'GET /health/:component', correlationId, performance.now() - request.startedAtMillis, 'ok', 0);
+      observer.finished(
+        'http',
+        'GET /health/:component',
+        correlationId,
+        performance.now() - request.startedAtMillis,
+        'ok',
+        0,
+      );
       return results;
     },
   );
 
-  app.get('/stats', observed('GET /stats', () => options.stats()));
+  app.get(
+    '/stats',
+    observed('GET /stats', () => options.stats()),
+  );
 
   return app;
 }

@@ -40,7 +40,7 @@ export interface IdGeneratorStats {
   lastTimestampMillis: number;
 }
 
-const enum Failure {
+enum Failure {
   None = 0,
   Backwards = 1,
   Exhausted = 2,

@@ -84,20 +84,19 @@ export class RedisLogSink {
 
   private flushSoon(): void {
     if (this.inFlight || this.buffer.length === 0) return;
-    const batch = this.buffer.length <= this.options.maxBatchLines ? this.buffer : this.buffer.slice(0, this.options.maxBatchLines);
+    const batch =
+      this.buffer.length <= this.options.maxBatchLines ? this.buffer : this.buffer.slice(0, this.options.maxBatchLines);
     this.buffer = batch === this.buffer ? [] : this.buffer.slice(batch.length);
     this.inFlight = this.options.redis
       .multi()
       .rpush(this.options.key, ...batch)
       .ltrim(this.options.key, -this.options.maxListLength, -1)
       .exec()
-      .then(
-        (results) => {
-          const failed = results?.find(([error]) => error !== null)?.[0];
-          if (failed) throw failed;
-          this.sentLines += batch.length;
-        },
-      )
+      .then((results) => {
+        const failed = results?.find(([error]) => error !== null)?.[0];
+        if (failed) throw failed;
+        this.sentLines += batch.length;
+      })
       .catch((error: Error) => {
         this.droppedSendError += batch.length;
         this.lastError = error.message;

@@ -35,7 +35,14 @@ export interface InfluxMetricsOptions {
 /** What the request path records; implemented by Influx and by a no-op when metrics are off. */
 export interface ServiceMetrics {
   /** One finished request. `status` is "ok" or an error code. */
-  request(transport: 'http' | 'grpc', endpoint: string, status: string, durationMillis: number, correlationId: string, ids: number): void;
+  request(
+    transport: 'http' | 'grpc',
+    endpoint: string,
+    status: string,
+    durationMillis: number,
+    correlationId: string,
+    ids: number,
+  ): void;
   /** One lease event (acquired, renewed, renewal_failed, lost, released). */
   lease(event: string, correlationId: string): void;
   stats(): { writtenLines: number; failedWrites: number; skippedLines: number };
@@ -77,7 +84,9 @@ export class InfluxServiceMetrics implements ServiceMetrics {
         writeFailed(error: Error, _lines: string[], attempt: number) {
           self.failedWrites++;
           if (self.failedWrites === 1 || self.failedWrites % 100 === 0) {
-            options.warn?.(`influx write failed (attempt ${attempt}, ${self.failedWrites} failures so far): ${error.message}`);
+            options.warn?.(
+              `influx write failed (attempt ${attempt}, ${self.failedWrites} failures so far): ${error.message}`,
+            );
           }
         },
         writeSuccess(lines: string[]) {
@@ -91,7 +100,14 @@ export class InfluxServiceMetrics implements ServiceMetrics {
     this.health = { name: 'influx', check: () => this.check() };
   }
 
-  request(transport: 'http' | 'grpc', endpoint: string, status: string, durationMillis: number, correlationId: string, ids: number): void {
+  request(
+    transport: 'http' | 'grpc',
+    endpoint: string,
+    status: string,
+    durationMillis: number,
+    correlationId: string,
+    ids: number,
+  ): void {
     if (this.closed) return;
     this.writeApi.writePoint(
       new Point(MEASUREMENTS.requests)
@@ -117,7 +133,10 @@ export class InfluxServiceMetrics implements ServiceMetrics {
   lease(event: string, correlationId: string): void {
     if (this.closed) return;
     this.writeApi.writePoint(
-      new Point(MEASUREMENTS.lease).tag('event', event).intField('count', 1).stringField('correlation_id', correlationId),
+      new Point(MEASUREMENTS.lease)
+        .tag('event', event)
+        .intField('count', 1)
+        .stringField('correlation_id', correlationId),
     );
   }
 
@@ -146,11 +165,15 @@ export class InfluxServiceMetrics implements ServiceMetrics {
 
   private async check(): Promise<HealthTestResult[]> {
     const ping = await timedTest('ping', async () => {
-      const response = await fetch(new URL('/ping', this.options.url), { signal: AbortSignal.timeout(PING_TIMEOUT_MILLIS) });
+      const response = await fetch(new URL('/ping', this.options.url), {
+        signal: AbortSignal.timeout(PING_TIMEOUT_MILLIS),
+      });
       if (!response.ok) throw new Error(`ping answered HTTP ${response.status}`);
       return 'OK';
     });
-    const writes = await timedTest('writes', async () => (this.failedWrites > 0 && this.writtenLines === 0 ? 'KO' : this.failedWrites > 0 ? 'Degraded' : 'OK'));
+    const writes = await timedTest('writes', async () =>
+      this.failedWrites > 0 && this.writtenLines === 0 ? 'KO' : this.failedWrites > 0 ? 'Degraded' : 'OK',
+    );
     return [ping, writes];
   }
 }

@@ -13,8 +13,15 @@ export const DEFAULT_FETCH_TIMEOUT_MILLIS = 2_000;
 const DECIMAL_ID = /^[0-9]{1,20}$/;
 
 function checkIds(ids: unknown, count: number, source: string): string[] {
-  if (!Array.isArray(ids) || ids.length !== count || !ids.every((id) => typeof id === 'string' && DECIMAL_ID.test(id))) {
-    throw new IdServiceError('IDG_ERR_UPSTREAM_FAILED', `${source}: reply field ids must be ${count} decimal id strings`);
+  if (
+    !Array.isArray(ids) ||
+    ids.length !== count ||
+    !ids.every((id) => typeof id === 'string' && DECIMAL_ID.test(id))
+  ) {
+    throw new IdServiceError(
+      'IDG_ERR_UPSTREAM_FAILED',
+      `${source}: reply field ids must be ${count} decimal id strings`,
+    );
   }
   return ids as string[];
 }
@@ -35,7 +42,10 @@ export function httpIdBatchFetcher(
       signal: AbortSignal.timeout(timeoutMillis),
     });
     if (!response.ok) {
-      throw new IdServiceError('IDG_ERR_UPSTREAM_FAILED', `${url} answered HTTP ${response.status}: ${await response.text()}`);
+      throw new IdServiceError(
+        'IDG_ERR_UPSTREAM_FAILED',
+        `${url} answered HTTP ${response.status}: ${await response.text()}`,
+      );
     }
     const body = (await response.json()) as { ids?: unknown };
     return checkIds(body?.ids, count, url);

@@ -8,7 +8,11 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 describe('id service config', () => {
   it('fills every default from an empty document', () => {
     const config = resolveIdServiceConfig(undefined);
-    expect(config.service).toEqual({ name: 'id-generator', httpHostPort: '0.0.0.0:8888', grpcHostPort: '0.0.0.0:5555' });
+    expect(config.service).toEqual({
+      name: 'id-generator',
+      httpHostPort: '0.0.0.0:8888',
+      grpcHostPort: '0.0.0.0:5555',
+    });
     expect(config.ids.epoch).toBe('2017-01-01T00:00:00Z');
     expect(config.lease.ttlMillis).toBe(10_000);
     expect(config.logging.redis.key).toBe('logstash');
@@ -25,7 +29,11 @@ describe('id service config', () => {
     ['unknown key', { service: { port: 1 } }, /service: unknown key "port"/],
     ['bad host:port', { service: { httpHostPort: '8888' } }, /service\.httpHostPort must match/],
     ['bad epoch', { ids: { epoch: 'yesterday' } }, /ids\.epoch must be an ISO-8601 date/],
-    ['renew too slow', { lease: { ttlMillis: 1000, failClosedMarginMillis: 500, renewIntervalMillis: 600 } }, /renewIntervalMillis/],
+    [
+      'renew too slow',
+      { lease: { ttlMillis: 1000, failClosedMarginMillis: 500, renewIntervalMillis: 600 } },
+      /renewIntervalMillis/,
+    ],
     ['redis url scheme', { redis: { url: 'http://x' } }, /redis\.url must match/],
     ['sample rate', { tracing: { sampleRate: 2 } }, /tracing\.sampleRate must be <= 1/],
   ];
@@ -42,6 +50,8 @@ describe('id service config', () => {
 
   it('parses host:port', () => {
     expect(parseHostPort('127.0.0.1:0', 'x')).toEqual({ host: '127.0.0.1', port: 0 });
-    expect(() => parseHostPort('h:70000', 'service.httpHostPort')).toThrow(/service.httpHostPort port must be 0..65535/);
+    expect(() => parseHostPort('h:70000', 'service.httpHostPort')).toThrow(
+      /service.httpHostPort port must be 0..65535/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIdService, type IdService } from '../../src/app.js';
 import { resolveIdServiceConfig } from '../../src/config/id-service-config.js';

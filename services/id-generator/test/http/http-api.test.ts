@@ -15,7 +15,10 @@ beforeAll(async () => {
     logging: { stdout: false },
     tracing: { enabled: false },
   });
-  service = await buildIdService(config, { clock, logStream: { write: (line: string) => lines.push(JSON.parse(line)) } });
+  service = await buildIdService(config, {
+    clock,
+    logStream: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
 });
 
 afterAll(async () => {
@@ -43,7 +46,13 @@ describe('HTTP API (inject)', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['x-correlation-id']).toBe('corr-abc.123');
     const line = lines.find((l) => l.correlation_id === 'corr-abc.123');
-    expect(line).toMatchObject({ message: 'request served', endpoint: 'POST /nextvalidid', status: 'ok', ids: 1, '@version': '1' });
+    expect(line).toMatchObject({
+      message: 'request served',
+      endpoint: 'POST /nextvalidid',
+      status: 'ok',
+      ids: 1,
+      '@version': '1',
+    });
   });
 
   it('POST /ids returns count distinct ids', async () => {
@@ -86,7 +95,11 @@ describe('HTTP API (inject)', () => {
   }
 
   it('rejects a malformed X-Correlation-ID naming the header', async () => {
-    const response = await service.http.inject({ method: 'POST', url: '/nextid', headers: { 'x-correlation-id': 'bad value!' } });
+    const response = await service.http.inject({
+      method: 'POST',
+      url: '/nextid',
+      headers: { 'x-correlation-id': 'bad value!' },
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().message).toMatch(/header x-correlation-id must be/);
   });
@@ -94,10 +107,17 @@ describe('HTTP API (inject)', () => {
   it('NextID answers 503 IDG_ERR_CLOCK_BACKWARDS after a clock regression; NextValidID waits within its bound', async () => {
     await service.http.inject({ method: 'POST', url: '/nextid' });
     clock.shift(-60);
-    const failed = await service.http.inject({ method: 'POST', url: '/nextid', headers: { 'x-correlation-id': 'regress-1' } });
+    const failed = await service.http.inject({
+      method: 'POST',
+      url: '/nextid',
+      headers: { 'x-correlation-id': 'regress-1' },
+    });
     expect(failed.statusCode).toBe(503);
     expect(failed.json().code).toBe('IDG_ERR_CLOCK_BACKWARDS');
-    expect(lines.find((l) => l.correlation_id === 'regress-1')).toMatchObject({ level: 'error', status: 'IDG_ERR_CLOCK_BACKWARDS' });
+    expect(lines.find((l) => l.correlation_id === 'regress-1')).toMatchObject({
+      level: 'error',
+      status: 'IDG_ERR_CLOCK_BACKWARDS',
+    });
     const waited = await service.http.inject({ method: 'POST', url: '/nextvalidid' });
     expect(waited.statusCode).toBe(200);
     clock.shift(-10_000);

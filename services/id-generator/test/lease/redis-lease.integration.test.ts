@@ -157,7 +157,8 @@ describe('RedisLease against real Redis', () => {
   });
 
   it('rejects renewal settings that would let the lease lapse before renewal', async () => {
-    await expect(makeLease(prefix(), { ttlMillis: 1_000, failClosedMarginMillis: 300, renewIntervalMillis: 800 })).rejects
-      .toThrow(/lease.renewIntervalMillis must be below/);
+    await expect(
+      makeLease(prefix(), { ttlMillis: 1_000, failClosedMarginMillis: 300, renewIntervalMillis: 800 }),
+    ).rejects.toThrow(/lease.renewIntervalMillis must be below/);
   });
 });

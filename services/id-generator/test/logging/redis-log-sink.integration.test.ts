@@ -59,14 +59,23 @@ describe('Redis log sink against real Redis', () => {
 
   it('never blocks: a full buffer drops and counts', () => {
     const key = `test:logs:${randomBytes(4).toString('hex')}`;
-    const sink = new RedisLogSink({ ...sinkOptions(key), maxBufferedLines: 3, maxBatchLines: 1000, flushIntervalMillis: 60_000 });
+    const sink = new RedisLogSink({
+      ...sinkOptions(key),
+      maxBufferedLines: 3,
+      maxBatchLines: 1000,
+      flushIntervalMillis: 60_000,
+    });
     for (let i = 0; i < 10; i++) expect(sink.write('{"message":"x"}\n')).toBe(true);
     expect(sink.stats()).toMatchObject({ bufferedLines: 3, droppedLines: { bufferFull: 7 } });
     void sink.close();
   });
 
   it('counts lines lost when Redis is down, without throwing', async () => {
-    const down = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
+    const down = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
     down.on('error', () => {});
     const sink = new RedisLogSink({ ...sinkOptions('unused'), redis: down });
     sink.write('{"message":"a"}\n');

@@ -47,7 +47,10 @@ describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
     const byTransport = new Map(series.map((s) => [`${s.metric.transport} ${s.metric.status}`, s]));
     expect(byTransport.get('http ok')?.values).toEqual([1.25]);
     expect(byTransport.get('grpc ok')?.values).toEqual([2.5]);
-    expect(byTransport.get('http IDG_ERR_CLOCK_BACKWARDS')?.metric).toMatchObject({ endpoint: 'POST /nextid', host: 'test-host' });
+    expect(byTransport.get('http IDG_ERR_CLOCK_BACKWARDS')?.metric).toMatchObject({
+      endpoint: 'POST /nextid',
+      host: 'test-host',
+    });
     // The correlation id is a field, never a label (VictoriaMetrics stores numeric fields only).
     for (const s of series) expect(s.metric).not.toHaveProperty('correlation_id');
     const ids = await exportSeries(url, `{__name__="idgen_requests_ids",service="${service}",transport="grpc"}`);
