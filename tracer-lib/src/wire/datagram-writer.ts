@@ -93,6 +93,7 @@ export class DatagramWriter {
   private buffer: Buffer;
   private position: number;
   private events = 0;
+  private readonly repeats = new RepeatCache();
 
   constructor(options: DatagramWriterOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes;
@@ -127,12 +128,14 @@ export class DatagramWriter {
    */
   append(event: TraceEvent): AppendStatus {
     const start = this.position;
-    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event);
+    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.repeats);
     if (end >= 0) {
       this.position = end;
       this.events++;
       return AppendStatus.appended;
     }
+    // Bytes written by the failed attempt will be overwritten: forget strings remembered there.
+    this.repeats.forgetFrom(start);
     if (end === INVALID) return AppendStatus.invalid;
     return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
   }
@@ -175,6 +178,7 @@ export class DatagramWriter {
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
+    this.repeats.clear();
     return datagram;
   }
 }
@@ -185,17 +189,74 @@ const INVALID = -2;
 const NO_ROOM = -1;
 
 /** Writes one `Batch.events` frame; returns the end offset, NO_ROOM or INVALID. */
-function writeEventFrame(buf: Buffer, start: number, limit: number, e: TraceEvent): number {
+function writeEventFrame(buf: Buffer, start: number, limit: number, e: TraceEvent, repeats: RepeatCache): number {
   // One byte reserved for the frame length; moved along below when the body is 128 bytes or more.
   if (start + 2 > limit) return NO_ROOM;
   buf[start] = TAG_BATCH_EVENTS;
   const bodyStart = start + 2;
-  const end = writeEventBody(buf, bodyStart, limit, e);
+  const end = writeEventBody(buf, bodyStart, limit, e, repeats);
   if (end < 0) return end;
-  return closeLengthPrefix(buf, start + 1, bodyStart, end, limit);
+  const closed = closeLengthPrefix(buf, start + 1, bodyStart, end, limit);
+  if (closed > end) repeats.shift(bodyStart, closed - end);
+  return closed;
 }
 
-function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent): number {
+/**
+ * The four events of a hop repeat most strings (trace and span ids, services, endpoints, host).
+ * The writer remembers where in the current datagram each field's last value was written and, when
+ * the next event carries the same string, copies those bytes instead of re-encoding the string —
+ * a byte copy costs less than half of a per-character UTF-8 encode.
+ */
+class RepeatCache {
+  private readonly values: (string | undefined)[] = new Array<string | undefined>(TAG_FLAGS_0).fill(undefined);
+  private readonly offsets = new Int32Array(TAG_FLAGS_0);
+  private readonly lengths = new Int32Array(TAG_FLAGS_0);
+
+  /** Writes tag + length + bytes of `value` for field `tag`; NO_ROOM when it does not fit. */
+  write(buf: Buffer, at: number, limit: number, tag: number, value: string): number {
+    if (value === this.values[tag]) {
+      const length = this.lengths[tag] as number;
+      const from = this.offsets[tag] as number;
+      if (at + 1 + varintBytes(length) + length > limit) return NO_ROOM;
+      buf[at] = tag;
+      const to = writeVarint(buf, at + 1, length);
+      for (let i = 0; i < length; i++) buf[to + i] = buf[from + i] as number;
+      return to + length;
+    }
+    const end = writeString(buf, at, limit, tag, value);
+    if (end < 0) return end;
+    let bytesAt = at + 1;
+    while ((buf[bytesAt] as number) >= 0x80) bytesAt++;
+    bytesAt++;
+    this.values[tag] = value;
+    this.offsets[tag] = bytesAt;
+    this.lengths[tag] = end - bytesAt;
+    return end;
+  }
+
+  /** A new datagram buffer: nothing to copy from. */
+  clear(): void {
+    this.values.fill(undefined);
+  }
+
+  /** Forgets values written at or after `position`. */
+  forgetFrom(position: number): void {
+    for (let tag = 0; tag < this.values.length; tag++) {
+      if ((this.offsets[tag] as number) >= position) this.values[tag] = undefined;
+    }
+  }
+
+  /** Bytes from `position` on moved right by `by` (a longer length prefix was inserted). */
+  shift(position: number, by: number): void {
+    for (let tag = 0; tag < this.values.length; tag++) {
+      if (this.values[tag] !== undefined && (this.offsets[tag] as number) >= position) {
+        this.offsets[tag] = (this.offsets[tag] as number) + by;
+      }
+    }
+  }
+}
+
+function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent, repeats: RepeatCache): number {
   const type = EVENT_TYPE_CODES[e.type as string];
   if (type === undefined || typeof e.traceId !== 'string' || e.traceId.length === 0) return INVALID;
   if (typeof e.spanId !== 'string' || e.spanId.length === 0) return INVALID;
@@ -205,26 +266,26 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeString(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
+  let at = repeats.write(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
   if (at < 0) return at;
-  at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
+  at = repeats.write(buf, at, limit, TAG_SPAN_ID, e.spanId);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_FROM, e.from, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_FROM, e.from, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_TO, e.to, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_TO, e.to, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
   if (at + 9 > limit) return NO_ROOM;
   buf[at] = TAG_TIMESTAMP;
   at = buf.writeDoubleLE(ts, at + 1);
-  at = writeOptional(buf, at, limit, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_ZONE, e.zone, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_ZONE, e.zone, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
   const duration = e.durationMicros;
   if (duration !== undefined) {
@@ -233,9 +294,9 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
     buf[at] = TAG_DURATION;
     at = buf.writeDoubleLE(duration, at + 1);
   }
-  at = writeOptional(buf, at, limit, TAG_ERROR_CODE, e.errorCode, MAX_NAME_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_ERROR_CODE, e.errorCode, MAX_NAME_LENGTH, repeats);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH);
+  at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH, repeats);
   if (at < 0) return at;
   if (e.tags !== undefined) {
     at = writeTags(buf, at, limit, e.tags);
@@ -299,10 +360,11 @@ function writeOptional(
   tag: number,
   value: string | undefined,
   maxLength: number,
+  repeats: RepeatCache,
 ): number {
   if (value === undefined || value === '') return at;
   if (typeof value !== 'string' || value.length > maxLength) return INVALID;
-  return writeString(buf, at, limit, tag, value);
+  return repeats.write(buf, at, limit, tag, value);
 }
 
 /** Writes tag, length and UTF-8 bytes of a string; NO_ROOM when it does not fit before `limit`. */

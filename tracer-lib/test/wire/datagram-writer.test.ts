@@ -96,7 +96,63 @@ describe('DatagramWriter', () => {
     expect(result.ok && result.batch.events).toEqual([complete]);
   });
 
+  it('copies strings repeated across a hop byte-exactly, also after a longer length prefix moved them', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 8192, ...identity });
+    const base = { ...complete, tags: undefined, errorDescription: 'réponse lente ✓' };
+    // Long enough that each body needs a two-byte length, so the body (and its remembered strings) shifts.
+    const hop: TraceEvent[] = [
+      {
+        ...base,
+        type: 'REQ',
+        durationMicros: undefined,
+        errorCode: undefined,
+        errorDescription: undefined,
+        toEndpoint: 'GET /price/:sku/'.padEnd(90, 'x'),
+      },
+      {
+        ...base,
+        type: 'IN',
+        durationMicros: undefined,
+        errorCode: undefined,
+        errorDescription: undefined,
+        toEndpoint: 'GET /price/:sku/'.padEnd(90, 'x'),
+      },
+      { ...base, type: 'OUT', toEndpoint: 'GET /price/:sku/'.padEnd(90, 'x') },
+      { ...base, type: 'REP', toEndpoint: 'GET /price/:sku/'.padEnd(90, 'x') },
+    ];
+    for (const event of hop) expect(writer.append(event)).toBe(AppendStatus.appended);
+    const datagram = writer.finish(1, drops, 1);
+    const expected = Buffer.concat(
+      hop.map((e) => encodeEvent(e)).map((b) => Buffer.concat([Buffer.from([0x32]), varint(b.length), b])),
+    );
+    expect(datagram.subarray(4, 4 + expected.length)).toEqual(expected);
+    const result = decodeDatagram(datagram);
+    expect(result.ok && result.batch.events).toEqual(hop);
+  });
+
+  it('does not copy from bytes a rejected event left behind', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    writer.append(complete);
+    const fresh = makeEvent({ from: 'a-new-caller', fromEndpoint: 'POST /new' });
+    expect(writer.append({ ...fresh, durationMicros: -1 })).toBe(AppendStatus.invalid);
+    // Overwrites the rejected event's bytes without writing `from`/`fromEndpoint` itself.
+    writer.append(makeEvent({ from: '', fromEndpoint: '' }));
+    writer.append(fresh);
+    const result = decodeDatagram(writer.finish(1, drops, 1));
+    expect(result.ok && result.batch.events.at(-1)).toEqual(fresh);
+  });
+
   it('refuses a maxDatagramBytes that leaves no room for events', () => {
     expect(() => new DatagramWriter({ maxDatagramBytes: 100, ...identity })).toThrow(/maxDatagramBytes/);
   });
 });
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  while (value >= 0x80) {
+    bytes.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  bytes.push(value);
+  return Buffer.from(bytes);
+}
