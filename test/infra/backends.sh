@@ -111,10 +111,11 @@ start_es() {
     -Expack.security.enabled=false "-Epath.data=$STATE/es/data" "-Epath.logs=$STATE/es/logs"
     -Ecluster.routing.allocation.disk.threshold_enabled=false -Ecluster.name=phosphor-test
     -Eaction.destructive_requires_name=false)
+  # setsid: a Ctrl-C (SIGINT to the terminal's process group) in `npm start` must not take the backends down.
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$ES_USER" -- "${cmd[@]}" >"$STATE/es/startup.log" 2>&1 || true
+    setsid runuser -u "$ES_USER" -- "${cmd[@]}" >"$STATE/es/startup.log" 2>&1 </dev/null || true
   else
-    "${cmd[@]}" >"$STATE/es/startup.log" 2>&1 || true
+    setsid "${cmd[@]}" >"$STATE/es/startup.log" 2>&1 </dev/null || true
   fi
   wait_for elasticsearch es_up 180 || {
     tail -n 30 "$STATE/es/startup.log" >&2 || true
@@ -158,9 +159,9 @@ start_influx() {
   command -v victoria-metrics >/dev/null || apt_install
   mkdir -p "$STATE/victoria-metrics"
   log "starting VictoriaMetrics (InfluxDB v2 write API) on 127.0.0.1:$INFLUX_PORT"
-  nohup victoria-metrics -httpListenAddr="127.0.0.1:$INFLUX_PORT" -storageDataPath="$STATE/victoria-metrics/data" \
+  setsid nohup victoria-metrics -httpListenAddr="127.0.0.1:$INFLUX_PORT" -storageDataPath="$STATE/victoria-metrics/data" \
     -retentionPeriod=1d -search.latencyOffset=0s -loggerLevel=WARN \
-    >"$STATE/victoria-metrics/vm.log" 2>&1 &
+    >"$STATE/victoria-metrics/vm.log" 2>&1 </dev/null &
   echo $! >"$STATE/victoria-metrics/vm.pid"
   wait_for victoria-metrics influx_up 30 || die "VictoriaMetrics did not answer on 127.0.0.1:$INFLUX_PORT (see $STATE/victoria-metrics/vm.log)"
 }
