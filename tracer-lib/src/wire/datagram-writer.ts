@@ -94,6 +94,8 @@ export class DatagramWriter {
   private position: number;
   private events = 0;
   private readonly repeats = new RepeatCache();
+  /** Length-prefix bytes of the last event frame: the guess for the next one. */
+  private lengthBytesGuess = 1;
 
   constructor(options: DatagramWriterOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes;
@@ -109,6 +111,7 @@ export class DatagramWriter {
       throw new RangeError(`maxDatagramBytes: ${this.maxDatagramBytes} leaves no room for events after the header`);
     }
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
+    this.repeats.attach(this.buffer);
     this.position = this.prefixBytes;
   }
 
@@ -128,8 +131,9 @@ export class DatagramWriter {
    */
   append(event: TraceEvent): AppendStatus {
     const start = this.position;
-    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.repeats);
+    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.repeats, this.lengthBytesGuess);
     if (end >= 0) {
+      this.lengthBytesGuess = end - start - 2 >= 0x80 ? 2 : 1;
       this.position = end;
       this.events++;
       return AppendStatus.appended;
@@ -178,7 +182,7 @@ export class DatagramWriter {
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
-    this.repeats.clear();
+    this.repeats.attach(this.buffer);
     return datagram;
   }
 }
@@ -189,16 +193,30 @@ const INVALID = -2;
 const NO_ROOM = -1;
 
 /** Writes one `Batch.events` frame; returns the end offset, NO_ROOM or INVALID. */
-function writeEventFrame(buf: Buffer, start: number, limit: number, e: TraceEvent, repeats: RepeatCache): number {
-  // One byte reserved for the frame length; moved along below when the body is 128 bytes or more.
-  if (start + 2 > limit) return NO_ROOM;
+function writeEventFrame(
+  buf: Buffer,
+  start: number,
+  limit: number,
+  e: TraceEvent,
+  repeats: RepeatCache,
+  lengthBytesGuess: number,
+): number {
+  // The frame length is written after the body; `lengthBytesGuess` bytes are reserved for it (the
+  // previous event's, as a service's events are alike in size), and the body moves if it was wrong.
+  const bodyStart = start + 1 + lengthBytesGuess;
+  if (bodyStart > limit) return NO_ROOM;
   buf[start] = TAG_BATCH_EVENTS;
-  const bodyStart = start + 2;
   const end = writeEventBody(buf, bodyStart, limit, e, repeats);
   if (end < 0) return end;
-  const closed = closeLengthPrefix(buf, start + 1, bodyStart, end, limit);
-  if (closed > end) repeats.shift(bodyStart, closed - end);
-  return closed;
+  const length = end - bodyStart;
+  const delta = varintBytes(length) - lengthBytesGuess;
+  if (delta !== 0) {
+    if (end + delta > limit) return NO_ROOM;
+    buf.copyWithin(bodyStart + delta, bodyStart, end);
+    repeats.shift(bodyStart, delta);
+  }
+  writeVarint(buf, start + 1, length);
+  return end + delta;
 }
 
 /**
@@ -208,19 +226,25 @@ function writeEventFrame(buf: Buffer, start: number, limit: number, e: TraceEven
  * a byte copy costs less than half of a per-character UTF-8 encode.
  */
 class RepeatCache {
-  private readonly values: (string | undefined)[] = new Array<string | undefined>(TAG_FLAGS_0).fill(undefined);
-  private readonly offsets = new Int32Array(TAG_FLAGS_0);
-  private readonly lengths = new Int32Array(TAG_FLAGS_0);
+  /** One slot per event field number (tag >> 3); string fields are 2..14. */
+  private readonly values: (string | undefined)[] = new Array<string | undefined>(16).fill(undefined);
+  private readonly offsets = new Int32Array(16);
+  private readonly lengths = new Int32Array(16);
 
   /** Writes tag + length + bytes of `value` for field `tag`; NO_ROOM when it does not fit. */
   write(buf: Buffer, at: number, limit: number, tag: number, value: string): number {
-    if (value === this.values[tag]) {
-      const length = this.lengths[tag] as number;
-      const from = this.offsets[tag] as number;
+    const slot = tag >> 3;
+    if (value === this.values[slot]) {
+      const length = this.lengths[slot] as number;
+      const from = this.offsets[slot] as number;
       if (at + 1 + varintBytes(length) + length > limit) return NO_ROOM;
       buf[at] = tag;
       const to = writeVarint(buf, at + 1, length);
-      for (let i = 0; i < length; i++) buf[to + i] = buf[from + i] as number;
+      // Four bytes per step through a DataView (unaligned access is fine), then the tail.
+      const view = this.view;
+      let i = 0;
+      for (; i + 4 <= length; i += 4) view.setUint32(to + i, view.getUint32(from + i, true), true);
+      for (; i < length; i++) buf[to + i] = buf[from + i] as number;
       return to + length;
     }
     const end = writeString(buf, at, limit, tag, value);
@@ -228,29 +252,32 @@ class RepeatCache {
     let bytesAt = at + 1;
     while ((buf[bytesAt] as number) >= 0x80) bytesAt++;
     bytesAt++;
-    this.values[tag] = value;
-    this.offsets[tag] = bytesAt;
-    this.lengths[tag] = end - bytesAt;
+    this.values[slot] = value;
+    this.offsets[slot] = bytesAt;
+    this.lengths[slot] = end - bytesAt;
     return end;
   }
 
-  /** A new datagram buffer: nothing to copy from. */
-  clear(): void {
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
+  /** A new datagram buffer: nothing to copy from yet. */
+  attach(buffer: Buffer): void {
     this.values.fill(undefined);
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
   }
 
   /** Forgets values written at or after `position`. */
   forgetFrom(position: number): void {
-    for (let tag = 0; tag < this.values.length; tag++) {
-      if ((this.offsets[tag] as number) >= position) this.values[tag] = undefined;
+    for (let slot = 0; slot < this.values.length; slot++) {
+      if ((this.offsets[slot] as number) >= position) this.values[slot] = undefined;
     }
   }
 
-  /** Bytes from `position` on moved right by `by` (a longer length prefix was inserted). */
+  /** Bytes from `position` on moved by `by` (the length prefix turned out longer or shorter). */
   shift(position: number, by: number): void {
-    for (let tag = 0; tag < this.values.length; tag++) {
-      if (this.values[tag] !== undefined && (this.offsets[tag] as number) >= position) {
-        this.offsets[tag] = (this.offsets[tag] as number) + by;
+    for (let slot = 0; slot < this.values.length; slot++) {
+      if (this.values[slot] !== undefined && (this.offsets[slot] as number) >= position) {
+        this.offsets[slot] = (this.offsets[slot] as number) + by;
       }
     }
   }
