@@ -7,6 +7,7 @@
 import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { HealthComponent, HealthTestResult } from '../health/health-check.js';
 import { timedTest } from '../health/health-check.js';
+import { addCorrelationFields } from './correlation-fields.js';
 
 /** Measurement names. */
 export const MEASUREMENTS = {
@@ -110,22 +111,26 @@ export class InfluxServiceMetrics implements ServiceMetrics {
   ): void {
     if (this.closed) return;
     this.writeApi.writePoint(
-      new Point(MEASUREMENTS.requests)
-        .tag('transport', transport)
-        .tag('endpoint', endpoint)
-        .tag('status', status)
-        .floatField('duration_ms', durationMillis)
-        .intField('ids', ids)
-        .stringField('correlation_id', correlationId),
+      addCorrelationFields(
+        new Point(MEASUREMENTS.requests)
+          .tag('transport', transport)
+          .tag('endpoint', endpoint)
+          .tag('status', status)
+          .floatField('duration_ms', durationMillis)
+          .intField('ids', ids),
+        correlationId,
+      ),
     );
     if (status !== 'ok') {
       this.writeApi.writePoint(
-        new Point(MEASUREMENTS.errors)
-          .tag('transport', transport)
-          .tag('endpoint', endpoint)
-          .tag('code', status)
-          .intField('count', 1)
-          .stringField('correlation_id', correlationId),
+        addCorrelationFields(
+          new Point(MEASUREMENTS.errors)
+            .tag('transport', transport)
+            .tag('endpoint', endpoint)
+            .tag('code', status)
+            .intField('count', 1),
+          correlationId,
+        ),
       );
     }
   }
@@ -133,10 +138,7 @@ export class InfluxServiceMetrics implements ServiceMetrics {
   lease(event: string, correlationId: string): void {
     if (this.closed) return;
     this.writeApi.writePoint(
-      new Point(MEASUREMENTS.lease)
-        .tag('event', event)
-        .intField('count', 1)
-        .stringField('correlation_id', correlationId),
+      addCorrelationFields(new Point(MEASUREMENTS.lease).tag('event', event).intField('count', 1), correlationId),
     );
   }
 

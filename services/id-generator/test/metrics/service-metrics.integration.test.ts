@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { requireBackend } from '../../../../test/support/backends.js';
+import { joinCorrelationId } from '../../src/metrics/correlation-fields.js';
 import { InfluxServiceMetrics } from '../../src/metrics/service-metrics.js';
 
 interface ExportedSeries {
@@ -55,6 +56,11 @@ describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
     for (const s of series) expect(s.metric).not.toHaveProperty('correlation_id');
     const ids = await exportSeries(url, `{__name__="idgen_requests_ids",service="${service}",transport="grpc"}`);
     expect(ids[0]?.values).toEqual([10]);
+
+    // ...yet a request's points are found by its correlation id: the exact 32-bit halves are numeric fields.
+    const his = await exportSeries(url, `{__name__="idgen_requests_correlation_id_hi",service="${service}",transport="grpc"}`);
+    const los = await exportSeries(url, `{__name__="idgen_requests_correlation_id_lo",service="${service}",transport="grpc"}`);
+    expect(joinCorrelationId(his[0]?.values[0] ?? -1, los[0]?.values[0] ?? -1)).toBe('4343434343434343');
 
     const health = await metrics.health.check();
     expect(health[0]).toMatchObject({ name: 'ping', status: 'OK' });
