@@ -28,11 +28,26 @@ function takeRandom8(): number {
   return at;
 }
 
+/**
+ * Span ids are sliced from one hex string of 512 random ids: a substring costs ~30 ns where a
+ * `toString('hex')` call per id costs ~120 ns, and a span id is made for every hop. (A slice keeps
+ * its 8 KiB parent string alive while it lives; span ids are short-lived.)
+ */
+const SPAN_ID_BATCH_BYTES = 4096;
+const spanIdBytes = Buffer.allocUnsafe(SPAN_ID_BATCH_BYTES);
+let spanIdHex = '';
+let spanIdOffset = 0;
+
 /** A new span id: 16 lowercase hex chars, never all zeros (W3C forbids an all-zero parent-id). */
 export function newSpanId(): string {
   for (;;) {
-    const at = takeRandom8();
-    const id = randomPool.toString('hex', at, at + 8);
+    if (spanIdOffset >= spanIdHex.length) {
+      randomFillSync(spanIdBytes);
+      spanIdHex = spanIdBytes.toString('hex');
+      spanIdOffset = 0;
+    }
+    const id = spanIdHex.slice(spanIdOffset, spanIdOffset + 16);
+    spanIdOffset += 16;
     if (id !== '0000000000000000') return id;
   }
 }
