@@ -29,7 +29,6 @@ export async function createInfluxExporter(
   logger: Logger,
 ): Promise<AggregatesExporter | undefined> {
   if (!config.influx.enabled) return undefined;
-  const specifier = './influx/index.js';
-  const module = (await import(specifier)) as InfluxExporterModule;
+  const module: InfluxExporterModule = await import('./influx/index.js');
   return module.createInfluxExporter(config.influx, aggregates, logger.child({ component: 'influx' }));
 }

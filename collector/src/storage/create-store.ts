@@ -19,9 +19,7 @@ export async function createStore(config: CollectorConfig, logger: Logger): Prom
     case 'memory':
       return new MemoryStore(config.storage.memory);
     case 'elasticsearch': {
-      // A variable specifier keeps the type-checker from requiring the module to exist yet.
-      const specifier = './elasticsearch/index.js';
-      const module = (await import(specifier)) as ElasticsearchStoreModule;
+      const module: ElasticsearchStoreModule = await import('./elasticsearch/index.js');
       return module.createElasticsearchStore(
         config.storage.elasticsearch,
         logger.child({ component: 'elasticsearch' }),

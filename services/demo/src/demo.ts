@@ -17,6 +17,9 @@ import { buildGatewayService, type GatewayService } from './gateway-service.js';
 import { buildQuoteService, type QuoteService } from './quote-service.js';
 import { TrafficGenerator } from './traffic-generator.js';
 
+/** Longest wait at startup for the first batch of trace ids from the ID service (a cold gRPC channel takes ~100 ms). */
+const ID_POOL_WARMUP_MAX_MILLIS = 2_000;
+
 /** Extras for {@link startDemo}. */
 export interface StartDemoExtras {
   /** Full ID service config for the embedded one (its ports and tracing are still set from the demo config). */
@@ -72,8 +75,10 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
       idGrpc = config.idGenerator.grpcTarget!;
     }
 
+    const idSources: ReturnType<typeof createRemoteIdSource>[] = [];
     const tracerFor = (service: string): Tracer => {
       const idSource = createRemoteIdSource({ grpcTarget: idGrpc, batchSize: config.idGenerator.traceIdBatchSize });
+      idSources.push(idSource);
       const tracer = createTracer({
         service,
         collectors: config.tracing.collectors,
@@ -105,6 +110,14 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
     const gateway = await buildGatewayService({ tracer: gatewayTracer, quote: quoteUrls, idGeneratorHttpUrl: idHttp });
     cleanups.push(() => gateway.close());
     const { httpUrl: gatewayUrl } = await gateway.start(host, config.gateway.httpPort);
+
+    // The first batch of trace ids is in flight from the ID service; wait for it (bounded) so the first
+    // requests already carry ids the ID service issued rather than local fallback ids. Past the bound the
+    // services serve anyway: recording never waits on the ID service.
+    await Promise.race([
+      Promise.all(idSources.map((source) => source.idle())),
+      new Promise((resolve) => setTimeout(resolve, ID_POOL_WARMUP_MAX_MILLIS).unref()),
+    ]);
 
     const traffic = new TrafficGenerator({ gatewayUrl, ...config.traffic });
     cleanups.push(() => traffic.stop());

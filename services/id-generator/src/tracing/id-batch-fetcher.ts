@@ -81,7 +81,7 @@ export interface RemoteIdSourceOptions {
  * A tracer `IdSource` drawing trace ids from the ID service in batches (PooledIdSource), falling back
  * to local ids when the service is unreachable. Call `close()` on the result when done (gRPC channel).
  */
-export function createRemoteIdSource(options: RemoteIdSourceOptions): IdSource & { close(): void } {
+export function createRemoteIdSource(options: RemoteIdSourceOptions): PooledIdSource & { close(): void } {
   let fetchBatch: (count: number) => Promise<string[]>;
   let close = () => {};
   if (options.grpcTarget) {
