@@ -40,6 +40,15 @@ describe('loadConfig', () => {
     expect(config.udp.port).toBe(7760);
   });
 
+  it('the shipped configs/collector.yml documents exactly the built-in defaults', () => {
+    const file = new URL('../../../configs/collector.yml', import.meta.url).pathname;
+    const withoutDist = (config: ReturnType<typeof loadConfig>) => ({
+      ...config,
+      dashboard: { ...config.dashboard, distDir: undefined },
+    });
+    expect(withoutDist(loadConfig({ file, env: {} }))).toEqual(withoutDist(loadConfig({ env: {} })));
+  });
+
   it('rejects an unknown key, naming it', () => {
     const err = errorOf(() => loadConfig({ file: yamlFile('udp:\n  prot: 1\n') }));
     expect(err.code).toBe('COL_ERR_CONFIG_UNKNOWN_KEY');
