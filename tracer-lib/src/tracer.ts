@@ -142,14 +142,16 @@ class UdpTracer implements Tracer {
     });
     this.flushThreshold = Math.max(1, Math.floor(this.writer.eventCapacityBytes / INITIAL_EVENT_BYTES_ESTIMATE));
     this.transport = new UdpTransport(options.collectors, {
-      sent: (events, bytes) => {
+      sent: (events, bytes, datagram) => {
         this.sent += events;
         this.sentDatagrams++;
         this.sentBytes += bytes;
+        this.writer.recycle(datagram);
       },
-      failed: (events, code, message) => {
+      failed: (events, code, message, datagram) => {
         this.dropped.sendError += events;
         this.problem(code, message);
+        this.writer.recycle(datagram);
       },
     });
     this.timer = setInterval(() => {

@@ -168,6 +168,24 @@ describe('createTracer', () => {
     expect(receiver.events).toHaveLength(300);
   });
 
+  it('delivers every event intact across many datagrams whose buffers are reused', async () => {
+    const tracer = tracerFor({ flushIntervalMillis: 3_600_000, maxDatagramBytes: 600 });
+    const emitted = [];
+    // Rounds small enough for the in-process receiver's socket buffer, so nothing is lost in the kernel.
+    for (let round = 0; round < 25; round++) {
+      for (let i = 0; i < 40; i++) {
+        const event = makeEvent({ tags: { round: String(round), i: String(i) } });
+        emitted.push(event);
+        tracer.emit(event);
+      }
+      await tracer.flush();
+      await receiver.waitForEvents(emitted.length);
+    }
+    expect(tracer.stats().sentDatagrams).toBeGreaterThan(200);
+    expect(receiver.rejected).toEqual([]);
+    expect(receiver.events).toEqual(emitted);
+  });
+
   it('counts DNS failures as send errors when the collector name does not resolve', async () => {
     const tracer = createTracer({ service: 'quote', collectors: ['collector.phosphor.invalid:7760'] });
     tracers.push(tracer);

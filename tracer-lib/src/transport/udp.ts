@@ -21,8 +21,10 @@ import type { CollectorAddress } from '../options.js';
 
 /** Where the transport reports outcomes (called from socket callbacks, never re-entrantly from `send`). */
 export interface TransportHooks {
-  sent(events: number, bytes: number): void;
-  failed(events: number, code: TracerErrorCode, message: string): void;
+  /** `datagram` may be reused by the caller from now on. */
+  sent(events: number, bytes: number, datagram: Buffer): void;
+  /** `datagram` may be reused by the caller from now on. */
+  failed(events: number, code: TracerErrorCode, message: string, datagram: Buffer): void;
 }
 
 /**
@@ -92,11 +94,16 @@ export class UdpTransport {
   /** Sends `datagram` (holding `events` events) to the first collector with a known address. */
   send(datagram: Buffer, events: number): void {
     if (this.closed) {
-      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', 'transport is closed');
+      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', 'transport is closed', datagram);
       return;
     }
     if (this.inFlight + this.pending.length >= MAX_PENDING_DATAGRAMS) {
-      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_BACKLOG', `${MAX_PENDING_DATAGRAMS} datagrams already waiting`);
+      this.hooks.failed(
+        events,
+        'TRC_ERR_TRANSPORT_BACKLOG',
+        `${MAX_PENDING_DATAGRAMS} datagrams already waiting`,
+        datagram,
+      );
       return;
     }
     for (const collector of this.collectors) this.maybeLookup(collector);
@@ -109,7 +116,7 @@ export class UdpTransport {
       this.pending.push({ datagram, events });
       return;
     }
-    this.hooks.failed(events, 'TRC_ERR_TRANSPORT_DNS', this.lookupErrors());
+    this.hooks.failed(events, 'TRC_ERR_TRANSPORT_DNS', this.lookupErrors(), datagram);
   }
 
   /** Resolves once every datagram handed over so far has been sent or counted as failed. */
@@ -136,10 +143,10 @@ export class UdpTransport {
     }
     this.inFlight++;
     try {
-      socket.send(datagram, (err) => this.completed(err, events, datagram.length));
+      socket.send(datagram, (err) => this.completed(err, events, datagram));
     } catch (err) {
       // dgram throws synchronously for some argument and state problems; still never the caller's problem.
-      this.completed(err as Error, events, datagram.length);
+      this.completed(err as Error, events, datagram);
     }
   }
 
@@ -175,13 +182,13 @@ export class UdpTransport {
     }
   }
 
-  private completed(err: Error | null | undefined, events: number, bytes: number): void {
+  private completed(err: Error | null | undefined, events: number, datagram: Buffer): void {
     this.inFlight--;
     if (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', `${code ?? 'error'}: ${err.message}`);
+      this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', `${code ?? 'error'}: ${err.message}`, datagram);
     } else {
-      this.hooks.sent(events, bytes);
+      this.hooks.sent(events, datagram.length, datagram);
     }
     this.settleIdle();
   }
@@ -233,7 +240,7 @@ export class UdpTransport {
   private failPending(code: TracerErrorCode, message: string): void {
     const waiting = this.pending;
     this.pending = [];
-    for (const { events } of waiting) this.hooks.failed(events, code, message);
+    for (const { datagram, events } of waiting) this.hooks.failed(events, code, message, datagram);
     this.settleIdle();
   }
 
