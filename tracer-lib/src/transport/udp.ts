@@ -28,9 +28,10 @@ export interface TransportHooks {
 }
 
 /**
- * Datagrams waiting for the socket or for a first DNS answer. 256 × 1400 bytes ≈ 350 KB is the
- * most the transport holds; past it datagrams are dropped and counted, so an unreachable or slow
- * collector cannot grow the service's memory.
+ * Datagrams waiting for the socket, a first DNS answer or the socket's connect. 256 datagrams are
+ * ≈ 350 KB at the 1400-byte default (2 MiB with 8 KiB loopback datagrams) — the most the transport
+ * holds; past it datagrams are dropped and counted, so an unreachable or slow collector cannot grow
+ * the service's memory.
  */
 export const MAX_PENDING_DATAGRAMS = 256;
 /** Re-resolve collector names this often, so a moved collector is found without a restart. */
