@@ -197,7 +197,8 @@ describe('hand-written decoder vs protobufjs', () => {
       } else if (kind === 1) {
         mutated = datagram.subarray(0, 4 + Math.floor(random() * (datagram.length - 4)));
       } else {
-        datagram[4 + Math.floor(random() * (datagram.length - 4))] ^= 1 << Math.floor(random() * 8);
+        const at = 4 + Math.floor(random() * (datagram.length - 4));
+        datagram.writeUInt8(datagram.readUInt8(at) ^ (1 << Math.floor(random() * 8)), at);
       }
       const result = decodeDatagram(mutated);
       const reference = referenceDecode(mutated);
