@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTracer, type Tracer, TracerError } from '../src/index.js';
+import { createTracer, PooledIdSource, type Tracer, TracerError } from '../src/index.js';
 import { MAX_PENDING_DATAGRAMS } from '../src/transport/udp.js';
 import { makeEvent } from './support/events.js';
 import { deadPort, UdpReceiver } from './support/udp-receiver.js';
@@ -193,6 +193,17 @@ describe('createTracer', () => {
     await tracer.flush();
     expect(tracer.stats().droppedEvents.sendError).toBe(5);
     expect(tracer.stats().lastProblem?.code).toBe('TRC_ERR_TRANSPORT_DNS');
+  });
+
+  it('starts traces with ids from the id source and reports its fallbacks', async () => {
+    const idSource = new PooledIdSource({ batchSize: 2, lowWaterMark: 0, fetchBatch: async () => ['7001', '7002'] });
+    await idSource.idle();
+    const tracer = tracerFor({ idSource });
+    expect([tracer.startTrace().traceId, tracer.startTrace().traceId]).toEqual(['7001', '7002']);
+    const fallback = tracer.startTrace();
+    expect(fallback.traceId).not.toMatch(/^700[12]$/);
+    expect(tracer.stats().idFallbacks).toBe(1);
+    expect(tracer.startTrace('42')).toMatchObject({ traceId: '42', persistent: false });
   });
 
   it('enabled: false gives a tracer that records nothing', async () => {

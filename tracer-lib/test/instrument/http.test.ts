@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentTrace, phosphorFastify, tracedFetch } from '../../src/index.js';
+import { createTracer, currentTrace, phosphorFastify, tracedFetch } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 let services: TracedServices;
@@ -149,6 +149,18 @@ describe('fastify plugin + tracedFetch', () => {
       ['IN', 2, '1111111111111111'],
       ['OUT', 2, '1111111111111111'],
     ]);
+  });
+
+  it('passes requests through untouched with a disabled tracer', async () => {
+    const tracer = createTracer({ service: 'quote', enabled: false });
+    const app = Fastify();
+    apps.push(app);
+    await app.register(phosphorFastify, { tracer });
+    app.get('/x', async () => ({ trace: currentTrace() ?? null }));
+    const response = await app.inject({ url: '/x', headers: { 'x-correlation-id': '42' } });
+    expect(response.json()).toEqual({ trace: null });
+    expect(response.headers['x-correlation-id']).toBeUndefined();
+    expect(tracer.stats().recordedEvents).toBe(0);
   });
 
   it('starts a new trace when neither header is present, and uses a bare X-Correlation-ID', async () => {
