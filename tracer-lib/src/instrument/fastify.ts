@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { runWithTrace } from '../context.js';
+import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
 import { beginServerHop, endServerHop, type HopError, type ServerHop } from './hop.js';
@@ -30,7 +31,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, done) => {
   const tracer = options?.tracer;
   if (typeof tracer?.emit !== 'function') {
-    done(new TypeError('phosphorFastify: options.tracer must be a Tracer from createTracer()'));
+    done(new TracerError('TRC_ERR_OPTIONS_INVALID', 'phosphorFastify: tracer: must be a Tracer from createTracer()'));
     return;
   }
   if (!tracer.enabled) {

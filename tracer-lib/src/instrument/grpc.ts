@@ -7,6 +7,7 @@ import {
   type ServerInterceptor,
 } from '@grpc/grpc-js';
 import { runWithTrace } from '../context.js';
+import { TracerError } from '../errors.js';
 import { extractTrace, GrpcMetadataKeys, injectTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
 import { beginClientHop, beginServerHop, endClientHop, endServerHop, type HopError, type ServerHop } from './hop.js';
@@ -81,7 +82,7 @@ export interface GrpcClientInterceptorOptions {
  */
 export function grpcClientInterceptor(tracer: Tracer, options: GrpcClientInterceptorOptions): Interceptor {
   if (typeof options?.to !== 'string' || options.to.length === 0) {
-    throw new TypeError('grpcClientInterceptor: options.to must be the called service name');
+    throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'grpcClientInterceptor: to: must be the called service name');
   }
   const to = options.to;
   return (callOptions, nextCall) => {

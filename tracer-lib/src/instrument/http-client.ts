@@ -1,3 +1,4 @@
+import { TracerError } from '../errors.js';
 import { HttpHeaders, injectTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
 import { beginClientHop, endClientHop, errorFromThrown } from './hop.js';
@@ -27,7 +28,7 @@ export function tracedFetch(
   options: TracedFetchOptions,
 ): (url: string | URL | Request, init?: TracedRequestInit) => Promise<Response> {
   if (typeof options?.to !== 'string' || options.to.length === 0) {
-    throw new TypeError('tracedFetch: options.to must be the called service name');
+    throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'tracedFetch: to: must be the called service name');
   }
   const baseFetch = options.fetch ?? globalThis.fetch;
   if (!tracer.enabled) return (url, init) => baseFetch(url, init);

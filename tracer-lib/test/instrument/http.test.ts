@@ -151,6 +151,15 @@ describe('fastify plugin + tracedFetch', () => {
     ]);
   });
 
+  it('rejects a missing tracer or callee name with TRC_ERR_OPTIONS_INVALID', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await expect(app.register(phosphorFastify, {} as never).ready()).rejects.toThrow(
+      'TRC_ERR_OPTIONS_INVALID: invalid tracer option: phosphorFastify: tracer:',
+    );
+    expect(() => tracedFetch(services.tracer('gateway'), { to: '' })).toThrow('TRC_ERR_OPTIONS_INVALID');
+  });
+
   it('passes requests through untouched with a disabled tracer', async () => {
     const tracer = createTracer({ service: 'quote', enabled: false });
     const app = Fastify();
