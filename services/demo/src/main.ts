@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { startDemo } from './demo.js';
+import { resolveDemoConfig } from './demo-config.js';
+import { DemoError } from './errors.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/demo.yml', import.meta.url));
 
@@ -16,12 +18,21 @@ async function main(): Promise<void> {
   const given = values['config-file'] ?? process.env.DEMO_CONFIG_FILE;
   // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
   const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
-  const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  let raw: Record<string, Record<string, unknown>>;
+  try {
+    raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  } catch (error) {
+    // Unreadable file or malformed YAML: same code and file name as every other config problem.
+    throw new DemoError('DEMO_ERR_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+  }
   if (process.env.DEMO_COLLECTORS) {
     raw.tracing ??= {};
     raw.tracing.collectors = process.env.DEMO_COLLECTORS.split(',').map((s) => s.trim());
   }
-  const demo = await startDemo(raw);
+  // Validated here so errors name the file rather than "startDemo options".
+  const demo = await startDemo(
+    resolveDemoConfig(raw, `${path}${process.env.DEMO_COLLECTORS ? ' (+ DEMO_COLLECTORS)' : ''}`),
+  );
   process.stderr.write(
     `demo: gateway ${demo.urls.gateway}, quote ${demo.urls.quoteHttp} / ${demo.urls.quoteGrpc}, ` +
       `id-generator ${demo.urls.idHttp} / ${demo.urls.idGrpc}; traffic ${demo.config.traffic.enabled ? `${demo.config.traffic.ratePerSecond}/s` : 'off'}\n`,

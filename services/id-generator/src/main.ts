@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { buildIdService } from './app.js';
 import { resolveIdServiceConfig } from './config/id-service-config.js';
+import { IdServiceError } from './errors.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/id-generator.yml', import.meta.url));
 
@@ -19,7 +20,13 @@ async function main(): Promise<void> {
   const given = values['config-file'] ?? process.env.IDGEN_CONFIG_FILE;
   // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
   const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
-  const raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  let raw: Record<string, Record<string, unknown>>;
+  try {
+    raw = (parseYaml(await readFile(path, 'utf8')) ?? {}) as Record<string, Record<string, unknown>>;
+  } catch (error) {
+    // Unreadable file or malformed YAML: same code and file name as every other config problem.
+    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+  }
   const section = (name: string) => {
     raw[name] ??= {};
     return raw[name]!;

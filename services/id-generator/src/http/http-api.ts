@@ -132,7 +132,14 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       status = 400;
       const where = error.validationContext ?? 'request';
       message = `IDG_ERR_INPUT_INVALID: ${error.validation
-        .map((v) => `${where}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
+        .map((v) => {
+          const field = `${where}${v.instancePath.replaceAll('/', '.')}`;
+          // ajv's message ("must NOT have additional properties") does not say which one: name it.
+          const extra = (v.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
+          return typeof extra === 'string'
+            ? `${field}: unknown field "${extra}"`
+            : `${field} ${v.message ?? 'is invalid'}`;
+        })
         .join('; ')}`;
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       code = 'IDG_ERR_INPUT_INVALID';

@@ -68,7 +68,8 @@ describe('HTTP API (inject)', () => {
     ['count over max', { count: 501 }, /body\.count must be <= 500/],
     ['count not integer', { count: 1.5 }, /body\.count must be integer/],
     ['missing count', {}, /body must have required property 'count'/],
-    ['unknown field', { count: 1, extra: true }, /must NOT have additional properties/],
+    // Regression: the message used to be "must NOT have additional properties" without naming the field.
+    ['unknown field (named in the message)', { count: 1, extra: true }, /body: unknown field "extra"/],
   ];
   for (const [name, payload, message] of badBatches) {
     it(`POST /ids rejects ${name} with 400 IDG_ERR_INPUT_INVALID`, async () => {
