@@ -32,9 +32,10 @@ set -a
 source "$STATE/backends.env"
 set +a
 
-step "typecheck"
+step "typecheck and lint"
 npm run --silent typecheck
 npm run --silent typecheck -w dashboard
+npm run --silent lint
 
 step "dashboard build (served by the collector in browser tests)"
 npm run --silent build -w dashboard
