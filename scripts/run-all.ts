@@ -96,7 +96,8 @@ async function waitForPort(name: string, port: number): Promise<void> {
     if (open) return;
     await new Promise((r) => setTimeout(r, 300));
   }
-  if (!stopping) throw new Error(`${name} did not listen on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MILLIS / 1000} s`);
+  if (!stopping)
+    throw new Error(`${name} did not listen on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MILLIS / 1000} s`);
 }
 
 async function stopAll(code: number): Promise<never> {
@@ -131,7 +132,10 @@ async function main(): Promise<void> {
   const backendEnv: Record<string, string> = {};
   if (values['real-backends']) {
     process.stderr.write('[phosphor] starting Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)…\n');
-    const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     for (const line of envText.split('\n')) {
       const eq = line.indexOf('=');
       if (eq > 0) backendEnv[line.slice(0, eq)] = line.slice(eq + 1);
@@ -140,7 +144,11 @@ async function main(): Promise<void> {
     demoConfig = `${ROOT}configs/demo.real-backends.yml`;
   }
 
-  start('collector', ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)], backendEnv);
+  start(
+    'collector',
+    ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)],
+    backendEnv,
+  );
   const base = `http://127.0.0.1:${httpPort}`;
   await waitFor('collector', `${base}/health`);
   start('demo', ['services/demo/src/main.ts', '--config-file', demoConfig], backendEnv);

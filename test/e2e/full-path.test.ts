@@ -67,13 +67,15 @@ async function correlationIdsInMetrics(): Promise<Set<string>> {
   ]);
   const hiByKey = new Map<string, number>();
   const labelsOf = (s: ExportedSeries) => JSON.stringify({ ...s.metric, __name__: undefined });
-  for (const s of his) s.timestamps.forEach((t, i) => hiByKey.set(`${labelsOf(s)}@${t}`, s.values[i]!));
+  for (const s of his) {
+    for (const [i, t] of s.timestamps.entries()) hiByKey.set(`${labelsOf(s)}@${t}`, s.values[i]!);
+  }
   const ids = new Set<string>();
   for (const s of los) {
-    s.timestamps.forEach((t, i) => {
+    for (const [i, t] of s.timestamps.entries()) {
       const hi = hiByKey.get(`${labelsOf(s)}@${t}`);
       if (hi !== undefined) ids.add(((BigInt(hi) << 32n) | BigInt(s.values[i]!)).toString());
-    });
+    }
   }
   return ids;
 }
@@ -84,7 +86,9 @@ describe('end to end: demo services → tracer → UDP → collector → Elastic
     redis = new Redis(await requireBackend('redis'), { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     if (!existsSync(`${DIST}/index.html`)) {
-      throw new Error(`${DIST}/index.html is missing: build the dashboard first (npm run build -w dashboard; npm test does)`);
+      throw new Error(
+        `${DIST}/index.html is missing: build the dashboard first (npm run build -w dashboard; npm test does)`,
+      );
     }
     spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-e2e-spool-'));
     collector = await buildCollector(
@@ -144,9 +148,15 @@ describe('end to end: demo services → tracer → UDP → collector → Elastic
 
     // Same generator: the id decodes to a recent timestamp and to the (node, component) pair the ID service
     // holds right now (leased from Redis, so no other instance can share it).
-    const decoded = (await (await fetch(`${demo.urls.idHttp}/decode/${correlationId}`)).json()) as Record<string, unknown>;
+    const decoded = (await (await fetch(`${demo.urls.idHttp}/decode/${correlationId}`)).json()) as Record<
+      string,
+      unknown
+    >;
     const fresh = (await (await fetch(`${demo.urls.idHttp}/nextid`, { method: 'POST' })).json()) as { id: string };
-    const freshDecoded = (await (await fetch(`${demo.urls.idHttp}/decode/${fresh.id}`)).json()) as Record<string, unknown>;
+    const freshDecoded = (await (await fetch(`${demo.urls.idHttp}/decode/${fresh.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(decoded.nodeId).toBe(freshDecoded.nodeId);
     expect(decoded.componentId).toBe(freshDecoded.componentId);
     expect(Math.abs(Date.parse(String(decoded.timestamp)) - Date.now())).toBeLessThan(120_000);
@@ -177,7 +187,10 @@ describe('end to end: demo services → tracer → UDP → collector → Elastic
       expect(ids.has(span.parentSpanId!)).toBe(true);
       expect(span.traceId).toBe(correlationId);
     }
-    const edges = spans.filter((s) => s.parentSpanId).map((s) => `${s.from}→${s.to}`).sort();
+    const edges = spans
+      .filter((s) => s.parentSpanId)
+      .map((s) => `${s.from}→${s.to}`)
+      .sort();
     expect(edges).toEqual(['gateway→quote', 'quote→id-generator', 'quote→id-generator']);
 
     // The same spans are documents in Elasticsearch under that correlation id.

@@ -30,7 +30,9 @@ function configured(backend: Backend): string {
       if (eq > 0 && line.slice(0, eq) === key) return line.slice(eq + 1).trim();
     }
   }
-  throw new Error(`${backend} is required by this test but ${key} is not set and ${ENV_FILE} does not name it: ${HOW_TO_START}`);
+  throw new Error(
+    `${backend} is required by this test but ${key} is not set and ${ENV_FILE} does not name it: ${HOW_TO_START}`,
+  );
 }
 
 async function httpOk(url: string): Promise<string | undefined> {

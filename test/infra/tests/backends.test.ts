@@ -6,10 +6,15 @@ import { requireBackend } from '../../support/backends.js';
 describe('real backends', () => {
   it('Elasticsearch 8.x answers cluster health', async () => {
     const url = await requireBackend('elasticsearch');
-    const health = (await (await fetch(`${url}/_cluster/health`)).json()) as { status: string; number_of_nodes: number };
+    const health = (await (await fetch(`${url}/_cluster/health`)).json()) as {
+      status: string;
+      number_of_nodes: number;
+    };
     expect(['green', 'yellow']).toContain(health.status);
     expect(health.number_of_nodes).toBe(1);
-    const nodes = (await (await fetch(`${url}/_nodes/_local`)).json()) as { nodes: Record<string, { version: string }> };
+    const nodes = (await (await fetch(`${url}/_nodes/_local`)).json()) as {
+      nodes: Record<string, { version: string }>;
+    };
     expect(Object.values(nodes.nodes)[0]?.version).toMatch(/^8\./);
   });
 

@@ -3,7 +3,7 @@
  * trace ids from the ID service. They deliberately use plain fetch / an uninstrumented gRPC client:
  * the id pool must never trace itself. Replies are validated (count and decimal shape).
  */
-import { type IdSource, PooledIdSource } from '@phosphor/tracer';
+import { PooledIdSource } from '@phosphor/tracer';
 import { IdServiceError } from '../errors.js';
 import { createIdGeneratorClient, type IdGeneratorClient } from '../grpc/grpc-client.js';
 

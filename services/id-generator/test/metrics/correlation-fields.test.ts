@@ -25,8 +25,10 @@ describe('correlation id fields', () => {
   );
 
   it('writes the string and both integer halves, and no correlation tag', () => {
-    const line = addCorrelationFields(new Point('m').tag('service', 's').intField('n', 1), '397237206544449536')
-      .toLineProtocol()!;
+    const line = addCorrelationFields(
+      new Point('m').tag('service', 's').intField('n', 1),
+      '397237206544449536',
+    ).toLineProtocol()!;
     expect(line).toMatch(/^m,service=s /);
     expect(line).toContain('correlation_id="397237206544449536"');
     expect(line).toContain(`correlation_id_hi=${Number(397237206544449536n >> 32n)}i`);

@@ -58,8 +58,14 @@ describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
     expect(ids[0]?.values).toEqual([10]);
 
     // ...yet a request's points are found by its correlation id: the exact 32-bit halves are numeric fields.
-    const his = await exportSeries(url, `{__name__="idgen_requests_correlation_id_hi",service="${service}",transport="grpc"}`);
-    const los = await exportSeries(url, `{__name__="idgen_requests_correlation_id_lo",service="${service}",transport="grpc"}`);
+    const his = await exportSeries(
+      url,
+      `{__name__="idgen_requests_correlation_id_hi",service="${service}",transport="grpc"}`,
+    );
+    const los = await exportSeries(
+      url,
+      `{__name__="idgen_requests_correlation_id_lo",service="${service}",transport="grpc"}`,
+    );
     expect(joinCorrelationId(his[0]?.values[0] ?? -1, los[0]?.values[0] ?? -1)).toBe('4343434343434343');
 
     const health = await metrics.health.check();
