@@ -12,16 +12,10 @@
  */
 import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
-import { encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
 import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 
-/** Same datagram budget as the tracer's default (MTU-safe). */
-const MAX_DATAGRAM_BYTES = 1400;
-/** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
-const HOPS_PER_ROUND = 1000;
-const ROUND_DIGITS = 7;
-const ROUND_PLACEHOLDER = `R${'0'.repeat(ROUND_DIGITS)}`;
 const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
 const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 8000);
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 20_000);
@@ -35,94 +29,6 @@ const RAMP_MAX_STEPS = 10;
 const RAMP_MAX_LOSS = 0.01;
 /** Time for the last datagrams in the socket buffer to be processed after the sender stops. */
 const DRAIN_MILLIS = 300;
-const T0 = 1_700_000_000_000_000;
-
-interface Round {
-  datagrams: Buffer[];
-  patchOffsets: number[][];
-  events: number;
-}
-
-function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
-  const traceId = `${ROUND_PLACEHOLDER}${String(h).padStart(12, '0')}`;
-  const spanId = (0x1000000000000000 + h).toString(16).slice(0, 16);
-  const base = {
-    traceId,
-    spanId,
-    parentSpanId: 'a1b2c3d4e5f60718',
-    from: 'frontend',
-    fromEndpoint: 'GET /api/ids',
-    to: 'id-generator',
-    toEndpoint: 'NextID',
-  };
-  const start = T0 + h * 1000;
-  const latency = 200 + (h % 97) * 13;
-  return {
-    client: [
-      { ...base, type: 'REQ', timestampMicros: start, hostname: 'web-1' },
-      { ...base, type: 'REP', timestampMicros: start + latency + 80, hostname: 'web-1', durationMicros: latency + 80 },
-    ],
-    server: [
-      { ...base, type: 'IN', timestampMicros: start + 40, hostname: 'ids-1' },
-      {
-        ...base,
-        type: 'OUT',
-        timestampMicros: start + 40 + latency,
-        hostname: 'ids-1',
-        durationMicros: latency,
-        ...(h % 50 === 0 ? { errorCode: 'UNAVAILABLE' } : {}),
-      },
-    ],
-  };
-}
-
-function pack(events: TraceEvent[], tracerId: string): Buffer[] {
-  const out: Buffer[] = [];
-  let current: TraceEvent[] = [];
-  const encode = (list: TraceEvent[]) =>
-    encodeBatch({
-      tracerId,
-      sequence: out.length,
-      service: tracerId,
-      hostname: tracerId,
-      sentAtMicros: T0,
-      drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
-      events: list,
-    });
-  for (const event of events) {
-    if (encode([...current, event]).length > MAX_DATAGRAM_BYTES) {
-      out.push(encode(current));
-      current = [];
-    }
-    current.push(event);
-  }
-  if (current.length > 0) out.push(encode(current));
-  return out;
-}
-
-function buildRound(): Round {
-  const client: TraceEvent[] = [];
-  const server: TraceEvent[] = [];
-  for (let h = 0; h < HOPS_PER_ROUND; h++) {
-    const hop = hopEvents(h);
-    client.push(...hop.client);
-    server.push(...hop.server);
-  }
-  const c = pack(client, 'frontend');
-  const s = pack(server, 'id-generator');
-  const datagrams: Buffer[] = [];
-  for (let i = 0; i < Math.max(c.length, s.length); i++) {
-    if (s[i]) datagrams.push(s[i] as Buffer);
-    if (c[i]) datagrams.push(c[i] as Buffer);
-  }
-  const needle = Buffer.from(ROUND_PLACEHOLDER, 'latin1');
-  const patchOffsets = datagrams.map((d) => {
-    const offsets: number[] = [];
-    for (let at = d.indexOf(needle); at >= 0; at = d.indexOf(needle, at + 1)) offsets.push(at + 1);
-    return offsets;
-  });
-  return { datagrams, patchOffsets, events: HOPS_PER_ROUND * 4 };
-}
 
 interface SendResult {
   sent: number;

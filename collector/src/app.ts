@@ -85,7 +85,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     }
     try {
       // Late updates re-emit a span already counted; counting them again would inflate rates.
-      if (reason !== 'late') for (const span of spans) aggregates.record(span);
+      if (reason !== 'late') aggregates.recordAll(spans);
     } catch (err) {
       sinkErrors++;
       sinkWarner.warn('aggregates', `aggregates failed: ${(err as Error).message}`);

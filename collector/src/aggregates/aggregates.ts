@@ -1,4 +1,5 @@
 import type { Span } from '../model/span.js';
+import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
 /** Aggregate settings (`aggregates:` in collector.yml). */
@@ -68,11 +69,11 @@ export class Aggregates {
   private readonly bucketCount: number;
   private readonly now: () => number;
   private readonly startedAtMillis: number;
-  private readonly endpoints = new Map<string, Keyed<{ service: string; endpoint: string }>>();
-  private readonly edges = new Map<string, Keyed<{ from: string; to: string }>>();
+  private readonly endpoints = new PairMap<Keyed<{ service: string; endpoint: string }>>();
+  private readonly edges = new PairMap<Keyed<{ from: string; to: string }>>();
   private readonly hosts = new Map<string, Keyed<{ host: string }>>();
   private readonly graphNodes = new Map<string, { service: string; calls: number; errors: number }>();
-  private readonly graphEdges = new Map<string, { from: string; to: string; calls: number; errors: number }>();
+  private readonly graphEdges = new PairMap<{ from: string; to: string; calls: number; errors: number }>();
   private readonly catalog = new Map<string, Set<string>>();
   private catalogSize = 0;
   private droppedKeys = 0;
@@ -93,26 +94,46 @@ export class Aggregates {
 
   /** Counts a newly finished span (not its late updates, so no request is counted twice). */
   record(span: Span): void {
-    this.recordedSpans++;
+    this.recordAt(span, this.now());
+  }
+
+  /** Counts newly finished spans, all at the current time (one clock read per batch). */
+  recordAll(spans: readonly Span[]): void {
     const now = this.now();
+    for (let i = 0; i < spans.length; i++) this.recordAt(spans[i] as Span, now);
+  }
+
+  private recordAt(span: Span, now: number): void {
+    this.recordedSpans++;
     const error = span.errorCode !== undefined;
-    if (span.serverDurationMicros !== undefined && span.to) {
-      const endpoint = this.keyed(this.endpoints, pairKey(span.to, span.toEndpoint), () => ({
-        service: span.to,
-        endpoint: span.toEndpoint,
-      }));
+    const to = span.to;
+    if (span.serverDurationMicros !== undefined && to) {
+      let endpoint = this.endpoints.get(to, span.toEndpoint);
+      if (endpoint === undefined && this.hasRoom(this.endpoints.size)) {
+        endpoint = this.newKeyed({ service: to, endpoint: span.toEndpoint });
+        this.endpoints.set(to, span.toEndpoint, endpoint);
+      }
       endpoint?.stats.record(span.serverDurationMicros, error, now);
-      if (span.serverHost) {
-        const host = this.keyed(this.hosts, span.serverHost, () => ({ host: span.serverHost as string }));
+      const serverHost = span.serverHost;
+      if (serverHost) {
+        let host = this.hosts.get(serverHost);
+        if (host === undefined && this.hasRoom(this.hosts.size)) {
+          host = this.newKeyed({ host: serverHost });
+          this.hosts.set(serverHost, host);
+        }
         host?.stats.record(span.serverDurationMicros, error, now);
       }
     }
-    if (span.clientDurationMicros !== undefined && span.to) {
-      const edge = this.keyed(this.edges, pairKey(span.from, span.to), () => ({ from: span.from, to: span.to }));
+    if (span.clientDurationMicros !== undefined && to) {
+      let edge = this.edges.get(span.from, to);
+      if (edge === undefined && this.hasRoom(this.edges.size)) {
+        edge = this.newKeyed({ from: span.from, to });
+        this.edges.set(span.from, to, edge);
+      }
       edge?.stats.record(span.clientDurationMicros, error, now);
     }
     this.recordGraph(span, error);
-    this.recordCatalog(span.to, span.toEndpoint);
+    this.recordCatalog(to, span.toEndpoint);
     this.recordCatalog(span.from, span.fromEndpoint);
   }
 
@@ -123,7 +144,7 @@ export class Aggregates {
     const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
     const elapsed = now - this.startedAtMillis;
     const since = now - windowMinutes * 60_000;
-    const collect = <T>(map: Map<string, Keyed<T>>) => {
+    const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
       const rows: (T & WindowStats)[] = [];
       for (const entry of map.values()) {
         if (entry.stats.isIdleSince(since)) continue;
@@ -160,9 +181,10 @@ export class Aggregates {
   /** Forgets rolling keys with no data in the largest window (called periodically). */
   prune(): void {
     const since = this.now() - this.bucketCount * this.bucketMillis;
-    for (const map of [this.endpoints, this.edges, this.hosts] as Map<string, Keyed<unknown>>[]) {
-      for (const [key, entry] of map) if (entry.stats.isIdleSince(since)) map.delete(key);
-    }
+    const idle = (entry: Keyed<unknown>) => entry.stats.isIdleSince(since);
+    this.endpoints.deleteWhere(idle);
+    this.edges.deleteWhere(idle);
+    for (const [key, entry] of this.hosts) if (idle(entry)) this.hosts.delete(key);
   }
 
   /** Self counters. */
@@ -174,16 +196,15 @@ export class Aggregates {
     };
   }
 
-  private keyed<T>(map: Map<string, Keyed<T>>, key: string, labels: () => T): Keyed<T> | undefined {
-    let entry = map.get(key);
-    if (entry) return entry;
-    if (map.size >= this.options.maxKeys) {
-      this.droppedKeys++;
-      return undefined;
-    }
-    entry = { labels: labels(), stats: new RollingHistogram(this.bucketMillis, this.bucketCount) };
-    map.set(key, entry);
-    return entry;
+  /** True when a family of `size` keys may take one more; counts the drop otherwise. */
+  private hasRoom(size: number): boolean {
+    if (size < this.options.maxKeys) return true;
+    this.droppedKeys++;
+    return false;
+  }
+
+  private newKeyed<T>(labels: T): Keyed<T> {
+    return { labels, stats: new RollingHistogram(this.bucketMillis, this.bucketCount) };
   }
 
   private recordGraph(span: Span, error: boolean): void {
@@ -196,15 +217,14 @@ export class Aggregates {
     }
     if (span.from) this.graphNode(span.from);
     if (span.from && span.to) {
-      const key = pairKey(span.from, span.to);
-      let edge = this.graphEdges.get(key);
+      let edge = this.graphEdges.get(span.from, span.to);
       if (!edge) {
         if (this.graphEdges.size >= this.options.maxKeys) {
           this.droppedKeys++;
           return;
         }
         edge = { from: span.from, to: span.to, calls: 0, errors: 0 };
-        this.graphEdges.set(key, edge);
+        this.graphEdges.set(span.from, span.to, edge);
       }
       edge.calls++;
       if (error) edge.errors++;
@@ -242,8 +262,4 @@ export class Aggregates {
       this.catalogSize++;
     }
   }
-}
-
-function pairKey(a: string, b: string): string {
-  return `${a.length}:${a}${b}`;
 }

@@ -3,29 +3,61 @@ import type { HopTimes, Span } from '../model/span.js';
 
 /** The events received so far for one hop, by type. */
 export interface HopEvents {
-  REQ?: TraceEvent;
-  IN?: TraceEvent;
-  OUT?: TraceEvent;
-  REP?: TraceEvent;
+  REQ?: TraceEvent | undefined;
+  IN?: TraceEvent | undefined;
+  OUT?: TraceEvent | undefined;
+  REP?: TraceEvent | undefined;
 }
 
 const ALL_TYPES: readonly EventType[] = ['REQ', 'IN', 'OUT', 'REP'];
+/** Bit of each event type in a presence mask. */
+const REQ_BIT = 1;
+const IN_BIT = 2;
+const OUT_BIT = 4;
+const REP_BIT = 8;
 
 /**
- * Builds a span from the events of one hop, with no skew correction (`events` equals
- * `rawEvents`); {@link adjustSpanSkew} shifts it afterwards. At least one event must be present.
+ * `missing` lists for each presence mask, built once and frozen: spans are stored by the hundred
+ * thousand, and most share one of a few lists (none missing, or REQ/REP missing on a root span).
+ */
+const MISSING_BY_MASK: readonly EventType[][] = Array.from(
+  { length: 16 },
+  (_, mask) => Object.freeze(ALL_TYPES.filter((_, bit) => (mask & (1 << bit)) === 0)) as EventType[],
+);
+/** Shared by every span without tags (frozen: no code path writes to a span's tags). */
+const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * Builds a span from the events of one hop, with no skew correction (`events` is `rawEvents`);
+ * {@link adjustSpanSkew} shifts it afterwards. At least one event must be present. `missing`
+ * and an empty `tags` are shared frozen values; `events`/`rawEvents` are never modified in place.
  */
 export function buildSpan(hop: HopEvents, lateEvents = 0): Span {
-  const { REQ, IN, OUT, REP } = hop;
+  const REQ = hop.REQ;
+  const IN = hop.IN;
+  const OUT = hop.OUT;
+  const REP = hop.REP;
   const any = (REQ ?? IN ?? OUT ?? REP) as TraceEvent;
   const client = REQ ?? REP;
   const server = IN ?? OUT;
+  // Insertion order REQ, IN, OUT, REP keeps the JSON key order stable.
   const raw: HopTimes = {};
-  const missing: EventType[] = [];
-  for (const type of ALL_TYPES) {
-    const event = hop[type];
-    if (event) raw[type] = event.timestampMicros;
-    else missing.push(type);
+  let mask = 0;
+  if (REQ !== undefined) {
+    raw.REQ = REQ.timestampMicros;
+    mask |= REQ_BIT;
+  }
+  if (IN !== undefined) {
+    raw.IN = IN.timestampMicros;
+    mask |= IN_BIT;
+  }
+  if (OUT !== undefined) {
+    raw.OUT = OUT.timestampMicros;
+    mask |= OUT_BIT;
+  }
+  if (REP !== undefined) {
+    raw.REP = REP.timestampMicros;
+    mask |= REP_BIT;
   }
   const span: Span = {
     traceId: any.traceId,
@@ -34,14 +66,14 @@ export function buildSpan(hop: HopEvents, lateEvents = 0): Span {
     fromEndpoint: client?.fromEndpoint || server?.fromEndpoint || '',
     to: server?.to || client?.to || '',
     toEndpoint: server?.toEndpoint || client?.toEndpoint || '',
-    events: { ...raw },
+    events: raw,
     rawEvents: raw,
     skewMicros: 0,
     skewCorrected: false,
-    missing,
+    missing: MISSING_BY_MASK[mask] as EventType[],
     startMicros: 0,
     durationMicros: 0,
-    tags: {},
+    tags: mergeTags(REQ, REP, IN, OUT),
   };
   const parent = REQ?.parentSpanId || IN?.parentSpanId || OUT?.parentSpanId || REP?.parentSpanId;
   if (parent) span.parentSpanId = parent;
@@ -65,14 +97,29 @@ export function buildSpan(hop: HopEvents, lateEvents = 0): Span {
     span.errorCode = errorEvent.errorCode as string;
     if (errorEvent.errorDescription) span.errorDescription = errorEvent.errorDescription;
   }
-  // Client tags first so server-side keys win on conflict.
-  for (const event of [REQ, REP, IN, OUT]) {
-    if (event?.tags) Object.assign(span.tags, event.tags);
-    if (event?.flags !== undefined && (event.flags & EventFlags.persistent) !== 0) span.persistent = true;
-  }
+  if (isPersistent(REQ) || isPersistent(REP) || isPersistent(IN) || isPersistent(OUT)) span.persistent = true;
   if (lateEvents > 0) span.lateEvents = lateEvents;
   finishTimes(span);
   return span;
+}
+
+function isPersistent(event: TraceEvent | undefined): boolean {
+  return event?.flags !== undefined && (event.flags & EventFlags.persistent) !== 0;
+}
+
+/** Tags of the events merged, client first so server-side keys win on conflict. */
+function mergeTags(
+  a: TraceEvent | undefined,
+  b: TraceEvent | undefined,
+  c: TraceEvent | undefined,
+  d: TraceEvent | undefined,
+): Record<string, string> {
+  const ta = a?.tags;
+  const tb = b?.tags;
+  const tc = c?.tags;
+  const td = d?.tags;
+  if (ta === undefined && tb === undefined && tc === undefined && td === undefined) return NO_TAGS;
+  return Object.assign({}, ta, tb, tc, td);
 }
 
 /** Recomputes `startMicros` and `durationMicros` from the (adjusted) events. */
@@ -80,11 +127,22 @@ export function finishTimes(span: Span): void {
   const e = span.events;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const type of ALL_TYPES) {
-    const t = e[type];
-    if (t === undefined) continue;
-    if (t < min) min = t;
-    if (t > max) max = t;
+  const { REQ, IN, OUT, REP } = e;
+  if (REQ !== undefined) {
+    min = REQ;
+    max = REQ;
+  }
+  if (IN !== undefined) {
+    if (IN < min) min = IN;
+    if (IN > max) max = IN;
+  }
+  if (OUT !== undefined) {
+    if (OUT < min) min = OUT;
+    if (OUT > max) max = OUT;
+  }
+  if (REP !== undefined) {
+    if (REP < min) min = REP;
+    if (REP > max) max = REP;
   }
   span.startMicros = min === Number.POSITIVE_INFINITY ? 0 : min;
   span.durationMicros = span.clientDurationMicros ?? span.serverDurationMicros ?? (max > min ? max - min : 0);

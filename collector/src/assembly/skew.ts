@@ -1,8 +1,49 @@
 import type { HopTimes, Span } from '../model/span.js';
 import { finishTimes } from './build-span.js';
 
-/** Clock offset of each host within one trace, microseconds to add to its raw timestamps. */
-export type HostOffsets = Map<string, number>;
+/** Clock offset of each host within one trace, microseconds to add to its raw timestamps (a Map fits). */
+export interface HostOffsetTable {
+  get(host: string): number | undefined;
+  has(host: string): boolean;
+  set(host: string, offset: number): unknown;
+}
+
+/**
+ * A {@link HostOffsetTable} for the assembler's per-trace bookkeeping. Most
+ * traces touch few hosts, and the assembler keeps one of these per recent trace, so the first
+ * two hosts live in fields and only further hosts allocate a Map.
+ */
+export class HostOffsets implements HostOffsetTable {
+  private host0: string | undefined;
+  private offset0 = 0;
+  private host1: string | undefined;
+  private offset1 = 0;
+  private more: Map<string, number> | undefined;
+
+  get(host: string): number | undefined {
+    if (host === this.host0) return this.offset0;
+    if (host === this.host1) return this.offset1;
+    return this.more?.get(host);
+  }
+
+  has(host: string): boolean {
+    return host === this.host0 || host === this.host1 || (this.more?.has(host) ?? false);
+  }
+
+  /** Sets a host's offset (the callers only set hosts not yet present). */
+  set(host: string, offset: number): void {
+    if (this.host0 === undefined || host === this.host0) {
+      this.host0 = host;
+      this.offset0 = offset;
+    } else if (this.host1 === undefined || host === this.host1) {
+      this.host1 = host;
+      this.offset1 = offset;
+    } else {
+      this.more ??= new Map();
+      this.more.set(host, offset);
+    }
+  }
+}
 
 /**
  * Adjusts one span's times with the offsets known for its trace, and records the server host's
@@ -12,7 +53,7 @@ export type HostOffsets = Map<string, number>;
  * offset is estimated from the four timestamps with network time split evenly between request
  * and reply, as Zipkin and Jaeger do. `skewMicros` is the offset applied to the server events.
  */
-export function adjustSpanSkew(span: Span, offsets: HostOffsets): void {
+export function adjustSpanSkew(span: Span, offsets: HostOffsetTable): void {
   const raw = span.rawEvents;
   const clientOffset = span.clientHost !== undefined ? (offsets.get(span.clientHost) ?? 0) : 0;
   const req = raw.REQ === undefined ? undefined : raw.REQ + clientOffset;
@@ -31,23 +72,34 @@ export function adjustSpanSkew(span: Span, offsets: HostOffsets): void {
     // measured closest to the trace's reference clock.
     if (span.serverHost !== undefined && !offsets.has(span.serverHost)) offsets.set(span.serverHost, serverOffset);
   }
+  span.skewMicros = serverOffset;
+  if (serverOffset === 0 && clientOffset === 0) {
+    // Nothing moves: share the raw times (never modified in place) instead of copying them.
+    span.skewCorrected = false;
+    if (span.events !== raw) {
+      span.events = raw;
+      finishTimes(span);
+    }
+    return;
+  }
   const events: HopTimes = {};
   if (req !== undefined) events.REQ = req;
   if (raw.IN !== undefined) events.IN = raw.IN + serverOffset;
   if (raw.OUT !== undefined) events.OUT = raw.OUT + serverOffset;
   if (rep !== undefined) events.REP = rep;
   span.events = events;
-  span.skewMicros = serverOffset;
   span.skewCorrected = serverOffset !== 0 || (clientOffset !== 0 && (req !== undefined || rep !== undefined));
   finishTimes(span);
 }
 
-/** Resets a span to its raw times (skew correction switched off). */
+/** Resets a span to its raw times (skew correction switched off); `events` becomes `rawEvents`. */
 export function clearSpanSkew(span: Span): void {
-  span.events = { ...span.rawEvents };
   span.skewMicros = 0;
   span.skewCorrected = false;
-  finishTimes(span);
+  if (span.events !== span.rawEvents) {
+    span.events = span.rawEvents;
+    finishTimes(span);
+  }
 }
 
 /**
@@ -74,7 +126,7 @@ export function adjustTraceSkew(spans: readonly Span[], enabled: boolean): Span[
   }
   const byRawStart = (a: Span, b: Span) => rawStart(a) - rawStart(b);
   roots.sort(byRawStart);
-  const offsets: HostOffsets = new Map();
+  const offsets = new HostOffsets();
   const visited = new Set<Span>();
   const visit = (start: Span) => {
     const queue = [start];
@@ -100,11 +152,13 @@ function rawStart(span: Span): number {
 }
 
 function fits(raw: HopTimes, offset: number, req: number | undefined, rep: number | undefined): boolean {
-  for (const t of [raw.IN, raw.OUT]) {
-    if (t === undefined) continue;
-    if (req !== undefined && t + offset < req) return false;
-    if (rep !== undefined && t + offset > rep) return false;
-  }
+  return fitsOne(raw.IN, offset, req, rep) && fitsOne(raw.OUT, offset, req, rep);
+}
+
+function fitsOne(t: number | undefined, offset: number, req: number | undefined, rep: number | undefined): boolean {
+  if (t === undefined) return true;
+  if (req !== undefined && t + offset < req) return false;
+  if (rep !== undefined && t + offset > rep) return false;
   return true;
 }
 

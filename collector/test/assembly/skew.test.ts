@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSpan, type HopEvents } from '../../src/assembly/build-span.js';
-import { adjustSpanSkew, adjustTraceSkew } from '../../src/assembly/skew.js';
+import { adjustSpanSkew, adjustTraceSkew, HostOffsets } from '../../src/assembly/skew.js';
 import type { Span } from '../../src/model/span.js';
 import { type HopSpec, hopEvents } from '../support/hops.js';
 
@@ -135,5 +135,19 @@ describe('trace-level skew correction', () => {
     const spans = adjustTraceSkew([a, b], true);
     expect(spans).toHaveLength(2);
     expect(a).toEqual(before);
+  });
+});
+
+describe('HostOffsets', () => {
+  it('keeps the first offset of each host, beyond the two held inline too', () => {
+    const offsets = new HostOffsets();
+    const hosts = ['a', 'b', 'c', 'd'];
+    hosts.forEach((host, i) => {
+      expect(offsets.has(host)).toBe(false);
+      offsets.set(host, (i + 1) * 100);
+    });
+    expect(hosts.map((h) => offsets.get(h))).toEqual([100, 200, 300, 400]);
+    expect(offsets.get('e')).toBeUndefined();
+    expect(hosts.every((h) => offsets.has(h))).toBe(true);
   });
 });

@@ -164,4 +164,67 @@ describe('SpanAssembler', () => {
     assembler.addEvents(events);
     expect(emitted[0]!.span).toMatchObject({ errorCode: 'NOT_FOUND', tags: { side: 'server', a: '1' } });
   });
+
+  it('keeps hops of different traces apart when they share a span id (hostile or broken tracers)', () => {
+    const { assembler, emitted } = setup();
+    const a = fullHop('same', 'trace-a');
+    const b = fullHop('same', 'trace-b');
+    const c = fullHop('same', 'trace-c');
+    // Interleaved halves: each trace's hop must complete on its own events only.
+    assembler.addEvents([a[0]!, b[0]!, c[0]!, a[1]!, b[1]!, c[1]!, b[2]!, b[3]!, a[2]!, c[2]!, c[3]!, a[3]!]);
+    expect(emitted.map((e) => e.span.traceId)).toEqual(['trace-b', 'trace-c', 'trace-a']);
+    expect(emitted.every((e) => e.reason === 'complete' && e.span.missing.length === 0)).toBe(true);
+    // Each is remembered separately: a repeat is a duplicate of its own trace's hop.
+    assembler.addEvents([a[0]!, fullHop('same', 'trace-d')[0]!]);
+    expect(assembler.stats()).toMatchObject({ duplicateEvents: 1, pendingSpans: 1, rememberedSpans: 3 });
+  });
+
+  it('times out hops in first-seen order although they complete and leave in any order', () => {
+    const { assembler, emitted, advance } = setup({ spanTimeoutMillis: 100 });
+    const hops = Array.from({ length: 50 }, (_, i) => fullHop(`o${i}`));
+    for (const [i, hop] of hops.entries()) {
+      assembler.addEvents([hop[0]!]);
+      advance(i % 3);
+    }
+    // Complete every third hop; the others must time out oldest first.
+    for (let i = 0; i < hops.length; i += 3) assembler.addEvents((hops[i] as TraceEvent[]).slice(1));
+    advance(100);
+    assembler.sweep();
+    const timedOut = emitted.filter((e) => e.reason === 'timeout').map((e) => e.span.spanId);
+    expect(timedOut).toEqual(hops.map((_, i) => `o${i}`).filter((_, i) => i % 3 !== 0));
+    expect(assembler.stats()).toMatchObject({ pendingSpans: 0, completeSpans: 17, timedOutSpans: 33 });
+  });
+
+  it('forgets remembered spans after lateWindowMillis, oldest first, and then treats their events as new', () => {
+    const { assembler, emitted, advance } = setup({ lateWindowMillis: 500 });
+    assembler.addEvents(fullHop('f1'));
+    advance(300);
+    assembler.addEvents(fullHop('f2'));
+    advance(250);
+    assembler.sweep();
+    expect(assembler.stats().rememberedSpans).toBe(1);
+    // f1 is forgotten: its REQ starts a new pending hop; f2's is still a duplicate.
+    assembler.addEvents([fullHop('f1')[0]!, fullHop('f2')[0]!]);
+    expect(assembler.stats()).toMatchObject({ pendingSpans: 1, duplicateEvents: 1 });
+    expect(emitted).toHaveLength(2);
+  });
+
+  it('shares the raw times when nothing moves, and copies them when skew correction moves a span', () => {
+    const { assembler, emitted } = setup();
+    assembler.addEvents(fullHop('still'));
+    const still = emitted[0]!.span;
+    expect(still.events).toEqual(still.rawEvents);
+    expect(still.skewCorrected).toBe(false);
+    assembler.addEvents(
+      hopEvents({
+        traceId: 'skewed',
+        spanId: 'moved',
+        times: { REQ: T0, IN: T0 + 5000, OUT: T0 + 5300, REP: T0 + 500 },
+      }),
+    );
+    const moved = emitted[1]!.span;
+    expect(moved.rawEvents).toEqual({ REQ: T0, IN: T0 + 5000, OUT: T0 + 5300, REP: T0 + 500 });
+    expect(moved.events).toEqual({ REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 });
+    expect(moved.skewMicros).toBe(-4900);
+  });
 });

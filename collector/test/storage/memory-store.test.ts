@@ -113,4 +113,54 @@ describe('MemoryStore', () => {
     await store.close();
     expect((await store.health()).status).toBe('KO');
   });
+
+  it('upserts by span id in traces larger than the linear-search threshold', async () => {
+    const store = new MemoryStore({ maxSpans: 1000 });
+    const spans = Array.from({ length: 40 }, (_, i) =>
+      span({ traceId: 'big', spanId: `s${i}`, to: 'ids', times: { IN: T0 + i, OUT: T0 + i + 10 } }),
+    );
+    store.write(spans);
+    store.write([
+      { ...spans[3]!, lateEvents: 1 },
+      { ...spans[33]!, lateEvents: 2 },
+    ]);
+    const got = await store.getTrace('big');
+    expect(got).toHaveLength(40);
+    expect(got!.find((s) => s.spanId === 's3')!.lateEvents).toBe(1);
+    expect(got!.find((s) => s.spanId === 's33')!.lateEvents).toBe(2);
+    expect(store.stats()).toMatchObject({ storedSpans: 40, updatedSpans: 2 });
+  });
+
+  it('keeps the service index right through heavy eviction (traces gaining services late included)', async () => {
+    const store = new MemoryStore({ maxSpans: 50 });
+    for (let i = 0; i < 500; i++) {
+      store.write(trace(`t${i}`, T0 + i * 10, { service: i % 2 === 0 ? 'even' : 'odd' }));
+      // Every fifth trace later gains a span calling "late", after newer traces appeared.
+      if (i >= 2 && i % 5 === 0) {
+        store.write([
+          span({
+            traceId: `t${i - 2}`,
+            spanId: `t${i - 2}-x`,
+            from: 'front',
+            to: 'late',
+            times: { REQ: T0, REP: T0 + 1 },
+          }),
+        ]);
+      }
+    }
+    const stored = new Set<string>();
+    for (let i = 0; i < 500; i++) if (await store.getTrace(`t${i}`)) stored.add(`t${i}`);
+    expect(store.stats().storedSpans).toBeLessThanOrEqual(50);
+    for (const service of ['even', 'odd', 'late', 'front']) {
+      const found = (await store.findTraces({ service, limit: 1000 })).map((t) => t.traceId);
+      // Exactly the stored traces that involve the service: none evicted, none missed.
+      const expected = [...stored].filter((id) => {
+        const n = Number(id.slice(1));
+        if (service === 'front') return true;
+        if (service === 'late') return n % 5 === 3 && n + 2 < 500;
+        return (n % 2 === 0) === (service === 'even');
+      });
+      expect(found.sort()).toEqual(expected.sort());
+    }
+  });
 });

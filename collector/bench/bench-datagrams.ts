@@ -1,0 +1,109 @@
+/**
+ * The benchmark's traffic, shared by the ingest benchmark and the profiling loop: one "round" of
+ * batched datagrams written by the tracer's own DatagramWriter with its default network budget
+ * (1400 bytes), every hop's REQ/REP in a client datagram and IN/OUT in a server datagram, with a
+ * round number patched into every trace, span and parent span id so each replayed round is new
+ * traffic to the collector (unique ids, as real tracers send).
+ */
+import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, type TraceEvent } from '@phosphor/tracer/wire';
+
+/** Same datagram budget as the tracer's default for a network collector (MTU-safe). */
+export const MAX_DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
+/** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
+export const HOPS_PER_ROUND = 1000;
+/** Digits of the round number patched into every trace id (10^7 rounds before ids repeat). */
+export const ROUND_DIGITS = 7;
+/** Round-number slots: one letter then ROUND_DIGITS zeros, in trace, span and parent span ids. */
+const PLACEHOLDERS = ['R', 'S', 'P'].map((letter) => `${letter}${'0'.repeat(ROUND_DIGITS)}`);
+const T0 = 1_700_000_000_000_000;
+
+/** One round of datagrams and where to patch the round number into each. */
+export interface Round {
+  datagrams: Buffer[];
+  /** Per datagram, the offsets of the round-number digits. */
+  patchOffsets: number[][];
+  /** Events in the whole round. */
+  events: number;
+}
+
+function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
+  // 20-char decimal-looking trace ids and 16-char span ids, as the tracer makes them.
+  const traceId = `${PLACEHOLDERS[0]}${String(h).padStart(12, '0')}`;
+  const spanId = `${PLACEHOLDERS[1]}${h.toString(16).padStart(8, '0')}`;
+  const base = {
+    traceId,
+    spanId,
+    parentSpanId: `${PLACEHOLDERS[2]}${h.toString(16).padStart(8, '0')}`,
+    from: 'frontend',
+    fromEndpoint: 'GET /api/ids',
+    to: 'id-generator',
+    toEndpoint: 'NextID',
+  };
+  const start = T0 + h * 1000;
+  const latency = 200 + (h % 97) * 13;
+  return {
+    client: [
+      { ...base, type: 'REQ', timestampMicros: start, hostname: 'web-1' },
+      { ...base, type: 'REP', timestampMicros: start + latency + 80, hostname: 'web-1', durationMicros: latency + 80 },
+    ],
+    server: [
+      { ...base, type: 'IN', timestampMicros: start + 40, hostname: 'ids-1' },
+      {
+        ...base,
+        type: 'OUT',
+        timestampMicros: start + 40 + latency,
+        hostname: 'ids-1',
+        durationMicros: latency,
+        ...(h % 50 === 0 ? { errorCode: 'UNAVAILABLE' } : {}),
+      },
+    ],
+  };
+}
+
+function pack(events: TraceEvent[], service: string, host: string): Buffer[] {
+  const out: Buffer[] = [];
+  const writer = new DatagramWriter({
+    maxDatagramBytes: MAX_DATAGRAM_BYTES,
+    tracerId: `${service}-1`,
+    service,
+    hostname: host,
+  });
+  const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
+  for (const event of events) {
+    let status = writer.append(event);
+    if (status === AppendStatus.full) {
+      out.push(writer.finish(out.length, drops, T0));
+      status = writer.append(event);
+    }
+    if (status !== AppendStatus.appended) throw new Error(`bench event not appended (status ${status})`);
+  }
+  if (writer.eventCount > 0) out.push(writer.finish(out.length, drops, T0));
+  return out;
+}
+
+/** Builds one round: client and server datagrams interleaved, as two tracers would send them. */
+export function buildRound(): Round {
+  const client: TraceEvent[] = [];
+  const server: TraceEvent[] = [];
+  for (let h = 0; h < HOPS_PER_ROUND; h++) {
+    const hop = hopEvents(h);
+    client.push(...hop.client);
+    server.push(...hop.server);
+  }
+  const c = pack(client, 'frontend', 'web-1');
+  const s = pack(server, 'id-generator', 'ids-1');
+  const datagrams: Buffer[] = [];
+  for (let i = 0; i < Math.max(c.length, s.length); i++) {
+    if (s[i]) datagrams.push(s[i] as Buffer);
+    if (c[i]) datagrams.push(c[i] as Buffer);
+  }
+  const needles = PLACEHOLDERS.map((p) => Buffer.from(p, 'latin1'));
+  const patchOffsets = datagrams.map((d) => {
+    const offsets: number[] = [];
+    for (const needle of needles) {
+      for (let at = d.indexOf(needle); at >= 0; at = d.indexOf(needle, at + 1)) offsets.push(at + 1);
+    }
+    return offsets;
+  });
+  return { datagrams, patchOffsets, events: HOPS_PER_ROUND * 4 };
+}

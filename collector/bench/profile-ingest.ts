@@ -1,0 +1,33 @@
+/**
+ * In-process ingest loop for profiling (`node --cpu-prof --import tsx collector/bench/profile-ingest.ts`):
+ * the benchmark's datagrams fed to `collector.ingest()` for PROFILE_MILLIS, no socket.
+ */
+import { buildCollector } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
+
+const PROFILE_MILLIS = Number(process.env.PROFILE_MILLIS ?? 8000);
+
+const round = buildRound();
+const collector = await buildCollector(
+  loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } }),
+);
+let events = 0;
+const cpuStart = process.cpuUsage();
+const start = performance.now();
+for (let r = 0; performance.now() - start < PROFILE_MILLIS; r++) {
+  const digits = String(r).padStart(ROUND_DIGITS, '0').slice(-ROUND_DIGITS);
+  for (let i = 0; i < round.datagrams.length; i++) {
+    const d = round.datagrams[i] as Buffer;
+    for (const offset of round.patchOffsets[i] as number[]) d.write(digits, offset, 'latin1');
+    collector.ingest(d);
+  }
+  events += round.events;
+}
+const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+console.log(
+  `${Math.round(events / seconds).toLocaleString('en-US')} events/s in-process (${((1e6 * seconds) / events).toFixed(2)} µs/event wall, ${((cpu.user + cpu.system) / events).toFixed(2)} µs/event CPU)`,
+);
+console.log(collector.assembler.stats(), collector.store.stats(), collector.receiver.stats().invalidEvents);
+await collector.close();
