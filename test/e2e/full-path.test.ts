@@ -17,6 +17,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBackend } from '../support/backends.js';
 import { CHROMIUM_ARGS, poll } from '../support/helpers.js';
+import { type ExportedSeries, exportSeries } from '../support/victoria-metrics.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = `${ROOT}dashboard/dist`;
@@ -34,12 +35,6 @@ interface LogstashEvent {
   [field: string]: unknown;
 }
 
-interface ExportedSeries {
-  metric: Record<string, string>;
-  values: number[];
-  timestamps: number[];
-}
-
 let esUrl: string;
 let influxUrl: string;
 let redis: Redis;
@@ -49,21 +44,11 @@ let demo: RunningDemo;
 let spoolDir: string;
 let correlationId: string;
 
-async function exportSeries(match: string): Promise<ExportedSeries[]> {
-  const url = new URL('/api/v1/export', influxUrl);
-  url.searchParams.set('match[]', match);
-  const text = await (await fetch(url)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as ExportedSeries);
-}
-
 /** Joins the hi/lo correlation fields written at the same timestamp under the same labels. */
 async function correlationIdsInMetrics(): Promise<Set<string>> {
   const [his, los] = await Promise.all([
-    exportSeries('{__name__="idgen_requests_correlation_id_hi",service="id-generator"}'),
-    exportSeries('{__name__="idgen_requests_correlation_id_lo",service="id-generator"}'),
+    exportSeries(influxUrl, '{__name__="idgen_requests_correlation_id_hi",service="id-generator"}'),
+    exportSeries(influxUrl, '{__name__="idgen_requests_correlation_id_lo",service="id-generator"}'),
   ]);
   const hiByKey = new Map<string, number>();
   const labelsOf = (s: ExportedSeries) => JSON.stringify({ ...s.metric, __name__: undefined });

@@ -2,23 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { requireBackend } from '../../../../test/support/backends.js';
+import { type ExportedSeries, exportSeries } from '../../../../test/support/victoria-metrics.js';
 import { joinCorrelationId } from '../../src/metrics/correlation-fields.js';
 import { InfluxServiceMetrics } from '../../src/metrics/service-metrics.js';
-
-interface ExportedSeries {
-  metric: Record<string, string>;
-  values: number[];
-}
-
-async function exportSeries(baseUrl: string, match: string): Promise<ExportedSeries[]> {
-  const url = new URL('/api/v1/export', baseUrl);
-  url.searchParams.set('match[]', match);
-  const text = await (await fetch(url)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as ExportedSeries);
-}
 
 describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
   it('request points arrive with low-cardinality tags and numeric fields', async () => {
@@ -41,7 +27,7 @@ describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
     expect(metrics.stats()).toMatchObject({ writtenLines: 4, failedWrites: 0 });
 
     let series: ExportedSeries[] = [];
-    for (let attempt = 0; attempt < 50 && series.length < 2; attempt++) {
+    for (let attempt = 0; attempt < 150 && series.length < 2; attempt++) {
       await sleep(200);
       series = await exportSeries(url, `{__name__="idgen_requests_duration_ms",service="${service}"}`);
     }
@@ -72,7 +58,7 @@ describe('Influx metrics against real VictoriaMetrics (v2 write API)', () => {
     expect(health[0]).toMatchObject({ name: 'ping', status: 'OK' });
     await metrics.close();
     await metrics.close();
-  });
+  }, 60_000);
 
   it('a down server is counted and reported KO, never thrown', async () => {
     const metrics = new InfluxServiceMetrics({
