@@ -74,17 +74,52 @@ async function serve(traces: Map<string, string>): Promise<Server> {
   return server;
 }
 
-/** Hash navigation → first timeline row painted, measured inside the page. */
-function openTrace(page: Page, traceId: string): Promise<number> {
+/** What opening a trace cost, measured inside the page. */
+interface OpenMeasurement {
+  /** Hash navigation → first timeline rows painted. */
+  openMs: number;
+  /** Longest main-thread task reported by the Long Tasks API while opening (0: none ≥ 50 ms). */
+  longestTaskMs: number;
+  /** Longest gap between consecutive animation frames while opening: how long the page could not paint. */
+  maxFrameGapMs: number;
+}
+
+/**
+ * Hash navigation → first timeline row painted. While waiting, a rAF loop records the longest
+ * gap between frames and a PerformanceObserver collects long tasks: both say how long the main
+ * thread was blocked (the page frozen) during the open.
+ */
+function openTrace(page: Page, traceId: string): Promise<OpenMeasurement> {
   return page.evaluate(
     (id) =>
-      new Promise<number>((resolve) => {
+      new Promise<OpenMeasurement>((resolve) => {
+        let longestTaskMs = 0;
+        const observer = new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) longestTaskMs = Math.max(longestTaskMs, e.duration);
+        });
+        observer.observe({ type: 'longtask' });
         const t0 = performance.now();
+        let lastFrame = t0;
+        let maxFrameGapMs = 0;
         location.hash = `#/trace/${id}`;
+        const frame = () => {
+          const now = performance.now();
+          maxFrameGapMs = Math.max(maxFrameGapMs, now - lastFrame);
+          lastFrame = now;
+        };
         const check = () => {
+          frame();
           if (document.querySelector('[role=treeitem]')) {
             // The frame after the rows exist is the one that shows them.
-            requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+            requestAnimationFrame(() => {
+              frame();
+              setTimeout(() => {
+                const openMs = performance.now() - t0;
+                for (const e of observer.takeRecords()) longestTaskMs = Math.max(longestTaskMs, e.duration);
+                observer.disconnect();
+                resolve({ openMs, longestTaskMs, maxFrameGapMs });
+              }, 0);
+            });
           } else requestAnimationFrame(check);
         };
         check();
@@ -205,12 +240,17 @@ async function main(): Promise<void> {
     for (const n of SIZES) {
       const id = `t${n}`;
       const open: number[] = [];
+      const longestTask: number[] = [];
+      const frameGap: number[] = [];
       const floor: number[] = [];
       const naive: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         await page.goto(`${base}/#/search`);
         await page.waitForSelector('.search-form');
-        open.push(await openTrace(page, id));
+        const measured = await openTrace(page, id);
+        open.push(measured.openMs);
+        longestTask.push(measured.longestTaskMs);
+        frameGap.push(measured.maxFrameGapMs);
         floor.push(await fetchFloor(page, id));
         // The naive peer takes ~15 s at 100k spans; one sample there keeps the run under 2 minutes.
         if (r === 0 || n <= 10_000) naive.push(await naiveRender(page, id));
@@ -227,6 +267,8 @@ async function main(): Promise<void> {
       rows.push([
         n.toLocaleString('en'),
         median(open).toFixed(0),
+        median(longestTask).toFixed(0),
+        median(frameGap).toFixed(0),
         median(floor).toFixed(0),
         median(naive).toFixed(0),
         (median(naive) / median(open)).toFixed(1),
@@ -247,6 +289,8 @@ async function main(): Promise<void> {
   const header = [
     'spans',
     'open ms',
+    'longest task ms',
+    'max frame gap ms',
     'fetch+JSON ms',
     'naive DOM ms (peer)',
     'naive/open',
