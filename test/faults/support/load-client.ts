@@ -28,11 +28,28 @@ export interface LoadClientOptions {
   timeoutMillis: number;
   /** Pause between a worker's requests; 0 = back to back. */
   thinkMillis?: number;
+  /** The status each path must get (default 200); other answers are kept in {@link LoadClient.unexpected}. */
+  expectedStatus?: (path: string) => number;
 }
+
+/**
+ * Full results kept (the newest): enough to look up every trace of a short run, while a soak run's
+ * client stays bounded — its own memory must not mask (or fake) growth in the code under test.
+ */
+const KEEP_RESULTS = 5_000;
+/** Unexpected answers kept for the failure message; all of them are counted. */
+const KEEP_UNEXPECTED = 100;
 
 /** The closed-loop client. */
 export class LoadClient {
-  readonly results: RequestResult[] = [];
+  /** The newest {@link KEEP_RESULTS} results, oldest first. */
+  results: RequestResult[] = [];
+  /** The first unexpected answers (status other than `expectedStatus`, or no answer). */
+  readonly unexpected: RequestResult[] = [];
+  /** How many answers were unexpected in all. */
+  unexpectedCount = 0;
+  /** Latency of every request, by phase (numbers only: 8 bytes per request). */
+  private readonly latencies = new Map<string, number[]>();
   private phase = 'init';
   private running = false;
   private workers: Promise<void>[] = [];
@@ -57,9 +74,32 @@ export class LoadClient {
     this.workers = [];
   }
 
-  /** Results of one phase. */
+  /** Latencies (ms) of every request of one phase. */
+  latenciesOf(phase: string): number[] {
+    return this.latencies.get(phase) ?? [];
+  }
+
+  /** Requests answered in one phase. */
+  countOf(phase: string): number {
+    return this.latenciesOf(phase).length;
+  }
+
+  /** Kept results of one phase (the newest ones, see {@link KEEP_RESULTS}). */
   of(phase: string): RequestResult[] {
     return this.results.filter((r) => r.phase === phase);
+  }
+
+  private record(result: RequestResult): void {
+    const phaseLatencies = this.latencies.get(result.phase) ?? [];
+    if (phaseLatencies.length === 0) this.latencies.set(result.phase, phaseLatencies);
+    phaseLatencies.push(result.latencyMillis);
+    const expected = this.options.expectedStatus?.(result.path) ?? 200;
+    if (result.status !== expected) {
+      this.unexpectedCount++;
+      if (this.unexpected.length < KEEP_UNEXPECTED) this.unexpected.push(result);
+    }
+    this.results.push(result);
+    if (this.results.length > 2 * KEEP_RESULTS) this.results = this.results.slice(-KEEP_RESULTS);
   }
 
   private async work(): Promise<void> {
@@ -72,7 +112,7 @@ export class LoadClient {
           signal: AbortSignal.timeout(this.options.timeoutMillis),
         });
         await res.arrayBuffer();
-        this.results.push({
+        this.record({
           phase,
           path,
           status: res.status,
@@ -80,7 +120,7 @@ export class LoadClient {
           correlationId: res.headers.get('x-correlation-id') ?? undefined,
         });
       } catch (error) {
-        this.results.push({
+        this.record({
           phase,
           path,
           status: 0,
