@@ -5,15 +5,20 @@
  *    ERR - svc.config.compile: Missing config at xxx
  *
  * with OUT lines carrying the callee's duration and REP lines the caller's. Added to the original:
- * a MISSING line for partial spans and a skew note on corrected server events.
+ * a MISSING line for partial spans (events lost), an "(entry)" note on the IN of a root span
+ * whose caller is not instrumented, an "(uninstrumented callee)" note on the REQ of a leaf call
+ * to a service without a tracer (both normal: see span-completeness.ts), and a skew note on
+ * corrected server events. An unknown caller prints as "-", like the START line.
  */
 import type { EventType, Span } from '../api/types.js';
 import { formatMillis, formatTimestamp } from './format.js';
+import { type Completeness, spanCompleteness } from './span-completeness.js';
 import type { TimeMode } from './trace-tree.js';
 
 interface EventLine {
   time: number;
   span: Span;
+  completeness: Completeness;
   type: EventType;
   /** Tie-break: span position, then hop order. */
   seq: number;
@@ -46,12 +51,16 @@ export interface TraceText {
  */
 export function traceToText(traceId: string, spans: readonly Span[], mode: TimeMode, maxLines = Infinity): TraceText {
   const events: EventLine[] = [];
+  // A span is a leaf when no span names it as parent; decides "uninstrumented callee" vs "partial".
+  const parents = new Set<string>();
+  for (const span of spans) if (span.parentSpanId) parents.add(span.parentSpanId);
   let seq = 0;
   for (const span of spans) {
     const times = mode === 'raw' ? span.rawEvents : span.events;
+    const completeness = spanCompleteness(span, !parents.has(span.spanId));
     for (const type of ['REQ', 'IN', 'OUT', 'REP'] as const) {
       const t = times[type];
-      if (t !== undefined) events.push({ time: t, span, type, seq: seq * 4 + ORDER[type] });
+      if (t !== undefined) events.push({ time: t, span, completeness, type, seq: seq * 4 + ORDER[type] });
     }
     seq++;
   }
@@ -66,7 +75,7 @@ export function traceToText(traceId: string, spans: readonly Span[], mode: TimeM
       truncated = true;
       break;
     }
-    const { span, type } = e;
+    const { span, type, completeness } = e;
     let duration = '';
     if (type === 'OUT' && span.serverDurationMicros !== undefined)
       duration = ` ${formatMillis(span.serverDurationMicros)}`;
@@ -76,16 +85,24 @@ export function traceToText(traceId: string, spans: readonly Span[], mode: TimeM
       mode === 'adjusted' && span.skewCorrected && (type === 'IN' || type === 'OUT')
         ? ` (skew-corrected ${span.skewMicros >= 0 ? '+' : '-'}${formatMillis(Math.abs(span.skewMicros))})`
         : '';
+    const note =
+      completeness === 'entry' && type === 'IN'
+        ? ' (entry)'
+        : completeness === 'uninstrumented-callee' && type === 'REQ'
+          ? ' (uninstrumented callee)'
+          : '';
     lines.push(
-      `${formatTimestamp(e.time)} ${hostOf(span, type)} [${type}] ${span.from} → ${span.to}.${span.toEndpoint} -${duration}${skew}`,
+      `${formatTimestamp(e.time)} ${hostOf(span, type)} [${type}] ${span.from || '-'} → ${span.to}.${span.toEndpoint} -${duration}${skew}${note}`,
     );
     const errorAfter = span.events.OUT !== undefined ? 'OUT' : lastPresent(span);
     if (type === errorAfter && (span.errorCode || span.errorDescription)) {
       const what = [span.errorCode, span.errorDescription].filter(Boolean).join(' ');
       lines.push(` ERR - ${span.to}.${span.toEndpoint}: ${what}`);
     }
-    if (type === lastPresent(span) && span.missing.length > 0) {
-      lines.push(` MISSING - ${span.from} → ${span.to}.${span.toEndpoint}: ${span.missing.join(', ')} never arrived`);
+    if (type === lastPresent(span) && completeness === 'partial') {
+      lines.push(
+        ` MISSING - ${span.from || '-'} → ${span.to}.${span.toEndpoint}: ${span.missing.join(', ')} never arrived`,
+      );
     }
   }
   return { text: lines.join('\n'), lineCount: lines.length, truncated };

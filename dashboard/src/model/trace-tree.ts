@@ -4,6 +4,7 @@
  * indices (one pass, no allocation per row), which keeps 100,000-span traces responsive.
  */
 import type { HopTimes, Span } from '../api/types.js';
+import { COMPLETENESS_CODE, spanCompleteness } from './span-completeness.js';
 
 /** Which timestamps to draw: as received, or after the collector's clock-skew correction. */
 export type TimeMode = 'adjusted' | 'raw';
@@ -35,8 +36,15 @@ export interface TraceTree {
   raw: RowTimes;
   /** Services in first-seen order (drives colours and legends). */
   services: readonly string[];
+  /** Index into COMPLETENESS_CODES per row: complete, entry, uninstrumented callee or partial. */
+  completeness: Uint8Array;
   errorCount: number;
+  /** Spans with genuinely lost events (not entry spans, not uninstrumented callees). */
   partialCount: number;
+  /** Root spans with IN/OUT only: requests from an uninstrumented client. */
+  entryCount: number;
+  /** Leaf spans with REQ/REP only: calls to services without a tracer. */
+  uninstrumentedCount: number;
   skewCorrectedCount: number;
 }
 
@@ -154,9 +162,11 @@ export function buildTraceTree(input: readonly Span[]): TraceTree {
   const seen = new Set<string>();
   const services: string[] = [];
   let errorCount = 0;
-  let partialCount = 0;
+  const completeness = new Uint8Array(m);
+  const kindCounts = [0, 0, 0, 0];
   let skewCorrectedCount = 0;
-  for (const span of spans) {
+  for (let row = 0; row < m; row++) {
+    const span = spans[row]!;
     for (const s of [span.from, span.to]) {
       if (!seen.has(s)) {
         seen.add(s);
@@ -164,7 +174,9 @@ export function buildTraceTree(input: readonly Span[]): TraceTree {
       }
     }
     if (span.errorCode || span.errorDescription) errorCount++;
-    if (span.missing.length > 0) partialCount++;
+    const code = COMPLETENESS_CODE[spanCompleteness(span, childCount[row] === 0)];
+    completeness[row] = code;
+    kindCounts[code]!++;
     if (span.skewCorrected) skewCorrectedCount++;
   }
 
@@ -179,8 +191,11 @@ export function buildTraceTree(input: readonly Span[]): TraceTree {
     adjusted: rowTimes(spans, (s) => s.events),
     raw: rowTimes(spans, (s) => s.rawEvents),
     services,
+    completeness,
     errorCount,
-    partialCount,
+    entryCount: kindCounts[COMPLETENESS_CODE.entry]!,
+    uninstrumentedCount: kindCounts[COMPLETENESS_CODE['uninstrumented-callee']]!,
+    partialCount: kindCounts[COMPLETENESS_CODE.partial]!,
     skewCorrectedCount,
   };
 }

@@ -1,11 +1,13 @@
 /** Live tail: spans as they finish, filtered by service and errors, with pause/resume. */
 import { useState } from 'react';
 import { useApi } from '../api/context.js';
+import type { Span } from '../api/types.js';
 import { Empty, ErrorBox } from '../components/common/states.js';
 import { DashboardError } from '../errors.js';
 import { type EventSourceFactory, MAX_TAIL_SPANS, useSpanTail } from '../hooks/use-span-tail.js';
 import { formatDuration, formatTimestamp } from '../model/format.js';
 import { serviceColour } from '../model/service-colour.js';
+import { COMPLETENESS_TEXT, spanCompleteness } from '../model/span-completeness.js';
 import { isError } from '../model/trace-tree.js';
 import { formatRoute, traceHref } from '../routing/route.js';
 import { navigate } from '../routing/router.js';
@@ -94,7 +96,7 @@ export function TailPage({
                 <td>{formatDuration(s.durationMicros)}</td>
                 <td>
                   {isError(s) && <span className="badge badge-error">{s.errorCode ?? 'error'}</span>}
-                  {s.missing.length > 0 && <span className="badge badge-partial">missing {s.missing.join(' ')}</span>}
+                  <CompletenessBadge span={s} />
                 </td>
                 <td>
                   <a href={traceHref(s.traceId, { span: s.spanId })} className="mono">
@@ -107,5 +109,20 @@ export function TailPage({
         </table>
       )}
     </div>
+  );
+}
+
+/**
+ * A tail row's missing events. A lone span's children are unknown here, so REQ/REP-only spans
+ * read as uninstrumented callees (the common case); the trace view knows for sure.
+ */
+function CompletenessBadge({ span }: { span: Span }) {
+  const kind = spanCompleteness(span, true);
+  if (kind === 'complete') return null;
+  if (kind === 'partial') return <span className="badge badge-partial">missing {span.missing.join(' ')}</span>;
+  return (
+    <span className="badge badge-expected" title={COMPLETENESS_TEXT[kind].title}>
+      {COMPLETENESS_TEXT[kind].label}
+    </span>
   );
 }

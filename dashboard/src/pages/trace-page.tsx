@@ -13,6 +13,7 @@ import { useAsync } from '../hooks/use-async.js';
 import { formatDuration, formatTimestamp } from '../model/format.js';
 import { isTraceId } from '../model/ids.js';
 import { kibanaDiscoverUrl } from '../model/kibana-link.js';
+import { COMPLETENESS_CODES, COMPLETENESS_TEXT } from '../model/span-completeness.js';
 import { buildTraceTree, type TimeMode } from '../model/trace-tree.js';
 import { formatRoute, traceHref } from '../routing/route.js';
 import { navigate } from '../routing/router.js';
@@ -65,7 +66,16 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
           {formatTimestamp(times.traceStart)} UTC · {formatDuration(times.traceEnd - times.traceStart)} ·{' '}
           {tree.spans.length.toLocaleString('en')} spans · {tree.services.length} services
           {tree.errorCount > 0 && <span className="badge badge-error">{tree.errorCount} errors</span>}
-          {tree.partialCount > 0 && <span className="badge badge-partial">{tree.partialCount} partial</span>}
+          {tree.partialCount > 0 && (
+            <span className="badge badge-partial" title="Spans with events that were lost">
+              {tree.partialCount} partial
+            </span>
+          )}
+          {tree.uninstrumentedCount > 0 && (
+            <span className="badge badge-expected" title={COMPLETENESS_TEXT['uninstrumented-callee'].title}>
+              {tree.uninstrumentedCount} uninstrumented {tree.uninstrumentedCount === 1 ? 'callee' : 'callees'}
+            </span>
+          )}
           {tree.skewCorrectedCount > 0 && (
             <span className="badge badge-skew">{tree.skewCorrectedCount} skew-corrected</span>
           )}
@@ -105,6 +115,7 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
           {selected && (
             <SpanDetails
               span={selected}
+              completeness={COMPLETENESS_CODES[tree.completeness[selectedRow]!]!}
               traceStartMicros={times.traceStart}
               onClose={() => setParam('span', undefined)}
               onZoom={() => {

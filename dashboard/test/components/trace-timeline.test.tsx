@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TraceTimeline } from '../../src/components/timeline/trace-timeline.js';
 import { generateTrace, HOSTILE_NAMES } from '../../src/fixtures/synthetic-trace.js';
 import { buildTraceTree, type TraceTree } from '../../src/model/trace-tree.js';
+import { entryTrace } from '../support/spans.js';
 
 function Harness({ tree, initial = -1 }: { tree: TraceTree; initial?: number }) {
   const [selected, setSelected] = useState(initial);
@@ -66,6 +67,19 @@ describe('TraceTimeline', () => {
     expect(screen.getAllByText('error').length).toBeGreaterThan(0);
     expect(screen.getAllByText(/^skew [+−]/).length).toBeGreaterThan(0);
     expect(document.querySelectorAll('.span-row.critical').length).toBeGreaterThan(0);
+  });
+
+  it('shows the entry span and an uninstrumented callee as normal, and only the lost events as partial', () => {
+    render(<Harness tree={buildTraceTree(entryTrace())} />);
+    const [entry, redis, quotes] = rows();
+    expect(entry!.textContent).toContain('entry');
+    expect(entry!.className).not.toContain('partial');
+    expect(entry!.textContent).not.toContain('missing');
+    expect(redis!.textContent).toContain('uninstrumented callee');
+    expect(redis!.className).not.toContain('partial');
+    expect(redis!.textContent).not.toContain('missing');
+    expect(quotes!.textContent).toContain('missing OUT REP');
+    expect(quotes!.className).toContain('partial');
   });
 
   it('zooms in and resets', () => {

@@ -46,10 +46,46 @@ describe('traceToText (Phosphor slide 9)', () => {
   });
 
   it('says which events of a partial span never arrived', () => {
-    const partial = span('p', undefined, T0, 1000, { missing: ['IN', 'OUT'], events: { REQ: T0, REP: T0 + 1000 } });
+    // The callee answered (IN/OUT) but the caller's REQ/REP were lost, although it is instrumented.
+    const parent = span('r', undefined, T0, 2000);
+    const partial = span('p', 'r', T0 + 10, 1000, {
+      missing: ['OUT', 'REP'],
+      events: { REQ: T0 + 10, IN: T0 + 20 },
+    });
     partial.rawEvents = partial.events;
-    const { text } = traceToText('t', [partial], 'adjusted');
-    expect(text).toContain(' MISSING - caller → svc-p.op: IN, OUT never arrived');
+    const { text } = traceToText('t', [parent, partial], 'adjusted');
+    expect(text).toContain(' MISSING - caller → svc-p.op: OUT, REP never arrived');
+  });
+
+  it('shows an entry span (root with IN/OUT only) as entry, not MISSING', () => {
+    // Regression: a curl hitting the gateway printed "MISSING - → gateway.GET /quote/:symbol: REQ, REP never arrived".
+    const entry = span('e', undefined, T0, 5000, {
+      from: '',
+      fromEndpoint: '',
+      to: 'gateway',
+      toEndpoint: 'GET /quote/:symbol',
+      missing: ['REQ', 'REP'],
+      events: { IN: T0, OUT: T0 + 5000 },
+    });
+    entry.rawEvents = entry.events;
+    const { text } = traceToText('t', [entry, span('c', 'e', T0 + 100, 1000, { from: 'gateway' })], 'adjusted');
+    expect(text).not.toContain('MISSING');
+    expect(text).toContain('[IN] - → gateway.GET /quote/:symbol - (entry)');
+  });
+
+  it('shows a leaf call with REQ/REP only as an uninstrumented callee, not MISSING', () => {
+    const parent = span('r', undefined, T0, 2000, { to: 'quotes' });
+    const redis = span('x', 'r', T0 + 10, 300, {
+      from: 'quotes',
+      to: 'redis',
+      toEndpoint: 'GET',
+      missing: ['IN', 'OUT'],
+      events: { REQ: T0 + 10, REP: T0 + 310 },
+    });
+    redis.rawEvents = redis.events;
+    const { text } = traceToText('t', [parent, redis], 'adjusted');
+    expect(text).not.toContain('MISSING');
+    expect(text).toContain('[REQ] quotes → redis.GET - (uninstrumented callee)');
   });
 
   it('uses raw times in raw mode and notes skew corrections in adjusted mode', () => {

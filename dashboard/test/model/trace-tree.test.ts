@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateTrace } from '../../src/fixtures/synthetic-trace.js';
+import { COMPLETENESS_CODES } from '../../src/model/span-completeness.js';
 import { ancestorsOf, buildTraceTree, visibleRows } from '../../src/model/trace-tree.js';
 import { span } from '../support/spans.js';
 
@@ -38,12 +39,33 @@ describe('buildTraceTree', () => {
   it('counts errors, partial and skew-corrected spans', () => {
     const tree = buildTraceTree([
       span('r', undefined, 0, 100, { errorCode: 'UNAVAILABLE' }),
-      span('p', 'r', 10, 10, { missing: ['IN', 'OUT'], events: { REQ: 10, REP: 20 }, rawEvents: { REQ: 10, REP: 20 } }),
+      span('p', 'r', 10, 10, { missing: ['OUT', 'REP'], events: { REQ: 10, IN: 12 }, rawEvents: { REQ: 10, IN: 12 } }),
       span('s', 'r', 30, 10, { skewCorrected: true, skewMicros: 500 }),
     ]);
     expect(tree.errorCount).toBe(1);
     expect(tree.partialCount).toBe(1);
     expect(tree.skewCorrectedCount).toBe(1);
+  });
+
+  it('tells entry spans and uninstrumented callees from partial spans', () => {
+    const serverOnly = { IN: 1, OUT: 99 };
+    const clientOnly = { REQ: 10, REP: 20 };
+    const tree = buildTraceTree([
+      // Entry: root, IN/OUT only.
+      span('e', undefined, 0, 100, { missing: ['REQ', 'REP'], events: serverOnly, rawEvents: serverOnly }),
+      // Uninstrumented callee: leaf, REQ/REP only.
+      span('u', 'e', 10, 10, { missing: ['IN', 'OUT'], events: clientOnly, rawEvents: clientOnly }),
+      // Partial: has a child, so its callee is instrumented and IN/OUT were lost.
+      span('m', 'e', 30, 40, { missing: ['IN', 'OUT'], events: clientOnly, rawEvents: clientOnly }),
+      span('k', 'm', 35, 5),
+      // Partial: non-root missing REQ/REP.
+      span('n', 'e', 50, 10, { missing: ['REQ', 'REP'], events: serverOnly, rawEvents: serverOnly }),
+    ]);
+    const kinds = Object.fromEntries(
+      ['e', 'u', 'm', 'k', 'n'].map((id) => [id, COMPLETENESS_CODES[tree.completeness[tree.indexBySpanId.get(id)!]!]]),
+    );
+    expect(kinds).toEqual({ e: 'entry', u: 'uninstrumented-callee', m: 'partial', k: 'complete', n: 'partial' });
+    expect([tree.entryCount, tree.uninstrumentedCount, tree.partialCount]).toEqual([1, 1, 2]);
   });
 
   it('keeps raw and adjusted times apart', () => {

@@ -5,6 +5,7 @@ import { App } from '../../src/app.js';
 import { DashboardError } from '../../src/errors.js';
 import { generateTrace, HOSTILE_NAMES } from '../../src/fixtures/synthetic-trace.js';
 import { fakeApi } from '../support/fake-api.js';
+import { entryTrace } from '../support/spans.js';
 
 function open(hash: string, api: ReturnType<typeof fakeApi>) {
   window.location.hash = hash;
@@ -42,6 +43,31 @@ describe('trace page', () => {
     const pre = await screen.findByTestId('trace-text');
     expect(pre.textContent?.startsWith('Tracing: 777\n')).toBe(true);
     expect(screen.getByRole('button', { name: 'Copy' })).toBeTruthy();
+  });
+
+  it('counts only lost events as partial in the header, and explains expected ones in the details', async () => {
+    open('#/trace/t1?span=e', fakeApi({ traces: { t1: entryTrace() } }));
+    await screen.findByRole('tree');
+    const summary = document.querySelector('.trace-summary')!.textContent;
+    expect(summary).toContain('1 partial');
+    expect(summary).toContain('1 uninstrumented callee');
+    const details = await screen.findByRole('complementary', { name: 'Span details' });
+    expect(details.textContent).toContain('REQ, REP: expected, entry');
+    act(() => {
+      window.location.hash = '#/trace/t1?span=q';
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    await waitFor(() =>
+      expect(screen.getByRole('complementary').textContent).toContain('OUT, REP: lost (partial span)'),
+    );
+  });
+
+  it('shows no partial badge for a complete trace entered from an uninstrumented client', async () => {
+    open('#/trace/t2', fakeApi({ traces: { t2: entryTrace('t2').slice(0, 2) } }));
+    await screen.findByRole('tree');
+    const summary = document.querySelector('.trace-summary')!.textContent;
+    expect(summary).not.toContain('partial');
+    expect(summary).toContain('1 uninstrumented callee');
   });
 
   it('says so when the collector does not know the trace', async () => {

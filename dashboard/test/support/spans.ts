@@ -32,3 +32,44 @@ export function span(
   if (parentSpanId) s.parentSpanId = parentSpanId;
   return s;
 }
+
+/**
+ * A curl → gateway trace with the three kinds of missing events: the entry span (root, IN/OUT
+ * only: curl is not instrumented), a Redis call (leaf, REQ/REP only: Redis has no tracer) and a
+ * genuinely partial call to `quotes` (IN arrived, OUT and REP lost).
+ */
+export function entryTrace(traceId = 't1'): Span[] {
+  const T = 1_700_000_000_000_000;
+  const entry = span('e', undefined, T, 10_000, {
+    traceId,
+    from: '',
+    fromEndpoint: '',
+    to: 'gateway',
+    toEndpoint: 'GET /quote/:symbol',
+    missing: ['REQ', 'REP'],
+    events: { IN: T, OUT: T + 10_000 },
+    serverDurationMicros: 10_000,
+  });
+  delete entry.clientDurationMicros;
+  const redis = span('r', 'e', T + 1_000, 500, {
+    traceId,
+    from: 'gateway',
+    to: 'redis',
+    toEndpoint: 'GET',
+    missing: ['IN', 'OUT'],
+    events: { REQ: T + 1_000, REP: T + 1_500 },
+  });
+  delete redis.serverDurationMicros;
+  const lost = span('q', 'e', T + 2_000, 6_000, {
+    traceId,
+    from: 'gateway',
+    to: 'quotes',
+    toEndpoint: 'get',
+    missing: ['OUT', 'REP'],
+    events: { REQ: T + 2_000, IN: T + 2_100 },
+  });
+  delete lost.clientDurationMicros;
+  delete lost.serverDurationMicros;
+  for (const s of [entry, redis, lost]) s.rawEvents = s.events;
+  return [entry, redis, lost];
+}

@@ -7,9 +7,12 @@ import type { Span } from '../../api/types.js';
 import { EVENT_TYPES } from '../../api/types.js';
 import { formatDuration, formatOffset, formatTimestamp } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
+import { COMPLETENESS_TEXT, type Completeness } from '../../model/span-completeness.js';
 
 export interface SpanDetailsProps {
   span: Span;
+  /** Whether the span's missing events were lost or are expected (entry, uninstrumented callee). */
+  completeness: Completeness;
   traceStartMicros: number;
   onClose: () => void;
   onZoom: () => void;
@@ -25,7 +28,14 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
   );
 }
 
-export function SpanDetails({ span, traceStartMicros, onClose, onZoom, onSelectParent }: SpanDetailsProps) {
+export function SpanDetails({
+  span,
+  completeness,
+  traceStartMicros,
+  onClose,
+  onZoom,
+  onSelectParent,
+}: SpanDetailsProps) {
   const tags = Object.entries(span.tags).sort(([a], [b]) => a.localeCompare(b));
   return (
     <aside className="span-details" aria-label="Span details">
@@ -84,7 +94,13 @@ export function SpanDetails({ span, traceStartMicros, onClose, onZoom, onSelectP
         <Field label="Clock skew">
           {span.skewCorrected ? `corrected by ${formatOffset(span.skewMicros)}` : 'no correction'}
         </Field>
-        <Field label="Missing events">{span.missing.length > 0 ? span.missing.join(', ') : 'none'}</Field>
+        <Field label="Missing events">
+          {span.missing.length === 0
+            ? 'none'
+            : completeness === 'entry' || completeness === 'uninstrumented-callee'
+              ? `${span.missing.join(', ')}: expected, ${COMPLETENESS_TEXT[completeness].label} (${COMPLETENESS_TEXT[completeness].title})`
+              : `${span.missing.join(', ')}: lost (partial span)`}
+        </Field>
         {span.persistent !== undefined && <Field label="Persistent">{span.persistent ? 'yes' : 'no'}</Field>}
         {span.lateEvents !== undefined && <Field label="Late events">{String(span.lateEvents)}</Field>}
       </dl>

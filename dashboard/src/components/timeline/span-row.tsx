@@ -7,6 +7,7 @@ import { memo } from 'react';
 import type { EventType, HopTimes, Span } from '../../api/types.js';
 import { formatDuration, formatOffset } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
+import { COMPLETENESS_TEXT, type Completeness } from '../../model/span-completeness.js';
 import { isError } from '../../model/trace-tree.js';
 
 /** Row height in CSS pixels; the virtualiser relies on every row having exactly this height. */
@@ -25,6 +26,8 @@ export interface SpanRowProps {
   selected: boolean;
   critical: boolean;
   orphan: boolean;
+  /** Whether missing events are lost (partial) or expected (entry, uninstrumented callee). */
+  completeness: Completeness;
   /** Visible window, absolute microseconds. */
   viewStart: number;
   viewEnd: number;
@@ -49,6 +52,7 @@ function SpanRowImpl(props: SpanRowProps) {
     selected,
     critical,
     orphan,
+    completeness,
     viewStart,
     viewEnd,
     traceStart,
@@ -72,7 +76,7 @@ function SpanRowImpl(props: SpanRowProps) {
     selected ? 'selected' : '',
     failed ? 'error' : '',
     critical ? 'critical' : '',
-    span.missing.length > 0 ? 'partial' : '',
+    completeness === 'partial' ? 'partial' : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -117,7 +121,12 @@ function SpanRowImpl(props: SpanRowProps) {
             error
           </span>
         )}
-        {span.missing.length > 0 && <span className="badge badge-partial">missing {span.missing.join(' ')}</span>}
+        {completeness === 'partial' && <span className="badge badge-partial">missing {span.missing.join(' ')}</span>}
+        {(completeness === 'entry' || completeness === 'uninstrumented-callee') && (
+          <span className="badge badge-expected" title={COMPLETENESS_TEXT[completeness].title}>
+            {COMPLETENESS_TEXT[completeness].label}
+          </span>
+        )}
         {span.skewCorrected && (
           <span className="badge badge-skew" title="Server events shifted by the clock-skew correction">
             skew {formatOffset(span.skewMicros)}

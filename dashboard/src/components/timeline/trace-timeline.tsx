@@ -10,6 +10,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { criticalPath } from '../../model/critical-path.js';
 import { formatDuration } from '../../model/format.js';
+import { COMPLETENESS_CODES } from '../../model/span-completeness.js';
 import { type TimeMode, type TraceTree, visibleRows } from '../../model/trace-tree.js';
 import { Minimap } from './minimap.js';
 import { ROW_HEIGHT_PX, SpanRow } from './span-row.js';
@@ -212,6 +213,7 @@ export function TraceTimeline({ tree, mode, selectedRow, onSelect, zoomTo }: Tra
                 selected={row === selectedRow}
                 critical={critical?.[row] === 1}
                 orphan={tree.orphan[row] === 1}
+                completeness={COMPLETENESS_CODES[tree.completeness[row]!]!}
                 viewStart={viewStart}
                 viewEnd={viewEnd}
                 traceStart={times.traceStart}
