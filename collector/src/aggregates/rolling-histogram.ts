@@ -20,6 +20,37 @@ export interface WindowStats {
   maxMicros: number;
 }
 
+/*
+ * The live bucket counts values in a flat array laid out exactly like an HDR histogram with
+ * lowest value 1 and SIGNIFICANT_DIGITS = 2 (sub-buckets of 256: values below 256 exact, then
+ * 128 sub-buckets per power of two). Recording is then one index computation and an increment —
+ * hdr-histogram-js's recordValue costs ~150 ns, and the collector records three values per span.
+ * When the slot is sealed (or a snapshot needs it) each non-zero count is replayed into a real
+ * HDR histogram at its sub-bucket's lowest value, which lands in the same HDR sub-bucket, so
+ * percentiles are exactly what recording into HDR directly would give (tested).
+ */
+/** log2(256 sub-buckets / 2): the HDR layout for 2 significant digits. */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 7;
+const SUB_BUCKET_HALF_COUNT = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const SUB_BUCKET_MASK = 2 * SUB_BUCKET_HALF_COUNT - 1;
+
+/** Index of an integer value (0 ≤ value < 2^32) in the HDR counts layout. */
+export function liveIndex(value: number): number {
+  const bucketIndex = 32 - Math.clz32(value | SUB_BUCKET_MASK) - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
+  const subBucketIndex = value >>> bucketIndex;
+  return ((bucketIndex + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + subBucketIndex - SUB_BUCKET_HALF_COUNT;
+}
+
+/** Lowest value that {@link liveIndex} maps to `index`. */
+export function liveIndexValue(index: number): number {
+  if (index < 2 * SUB_BUCKET_HALF_COUNT) return index;
+  const bucketIndex = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) - 1;
+  return ((index & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT) * 2 ** bucketIndex;
+}
+
+/** Counts array length covering MAX_TRACKED_MICROS. */
+const LIVE_COUNTS_LENGTH = liveIndex(MAX_TRACKED_MICROS) + 1;
+
 interface Bucket {
   /** Index of the time slot this bucket holds (wall time / bucket width); -1 when unused. */
   slot: number;
@@ -30,12 +61,12 @@ interface Bucket {
   histogram: Histogram | undefined;
 }
 
-function newHistogram(bitBucketSize: 'packed' | 32 = 'packed'): Histogram {
+function newHistogram(): Histogram {
   // 'packed' storage grows with the number of distinct values seen, not the value range, so a
-  // sealed bucket costs a few hundred bytes; but recording into it is ~6× slower than into a
-  // flat 32-bit array (measured: 1.9 µs vs 0.34 µs), so only the live bucket is flat.
+  // sealed bucket costs a few hundred bytes; recording into it is slow (~1.9 µs), so values are
+  // counted in a flat live array first and replayed here once per bucket.
   return build({
-    bitBucketSize,
+    bitBucketSize: 'packed',
     lowestDiscernibleValue: 1,
     highestTrackableValue: MAX_TRACKED_MICROS,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
@@ -49,8 +80,9 @@ function newHistogram(bitBucketSize: 'packed' | 32 = 'packed'): Histogram {
  */
 export class RollingHistogram {
   private readonly buckets: Bucket[];
-  /** Flat histogram of the current slot; sealed into its (packed) bucket when the slot changes. */
-  private readonly live: Histogram = newHistogram(32);
+  /** Counts of the current slot (HDR layout); sealed into its (packed) bucket when the slot changes. */
+  private readonly live = new Uint32Array(LIVE_COUNTS_LENGTH);
+  private liveCount = 0;
   private liveSlot = -1;
 
   /**
@@ -87,7 +119,9 @@ export class RollingHistogram {
     if (error) bucket.errors++;
     const value =
       durationMicros > MAX_TRACKED_MICROS ? MAX_TRACKED_MICROS : durationMicros > 0 ? Math.round(durationMicros) : 0;
-    this.live.recordValue(value);
+    const index = liveIndex(value);
+    this.live[index] = (this.live[index] as number) + 1;
+    this.liveCount++;
     if (value > bucket.max) bucket.max = value;
   }
 
@@ -112,9 +146,9 @@ export class RollingHistogram {
         merged.add(bucket.histogram);
       }
     }
-    if (this.liveSlot >= oldest && this.liveSlot <= current && this.live.totalCount > 0) {
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) {
       merged ??= newHistogram();
-      merged.add(this.live);
+      this.replayLive(merged);
     }
     const windowMillis = windowBuckets * this.bucketMillis;
     const seconds = Math.max(1, Math.min(windowMillis, elapsedMillis)) / 1000;
@@ -133,13 +167,23 @@ export class RollingHistogram {
 
   /** Moves the live slot's values into its ring bucket (packed) and clears the live histogram. */
   private seal(): void {
-    if (this.liveSlot < 0 || this.live.totalCount === 0) return;
+    if (this.liveSlot < 0 || this.liveCount === 0) return;
     const bucket = this.buckets[this.liveSlot % this.buckets.length] as Bucket;
     if (bucket.slot === this.liveSlot) {
       bucket.histogram ??= newHistogram();
-      bucket.histogram.add(this.live);
+      this.replayLive(bucket.histogram);
     }
-    this.live.reset();
+    this.live.fill(0);
+    this.liveCount = 0;
+  }
+
+  /** Adds the live counts to an HDR histogram (see the layout note above). */
+  private replayLive(target: Histogram): void {
+    const live = this.live;
+    for (let i = 0; i < live.length; i++) {
+      const count = live[i] as number;
+      if (count !== 0) target.recordValueWithCount(liveIndexValue(i), count);
+    }
   }
 
   /** True when no bucket holds data newer than `oldestSlotMillis`. */

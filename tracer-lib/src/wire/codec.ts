@@ -437,7 +437,7 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
           r.end = end;
           const event = readEvent(r);
           r.end = outer;
-          const problem = typeof event === 'string' ? event : validateEvent(event);
+          const problem = typeof event === 'string' ? event : plainlyValid(event) ? undefined : validateEvent(event);
           if (problem !== undefined) {
             invalidEvents++;
             firstInvalidReason ??= problem;
@@ -515,6 +515,32 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
   };
   if (firstInvalidReason !== undefined) result.firstInvalidReason = firstInvalidReason;
   return result;
+}
+
+/**
+ * A quick sufficient check for the common event (no tags, every field well within its limit):
+ * true means validateEvent would accept it; false means ask validateEvent, which names the problem.
+ */
+function plainlyValid(e: TraceEvent): boolean {
+  return (
+    e.tags === undefined &&
+    e.traceId.length > 0 &&
+    e.traceId.length <= MAX_ID_LENGTH &&
+    e.spanId.length > 0 &&
+    e.spanId.length <= MAX_ID_LENGTH &&
+    (e.parentSpanId === undefined || e.parentSpanId.length <= MAX_ID_LENGTH) &&
+    e.from.length <= MAX_NAME_LENGTH &&
+    e.fromEndpoint.length <= MAX_NAME_LENGTH &&
+    e.to.length <= MAX_NAME_LENGTH &&
+    e.toEndpoint.length <= MAX_NAME_LENGTH &&
+    e.hostname.length <= MAX_NAME_LENGTH &&
+    (e.zone === undefined || e.zone.length <= MAX_NAME_LENGTH) &&
+    (e.errorCode === undefined || e.errorCode.length <= MAX_NAME_LENGTH) &&
+    (e.errorDescription === undefined || e.errorDescription.length <= MAX_TEXT_LENGTH) &&
+    e.timestampMicros > 0 &&
+    e.timestampMicros < Number.POSITIVE_INFINITY &&
+    (e.durationMicros === undefined || (e.durationMicros >= 0 && e.durationMicros < Number.POSITIVE_INFINITY))
+  );
 }
 
 /** Reads one Event message (the reader's `end` is the message's end); a string names an invalid type. */

@@ -34,6 +34,8 @@ interface ClientState extends ClientLoss {
  */
 export class ClientLossTracker {
   private readonly clients = new Map<string, ClientState>();
+  /** The client last moved to the end of the Map (most recently seen): no need to move it again. */
+  private newest: ClientState | undefined;
   private forgotten = 0;
 
   constructor(private readonly maxClients: number) {}
@@ -58,11 +60,13 @@ export class ClientLossTracker {
         lastSeenMillis: nowMillis,
         nextSequence: batch.sequence,
       };
-    } else {
+      this.clients.set(batch.tracerId, client);
+    } else if (client !== this.newest) {
       // Re-insert so Map order stays least-recently-seen first.
       this.clients.delete(batch.tracerId);
+      this.clients.set(batch.tracerId, client);
     }
-    this.clients.set(batch.tracerId, client);
+    this.newest = client;
     client.receivedDatagrams++;
     client.lastSeenMillis = nowMillis;
     client.tracerDrops = batch.drops;

@@ -113,9 +113,17 @@ export class MemoryStore implements SpanStore {
     if (trace === undefined || trace.traceId !== span.traceId || !trace.live) {
       trace = this.traces.get(span.traceId);
       if (trace === undefined) {
-        trace = { traceId: span.traceId, spans: [], index: undefined, services: [], live: true };
+        // Literal arrays are allocated at their exact length ([] then push reserves 16 slots).
+        const { from, to } = span;
+        const services = from && to && from !== to ? [from, to] : from || to ? [from || to] : [];
+        trace = { traceId: span.traceId, spans: [span], index: undefined, services, live: true };
         this.traces.set(span.traceId, trace);
         this.arrival.push(trace);
+        for (const service of services) this.serviceTraces(service).push(trace);
+        this.spanCount++;
+        this.counters.writtenSpans++;
+        this.lastTrace = trace;
+        return;
       }
       this.lastTrace = trace;
     }
@@ -138,13 +146,18 @@ export class MemoryStore implements SpanStore {
 
   private indexService(trace: StoredTrace, service: string): void {
     if (!service || trace.services.includes(service)) return;
-    trace.services.push(service);
+    if (trace.services.length === 0) trace.services = [service];
+    else trace.services.push(service);
+    this.serviceTraces(service).push(trace);
+  }
+
+  private serviceTraces(service: string): Ring<StoredTrace> {
     let entry = this.byService.get(service);
     if (entry === undefined) {
       entry = { traces: new Ring(), evicted: 0 };
       this.byService.set(service, entry);
     }
-    entry.traces.push(trace);
+    return entry.traces;
   }
 
   /** Accounts an evicted trace of `service`: drops dead traces at the head, compacts when they dominate. */
