@@ -184,8 +184,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
         udpBound = false;
         assembler.stop();
         if (pruneTimer) clearInterval(pruneTimer);
-        // Pending spans are emitted (partial) so a restart loses nothing already received.
-        assembler.flushAll();
+        // Pending spans are emitted (partial) so a restart loses nothing already received; then
+        // the assembler's memory is released (a closed collector may stay referenced, e.g. in tests).
+        assembler.flushAndRelease();
         tail.close();
         await http.close();
         await exporter?.close();

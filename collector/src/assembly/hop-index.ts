@@ -44,6 +44,12 @@ export class HopIndex<H extends IndexedHop> {
     this.count++;
   }
 
+  /** Removes every hop. */
+  clear(): void {
+    this.bySpanId.clear();
+    this.count = 0;
+  }
+
   /** Removes an indexed hop (no-op when it is not indexed). */
   delete(hop: H): void {
     const entry = this.bySpanId.get(hop.spanId);

@@ -218,6 +218,21 @@ export class SpanAssembler {
     this.flushOutboxes('shutdown');
   }
 
+  /**
+   * Emits every pending hop as partial, then forgets remembered hops and trace offsets, so a
+   * stopped assembler holds no memory (shutdown). Counters are kept.
+   */
+  flushAndRelease(): void {
+    this.flushAll();
+    this.hops.clear();
+    this.pendingCount = 0;
+    this.rememberedQueue.clear();
+    this.traceOffsets.clear();
+    this.traceOffsetsQueue.clear();
+    this.lastOffsetsTraceId = undefined;
+    this.lastOffsets = undefined;
+  }
+
   /** Spans of a trace still waiting for events, built as partial spans (for the trace API). */
   pendingSpansOf(traceId: string): Span[] {
     const spans: Span[] = [];

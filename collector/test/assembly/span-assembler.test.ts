@@ -227,4 +227,18 @@ describe('SpanAssembler', () => {
     expect(moved.events).toEqual({ REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 });
     expect(moved.skewMicros).toBe(-4900);
   });
+
+  it('flushAndRelease emits pending spans, then forgets remembered ones but keeps the counters', () => {
+    const { assembler, emitted } = setup();
+    assembler.addEvents([...fullHop('done'), fullHop('open')[0]!]);
+    assembler.flushAndRelease();
+    expect(emitted.map((e) => [e.span.spanId, e.reason])).toEqual([
+      ['done', 'complete'],
+      ['open', 'shutdown'],
+    ]);
+    expect(assembler.stats()).toMatchObject({ pendingSpans: 0, rememberedSpans: 0, completeSpans: 1, partialSpans: 1 });
+    // Nothing is remembered: an event of the completed hop starts a new pending hop.
+    assembler.addEvents([fullHop('done')[0]!]);
+    expect(assembler.stats()).toMatchObject({ pendingSpans: 1, duplicateEvents: 0 });
+  });
 });
