@@ -15,6 +15,8 @@ export const DashboardErrorCodes = {
   DSH_ERR_ROUTE_TRACE_ID: 'Invalid trace id',
   /** The live tail stream failed or sent something unreadable. */
   DSH_ERR_TAIL_STREAM: 'The live tail stream failed',
+  /** The Web Worker that loads large traces failed or sent an unreadable message. */
+  DSH_ERR_TRACE_WORKER: 'The trace loader failed',
 } as const;
 
 export type DashboardErrorCode = keyof typeof DashboardErrorCodes;
@@ -24,11 +26,14 @@ export class DashboardError extends Error {
   readonly code: DashboardErrorCode;
   /** HTTP status, when the error comes from a response. */
   readonly status: number | undefined;
+  /** The message without the code's description (what the constructor was given). */
+  readonly detail: string;
 
   constructor(code: DashboardErrorCode, detail: string, status?: number) {
     super(`${DashboardErrorCodes[code]}: ${detail}`);
     this.name = 'DashboardError';
     this.code = code;
     this.status = status;
+    this.detail = detail;
   }
 }

@@ -3,7 +3,7 @@
  * lives here, so a change on the collector side is one edit. URLs are relative (`/api/...`): the
  * collector serves the dashboard, and `vite dev` proxies `/api` to it.
  */
-import { DashboardError } from '../errors.js';
+import { httpError, parseJsonText, sendGet } from './http.js';
 import type {
   AggregatesSnapshot,
   AggregateWindow,
@@ -34,6 +34,11 @@ export interface ApiClient {
   searchTraces(params: SearchParams, signal?: AbortSignal): Promise<TraceSummary[]>;
   /** Resolves undefined when the collector does not know the trace (HTTP 404). */
   getTrace(traceId: string, signal?: AbortSignal): Promise<Span[] | undefined>;
+  /**
+   * The request behind getTrace, for loading large traces in a Web Worker. Absent (as in
+   * in-memory test clients) means traces are loaded on the page through getTrace.
+   */
+  traceRequest?(traceId: string): TraceRequest;
   getServices(signal?: AbortSignal): Promise<ServiceInfo[]>;
   getAggregates(window: AggregateWindow, signal?: AbortSignal): Promise<AggregatesSnapshot>;
   getDependencies(signal?: AbortSignal): Promise<DependencyGraph>;
@@ -41,6 +46,20 @@ export interface ApiClient {
   getConfig(signal?: AbortSignal): Promise<DashboardConfig>;
   /** URL of the server-sent-events stream of finished spans. */
   tailUrl(filters: TailFilters): string;
+}
+
+/** Where one trace is read from. */
+function tracePath(traceId: string): string {
+  return `/api/traces/${encodeURIComponent(traceId)}`;
+}
+
+/** A request another context (the trace worker) can send exactly as the client would. */
+export interface TraceRequest {
+  /** Absolute URL of `GET /api/traces/:id`. */
+  url: string;
+  /** The path alone, for error messages. */
+  path: string;
+  headers: Record<string, string>;
 }
 
 /** Builds the query string of a trace search, in the collector's parameter names. */
@@ -86,39 +105,18 @@ export function createApiClient(
   fetchImpl: typeof fetch = (...args) => fetch(...args),
   token: () => string | undefined = storedApiToken,
 ): ApiClient {
-  async function getJson(path: string, signal: AbortSignal | undefined, allow404 = false): Promise<unknown> {
-    let response: Response;
+  function headersFor(): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = token();
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    try {
-      response = await fetchImpl(`${baseUrl}${path}`, { signal, headers });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new DashboardError('DSH_ERR_API_NETWORK', `GET ${path}: ${(err as Error).message}`);
-    }
+    return headers;
+  }
+
+  async function getJson(path: string, signal: AbortSignal | undefined, allow404 = false): Promise<unknown> {
+    const response = await sendGet(fetchImpl, `${baseUrl}${path}`, path, headersFor(), signal);
     if (allow404 && response.status === 404) return undefined;
-    if (!response.ok) {
-      let detail = '';
-      try {
-        const body = (await response.json()) as { message?: unknown; error?: unknown; code?: unknown };
-        const message =
-          typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : '';
-        detail = [typeof body.code === 'string' ? body.code : '', message].filter(Boolean).join(' ');
-      } catch {
-        // A non-JSON error body: the status alone says enough.
-      }
-      throw new DashboardError(
-        'DSH_ERR_API_HTTP',
-        `GET ${path} → HTTP ${response.status}${detail ? ` (${detail})` : ''}`,
-        response.status,
-      );
-    }
-    try {
-      return await response.json();
-    } catch (err) {
-      throw new DashboardError('DSH_ERR_API_SHAPE', `GET ${path}: body is not JSON (${(err as Error).message})`);
-    }
+    if (!response.ok) throw await httpError(path, response);
+    return parseJsonText(path, await response.text());
   }
 
   return {
@@ -126,8 +124,14 @@ export function createApiClient(
       return parseTraceSummaries(await getJson(`/api/traces?${searchQueryString(params)}`, signal));
     },
     async getTrace(traceId, signal) {
-      const body = await getJson(`/api/traces/${encodeURIComponent(traceId)}`, signal, true);
+      const body = await getJson(tracePath(traceId), signal, true);
       return body === undefined ? undefined : parseTrace(body);
+    },
+    traceRequest(traceId) {
+      const path = tracePath(traceId);
+      // Absolute: a worker resolves relative URLs against its own script, not the page.
+      const url = new URL(`${baseUrl}${path}`, globalThis.location?.href ?? 'http://localhost/').href;
+      return { url, path, headers: headersFor() };
     },
     async getServices(signal) {
       return parseServices(await getJson('/api/services', signal));

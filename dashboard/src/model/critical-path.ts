@@ -7,8 +7,11 @@
 import type { RowTimes, TraceTree } from './trace-tree.js';
 
 /** Returns 1 for every row on the critical path of the trace's longest root. */
-export function criticalPath(tree: TraceTree, times: RowTimes): Uint8Array {
-  const n = tree.spans.length;
+export function criticalPath(
+  tree: Pick<TraceTree, 'size' | 'subtreeEnd'>,
+  times: Pick<RowTimes, 'start' | 'end'>,
+): Uint8Array {
+  const n = tree.size;
   const onPath = new Uint8Array(n);
   if (n === 0) return onPath;
   let root = 0;

@@ -4,24 +4,26 @@
  */
 import { useCallback, useMemo, useState } from 'react';
 import { useApi } from '../api/context.js';
+import type { LoadProgress } from '../api/trace-source.js';
 import type { DashboardConfig } from '../api/types.js';
-import { Empty, ErrorBox, Loading } from '../components/common/states.js';
+import { Empty, ErrorBox, Loading, type LoadingProgress } from '../components/common/states.js';
 import { SpanDetails } from '../components/timeline/span-details.js';
 import { TraceTimeline } from '../components/timeline/trace-timeline.js';
 import { TraceText } from '../components/trace-text.js';
 import { useAsync } from '../hooks/use-async.js';
+import { useTraceSource } from '../hooks/use-trace-source.js';
 import { formatDuration, formatTimestamp } from '../model/format.js';
 import { isTraceId } from '../model/ids.js';
 import { kibanaDiscoverUrl } from '../model/kibana-link.js';
 import { COMPLETENESS_CODES, COMPLETENESS_TEXT } from '../model/span-completeness.js';
-import { buildTraceTree, type TimeMode } from '../model/trace-tree.js';
+import { rowOfSpanId, spanIdAt, type TimeMode } from '../model/trace-tree.js';
 import { formatRoute, traceHref } from '../routing/route.js';
 import { navigate } from '../routing/router.js';
 
 export function TracePage({ traceId, params }: { traceId: string; params: URLSearchParams }) {
   const api = useApi();
   const [attempt, setAttempt] = useState(0);
-  const trace = useAsync((signal) => api.getTrace(traceId, signal), [api, traceId, attempt]);
+  const trace = useTraceSource(api, traceId, attempt);
   const config = useAsync<DashboardConfig>((signal) => api.getConfig(signal).catch(() => ({})), [api]);
 
   const mode: TimeMode = params.get('mode') === 'raw' ? 'raw' : 'adjusted';
@@ -37,23 +39,34 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
     [params, traceId],
   );
 
-  const spans = trace.status === 'done' ? trace.value : undefined;
-  const tree = useMemo(() => (spans ? buildTraceTree(spans) : undefined), [spans]);
-  const selectedRow = tree && selectedSpanId ? (tree.indexBySpanId.get(selectedSpanId) ?? -1) : -1;
+  const source = trace.status === 'done' ? trace.source : undefined;
+  const tree = source?.tree;
+  const selectedRow = useMemo(
+    () => (tree && selectedSpanId ? rowOfSpanId(tree, selectedSpanId) : -1),
+    [tree, selectedSpanId],
+  );
   const [zoomTo, setZoomTo] = useState<{ start: number; end: number } | undefined>();
-  const onSelect = useCallback((row: number) => setParam('span', tree?.spans[row]?.spanId), [setParam, tree]);
+  const onSelect = useCallback(
+    (row: number) => setParam('span', tree && row >= 0 && row < tree.size ? spanIdAt(tree, row) : undefined),
+    [setParam, tree],
+  );
+  // The full span lives with the loader (in the worker for large traces): ask for the one shown.
+  const selected = useAsync(source && selectedRow >= 0 ? () => source.span(selectedRow) : undefined, [
+    source,
+    selectedRow,
+  ]);
 
-  if (trace.status === 'loading' || trace.status === 'idle') return <Loading what={`trace ${traceId}`} />;
+  if (trace.status === 'loading')
+    return <Loading what={`trace ${traceId}`} progress={describeProgress(trace.progress)} />;
   if (trace.status === 'error') return <ErrorBox error={trace.error} retry={() => setAttempt((a) => a + 1)} />;
-  if (!spans || !tree) return <Empty>Trace {traceId} is not known to the collector (it may have expired).</Empty>;
-  if (spans.length === 0) return <Empty>Trace {traceId} has no spans.</Empty>;
+  if (!source || !tree) return <Empty>Trace {traceId} is not known to the collector (it may have expired).</Empty>;
+  if (tree.size === 0) return <Empty>Trace {traceId} has no spans.</Empty>;
 
   const times = mode === 'raw' ? tree.raw : tree.adjusted;
   const kibana =
     config.status === 'done'
       ? kibanaDiscoverUrl(config.value.kibanaUrl, traceId, config.value.kibanaIndexPattern)
       : undefined;
-  const selected = selectedRow >= 0 ? tree.spans[selectedRow] : undefined;
   const parentRow = selectedRow >= 0 ? tree.parent[selectedRow]! : -1;
 
   return (
@@ -64,7 +77,7 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
         </h2>
         <p className="trace-summary">
           {formatTimestamp(times.traceStart)} UTC · {formatDuration(times.traceEnd - times.traceStart)} ·{' '}
-          {tree.spans.length.toLocaleString('en')} spans · {tree.services.length} services
+          {tree.size.toLocaleString('en')} spans · {tree.services.length} services
           {tree.errorCount > 0 && <span className="badge badge-error">{tree.errorCount} errors</span>}
           {tree.partialCount > 0 && (
             <span className="badge badge-partial" title="Spans with events that were lost">
@@ -108,13 +121,13 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
         </div>
       </header>
       {view === 'text' ? (
-        <TraceText traceId={traceId} spans={tree.spans} mode={mode} />
+        <TraceText traceId={traceId} source={source} mode={mode} />
       ) : (
         <div className="trace-body">
           <TraceTimeline tree={tree} mode={mode} selectedRow={selectedRow} onSelect={onSelect} zoomTo={zoomTo} />
-          {selected && (
+          {selected.status === 'done' && selectedRow >= 0 && (
             <SpanDetails
-              span={selected}
+              span={selected.value}
               completeness={COMPLETENESS_CODES[tree.completeness[selectedRow]!]!}
               traceStartMicros={times.traceStart}
               onClose={() => setParam('span', undefined)}
@@ -129,6 +142,34 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
       )}
     </div>
   );
+}
+
+const MEGABYTE = 1024 * 1024;
+
+/** Words for the loading indicator: what the loader is doing and how far the download is. */
+function describeProgress(progress: LoadProgress | undefined): LoadingProgress | undefined {
+  if (!progress) return undefined;
+  const mb = (bytes: number) => (bytes / MEGABYTE).toFixed(1);
+  switch (progress.phase) {
+    case 'download':
+      return {
+        step:
+          progress.totalBytes !== undefined
+            ? `downloading ${mb(progress.loadedBytes)} of ${mb(progress.totalBytes)} MB`
+            : `downloading ${mb(progress.loadedBytes)} MB`,
+        done: progress.loadedBytes,
+        total: progress.totalBytes,
+      };
+    case 'parse':
+      return { step: `reading ${mb(progress.loadedBytes)} MB of spans` };
+    case 'build':
+      return {
+        step:
+          progress.spanCount !== undefined
+            ? `building the tree of ${progress.spanCount.toLocaleString('en')} spans`
+            : 'building the tree',
+      };
+  }
 }
 
 function CompareWith({ traceId }: { traceId: string }) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { criticalPath } from '../../src/model/critical-path.js';
-import { buildTraceTree } from '../../src/model/trace-tree.js';
+import { buildTraceTree, spanIdAt } from '../../src/model/trace-tree.js';
 import { span } from '../support/spans.js';
 
 describe('criticalPath', () => {
@@ -14,7 +14,9 @@ describe('criticalPath', () => {
       span('b1', 'b', 50, 35),
     ]);
     const onPath = criticalPath(tree, tree.adjusted);
-    const marked = tree.spans.filter((_, i) => onPath[i] === 1).map((s) => s.spanId);
+    const marked = Array.from({ length: tree.size }, (_, row) => spanIdAt(tree, row)).filter((_, i) => onPath[i] === 1);
+    // The tree carries the same path, computed when it was built.
+    expect([...tree.adjusted.critical]).toEqual([...onPath]);
     expect(marked.sort()).toEqual(['a', 'b', 'b1', 'root']);
   });
 

@@ -3,10 +3,32 @@ import { type ReactNode, useState } from 'react';
 import { storeApiToken } from '../../api/client.js';
 import { DashboardError } from '../../errors.js';
 
-export function Loading({ what }: { what: string }) {
+/** Where a long load is, for {@link Loading}; `done`/`total` in the unit `unit` names. */
+export interface LoadingProgress {
+  /** What is happening now, e.g. "downloading" or "building the tree of 100,000 spans". */
+  step: string;
+  done?: number | undefined;
+  total?: number | undefined;
+}
+
+/**
+ * The loading state. With `progress`, also the current step and a progress bar (indeterminate
+ * when the total is unknown); the bar animates in CSS, so it moves only while the page is free.
+ */
+export function Loading({ what, progress }: { what: string; progress?: LoadingProgress | undefined }) {
   return (
     <div className="state state-loading" role="status" aria-live="polite">
       Loading {what}…
+      {progress && (
+        <span className="loading-progress">
+          <progress
+            aria-label={`Loading ${what}`}
+            max={progress.total ?? undefined}
+            value={progress.total !== undefined ? Math.min(progress.done ?? 0, progress.total) : undefined}
+          />{' '}
+          {progress.step}
+        </span>
+      )}
     </div>
   );
 }

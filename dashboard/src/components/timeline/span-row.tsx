@@ -4,11 +4,19 @@
  * only rows whose inputs changed.
  */
 import { memo } from 'react';
-import type { EventType, HopTimes, Span } from '../../api/types.js';
+import type { EventType } from '../../api/types.js';
 import { formatDuration, formatOffset } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
-import { COMPLETENESS_TEXT, type Completeness } from '../../model/span-completeness.js';
-import { isError } from '../../model/trace-tree.js';
+import { COMPLETENESS_CODES, COMPLETENESS_TEXT } from '../../model/span-completeness.js';
+import {
+  eventTime,
+  missingTypes,
+  ROW_FLAG_ERROR,
+  ROW_FLAG_SKEW_CORRECTED,
+  type RowTimes,
+  spanIdAt,
+  type TraceTree,
+} from '../../model/trace-tree.js';
 
 /** Row height in CSS pixels; the virtualiser relies on every row having exactly this height. */
 export const ROW_HEIGHT_PX = 26;
@@ -17,21 +25,16 @@ const INDENT_PX = 12;
 const MAX_INDENT_LEVELS = 30;
 
 export interface SpanRowProps {
+  tree: TraceTree;
   row: number;
-  span: Span;
-  times: HopTimes;
-  depth: number;
-  hasChildren: boolean;
+  /** The time mode's columns (tree.adjusted or tree.raw). */
+  times: RowTimes;
   collapsed: boolean;
   selected: boolean;
   critical: boolean;
-  orphan: boolean;
-  /** Whether missing events are lost (partial) or expected (entry, uninstrumented callee). */
-  completeness: Completeness;
   /** Visible window, absolute microseconds. */
   viewStart: number;
   viewEnd: number;
-  traceStart: number;
   top: number;
   onSelect: (row: number) => void;
   onToggle: (row: number) => void;
@@ -42,35 +45,36 @@ function pct(t: number, viewStart: number, viewSpan: number): number {
 }
 
 function SpanRowImpl(props: SpanRowProps) {
-  const {
-    row,
-    span,
-    times,
-    depth,
-    hasChildren,
-    collapsed,
-    selected,
-    critical,
-    orphan,
-    completeness,
-    viewStart,
-    viewEnd,
-    traceStart,
-  } = props;
+  const { tree, row, times, collapsed, selected, critical, viewStart, viewEnd } = props;
+  const traceStart = times.traceStart;
+  const depth = tree.depth[row]!;
+  const hasChildren = tree.childCount[row]! > 0;
+  const orphan = tree.orphan[row] === 1;
+  const completeness = COMPLETENESS_CODES[tree.completeness[row]!]!;
+  const service = tree.strings[tree.toName[row]!]!;
+  const endpoint = tree.strings[tree.toEndpointName[row]!]!;
+  const durationMicros = tree.durationMicros[row]!;
+  const skewMicros = tree.skewMicros[row]!;
+  const errorIndex = tree.errorName[row]!;
+  const failed = (tree.flags[row]! & ROW_FLAG_ERROR) !== 0;
+  const skewCorrected = (tree.flags[row]! & ROW_FLAG_SKEW_CORRECTED) !== 0;
   const viewSpan = Math.max(1, viewEnd - viewStart);
-  const colour = serviceColour(span.to);
-  const failed = isError(span);
-  const present = (['REQ', 'IN', 'OUT', 'REP'] as const).filter((t) => times[t] !== undefined);
-  const values = present.map((t) => times[t]!);
-  const first = values.length > 0 ? Math.min(...values) : span.startMicros;
-  const last = values.length > 0 ? Math.max(...values) : span.startMicros + span.durationMicros;
-  const outerStart = times.REQ ?? first;
+  const colour = serviceColour(service);
+  const at = {
+    REQ: eventTime(times, row, 'REQ'),
+    IN: eventTime(times, row, 'IN'),
+    OUT: eventTime(times, row, 'OUT'),
+    REP: eventTime(times, row, 'REP'),
+  };
+  const present = (['REQ', 'IN', 'OUT', 'REP'] as const).filter((t) => at[t] !== undefined);
+  const values = present.map((t) => at[t]!);
+  const first = values.length > 0 ? Math.min(...values) : times.start[row]!;
+  const last = values.length > 0 ? Math.max(...values) : times.start[row]! + durationMicros;
+  const outerStart = at.REQ ?? first;
   const outerEnd =
-    times.REP ??
-    Math.max(last, outerStart + (times.REQ === undefined || times.REP === undefined ? span.durationMicros : 0));
-  const outerComplete = times.REQ !== undefined && times.REP !== undefined;
-  const inner: [number, number] | undefined =
-    times.IN !== undefined && times.OUT !== undefined ? [times.IN, times.OUT] : undefined;
+    at.REP ?? Math.max(last, outerStart + (at.REQ === undefined || at.REP === undefined ? durationMicros : 0));
+  const outerComplete = at.REQ !== undefined && at.REP !== undefined;
+  const inner: [number, number] | undefined = at.IN !== undefined && at.OUT !== undefined ? [at.IN, at.OUT] : undefined;
   const className = [
     'span-row',
     selected ? 'selected' : '',
@@ -87,7 +91,7 @@ function SpanRowImpl(props: SpanRowProps) {
       role="treeitem"
       tabIndex={-1}
       id={`span-row-${row}`}
-      data-span-id={span.spanId}
+      data-span-id={spanIdAt(tree, row)}
       aria-level={depth + 1}
       aria-expanded={hasChildren ? !collapsed : undefined}
       aria-selected={selected}
@@ -113,23 +117,25 @@ function SpanRowImpl(props: SpanRowProps) {
           <span className="toggle-spacer" />
         )}
         <span className="swatch" style={{ background: colour }} />
-        <span className="span-service">{span.to}</span>
-        <span className="span-endpoint">.{span.toEndpoint}</span>
+        <span className="span-service">{service}</span>
+        <span className="span-endpoint">.{endpoint}</span>
         {depth > MAX_INDENT_LEVELS && <span className="badge depth">depth {depth}</span>}
         {failed && (
-          <span className="badge badge-error" title={span.errorDescription ?? span.errorCode}>
+          <span className="badge badge-error" title={errorIndex >= 0 ? tree.strings[errorIndex] : undefined}>
             error
           </span>
         )}
-        {completeness === 'partial' && <span className="badge badge-partial">missing {span.missing.join(' ')}</span>}
+        {completeness === 'partial' && (
+          <span className="badge badge-partial">missing {missingTypes(tree, row).join(' ')}</span>
+        )}
         {(completeness === 'entry' || completeness === 'uninstrumented-callee') && (
           <span className="badge badge-expected" title={COMPLETENESS_TEXT[completeness].title}>
             {COMPLETENESS_TEXT[completeness].label}
           </span>
         )}
-        {span.skewCorrected && (
+        {skewCorrected && (
           <span className="badge badge-skew" title="Server events shifted by the clock-skew correction">
-            skew {formatOffset(span.skewMicros)}
+            skew {formatOffset(skewMicros)}
           </span>
         )}
         {orphan && (
@@ -162,15 +168,15 @@ function SpanRowImpl(props: SpanRowProps) {
           <span
             key={type}
             className={`tick tick-${type}`}
-            title={`${type} ${formatOffset(times[type]! - traceStart)}`}
-            style={{ left: `${pct(times[type]!, viewStart, viewSpan)}%` }}
+            title={`${type} ${formatOffset(at[type]! - traceStart)}`}
+            style={{ left: `${pct(at[type]!, viewStart, viewSpan)}%` }}
           />
         ))}
         <span
           className="bar-label"
           style={{ left: `${Math.min(92, Math.max(0, pct(outerEnd, viewStart, viewSpan)))}%` }}
         >
-          {formatDuration(span.durationMicros)}
+          {formatDuration(durationMicros)}
         </span>
       </div>
     </div>

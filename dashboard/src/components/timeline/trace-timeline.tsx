@@ -8,9 +8,7 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { criticalPath } from '../../model/critical-path.js';
 import { formatDuration } from '../../model/format.js';
-import { COMPLETENESS_CODES } from '../../model/span-completeness.js';
 import { type TimeMode, type TraceTree, visibleRows } from '../../model/trace-tree.js';
 import { Minimap } from './minimap.js';
 import { ROW_HEIGHT_PX, SpanRow } from './span-row.js';
@@ -50,7 +48,8 @@ export function TraceTimeline({ tree, mode, selectedRow, onSelect, zoomTo }: Tra
   }, [tree]);
 
   const visible = useMemo(() => visibleRows(tree, collapsed), [tree, collapsed]);
-  const critical = useMemo(() => (showCritical ? criticalPath(tree, times) : undefined), [tree, times, showCritical]);
+  // Computed with the tree (in the worker for large traces): no O(n log n) pass on the page.
+  const critical = showCritical ? times.critical : undefined;
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -147,7 +146,7 @@ export function TraceTimeline({ tree, mode, selectedRow, onSelect, zoomTo }: Tra
 
   const collapseAll = () => {
     const all = new Set<number>();
-    for (let i = 0; i < tree.spans.length; i++) if (tree.childCount[i]! > 0) all.add(i);
+    for (let i = 0; i < tree.size; i++) if (tree.childCount[i]! > 0) all.add(i);
     setCollapsed(all);
   };
 
@@ -176,7 +175,7 @@ export function TraceTimeline({ tree, mode, selectedRow, onSelect, zoomTo }: Tra
         </label>
         <span className="timeline-window">
           window {formatDuration(viewEnd - viewStart)} · {visible.length.toLocaleString('en')} of{' '}
-          {tree.spans.length.toLocaleString('en')} rows
+          {tree.size.toLocaleString('en')} rows
         </span>
       </div>
       <Minimap
@@ -204,19 +203,14 @@ export function TraceTimeline({ tree, mode, selectedRow, onSelect, zoomTo }: Tra
             return (
               <SpanRow
                 key={row}
+                tree={tree}
                 row={row}
-                span={tree.spans[row]!}
-                times={mode === 'raw' ? tree.spans[row]!.rawEvents : tree.spans[row]!.events}
-                depth={tree.depth[row]!}
-                hasChildren={tree.childCount[row]! > 0}
+                times={times}
                 collapsed={collapsed.has(row)}
                 selected={row === selectedRow}
                 critical={critical?.[row] === 1}
-                orphan={tree.orphan[row] === 1}
-                completeness={COMPLETENESS_CODES[tree.completeness[row]!]!}
                 viewStart={viewStart}
                 viewEnd={viewEnd}
-                traceStart={times.traceStart}
                 top={item.start}
                 onSelect={onSelect}
                 onToggle={toggle}
