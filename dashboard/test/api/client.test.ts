@@ -78,4 +78,13 @@ describe('API client', () => {
       '/api/tail?service=a&error=true&access_token=s3cret',
     );
   });
+
+  it('hands the trace worker an absolute URL and the same headers', () => {
+    const client = createApiClient('', fakeFetch(200, {}, []), () => 's3cret');
+    const request = client.traceRequest!('a b');
+    expect(request.path).toBe('/api/traces/a%20b');
+    expect(request.url).toBe(new URL('/api/traces/a%20b', window.location.href).href);
+    expect(request.url).toMatch(/^https?:\/\//);
+    expect(request.headers).toEqual({ accept: 'application/json', authorization: 'Bearer s3cret' });
+  });
 });
