@@ -91,6 +91,8 @@ describe('dashboard in Chromium', () => {
 
     await page.locator(`a[href="#/trace/${TRACE_IDS[0]}"]`).click();
     await page.getByRole('tree').waitFor();
+    // The trace was loaded by the dashboard's Web Worker (allowed by the page's CSP), not on the main thread.
+    expect(page.workers().map((w) => w.url())).toEqual([expect.stringMatching(/\/trace-load\.worker-[\w-]+\.js$/)]);
     expect(await page.getByRole('treeitem').count()).toBe(4);
     expect(await page.locator('.span-row.error').count()).toBe(1);
     expect(await page.locator('.span-row.critical').count()).toBeGreaterThan(0);
