@@ -7,7 +7,7 @@
  *   2. collector max — the full collector (decode + assembly + aggregates + memory store), blasted
  *      and in a paced ramp (the best of the two);
  *   3. loss at 80 % of the collector's own max rate;
- *   4. RSS while sustaining 100k events/s.
+ *   4. RSS while sustaining 100k events/s (run right after the raw ceiling, on a small heap).
  * Events/s are on one core: the receiving side is the main thread.
  */
 import { createSocket } from 'node:dgram';
@@ -122,6 +122,25 @@ async function main() {
     `raw ceiling: ${fmt(raw.eventsPerSecond)} events/s (${raw.received}/${raw.sent} datagrams received${raw.received >= 0.99 * raw.sent ? ': the receiver kept up, so this is the sender’s rate' : ''})`,
   );
 
+  // RSS first, before the throughput phases grow the heap (V8 keeps freed pages for a while):
+  // a fresh collector offered 100k events/s for RSS_MILLIS, the memory store filling to its cap.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const sustained = await newCollector();
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => rssSamples.push(process.memoryUsage().rss), 1000);
+  const rss = await collectorRun(sustained, round, 'rate', RSS_MILLIS, RSS_EVENTS_PER_SECOND / eventsPerDatagram);
+  clearInterval(sampler);
+  const lastRss = rssSamples[rssSamples.length - 1] ?? process.memoryUsage().rss;
+  const maxRss = Math.max(...rssSamples, lastRss);
+  const stored = sustained.store.stats();
+  gc?.();
+  const liveHeap = process.memoryUsage().heapUsed;
+  console.log(
+    `sustained ${fmt(rss.eventsPerSecond)} events/s for ${(RSS_MILLIS / 1000).toFixed(0)} s: RSS ${mb(lastRss)} at end, ${mb(maxRss)} max, live heap after GC ${mb(liveHeap)}; loss ${(rss.loss * 100).toFixed(3)} %; store ${stored.storedSpans} spans (${stored.evictedSpans} evicted)`,
+  );
+  await sustained.close();
+
   // Processing capacity without sockets: the same datagrams fed to collector.ingest() in a loop.
   const inProcess = await newCollector();
   let inProcessEvents = 0;
@@ -171,24 +190,6 @@ async function main() {
     `at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent})`,
   );
   await paced.close();
-
-  // Collect the previous phases' garbage so RSS reflects this phase (run with --expose-gc).
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const sustained = await newCollector();
-  const rssSamples: number[] = [];
-  const sampler = setInterval(() => rssSamples.push(process.memoryUsage().rss), 1000);
-  const rss = await collectorRun(sustained, round, 'rate', RSS_MILLIS, RSS_EVENTS_PER_SECOND / eventsPerDatagram);
-  clearInterval(sampler);
-  const lastRss = rssSamples[rssSamples.length - 1] ?? process.memoryUsage().rss;
-  const maxRss = Math.max(...rssSamples, lastRss);
-  const stored = sustained.store.stats();
-  gc?.();
-  const liveHeap = process.memoryUsage().heapUsed;
-  console.log(
-    `sustained ${fmt(rss.eventsPerSecond)} events/s for ${(RSS_MILLIS / 1000).toFixed(0)} s: RSS ${mb(lastRss)} at end, ${mb(maxRss)} max, live heap after GC ${mb(liveHeap)}; loss ${(rss.loss * 100).toFixed(3)} %; store ${stored.storedSpans} spans (${stored.evictedSpans} evicted)`,
-  );
-  await sustained.close();
 
   const ratio = collectorMax / raw.eventsPerSecond;
   console.log('\n| measure | value |\n|---|---|');
