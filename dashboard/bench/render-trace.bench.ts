@@ -237,11 +237,18 @@ async function main(): Promise<void> {
     await page.addInitScript('globalThis.__name = (fn) => fn;');
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // Peer: same build and data, no Worker constructor, so trace-source.ts loads on the page.
+    const pagePeer = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await pagePeer.addInitScript('globalThis.__name = (fn) => fn; delete globalThis.Worker;');
+    pagePeer.on('pageerror', (e) => errors.push(e.message));
     for (const n of SIZES) {
       const id = `t${n}`;
       const open: number[] = [];
       const longestTask: number[] = [];
       const frameGap: number[] = [];
+      const peerOpen: number[] = [];
+      const peerLongestTask: number[] = [];
+      const peerFrameGap: number[] = [];
       const floor: number[] = [];
       const naive: number[] = [];
       for (let r = 0; r < RUNS; r++) {
@@ -251,6 +258,16 @@ async function main(): Promise<void> {
         open.push(measured.openMs);
         longestTask.push(measured.longestTaskMs);
         frameGap.push(measured.maxFrameGapMs);
+        // Measure the loader the table names: a silent fallback to the page would look like the peer.
+        if (!page.workers().some((w) => w.url().includes('trace-load.worker')))
+          throw new Error('the trace was not loaded by the trace-load worker');
+        await pagePeer.goto(`${base}/#/search`);
+        await pagePeer.waitForSelector('.search-form');
+        const peer = await openTrace(pagePeer, id);
+        if (pagePeer.workers().length > 0) throw new Error('the no-worker peer started a worker');
+        peerOpen.push(peer.openMs);
+        peerLongestTask.push(peer.longestTaskMs);
+        peerFrameGap.push(peer.maxFrameGapMs);
         floor.push(await fetchFloor(page, id));
         // The naive peer takes ~15 s at 100k spans; one sample there keeps the run under 2 minutes.
         if (r === 0 || n <= 10_000) naive.push(await naiveRender(page, id));
@@ -269,6 +286,9 @@ async function main(): Promise<void> {
         median(open).toFixed(0),
         median(longestTask).toFixed(0),
         median(frameGap).toFixed(0),
+        median(peerOpen).toFixed(0),
+        median(peerLongestTask).toFixed(0),
+        median(peerFrameGap).toFixed(0),
         median(floor).toFixed(0),
         median(naive).toFixed(0),
         (median(naive) / median(open)).toFixed(1),
@@ -291,6 +311,9 @@ async function main(): Promise<void> {
     'open ms',
     'longest task ms',
     'max frame gap ms',
+    'no-worker open ms (peer)',
+    'no-worker longest task ms',
+    'no-worker max frame gap ms',
     'fetch+JSON ms',
     'naive DOM ms (peer)',
     'naive/open',
