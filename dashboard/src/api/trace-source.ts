@@ -108,5 +108,9 @@ export async function loadTrace(
   const spans = await api.getTrace(traceId, signal);
   if (spans === undefined) return undefined;
   onProgress?.({ phase: 'build', loadedBytes: 0, spanCount: spans.length });
+  // A macrotask boundary between parse+validate and the tree build: the page paints the
+  // "building" step and handles input in between instead of freezing through both.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (signal?.aborted) throw new DOMException('The trace load was aborted', 'AbortError');
   return localTraceSource(spans);
 }
