@@ -6,6 +6,7 @@ import { generateTrace, summarise } from '../../src/fixtures/synthetic-trace.js'
 import { MAX_TAIL_SPANS, TAIL_FLUSH_MILLIS } from '../../src/hooks/use-span-tail.js';
 import { TailPage } from '../../src/pages/tail-page.js';
 import { fakeApi } from '../support/fake-api.js';
+import { entryTrace } from '../support/spans.js';
 
 function open(hash: string, api: ReturnType<typeof fakeApi>) {
   window.location.hash = hash;
@@ -167,6 +168,29 @@ describe('live tail', () => {
       });
       bodyRows = document.querySelectorAll('.tail-table tbody tr');
       expect(bodyRows).toHaveLength(MAX_TAIL_SPANS);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('labels entry spans and uninstrumented callees as such, and only lost events as missing', () => {
+    vi.useFakeTimers();
+    try {
+      render(
+        <ApiProvider client={fakeApi({})}>
+          <TailPage params={new URLSearchParams()} eventSourceFactory={factory} />
+        </ApiProvider>,
+      );
+      const source = FakeEventSource.last!;
+      const [entry, redis, lost] = entryTrace();
+      act(() => {
+        source.open();
+        for (const s of [entry, redis, lost]) source.send(s);
+        vi.advanceTimersByTime(TAIL_FLUSH_MILLIS);
+      });
+      // Newest first: lost, redis, entry.
+      const status = [...document.querySelectorAll('.tail-table tbody tr')].map((tr) => tr.children[3]!.textContent);
+      expect(status).toEqual(['missing OUT REP', 'uninstrumented callee', 'entry']);
     } finally {
       vi.useRealTimers();
     }
