@@ -4,6 +4,7 @@
  * Mode `blast` keeps at most MAX_IN_FLIGHT sends queued; mode `rate` paces to datagrams/s.
  */
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /*
@@ -13,6 +14,26 @@ import { parentPort, workerData } from 'node:worker_threads';
  * datagramsPerSecond, durationMillis }.
  * Plain JavaScript so the worker needs no TypeScript loader.
  */
+
+/** Linux clock ticks per second (USER_HZ) for /proc CPU times: 100 on every mainstream kernel. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time of this thread (µs) from /proc/thread-self/stat, so the parent can subtract the
+ * sender's CPU from the process total and see what the receiving side alone used.
+ */
+function threadCpuMicros() {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const cpuAtStart = threadCpuMicros();
 
 /** Queued sends at most when blasting: enough to keep the socket busy, bounded so libuv's queue cannot grow. */
 const MAX_IN_FLIGHT = 64;
@@ -45,7 +66,12 @@ function next() {
 function done() {
   const finish = () => {
     socket.close();
-    parentPort?.postMessage({ sent, rounds: round - job.firstRound, elapsedMillis: performance.now() - started });
+    parentPort?.postMessage({
+      sent,
+      rounds: round - job.firstRound,
+      elapsedMillis: performance.now() - started,
+      cpuMicros: threadCpuMicros() - cpuAtStart,
+    });
   };
   if (inFlight === 0) finish();
   else setTimeout(done, 5);
