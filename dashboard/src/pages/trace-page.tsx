@@ -2,10 +2,10 @@
  * One trace: header with counts, raw/adjusted toggle, timeline or text view, span details and
  * the Kibana link. The URL holds the view, the time mode and the selected span.
  */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { useApi } from '../api/context.js';
 import type { LoadProgress } from '../api/trace-source.js';
-import type { DashboardConfig } from '../api/types.js';
+import type { DashboardConfig, Span } from '../api/types.js';
 import { Empty, ErrorBox, Loading, type LoadingProgress } from '../components/common/states.js';
 import { SpanDetails } from '../components/timeline/span-details.js';
 import { TraceTimeline } from '../components/timeline/trace-timeline.js';
@@ -51,10 +51,19 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
     [setParam, tree],
   );
   // The full span lives with the loader (in the worker for large traces): ask for the one shown.
-  const selected = useAsync(source && selectedRow >= 0 ? () => source.span(selectedRow) : undefined, [
-    source,
-    selectedRow,
-  ]);
+  const selected = useAsync(
+    source && selectedRow >= 0
+      ? () => source.span(selectedRow).then((span) => ({ row: selectedRow, span }))
+      : undefined,
+    [source, selectedRow],
+  );
+  // Keep showing the previous span until the next one arrives, so stepping through rows with the
+  // keyboard does not make the panel (and the timeline's width) flicker. The row travels with the
+  // span so the panel never mixes one span's fields with another row's tree data.
+  const shownRef = useRef<{ row: number; span: Span } | undefined>(undefined);
+  if (selectedRow < 0) shownRef.current = undefined;
+  else if (selected.status === 'done') shownRef.current = selected.value;
+  const shown = shownRef.current;
 
   if (trace.status === 'loading')
     return <Loading what={`trace ${traceId}`} progress={describeProgress(trace.progress)} />;
@@ -67,7 +76,7 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
     config.status === 'done'
       ? kibanaDiscoverUrl(config.value.kibanaUrl, traceId, config.value.kibanaIndexPattern)
       : undefined;
-  const parentRow = selectedRow >= 0 ? tree.parent[selectedRow]! : -1;
+  const parentRow = shown ? tree.parent[shown.row]! : -1;
 
   return (
     <div className="trace-page">
@@ -125,15 +134,15 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
       ) : (
         <div className="trace-body">
           <TraceTimeline tree={tree} mode={mode} selectedRow={selectedRow} onSelect={onSelect} zoomTo={zoomTo} />
-          {selected.status === 'done' && selectedRow >= 0 && (
+          {shown && (
             <SpanDetails
-              span={selected.value}
-              completeness={COMPLETENESS_CODES[tree.completeness[selectedRow]!]!}
+              span={shown.span}
+              completeness={COMPLETENESS_CODES[tree.completeness[shown.row]!]!}
               traceStartMicros={times.traceStart}
               onClose={() => setParam('span', undefined)}
               onZoom={() => {
-                const pad = Math.max(1, (times.end[selectedRow]! - times.start[selectedRow]!) * 0.1);
-                setZoomTo({ start: times.start[selectedRow]! - pad, end: times.end[selectedRow]! + pad });
+                const pad = Math.max(1, (times.end[shown.row]! - times.start[shown.row]!) * 0.1);
+                setZoomTo({ start: times.start[shown.row]! - pad, end: times.end[shown.row]! + pad });
               }}
               onSelectParent={parentRow >= 0 ? () => onSelect(parentRow) : undefined}
             />
