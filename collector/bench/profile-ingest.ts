@@ -1,5 +1,10 @@
 /**
- * In-process ingest loop for profiling (`node --cpu-prof --import tsx collector/bench/profile-ingest.ts`):
+ * In-process ingest loop for profiling: the benchmark's datagrams fed to `collector.ingest()` for
+ * PROFILE_MILLIS, no socket. `node --cpu-prof --import tsx collector/bench/profile-ingest.ts`
+ * writes a .cpuprofile. Knobs for what-if runs: PROFILE_SKEW=off, PROFILE_MAX_SPANS (memory store
+ * cap), PROFILE_REMEMBERED (assembly.maxRememberedSpans).
+ */
+import tsx collector/bench/profile-ingest.ts`):
  * the benchmark's datagrams fed to `collector.ingest()` for PROFILE_MILLIS, no socket.
  */
 import { buildCollector } from '../src/app.js';
@@ -10,7 +15,18 @@ const PROFILE_MILLIS = Number(process.env.PROFILE_MILLIS ?? 8000);
 
 const round = buildRound();
 const collector = await buildCollector(
-  loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } }),
+  loadConfig({
+    values: {
+      udp: { port: 0 },
+      http: { port: 0 },
+      logging: { level: 'silent' },
+      assembly: {
+        skewCorrection: process.env.PROFILE_SKEW !== 'off',
+        maxRememberedSpans: Number(process.env.PROFILE_REMEMBERED ?? 200_000),
+      },
+      storage: { memory: { maxSpans: Number(process.env.PROFILE_MAX_SPANS ?? 200_000) } },
+    },
+  }),
 );
 let events = 0;
 const cpuStart = process.cpuUsage();
