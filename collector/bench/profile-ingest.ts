@@ -4,9 +4,6 @@
  * writes a .cpuprofile. Knobs for what-if runs: PROFILE_SKEW=off, PROFILE_MAX_SPANS (memory store
  * cap), PROFILE_REMEMBERED (assembly.maxRememberedSpans).
  */
-import tsx collector/bench/profile-ingest.ts`):
- * the benchmark's datagrams fed to `collector.ingest()` for PROFILE_MILLIS, no socket.
- */
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
