@@ -59,46 +59,40 @@ export function buildSpan(hop: HopEvents, lateEvents = 0): Span {
     raw.REP = REP.timestampMicros;
     mask |= REP_BIT;
   }
+  const clientDuration = REP?.durationMicros ?? (REQ && REP ? REP.timestampMicros - REQ.timestampMicros : undefined);
+  const serverDuration = OUT?.durationMicros ?? (IN && OUT ? OUT.timestampMicros - IN.timestampMicros : undefined);
+  // The callee's error is the most specific; the caller's covers timeouts and transport failures.
+  const errorEvent = OUT?.errorCode ? OUT : REP?.errorCode ? REP : undefined;
+  // Every optional field is in the literal (undefined when absent, which JSON leaves out): spans
+  // are retained by the hundred thousand, and adding properties later would give each one an
+  // out-of-object property array and walk five shape transitions per span.
   const span: Span = {
     traceId: any.traceId,
     spanId: any.spanId,
+    parentSpanId: REQ?.parentSpanId || IN?.parentSpanId || OUT?.parentSpanId || REP?.parentSpanId || undefined,
     from: client?.from || server?.from || '',
     fromEndpoint: client?.fromEndpoint || server?.fromEndpoint || '',
     to: server?.to || client?.to || '',
     toEndpoint: server?.toEndpoint || client?.toEndpoint || '',
+    clientHost: client?.hostname,
+    clientZone: client ? REQ?.zone || REP?.zone || undefined : undefined,
+    serverHost: server?.hostname,
+    serverZone: server ? IN?.zone || OUT?.zone || undefined : undefined,
     events: raw,
     rawEvents: raw,
     skewMicros: 0,
     skewCorrected: false,
     missing: MISSING_BY_MASK[mask] as EventType[],
+    clientDurationMicros: clientDuration,
+    serverDurationMicros: serverDuration,
     startMicros: 0,
     durationMicros: 0,
+    errorCode: errorEvent?.errorCode,
+    errorDescription: errorEvent?.errorDescription || undefined,
     tags: mergeTags(REQ, REP, IN, OUT),
+    persistent: isPersistent(REQ) || isPersistent(REP) || isPersistent(IN) || isPersistent(OUT) || undefined,
+    lateEvents: lateEvents > 0 ? lateEvents : undefined,
   };
-  const parent = REQ?.parentSpanId || IN?.parentSpanId || OUT?.parentSpanId || REP?.parentSpanId;
-  if (parent) span.parentSpanId = parent;
-  if (client) {
-    span.clientHost = client.hostname;
-    const zone = REQ?.zone || REP?.zone;
-    if (zone) span.clientZone = zone;
-  }
-  if (server) {
-    span.serverHost = server.hostname;
-    const zone = IN?.zone || OUT?.zone;
-    if (zone) span.serverZone = zone;
-  }
-  const clientDuration = REP?.durationMicros ?? (REQ && REP ? REP.timestampMicros - REQ.timestampMicros : undefined);
-  if (clientDuration !== undefined) span.clientDurationMicros = clientDuration;
-  const serverDuration = OUT?.durationMicros ?? (IN && OUT ? OUT.timestampMicros - IN.timestampMicros : undefined);
-  if (serverDuration !== undefined) span.serverDurationMicros = serverDuration;
-  // The callee's error is the most specific; the caller's covers timeouts and transport failures.
-  const errorEvent = OUT?.errorCode ? OUT : REP?.errorCode ? REP : undefined;
-  if (errorEvent) {
-    span.errorCode = errorEvent.errorCode as string;
-    if (errorEvent.errorDescription) span.errorDescription = errorEvent.errorDescription;
-  }
-  if (isPersistent(REQ) || isPersistent(REP) || isPersistent(IN) || isPersistent(OUT)) span.persistent = true;
-  if (lateEvents > 0) span.lateEvents = lateEvents;
   finishTimes(span);
   return span;
 }
