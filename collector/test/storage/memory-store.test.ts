@@ -163,4 +163,16 @@ describe('MemoryStore', () => {
       expect(found.sort()).toEqual(expected.sort());
     }
   });
+
+  it('upserts a lone span in place and turns a lone span into a list when a second arrives', async () => {
+    const store = new MemoryStore({ maxSpans: 100 });
+    const [root, child] = trace('solo', T0);
+    store.write([root!]);
+    store.write([{ ...root!, lateEvents: 1 }]);
+    expect((await store.getTrace('solo'))!.map((s) => [s.spanId, s.lateEvents])).toEqual([['solo-r', 1]]);
+    store.write([child!]);
+    expect((await store.getTrace('solo'))!.map((s) => s.spanId)).toEqual(['solo-r', 'solo-c']);
+    expect(store.stats()).toMatchObject({ storedSpans: 2, updatedSpans: 1, storedTraces: 1 });
+    expect((await store.findTraces({ service: 'ids', limit: 10 })).map((t) => t.traceId)).toEqual(['solo']);
+  });
 });

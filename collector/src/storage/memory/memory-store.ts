@@ -22,15 +22,39 @@ interface ServiceTraces {
   evicted: number;
 }
 
+/**
+ * One stored trace. Most traces are small and a store holds hundreds of thousands, so a lone span
+ * is kept without an array and the first two services without one (each array costs two objects).
+ */
 interface StoredTrace {
   traceId: string;
-  spans: Span[];
+  /** The only span, or every span once there are several. */
+  spans: Span | Span[];
   /** spanId → position in `spans`, once the trace has more than SPAN_INDEX_THRESHOLD spans. */
   index: Map<string, number> | undefined;
-  /** Distinct services (callers and callees) of the trace: a few, so an array. */
-  services: string[];
+  /** Distinct services (callers and callees): the first two, then any others; '' = none. */
+  service0: string;
+  service1: string;
+  moreServices: string[] | undefined;
   /** False once evicted (the eviction queue may still reference it briefly). */
   live: boolean;
+}
+
+/** The spans of a trace as an array (a new one-element array for a lone span). */
+function spansOf(trace: StoredTrace): Span[] {
+  return Array.isArray(trace.spans) ? trace.spans : [trace.spans];
+}
+
+function spanCountOf(trace: StoredTrace): number {
+  return Array.isArray(trace.spans) ? trace.spans.length : 1;
+}
+
+function servicesOf(trace: StoredTrace): string[] {
+  const services: string[] = [];
+  if (trace.service0) services.push(trace.service0);
+  if (trace.service1) services.push(trace.service1);
+  if (trace.moreServices) services.push(...trace.moreServices);
+  return services;
 }
 
 /**
@@ -67,7 +91,7 @@ export class MemoryStore implements SpanStore {
   /** All stored spans of a trace. */
   async getTrace(traceId: string): Promise<Span[] | undefined> {
     const trace = this.traces.get(traceId);
-    return trace ? [...trace.spans] : undefined;
+    return trace ? [...spansOf(trace)] : undefined;
   }
 
   /** Walks traces newest first (by arrival), through the service index when a service is given. */
@@ -78,7 +102,8 @@ export class MemoryStore implements SpanStore {
     for (let i = candidates.size - 1; i >= 0 && results.length < query.limit; i--) {
       const trace = candidates.at(i) as StoredTrace;
       if (!trace.live) continue;
-      if (traceMatches(trace.spans, query)) results.push(summarizeTrace(trace.traceId, trace.spans));
+      const spans = spansOf(trace);
+      if (traceMatches(spans, query)) results.push(summarizeTrace(trace.traceId, spans));
     }
     return results.sort((a, b) => b.startMicros - a.startMicros);
   }
@@ -113,13 +138,20 @@ export class MemoryStore implements SpanStore {
     if (trace === undefined || trace.traceId !== span.traceId || !trace.live) {
       trace = this.traces.get(span.traceId);
       if (trace === undefined) {
-        // Literal arrays are allocated at their exact length ([] then push reserves 16 slots).
         const { from, to } = span;
-        const services = from && to && from !== to ? [from, to] : from || to ? [from || to] : [];
-        trace = { traceId: span.traceId, spans: [span], index: undefined, services, live: true };
+        trace = {
+          traceId: span.traceId,
+          spans: span,
+          index: undefined,
+          service0: from || to,
+          service1: from && to && from !== to ? to : '',
+          moreServices: undefined,
+          live: true,
+        };
         this.traces.set(span.traceId, trace);
         this.arrival.push(trace);
-        for (const service of services) this.serviceTraces(service).push(trace);
+        if (trace.service0) this.serviceTraces(trace.service0).push(trace);
+        if (trace.service1) this.serviceTraces(trace.service1).push(trace);
         this.spanCount++;
         this.counters.writtenSpans++;
         this.lastTrace = trace;
@@ -127,27 +159,43 @@ export class MemoryStore implements SpanStore {
       }
       this.lastTrace = trace;
     }
-    const at = findSpan(trace, span.spanId);
-    if (at >= 0) {
-      trace.spans[at] = span;
-      this.counters.updatedSpans++;
-    } else {
-      trace.spans.push(span);
-      if (trace.index !== undefined) trace.index.set(span.spanId, trace.spans.length - 1);
-      else if (trace.spans.length > SPAN_INDEX_THRESHOLD) {
-        trace.index = new Map(trace.spans.map((s, i) => [s.spanId, i]));
-      }
-      this.spanCount++;
-    }
+    this.upsert(trace, span);
     this.counters.writtenSpans++;
     this.indexService(trace, span.from);
     this.indexService(trace, span.to);
   }
 
+  private upsert(trace: StoredTrace, span: Span): void {
+    const spans = trace.spans;
+    if (!Array.isArray(spans)) {
+      if (spans.spanId === span.spanId) {
+        trace.spans = span;
+        this.counters.updatedSpans++;
+      } else {
+        trace.spans = [spans, span];
+        this.spanCount++;
+      }
+      return;
+    }
+    const at = findSpan(trace, spans, span.spanId);
+    if (at >= 0) {
+      spans[at] = span;
+      this.counters.updatedSpans++;
+      return;
+    }
+    spans.push(span);
+    if (trace.index !== undefined) trace.index.set(span.spanId, spans.length - 1);
+    else if (spans.length > SPAN_INDEX_THRESHOLD) trace.index = new Map(spans.map((s, i) => [s.spanId, i]));
+    this.spanCount++;
+  }
+
   private indexService(trace: StoredTrace, service: string): void {
-    if (!service || trace.services.includes(service)) return;
-    if (trace.services.length === 0) trace.services = [service];
-    else trace.services.push(service);
+    if (!service || trace.service0 === service || trace.service1 === service) return;
+    if (trace.moreServices?.includes(service)) return;
+    if (!trace.service0) trace.service0 = service;
+    else if (!trace.service1) trace.service1 = service;
+    else if (trace.moreServices) trace.moreServices.push(service);
+    else trace.moreServices = [service];
     this.serviceTraces(service).push(trace);
   }
 
@@ -183,18 +231,18 @@ export class MemoryStore implements SpanStore {
       if (!trace) return;
       trace.live = false;
       this.traces.delete(trace.traceId);
-      this.spanCount -= trace.spans.length;
+      const count = spanCountOf(trace);
+      this.spanCount -= count;
       this.counters.evictedTraces++;
-      this.counters.evictedSpans += trace.spans.length;
-      for (const service of trace.services) this.dropFromService(service);
+      this.counters.evictedSpans += count;
+      for (const service of servicesOf(trace)) this.dropFromService(service);
     }
   }
 }
 
-/** Position of a span in its trace, or -1. */
-function findSpan(trace: StoredTrace, spanId: string): number {
+/** Position of a span in its trace's span array, or -1. */
+function findSpan(trace: StoredTrace, spans: Span[], spanId: string): number {
   if (trace.index !== undefined) return trace.index.get(spanId) ?? -1;
-  const spans = trace.spans;
   for (let i = 0; i < spans.length; i++) if ((spans[i] as Span).spanId === spanId) return i;
   return -1;
 }
