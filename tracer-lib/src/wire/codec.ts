@@ -125,8 +125,8 @@ export function decodeDatagram(datagram: Uint8Array, hmacKey?: Buffer): DecodeRe
   if (datagram.length < payloadStart) {
     return { ok: false, reason: 'too_short', detail: 'datagram ends inside its HMAC' };
   }
-  const payload = datagram.subarray(payloadStart);
   if (hmacKey) {
+    const payload = datagram.subarray(payloadStart);
     if (!hasMac)
       return { ok: false, reason: 'missing_hmac', detail: 'a shared key is configured but the datagram has no HMAC' };
     const expected = computeMac(hmacKey, datagram.subarray(0, WIRE_HEADER_BYTES), payload);
@@ -287,9 +287,6 @@ class InternTable {
 /** Words of the string being interned (INTERN_MAX_BYTES / 4 at most). */
 const wordScratch = new Int32Array(INTERN_MAX_BYTES / 4);
 
-const names = new InternTable(NAME_SLOTS);
-const ids = new InternTable(ID_SLOTS);
-
 function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return (buf as unknown as BufferSlicers).utf8Slice(start, end);
 }
@@ -299,6 +296,8 @@ class MalformedPayload extends Error {}
 
 /** Cursor over one datagram's protobuf payload; one instance is reused (decoding is synchronous). */
 class PayloadReader {
+  private readonly names = new InternTable(NAME_SLOTS);
+  private readonly ids = new InternTable(ID_SLOTS);
   buf: Buffer = Buffer.alloc(0);
   view: DataView = new DataView(new ArrayBuffer(8));
   pos = 0;
@@ -361,8 +360,17 @@ class PayloadReader {
     return start === end ? '' : decodeUtf8(this.buf, start, end);
   }
 
-  /** An interned string (see {@link InternTable}). */
-  interned(field: string, table: InternTable): string {
+  /** A service, endpoint, host, zone, error code or tag key, interned (see {@link InternTable}). */
+  name(field: string): string {
+    return this.interned(field, this.names);
+  }
+
+  /** A trace or span id, interned in its own table so ids never evict names. */
+  id(field: string): string {
+    return this.interned(field, this.ids);
+  }
+
+  private interned(field: string, table: InternTable): string {
     const end = this.lengthEnd(field);
     const start = this.pos;
     this.pos = end;
@@ -403,7 +411,8 @@ class PayloadReader {
   }
 }
 
-const reader = new PayloadReader();
+/** Created on the first decode: processes that only encode (every traced service) never pay for its tables. */
+let reader: PayloadReader | undefined;
 
 function expectWireType(actual: number, expected: number, field: string): void {
   if (actual !== expected) throw new MalformedPayload(`${field}: wire type ${actual}, expected ${expected}`);
@@ -411,6 +420,7 @@ function expectWireType(actual: number, expected: number, field: string): void {
 
 /** Decodes the Batch payload starting at `start`; never throws. */
 function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
+  reader ??= new PayloadReader();
   const r = reader;
   r.reset(datagram, start);
   let tracerId = '';
@@ -448,7 +458,7 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
         }
         case 1:
           expectWireType(wireType, WIRE_LEN, 'tracerId');
-          tracerId = r.interned('tracerId', names);
+          tracerId = r.name('tracerId');
           break;
         case 2:
           expectWireType(wireType, WIRE_VARINT, 'sequence');
@@ -456,11 +466,11 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
           break;
         case 3:
           expectWireType(wireType, WIRE_LEN, 'service');
-          service = r.interned('service', names);
+          service = r.name('service');
           break;
         case 4:
           expectWireType(wireType, WIRE_LEN, 'hostname');
-          hostname = r.interned('hostname', names);
+          hostname = r.name('hostname');
           break;
         case 5: {
           expectWireType(wireType, WIRE_LEN, 'drops');
@@ -572,31 +582,31 @@ function readEvent(r: PayloadReader): TraceEvent | string {
         break;
       case 2:
         expectWireType(wireType, WIRE_LEN, 'traceId');
-        traceId = r.interned('traceId', ids);
+        traceId = r.id('traceId');
         break;
       case 3:
         expectWireType(wireType, WIRE_LEN, 'spanId');
-        spanId = r.interned('spanId', ids);
+        spanId = r.id('spanId');
         break;
       case 4:
         expectWireType(wireType, WIRE_LEN, 'parentSpanId');
-        parentSpanId = r.interned('parentSpanId', ids);
+        parentSpanId = r.id('parentSpanId');
         break;
       case 5:
         expectWireType(wireType, WIRE_LEN, 'from');
-        from = r.interned('from', names);
+        from = r.name('from');
         break;
       case 6:
         expectWireType(wireType, WIRE_LEN, 'fromEndpoint');
-        fromEndpoint = r.interned('fromEndpoint', names);
+        fromEndpoint = r.name('fromEndpoint');
         break;
       case 7:
         expectWireType(wireType, WIRE_LEN, 'to');
-        to = r.interned('to', names);
+        to = r.name('to');
         break;
       case 8:
         expectWireType(wireType, WIRE_LEN, 'toEndpoint');
-        toEndpoint = r.interned('toEndpoint', names);
+        toEndpoint = r.name('toEndpoint');
         break;
       case 9:
         expectWireType(wireType, WIRE_FIXED64, 'timestampMicros');
@@ -604,11 +614,11 @@ function readEvent(r: PayloadReader): TraceEvent | string {
         break;
       case 10:
         expectWireType(wireType, WIRE_LEN, 'hostname');
-        hostname = r.interned('hostname', names);
+        hostname = r.name('hostname');
         break;
       case 11:
         expectWireType(wireType, WIRE_LEN, 'zone');
-        zone = r.interned('zone', names);
+        zone = r.name('zone');
         break;
       case 12:
         expectWireType(wireType, WIRE_FIXED64, 'durationMicros');
@@ -616,7 +626,7 @@ function readEvent(r: PayloadReader): TraceEvent | string {
         break;
       case 13:
         expectWireType(wireType, WIRE_LEN, 'errorCode');
-        errorCode = r.interned('errorCode', names);
+        errorCode = r.name('errorCode');
         break;
       case 14:
         expectWireType(wireType, WIRE_LEN, 'errorDescription');
@@ -669,7 +679,7 @@ function readTag(r: PayloadReader, tags: Record<string, string>): Record<string,
     const field = tag >>> 3;
     if (field === 1) {
       expectWireType(tag & 7, WIRE_LEN, 'tags');
-      key = r.interned('tags', names);
+      key = r.name('tags');
     } else if (field === 2) {
       expectWireType(tag & 7, WIRE_LEN, 'tags');
       value = r.string('tags');
