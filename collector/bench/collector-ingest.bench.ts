@@ -11,6 +11,7 @@
  * Events/s are on one core: the receiving side is the main thread.
  */
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -76,6 +77,23 @@ function send(round: Round, port: number, mode: 'blast' | 'rate', durationMillis
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Datagrams the kernel dropped because a socket's receive buffer was full (Udp RcvbufErrors in
+ * /proc/net/snmp, all sockets of the host), so loss can be attributed; NaN off Linux.
+ */
+function receiveBufferOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp: '));
+    const names = (lines[0] ?? '').split(' ');
+    const values = (lines[1] ?? '').split(' ');
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function rawCeiling(round: Round) {
   const socket = createSocket('udp4');
@@ -211,9 +229,11 @@ async function main() {
   console.log(`collector max (best of blast and paced ramp with ≤ 1 % loss): ${fmt(collectorMax)} events/s`);
 
   const targetEps = 0.8 * collectorMax;
+  const overflowsBefore = receiveBufferOverflows();
   const loss = await collectorRun(steady, round, 'rate', LOSS_MILLIS, targetEps / eventsPerDatagram);
+  const overflows = receiveBufferOverflows() - overflowsBefore;
   console.log(
-    `at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent})`,
+    `at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent}); kernel receive-buffer overflows meanwhile (all sockets): ${Number.isNaN(overflows) ? 'n/a' : overflows}`,
   );
   await steady.close();
 
