@@ -3,10 +3,11 @@
  * over HTTP; `GET /basket?symbols=A,B,C` fans out over gRPC, one GetQuote per symbol in parallel;
  * `POST /orders` quotes over gRPC, then takes an order id from the ID generator over HTTP.
  */
-import { grpcClientInterceptor, phosphorFastify, type Tracer, tracedFetch } from '@phosphor/tracer';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { grpcClientInterceptor, type Tracer, tracedFetch } from '@phosphor/tracer';
+import type { FastifyInstance } from 'fastify';
 import { checkSymbol, DemoError, MAX_QUANTITY, SYMBOL_PATTERN } from './errors.js';
-import { checkResponse, installErrorHandler } from './http-errors.js';
+import { createTracedHttpApp, SYMBOL_QUOTE_ROUTE_SCHEMA } from './http-app.js';
+import { checkResponse } from './http-errors.js';
 import { createQuoteClient, type QuoteMessage } from './quote-proto.js';
 
 /** Fan-out bound: a basket of more symbols is rejected, so one request cannot flood the quote service. */
@@ -35,25 +36,12 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
   const idFetch = tracedFetch(tracer, { to: 'id-generator' });
   const quoteClient = createQuoteClient(options.quote.grpcTarget, [grpcClientInterceptor(tracer, { to: 'quote' })]);
 
-  const http = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: true } } });
-  await http.register(phosphorFastify, { tracer });
-  installErrorHandler(http);
+  const http = await createTracedHttpApp(tracer);
 
   http.get<{ Params: { symbol: string }; Querystring: { quantity?: number } }>(
     '/quote/:symbol',
     {
-      schema: {
-        params: {
-          type: 'object',
-          properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } },
-          required: ['symbol'],
-        },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY } },
-        },
-      },
+      schema: SYMBOL_QUOTE_ROUTE_SCHEMA,
     },
     async (request) => {
       const url = new URL(`/quotes/${request.params.symbol}`, options.quote.httpUrl);

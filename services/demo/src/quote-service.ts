@@ -6,16 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { createIdGeneratorClient, type IdGeneratorClient } from '@phosphor/id-generator';
-import {
-  grpcClientInterceptor,
-  grpcServerInterceptor,
-  phosphorFastify,
-  type Tracer,
-  tracedFetch,
-} from '@phosphor/tracer';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { checkQuantity, checkSymbol, DemoError, MAX_QUANTITY, SYMBOL_PATTERN } from './errors.js';
-import { checkResponse, installErrorHandler } from './http-errors.js';
+import { grpcClientInterceptor, grpcServerInterceptor, type Tracer, tracedFetch } from '@phosphor/tracer';
+import type { FastifyInstance } from 'fastify';
+import { checkQuantity, checkSymbol, DemoError } from './errors.js';
+import { createTracedHttpApp, SYMBOL_QUOTE_ROUTE_SCHEMA } from './http-app.js';
+import { checkResponse } from './http-errors.js';
 import { type QuoteMessage, QuoteServiceDefinition } from './quote-proto.js';
 
 /** Line items per quote are capped so a big quantity does not turn into a big id batch. */
@@ -82,24 +77,11 @@ export async function buildQuoteService(options: QuoteServiceOptions): Promise<Q
     return { quoteId, symbol, quantity, unitPrice, totalPrice: Math.round(unitPrice * quantity * 100) / 100, lineIds };
   }
 
-  const http = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: true } } });
-  await http.register(phosphorFastify, { tracer });
-  installErrorHandler(http);
+  const http = await createTracedHttpApp(tracer);
   http.get<{ Params: { symbol: string }; Querystring: { quantity?: number } }>(
     '/quotes/:symbol',
     {
-      schema: {
-        params: {
-          type: 'object',
-          properties: { symbol: { type: 'string', pattern: SYMBOL_PATTERN } },
-          required: ['symbol'],
-        },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY } },
-        },
-      },
+      schema: SYMBOL_QUOTE_ROUTE_SCHEMA,
     },
     async (request) => quote(request.params.symbol, request.query.quantity ?? 1),
   );
