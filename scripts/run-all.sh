@@ -6,8 +6,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "[phosphor] installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: see test/infra/test-all.sh (npm 11 lock files and optional platform packages).
+  echo "[phosphor] installing dependencies (npm install)"
+  npm install --no-audit --no-fund
 fi
 if [ ! -f dashboard/dist/index.html ] || [ -n "$(find dashboard/src dashboard/index.html -newer dashboard/dist/index.html -print -quit 2>/dev/null)" ]; then
   echo "[phosphor] building the dashboard"

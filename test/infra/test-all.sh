@@ -11,8 +11,11 @@ mkdir -p "$STATE"
 step() { printf '\n=== %s\n' "$*"; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "npm ci"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11 writes only this platform's entries of optional platform packages
+  # (e.g. @biomejs/cli-*) into the lock, and `npm ci` then refuses the lock as out of sync. `npm install`
+  # still installs the locked versions.
+  step "npm install"
+  npm install --no-audit --no-fund
 fi
 
 step "backends"
