@@ -11,6 +11,9 @@ export interface ExportedSeries {
  * series named `<measurement>_<field>`, with the tags as labels.
  */
 export async function exportSeries(baseUrl: string, match: string): Promise<ExportedSeries[]> {
+  // Samples become searchable after VictoriaMetrics' periodic in-memory flush (seconds); force it so a read
+  // right after a write sees the write.
+  await fetch(new URL('/internal/force_flush', baseUrl));
   const url = new URL('/api/v1/export', baseUrl);
   url.searchParams.set('match[]', match);
   const res = await fetch(url);

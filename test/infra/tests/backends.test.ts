@@ -29,6 +29,7 @@ describe('real backends', () => {
     let series = '';
     for (let i = 0; i < 40 && !series.includes(marker); i++) {
       await new Promise((r) => setTimeout(r, 250));
+      await fetch(`${url}/internal/force_flush`); // make the fresh sample searchable now
       series = await (await fetch(`${url}/api/v1/export?match[]={run="${marker}"}`)).text();
     }
     expect(series).toContain('"values":[42]');

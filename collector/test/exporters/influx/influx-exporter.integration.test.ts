@@ -9,6 +9,8 @@ interface ExportedSeries {
 }
 
 async function exported(url: string, prefix: string): Promise<ExportedSeries[]> {
+  // Samples become searchable after VictoriaMetrics' periodic in-memory flush; force it so reads see them now.
+  await fetch(`${url}/internal/force_flush`);
   const res = await fetch(`${url}/api/v1/export`, {
     method: 'POST',
     body: new URLSearchParams({ 'match[]': `{__name__=~"${prefix}_.*"}` }),
@@ -73,8 +75,9 @@ describe('Influx exporter against real VictoriaMetrics (v2 write API)', () => {
     await exporter.exportNow();
     expect(exporter.stats()).toMatchObject({ writtenPoints: 3, failedWrites: 0 });
 
-    // VictoriaMetrics makes fresh samples searchable within about a second.
-    await expect.poll(async () => (await exported(url, prefix)).length, { timeout: 10_000, interval: 250 }).toBe(15);
+    // exported() forces VictoriaMetrics' in-memory flush; registering new series on a just-started instance can
+    // still take a few seconds on a busy machine.
+    await expect.poll(async () => (await exported(url, prefix)).length, { timeout: 45_000, interval: 250 }).toBe(15);
     const series = await exported(url, prefix);
     const find = (name: string) => series.find((s) => s.metric.__name__ === name);
     expect(find(`${prefix}_endpoint_count`)).toMatchObject({
