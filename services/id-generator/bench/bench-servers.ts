@@ -1,69 +1,92 @@
 /**
- * The servers under test, in a child process of ids.bench.ts so the load generator does not share their
- * event loop: a bare fastify route returning a constant, a bare grpc-js echo, and the ID service twice
- * (tracing off / on, sending to the UDP sink whose port is argv[2]). Prints one JSON line of addresses.
+ * One server under test, in its own child process of ids.bench.ts (argv[2] = which, argv[3] = the UDP sink
+ * port): `bare-http` (a fastify route returning a constant), `bare-grpc` (a grpc-js echo), `id-off` (the ID
+ * service with no tracer at all) or `id-on` (the ID service traced, sending to the sink). One process per
+ * server so nothing one server turns on process-wide (AsyncLocalStorage's async hooks on Node 20, JIT
+ * deoptimisations, GC pressure) leaks into another's figures. Prints one JSON line of addresses, then
+ * answers `cpu` and `stats` messages over IPC.
  */
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, Server, ServerCredentials, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import type { TracerStats } from '@phosphor/tracer';
 import Fastify from 'fastify';
 import { buildIdService } from '../src/app.js';
 import { resolveIdServiceConfig } from '../src/config/id-service-config.js';
 
+/** The kinds of server this script can run. */
+export type BenchServerKind = 'bare-http' | 'bare-grpc' | 'id-off' | 'id-on';
+
+/** First stdout line of the child. */
+export interface BenchServerAddresses {
+  http?: string;
+  grpc?: string;
+}
+
 const CONSTANT_ID = '1308677380302176256';
-const sinkPort = Number(process.argv[2]);
+const kind = process.argv[2] as BenchServerKind;
+const sinkPort = Number(process.argv[3]);
 
-const bare = Fastify({ logger: false });
-bare.post(
-  '/nextid',
-  { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } },
-  async () => ({
-    id: CONSTANT_ID,
-  }),
-);
-await bare.listen({ host: '127.0.0.1', port: 0 });
+async function bareHttp(): Promise<BenchServerAddresses> {
+  const bare = Fastify({ logger: false });
+  bare.post(
+    '/nextid',
+    { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } },
+    async () => ({ id: CONSTANT_ID }),
+  );
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  return { http: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}` };
+}
 
-const echoDefinition = loadPackageDefinition(
-  loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url))),
-) as unknown as {
-  phosphor: { bench: { v1: { Echo: ServiceClientConstructor } } };
-};
-const echo = new Server();
-echo.addService(echoDefinition.phosphor.bench.v1.Echo.service, {
-  Echo: (_call: unknown, callback: (error: null, reply: { id: string }) => void) => callback(null, { id: CONSTANT_ID }),
-});
-const echoPort = await new Promise<number>((resolve, reject) =>
-  echo.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
-    error ? reject(error) : resolve(port),
-  ),
-);
+async function bareGrpc(): Promise<BenchServerAddresses> {
+  const echoDefinition = loadPackageDefinition(
+    loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url))),
+  ) as unknown as {
+    phosphor: { bench: { v1: { Echo: ServiceClientConstructor } } };
+  };
+  const echo = new Server();
+  echo.addService(echoDefinition.phosphor.bench.v1.Echo.service, {
+    Echo: (_call: unknown, callback: (error: null, reply: { id: string }) => void) =>
+      callback(null, { id: CONSTANT_ID }),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    echo.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return { grpc: `127.0.0.1:${port}` };
+}
 
-function idConfig(tracing: boolean) {
+let tracerStats: () => TracerStats | undefined = () => undefined;
+
+async function idService(tracing: boolean): Promise<BenchServerAddresses> {
   // No Redis/Influx backends and no per-request log lines: the bench measures the service's own request
   // path (correlation, generator, validation, metrics/log calls) against the bare peers.
-  return resolveIdServiceConfig({
-    service: { httpHostPort: '127.0.0.1:0', grpcHostPort: '127.0.0.1:0' },
-    logging: { stdout: false, requestLogs: false },
-    tracing: { enabled: tracing, collectors: [`127.0.0.1:${sinkPort}`] },
-  });
+  const service = await buildIdService(
+    resolveIdServiceConfig({
+      service: { httpHostPort: '127.0.0.1:0', grpcHostPort: '127.0.0.1:0' },
+      logging: { stdout: false, requestLogs: false },
+      tracing: { enabled: tracing, collectors: [`127.0.0.1:${sinkPort}`] },
+    }),
+  );
+  const addresses = await service.start();
+  if (tracing) tracerStats = () => service.tracer.stats();
+  return { http: addresses.httpUrl, grpc: addresses.grpcTarget };
 }
-const off = await (await buildIdService(idConfig(false))).start();
-const onService = await buildIdService(idConfig(true));
-const on = await onService.start();
 
-process.stdout.write(
-  `${JSON.stringify({
-    bareHttp: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}`,
-    bareGrpc: `127.0.0.1:${echoPort}`,
-    idHttpOff: off.httpUrl,
-    idGrpcOff: off.grpcTarget,
-    idHttpOn: on.httpUrl,
-    idGrpcOn: on.grpcTarget,
-  })}\n`,
-);
+const starters: Record<BenchServerKind, () => Promise<BenchServerAddresses>> = {
+  'bare-http': bareHttp,
+  'bare-grpc': bareGrpc,
+  'id-off': () => idService(false),
+  'id-on': () => idService(true),
+};
+const start = starters[kind];
+if (start === undefined) throw new Error(`bench-servers: argv[2] must be one of ${Object.keys(starters).join(', ')}`);
+process.stdout.write(`${JSON.stringify(await start())}\n`);
 
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ tracer: onService.tracer.stats() });
+  if (message === 'exit') process.exit(0);
+  if (message === 'stats') process.send?.({ tracer: tracerStats() ?? null });
   // CPU time of this process: on a shared machine, server CPU per request is steadier than wall-clock req/s.
   if (message === 'cpu') {
     const usage = process.cpuUsage();

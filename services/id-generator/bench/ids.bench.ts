@@ -3,15 +3,21 @@
  *   HTTP  POST /nextid (tracing off) vs a bare fastify route returning a constant   target ≥ 80 %
  *   gRPC  NextID       (tracing off) vs a bare grpc-js echo                          target ≥ 80 %
  *   HTTP  POST /nextid tracing on vs tracing off                                    target ≥ 97 %
- *   gRPC  NextID       tracing on vs tracing off                                    (reported)
- * Servers run in a child process (bench-servers.ts); this process is the load generator (autocannon for
- * HTTP, a bounded-concurrency loop for gRPC) and the UDP sink standing in for the collector. Rounds
- * rotate the targets so drift on a shared machine hits all of them; the median over rounds is reported.
- * Besides req/s, the server process's CPU time per request is measured (process.cpuUsage in the child):
- * on a busy shared machine wall-clock throughput swings with other load, while CPU per request (whose
- * inverse is the throughput one core would give) stays much steadier, so ratios are given for both.
+ *   gRPC  NextID       tracing on vs tracing off                                    target ≥ 97 %
+ * Each server runs in its own child process (bench-servers.ts: bare fastify, bare grpc-js echo, ID service
+ * with no tracer, ID service traced) so nothing one turns on process-wide leaks into another's figures; this
+ * process is the load generator (autocannon for HTTP, a bounded-concurrency loop for gRPC) and the UDP sink
+ * standing in for the collector. Rounds rotate the targets so drift on a shared machine hits all of them;
+ * the median over rounds is reported. Besides req/s, the serving process's CPU time per request is measured
+ * (process.cpuUsage in that child): on a busy shared machine wall-clock throughput swings with other load,
+ * while CPU per request (whose inverse is the throughput one core would give) stays much steadier, so ratios
+ * are given for both.
+ *
+ * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_ROUNDS, BENCH_ONLY (comma-separated
+ * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
+ * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory).
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -19,21 +25,15 @@ import { credentials, loadPackageDefinition, type ServiceClientConstructor } fro
 import { loadSync } from '@grpc/proto-loader';
 import autocannon from 'autocannon';
 import { IdGeneratorService } from '../src/grpc/proto.js';
+import type { BenchServerAddresses, BenchServerKind } from './bench-servers.js';
 
 /** Seconds per measurement; 5 rounds × 6 measurements × 3 s + warm-up stays under 2 minutes. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
 const CONCURRENCY = 32;
-
-interface Addresses {
-  bareHttp: string;
-  bareGrpc: string;
-  idHttpOff: string;
-  idGrpcOff: string;
-  idHttpOn: string;
-  idGrpcOn: string;
-}
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
@@ -45,36 +45,54 @@ sink.on('message', () => {
 sink.bind(0, '127.0.0.1');
 await once(sink, 'listening');
 
-const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [String(sink.address().port)], {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-});
-const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
-const addresses = JSON.parse(firstLine.toString().split('\n')[0]!) as Addresses;
+interface BenchServer {
+  child: ChildProcess;
+  addresses: BenchServerAddresses;
+}
+
+async function startServer(kind: BenchServerKind): Promise<BenchServer> {
+  const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
+  const child = fork(
+    fileURLToPath(new URL('./bench-servers.ts', import.meta.url)),
+    [kind, String(sink.address().port)],
+    { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
+}
+
+// Started one after the other: each child's start-up (tsx compile, JIT) must not overlap another's.
+const servers = {
+  bareHttp: await startServer('bare-http'),
+  bareGrpc: await startServer('bare-grpc'),
+  idOff: await startServer('id-off'),
+  idOn: await startServer('id-on'),
+};
 
 interface Sample {
   rate: number;
   cpuMicrosPerRequest: number;
 }
 
-async function childCpuMicros(): Promise<number> {
+async function childCpuMicros(child: ChildProcess): Promise<number> {
   child.send('cpu');
   const [reply] = (await once(child, 'message')) as [{ cpuMicros: number }];
   return reply.cpuMicros;
 }
 
 /** Runs `load` (which returns the number of completed requests) and measures rate and server CPU/request. */
-async function measure(seconds: number, load: () => Promise<number>): Promise<Sample> {
-  const cpuBefore = await childCpuMicros();
+async function measure(server: BenchServer, seconds: number, load: () => Promise<number>): Promise<Sample> {
+  const cpuBefore = await childCpuMicros(server.child);
   const started = performance.now();
   const completed = await load();
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = (await childCpuMicros()) - cpuBefore;
+  const cpu = (await childCpuMicros(server.child)) - cpuBefore;
   return { rate: completed / Math.max(elapsed, seconds), cpuMicrosPerRequest: cpu / completed };
 }
 
-async function http(url: string, seconds: number): Promise<Sample> {
-  return measure(seconds, async () => {
+async function http(server: BenchServer, seconds: number): Promise<Sample> {
+  const url = server.addresses.http!;
+  return measure(server, seconds, async () => {
     const result = await autocannon({
       url: `${url}/nextid`,
       method: 'POST',
@@ -101,8 +119,8 @@ function grpcClient(kind: 'echo' | 'id', target: string): { client: UnaryClient;
   };
 }
 
-async function grpc(kind: 'echo' | 'id', target: string, seconds: number): Promise<Sample> {
-  return measure(seconds, () => grpcLoad(kind, target, seconds));
+async function grpc(kind: 'echo' | 'id', server: BenchServer, seconds: number): Promise<Sample> {
+  return measure(server, seconds, () => grpcLoad(kind, server.addresses.grpc!, seconds));
 }
 
 async function grpcLoad(kind: 'echo' | 'id', target: string, seconds: number): Promise<number> {
@@ -121,28 +139,26 @@ async function grpcLoad(kind: 'echo' | 'id', target: string, seconds: number): P
   return completed;
 }
 
-const measurements: Array<[string, () => Promise<Sample>]> = [
-  ['http bare fastify', () => http(addresses.bareHttp, SECONDS)],
-  ['http id tracing off', () => http(addresses.idHttpOff, SECONDS)],
-  ['http id tracing on', () => http(addresses.idHttpOn, SECONDS)],
-  ['grpc bare echo', () => grpc('echo', addresses.bareGrpc, SECONDS)],
-  ['grpc id tracing off', () => grpc('id', addresses.idGrpcOff, SECONDS)],
-  ['grpc id tracing on', () => grpc('id', addresses.idGrpcOn, SECONDS)],
+const allMeasurements: Array<[string, (seconds: number) => Promise<Sample>]> = [
+  ['http bare fastify', (seconds) => http(servers.bareHttp, seconds)],
+  ['http id tracing off', (seconds) => http(servers.idOff, seconds)],
+  ['http id tracing on', (seconds) => http(servers.idOn, seconds)],
+  ['grpc bare echo', (seconds) => grpc('echo', servers.bareGrpc, seconds)],
+  ['grpc id tracing off', (seconds) => grpc('id', servers.idOff, seconds)],
+  ['grpc id tracing on', (seconds) => grpc('id', servers.idOn, seconds)],
 ];
+const measurements = allMeasurements.filter(([name]) => ONLY === undefined || ONLY.includes(name));
+if (measurements.length === 0)
+  throw new Error(`BENCH_ONLY matched no target (${allMeasurements.map(([n]) => n).join(', ')})`);
 
 // Warm-up (JIT, connection pools), not recorded.
-await http(addresses.bareHttp, 1);
-await http(addresses.idHttpOff, 1);
-await http(addresses.idHttpOn, 1);
-await grpc('echo', addresses.bareGrpc, 1);
-await grpc('id', addresses.idGrpcOff, 1);
-await grpc('id', addresses.idGrpcOn, 1);
+for (const [, run] of measurements) await run(1);
 
 const samples = new Map<string, Sample[]>(measurements.map(([name]) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round so no target always runs first (or last) on a drifting machine.
   const order = measurements.map((_, i) => measurements[(i + round) % measurements.length]!);
-  for (const [name, run] of order) samples.get(name)!.push(await run());
+  for (const [name, run] of order) samples.get(name)!.push(await run(SECONDS));
 }
 
 const median = (values: number[]) => {
@@ -153,11 +169,16 @@ const median = (values: number[]) => {
 const rate = (name: string) => median(samples.get(name)!.map((s) => s.rate));
 const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMicrosPerRequest));
 
-child.send('stats');
-const [childStats] = (await once(child, 'message')) as [
+servers.idOn.child.send('stats');
+const [childStats] = (await once(servers.idOn.child, 'message')) as [
   { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
 ];
-child.kill();
+const loadAverage = (await import('node:os')).loadavg();
+for (const server of Object.values(servers)) {
+  // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
+  server.child.send('exit');
+  await once(server.child, 'exit');
+}
 sink.close();
 
 const checks = [
@@ -166,6 +187,7 @@ const checks = [
   ['HTTP id route tracing on / off', 'http id tracing on', 'http id tracing off', 97],
   ['gRPC NextID tracing on / off', 'grpc id tracing on', 'grpc id tracing off', 97],
 ] as const;
+const measured = new Set(measurements.map(([name]) => name));
 const verdict = (value: number, target: number) => (value >= target ? 'met' : 'NOT met');
 
 const lines = [
@@ -183,12 +205,15 @@ const lines = [
   '',
   '| ratio | by req/s | by server CPU/req | target |',
   '|---|---:|---:|---:|',
-  ...checks.map(([label, a, b, target]) => {
-    const byRate = (100 * rate(a)) / rate(b);
-    const byCpu = (100 * cpu(b)) / cpu(a);
-    return `| ${label} | ${byRate.toFixed(1)} % (${verdict(byRate, target)}) | ${byCpu.toFixed(1)} % (${verdict(byCpu, target)}) | ≥ ${target} % |`;
-  }),
+  ...checks
+    .filter(([, a, b]) => measured.has(a) && measured.has(b))
+    .map(([label, a, b, target]) => {
+      const byRate = (100 * rate(a)) / rate(b);
+      const byCpu = (100 * cpu(b)) / cpu(a);
+      return `| ${label} | ${byRate.toFixed(1)} % (${verdict(byRate, target)}) | ${byCpu.toFixed(1)} % (${verdict(byCpu, target)}) | ≥ ${target} % |`;
+    }),
   '',
+  `load average at the end (1/5/15 min): ${loadAverage.map((l) => l.toFixed(2)).join(' / ')}`,
   `tracing-on server: ${childStats.tracer.sentEvents} events sent, drops ${JSON.stringify(childStats.tracer.droppedEvents)}; sink received ${sinkDatagrams} datagrams`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
