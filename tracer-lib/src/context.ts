@@ -29,3 +29,47 @@ export function currentTrace(): TraceContext | undefined {
 export function runWithTrace<T>(context: TraceContext, fn: () => T): T {
   return storage.run(context, fn);
 }
+
+/**
+ * How server instrumentation makes the hop's context reachable from the handler:
+ * - `'asyncLocalStorage'` (default): the handler runs inside the context, so `currentTrace()` works
+ *   anywhere below it and outgoing calls (`tracedFetch`, `grpcClientInterceptor`) become child spans.
+ * - `'request'`: the context is only attached to the request / call object (`traceOf(request)`);
+ *   AsyncLocalStorage is never entered. On Node 20, entering an AsyncLocalStorage once turns on async
+ *   hooks for every promise and async resource in the process for good (≈ 25 µs per request in the ID
+ *   service, docs/benchmarks.md), so a service that makes no traced outgoing calls — a leaf like the
+ *   ID generator — should not pay for it. Outgoing calls made there start new traces instead of child spans.
+ */
+export type ContextMode = 'asyncLocalStorage' | 'request';
+
+/** The context modes, for validation. */
+export const CONTEXT_MODES: readonly ContextMode[] = ['asyncLocalStorage', 'request'];
+
+/**
+ * Where the server instrumentation attaches the hop's context on a fastify request or a grpc-js call.
+ * A symbol, so it never clashes with a service's own decorations; `Symbol.for` so a second copy of
+ * this module (two installed versions) still finds it.
+ */
+export const TRACE_KEY: unique symbol = Symbol.for('@phosphor/tracer.trace');
+
+/** An object the server instrumentation may have attached a context to. */
+interface TraceCarrier {
+  [TRACE_KEY]?: TraceContext | null;
+}
+
+/** Attaches `context` to a request or call (used by the server instrumentation). */
+export function attachTrace(carrier: object, context: TraceContext): void {
+  (carrier as TraceCarrier)[TRACE_KEY] = context;
+}
+
+/**
+ * The trace context of the hop a fastify request or grpc-js call is serving, attached by
+ * `phosphorFastify` (in both context modes) or `traceGrpcHandlers`; undefined when the request is
+ * not traced (disabled tracer, no instrumentation) or `carrier` is not an object. Use it in
+ * handlers and error handlers of services registered with `context: 'request'`, where
+ * `currentTrace()` is undefined.
+ */
+export function traceOf(carrier: unknown): TraceContext | undefined {
+  if (typeof carrier !== 'object' || carrier === null) return undefined;
+  return (carrier as TraceCarrier)[TRACE_KEY] ?? undefined;
+}

@@ -5,7 +5,7 @@
  */
 
 export { nowMicros } from './clock.js';
-export { currentTrace, runWithTrace, type TraceContext } from './context.js';
+export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
 export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';
 export {
   type IdSource,
@@ -21,6 +21,8 @@ export {
   type GrpcClientInterceptorOptions,
   grpcClientInterceptor,
   grpcServerInterceptor,
+  type TraceGrpcHandlersOptions,
+  traceGrpcHandlers,
 } from './instrument/grpc.js';
 export { type TracedFetchOptions, type TracedRequestInit, tracedFetch } from './instrument/http-client.js';
 export {

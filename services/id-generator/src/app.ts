@@ -237,7 +237,7 @@ export async function buildIdService(config: IdServiceConfig, deps: IdServiceDep
     operations,
     observer,
     freshCorrelationId: () => freshCorrelationId(),
-    interceptors: tracing.grpcInterceptors,
+    ...(tracing.grpcHandlers ? { traceHandlers: tracing.grpcHandlers } : {}),
   });
 
   let closed = false;

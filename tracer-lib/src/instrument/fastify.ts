@@ -1,6 +1,6 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { runWithTrace } from '../context.js';
+import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceContext } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
@@ -9,6 +9,12 @@ import { beginServerHop, endServerHop, type HopError, type ServerHop } from './h
 /** Options of {@link phosphorFastify}. */
 export interface PhosphorFastifyOptions {
   tracer: Tracer;
+  /**
+   * How handlers reach the hop's context (see {@link ContextMode}). Default `'asyncLocalStorage'`:
+   * `currentTrace()` works in handlers and outgoing calls become child spans. `'request'`: only
+   * `traceOf(request)`, no AsyncLocalStorage — for services that make no traced outgoing calls.
+   */
+  context?: ContextMode;
 }
 
 /** Responses with a status at or above this are errors on OUT (4xx are the caller's mistake, not a failure of the hop). */
@@ -19,8 +25,9 @@ const UNMATCHED_ROUTE = '<unmatched>';
 const HOP = Symbol('phosphor.hop');
 const ERROR = Symbol('phosphor.error');
 interface TracedRequest extends FastifyRequest {
-  [HOP]?: ServerHop;
-  [ERROR]?: HopError;
+  [HOP]?: ServerHop | null;
+  [ERROR]?: HopError | null;
+  [TRACE_KEY]?: TraceContext | null;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -34,19 +41,37 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     done(new TracerError('TRC_ERR_OPTIONS_INVALID', 'phosphorFastify: tracer: must be a Tracer from createTracer()'));
     return;
   }
+  const mode = options.context ?? 'asyncLocalStorage';
+  if (!CONTEXT_MODES.includes(mode)) {
+    done(
+      new TracerError(
+        'TRC_ERR_OPTIONS_INVALID',
+        `phosphorFastify: context: must be one of ${CONTEXT_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(mode)})`,
+      ),
+    );
+    return;
+  }
   if (!tracer.enabled) {
     done();
     return;
   }
 
+  // Declared up front so every request object has the same shape (no per-request hidden-class transitions).
+  app.decorateRequest(HOP, null);
+  app.decorateRequest(ERROR, null);
+  app.decorateRequest(TRACE_KEY, null);
+
+  const useAsyncLocalStorage = mode === 'asyncLocalStorage';
   app.addHook('onRequest', (request: TracedRequest, reply, next) => {
     const incoming = extractTrace((name) => header(request, name), HttpHeaders);
     const endpoint = `${request.method} ${request.routeOptions.url ?? UNMATCHED_ROUTE}`;
     const hop = beginServerHop(tracer, incoming, endpoint);
     request[HOP] = hop;
+    request[TRACE_KEY] = hop.context;
     reply.header(HttpHeaders.correlationId, hop.context.traceId);
     // Continuing the hook chain inside the context makes the handler (and all it awaits) see it.
-    runWithTrace(hop.context, next);
+    if (useAsyncLocalStorage) runWithTrace(hop.context, next);
+    else next();
   });
 
   app.addHook('onError', (request: TracedRequest, _reply, error, next) => {
@@ -56,15 +81,14 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
 
   app.addHook('onSend', (request: TracedRequest, reply, payload, next) => {
     const hop = request[HOP];
-    if (hop !== undefined) {
-      request[HOP] = undefined;
+    if (hop != null) {
+      // Cleared so a second send (e.g. a reply sent from an error handler after onSend failed) records no second OUT.
+      request[HOP] = null;
       const status = reply.statusCode;
+      const thrown = request[ERROR];
       const error =
         status >= ERROR_STATUS_MIN
-          ? {
-              code: request[ERROR]?.code ?? `HTTP_${status}`,
-              description: request[ERROR]?.description ?? `HTTP ${status}`,
-            }
+          ? { code: thrown?.code ?? `HTTP_${status}`, description: thrown?.description ?? `HTTP ${status}` }
           : undefined;
       endServerHop(tracer, hop, error);
     }
@@ -75,11 +99,13 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
 };
 
 /**
- * Fastify plugin: `app.register(phosphorFastify, { tracer })`. For every request it records IN
- * (on arrival) and OUT (just before the reply is sent, with the handler duration and, for status
- * >= 500 or a thrown error, an error code), with endpoint `"METHOD /route/pattern"`. It continues
- * the trace from `X-Correlation-ID` / `traceparent` (starting one when neither is present), echoes
- * `X-Correlation-ID` on the reply, and runs the handler inside the trace context so outgoing calls
- * made there become child spans. With a disabled tracer it does nothing.
+ * Fastify plugin: `app.register(phosphorFastify, { tracer, context? })`. For every request it
+ * records IN (on arrival) and OUT (just before the reply is sent, with the handler duration and,
+ * for status >= 500 or a thrown error, an error code), with endpoint `"METHOD /route/pattern"`.
+ * It continues the trace from `X-Correlation-ID` / `traceparent` (starting one when neither is
+ * present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to the request
+ * (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs inside
+ * the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
+ * with `context: 'request'` AsyncLocalStorage is not used at all. With a disabled tracer it does nothing.
  */
 export const phosphorFastify = fp(plugin, { name: '@phosphor/tracer-fastify', fastify: '5.x' });

@@ -2,11 +2,13 @@ import {
   status as GrpcStatus,
   InterceptingCall,
   type Interceptor,
-  type Metadata,
+  Metadata,
   ServerInterceptingCall,
   type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { runWithTrace } from '../context.js';
+import { attachTrace, CONTEXT_MODES, type ContextMode, runWithTrace } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, GrpcMetadataKeys, injectTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
@@ -104,4 +106,129 @@ export function grpcClientInterceptor(tracer: Tracer, options: GrpcClientInterce
       },
     });
   };
+}
+
+/** Options of {@link traceGrpcHandlers}. */
+export interface TraceGrpcHandlersOptions {
+  /**
+   * How handlers reach the hop's context (see {@link ContextMode}). Default `'asyncLocalStorage'`:
+   * the handler runs inside the context (`currentTrace()`, child spans for outgoing calls).
+   * `'request'`: only `traceOf(call)`, no AsyncLocalStorage.
+   */
+  context?: ContextMode;
+}
+
+/** What a unary or client-streaming handler's callback receives as an error (grpc-js accepts any of these shapes). */
+interface HandlerError {
+  code?: unknown;
+  details?: unknown;
+  message?: unknown;
+}
+
+function handlerError(error: HandlerError): HopError {
+  const code = typeof error.code === 'number' ? error.code : GrpcStatus.UNKNOWN;
+  const details =
+    typeof error.details === 'string' ? error.details : typeof error.message === 'string' ? error.message : undefined;
+  return statusError(code === GrpcStatus.OK ? GrpcStatus.UNKNOWN : code, details) ?? { code: 'UNKNOWN' };
+}
+
+type Callback = (error: HandlerError | null | undefined, value?: unknown, trailer?: Metadata, flags?: number) => void;
+type CallbackHandler = (
+  call: { metadata: Metadata; sendMetadata(metadata: Metadata): void },
+  callback: Callback,
+) => void;
+
+/**
+ * Traces a gRPC service by wrapping its handlers instead of intercepting the server's calls: returns
+ * `implementation` with each unary and client-streaming handler wrapped, for
+ * `server.addService(service, traceGrpcHandlers(tracer, service, implementation, { context }))`.
+ * Per call it records IN when the handler is invoked and OUT when the handler calls back (error code
+ * = the status name when it is not OK; a handler that throws gets UNKNOWN, as grpc-js replies), with
+ * endpoint = the method path; it continues the trace from metadata `correlation_id` / `traceparent`,
+ * echoes `correlation_id` in the response headers (unless the handler sent its own headers first)
+ * and attaches the hop's context to the call (`traceOf(call)`).
+ *
+ * Cheaper than {@link grpcServerInterceptor} (no intercepting-call and listener objects per call) and,
+ * with `context: 'request'`, free of AsyncLocalStorage. What it does not see: calls rejected before a
+ * handler runs (unknown method, undecodable message) and the time grpc-js takes to serialise and send
+ * the reply. Server-streaming and bidi methods are refused (use the interceptor for those).
+ * Throws `TRC_ERR_OPTIONS_INVALID` naming the bad argument. With a disabled tracer it returns
+ * `implementation` unchanged.
+ */
+export function traceGrpcHandlers<T extends UntypedServiceImplementation>(
+  tracer: Tracer,
+  service: ServiceDefinition,
+  implementation: T,
+  options: TraceGrpcHandlersOptions = {},
+): T {
+  if (typeof tracer?.emit !== 'function') {
+    throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'traceGrpcHandlers: tracer: must be a Tracer from createTracer()');
+  }
+  if (typeof service !== 'object' || service === null) {
+    throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'traceGrpcHandlers: service: must be a grpc-js ServiceDefinition');
+  }
+  if (typeof implementation !== 'object' || implementation === null) {
+    throw new TracerError(
+      'TRC_ERR_OPTIONS_INVALID',
+      'traceGrpcHandlers: implementation: must be an object of handlers',
+    );
+  }
+  const mode = options?.context ?? 'asyncLocalStorage';
+  if (!CONTEXT_MODES.includes(mode)) {
+    throw new TracerError(
+      'TRC_ERR_OPTIONS_INVALID',
+      `traceGrpcHandlers: context: must be one of ${CONTEXT_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(mode)})`,
+    );
+  }
+  if (!tracer.enabled) return implementation;
+  const useAsyncLocalStorage = mode === 'asyncLocalStorage';
+  const wrapped: UntypedServiceImplementation = { ...implementation };
+  for (const [name, definition] of Object.entries(service)) {
+    const handler = implementation[name] ?? implementation[definition.originalName ?? ''];
+    if (handler === undefined) continue;
+    if (typeof handler !== 'function') {
+      throw new TracerError('TRC_ERR_OPTIONS_INVALID', `traceGrpcHandlers: implementation.${name}: must be a function`);
+    }
+    if (definition.responseStream) {
+      throw new TracerError(
+        'TRC_ERR_OPTIONS_INVALID',
+        `traceGrpcHandlers: ${name}: server-streaming and bidi methods are not supported; use grpcServerInterceptor`,
+      );
+    }
+    const target = handler as unknown as CallbackHandler;
+    const path = definition.path;
+    const traced: CallbackHandler = (call, callback) => {
+      const requestMetadata = call.metadata;
+      const incoming = extractTrace((key) => metadataValue(requestMetadata, key), GrpcMetadataKeys);
+      const hop = beginServerHop(tracer, incoming, path);
+      attachTrace(call, hop.context);
+      let ended = false;
+      const respond: Callback = (error, value, trailer, flags) => {
+        if (!ended) {
+          ended = true;
+          endServerHop(tracer, hop, error ? handlerError(error) : undefined);
+          const headers = new Metadata();
+          headers.set(GrpcMetadataKeys.correlationId, hop.context.traceId);
+          call.sendMetadata(headers);
+        }
+        callback(error, value, trailer, flags);
+      };
+      try {
+        if (useAsyncLocalStorage) runWithTrace(hop.context, () => target(call, respond));
+        else target(call, respond);
+      } catch (error) {
+        if (!ended) {
+          ended = true;
+          endServerHop(tracer, hop, { code: 'UNKNOWN', description: errorMessage(error) });
+        }
+        throw error;
+      }
+    };
+    wrapped[name] = traced as unknown as UntypedServiceImplementation[string];
+  }
+  return wrapped as T;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -7,11 +7,11 @@ import {
   status as GrpcStatus,
   Metadata,
   Server,
-  type ServerInterceptor,
   type ServerUnaryCall,
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { traceOf } from '@phosphor/tracer';
 import { CORRELATION_METADATA_KEY, resolveCorrelationId } from '../correlation.js';
 import { isIdServiceError } from '../errors.js';
 import type { IdOperations } from '../id-operations.js';
@@ -31,8 +31,11 @@ export interface GrpcApiOptions {
   operations: IdOperations;
   observer: RequestObserver;
   freshCorrelationId: () => string;
-  /** Server interceptors (tracing: grpcServerInterceptor(tracer)). */
-  interceptors?: ServerInterceptor[];
+  /**
+   * Wraps the service implementation before it is added (tracing: `traceGrpcHandlers`). Handlers read
+   * the hop with `traceOf(call)`.
+   */
+  traceHandlers?: (implementation: UntypedServiceImplementation) => UntypedServiceImplementation;
 }
 
 type Handler<Req, Res> = (request: Req) => Promise<{ reply: Res; ids: number }>;
@@ -40,7 +43,7 @@ type Handler<Req, Res> = (request: Req) => Promise<{ reply: Res; ids: number }>;
 /** Builds the gRPC server with the service added (not bound). */
 export function buildGrpcServer(options: GrpcApiOptions): Server {
   const { operations, observer } = options;
-  const server = new Server({ interceptors: options.interceptors ?? [] });
+  const server = new Server();
 
   function unary<Req, Res>(method: string, handler: Handler<Req, Res>) {
     const endpoint = `/${SERVICE_NAME}/${method}`;
@@ -64,7 +67,8 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
       };
       try {
         correlationId = resolveCorrelationId(
-          call.metadata.get(CORRELATION_METADATA_KEY)[0],
+          traceOf(call),
+          () => call.metadata.get(CORRELATION_METADATA_KEY)[0],
           `metadata ${CORRELATION_METADATA_KEY}`,
           options.freshCorrelationId,
         );
@@ -98,6 +102,9 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
       ids: 0,
     })),
   };
-  server.addService(IdGeneratorService.service, implementation);
+  server.addService(
+    IdGeneratorService.service,
+    options.traceHandlers ? options.traceHandlers(implementation) : implementation,
+  );
   return server;
 }

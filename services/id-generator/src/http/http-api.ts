@@ -3,6 +3,7 @@
  * health. Built without listening so tests use `inject()`.
  */
 import { STATUS_CODES } from 'node:http';
+import { traceOf } from '@phosphor/tracer';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -35,7 +36,10 @@ export interface HttpApiOptions {
   freshCorrelationId: () => string;
   /** Counters for `GET /stats`. */
   stats: () => Record<string, unknown>;
-  /** Registers tracing (phosphorFastify) on the root instance, before the routes and hooks. */
+  /**
+   * Registers tracing (phosphorFastify) on the root instance, before the routes and hooks. Handlers read
+   * the hop with `traceOf(request)`, so it may use `context: 'request'`.
+   */
   tracing?: (app: FastifyInstance) => Promise<void>;
 }
 
@@ -69,15 +73,24 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   app.decorateRequest('issuedIds', 0);
   app.decorateRequest('startedAtMillis', 0);
 
-  /** Correlation id of the request (trace id, header, or fresh), echoed on the reply. Throws on a bad header. */
+  /**
+   * Correlation id of the request (trace id, header, or fresh), echoed on the reply (by the tracing
+   * plugin when the request is traced). Throws on a bad header.
+   */
   const begin = (request: FastifyRequest, reply: FastifyReply): string => {
     request.startedAtMillis = performance.now();
-    request.correlationId = resolveCorrelationId(
-      request.headers[CORRELATION_HEADER],
-      `header ${CORRELATION_HEADER}`,
-      fresh,
-    );
-    reply.header(CORRELATION_HEADER, request.correlationId);
+    const trace = traceOf(request);
+    if (trace !== undefined) {
+      request.correlationId = trace.traceId;
+    } else {
+      request.correlationId = resolveCorrelationId(
+        undefined,
+        () => request.headers[CORRELATION_HEADER],
+        `header ${CORRELATION_HEADER}`,
+        fresh,
+      );
+      reply.header(CORRELATION_HEADER, request.correlationId);
+    }
     return request.correlationId;
   };
 

@@ -1,11 +1,16 @@
 /**
  * Wires the tracer library into the ID service: a tracer whose root trace ids come from this service's
- * own generator, the fastify plugin (IN/OUT per HTTP request) and the gRPC server interceptor.
+ * own generator, the fastify plugin (IN/OUT per HTTP request) and the gRPC handler wrapper (IN/OUT per
+ * call). Both use the request-scoped context (`context: 'request'`): the ID service makes no traced
+ * outgoing calls, so it reads the hop with `traceOf(request)` / `traceOf(call)` and never enters an
+ * AsyncLocalStorage — which on Node 20 would turn on async hooks for every promise in the process
+ * (most of the tracing cost measured in docs/benchmarks.md, "ID service").
  */
-import type { ServerInterceptor } from '@grpc/grpc-js';
-import { createTracer, grpcServerInterceptor, phosphorFastify, type Tracer } from '@phosphor/tracer';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { createTracer, phosphorFastify, type Tracer, traceGrpcHandlers } from '@phosphor/tracer';
 import type { FastifyInstance } from 'fastify';
 import type { IdServiceConfig } from '../config/id-service-config.js';
+import { IdGeneratorService } from '../grpc/proto.js';
 import type { IdGenerator } from '../ids/id-generator.js';
 import { GeneratorIdSource } from './generator-id-source.js';
 
@@ -14,7 +19,8 @@ export interface ServiceTracing {
   tracer: Tracer;
   /** Registers the tracing plugin on the root instance (undefined when tracing is off). */
   httpPlugin: ((app: FastifyInstance) => Promise<void>) | undefined;
-  grpcInterceptors: ServerInterceptor[];
+  /** Wraps the gRPC implementation with traced handlers (undefined when tracing is off). */
+  grpcHandlers: ((implementation: UntypedServiceImplementation) => UntypedServiceImplementation) | undefined;
 }
 
 /** Builds the tracer (a no-op one when `tracing.enabled` is false) and the instrumentation. */
@@ -29,12 +35,13 @@ export function createServiceTracing(config: IdServiceConfig, generator: IdGener
       idSource: new GeneratorIdSource(generator),
       enabled: config.tracing.enabled,
     });
-  if (!resolved.enabled) return { tracer: resolved, httpPlugin: undefined, grpcInterceptors: [] };
+  if (!resolved.enabled) return { tracer: resolved, httpPlugin: undefined, grpcHandlers: undefined };
   return {
     tracer: resolved,
     httpPlugin: async (app) => {
-      await app.register(phosphorFastify, { tracer: resolved });
+      await app.register(phosphorFastify, { tracer: resolved, context: 'request' });
     },
-    grpcInterceptors: [grpcServerInterceptor(resolved)],
+    grpcHandlers: (implementation) =>
+      traceGrpcHandlers(resolved, IdGeneratorService.service, implementation, { context: 'request' }),
   };
 }
