@@ -21,6 +21,9 @@ describe('tracer-lib/README.md', () => {
     'hmacKey',
     'idSource',
     'enabled',
+    // phosphorFastify / traceGrpcHandlers
+    'tracer',
+    'context',
   ])('documents option %s with its default', (option) => {
     // A table row: option, a non-empty default, a non-empty reason (column padding allowed).
     expect(readme).toMatch(new RegExp(`^\\| \`${option}\` +\\| *[^| ][^|]* \\| *[^| ][^|]* \\|$`, 'm'));
