@@ -26,9 +26,9 @@ async function quoteApp(context: 'request' | 'asyncLocalStorage'): Promise<{ app
   apps.push(app);
   await app.register(phosphorFastify, { tracer: services.tracer('quote'), context });
   const errors: Seen[] = [];
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     errors.push({ fromRequest: traceOf(request) ?? null, fromStorage: currentTrace() ?? null });
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    const status = error.statusCode ?? 500;
     return reply.status(status).send({ message: error.message });
   });
   app.get('/price/:sku', async (request): Promise<Seen> => {
