@@ -10,14 +10,13 @@
  *   4. RSS while sustaining 100k events/s (run right after the raw ceiling, on a small heap).
  * Events/s are on one core: the receiving side is the main thread.
  */
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
+import { BLAST_MILLIS, DRAIN_MILLIS, rawCeiling, send, sleep, withReceiverCpu } from './udp-blast.js';
 
-const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
 const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 8000);
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 20_000);
 const RSS_EVENTS_PER_SECOND = 100_000;
@@ -29,54 +28,6 @@ const RAMP_FACTOR = 1.25;
 /** Enough steps to pass 500k events/s: the ramp stops at the first step losing more than RAMP_MAX_LOSS. */
 const RAMP_MAX_STEPS = 17;
 const RAMP_MAX_LOSS = 0.01;
-/** Time for the last datagrams in the socket buffer to be processed after the sender stops. */
-const DRAIN_MILLIS = 300;
-
-interface SendResult {
-  sent: number;
-  rounds: number;
-  elapsedMillis: number;
-  /** CPU time of the sender thread (µs; NaN where /proc is unavailable). */
-  cpuMicros: number;
-}
-
-/**
- * CPU the receiving side used while `run` ran: the whole process's CPU time minus the sender
- * thread's. On this shared 2-core machine wall-clock rates swing with other load, so "events/s on
- * one core" is also reported as events per receiver CPU-second — stable across runs, and what a
- * dedicated core would deliver.
- */
-async function withReceiverCpu<T extends { sender: SendResult }>(run: () => Promise<T>) {
-  const before = process.cpuUsage();
-  const result = await run();
-  const total = process.cpuUsage(before);
-  return { ...result, receiverCpuMicros: total.user + total.system - result.sender.cpuMicros };
-}
-
-let nextRound = 1;
-function send(round: Round, port: number, mode: 'blast' | 'rate', durationMillis: number, datagramsPerSecond = 0) {
-  const firstRound = nextRound;
-  // Reserve round numbers generously so phases never reuse trace ids.
-  nextRound += 1_000_000;
-  const worker = new Worker(new URL('./udp-sender.worker.mjs', import.meta.url), {
-    workerData: {
-      port,
-      round: round.datagrams.map((d) => new Uint8Array(d)),
-      patchOffsets: round.patchOffsets,
-      roundDigits: ROUND_DIGITS,
-      firstRound: firstRound % 10 ** ROUND_DIGITS,
-      mode,
-      datagramsPerSecond,
-      durationMillis,
-    },
-  });
-  return new Promise<SendResult>((resolve, reject) => {
-    worker.once('message', (m: SendResult) => resolve(m));
-    worker.once('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Datagrams the kernel dropped because a socket's receive buffer was full (Udp RcvbufErrors in
@@ -93,33 +44,6 @@ function receiveBufferOverflows(): number {
   } catch {
     return Number.NaN;
   }
-}
-
-async function rawCeiling(round: Round) {
-  const socket = createSocket('udp4');
-  let datagrams = 0;
-  socket.on('message', () => {
-    datagrams++;
-  });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  socket.setRecvBufferSize(8 * 1024 * 1024);
-  const run = await withReceiverCpu(async () => {
-    const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
-    await sleep(DRAIN_MILLIS);
-    return { sender };
-  });
-  // Rates are over the sender's active time (worker start-up and the drain pause excluded).
-  const seconds = run.sender.elapsedMillis / 1000;
-  socket.close();
-  const eventsPerDatagram = round.events / round.datagrams.length;
-  const events = datagrams * eventsPerDatagram;
-  return {
-    sent: run.sender.sent,
-    received: datagrams,
-    eventsPerSecond: events / seconds,
-    eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
-    seconds,
-  };
 }
 
 async function newCollector(): Promise<Collector> {
@@ -159,6 +83,9 @@ async function main() {
     `datagrams: ${round.datagrams.length} per round, ${eventsPerDatagram.toFixed(1)} events and ${avgBytes.toFixed(0)} bytes each on average`,
   );
 
+  console.log(
+    `kernel: net.core.rmem_max = ${readReceiveBufferCap() ?? 'unknown'} bytes (caps the 8 MiB receive buffer the collector and the bare socket ask for)`,
+  );
   const raw = await rawCeiling(round);
   console.log(
     `raw ceiling: ${fmt(raw.eventsPerSecond)} events/s, ${fmt(raw.eventsPerCpuSecond)} per receiver CPU-second (${raw.received}/${raw.sent} datagrams received${raw.received >= 0.99 * raw.sent ? ': the receiver kept up, so this is the sender’s rate' : ''})`,

@@ -3,4 +3,5 @@
 export * from './codec.js';
 export * from './datagram-writer.js';
 export * from './event.js';
+export { InternTable } from './intern-table.js';
 export * from './limits.js';

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
 import { ClientLossTracker } from './client-loss.js';
+import { readReceiveBufferCap, receiveBufferCapWarning } from './kernel-buffer-cap.js';
 
 /** Receiver settings (the `udp:` config section plus logging). */
 export interface UdpReceiverOptions {
@@ -111,6 +112,8 @@ export class UdpReceiver {
       } catch (err) {
         this.logger.warn({ err }, 'could not set the UDP receive buffer size');
       }
+      const capWarning = receiveBufferCapWarning(this.options.receiveBufferBytes, readReceiveBufferCap());
+      if (capWarning) this.logger.warn(capWarning);
     }
     this.bufferBytes = socket.getRecvBufferSize();
     return socket.address().port;

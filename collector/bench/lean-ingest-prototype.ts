@@ -1,0 +1,267 @@
+/**
+ * A stripped-down ingest path, for measuring how fast ingest can be in JavaScript at all — not the
+ * collector, and not used by it. It does the minimum the real path does per event, in the leanest
+ * form we know: decode straight into one reused scratch record (no event objects, no validation),
+ * intern names and ids with the wire decoder's own table, join the hop in a Map, keep spans in
+ * preallocated columns of a ring (no span objects; the oldest span is overwritten), index traces,
+ * and count both latencies into flat HDR-layout arrays. It leaves out what the collector also does
+ * (validation, tags, zones, error descriptions, late and duplicate bookkeeping beyond a bit mask,
+ * per-trace skew propagation, timeouts, service index, tail, self counters), so its cost per event
+ * is a lower bound for any JavaScript implementation of the collector's work.
+ */
+import { InternTable } from '@phosphor/tracer/wire';
+import { liveIndex, MAX_TRACKED_MICROS } from '../src/aggregates/rolling-histogram.js';
+
+/** Same table sizes as the wire decoder. */
+const NAME_SLOTS = 8192;
+const ID_SLOTS = 4096;
+const WIRE_HEADER_BYTES = 4;
+const EVENTS_FIELD = 6;
+const COUNTS_LENGTH = liveIndex(MAX_TRACKED_MICROS) + 1;
+/** Event type numbers on the wire (phosphor.proto): REQ 1, IN 2, OUT 3, REP 4. */
+const REQ = 1;
+const REP = 4;
+const OUT = 3;
+const ALL_EVENTS = 0b1111;
+
+/** Counters to check the prototype did the work. */
+export interface LeanStats {
+  events: number;
+  completeSpans: number;
+  overwrittenSpans: number;
+  storedTraces: number;
+}
+
+export class LeanIngestPrototype {
+  private readonly names = new InternTable(NAME_SLOTS);
+  private readonly ids = new InternTable(ID_SLOTS);
+  // The event being decoded.
+  private type = 0;
+  private traceId = '';
+  private spanId = '';
+  private parentSpanId = '';
+  private from = '';
+  private fromEndpoint = '';
+  private to = '';
+  private toEndpoint = '';
+  private hostname = '';
+  private errorCode = '';
+  private timestampMicros = 0;
+  private durationMicros = 0;
+  // Span columns (a ring of `capacity` slots).
+  private readonly traceIds: string[];
+  private readonly spanIds: string[];
+  private readonly parentSpanIds: string[];
+  private readonly froms: string[];
+  private readonly fromEndpoints: string[];
+  private readonly tos: string[];
+  private readonly toEndpoints: string[];
+  private readonly clientHosts: string[];
+  private readonly serverHosts: string[];
+  private readonly errorCodes: string[];
+  private readonly times: Float64Array;
+  private readonly durations: Float64Array;
+  private readonly skews: Float64Array;
+  private readonly masks: Uint8Array;
+  private readonly live: Uint8Array;
+  /** Previous (older) span of the same trace, or -1. */
+  private readonly olderInTrace: Int32Array;
+  private next = 0;
+  private readonly hops = new Map<string, number>();
+  /** Newest slot and span count per trace. */
+  private readonly traces = new Map<string, { newest: number; spans: number }>();
+  private readonly endpointCounts = new Map<string, Map<string, Uint32Array>>();
+  private readonly edgeCounts = new Map<string, Map<string, Uint32Array>>();
+  private readonly counters: LeanStats = { events: 0, completeSpans: 0, overwrittenSpans: 0, storedTraces: 0 };
+
+  constructor(private readonly capacity: number) {
+    const strings = () => new Array<string>(capacity).fill('');
+    this.traceIds = strings();
+    this.spanIds = strings();
+    this.parentSpanIds = strings();
+    this.froms = strings();
+    this.fromEndpoints = strings();
+    this.tos = strings();
+    this.toEndpoints = strings();
+    this.clientHosts = strings();
+    this.serverHosts = strings();
+    this.errorCodes = strings();
+    this.times = new Float64Array(capacity * 4);
+    this.durations = new Float64Array(capacity * 2);
+    this.skews = new Float64Array(capacity);
+    this.masks = new Uint8Array(capacity);
+    this.live = new Uint8Array(capacity);
+    this.olderInTrace = new Int32Array(capacity).fill(-1);
+  }
+
+  stats(): LeanStats {
+    return { ...this.counters, storedTraces: this.traces.size };
+  }
+
+  /** One datagram without HMAC; assumes well-formed input (the bench's own datagrams). */
+  ingest(buf: Buffer): void {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let pos = WIRE_HEADER_BYTES;
+    const end = buf.length;
+    while (pos < end) {
+      let tag = buf[pos++] as number;
+      if (tag >= 0x80) tag = (tag & 0x7f) | ((buf[pos++] as number) << 7);
+      const wireType = tag & 7;
+      if (wireType === 2) {
+        let length = buf[pos++] as number;
+        if (length >= 0x80) length = (length & 0x7f) | ((buf[pos++] as number) << 7);
+        if (tag >>> 3 === EVENTS_FIELD) this.event(buf, view, pos, pos + length);
+        pos += length;
+      } else if (wireType === 0) {
+        while ((buf[pos++] as number) >= 0x80);
+      } else pos += wireType === 1 ? 8 : 4;
+    }
+  }
+
+  private event(buf: Buffer, view: DataView, start: number, end: number): void {
+    this.durationMicros = 0;
+    this.errorCode = '';
+    this.parentSpanId = '';
+    let pos = start;
+    while (pos < end) {
+      const tag = buf[pos++] as number;
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      if (wireType === 2) {
+        // Every string the bench sends is shorter than 128 bytes: a one-byte length.
+        const length = buf[pos++] as number;
+        const valueStart = pos;
+        const e = pos + length;
+        pos = e;
+        switch (field) {
+          case 2:
+            this.traceId = this.ids.get(buf, view, valueStart, e);
+            break;
+          case 3:
+            this.spanId = this.ids.get(buf, view, valueStart, e);
+            break;
+          case 4:
+            this.parentSpanId = this.ids.get(buf, view, valueStart, e);
+            break;
+          case 5:
+            this.from = this.names.get(buf, view, valueStart, e);
+            break;
+          case 6:
+            this.fromEndpoint = this.names.get(buf, view, valueStart, e);
+            break;
+          case 7:
+            this.to = this.names.get(buf, view, valueStart, e);
+            break;
+          case 8:
+            this.toEndpoint = this.names.get(buf, view, valueStart, e);
+            break;
+          case 10:
+            this.hostname = this.names.get(buf, view, valueStart, e);
+            break;
+          case 13:
+            this.errorCode = this.names.get(buf, view, valueStart, e);
+            break;
+        }
+      } else if (wireType === 1) {
+        const value = view.getFloat64(pos, true);
+        if (field === 9) this.timestampMicros = value;
+        else if (field === 12) this.durationMicros = value;
+        pos += 8;
+      } else if (wireType === 0) {
+        let value = 0;
+        let shift = 0;
+        let byte: number;
+        do {
+          byte = buf[pos++] as number;
+          value |= (byte & 0x7f) << shift;
+          shift += 7;
+        } while (byte >= 0x80);
+        if (field === 1) this.type = value;
+      } else pos += 4;
+    }
+    this.join();
+  }
+
+  private join(): void {
+    this.counters.events++;
+    let slot = this.hops.get(this.spanId);
+    if (slot === undefined || this.traceIds[slot] !== this.traceId) slot = this.newSpan();
+    const bit = 1 << (this.type - 1);
+    const mask = this.masks[slot] as number;
+    if ((mask & bit) !== 0) return;
+    this.masks[slot] = mask | bit;
+    this.times[slot * 4 + this.type - 1] = this.timestampMicros;
+    if (this.type === REQ || this.type === REP) {
+      this.froms[slot] = this.from;
+      this.fromEndpoints[slot] = this.fromEndpoint;
+      this.clientHosts[slot] = this.hostname;
+      if (this.type === REP) this.durations[slot * 2] = this.durationMicros;
+    } else {
+      this.tos[slot] = this.to;
+      this.toEndpoints[slot] = this.toEndpoint;
+      this.serverHosts[slot] = this.hostname;
+      if (this.type === OUT) this.durations[slot * 2 + 1] = this.durationMicros;
+    }
+    if (this.errorCode !== '') this.errorCodes[slot] = this.errorCode;
+    if ((mask | bit) === ALL_EVENTS) this.complete(slot);
+  }
+
+  private complete(slot: number): void {
+    this.counters.completeSpans++;
+    const t = slot * 4;
+    const req = this.times[t] as number;
+    const inn = this.times[t + 1] as number;
+    const out = this.times[t + 2] as number;
+    const rep = this.times[t + 3] as number;
+    this.skews[slot] = inn < req || out > rep ? Math.round(req + (rep - req - (out - inn)) / 2 - inn) : 0;
+    const to = this.tos[slot] as string;
+    count(this.endpointCounts, to, this.toEndpoints[slot] as string, this.durations[slot * 2 + 1] as number);
+    count(this.edgeCounts, this.froms[slot] as string, to, this.durations[slot * 2] as number);
+  }
+
+  private newSpan(): number {
+    const slot = this.next;
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+    if (this.live[slot] === 1) this.overwrite(slot);
+    this.live[slot] = 1;
+    this.traceIds[slot] = this.traceId;
+    this.spanIds[slot] = this.spanId;
+    this.parentSpanIds[slot] = this.parentSpanId;
+    this.masks[slot] = 0;
+    this.errorCodes[slot] = '';
+    this.hops.set(this.spanId, slot);
+    const trace = this.traces.get(this.traceId);
+    if (trace === undefined) {
+      this.olderInTrace[slot] = -1;
+      this.traces.set(this.traceId, { newest: slot, spans: 1 });
+    } else {
+      this.olderInTrace[slot] = trace.newest;
+      trace.newest = slot;
+      trace.spans++;
+    }
+    return slot;
+  }
+
+  private overwrite(slot: number): void {
+    this.counters.overwrittenSpans++;
+    this.hops.delete(this.spanIds[slot] as string);
+    const traceId = this.traceIds[slot] as string;
+    const trace = this.traces.get(traceId);
+    if (trace !== undefined && --trace.spans === 0) this.traces.delete(traceId);
+  }
+}
+
+function count(table: Map<string, Map<string, Uint32Array>>, a: string, b: string, micros: number): void {
+  let inner = table.get(a);
+  if (inner === undefined) {
+    inner = new Map();
+    table.set(a, inner);
+  }
+  let counts = inner.get(b);
+  if (counts === undefined) {
+    counts = new Uint32Array(COUNTS_LENGTH);
+    inner.set(b, counts);
+  }
+  const index = liveIndex(Math.min(Math.round(micros), MAX_TRACKED_MICROS));
+  counts[index] = (counts[index] as number) + 1;
+}

@@ -1,0 +1,92 @@
+/**
+ * The UDP side of the collector benchmarks: a worker-thread sender replaying datagram rounds over
+ * loopback, receiver CPU accounting, and the raw ceiling (a bare dgram socket counting datagrams).
+ */
+import { createSocket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
+import { ROUND_DIGITS, type Round } from './bench-datagrams.js';
+
+/** Length of each blasted phase. */
+export const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
+/** Time for the last datagrams in the socket buffer to be processed after the sender stops. */
+export const DRAIN_MILLIS = 300;
+
+export interface SendResult {
+  sent: number;
+  rounds: number;
+  elapsedMillis: number;
+  /** CPU time of the sender thread (µs; NaN where /proc is unavailable). */
+  cpuMicros: number;
+}
+
+/**
+ * CPU the receiving side used while `run` ran: the whole process's CPU time minus the sender
+ * thread's. On this shared 2-core machine wall-clock rates swing with other load, so "events/s on
+ * one core" is also reported as events per receiver CPU-second — stable across runs, and what a
+ * dedicated core would deliver.
+ */
+export async function withReceiverCpu<T extends { sender: SendResult }>(run: () => Promise<T>) {
+  const before = process.cpuUsage();
+  const result = await run();
+  const total = process.cpuUsage(before);
+  return { ...result, receiverCpuMicros: total.user + total.system - result.sender.cpuMicros };
+}
+
+let nextRound = 1;
+export function send(
+  round: Round,
+  port: number,
+  mode: 'blast' | 'rate',
+  durationMillis: number,
+  datagramsPerSecond = 0,
+) {
+  const firstRound = nextRound;
+  // Reserve round numbers generously so phases never reuse trace ids.
+  nextRound += 1_000_000;
+  const worker = new Worker(new URL('./udp-sender.worker.mjs', import.meta.url), {
+    workerData: {
+      port,
+      round: round.datagrams.map((d) => new Uint8Array(d)),
+      patchOffsets: round.patchOffsets,
+      roundDigits: ROUND_DIGITS,
+      firstRound: firstRound % 10 ** ROUND_DIGITS,
+      mode,
+      datagramsPerSecond,
+      durationMillis,
+    },
+  });
+  return new Promise<SendResult>((resolve, reject) => {
+    worker.once('message', (m: SendResult) => resolve(m));
+    worker.once('error', reject);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The raw ceiling: a bare dgram socket (same receive buffer request as the collector) counting blasted datagrams. */
+export async function rawCeiling(round: Round) {
+  const socket = createSocket('udp4');
+  let datagrams = 0;
+  socket.on('message', () => {
+    datagrams++;
+  });
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  socket.setRecvBufferSize(8 * 1024 * 1024);
+  const run = await withReceiverCpu(async () => {
+    const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
+    await sleep(DRAIN_MILLIS);
+    return { sender };
+  });
+  // Rates are over the sender's active time (worker start-up and the drain pause excluded).
+  const seconds = run.sender.elapsedMillis / 1000;
+  socket.close();
+  const eventsPerDatagram = round.events / round.datagrams.length;
+  const events = datagrams * eventsPerDatagram;
+  return {
+    sent: run.sender.sent,
+    received: datagrams,
+    eventsPerSecond: events / seconds,
+    eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
+    seconds,
+  };
+}
