@@ -7,16 +7,20 @@
  * already full) and net of the loop's own id patching:
  *   - walk: visit every protobuf field, create nothing (the parse floor);
  *   - decode: the wire module's decodeDatagram (what the collector runs first);
- *   - lean prototype: decode into a reused record + join + columnar ring store + flat histograms
- *     (lean-ingest-prototype.ts — a lower bound for doing the collector's work in JavaScript);
+ *   - lean prototype: decode into a reused record + join in a Map + columnar ring store + flat
+ *     histograms (lean-ingest-prototype.ts — strings and Maps as idiomatic JavaScript uses them);
+ *   - byte-keyed prototype: the same work with ids kept as bytes in typed-array hash tables, no
+ *     per-event string or object (byte-keyed-ingest-prototype.ts — the leanest design we found);
  *   - collector: the real collector.ingest().
- * A socket-fed collector costs at least raw + processing per event, so raw / (raw + processing) is
+ * Both prototypes leave out validation, tags, timeouts, late events, skew propagation, queries and
+ * the tail, so their costs are lower bounds. A socket-fed collector costs at least raw + processing per event, so raw / (raw + processing) is
  * the best collector/raw ratio that processing allows — the issue's target is ≥ 50 %.
  */
 import { decodeDatagram } from '@phosphor/tracer/wire';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
+import { ByteKeyedIngestPrototype } from './byte-keyed-ingest-prototype.js';
 import { LeanIngestPrototype } from './lean-ingest-prototype.js';
 import { rawCeiling } from './udp-blast.js';
 
@@ -102,6 +106,13 @@ async function main() {
     loop(round, STEP_MILLIS, (d) => lean.ingest(d)),
   );
   console.log('  lean prototype counters:', lean.stats());
+  const byteKeyed = new ByteKeyedIngestPrototype(STORE_SPANS);
+  loop(round, STEP_MILLIS, (d) => byteKeyed.ingest(d));
+  step(
+    'byte-keyed prototype (same, ids as bytes in typed-array tables: no per-event strings or Maps)',
+    loop(round, STEP_MILLIS, (d) => byteKeyed.ingest(d)),
+  );
+  console.log('  byte-keyed prototype counters:', byteKeyed.counters);
   const collector = await buildCollector(
     loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } }),
   );
