@@ -15,7 +15,15 @@ import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
-import { BLAST_MILLIS, DRAIN_MILLIS, rawCeiling, send, sleep, withReceiverCpu } from './udp-blast.js';
+import {
+  BLAST_MILLIS,
+  DRAIN_MILLIS,
+  RECEIVE_BUFFER_BYTES,
+  rawCeiling,
+  send,
+  sleep,
+  withReceiverCpu,
+} from './udp-blast.js';
 
 const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 8000);
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 20_000);
@@ -47,7 +55,13 @@ function receiveBufferOverflows(): number {
 }
 
 async function newCollector(): Promise<Collector> {
-  const config = loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } });
+  const config = loadConfig({
+    values: {
+      udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
+      http: { port: 0 },
+      logging: { level: 'silent' },
+    },
+  });
   const collector = await buildCollector(config);
   await collector.start();
   return collector;
@@ -84,7 +98,7 @@ async function main() {
   );
 
   console.log(
-    `kernel: net.core.rmem_max = ${readReceiveBufferCap() ?? 'unknown'} bytes (caps the 8 MiB receive buffer the collector and the bare socket ask for)`,
+    `receive buffer asked for: ${RECEIVE_BUFFER_BYTES} bytes; kernel cap net.core.rmem_max = ${readReceiveBufferCap() ?? 'unknown'} bytes`,
   );
   const raw = await rawCeiling(round);
   console.log(

@@ -8,6 +8,12 @@ import { ROUND_DIGITS, type Round } from './bench-datagrams.js';
 
 /** Length of each blasted phase. */
 export const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
+/**
+ * Receive buffer the bare socket and the collector ask for: the collector's default
+ * (`udp.receiveBufferBytes`); BENCH_RECEIVE_BUFFER_BYTES measures a host tuned otherwise. Linux
+ * grants at most net.core.rmem_max.
+ */
+export const RECEIVE_BUFFER_BYTES = Number(process.env.BENCH_RECEIVE_BUFFER_BYTES ?? 8 * 1024 * 1024);
 /** Time for the last datagrams in the socket buffer to be processed after the sender stops. */
 export const DRAIN_MILLIS = 300;
 
@@ -71,7 +77,7 @@ export async function rawCeiling(round: Round) {
     datagrams++;
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  socket.setRecvBufferSize(8 * 1024 * 1024);
+  socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
   const run = await withReceiverCpu(async () => {
     const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
     await sleep(DRAIN_MILLIS);
