@@ -11,6 +11,7 @@
  * Events/s are on one core: the receiving side is the main thread.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
@@ -171,8 +172,16 @@ async function main() {
 
   const targetEps = 0.8 * collectorMax;
   const overflowsBefore = receiveBufferOverflows();
+  // The longest event-loop stall while paced at 80 %: loss with stalls shorter than the receive
+  // buffer's worth of traffic means the core itself was short (another process), not the collector.
+  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  stalls.enable();
   const loss = await collectorRun(steady, round, 'rate', LOSS_MILLIS, targetEps / eventsPerDatagram);
+  stalls.disable();
   const overflows = receiveBufferOverflows() - overflowsBefore;
+  console.log(
+    `  event-loop delay at 80 %: p99 ${(stalls.percentile(99) / 1e6).toFixed(1)} ms, max ${(stalls.max / 1e6).toFixed(1)} ms`,
+  );
   console.log(
     `at 80 % (${fmt(targetEps)} events/s): loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent}); kernel receive-buffer overflows meanwhile (all sockets): ${Number.isNaN(overflows) ? 'n/a' : overflows}`,
   );
