@@ -20,6 +20,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -72,6 +73,39 @@ const servers = {
 interface Sample {
   rate: number;
   cpuMicrosPerRequest: number;
+  /** CPU µs per request by thread name (main = the JS thread; V8 GC helpers, libuv pool, tsx loader…). */
+  threadMicrosPerRequest: Map<string, number>;
+}
+
+/** Clock ticks per second of /proc/<pid>/task/<tid>/stat times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time of each thread of `pid`, summed by thread name, in µs (Linux /proc; empty elsewhere). Tells
+ * work on the JS thread from work V8 moves to helper threads (parallel scavenges, concurrent marking).
+ */
+function threadCpuMicros(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, close).replace(/[0-9]+$/, '');
+      const fields = stat.slice(close + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the ") " split.
+      const micros = ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
+      byName.set(name, (byName.get(name) ?? 0) + micros);
+    } catch {
+      // The thread exited between readdir and read.
+    }
+  }
+  return byName;
 }
 
 async function childCpuMicros(child: ChildProcess): Promise<number> {
@@ -83,11 +117,16 @@ async function childCpuMicros(child: ChildProcess): Promise<number> {
 /** Runs `load` (which returns the number of completed requests) and measures rate and server CPU/request. */
 async function measure(server: BenchServer, seconds: number, load: () => Promise<number>): Promise<Sample> {
   const cpuBefore = await childCpuMicros(server.child);
+  const threadsBefore = threadCpuMicros(server.child.pid!);
   const started = performance.now();
   const completed = await load();
   const elapsed = (performance.now() - started) / 1000;
   const cpu = (await childCpuMicros(server.child)) - cpuBefore;
-  return { rate: completed / Math.max(elapsed, seconds), cpuMicrosPerRequest: cpu / completed };
+  const threadMicrosPerRequest = new Map<string, number>();
+  for (const [name, micros] of threadCpuMicros(server.child.pid!)) {
+    threadMicrosPerRequest.set(name, (micros - (threadsBefore.get(name) ?? 0)) / completed);
+  }
+  return { rate: completed / Math.max(elapsed, seconds), cpuMicrosPerRequest: cpu / completed, threadMicrosPerRequest };
 }
 
 async function http(server: BenchServer, seconds: number): Promise<Sample> {
@@ -212,6 +251,20 @@ const lines = [
       const byCpu = (100 * cpu(b)) / cpu(a);
       return `| ${label} | ${byRate.toFixed(1)} % (${verdict(byRate, target)}) | ${byCpu.toFixed(1)} % (${verdict(byCpu, target)}) | ≥ ${target} % |`;
     }),
+  '',
+  'server CPU µs/req by thread (medians; /proc, 10 ms ticks — coarse for short runs):',
+  '',
+  ...measurements.map(([name]) => {
+    const threads = new Set(samples.get(name)!.flatMap((s) => [...s.threadMicrosPerRequest.keys()]));
+    const parts = [...threads]
+      .map(
+        (thread) => [thread, median(samples.get(name)!.map((s) => s.threadMicrosPerRequest.get(thread) ?? 0))] as const,
+      )
+      .filter(([, micros]) => micros >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([thread, micros]) => `${thread} ${micros.toFixed(1)}`);
+    return `- ${name}: ${parts.join(', ')}`;
+  }),
   '',
   `load average at the end (1/5/15 min): ${loadAverage.map((l) => l.toFixed(2)).join(' / ')}`,
   `tracing-on server: ${childStats.tracer.sentEvents} events sent, drops ${JSON.stringify(childStats.tracer.droppedEvents)}; sink received ${sinkDatagrams} datagrams`,

@@ -36,7 +36,7 @@ const QuoteService: ServiceDefinition = {
   getQuote: { path: '/phosphor.test.Quote/GetQuote', ...unary },
 };
 
-type Callback = (err: Partial<ServiceError> | null, res?: Quote) => void;
+type Callback = (err: Partial<ServiceError> | null, res?: Quote, trailer?: never) => void;
 const implementation = {
   getQuote: (call: { request: Quote }, callback: Callback) => {
     const sku = call.request.sku;
@@ -44,6 +44,10 @@ const implementation = {
       callback({ code: status.NOT_FOUND, details: 'no such sku' });
     } else if (sku === 'throw') {
       throw new Error('handler bug');
+    } else if (sku === 'own-trailer' || sku === 'other-trailer') {
+      const trailer = new GrpcMetadata();
+      trailer.set(sku === 'own-trailer' ? 'correlation_id' : 'x-other', 'set-by-handler');
+      callback(null, { sku }, trailer as never);
     } else if (sku === 'plain-error') {
       callback(new Error('disk on fire') as Partial<ServiceError>);
     } else {
@@ -61,7 +65,7 @@ let client: Client & {
     metadata: Metadata,
     cb: (err: ServiceError | null, res?: Quote) => void,
   ) => {
-    on(event: 'metadata', listener: (metadata: Metadata) => void): void;
+    on(event: 'status', listener: (status: { metadata: Metadata }) => void): void;
   };
 };
 
@@ -91,17 +95,26 @@ afterEach(async () => {
 interface Reply {
   err: ServiceError | null;
   res?: Quote | undefined;
-  headers: Metadata | undefined;
+  trailers: Metadata | undefined;
 }
 
 function call(request: Quote, metadata: Record<string, string> = {}): Promise<Reply> {
   const md = new GrpcMetadata();
   for (const [key, value] of Object.entries(metadata)) md.set(key, value);
-  let headers: Metadata | undefined;
   return new Promise((resolve) => {
-    const pending = client.getQuote(request, md, (err, res) => resolve({ err, res, headers }));
-    pending.on('metadata', (received) => {
-      headers = received;
+    let outcome: { err: ServiceError | null; res?: Quote | undefined } | undefined;
+    let trailers: Metadata | undefined;
+    // The callback and the status event come in either order: resolve when both have.
+    const settle = () => {
+      if (outcome !== undefined && trailers !== undefined) resolve({ ...outcome, trailers });
+    };
+    const pending = client.getQuote(request, md, (err, res) => {
+      outcome = { err, res };
+      settle();
+    });
+    pending.on('status', (status) => {
+      trailers = status.metadata;
+      settle();
     });
   });
 }
@@ -109,7 +122,7 @@ function call(request: Quote, metadata: Record<string, string> = {}): Promise<Re
 describe("traceGrpcHandlers with context: 'request'", () => {
   it('records IN and OUT with one span id; the handler gets the hop from traceOf(call), no AsyncLocalStorage store', async () => {
     await start('request');
-    const { err, res, headers } = await call({ sku: 'abc' });
+    const { err, res, trailers } = await call({ sku: 'abc' });
     expect(err).toBeNull();
     const events = await services.events(2);
     const inEvent = eventOf(events, 'IN', 'quote');
@@ -123,12 +136,21 @@ describe("traceGrpcHandlers with context: 'request'", () => {
       endpoint: '/phosphor.test.Quote/GetQuote',
     });
     expect(res?.fromStorage).toBeNull();
-    expect(headers?.get('correlation_id')).toEqual([inEvent.traceId]);
+    expect(trailers?.get('correlation_id')).toEqual([inEvent.traceId]);
+  });
+
+  it('keeps a correlation_id the handler put in its trailer, and adds one to a trailer that has none', async () => {
+    await start('request');
+    const own = await call({ sku: 'own-trailer' });
+    expect(own.trailers?.get('correlation_id')).toEqual(['set-by-handler']);
+    const other = await call({ sku: 'other-trailer' });
+    expect(other.trailers?.get('x-other')).toEqual(['set-by-handler']);
+    expect(other.trailers?.get('correlation_id')).toEqual([expect.stringMatching(/^[1-9][0-9]*$/)]);
   });
 
   it('continues the correlation_id and traceparent metadata', async () => {
     await start('request');
-    const { res, headers } = await call(
+    const { res, trailers } = await call(
       { sku: 'abc' },
       {
         traceparent: '00-0000000000000000000000000000002a-00f067aa0ba902b7-01',
@@ -136,7 +158,7 @@ describe("traceGrpcHandlers with context: 'request'", () => {
       },
     );
     expect(res?.fromCall).toMatchObject({ traceId: '42', spanId: '00f067aa0ba902b7' });
-    expect(headers?.get('correlation_id')).toEqual(['42']);
+    expect(trailers?.get('correlation_id')).toEqual(['42']);
     const flaki = await call({ sku: 'abc' }, { correlation_id: '397237206544449536' });
     expect(flaki.res?.fromCall?.traceId).toBe('397237206544449536');
     const events = await services.events(4);
@@ -152,8 +174,10 @@ describe("traceGrpcHandlers with context: 'request'", () => {
     ['throw', status.UNKNOWN, 'UNKNOWN', 'handler bug'],
   ])('sku %s: the client gets status %i and OUT carries %s', async (sku, code, errorCode, description) => {
     await start('request');
-    const { err } = await call({ sku });
+    const { err, trailers } = await call({ sku });
     expect(err?.code).toBe(code);
+    // The correlation id goes back on failures too (grpc-js sends no trailer metadata for a thrown handler).
+    if (sku !== 'throw') expect(trailers?.get('correlation_id')).toHaveLength(1);
     const events = await services.events(2);
     expect(eventOf(events, 'OUT', 'quote')).toMatchObject({ errorCode, errorDescription: description });
   });
