@@ -6,19 +6,18 @@
  *   gRPC  NextID       tracing on vs tracing off                                    target ≥ 97 %
  * Each server runs in its own child process (bench-servers.ts: bare fastify, bare grpc-js echo, ID service
  * with no tracer, ID service traced) so nothing one turns on process-wide leaks into another's figures; this
- * process is the load generator (autocannon for HTTP, a bounded-concurrency loop for gRPC) and the UDP sink
- * standing in for the collector. Rounds rotate the targets so drift on a shared machine hits all of them;
- * the median over rounds is reported. Besides req/s, the serving process's CPU time per request is measured
- * (process.cpuUsage in that child): on a busy shared machine wall-clock throughput swings with other load,
- * while CPU per request (whose inverse is the throughput one core would give) stays much steadier, so ratios
- * are given for both.
+ * process is the load generator (autocannon for HTTP, a bounded-concurrency loop for gRPC); a UDP sink standing
+ * in for the collector runs in one more child (udp-sink.ts). Rounds rotate the targets so drift on a shared
+ * machine hits all of them; the median over rounds is reported. Besides req/s, the serving process's CPU time
+ * per request is measured (process.cpuUsage in that child, and per thread from /proc): on a busy shared
+ * machine wall-clock throughput swings with other load, while CPU per request (whose inverse is the
+ * throughput one core would give) stays steadier, so ratios are given for both.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_ROUNDS, BENCH_ONLY (comma-separated
  * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
  * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -38,13 +37,11 @@ const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
-const sink = createSocket('udp4');
-let sinkDatagrams = 0;
-sink.on('message', () => {
-  sinkDatagrams++;
+const sink = fork(fileURLToPath(new URL('./udp-sink.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-sink.bind(0, '127.0.0.1');
-await once(sink, 'listening');
+const [{ port: sinkPort }] = (await once(sink, 'message')) as [{ port: number }];
 
 interface BenchServer {
   child: ChildProcess;
@@ -53,11 +50,10 @@ interface BenchServer {
 
 async function startServer(kind: BenchServerKind): Promise<BenchServer> {
   const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
-  const child = fork(
-    fileURLToPath(new URL('./bench-servers.ts', import.meta.url)),
-    [kind, String(sink.address().port)],
-    { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
+  const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [kind, String(sinkPort)], {
+    execArgv: [...profile, '--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
 }
@@ -218,7 +214,9 @@ for (const server of Object.values(servers)) {
   server.child.send('exit');
   await once(server.child, 'exit');
 }
-sink.close();
+sink.send('count');
+const [{ datagrams: sinkDatagrams }] = (await once(sink, 'message')) as [{ datagrams: number }];
+sink.send('exit');
 
 const checks = [
   ['HTTP id route / bare fastify', 'http id tracing off', 'http bare fastify', 80],

@@ -4,7 +4,7 @@ import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceCon
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
-import { beginServerHop, endServerHop, type HopError, type ServerHop } from './hop.js';
+import { beginServerHop, clipName, endServerHop, type HopError, type ServerHop } from './hop.js';
 
 /** Options of {@link phosphorFastify}. */
 export interface PhosphorFastifyOptions {
@@ -62,10 +62,27 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   app.decorateRequest(TRACE_KEY, null);
 
   const useAsyncLocalStorage = mode === 'asyncLocalStorage';
+  // One endpoint string per (route pattern, method), made once: no concatenation per request, and
+  // the encoder recognises a repeated endpoint by identity instead of comparing characters. Bounded:
+  // route patterns are the app's routes, methods are the ones Node's HTTP parser accepts.
+  const endpoints = new Map<string, Map<string, string>>();
+  const endpointOf = (request: FastifyRequest): string => {
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    let byMethod = endpoints.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      endpoints.set(route, byMethod);
+    }
+    let endpoint = byMethod.get(request.method);
+    if (endpoint === undefined) {
+      endpoint = clipName(`${request.method} ${route}`);
+      byMethod.set(request.method, endpoint);
+    }
+    return endpoint;
+  };
   app.addHook('onRequest', (request: TracedRequest, reply, next) => {
     const incoming = extractTrace((name) => header(request, name), HttpHeaders);
-    const endpoint = `${request.method} ${request.routeOptions.url ?? UNMATCHED_ROUTE}`;
-    const hop = beginServerHop(tracer, incoming, endpoint);
+    const hop = beginServerHop(tracer, incoming, endpointOf(request));
     request[HOP] = hop;
     request[TRACE_KEY] = hop.context;
     reply.header(HttpHeaders.correlationId, hop.context.traceId);
