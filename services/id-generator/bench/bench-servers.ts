@@ -15,7 +15,42 @@ import { buildIdService } from '../src/app.js';
 import { resolveIdServiceConfig } from '../src/config/id-service-config.js';
 
 /** The kinds of server this script can run. */
-export type BenchServerKind = 'bare-http' | 'bare-grpc' | 'id-off' | 'id-on';
+export type BenchServerKind =
+  | 'bare-http'
+  | 'bare-grpc'
+  | 'id-off'
+  | 'id-on'
+  | 'id-on-no-emit'
+  | 'id-on-no-encode'
+  | 'id-on-no-send';
+
+/**
+ * Diagnostic variants of the traced ID service (BENCH_BREAKDOWN=1), each cutting the tracer's work at one
+ * stage so the cost of the stages after it shows: `no-emit` builds the hop and its events but records
+ * nothing; `no-encode` records events into the buffer and drops them at the flush; `no-send` encodes
+ * full datagrams and recycles them without the UDP send. They reach into the tracer's private fields —
+ * a measuring tool, never a configuration.
+ */
+type TracerCut = 'no-emit' | 'no-encode' | 'no-send';
+
+interface TracerInternals {
+  emit(event: unknown): void;
+  drain(sendPartial: boolean): void;
+  ring: { peek(): unknown; drop(): void };
+  writer: { recycle(datagram: Buffer): void };
+  transport: { send(datagram: Buffer, events: number): void };
+}
+
+function cut(tracer: unknown, stage: TracerCut): void {
+  const internals = tracer as TracerInternals;
+  if (stage === 'no-emit') internals.emit = () => {};
+  if (stage === 'no-encode') {
+    internals.drain = () => {
+      while (internals.ring.peek() !== undefined) internals.ring.drop();
+    };
+  }
+  if (stage === 'no-send') internals.transport.send = (datagram) => internals.writer.recycle(datagram);
+}
 
 /** First stdout line of the child. */
 export interface BenchServerAddresses {
@@ -59,7 +94,7 @@ async function bareGrpc(): Promise<BenchServerAddresses> {
 
 let tracerStats: () => TracerStats | undefined = () => undefined;
 
-async function idService(tracing: boolean): Promise<BenchServerAddresses> {
+async function idService(tracing: boolean, stage?: TracerCut): Promise<BenchServerAddresses> {
   // No Redis/Influx backends and no per-request log lines: the bench measures the service's own request
   // path (correlation, generator, validation, metrics/log calls) against the bare peers.
   const service = await buildIdService(
@@ -69,6 +104,7 @@ async function idService(tracing: boolean): Promise<BenchServerAddresses> {
       tracing: { enabled: tracing, collectors: [`127.0.0.1:${sinkPort}`] },
     }),
   );
+  if (stage !== undefined) cut(service.tracer, stage);
   const addresses = await service.start();
   if (tracing) tracerStats = () => service.tracer.stats();
   return { http: addresses.httpUrl, grpc: addresses.grpcTarget };
@@ -79,6 +115,9 @@ const starters: Record<BenchServerKind, () => Promise<BenchServerAddresses>> = {
   'bare-grpc': bareGrpc,
   'id-off': () => idService(false),
   'id-on': () => idService(true),
+  'id-on-no-emit': () => idService(true, 'no-emit'),
+  'id-on-no-encode': () => idService(true, 'no-encode'),
+  'id-on-no-send': () => idService(true, 'no-send'),
 };
 const start = starters[kind];
 if (start === undefined) throw new Error(`bench-servers: argv[2] must be one of ${Object.keys(starters).join(', ')}`);

@@ -15,7 +15,9 @@
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_ROUNDS, BENCH_ONLY (comma-separated
  * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
- * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory).
+ * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory),
+ * BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID services with the tracer cut after building events,
+ * after buffering, after encoding — see bench-servers.ts — to show what each stage costs).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,6 +36,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
+const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
@@ -65,6 +68,13 @@ const servers = {
   idOff: await startServer('id-off'),
   idOn: await startServer('id-on'),
 };
+const breakdown = BREAKDOWN
+  ? {
+      noEmit: await startServer('id-on-no-emit'),
+      noEncode: await startServer('id-on-no-encode'),
+      noSend: await startServer('id-on-no-send'),
+    }
+  : undefined;
 
 interface Sample {
   rate: number;
@@ -182,6 +192,13 @@ const allMeasurements: Array<[string, (seconds: number) => Promise<Sample>]> = [
   ['grpc id tracing off', (seconds) => grpc('id', servers.idOff, seconds)],
   ['grpc id tracing on', (seconds) => grpc('id', servers.idOn, seconds)],
 ];
+if (breakdown !== undefined) {
+  allMeasurements.push(
+    ['http id traced no-emit', (seconds) => http(breakdown.noEmit, seconds)],
+    ['http id traced no-encode', (seconds) => http(breakdown.noEncode, seconds)],
+    ['http id traced no-send', (seconds) => http(breakdown.noSend, seconds)],
+  );
+}
 const measurements = allMeasurements.filter(([name]) => ONLY === undefined || ONLY.includes(name));
 if (measurements.length === 0)
   throw new Error(`BENCH_ONLY matched no target (${allMeasurements.map(([n]) => n).join(', ')})`);
@@ -209,7 +226,7 @@ const [childStats] = (await once(servers.idOn.child, 'message')) as [
   { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
 ];
 const loadAverage = (await import('node:os')).loadavg();
-for (const server of Object.values(servers)) {
+for (const server of [...Object.values(servers), ...Object.values(breakdown ?? {})]) {
   // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
   server.child.send('exit');
   await once(server.child, 'exit');
