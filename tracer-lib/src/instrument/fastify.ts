@@ -56,6 +56,11 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     return;
   }
 
+  if (app.hasRequestDecorator(HOP)) {
+    // A second registration would record every hop twice (and fastify would refuse the decorators anyway).
+    done(new TracerError('TRC_ERR_OPTIONS_INVALID', 'phosphorFastify: already registered on this fastify instance'));
+    return;
+  }
   // Declared up front so every request object has the same shape (no per-request hidden-class transitions).
   app.decorateRequest(HOP, null);
   app.decorateRequest(ERROR, null);

@@ -126,6 +126,15 @@ describe("phosphorFastify with context: 'asyncLocalStorage' (default)", () => {
 });
 
 describe('phosphorFastify context option', () => {
+  it('refuses a second registration on the same instance (every hop would be recorded twice)', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await app.register(phosphorFastify, { tracer: services.tracer('quote'), context: 'request' });
+    await expect(app.register(phosphorFastify, { tracer: services.tracer('quote') }).ready()).rejects.toThrow(
+      'phosphorFastify: already registered on this fastify instance',
+    );
+  });
+
   it.each([['async'], [''], [42]])(
     'rejects context %j with TRC_ERR_OPTIONS_INVALID naming the option',
     async (context) => {
