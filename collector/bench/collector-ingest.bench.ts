@@ -16,15 +16,7 @@ import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
-import {
-  BLAST_MILLIS,
-  DRAIN_MILLIS,
-  RECEIVE_BUFFER_BYTES,
-  rawCeiling,
-  send,
-  sleep,
-  withReceiverCpu,
-} from './udp-blast.js';
+import { BLAST_MILLIS, drain, RECEIVE_BUFFER_BYTES, rawCeiling, send, withReceiverCpu } from './udp-blast.js';
 
 const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 8000);
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 20_000);
@@ -72,7 +64,7 @@ async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 
   const before = collector.receiver.stats();
   const run = await withReceiverCpu(async () => {
     const sender = await send(round, collector.addresses!.udpPort, mode, millis, dps);
-    await sleep(DRAIN_MILLIS);
+    await drain(() => collector.receiver.stats().receivedDatagrams);
     return { sender };
   });
   const seconds = run.sender.elapsedMillis / 1000;

@@ -14,8 +14,27 @@ export const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
  * grants at most net.core.rmem_max.
  */
 export const RECEIVE_BUFFER_BYTES = Number(process.env.BENCH_RECEIVE_BUFFER_BYTES ?? 8 * 1024 * 1024);
-/** Time for the last datagrams in the socket buffer to be processed after the sender stops. */
-export const DRAIN_MILLIS = 300;
+/**
+ * After the sender stops, the receiver is drained until its count stays put for DRAIN_QUIET_MILLIS
+ * (at most DRAIN_MAX_MILLIS): a large receive buffer can hold seconds of an overloaded phase's
+ * traffic, which a fixed pause would let leak into the next phase's count.
+ */
+const DRAIN_QUIET_MILLIS = 300;
+const DRAIN_MAX_MILLIS = 30_000;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `count()` has not changed for DRAIN_QUIET_MILLIS. */
+export async function drain(count: () => number): Promise<void> {
+  const deadline = performance.now() + DRAIN_MAX_MILLIS;
+  let last = count();
+  for (;;) {
+    await sleep(DRAIN_QUIET_MILLIS);
+    const now = count();
+    if (now === last || performance.now() > deadline) return;
+    last = now;
+  }
+}
 
 export interface SendResult {
   sent: number;
@@ -67,8 +86,6 @@ export function send(
   });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The raw ceiling: a bare dgram socket (same receive buffer request as the collector) counting blasted datagrams. */
 export async function rawCeiling(round: Round) {
   const socket = createSocket('udp4');
@@ -80,7 +97,7 @@ export async function rawCeiling(round: Round) {
   socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
   const run = await withReceiverCpu(async () => {
     const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
-    await sleep(DRAIN_MILLIS);
+    await drain(() => datagrams);
     return { sender };
   });
   // Rates are over the sender's active time (worker start-up and the drain pause excluded).
