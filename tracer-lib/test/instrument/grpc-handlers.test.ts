@@ -34,10 +34,17 @@ const unary = {
 };
 const QuoteService: ServiceDefinition = {
   getQuote: { path: '/phosphor.test.Quote/GetQuote', ...unary },
+  quoteMany: { path: '/phosphor.test.Quote/QuoteMany', ...unary, requestStream: true },
 };
 
 type Callback = (err: Partial<ServiceError> | null, res?: Quote, trailer?: never) => void;
 const implementation = {
+  // Client streaming: skus arrive one message each, one reply names them all.
+  quoteMany: (call: NodeJS.EventEmitter, callback: Callback) => {
+    const skus: string[] = [];
+    call.on('data', (quote: Quote) => skus.push(quote.sku));
+    call.on('end', () => callback(null, { sku: skus.join('+'), fromCall: traceOf(call) ?? null }));
+  },
   getQuote: (call: { request: Quote }, callback: Callback) => {
     const sku = call.request.sku;
     if (sku === 'missing') {
@@ -180,6 +187,27 @@ describe("traceGrpcHandlers with context: 'request'", () => {
     if (sku !== 'throw') expect(trailers?.get('correlation_id')).toHaveLength(1);
     const events = await services.events(2);
     expect(eventOf(events, 'OUT', 'quote')).toMatchObject({ errorCode, errorDescription: description });
+  });
+});
+
+describe('traceGrpcHandlers on a client-streaming method', () => {
+  it('records IN when the handler starts and OUT when it calls back after the stream ended', async () => {
+    await start('request');
+    const streaming = client as unknown as {
+      quoteMany(cb: (err: ServiceError | null, res?: Quote) => void): { write(q: Quote): void; end(): void };
+    };
+    const res = await new Promise<Quote | undefined>((resolve, reject) => {
+      const stream = streaming.quoteMany((err, reply) => (err ? reject(err) : resolve(reply)));
+      stream.write({ sku: 'a' });
+      stream.write({ sku: 'b' });
+      stream.end();
+    });
+    expect(res?.sku).toBe('a+b');
+    const events = await services.events(2);
+    const inEvent = eventOf(events, 'IN', 'quote');
+    expect(inEvent.toEndpoint).toBe('/phosphor.test.Quote/QuoteMany');
+    expect(eventOf(events, 'OUT', 'quote')).toMatchObject({ spanId: inEvent.spanId, traceId: inEvent.traceId });
+    expect(res?.fromCall?.spanId).toBe(inEvent.spanId);
   });
 });
 
