@@ -64,10 +64,10 @@ async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 
   const before = collector.receiver.stats();
   const run = await withReceiverCpu(async () => {
     const sender = await send(round, collector.addresses!.udpPort, mode, millis, dps);
-    await drain(() => collector.receiver.stats().receivedDatagrams);
-    return { sender };
+    const backlogMillis = await drain(() => collector.receiver.stats().receivedDatagrams);
+    return { sender, backlogMillis };
   });
-  const seconds = run.sender.elapsedMillis / 1000;
+  const seconds = (run.sender.elapsedMillis + run.backlogMillis) / 1000;
   const after = collector.receiver.stats();
   const received = after.receivedDatagrams - before.receivedDatagrams;
   const events = after.acceptedEvents - before.acceptedEvents;

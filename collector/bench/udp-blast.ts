@@ -24,15 +24,29 @@ const DRAIN_MAX_MILLIS = 30_000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until `count()` has not changed for DRAIN_QUIET_MILLIS. */
-export async function drain(count: () => number): Promise<void> {
-  const deadline = performance.now() + DRAIN_MAX_MILLIS;
+/** How often the drain looks at the count. */
+const DRAIN_POLL_MILLIS = 20;
+
+/**
+ * Waits until `count()` has not changed for DRAIN_QUIET_MILLIS; returns how long after the call
+ * it last changed — the backlog the receiver was still working off after the sender stopped,
+ * which belongs to the phase's receive time (rates over the sender's time alone would count a
+ * large buffer's backlog as speed).
+ */
+export async function drain(count: () => number): Promise<number> {
+  const start = performance.now();
+  let lastChangeAt = start;
   let last = count();
   for (;;) {
-    await sleep(DRAIN_QUIET_MILLIS);
-    const now = count();
-    if (now === last || performance.now() > deadline) return;
-    last = now;
+    await sleep(DRAIN_POLL_MILLIS);
+    const now = performance.now();
+    const current = count();
+    if (current !== last) {
+      last = current;
+      lastChangeAt = now;
+    } else if (now - lastChangeAt >= DRAIN_QUIET_MILLIS || now - start > DRAIN_MAX_MILLIS) {
+      return lastChangeAt - start;
+    }
   }
 }
 
@@ -97,11 +111,12 @@ export async function rawCeiling(round: Round) {
   socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
   const run = await withReceiverCpu(async () => {
     const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
-    await drain(() => datagrams);
-    return { sender };
+    const backlogMillis = await drain(() => datagrams);
+    return { sender, backlogMillis };
   });
-  // Rates are over the sender's active time (worker start-up and the drain pause excluded).
-  const seconds = run.sender.elapsedMillis / 1000;
+  // Rates are over the sender's active time plus the backlog worked off after it (worker start-up
+  // and the final quiet wait excluded).
+  const seconds = (run.sender.elapsedMillis + run.backlogMillis) / 1000;
   socket.close();
   const eventsPerDatagram = round.events / round.datagrams.length;
   const events = datagrams * eventsPerDatagram;
