@@ -83,8 +83,6 @@ const DROPS_BODY_BYTES = 4 * 9;
 /** Trailer after the events: sequence (tag + up to 5 varint bytes), drops (tag + len + body), sent-at (tag + 8). */
 const TRAILER_VARIABLE_BYTES = 1 + 5 + 2 + DROPS_BODY_BYTES + 9;
 
-const EVENT_TYPE_CODES: Record<string, number> = { REQ: 1, IN: 2, OUT: 3, REP: 4 };
-
 /** Packs events into datagrams of at most `maxDatagramBytes`, one datagram at a time. */
 export class DatagramWriter {
   private readonly maxDatagramBytes: number;
@@ -96,7 +94,7 @@ export class DatagramWriter {
   private buffer: Buffer;
   private position: number;
   private events = 0;
-  private readonly repeats = new RepeatCache();
+  private readonly prepared = new PreparedRuns();
   private readonly spare: Buffer[] = [];
   /** Length-prefix bytes of the last event frame: the guess for the next one. */
   private lengthBytesGuess = 1;
@@ -115,7 +113,6 @@ export class DatagramWriter {
       throw new RangeError(`maxDatagramBytes: ${this.maxDatagramBytes} leaves no room for events after the header`);
     }
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
-    this.repeats.attach(this.buffer);
     this.position = this.prefixBytes;
   }
 
@@ -145,15 +142,13 @@ export class DatagramWriter {
    */
   append(event: TraceEvent): AppendStatus {
     const start = this.position;
-    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.repeats, this.lengthBytesGuess);
+    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.prepared, this.lengthBytesGuess);
     if (end >= 0) {
       this.lengthBytesGuess = end - start - 2 >= 0x80 ? 2 : 1;
       this.position = end;
       this.events++;
       return AppendStatus.appended;
     }
-    // Bytes written by the failed attempt will be overwritten: forget strings remembered there.
-    this.repeats.forgetFrom(start);
     if (end === INVALID) return AppendStatus.invalid;
     return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
   }
@@ -196,7 +191,6 @@ export class DatagramWriter {
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
-    this.repeats.attach(this.buffer);
     return datagram;
   }
 }
@@ -212,7 +206,7 @@ function writeEventFrame(
   start: number,
   limit: number,
   e: TraceEvent,
-  repeats: RepeatCache,
+  prepared: PreparedRuns,
   lengthBytesGuess: number,
 ): number {
   // The frame length is written after the body; `lengthBytesGuess` bytes are reserved for it (the
@@ -220,124 +214,183 @@ function writeEventFrame(
   const bodyStart = start + 1 + lengthBytesGuess;
   if (bodyStart > limit) return NO_ROOM;
   buf[start] = TAG_BATCH_EVENTS;
-  const end = writeEventBody(buf, bodyStart, limit, e, repeats);
+  const end = writeEventBody(buf, bodyStart, limit, e, prepared);
   if (end < 0) return end;
   const length = end - bodyStart;
   const delta = varintBytes(length) - lengthBytesGuess;
   if (delta !== 0) {
     if (end + delta > limit) return NO_ROOM;
     buf.copyWithin(bodyStart + delta, bodyStart, end);
-    repeats.shift(bodyStart, delta);
   }
   writeVarint(buf, start + 1, length);
   return end + delta;
 }
 
+/** Most distinct (from, fromEndpoint, to, toEndpoint) tuples kept prepared: a service's endpoints times its peers. */
+const MAX_PREPARED_PEERS = 64;
+/** Prepared runs shorter than this are copied with a byte loop; `Uint8Array#set` has a fixed cost that only pays off above it. */
+const LOOP_COPY_MAX_BYTES = 48;
+/** Room for the encoded fields 5..8 (or 10..11) of one event: four names of up to 3 UTF-8 bytes per char, tag and length each. */
+const PREPARED_SCRATCH_BYTES = 4 * (1 + 2 + MAX_NAME_LENGTH * 3);
+
+/** The encoded bytes of an event's fields that repeat across a service's events, and the strings they came from. */
+interface PeerRun {
+  from: string | undefined;
+  fromEndpoint: string | undefined;
+  to: string | undefined;
+  toEndpoint: string | undefined;
+  bytes: Uint8Array;
+}
+
+interface HostRun {
+  hostname: string | undefined;
+  zone: string | undefined;
+  bytes: Uint8Array;
+}
+
 /**
- * The four events of a hop repeat most strings (trace and span ids, services, endpoints, host).
- * The writer remembers where in the current datagram each field's last value was written and, when
- * the next event carries the same string, copies those bytes instead of re-encoding the string —
- * a byte copy costs less than half of a per-character UTF-8 encode.
+ * The events of one endpoint repeat the same service, endpoint, host and zone strings, and in
+ * phosphor.proto those fields sit in two contiguous runs: from/from_endpoint/to/to_endpoint (5..8)
+ * and hostname/zone (10..11). Their encoded bytes (tags, lengths, UTF-8) are prepared once per
+ * distinct tuple, so encoding an event is copying two prepared byte runs plus writing the ids,
+ * timestamp and duration. Tuples are matched with `===` (identical strings compare by pointer,
+ * which is what instrumentation passes: one string per endpoint). Bounded: past
+ * {@link MAX_PREPARED_PEERS} tuples the oldest entry is replaced.
  */
-class RepeatCache {
-  /** One slot per event field number (tag >> 3); string fields are 2..14. */
-  private readonly values: (string | undefined)[] = new Array<string | undefined>(16).fill(undefined);
-  private readonly offsets = new Int32Array(16);
-  private readonly lengths = new Int32Array(16);
+class PreparedRuns {
+  private readonly peers: PeerRun[] = [];
+  private lastPeer: PeerRun | undefined;
+  private nextReplaced = 0;
+  private host: HostRun | undefined;
+  private readonly scratch = Buffer.allocUnsafe(PREPARED_SCRATCH_BYTES);
 
-  /** Writes tag + length + bytes of `value` for field `tag`; NO_ROOM when it does not fit. */
-  write(buf: Buffer, at: number, limit: number, tag: number, value: string): number {
-    const slot = tag >> 3;
-    if (value === this.values[slot]) {
-      const length = this.lengths[slot] as number;
-      const from = this.offsets[slot] as number;
-      if (at + 1 + varintBytes(length) + length > limit) return NO_ROOM;
-      buf[at] = tag;
-      const to = writeVarint(buf, at + 1, length);
-      // Four bytes per step through a DataView (unaligned access is fine), then the tail.
-      const view = this.view;
-      let i = 0;
-      for (; i + 4 <= length; i += 4) view.setUint32(to + i, view.getUint32(from + i, true), true);
-      for (; i < length; i++) buf[to + i] = buf[from + i] as number;
-      return to + length;
+  /** The run for fields 5..8 of `e`, or undefined when one of them is invalid. */
+  peerRun(e: TraceEvent): Uint8Array | undefined {
+    const last = this.lastPeer;
+    if (
+      last !== undefined &&
+      last.toEndpoint === e.toEndpoint &&
+      last.to === e.to &&
+      last.fromEndpoint === e.fromEndpoint &&
+      last.from === e.from
+    ) {
+      return last.bytes;
     }
-    const end = writeString(buf, at, limit, tag, value);
-    if (end < 0) return end;
-    let bytesAt = at + 1;
-    while ((buf[bytesAt] as number) >= 0x80) bytesAt++;
-    bytesAt++;
-    this.values[slot] = value;
-    this.offsets[slot] = bytesAt;
-    this.lengths[slot] = end - bytesAt;
-    return end;
-  }
-
-  private view: DataView = new DataView(new ArrayBuffer(0));
-
-  /** A new datagram buffer: nothing to copy from yet. */
-  attach(buffer: Buffer): void {
-    this.values.fill(undefined);
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
-  }
-
-  /** Forgets values written at or after `position`. */
-  forgetFrom(position: number): void {
-    for (let slot = 0; slot < this.values.length; slot++) {
-      if ((this.offsets[slot] as number) >= position) this.values[slot] = undefined;
-    }
-  }
-
-  /** Bytes from `position` on moved by `by` (the length prefix turned out longer or shorter). */
-  shift(position: number, by: number): void {
-    for (let slot = 0; slot < this.values.length; slot++) {
-      if (this.values[slot] !== undefined && (this.offsets[slot] as number) >= position) {
-        this.offsets[slot] = (this.offsets[slot] as number) + by;
+    const peers = this.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const run = peers[i] as PeerRun;
+      if (
+        run.toEndpoint === e.toEndpoint &&
+        run.to === e.to &&
+        run.fromEndpoint === e.fromEndpoint &&
+        run.from === e.from
+      ) {
+        this.lastPeer = run;
+        return run.bytes;
       }
     }
+    const buf = this.scratch;
+    let at = writeOptional(buf, 0, buf.length, TAG_FROM, e.from, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO, e.to, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH);
+    if (at < 0) return undefined;
+    const run: PeerRun = {
+      from: e.from,
+      fromEndpoint: e.fromEndpoint,
+      to: e.to,
+      toEndpoint: e.toEndpoint,
+      bytes: Uint8Array.prototype.slice.call(buf, 0, at),
+    };
+    if (peers.length < MAX_PREPARED_PEERS) {
+      peers.push(run);
+    } else {
+      peers[this.nextReplaced] = run;
+      this.nextReplaced = (this.nextReplaced + 1) % MAX_PREPARED_PEERS;
+    }
+    this.lastPeer = run;
+    return run.bytes;
+  }
+
+  /** The run for fields 10..11 of `e`, or undefined when one of them is invalid. */
+  hostRun(e: TraceEvent): Uint8Array | undefined {
+    const host = this.host;
+    if (host !== undefined && host.hostname === e.hostname && host.zone === e.zone) return host.bytes;
+    const buf = this.scratch;
+    let at = writeOptional(buf, 0, buf.length, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_ZONE, e.zone, MAX_NAME_LENGTH);
+    if (at < 0) return undefined;
+    // One entry: a tracer stamps its own host and zone on every event.
+    this.host = { hostname: e.hostname, zone: e.zone, bytes: Uint8Array.prototype.slice.call(buf, 0, at) };
+    return this.host.bytes;
   }
 }
 
-function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent, repeats: RepeatCache): number {
-  const type = EVENT_TYPE_CODES[e.type as string];
-  if (type === undefined || typeof e.traceId !== 'string' || e.traceId.length === 0) return INVALID;
+/** Copies a prepared run; NO_ROOM when it does not fit before `limit`. */
+function copyRun(buf: Buffer, at: number, limit: number, run: Uint8Array): number {
+  const length = run.length;
+  if (at + length > limit) return NO_ROOM;
+  if (length <= LOOP_COPY_MAX_BYTES) {
+    for (let i = 0; i < length; i++) buf[at + i] = run[i] as number;
+  } else {
+    buf.set(run, at);
+  }
+  return at + length;
+}
+
+/** Scratch views for writing a double's bytes without Buffer#writeDoubleLE's argument checks. */
+const doubleScratch = new Float64Array(1);
+const doubleBytes = new Uint8Array(doubleScratch.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Writes `value` as a little-endian double at `at` (room already checked); returns the end. */
+function writeDouble(buf: Buffer, at: number, value: number): number {
+  doubleScratch[0] = value;
+  if (LITTLE_ENDIAN) {
+    for (let i = 0; i < 8; i++) buf[at + i] = doubleBytes[i] as number;
+  } else {
+    for (let i = 0; i < 8; i++) buf[at + i] = doubleBytes[7 - i] as number;
+  }
+  return at + 8;
+}
+
+function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent, prepared: PreparedRuns): number {
+  const type = eventTypeCode(e.type);
+  if (type === 0 || typeof e.traceId !== 'string' || e.traceId.length === 0) return INVALID;
   if (typeof e.spanId !== 'string' || e.spanId.length === 0) return INVALID;
   if (e.traceId.length > MAX_ID_LENGTH || e.spanId.length > MAX_ID_LENGTH) return INVALID;
   const ts = e.timestampMicros;
   if (typeof ts !== 'number' || !(ts > 0) || ts === Number.POSITIVE_INFINITY) return INVALID;
+  const peers = prepared.peerRun(e);
+  if (peers === undefined) return INVALID;
+  const host = prepared.hostRun(e);
+  if (host === undefined) return INVALID;
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = repeats.write(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
+  let at = writeString(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
   if (at < 0) return at;
-  at = repeats.write(buf, at, limit, TAG_SPAN_ID, e.spanId);
+  at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH, repeats);
+  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_FROM, e.from, MAX_NAME_LENGTH, repeats);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH, repeats);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_TO, e.to, MAX_NAME_LENGTH, repeats);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH, repeats);
+  at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
   if (at + 9 > limit) return NO_ROOM;
   buf[at] = TAG_TIMESTAMP;
-  at = buf.writeDoubleLE(ts, at + 1);
-  at = writeOptional(buf, at, limit, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH, repeats);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_ZONE, e.zone, MAX_NAME_LENGTH, repeats);
+  at = writeDouble(buf, at + 1, ts);
+  at = copyRun(buf, at, limit, host);
   if (at < 0) return at;
   const duration = e.durationMicros;
   if (duration !== undefined) {
     if (typeof duration !== 'number' || !(duration >= 0) || duration === Number.POSITIVE_INFINITY) return INVALID;
     if (at + 9 > limit) return NO_ROOM;
     buf[at] = TAG_DURATION;
-    at = buf.writeDoubleLE(duration, at + 1);
+    at = writeDouble(buf, at + 1, duration);
   }
-  at = writeOptional(buf, at, limit, TAG_ERROR_CODE, e.errorCode, MAX_NAME_LENGTH, repeats);
+  at = writeOptional(buf, at, limit, TAG_ERROR_CODE, e.errorCode, MAX_NAME_LENGTH);
   if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH, repeats);
+  at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH);
   if (at < 0) return at;
   if (e.tags !== undefined) {
     at = writeTags(buf, at, limit, e.tags);
@@ -352,6 +405,22 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
     at = writeVarint(buf, at, flags);
   }
   return at;
+}
+
+/** The wire code of an event type; 0 (unspecified, never sent) for anything else. */
+function eventTypeCode(type: unknown): number {
+  switch (type) {
+    case 'IN':
+      return 2;
+    case 'OUT':
+      return 3;
+    case 'REQ':
+      return 1;
+    case 'REP':
+      return 4;
+    default:
+      return 0;
+  }
 }
 
 function writeTags(buf: Buffer, start: number, limit: number, tags: Record<string, string>): number {
@@ -401,11 +470,10 @@ function writeOptional(
   tag: number,
   value: string | undefined,
   maxLength: number,
-  repeats: RepeatCache,
 ): number {
   if (value === undefined || value === '') return at;
   if (typeof value !== 'string' || value.length > maxLength) return INVALID;
-  return repeats.write(buf, at, limit, tag, value);
+  return writeString(buf, at, limit, tag, value);
 }
 
 /** Writes tag, length and UTF-8 bytes of a string; NO_ROOM when it does not fit before `limit`. */

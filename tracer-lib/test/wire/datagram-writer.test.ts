@@ -96,10 +96,10 @@ describe('DatagramWriter', () => {
     expect(result.ok && result.batch.events).toEqual([complete]);
   });
 
-  it('copies strings repeated across a hop byte-exactly, also after a longer length prefix moved them', () => {
+  it('encodes a hop byte-exactly, also when a longer length prefix moves the body', () => {
     const writer = new DatagramWriter({ maxDatagramBytes: 8192, ...identity });
     const base = { ...complete, tags: undefined, errorDescription: 'réponse lente ✓' };
-    // Long enough that each body needs a two-byte length, so the body (and its remembered strings) shifts.
+    // Long enough that each body needs a two-byte length, so the body shifts after it is written.
     const hop: TraceEvent[] = [
       {
         ...base,
@@ -140,6 +140,50 @@ describe('DatagramWriter', () => {
     writer.append(fresh);
     const result = decodeDatagram(writer.finish(1, drops, 1));
     expect(result.ok && result.batch.events.at(-1)).toEqual(fresh);
+  });
+
+  it('encodes byte-exactly when more (caller, endpoint) tuples arrive than the prepared runs keep', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    // 150 distinct tuples (more than the 64 kept), revisited in order so entries are replaced and rebuilt,
+    // with names of different lengths, non-ASCII bytes and hosts/zones that change.
+    const events: TraceEvent[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 150; i++) {
+        events.push(
+          makeEvent({
+            type: i % 2 === 0 ? 'IN' : 'OUT',
+            from: `caller-${i % 7}`,
+            fromEndpoint: `GET /from/${i % 5}`,
+            to: 'quote',
+            toEndpoint: `POST /prix/é${i}`.padEnd(10 + (i % 40), 'x'),
+            hostname: i % 10 === 0 ? 'host-b' : 'host-a',
+            zone: i % 4 === 0 ? 'eu-west-1a' : undefined,
+            durationMicros: i % 2 === 0 ? undefined : i,
+          }),
+        );
+      }
+    }
+    for (const event of events) expect(writer.append(event)).toBe(AppendStatus.appended);
+    const datagram = writer.finish(1, drops, 1);
+    const expected = Buffer.concat(
+      events.map((e) => encodeEvent(e)).map((b) => Buffer.concat([Buffer.from([0x32]), varint(b.length), b])),
+    );
+    expect(datagram.subarray(4, 4 + expected.length)).toEqual(expected);
+    const result = decodeDatagram(datagram);
+    expect(result.ok && result.batch.events).toEqual(events);
+  });
+
+  it('rejects an over-long name every time, also after a valid event with the same other fields', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 8192, ...identity });
+    const valid = makeEvent({ toEndpoint: 'GET /ok' });
+    const tooLong = { ...valid, toEndpoint: 'x'.repeat(300) };
+    expect(writer.append(valid)).toBe(AppendStatus.appended);
+    expect(writer.append(tooLong)).toBe(AppendStatus.invalid);
+    expect(writer.append(tooLong)).toBe(AppendStatus.invalid);
+    expect(writer.append({ ...valid, hostname: 'h'.repeat(300) })).toBe(AppendStatus.invalid);
+    expect(writer.append(valid)).toBe(AppendStatus.appended);
+    const result = decodeDatagram(writer.finish(1, drops, 1));
+    expect(result.ok && result.batch.events).toEqual([valid, valid]);
   });
 
   it('refuses a maxDatagramBytes that leaves no room for events', () => {
