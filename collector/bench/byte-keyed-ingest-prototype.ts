@@ -8,12 +8,9 @@
  * It measures whether a JavaScript collector built this way could reach the ingest target.
  */
 import { InternTable } from '@phosphor/tracer/wire';
-import { liveIndex, MAX_TRACKED_MICROS } from '../src/aggregates/rolling-histogram.js';
+import { IngestPrototypeBase } from './ingest-prototype-base.js';
 
 const NAME_SLOTS = 8192;
-const WIRE_HEADER_BYTES = 4;
-const EVENTS_FIELD = 6;
-const COUNTS_LENGTH = liveIndex(MAX_TRACKED_MICROS) + 1;
 /** Bytes kept per id; the prototype only sees the bench's ids (≤ 20 bytes). */
 const ID_BYTES = 32;
 /** Event type numbers on the wire (phosphor.proto): REQ 1, IN 2, OUT 3, REP 4. */
@@ -106,7 +103,7 @@ class SlotIndex {
   }
 }
 
-export class ByteKeyedIngestPrototype {
+export class ByteKeyedIngestPrototype extends IngestPrototypeBase {
   private readonly names = new InternTable(NAME_SLOTS);
   private readonly fieldStart = new Int32Array(FIELD_SLOTS);
   private readonly fieldEnd = new Int32Array(FIELD_SLOTS);
@@ -115,16 +112,10 @@ export class ByteKeyedIngestPrototype {
   private readonly idLengths: Uint8Array; // per slot × 3
   private readonly spanHashes: Int32Array;
   private readonly traceHashes: Int32Array;
-  private readonly times: Float64Array;
-  private readonly durations: Float64Array;
-  private readonly skews: Float64Array;
   private readonly masks: Uint8Array;
   private readonly live: Uint8Array;
   private readonly olderInTrace: Int32Array;
-  private readonly froms: string[];
   private readonly fromEndpoints: string[];
-  private readonly tos: string[];
-  private readonly toEndpoints: string[];
   private readonly clientHosts: string[];
   private readonly serverHosts: string[];
   private readonly errorCodes: string[];
@@ -138,29 +129,19 @@ export class ByteKeyedIngestPrototype {
   private freeTraceCount: number;
   private readonly traceOf: Int32Array;
   private next = 0;
-  private readonly endpointCounts = new Map<string, Map<string, Uint32Array>>();
-  private readonly edgeCounts = new Map<string, Map<string, Uint32Array>>();
   readonly counters = { events: 0, completeSpans: 0, overwrittenSpans: 0, duplicateEvents: 0, traces: 0 };
-  // The datagram being read.
-  private buf: Buffer = Buffer.alloc(0);
-  private view: DataView = new DataView(new ArrayBuffer(8));
 
-  constructor(private readonly capacity: number) {
+  constructor(capacity: number) {
+    super(capacity);
     this.ids = new Uint8Array(capacity * 3 * ID_BYTES);
     this.idLengths = new Uint8Array(capacity * 3);
     this.spanHashes = new Int32Array(capacity);
     this.traceHashes = new Int32Array(capacity);
-    this.times = new Float64Array(capacity * 4);
-    this.durations = new Float64Array(capacity * 2);
-    this.skews = new Float64Array(capacity);
     this.masks = new Uint8Array(capacity);
     this.live = new Uint8Array(capacity);
     this.olderInTrace = new Int32Array(capacity).fill(-1);
     const strings = () => new Array<string>(capacity).fill('');
-    this.froms = strings();
     this.fromEndpoints = strings();
-    this.tos = strings();
-    this.toEndpoints = strings();
     this.clientHosts = strings();
     this.serverHosts = strings();
     this.errorCodes = strings();
@@ -175,28 +156,7 @@ export class ByteKeyedIngestPrototype {
     this.freeTraceCount = capacity;
   }
 
-  /** One datagram without HMAC; assumes well-formed input (the bench's own datagrams). */
-  ingest(buf: Buffer): void {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let pos = WIRE_HEADER_BYTES;
-    const end = buf.length;
-    while (pos < end) {
-      let tag = buf[pos++] as number;
-      if (tag >= 0x80) tag = (tag & 0x7f) | ((buf[pos++] as number) << 7);
-      const wireType = tag & 7;
-      if (wireType === 2) {
-        let length = buf[pos++] as number;
-        if (length >= 0x80) length = (length & 0x7f) | ((buf[pos++] as number) << 7);
-        if (tag >>> 3 === EVENTS_FIELD) this.event(pos, pos + length);
-        pos += length;
-      } else if (wireType === 0) {
-        while ((buf[pos++] as number) >= 0x80);
-      } else pos += wireType === 1 ? 8 : 4;
-    }
-  }
-
-  private event(start: number, end: number): void {
+  protected event(start: number, end: number): void {
     const buf = this.buf;
     const view = this.view;
     const starts = this.fieldStart;
@@ -364,29 +324,6 @@ export class ByteKeyedIngestPrototype {
 
   private complete(slot: number): void {
     this.counters.completeSpans++;
-    const t = slot * 4;
-    const req = this.times[t] as number;
-    const inn = this.times[t + 1] as number;
-    const out = this.times[t + 2] as number;
-    const rep = this.times[t + 3] as number;
-    this.skews[slot] = inn < req || out > rep ? Math.round(req + (rep - req - (out - inn)) / 2 - inn) : 0;
-    const to = this.tos[slot] as string;
-    count(this.endpointCounts, to, this.toEndpoints[slot] as string, this.durations[slot * 2 + 1] as number);
-    count(this.edgeCounts, this.froms[slot] as string, to, this.durations[slot * 2] as number);
+    this.finishSpan(slot);
   }
-}
-
-function count(table: Map<string, Map<string, Uint32Array>>, a: string, b: string, micros: number): void {
-  let inner = table.get(a);
-  if (inner === undefined) {
-    inner = new Map();
-    table.set(a, inner);
-  }
-  let counts = inner.get(b);
-  if (counts === undefined) {
-    counts = new Uint32Array(COUNTS_LENGTH);
-    inner.set(b, counts);
-  }
-  const index = liveIndex(Math.min(Math.round(micros), MAX_TRACKED_MICROS));
-  counts[index] = (counts[index] as number) + 1;
 }

@@ -10,14 +10,11 @@
  * is a lower bound for any JavaScript implementation of the collector's work.
  */
 import { InternTable } from '@phosphor/tracer/wire';
-import { liveIndex, MAX_TRACKED_MICROS } from '../src/aggregates/rolling-histogram.js';
+import { IngestPrototypeBase } from './ingest-prototype-base.js';
 
 /** Same table sizes as the wire decoder. */
 const NAME_SLOTS = 8192;
 const ID_SLOTS = 4096;
-const WIRE_HEADER_BYTES = 4;
-const EVENTS_FIELD = 6;
-const COUNTS_LENGTH = liveIndex(MAX_TRACKED_MICROS) + 1;
 /** Event type numbers on the wire (phosphor.proto): REQ 1, IN 2, OUT 3, REP 4. */
 const REQ = 1;
 const REP = 4;
@@ -32,7 +29,7 @@ export interface LeanStats {
   storedTraces: number;
 }
 
-export class LeanIngestPrototype {
+export class LeanIngestPrototype extends IngestPrototypeBase {
   private readonly names = new InternTable(NAME_SLOTS);
   private readonly ids = new InternTable(ID_SLOTS);
   // The event being decoded.
@@ -52,16 +49,10 @@ export class LeanIngestPrototype {
   private readonly traceIds: string[];
   private readonly spanIds: string[];
   private readonly parentSpanIds: string[];
-  private readonly froms: string[];
   private readonly fromEndpoints: string[];
-  private readonly tos: string[];
-  private readonly toEndpoints: string[];
   private readonly clientHosts: string[];
   private readonly serverHosts: string[];
   private readonly errorCodes: string[];
-  private readonly times: Float64Array;
-  private readonly durations: Float64Array;
-  private readonly skews: Float64Array;
   private readonly masks: Uint8Array;
   private readonly live: Uint8Array;
   /** Previous (older) span of the same trace, or -1. */
@@ -70,25 +61,18 @@ export class LeanIngestPrototype {
   private readonly hops = new Map<string, number>();
   /** Newest slot and span count per trace. */
   private readonly traces = new Map<string, { newest: number; spans: number }>();
-  private readonly endpointCounts = new Map<string, Map<string, Uint32Array>>();
-  private readonly edgeCounts = new Map<string, Map<string, Uint32Array>>();
   private readonly counters: LeanStats = { events: 0, completeSpans: 0, overwrittenSpans: 0, storedTraces: 0 };
 
-  constructor(private readonly capacity: number) {
+  constructor(capacity: number) {
+    super(capacity);
     const strings = () => new Array<string>(capacity).fill('');
     this.traceIds = strings();
     this.spanIds = strings();
     this.parentSpanIds = strings();
-    this.froms = strings();
     this.fromEndpoints = strings();
-    this.tos = strings();
-    this.toEndpoints = strings();
     this.clientHosts = strings();
     this.serverHosts = strings();
     this.errorCodes = strings();
-    this.times = new Float64Array(capacity * 4);
-    this.durations = new Float64Array(capacity * 2);
-    this.skews = new Float64Array(capacity);
     this.masks = new Uint8Array(capacity);
     this.live = new Uint8Array(capacity);
     this.olderInTrace = new Int32Array(capacity).fill(-1);
@@ -98,27 +82,9 @@ export class LeanIngestPrototype {
     return { ...this.counters, storedTraces: this.traces.size };
   }
 
-  /** One datagram without HMAC; assumes well-formed input (the bench's own datagrams). */
-  ingest(buf: Buffer): void {
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let pos = WIRE_HEADER_BYTES;
-    const end = buf.length;
-    while (pos < end) {
-      let tag = buf[pos++] as number;
-      if (tag >= 0x80) tag = (tag & 0x7f) | ((buf[pos++] as number) << 7);
-      const wireType = tag & 7;
-      if (wireType === 2) {
-        let length = buf[pos++] as number;
-        if (length >= 0x80) length = (length & 0x7f) | ((buf[pos++] as number) << 7);
-        if (tag >>> 3 === EVENTS_FIELD) this.event(buf, view, pos, pos + length);
-        pos += length;
-      } else if (wireType === 0) {
-        while ((buf[pos++] as number) >= 0x80);
-      } else pos += wireType === 1 ? 8 : 4;
-    }
-  }
-
-  private event(buf: Buffer, view: DataView, start: number, end: number): void {
+  protected event(start: number, end: number): void {
+    const buf = this.buf;
+    const view = this.view;
     this.durationMicros = 0;
     this.errorCode = '';
     this.parentSpanId = '';
@@ -208,15 +174,7 @@ export class LeanIngestPrototype {
 
   private complete(slot: number): void {
     this.counters.completeSpans++;
-    const t = slot * 4;
-    const req = this.times[t] as number;
-    const inn = this.times[t + 1] as number;
-    const out = this.times[t + 2] as number;
-    const rep = this.times[t + 3] as number;
-    this.skews[slot] = inn < req || out > rep ? Math.round(req + (rep - req - (out - inn)) / 2 - inn) : 0;
-    const to = this.tos[slot] as string;
-    count(this.endpointCounts, to, this.toEndpoints[slot] as string, this.durations[slot * 2 + 1] as number);
-    count(this.edgeCounts, this.froms[slot] as string, to, this.durations[slot * 2] as number);
+    this.finishSpan(slot);
   }
 
   private newSpan(): number {
@@ -249,19 +207,4 @@ export class LeanIngestPrototype {
     const trace = this.traces.get(traceId);
     if (trace !== undefined && --trace.spans === 0) this.traces.delete(traceId);
   }
-}
-
-function count(table: Map<string, Map<string, Uint32Array>>, a: string, b: string, micros: number): void {
-  let inner = table.get(a);
-  if (inner === undefined) {
-    inner = new Map();
-    table.set(a, inner);
-  }
-  let counts = inner.get(b);
-  if (counts === undefined) {
-    counts = new Uint32Array(COUNTS_LENGTH);
-    inner.set(b, counts);
-  }
-  const index = liveIndex(Math.min(Math.round(micros), MAX_TRACKED_MICROS));
-  counts[index] = (counts[index] as number) + 1;
 }
