@@ -55,6 +55,24 @@ export abstract class IngestPrototypeBase {
     }
   }
 
+  /** Position after the varint read by the last {@link varint} call. */
+  protected afterVarint = 0;
+
+  /** Reads the varint at `pos` (below 2^32 in the bench's datagrams); its end goes to `afterVarint`. */
+  protected varint(pos: number): number {
+    const buf = this.buf;
+    let value = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = buf[pos++] as number;
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte >= 0x80);
+    this.afterVarint = pos;
+    return value;
+  }
+
   /** One Event message, `buf[start, end)`. */
   protected abstract event(start: number, end: number): void;
 

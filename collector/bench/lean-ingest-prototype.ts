@@ -134,14 +134,8 @@ export class LeanIngestPrototype extends IngestPrototypeBase {
         else if (field === 12) this.durationMicros = value;
         pos += 8;
       } else if (wireType === 0) {
-        let value = 0;
-        let shift = 0;
-        let byte: number;
-        do {
-          byte = buf[pos++] as number;
-          value |= (byte & 0x7f) << shift;
-          shift += 7;
-        } while (byte >= 0x80);
+        const value = this.varint(pos);
+        pos = this.afterVarint;
         if (field === 1) this.type = value;
       } else pos += 4;
     }
