@@ -112,13 +112,6 @@ export class ByteKeyedIngestPrototype extends IngestPrototypeBase {
   private readonly idLengths: Uint8Array; // per slot × 3
   private readonly spanHashes: Int32Array;
   private readonly traceHashes: Int32Array;
-  private readonly masks: Uint8Array;
-  private readonly live: Uint8Array;
-  private readonly olderInTrace: Int32Array;
-  private readonly fromEndpoints: string[];
-  private readonly clientHosts: string[];
-  private readonly serverHosts: string[];
-  private readonly errorCodes: string[];
   private readonly spanIndex: SlotIndex;
   /** Trace head slots: the trace's newest span; its count is in traceSpans. */
   private readonly traceIndex: SlotIndex;
@@ -128,7 +121,6 @@ export class ByteKeyedIngestPrototype extends IngestPrototypeBase {
   private readonly freeTraces: Int32Array;
   private freeTraceCount: number;
   private readonly traceOf: Int32Array;
-  private next = 0;
   readonly counters = { events: 0, completeSpans: 0, overwrittenSpans: 0, duplicateEvents: 0, traces: 0 };
 
   constructor(capacity: number) {
@@ -137,14 +129,6 @@ export class ByteKeyedIngestPrototype extends IngestPrototypeBase {
     this.idLengths = new Uint8Array(capacity * 3);
     this.spanHashes = new Int32Array(capacity);
     this.traceHashes = new Int32Array(capacity);
-    this.masks = new Uint8Array(capacity);
-    this.live = new Uint8Array(capacity);
-    this.olderInTrace = new Int32Array(capacity).fill(-1);
-    const strings = () => new Array<string>(capacity).fill('');
-    this.fromEndpoints = strings();
-    this.clientHosts = strings();
-    this.serverHosts = strings();
-    this.errorCodes = strings();
     this.spanIndex = new SlotIndex(capacity, this.spanHashes);
     this.traceHeadHashes = new Int32Array(capacity);
     this.traceIndex = new SlotIndex(capacity, this.traceHeadHashes);

@@ -20,8 +20,20 @@ export abstract class IngestPrototypeBase {
   protected readonly durations: Float64Array;
   protected readonly skews: Float64Array;
   protected readonly froms: string[];
+  protected readonly fromEndpoints: string[];
   protected readonly tos: string[];
   protected readonly toEndpoints: string[];
+  protected readonly clientHosts: string[];
+  protected readonly serverHosts: string[];
+  protected readonly errorCodes: string[];
+  /** Event types present per slot (bit 0 REQ … bit 3 REP). */
+  protected readonly masks: Uint8Array;
+  /** 1 while a slot holds a span. */
+  protected readonly live: Uint8Array;
+  /** Previous (older) span of the same trace, or -1. */
+  protected readonly olderInTrace: Int32Array;
+  /** The slot the next new span takes (the ring's oldest). */
+  protected next = 0;
   private readonly endpointCounts = new Map<string, Map<string, Uint32Array>>();
   private readonly edgeCounts = new Map<string, Map<string, Uint32Array>>();
 
@@ -29,9 +41,17 @@ export abstract class IngestPrototypeBase {
     this.times = new Float64Array(capacity * 4);
     this.durations = new Float64Array(capacity * 2);
     this.skews = new Float64Array(capacity);
-    this.froms = new Array<string>(capacity).fill('');
-    this.tos = new Array<string>(capacity).fill('');
-    this.toEndpoints = new Array<string>(capacity).fill('');
+    const strings = () => new Array<string>(capacity).fill('');
+    this.froms = strings();
+    this.fromEndpoints = strings();
+    this.tos = strings();
+    this.toEndpoints = strings();
+    this.clientHosts = strings();
+    this.serverHosts = strings();
+    this.errorCodes = strings();
+    this.masks = new Uint8Array(capacity);
+    this.live = new Uint8Array(capacity);
+    this.olderInTrace = new Int32Array(capacity).fill(-1);
   }
 
   /** One datagram without HMAC; assumes well-formed input (the bench's own datagrams). */

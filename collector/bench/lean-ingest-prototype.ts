@@ -49,15 +49,6 @@ export class LeanIngestPrototype extends IngestPrototypeBase {
   private readonly traceIds: string[];
   private readonly spanIds: string[];
   private readonly parentSpanIds: string[];
-  private readonly fromEndpoints: string[];
-  private readonly clientHosts: string[];
-  private readonly serverHosts: string[];
-  private readonly errorCodes: string[];
-  private readonly masks: Uint8Array;
-  private readonly live: Uint8Array;
-  /** Previous (older) span of the same trace, or -1. */
-  private readonly olderInTrace: Int32Array;
-  private next = 0;
   private readonly hops = new Map<string, number>();
   /** Newest slot and span count per trace. */
   private readonly traces = new Map<string, { newest: number; spans: number }>();
@@ -69,13 +60,6 @@ export class LeanIngestPrototype extends IngestPrototypeBase {
     this.traceIds = strings();
     this.spanIds = strings();
     this.parentSpanIds = strings();
-    this.fromEndpoints = strings();
-    this.clientHosts = strings();
-    this.serverHosts = strings();
-    this.errorCodes = strings();
-    this.masks = new Uint8Array(capacity);
-    this.live = new Uint8Array(capacity);
-    this.olderInTrace = new Int32Array(capacity).fill(-1);
   }
 
   stats(): LeanStats {
