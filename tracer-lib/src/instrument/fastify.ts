@@ -30,11 +30,6 @@ interface TracedRequest extends FastifyRequest {
   [TRACE_KEY]?: TraceContext | null;
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, done) => {
   const tracer = options?.tracer;
   if (typeof tracer?.emit !== 'function') {
@@ -85,8 +80,19 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     }
     return endpoint;
   };
+  const readHeader = (headers: FastifyRequest['headers'], name: string): string | undefined => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
   app.addHook('onRequest', (request: TracedRequest, reply, next) => {
-    const incoming = extractTrace((name) => header(request, name), HttpHeaders);
+    const headers = request.headers;
+    // Most requests to a trace root carry none of the three headers: skip the parser (and its closure) then.
+    const incoming =
+      headers[HttpHeaders.correlationId] === undefined &&
+      headers[HttpHeaders.traceparent] === undefined &&
+      headers[HttpHeaders.tracestate] === undefined
+        ? undefined
+        : extractTrace((name) => readHeader(headers, name), HttpHeaders);
     const hop = beginServerHop(tracer, incoming, endpointOf(request));
     request[HOP] = hop;
     request[TRACE_KEY] = hop.context;

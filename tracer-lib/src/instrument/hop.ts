@@ -54,12 +54,13 @@ export function beginServerHop(tracer: Tracer, incoming: IncomingTrace | undefin
       spanId: incoming.hopSpanId,
       sampled: incoming.sampled ?? true,
       persistent: incoming.persistent,
+      endpoint: name,
     };
   } else {
     context = tracer.startTrace(incoming?.traceId);
-    context.persistent = incoming?.persistent ?? false;
+    if (incoming !== undefined) context.persistent = incoming.persistent;
+    context.endpoint = name;
   }
-  context.endpoint = name;
   const startMicros = nowMicros();
   const hop: ServerHop = { context, parentSpanId: incoming?.parentSpanId, endpoint: name, startMicros };
   tracer.emit({

@@ -29,11 +29,12 @@ export interface TransportHooks {
 
 /**
  * Datagrams waiting for the socket, a first DNS answer or the socket's connect. 256 datagrams are
- * ≈ 350 KB at the 1400-byte default (2 MiB with 8 KiB loopback datagrams) — the most the transport
- * holds; past it datagrams are dropped and counted, so an unreachable or slow collector cannot grow
- * the service's memory.
+ * ≈ 350 KB at the 1400-byte default — the most the transport holds; past it datagrams are dropped
+ * and counted, so an unreachable or slow collector cannot grow the service's memory.
  */
 export const MAX_PENDING_DATAGRAMS = 256;
+/** Bytes of datagrams waiting at most: with 64 KiB loopback datagrams the count limit alone would allow 16 MiB. */
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 /** Re-resolve collector names this often, so a moved collector is found without a restart. */
 const DNS_REFRESH_MILLIS = 30_000;
 /** After a failed lookup, wait this long before the next one (lookups use libuv's small thread pool). */
@@ -68,8 +69,15 @@ export class UdpTransport {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(collectors: readonly CollectorAddress[], hooks: TransportHooks) {
+  private readonly maxPendingDatagrams: number;
+
+  /** `maxDatagramBytes` bounds what waits: at most {@link MAX_PENDING_BYTES} (and {@link MAX_PENDING_DATAGRAMS}). */
+  constructor(collectors: readonly CollectorAddress[], hooks: TransportHooks, maxDatagramBytes = 0) {
     this.hooks = hooks;
+    this.maxPendingDatagrams =
+      maxDatagramBytes > 0
+        ? Math.max(1, Math.min(MAX_PENDING_DATAGRAMS, Math.floor(MAX_PENDING_BYTES / maxDatagramBytes)))
+        : MAX_PENDING_DATAGRAMS;
     this.collectors = collectors.map((c) => {
       const family = isIP(c.host);
       return {
@@ -98,11 +106,11 @@ export class UdpTransport {
       this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', 'transport is closed', datagram);
       return;
     }
-    if (this.inFlight + this.pending.length >= MAX_PENDING_DATAGRAMS) {
+    if (this.inFlight + this.pending.length >= this.maxPendingDatagrams) {
       this.hooks.failed(
         events,
         'TRC_ERR_TRANSPORT_BACKLOG',
-        `${MAX_PENDING_DATAGRAMS} datagrams already waiting`,
+        `${this.maxPendingDatagrams} datagrams already waiting`,
         datagram,
       );
       return;
