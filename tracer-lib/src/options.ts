@@ -49,14 +49,14 @@ export const DEFAULT_FLUSH_INTERVAL_MILLIS = 1000;
 export const DEFAULT_SAMPLE_RATE = 1;
 /**
  * Loopback has a 64 KiB MTU, so a local collector (the default 127.0.0.1 sidecar setup) takes
- * the largest UDP datagram without fragmentation. Each send costs a fixed syscall plus, when the
- * collector was idle, a cross-CPU wake-up charged to the sender, whatever the size: a 64 KiB
- * datagram carries ~700 events where 1400 bytes carry ~12 and 8 KiB ~85, which cut the tracer's
- * send cost per request in the ID service bench from ≈ 0.65 to ≈ 0.2 µs (docs/benchmarks.md).
- * The collector asks for an 8 MiB receive buffer; a receiver left at the kernel default (~208 KiB)
- * holds only three such datagrams, so set `maxDatagramBytes` lower for one that reads slowly.
+ * bigger datagrams without fragmentation. Each send costs a syscall of several µs whatever the
+ * size; 8 KiB carries ~85 events instead of ~12, cutting the tracer's total cost per event several
+ * times (docs/benchmarks.md). Not bigger: on loopback a datagram stays charged to the sender's
+ * socket send buffer (~208 KiB by default) until the receiver reads it, and with 64 KiB datagrams
+ * sends started failing with EAGAIN and waiting for the socket — the ID service bench measured the
+ * send at ≈ 4.6 µs per request with 64 KiB datagrams against ≈ 1.4 µs with 8 KiB.
  */
-export const DEFAULT_LOOPBACK_DATAGRAM_BYTES = MAX_UDP_PAYLOAD_BYTES;
+export const DEFAULT_LOOPBACK_DATAGRAM_BYTES = 8192;
 /** Below this a datagram cannot hold the batch header plus a typical event. */
 export const MIN_DATAGRAM_BYTES = 512;
 /** A flush interval this short would spin the event loop; longer than an hour loses the live view. */

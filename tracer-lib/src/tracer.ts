@@ -90,16 +90,17 @@ const INITIAL_EVENT_BYTES_ESTIMATE = 128;
 /**
  * A background drain waits for a burst of several datagrams' worth of events and sends them back to
  * back. Sending to a receiver that went idle costs a cross-CPU wake-up in the kernel, charged to the
- * sender (≈ 100–200 µs of the traced service's CPU per datagram to a local collector in the bench VM,
+ * sender (profiled at up to ≈ 100–200 µs per datagram to a local collector in the bench VM,
  * docs/benchmarks.md); in a burst the first datagram wakes it and the next ones find it running.
  * Latency is unchanged in effect: a partly filled batch still leaves on the flush timer.
  */
 const DRAIN_BURST_MAX_DATAGRAMS = 8;
 /**
- * Bytes of one burst at most: it waits in the collector's receive buffer until read, and encoding it
- * runs in one event-loop turn (≈ 0.3 µs per event: 128 KiB of ~90-byte events ≈ 0.4 ms).
+ * Bytes of one burst at most: on loopback a datagram stays charged to the sender's socket send
+ * buffer (~208 KiB by default) until the collector reads it, so a burst must fit well inside it, or
+ * sends fail with EAGAIN and wait for the socket. 64 KiB = 8 datagrams of the 8 KiB loopback default.
  */
-const DRAIN_BURST_MAX_BYTES = 128 * 1024;
+const DRAIN_BURST_MAX_BYTES = 64 * 1024;
 
 class UdpTracer implements Tracer {
   readonly service: string;
