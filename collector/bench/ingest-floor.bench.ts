@@ -11,6 +11,8 @@
  *     histograms (lean-ingest-prototype.ts — strings and Maps as idiomatic JavaScript uses them);
  *   - byte-keyed prototype: the same work with ids kept as bytes in typed-array hash tables, no
  *     per-event string or object (byte-keyed-ingest-prototype.ts — the leanest design we found);
+ *   - native prototype: the byte-keyed design in C behind N-API (native-ingest-prototype/), built
+ *     with the system compiler — what a native ingest core would cost;
  *   - collector: the real collector.ingest().
  * Both prototypes leave out validation, tags, timeouts, late events, skew propagation, queries and
  * the tail, so their costs are lower bounds. A socket-fed collector costs at least raw + processing per event, so raw / (raw + processing) is
@@ -22,6 +24,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { ByteKeyedIngestPrototype } from './byte-keyed-ingest-prototype.js';
 import { LeanIngestPrototype } from './lean-ingest-prototype.js';
+import { loadNativePrototype } from './native-ingest-prototype/load-native-prototype.js';
 import { rawCeiling } from './udp-blast.js';
 
 /** Measured time per step; each stateful step first runs as long again to fill its stores. */
@@ -113,6 +116,18 @@ async function main() {
     loop(round, STEP_MILLIS, (d) => byteKeyed.ingest(d)),
   );
   console.log('  byte-keyed prototype counters:', byteKeyed.counters);
+  const native = loadNativePrototype();
+  if ('addon' in native) {
+    const core = native.addon.create(STORE_SPANS);
+    loop(round, STEP_MILLIS, (d) => native.addon.ingest(core, d));
+    step(
+      'native prototype (the byte-keyed design in C behind N-API, one call per datagram)',
+      loop(round, STEP_MILLIS, (d) => native.addon.ingest(core, d)),
+    );
+    console.log('  native prototype counters:', native.addon.stats(core));
+  } else {
+    console.log(`native prototype not measured: ${native.unavailable}`);
+  }
   const collector = await buildCollector(
     loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } }),
   );
