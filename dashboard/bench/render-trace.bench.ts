@@ -19,6 +19,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { requireBackend } from '../../test/support/backends.js';
+import { CHROMIUM_ARGS } from '../../test/support/helpers.js';
 import { generateTrace } from '../src/fixtures/synthetic-trace.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -29,14 +30,6 @@ const RUNS = 3;
 const SCROLL_FRAMES = 120;
 /** A fast mouse-wheel/trackpad scroll moves about this much per frame (~8 rows). */
 const WHEEL_STEP_PX = 200;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',

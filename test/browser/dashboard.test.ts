@@ -12,6 +12,7 @@ import { buildCollector, type Collector, loadConfig } from '@phosphor/collector'
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBackend } from '../support/backends.js';
+import { CHROMIUM_ARGS } from '../support/helpers.js';
 import { sendTraffic } from './traffic.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,15 +21,6 @@ const SHOTS = `${ROOT}test/artifacts/screenshots`;
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const TRACE_IDS = ['7001000000000001', '7001000000000002', '7001000000000003'];
 const HOSTILE_TRACE = TRACE_IDS[2]!;
-/** Chromium flags from the developers' guide: no sandbox (root in CI), no GPU, no background traffic. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let collector: Collector;
 let browser: Browser;

@@ -10,6 +10,7 @@ import { buildCollector, type Collector, loadConfig, type Span } from '@phosphor
 import type { RunningDemo } from '@phosphor/demo-services';
 import { encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../support/helpers.js';
 import { demoTracers, SYMBOLS, startQuietDemo } from './support/demo.js';
 import { phaseMillis, testTimeoutMillis } from './support/durations.js';
 import { LoadClient } from './support/load-client.js';
@@ -38,18 +39,6 @@ const KINDS: readonly Kind[] = [
   'malformed',
   'oversized',
 ];
-
-/** Deterministic PRNG (mulberry32): a failing run can be replayed from the seed it prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `length` bytes from the seeded PRNG. */
 function randomBytes(length: number, random: () => number): Buffer {

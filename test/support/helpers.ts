@@ -38,3 +38,15 @@ export async function poll<T>(
     await new Promise((r) => setTimeout(r, options.intervalMillis ?? 200));
   }
 }
+
+/** Deterministic PRNG (mulberry32) so shuffles and fuzz inputs are reproducible from a seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -59,17 +59,8 @@ export function batchOf(events: TraceEvent[], sequence = 0, tracerId = 'tracer-1
   };
 }
 
-/** Deterministic PRNG (mulberry32) so shuffles and fuzz inputs are reproducible from a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded PRNG, re-exported for the collector's tests. */
+export { prng } from '../../../test/support/helpers.js';
 
 /** Fisher–Yates shuffle with a given random source. */
 export function shuffle<T>(items: T[], random: () => number): T[] {

@@ -3,6 +3,7 @@
  * defaults.
  */
 import { readFile } from 'node:fs/promises';
+import { describeConfigErrors } from '@phosphor/id-generator';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { DemoError } from './errors.js';
@@ -120,15 +121,7 @@ const validate = new Ajv({ useDefaults: true, allErrors: true, strict: true, all
 export function resolveDemoConfig(raw: unknown, source = 'demo configuration'): DemoConfig {
   const copy = raw === undefined || raw === null ? {} : structuredClone(raw);
   if (!validate(copy)) {
-    const details = (validate.errors ?? [])
-      .map((e) => {
-        const field = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-        return e.keyword === 'additionalProperties'
-          ? `${field}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`
-          : `${field} ${e.message}`;
-      })
-      .join('; ');
-    throw new DemoError('DEMO_ERR_CONFIG_INVALID', `${source}: ${details}`);
+    throw new DemoError('DEMO_ERR_CONFIG_INVALID', `${source}: ${describeConfigErrors(validate.errors)}`);
   }
   const config = copy as unknown as DemoConfig;
   if (!config.idGenerator.embedded && (!config.idGenerator.httpUrl || !config.idGenerator.grpcTarget)) {

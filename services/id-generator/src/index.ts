@@ -2,7 +2,12 @@
  * @phosphor/id-generator — the ID service (Flaki layout) and what other services need from it.
  */
 export { buildIdService, type IdService, type IdServiceAddresses, type IdServiceDependencies } from './app.js';
-export { type IdServiceConfig, loadIdServiceConfig, resolveIdServiceConfig } from './config/id-service-config.js';
+export {
+  describeConfigErrors,
+  type IdServiceConfig,
+  loadIdServiceConfig,
+  resolveIdServiceConfig,
+} from './config/id-service-config.js';
 export { CORRELATION_HEADER, CORRELATION_METADATA_KEY } from './correlation.js';
 export { ERROR_CODES, type IdErrorCode, IdServiceError, isIdServiceError } from './errors.js';
 export {

@@ -1,19 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { type Batch, type DatagramRejection, decodeDatagram } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
+import type { UdpConfig } from '../../config/config.js';
 import { CollectorError } from '../../errors.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
 import { ClientLossTracker } from './client-loss.js';
 import { readReceiveBufferCap, receiveBufferCapWarning } from './kernel-buffer-cap.js';
 
-/** Receiver settings (the `udp:` config section plus logging). */
-export interface UdpReceiverOptions {
-  host: string;
-  port: number;
-  maxDatagramBytes: number;
-  receiveBufferBytes: number;
-  hmacKey?: string;
-  maxTrackedClients: number;
+/** Receiver settings: the `udp:` config section plus logging's warning interval. */
+export interface UdpReceiverOptions extends UdpConfig {
   warnIntervalMillis: number;
 }
 

@@ -194,7 +194,11 @@ const SCHEMA = {
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });
 const validate = ajv.compile(SCHEMA);
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
+/**
+ * Ajv errors as one message naming each bad field ("a.b must be …", "a: unknown key \"x\""); shared
+ * with the demo services' config so both read the same.
+ */
+export function describeConfigErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
     .map((e) => {
       const field = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
@@ -213,7 +217,7 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
 export function resolveIdServiceConfig(raw: unknown, source = 'configuration'): IdServiceConfig {
   const copy = raw === undefined || raw === null ? {} : structuredClone(raw);
   if (!validate(copy)) {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${source}: ${describeErrors(validate.errors)}`);
+    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${source}: ${describeConfigErrors(validate.errors)}`);
   }
   const config = copy as unknown as IdServiceConfig;
   if (Number.isNaN(Date.parse(config.ids.epoch))) {
