@@ -47,6 +47,8 @@ apt_install() {
   command -v unzip >/dev/null || missing+=(unzip)
   command -v curl >/dev/null || missing+=(curl)
   command -v mvn >/dev/null || missing+=(maven)
+  # Elasticsearch 8.x needs a JDK 17–24 (the integ-test zip bundles none); Debian 12 ships 17.
+  find_java17 >/dev/null || missing+=(openjdk-17-jre-headless)
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
   log "installing Debian packages: ${missing[*]}"
