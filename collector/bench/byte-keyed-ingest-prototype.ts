@@ -7,7 +7,7 @@
  * IN/OUT) is first seen. Strings would be made from the bytes when a query reads a span.
  * It measures whether a JavaScript collector built this way could reach the ingest target.
  */
-import { InternTable } from '@phosphor/tracer/wire';
+import { InternTable } from '@phosphor/wire';
 import { IngestPrototypeBase } from './ingest-prototype-base.js';
 
 const NAME_SLOTS = 8192;

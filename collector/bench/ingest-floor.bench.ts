@@ -18,7 +18,7 @@
  * the tail, so their costs are lower bounds. A socket-fed collector costs at least raw + processing per event, so raw / (raw + processing) is
  * the best collector/raw ratio that processing allows — the issue's target is ≥ 50 %.
  */
-import { decodeDatagram } from '@phosphor/tracer/wire';
+import { decodeDatagram } from '@phosphor/wire';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';

@@ -9,7 +9,7 @@
  * per-trace skew propagation, timeouts, service index, tail, self counters), so its cost per event
  * is a lower bound for any JavaScript implementation of the collector's work.
  */
-import { InternTable } from '@phosphor/tracer/wire';
+import { InternTable } from '@phosphor/wire';
 import { IngestPrototypeBase } from './ingest-prototype-base.js';
 
 /** Same table sizes as the wire decoder. */

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Batch } from '@phosphor/tracer/wire';
+import type { Batch } from '@phosphor/wire';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';

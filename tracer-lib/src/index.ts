@@ -4,6 +4,23 @@
  * throws into the service; drops and counts instead.
  */
 
+// The wire-format pieces a tracer user meets: event shapes for emit(), flags and the limits options are checked against.
+export {
+  type Batch,
+  type BatchHeader,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  type DropCounters,
+  EVENT_TYPES,
+  EventFlags,
+  type EventType,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TAGS,
+  MAX_TEXT_LENGTH,
+  MAX_UDP_PAYLOAD_BYTES,
+  type TraceEvent,
+  validateEvent,
+} from '@phosphor/wire';
 export { nowMicros } from './clock.js';
 export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
 export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';
@@ -34,4 +51,3 @@ export {
 } from './options.js';
 export * from './propagation/index.js';
 export { createTracer, type DroppedEvents, type Tracer, type TracerStats } from './tracer.js';
-export * from './wire/index.js';

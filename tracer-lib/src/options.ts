@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_NAME_LENGTH, MAX_UDP_PAYLOAD_BYTES } from '@phosphor/wire';
 import { TracerError } from './errors.js';
 import { type IdSource, LocalIdSource } from './ids.js';
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_NAME_LENGTH, MAX_UDP_PAYLOAD_BYTES } from './wire/limits.js';
 
 /** Options of {@link createTracer}. Every option but `service` has a default. */
 export interface TracerOptions {

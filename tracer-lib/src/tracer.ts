@@ -1,3 +1,4 @@
+import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
 import { EventRing } from './buffer/event-ring.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
@@ -6,9 +7,6 @@ import { type IdSource, LocalIdSource, newSpanId } from './ids.js';
 import { type ResolvedTracerOptions, resolveTracerOptions, type TracerOptions } from './options.js';
 import { RateSampler, type Sampler } from './sampler.js';
 import { UdpTransport } from './transport/udp.js';
-import { validateEvent } from './wire/codec.js';
-import { AppendStatus, DatagramWriter } from './wire/datagram-writer.js';
-import { EventFlags, type TraceEvent } from './wire/event.js';
 
 /** Events lost, by reason. The first four travel in every datagram so the collector can compute loss per tracer. */
 export interface DroppedEvents {

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import type { Span } from '../model/span.js';
 import { Ring } from '../util/ring.js';
 import { buildSpan, type HopEvents } from './build-span.js';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/tracer/wire';
+import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
 import { influxConfigSchema } from '../exporters/influx/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';

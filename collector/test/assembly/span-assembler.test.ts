@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { type EmitReason, SpanAssembler, type SpanAssemblerOptions } from '../../src/assembly/span-assembler.js';
 import type { Span } from '../../src/model/span.js';

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeId, resolveIdServiceConfig } from '@phosphor/id-generator';
-import { decodeDatagram, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDemo, startDemo } from '../src/demo.js';
 import { TrafficGenerator } from '../src/traffic-generator.js';
