@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     name: 'system',
     include: ['**/*.test.ts'],
+    globalSetup: ['support/build-packages.ts'],
     exclude: ['**/node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 180_000,

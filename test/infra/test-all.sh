@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`) and what .ci/run calls: installs dependencies (and Node.js 24 when the
 # machine's node is older), provisions and starts
-# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium), type-checks, builds the dashboard,
+# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium), type-checks, builds every package,
 # runs every vitest project, prints one plain summary line, and stops the backends it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,8 +37,8 @@ npm run --silent typecheck
 npm run --silent typecheck -w dashboard
 npm run --silent lint
 
-step "dashboard build (served by the collector in browser tests)"
-npm run --silent build -w dashboard
+step "build: tsc -b (JavaScript, .d.ts, source maps in each package's dist/), the dashboard, the collector's assets"
+npm run --silent build
 
 step "vitest"
 rc=0

@@ -2,6 +2,9 @@
  * @phosphor/tracer — records the four events of every RPC hop (REQ, IN, OUT, REP) into a bounded
  * buffer and sends them to the Phosphor collector over UDP in the background. Never blocks, never
  * throws into the service; drops and counts instead.
+ *
+ * The core loads no framework: integrations are subpaths — `@phosphor/tracer/http` (node:http, Express,
+ * Koa), `/fetch`, `/fastify`, `/grpc` — whose frameworks are optional peer dependencies.
  */
 
 // The wire-format pieces a tracer user meets: event shapes for emit(), flags and the limits options are checked against.
@@ -33,15 +36,6 @@ export {
   type PooledIdSourceOptions,
   type PooledIdSourceStats,
 } from './ids.js';
-export { type PhosphorFastifyOptions, phosphorFastify } from './instrument/fastify.js';
-export {
-  type GrpcClientInterceptorOptions,
-  grpcClientInterceptor,
-  grpcServerInterceptor,
-  type TraceGrpcHandlersOptions,
-  traceGrpcHandlers,
-} from './instrument/grpc.js';
-export { type TracedFetchOptions, type TracedRequestInit, tracedFetch } from './instrument/http-client.js';
 export {
   DEFAULT_COLLECTOR,
   DEFAULT_FLUSH_INTERVAL_MILLIS,
