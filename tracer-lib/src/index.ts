@@ -26,6 +26,13 @@ export {
 } from '@phosphor/wire';
 export { nowMicros } from './clock.js';
 export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
+export {
+  ENV_WARNING_CODE,
+  TRACER_ENV_VARIABLES,
+  type TracerEnvVariable,
+  tracerOptionsFromEnv,
+  UNKNOWN_SERVICE,
+} from './env-options.js';
 export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';
 export {
   type IdSource,
