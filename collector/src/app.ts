@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { formatDuration } from '@phosphor/service-kit';
 import type { Batch } from '@phosphor/wire';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -13,7 +14,6 @@ import { createMetricsRegistry } from './metrics.js';
 import type { Span } from './model/span.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import { createStore } from './storage/create-store.js';
-import { formatDuration } from './storage/memory/memory-store.js';
 import type { ComponentHealth, SpanStore } from './storage/span-store.js';
 import { TailHub } from './tail/tail-hub.js';
 import { RateLimitedWarner } from './util/rate-limited-warner.js';

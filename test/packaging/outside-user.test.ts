@@ -15,9 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('fixtures', import.meta.url));
-/** The packages a user installs (the ID service, demo and dashboard are internal to the repository). */
+/**
+ * The packages a user installs (service-kit only as the collector's dependency; the ID service, demo and
+ * dashboard are internal to the repository, the dashboard shipping inside the collector).
+ */
 const PUBLISHED = [
   { name: '@phosphor/wire', dir: 'wire' },
+  { name: '@phosphor/service-kit', dir: 'service-kit' },
   { name: '@phosphor/tracer', dir: 'tracer-lib' },
   { name: '@phosphor/collector', dir: 'collector' },
 ];
@@ -150,7 +154,12 @@ describe('outside user: installed tarballs, plain node', () => {
   });
 
   it('an ESM and a CommonJS service trace through the installed collector, which serves its dashboard', async () => {
-    const dir = project('services', ['@phosphor/tracer', '@phosphor/wire', '@phosphor/collector']);
+    const dir = project('services', [
+      '@phosphor/tracer',
+      '@phosphor/wire',
+      '@phosphor/service-kit',
+      '@phosphor/collector',
+    ]);
     const bin = join(dir, 'node_modules/@phosphor/collector/bin/phosphor-collector.js');
 
     const help = execFileSync(process.execPath, [bin, '--help'], { cwd: dir, encoding: 'utf8' });
