@@ -22,9 +22,9 @@ import { decodeDatagram } from '@phosphor/wire';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
-import { ByteKeyedIngestPrototype } from './byte-keyed-ingest-prototype.js';
-import { LeanIngestPrototype } from './lean-ingest-prototype.js';
-import { loadNativePrototype } from './native-ingest-prototype/load-native-prototype.js';
+import { ByteKeyedIngestPrototype } from '../../research/ingest-prototypes/byte-keyed-ingest-prototype.js';
+import { LeanIngestPrototype } from '../../research/ingest-prototypes/lean-ingest-prototype.js';
+import { loadNativePrototype } from '../../research/ingest-prototypes/native-ingest-prototype/load-native-prototype.js';
 import { rawCeiling } from './udp-blast.js';
 
 /** Measured time per step; each stateful step first runs as long again to fill its stores. */

@@ -3,7 +3,7 @@
  * the walk over a datagram's top-level fields that hands each event's bytes on, the per-span
  * finish (skew estimate, both latencies counted), and the span columns that finish reads.
  */
-import { liveIndex, MAX_TRACKED_MICROS } from '../src/aggregates/rolling-histogram.js';
+import { liveIndex, MAX_TRACKED_MICROS } from '../../collector/src/aggregates/rolling-histogram.js';
 
 const WIRE_HEADER_BYTES = 4;
 /** `Batch.events` in phosphor.proto. */
