@@ -19,12 +19,12 @@
  * the best collector/raw ratio that processing allows — the issue's target is ≥ 50 %.
  */
 import { decodeDatagram } from '@phosphor/wire';
-import { buildCollector } from '../src/app.js';
-import { loadConfig } from '../src/config/load-config.js';
-import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { ByteKeyedIngestPrototype } from '../../research/ingest-prototypes/byte-keyed-ingest-prototype.js';
 import { LeanIngestPrototype } from '../../research/ingest-prototypes/lean-ingest-prototype.js';
 import { loadNativePrototype } from '../../research/ingest-prototypes/native-ingest-prototype/load-native-prototype.js';
+import { buildCollector } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { rawCeiling } from './udp-blast.js';
 
 /** Measured time per step; each stateful step first runs as long again to fill its stores. */
