@@ -15,6 +15,24 @@ export interface UdpReceiverOptions extends UdpConfig {
 /** Receives decoded batches; must not throw (errors are caught and counted as handler errors). */
 export type BatchHandler = (batch: Batch) => void;
 
+/** What decoding and ingesting one datagram came to (see engine/datagram-decoder.ts). */
+export interface IngestOutcome {
+  ok: boolean;
+  /** Set when !ok. */
+  reason: DatagramRejection;
+  detail: string;
+  acceptedEvents: number;
+  invalidEvents: number;
+  firstInvalidReason: string | undefined;
+  /** The batch header (events not included), for per-client loss. */
+  header: Batch;
+}
+
+/** Decodes a datagram and ingests its events in one step (the engine); must not throw. */
+export interface DatagramIngest {
+  ingestDatagram(datagram: Buffer): IngestOutcome;
+}
+
 /** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
 export type DropReason = DatagramRejection | 'oversized';
 
@@ -68,7 +86,8 @@ export class UdpReceiver {
 
   constructor(
     private readonly options: UdpReceiverOptions,
-    private readonly handler: BatchHandler,
+    /** Decoded batches go to a handler, or the datagram's bytes to an engine that decodes them itself. */
+    private readonly handler: BatchHandler | DatagramIngest,
     private readonly logger: Logger,
   ) {
     this.key = options.hmacKey ? Buffer.from(options.hmacKey, 'utf8') : undefined;
@@ -125,6 +144,11 @@ export class UdpReceiver {
       );
       return;
     }
+    const handler = this.handler;
+    if (typeof handler !== 'function') {
+      this.ingestInto(handler, msg);
+      return;
+    }
     const result = decodeDatagram(msg, this.key);
     if (!result.ok) {
       this.drop(result.reason, result.detail);
@@ -141,12 +165,38 @@ export class UdpReceiver {
     this.counters.acceptedEvents += result.batch.events.length;
     this.clients.observe(result.batch, Date.now());
     try {
-      this.handler(result.batch);
+      handler(result.batch);
     } catch (err) {
       // A bug downstream must not take ingest down; it is counted and logged at a limited rate.
       this.counters.handlerErrors++;
       this.warner.warn('handler_error', `batch handler failed: ${(err as Error).stack ?? String(err)}`);
     }
+  }
+
+  private ingestInto(engine: DatagramIngest, msg: Buffer): void {
+    let outcome: IngestOutcome;
+    try {
+      outcome = engine.ingestDatagram(msg);
+    } catch (err) {
+      // A bug in the engine must not take ingest down; it is counted and logged at a limited rate.
+      this.counters.handlerErrors++;
+      this.warner.warn('handler_error', `datagram ingest failed: ${(err as Error).stack ?? String(err)}`);
+      return;
+    }
+    if (!outcome.ok) {
+      this.drop(outcome.reason, outcome.detail);
+      return;
+    }
+    this.counters.acceptedDatagrams++;
+    if (outcome.invalidEvents > 0) {
+      this.counters.invalidEvents += outcome.invalidEvents;
+      this.warner.warn(
+        'invalid_event',
+        `dropped ${outcome.invalidEvents} invalid event(s): ${outcome.firstInvalidReason}`,
+      );
+    }
+    this.counters.acceptedEvents += outcome.acceptedEvents;
+    this.clients.observe(outcome.header, Date.now());
   }
 
   /** Current counters. */
