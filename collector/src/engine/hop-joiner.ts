@@ -4,8 +4,11 @@
  * events are in, or as partial when `spanTimeoutMillis` passes or the pending cap evicts its
  * oldest hop; duplicates are counted and ignored; late events for a partial span re-emit it
  * updated; emitted hops are remembered for `lateWindowMillis`, at most `maxRememberedSpans`.
- * New here: an entry hop (no parent, IN and OUT in, no REQ/REP) is emitted at once instead of
- * waiting for the timeout — nothing else is coming for it.
+ * New here: hops that expect nothing more are emitted at once instead of waiting for the
+ * timeout — an entry hop (no parent, IN and OUT in, no REQ/REP: the caller is not traced), and a
+ * call to a service known to be uninstrumented (REQ and REP in, to a callee whose earlier calls
+ * timed out with REQ and REP but never an IN or OUT; any IN/OUT from it later unlearns that).
+ * Should more events come after all, they update the span as late events, like any late event.
  *
  * Events arrive two ways: {@link HopJoiner.locate} + {@link HopJoiner.commit} from the datagram
  * decoder (byte ids, fields written straight into the columns), and {@link HopJoiner.addEvents}
@@ -40,7 +43,11 @@ import {
 
 /** Engine assembly settings: the old assembler's plus the entry-span switch. */
 export interface HopJoinerOptions extends SpanAssemblerOptions {
-  /** Emit entry hops (no parent, IN+OUT, no REQ/REP) at once. Default true. */
+  /**
+   * Emit at once the hops that expect no more events: entry hops (no parent, IN+OUT) and calls
+   * to services known to be uninstrumented (REQ+REP). Default true; false waits for the timeout
+   * as the old assembler did.
+   */
   finishEntrySpans?: boolean;
 }
 
@@ -49,6 +56,9 @@ const MAX_TRACKED_TRACE_OFFSETS = 20_000;
 /** Rows allocated up front; columns double from here up to the caps. */
 const INITIAL_ROWS = 1024;
 const IN_OUT = 0b0110;
+const REQ_REP = 0b1001;
+/** Uninstrumented callees remembered; past it, no new ones are learnt (their calls wait for the timeout). */
+const MAX_UNINSTRUMENTED_SERVICES = 10_000;
 const ALL_EVENTS = 0b1111;
 const TYPE_INDEX: Record<string, number> = { REQ: 0, IN: 1, OUT: 2, REP: 3 };
 
@@ -58,6 +68,8 @@ export class HopJoiner {
   private readonly remember: boolean;
   private readonly finishEntries: boolean;
   private readonly now: () => number;
+  /** Callees whose calls timed out with REQ+REP and no IN/OUT: their calls finish at once. */
+  private readonly uninstrumented = new Set<string>();
   private readonly traceOffsets = new Map<string, HostOffsets>();
   private readonly traceOffsetsQueue = new Ring<string>();
   private lastOffsetsTraceId: string | undefined;
@@ -85,7 +97,7 @@ export class HopJoiner {
   ) {
     this.now = options.now ?? (() => performance.now());
     this.remember = options.maxRememberedSpans > 0 && options.lateWindowMillis > 0;
-    this.finishEntries = options.finishEntrySpans ?? false;
+    this.finishEntries = options.finishEntrySpans ?? true;
     const maxRows = options.maxPendingSpans + (this.remember ? options.maxRememberedSpans : 0) + 1;
     this.ids = new IdTable(Math.min(INITIAL_ROWS, maxRows));
     this.columns = new SpanColumns(INITIAL_ROWS, maxRows, (rows) => this.ids.grow(rows));
@@ -147,7 +159,7 @@ export class HopJoiner {
     const mask = columns.mask[row] as number;
     if (state === RowState.pending) {
       if (mask === ALL_EVENTS) this.emitRow(row, now, this.outbox);
-      else if (mask === IN_OUT && this.finishEntries && this.isEntry(row)) this.emitRow(row, now, this.outbox);
+      else if (this.finishEntries) this.finishEarly(row, mask, now);
       return;
     }
     // A late event for a partial span already emitted: re-emit it updated.
@@ -224,6 +236,7 @@ export class HopJoiner {
     for (let row = columns.pendingHead; row >= 0; row = columns.pendingHead) {
       if ((columns.firstSeenMillis[row] as number) > deadline) break;
       this.counters.timedOutSpans++;
+      this.learnUninstrumented(row);
       this.emitRow(row, now, this.outbox);
     }
     const forgetBefore = now - this.options.lateWindowMillis;
@@ -297,10 +310,29 @@ export class HopJoiner {
     return row;
   }
 
-  /** An entry hop: no parent on its IN or OUT (only called when exactly IN and OUT are in). */
-  private isEntry(row: number): boolean {
+  /** Emits a pending hop that expects nothing more (see the class comment). */
+  private finishEarly(row: number, mask: number, now: number): void {
     const text = this.columns.text;
-    return text[(row * 4 + 1) * TEXT_FIELDS + F_PARENT] === '' && text[(row * 4 + 2) * TEXT_FIELDS + F_PARENT] === '';
+    if ((mask & IN_OUT) !== 0 && this.uninstrumented.size > 0) {
+      // The callee sends events after all: its calls wait for them again.
+      const callee = text[(row * 4 + (mask & 2 ? 1 : 2)) * TEXT_FIELDS + F_TO] as string;
+      this.uninstrumented.delete(callee);
+    }
+    if (mask === IN_OUT) {
+      const inCell = (row * 4 + 1) * TEXT_FIELDS;
+      const outCell = (row * 4 + 2) * TEXT_FIELDS;
+      if (text[inCell + F_PARENT] === '' && text[outCell + F_PARENT] === '') this.emitRow(row, now, this.outbox);
+    } else if (mask === REQ_REP && this.uninstrumented.size > 0) {
+      if (this.uninstrumented.has(text[row * 4 * TEXT_FIELDS + F_TO] as string)) this.emitRow(row, now, this.outbox);
+    }
+  }
+
+  /** A hop timing out with REQ+REP and no IN/OUT marks its callee uninstrumented. */
+  private learnUninstrumented(row: number): void {
+    if (!this.finishEntries || this.columns.mask[row] !== REQ_REP) return;
+    if (this.uninstrumented.size >= MAX_UNINSTRUMENTED_SERVICES) return;
+    const callee = this.columns.text[row * 4 * TEXT_FIELDS + F_TO] as string;
+    if (callee) this.uninstrumented.add(callee);
   }
 
   private emitRow(row: number, now: number, outbox: Span[]): void {
