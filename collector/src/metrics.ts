@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Aggregates } from './aggregates/aggregates.js';
-import type { AssemblerStats } from './assembly/span-assembler.js';
+import type { AssemblerStats } from './assembly/span-sink.js';
 import type { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import type { SpanStore } from './storage/span-store.js';
 import type { TailHub } from './tail/tail-hub.js';

@@ -14,7 +14,7 @@
  * and histogram percentiles per endpoint/edge/host.
  */
 import type { TraceEvent } from '@phosphor/tracer/wire';
-import type { AssemblerStats, SpanSink } from '../assembly/span-assembler.js';
+import type { AssemblerStats, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { DatagramDecoder, type DatagramOutcome } from './datagram-decoder.js';
 import { HopJoiner, type HopJoinerOptions } from './hop-joiner.js';

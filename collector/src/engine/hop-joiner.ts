@@ -5,10 +5,14 @@
  * oldest hop; duplicates are counted and ignored; late events for a partial span re-emit it
  * updated; emitted hops are remembered for `lateWindowMillis`, at most `maxRememberedSpans`.
  * New here: hops that expect nothing more are emitted at once instead of waiting for the
- * timeout — an entry hop (no parent, IN and OUT in, no REQ/REP: the caller is not traced), and a
- * call to a service known to be uninstrumented (REQ and REP in, to a callee whose earlier calls
- * timed out with REQ and REP but never an IN or OUT; any IN/OUT from it later unlearns that).
- * Should more events come after all, they update the span as late events, like any late event.
+ * timeout. An entry hop has no parent and only IN and OUT — but so does, for a while, a root call
+ * from an instrumented client whose REQ/REP are still on their way, and emitting that one early
+ * would count it in the aggregates without its client side. So the joiner learns per callee: a
+ * service whose parentless IN/OUT hops time out without REQ/REP receives entry requests, and its
+ * later ones finish on their last event; likewise a callee whose REQ/REP hops time out without
+ * IN/OUT is uninstrumented, and later calls to it finish on REP. Any event proving otherwise (a
+ * parentless REQ/REP to the service, an IN/OUT from the callee) unlearns it; an event arriving
+ * after an early emission updates the span as a late event, like any late event.
  *
  * Events arrive two ways: {@link HopJoiner.locate} + {@link HopJoiner.commit} from the datagram
  * decoder (byte ids, fields written straight into the columns), and {@link HopJoiner.addEvents}
@@ -21,7 +25,7 @@
  */
 import type { TraceEvent } from '@phosphor/tracer/wire';
 import { adjustSpanSkew, clearSpanSkew, HostOffsets } from '../assembly/skew.js';
-import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-assembler.js';
+import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { Ring } from '../util/ring.js';
 import { hashIdPair, IdTable, idKeyBytes } from './id-table.js';
@@ -44,9 +48,10 @@ import {
 /** Engine assembly settings: the old assembler's plus the entry-span switch. */
 export interface HopJoinerOptions extends SpanAssemblerOptions {
   /**
-   * Emit at once the hops that expect no more events: entry hops (no parent, IN+OUT) and calls
-   * to services known to be uninstrumented (REQ+REP). Default true; false waits for the timeout
-   * as the old assembler did.
+   * Emit at once the hops that expect no more events: entry hops (no parent, IN+OUT) to services
+   * learnt to receive entry requests, and calls (REQ+REP) to callees learnt to be uninstrumented
+   * (see the class comment). Default true; false always waits for the timeout, as the old
+   * assembler did.
    */
   finishEntrySpans?: boolean;
 }
@@ -57,8 +62,8 @@ const MAX_TRACKED_TRACE_OFFSETS = 20_000;
 const INITIAL_ROWS = 1024;
 const IN_OUT = 0b0110;
 const REQ_REP = 0b1001;
-/** Uninstrumented callees remembered; past it, no new ones are learnt (their calls wait for the timeout). */
-const MAX_UNINSTRUMENTED_SERVICES = 10_000;
+/** Entry services and uninstrumented callees remembered each; past it, no new ones are learnt (their hops wait for the timeout). */
+const MAX_LEARNT_SERVICES = 10_000;
 const ALL_EVENTS = 0b1111;
 const TYPE_INDEX: Record<string, number> = { REQ: 0, IN: 1, OUT: 2, REP: 3 };
 
@@ -70,6 +75,8 @@ export class HopJoiner {
   private readonly now: () => number;
   /** Callees whose calls timed out with REQ+REP and no IN/OUT: their calls finish at once. */
   private readonly uninstrumented = new Set<string>();
+  /** Services whose parentless IN+OUT hops timed out without REQ/REP: their entry hops finish at once. */
+  private readonly entryServices = new Set<string>();
   private readonly traceOffsets = new Map<string, HostOffsets>();
   private readonly traceOffsetsQueue = new Ring<string>();
   private lastOffsetsTraceId: string | undefined;
@@ -88,8 +95,9 @@ export class HopJoiner {
   private lateOutbox: Span[] = [];
   private evictedOutbox: Span[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Row of the event between locate() and commit(). */
+  /** Row and type of the event between locate() and commit(). */
   private currentRow = -1;
+  private currentType = 0;
 
   constructor(
     private readonly options: HopJoinerOptions,
@@ -148,6 +156,7 @@ export class HopJoiner {
     }
     columns.mask[row] = (columns.mask[row] as number) | bit;
     this.currentRow = row;
+    this.currentType = k;
     return row * 4 + k;
   }
 
@@ -157,6 +166,7 @@ export class HopJoiner {
     const columns = this.columns;
     const state = columns.state[row];
     const mask = columns.mask[row] as number;
+    if (this.uninstrumented.size > 0 || this.entryServices.size > 0) this.unlearn(row);
     if (state === RowState.pending) {
       if (mask === ALL_EVENTS) this.emitRow(row, now, this.outbox);
       else if (this.finishEntries) this.finishEarly(row, mask, now);
@@ -236,7 +246,7 @@ export class HopJoiner {
     for (let row = columns.pendingHead; row >= 0; row = columns.pendingHead) {
       if ((columns.firstSeenMillis[row] as number) > deadline) break;
       this.counters.timedOutSpans++;
-      this.learnUninstrumented(row);
+      this.learn(row);
       this.emitRow(row, now, this.outbox);
     }
     const forgetBefore = now - this.options.lateWindowMillis;
@@ -313,26 +323,42 @@ export class HopJoiner {
   /** Emits a pending hop that expects nothing more (see the class comment). */
   private finishEarly(row: number, mask: number, now: number): void {
     const text = this.columns.text;
-    if ((mask & IN_OUT) !== 0 && this.uninstrumented.size > 0) {
-      // The callee sends events after all: its calls wait for them again.
-      const callee = text[(row * 4 + (mask & 2 ? 1 : 2)) * TEXT_FIELDS + F_TO] as string;
-      this.uninstrumented.delete(callee);
-    }
     if (mask === IN_OUT) {
+      if (this.entryServices.size === 0) return;
       const inCell = (row * 4 + 1) * TEXT_FIELDS;
       const outCell = (row * 4 + 2) * TEXT_FIELDS;
-      if (text[inCell + F_PARENT] === '' && text[outCell + F_PARENT] === '') this.emitRow(row, now, this.outbox);
+      if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
+      if (this.entryServices.has(text[inCell + F_TO] as string)) this.emitRow(row, now, this.outbox);
     } else if (mask === REQ_REP && this.uninstrumented.size > 0) {
       if (this.uninstrumented.has(text[row * 4 * TEXT_FIELDS + F_TO] as string)) this.emitRow(row, now, this.outbox);
     }
   }
 
-  /** A hop timing out with REQ+REP and no IN/OUT marks its callee uninstrumented. */
-  private learnUninstrumented(row: number): void {
-    if (!this.finishEntries || this.columns.mask[row] !== REQ_REP) return;
-    if (this.uninstrumented.size >= MAX_UNINSTRUMENTED_SERVICES) return;
-    const callee = this.columns.text[row * 4 * TEXT_FIELDS + F_TO] as string;
-    if (callee) this.uninstrumented.add(callee);
+  /** Unlearns what the event just committed disproves (see the class comment). */
+  private unlearn(row: number): void {
+    const k = this.currentType;
+    const cell = (row * 4 + k) * TEXT_FIELDS;
+    const text = this.columns.text;
+    const callee = text[cell + F_TO] as string;
+    if (k === 1 || k === 2) this.uninstrumented.delete(callee);
+    else if (text[cell + F_PARENT] === '') this.entryServices.delete(callee);
+  }
+
+  /** A hop timing out learns its callee: uninstrumented (REQ+REP only) or an entry service (parentless IN+OUT only). */
+  private learn(row: number): void {
+    if (!this.finishEntries) return;
+    const mask = this.columns.mask[row];
+    const text = this.columns.text;
+    if (mask === REQ_REP) {
+      const callee = text[row * 4 * TEXT_FIELDS + F_TO] as string;
+      if (callee && this.uninstrumented.size < MAX_LEARNT_SERVICES) this.uninstrumented.add(callee);
+    } else if (mask === IN_OUT) {
+      const inCell = (row * 4 + 1) * TEXT_FIELDS;
+      const outCell = (row * 4 + 2) * TEXT_FIELDS;
+      if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
+      const service = text[inCell + F_TO] as string;
+      if (service && this.entryServices.size < MAX_LEARNT_SERVICES) this.entryServices.add(service);
+    }
   }
 
   private emitRow(row: number, now: number, outbox: Span[]): void {

@@ -5,7 +5,7 @@
  */
 import { decodeDatagram, encodeBatch, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
 import { describe, expect, it } from 'vitest';
-import type { EmitReason } from '../../src/assembly/span-assembler.js';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 import { prng } from '../support/hops.js';
@@ -89,8 +89,8 @@ describe('engine invariants under random and mutated datagrams', () => {
         if (decoded.ok) {
           for (const e of decoded.batch.events) {
             const key = `${e.traceId}\u0000${e.spanId}\u0000${e.type}`;
-            let set = sent.get(key);
-            if (!set) sent.set(key, (set = new Set()));
+            const set = sent.get(key) ?? new Set<number>();
+            sent.set(key, set);
             set.add(e.timestampMicros);
           }
         }

@@ -1,7 +1,7 @@
 import { encodeBatch } from '@phosphor/tracer/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/app.js';
-import type { EmitReason } from '../../src/assembly/span-assembler.js';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 import { testCollector } from '../support/collector.js';
@@ -26,7 +26,10 @@ function engine(finishEntrySpans = true) {
       for (const span of spans) emitted.push({ span, reason });
     },
   );
-  return { e, emitted, advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { e, emitted, advance };
 }
 
 let collector: Collector | undefined;
@@ -35,28 +38,53 @@ afterEach(async () => {
   collector = undefined;
 });
 
+/** A parentless IN/OUT hop to `to` (an entry request when no REQ/REP ever comes). */
+const entry = (traceId: string, spanId: string, to = 'gateway', at = T0) =>
+  hopEvents({ traceId, spanId, from: '', fromEndpoint: '', to, times: { IN: at, OUT: at + 100 } });
+
 describe('entry spans finish at once', () => {
-  it('emits an entry hop (no parent, IN and OUT) without waiting for spanTimeoutMillis', () => {
-    const { e, emitted } = engine();
-    e.ingestEvents(
-      hopEvents({ traceId: 't', spanId: 'root', from: '', fromEndpoint: '', times: { IN: T0, OUT: T0 + 100 } }),
-    );
+  it('learns an entry service from one timed-out entry hop, then emits its entry hops on their last event', () => {
+    const { e, emitted, advance } = engine();
+    e.ingestEvents(entry('t0', 'first'));
+    expect(emitted).toEqual([]);
+    advance(5000);
+    e.sweep();
+    expect(emitted.map((x) => [x.span.spanId, x.reason])).toEqual([['first', 'timeout']]);
+    e.ingestEvents(entry('t1', 'root'));
     expect(emitted.map((x) => [x.span.spanId, x.reason, x.span.missing])).toEqual([
+      ['first', 'timeout', ['REQ', 'REP']],
       ['root', 'complete', ['REQ', 'REP']],
     ]);
-    expect(e.stats()).toMatchObject({ pendingSpans: 0, partialSpans: 1, timedOutSpans: 0 });
+    expect(e.stats()).toMatchObject({ pendingSpans: 0, partialSpans: 2, timedOutSpans: 1 });
   });
 
-  it('keeps a hop with a parent pending (its caller may still report), and waits when switched off', () => {
-    const child = engine();
-    child.e.ingestEvents(hopEvents({ traceId: 't', spanId: 'c', parentSpanId: 'p', times: { IN: T0, OUT: T0 + 100 } }));
-    expect(child.emitted).toEqual([]);
+  it('keeps waiting for a root call from a traced client (parentless REQ/REP to the service unlearn it), and when switched off', () => {
+    const { e, emitted, advance } = engine();
+    e.ingestEvents(entry('t0', 'first'));
+    advance(5000);
+    e.sweep();
+    // A traced client calls gateway without a parent: gateway's parentless hops may get REQ/REP after all.
+    e.ingestEvents(
+      hopEvents({
+        traceId: 't1',
+        spanId: 'call',
+        to: 'gateway',
+        times: { REQ: T0, IN: T0 + 5, OUT: T0 + 50, REP: T0 + 60 },
+      }),
+    );
+    e.ingestEvents(entry('t2', 'root'));
+    expect(emitted.map((x) => x.span.spanId)).toEqual(['first', 'call']);
+    // A child hop (with a parent) is never an entry.
+    e.ingestEvents(
+      hopEvents({ traceId: 't3', spanId: 'c', parentSpanId: 'p', to: 'gateway', times: { IN: T0, OUT: T0 + 1 } }),
+    );
+    expect(emitted).toHaveLength(2);
     const off = engine(false);
-    off.e.ingestEvents(hopEvents({ traceId: 't', spanId: 'root', times: { IN: T0, OUT: T0 + 100 } }));
-    expect(off.emitted).toEqual([]);
+    off.e.ingestEvents(entry('t0', 'first'));
     off.advance(5000);
     off.e.sweep();
-    expect(off.emitted.map((x) => x.reason)).toEqual(['timeout']);
+    off.e.ingestEvents(entry('t1', 'root'));
+    expect(off.emitted.map((x) => x.span.spanId)).toEqual(['first']);
   });
 
   it('learns an uninstrumented callee from a timed-out REQ/REP hop and finishes its later calls at once, until it reports', () => {
@@ -80,7 +108,13 @@ describe('entry spans finish at once', () => {
   });
 
   it('names the right root service in the trace list as soon as the entry span is in', async () => {
-    collector = await testCollector();
+    let now = 0;
+    collector = await testCollector({ assembly: { spanTimeoutMillis: 1000 } });
+    // The collector's engine clock is real time: let one entry request to gateway time out first.
+    collector.ingest(encodeBatch(batchOf(entry('76', 'earlier'))));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    collector.assembler.sweep();
+    now = T0 + 1000;
     const events = [
       ...hopEvents({
         traceId: '77',
@@ -88,21 +122,14 @@ describe('entry spans finish at once', () => {
         parentSpanId: 'root',
         from: 'gateway',
         to: 'ids',
-        times: { REQ: T0 + 10, IN: T0 + 20, OUT: T0 + 80, REP: T0 + 90 },
+        times: { REQ: now + 10, IN: now + 20, OUT: now + 80, REP: now + 90 },
       }),
-      ...hopEvents({
-        traceId: '77',
-        spanId: 'root',
-        from: '',
-        fromEndpoint: '',
-        to: 'gateway',
-        times: { IN: T0, OUT: T0 + 100 },
-      }),
+      ...entry('77', 'root', 'gateway', now),
     ];
-    collector.ingest(encodeBatch(batchOf(events)));
+    collector.ingest(encodeBatch(batchOf(events, 1)));
     const res = await collector.http.inject('/api/traces?limit=5');
-    expect(res.json().traces).toEqual([
+    expect(res.json().traces[0]).toEqual(
       expect.objectContaining({ traceId: '77', rootService: 'gateway', spanCount: 2 }),
-    ]);
+    );
   });
 });

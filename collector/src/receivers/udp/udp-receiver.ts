@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { type Batch, type DatagramRejection, decodeDatagram } from '@phosphor/tracer/wire';
+import type { Batch, DatagramRejection } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
 import type { UdpConfig } from '../../config/config.js';
 import { CollectorError } from '../../errors.js';
@@ -11,9 +11,6 @@ import { readReceiveBufferCap, receiveBufferCapWarning } from './kernel-buffer-c
 export interface UdpReceiverOptions extends UdpConfig {
   warnIntervalMillis: number;
 }
-
-/** Receives decoded batches; must not throw (errors are caught and counted as handler errors). */
-export type BatchHandler = (batch: Batch) => void;
 
 /** What decoding and ingesting one datagram came to (see engine/datagram-decoder.ts). */
 export interface IngestOutcome {
@@ -63,13 +60,12 @@ export interface UdpReceiverStats {
 }
 
 /**
- * The UDP ingest endpoint: decodes datagrams with the wire codec, drops and counts whatever is
+ * The UDP ingest endpoint: hands each datagram to the engine (which decodes it), drops and counts whatever is
  * oversized, truncated, foreign, of another version, unauthenticated or malformed (with
  * rate-limited warnings), accounts per-client loss, and hands valid batches on.
  */
 export class UdpReceiver {
   private socket: Socket | undefined;
-  private readonly key: Buffer | undefined;
   private readonly warner: RateLimitedWarner;
   readonly clients: ClientLossTracker;
   private readonly counters = {
@@ -86,11 +82,10 @@ export class UdpReceiver {
 
   constructor(
     private readonly options: UdpReceiverOptions,
-    /** Decoded batches go to a handler, or the datagram's bytes to an engine that decodes them itself. */
-    private readonly handler: BatchHandler | DatagramIngest,
+    /** Decodes each datagram and ingests its events (the collector engine). */
+    private readonly engine: DatagramIngest,
     private readonly logger: Logger,
   ) {
-    this.key = options.hmacKey ? Buffer.from(options.hmacKey, 'utf8') : undefined;
     this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
     this.clients = new ClientLossTracker(options.maxTrackedClients);
   }
@@ -144,33 +139,7 @@ export class UdpReceiver {
       );
       return;
     }
-    const handler = this.handler;
-    if (typeof handler !== 'function') {
-      this.ingestInto(handler, msg);
-      return;
-    }
-    const result = decodeDatagram(msg, this.key);
-    if (!result.ok) {
-      this.drop(result.reason, result.detail);
-      return;
-    }
-    this.counters.acceptedDatagrams++;
-    if (result.invalidEvents > 0) {
-      this.counters.invalidEvents += result.invalidEvents;
-      this.warner.warn(
-        'invalid_event',
-        `dropped ${result.invalidEvents} invalid event(s): ${result.firstInvalidReason}`,
-      );
-    }
-    this.counters.acceptedEvents += result.batch.events.length;
-    this.clients.observe(result.batch, Date.now());
-    try {
-      handler(result.batch);
-    } catch (err) {
-      // A bug downstream must not take ingest down; it is counted and logged at a limited rate.
-      this.counters.handlerErrors++;
-      this.warner.warn('handler_error', `batch handler failed: ${(err as Error).stack ?? String(err)}`);
-    }
+    this.ingestInto(this.engine, msg);
   }
 
   private ingestInto(engine: DatagramIngest, msg: Buffer): void {

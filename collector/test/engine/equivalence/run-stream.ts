@@ -7,7 +7,7 @@
  */
 import type { Batch, DatagramRejection } from '@phosphor/tracer/wire';
 import { Aggregates } from '../../../src/aggregates/aggregates.js';
-import type { EmitReason, SpanSink } from '../../../src/assembly/span-assembler.js';
+import type { EmitReason, SpanSink } from '../../../src/assembly/span-sink.js';
 import { TraceQueryService } from '../../../src/assembly/trace-query-service.js';
 import type { Span } from '../../../src/model/span.js';
 import { ClientLossTracker } from '../../../src/receivers/udp/client-loss.js';
