@@ -453,9 +453,11 @@ export class DatagramDecoder {
     return tags;
   }
 
+  private name(from: number, to: number): string {
+    return from === to ? '' : this.names.get(this.buf, this.view, from, to);
+  }
+
   private header(): Batch {
-    const buf = this.buf;
-    const text = (from: number, to: number) => (from === to ? '' : this.names.get(buf, this.view, from, to));
     const drops: DropCounters = {
       bufferFull: this.drops[0] as number,
       tooLarge: this.drops[1] as number,
@@ -463,10 +465,10 @@ export class DatagramDecoder {
       sampledOut: this.drops[3] as number,
     };
     return {
-      tracerId: text(this.tracerIdStart, this.tracerIdEnd),
+      tracerId: this.name(this.tracerIdStart, this.tracerIdEnd),
       sequence: this.sequence,
-      service: text(this.serviceStart, this.serviceEnd),
-      hostname: text(this.hostnameStart, this.hostnameEnd),
+      service: this.name(this.serviceStart, this.serviceEnd),
+      hostname: this.name(this.hostnameStart, this.hostnameEnd),
       sentAtMicros: this.sentAtMicros,
       drops,
       events: NO_EVENTS,

@@ -53,6 +53,8 @@ export function hashIdPair(
 
 export class IdTable {
   private keys: Uint8Array;
+  /** A Buffer over `keys`, for decoding ids into strings without a Buffer per call. */
+  private keysBuffer: Buffer & BufferSlicers;
   private traceLengths: Uint8Array;
   private spanLengths: Uint8Array;
   private hashes: Int32Array;
@@ -65,6 +67,7 @@ export class IdTable {
   constructor(initialRows: number) {
     this.rows = initialRows;
     this.keys = new Uint8Array(initialRows * KEY_STRIDE);
+    this.keysBuffer = bufferOver(this.keys);
     this.traceLengths = new Uint8Array(initialRows);
     this.spanLengths = new Uint8Array(initialRows);
     this.hashes = new Int32Array(initialRows);
@@ -79,6 +82,7 @@ export class IdTable {
     const keys = new Uint8Array(rows * KEY_STRIDE);
     keys.set(this.keys);
     this.keys = keys;
+    this.keysBuffer = bufferOver(keys);
     const traceLengths = new Uint8Array(rows);
     traceLengths.set(this.traceLengths);
     this.traceLengths = traceLengths;
@@ -192,7 +196,8 @@ export class IdTable {
       const kept = this.longIds.get(row);
       if (kept) return kept[0];
     }
-    return utf8(this.keys, row * KEY_STRIDE, this.traceLengths[row] as number);
+    const start = row * KEY_STRIDE;
+    return this.keysBuffer.utf8Slice(start, start + (this.traceLengths[row] as number));
   }
 
   /** The span id of `row` as a string. */
@@ -201,7 +206,8 @@ export class IdTable {
       const kept = this.longIds.get(row);
       if (kept) return kept[1];
     }
-    return utf8(this.keys, row * KEY_STRIDE + (this.traceLengths[row] as number), this.spanLengths[row] as number);
+    const start = row * KEY_STRIDE + (this.traceLengths[row] as number);
+    return this.keysBuffer.utf8Slice(start, start + (this.spanLengths[row] as number));
   }
 
   /** Whether `row`'s trace id equals the given bytes. */
@@ -231,8 +237,8 @@ function slotCount(rows: number): number {
   return size;
 }
 
-function utf8(bytes: Uint8Array, start: number, length: number): string {
-  return (Buffer.from(bytes.buffer, bytes.byteOffset + start, length) as unknown as BufferSlicers).utf8Slice(0, length);
+function bufferOver(bytes: Uint8Array): Buffer & BufferSlicers {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Buffer & BufferSlicers;
 }
 
 /**

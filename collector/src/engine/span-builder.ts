@@ -35,58 +35,84 @@ const MISSING_BY_MASK: readonly EventType[][] = Array.from(
 );
 const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/**
+ * The first non-empty of field `f` on event `first`, then `second` (-1 = absent). Module-level
+ * functions, not closures: a span is built per emission, and closures would be allocated each time.
+ */
+function firstOf(text: string[], cell: number, f: number, first: number, second: number): string {
+  const a = first >= 0 ? (text[(cell + first) * TEXT_FIELDS + f] as string) : '';
+  if (a) return a;
+  return second >= 0 ? (text[(cell + second) * TEXT_FIELDS + f] as string) : '';
+}
+
+/** Field `f` of event `k` when present, else '' (a zone or parent of an absent event counts as empty). */
+function fieldOf(text: string[], cell: number, mask: number, k: number, f: number): string {
+  return (mask & (1 << k)) !== 0 ? (text[(cell + k) * TEXT_FIELDS + f] as string) : '';
+}
+
 /** The span of `row` as the old core would have built it (no skew correction yet). */
 export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number, lateEvents: number): Span {
   const mask = columns.mask[row] as number;
   const text = columns.text;
   const cell = row * 4;
-  const has = (k: number) => (mask & (1 << k)) !== 0;
-  const str = (k: number, f: number) => text[(cell + k) * TEXT_FIELDS + f] as string;
-  const client = has(REQ) ? REQ : has(REP) ? REP : -1;
-  const server = has(IN) ? IN : has(OUT) ? OUT : -1;
-  const firstOf = (f: number, first: number, second: number): string => {
-    const a = first >= 0 ? str(first, f) : '';
-    if (a) return a;
-    return second >= 0 ? str(second, f) : '';
-  };
+  const hasReq = (mask & 1) !== 0;
+  const hasIn = (mask & 2) !== 0;
+  const hasOut = (mask & 4) !== 0;
+  const hasRep = (mask & 8) !== 0;
+  const client = hasReq ? REQ : hasRep ? REP : -1;
+  const server = hasIn ? IN : hasOut ? OUT : -1;
   const raw: HopTimes = {};
   const ts = columns.timestamps;
-  if (has(REQ)) raw.REQ = ts[cell + REQ] as number;
-  if (has(IN)) raw.IN = ts[cell + IN] as number;
-  if (has(OUT)) raw.OUT = ts[cell + OUT] as number;
-  if (has(REP)) raw.REP = ts[cell + REP] as number;
+  if (hasReq) raw.REQ = ts[cell + REQ] as number;
+  if (hasIn) raw.IN = ts[cell + IN] as number;
+  if (hasOut) raw.OUT = ts[cell + OUT] as number;
+  if (hasRep) raw.REP = ts[cell + REP] as number;
   const durations = columns.durations;
-  const repDuration = has(REP) ? (durations[cell + REP] as number) : Number.NaN;
-  const outDuration = has(OUT) ? (durations[cell + OUT] as number) : Number.NaN;
+  const repDuration = hasRep ? (durations[cell + REP] as number) : Number.NaN;
+  const outDuration = hasOut ? (durations[cell + OUT] as number) : Number.NaN;
   const clientDuration = !Number.isNaN(repDuration)
     ? repDuration
-    : has(REQ) && has(REP)
+    : hasReq && hasRep
       ? (raw.REP as number) - (raw.REQ as number)
       : undefined;
   const serverDuration = !Number.isNaN(outDuration)
     ? outDuration
-    : has(IN) && has(OUT)
+    : hasIn && hasOut
       ? (raw.OUT as number) - (raw.IN as number)
       : undefined;
-  const errorType = has(OUT) && str(OUT, F_ERROR_CODE) ? OUT : has(REP) && str(REP, F_ERROR_CODE) ? REP : -1;
-  let parent = '';
-  for (let k = 0; k < 4 && !parent; k++) if (has(k)) parent = str(k, F_PARENT);
+  const errorType = fieldOf(text, cell, mask, OUT, F_ERROR_CODE)
+    ? OUT
+    : fieldOf(text, cell, mask, REP, F_ERROR_CODE)
+      ? REP
+      : -1;
+  const parent =
+    fieldOf(text, cell, mask, REQ, F_PARENT) ||
+    fieldOf(text, cell, mask, IN, F_PARENT) ||
+    fieldOf(text, cell, mask, OUT, F_PARENT) ||
+    fieldOf(text, cell, mask, REP, F_PARENT);
   let persistent = false;
+  const flags = columns.flags;
   for (let k = 0; k < 4; k++) {
-    if (has(k) && ((columns.flags[cell + k] as number) & EventFlags.persistent) !== 0) persistent = true;
+    if ((mask & (1 << k)) !== 0 && ((flags[cell + k] as number) & EventFlags.persistent) !== 0) persistent = true;
   }
   const span: Span = {
     traceId: ids.traceId(row),
     spanId: ids.spanId(row),
     parentSpanId: parent || undefined,
-    from: firstOf(F_FROM, client, server),
-    fromEndpoint: firstOf(F_FROM_ENDPOINT, client, server),
-    to: firstOf(F_TO, server, client),
-    toEndpoint: firstOf(F_TO_ENDPOINT, server, client),
-    clientHost: client >= 0 ? str(client, F_HOSTNAME) : undefined,
-    clientZone: client >= 0 ? (has(REQ) && str(REQ, F_ZONE)) || (has(REP) && str(REP, F_ZONE)) || undefined : undefined,
-    serverHost: server >= 0 ? str(server, F_HOSTNAME) : undefined,
-    serverZone: server >= 0 ? (has(IN) && str(IN, F_ZONE)) || (has(OUT) && str(OUT, F_ZONE)) || undefined : undefined,
+    from: firstOf(text, cell, F_FROM, client, server),
+    fromEndpoint: firstOf(text, cell, F_FROM_ENDPOINT, client, server),
+    to: firstOf(text, cell, F_TO, server, client),
+    toEndpoint: firstOf(text, cell, F_TO_ENDPOINT, server, client),
+    clientHost: client >= 0 ? (text[(cell + client) * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
+    clientZone:
+      client >= 0
+        ? fieldOf(text, cell, mask, REQ, F_ZONE) || fieldOf(text, cell, mask, REP, F_ZONE) || undefined
+        : undefined,
+    serverHost: server >= 0 ? (text[(cell + server) * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
+    serverZone:
+      server >= 0
+        ? fieldOf(text, cell, mask, IN, F_ZONE) || fieldOf(text, cell, mask, OUT, F_ZONE) || undefined
+        : undefined,
     events: raw,
     rawEvents: raw,
     skewMicros: 0,
@@ -96,8 +122,11 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
     serverDurationMicros: serverDuration,
     startMicros: 0,
     durationMicros: 0,
-    errorCode: errorType >= 0 ? str(errorType, F_ERROR_CODE) : undefined,
-    errorDescription: errorType >= 0 ? str(errorType, F_ERROR_DESCRIPTION) || undefined : undefined,
+    errorCode: errorType >= 0 ? (text[(cell + errorType) * TEXT_FIELDS + F_ERROR_CODE] as string) : undefined,
+    errorDescription:
+      errorType >= 0
+        ? (text[(cell + errorType) * TEXT_FIELDS + F_ERROR_DESCRIPTION] as string) || undefined
+        : undefined,
     tags: mergeTags(columns, cell, mask),
     persistent: persistent || undefined,
     lateEvents: lateEvents > 0 ? lateEvents : undefined,

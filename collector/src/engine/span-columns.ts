@@ -176,8 +176,11 @@ export class SpanColumns {
     this.pendingNext = copy(this.pendingNext, rows);
     this.rememberedPrev = copy(this.rememberedPrev, rows);
     this.rememberedNext = copy(this.rememberedNext, rows);
-    for (let i = old * 4 * TEXT_FIELDS; i < rows * 4 * TEXT_FIELDS; i++) this.text.push('');
-    for (let i = old * 4; i < rows * 4; i++) this.tags.push(undefined);
+    // Grown in place and filled in one call: element kinds stay packed (strings; objects or undefined).
+    this.text.length = rows * 4 * TEXT_FIELDS;
+    this.text.fill('', old * 4 * TEXT_FIELDS);
+    this.tags.length = rows * 4;
+    this.tags.fill(undefined, old * 4);
     // New rows join the free list lowest first.
     for (let row = rows - 1; row >= old; row--) {
       this.pendingNext[row] = this.freeHead;
