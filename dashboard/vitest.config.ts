@@ -10,5 +10,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
+    // The 100,000-span tests take ~1 s alone and several when the whole suite shares 2 cores.
+    testTimeout: 20_000,
   },
 });

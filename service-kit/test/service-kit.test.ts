@@ -102,10 +102,10 @@ describe('errors', () => {
     );
     expect((await app.inject('/x?limit=11')).json()).toEqual({
       param: 'limit',
-      message: 'querystring limit: must be <= 10',
+      message: 'querystring.limit: must be <= 10',
     });
     expect((await app.inject('/x?order=up')).json().message).toBe(
-      'querystring order: must be equal to one of the allowed values (asc, desc)',
+      'querystring.order: must be equal to one of the allowed values (asc, desc)',
     );
     await app.close();
   });

@@ -4,7 +4,7 @@ import type { FastifyError } from 'fastify';
 export interface ValidationProblem {
   /** The query/path parameter or top-level body field, or the part of the request when none is named. */
   param: string;
-  /** `<where> <param>: <problem>`, e.g. `querystring limit: must be <= 1000`. */
+  /** `<where>.<param>: <problem>`, e.g. `querystring.limit: must be <= 1000` (dotted like config keys). */
   message: string;
 }
 
@@ -19,9 +19,9 @@ export function formatValidationError(error: FastifyError): ValidationProblem | 
   const where = error.validationContext ?? 'request';
   const params = (first.params ?? {}) as Record<string, unknown>;
   const fromPath = first.instancePath?.split('/').filter(Boolean)[0];
-  const param = String(params.missingProperty ?? params.additionalProperty ?? (fromPath || where));
+  const param = String(params.missingProperty ?? params.additionalProperty ?? fromPath ?? where);
   let message = first.message ?? 'is invalid';
   if (params.additionalProperty !== undefined) message = 'unknown parameter';
   if (Array.isArray(params.allowedValues)) message += ` (${params.allowedValues.join(', ')})`;
-  return { param, message: `${where} ${param}: ${message}` };
+  return { param, message: `${param === where ? where : `${where}.${param}`}: ${message}` };
 }

@@ -116,8 +116,8 @@ describe('demo services', () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['lower-case symbol', '/quote/acme', /params symbol: must match/],
-    ['quantity out of range', '/quote/ACME?quantity=0', /querystring quantity: must be >= 1/],
+    ['lower-case symbol', '/quote/acme', /params\.symbol: must match/],
+    ['quantity out of range', '/quote/ACME?quantity=0', /querystring\.quantity: must be >= 1/],
     ['too many basket symbols', `/basket?symbols=${Array(11).fill('A').join(',')}`, /at most 10 symbols/],
     ['bad basket symbol', '/basket?symbols=ACME,x1', /query\.symbols\[1\] must be 1-5 upper-case letters/],
   ];

@@ -284,7 +284,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
           .send(
             errorBody(
               'IDG_ERR_INPUT_INVALID',
-              `params component: must be one of ${[...components.keys()].join(', ')}`,
+              `params.component: must be one of ${[...components.keys()].join(', ')}`,
               'component',
             ),
           );
