@@ -4,6 +4,8 @@
  * throws into the service; drops and counts instead.
  */
 
+export { AttributePolicy, AttributeSet } from './attributes/attribute-set.js';
+export * from './attributes/semantic-conventions.js';
 export { nowMicros } from './clock.js';
 export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
 export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';

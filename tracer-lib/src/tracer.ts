@@ -1,4 +1,5 @@
-import { EventRing } from './buffer/event-ring.js';
+import type { AttributePolicy } from './attributes/attribute-set.js';
+import { EventRing, type HopEventKind, type HopRecord, SlotKind } from './buffer/event-ring.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
 import type { TracerErrorCode, TracerProblem } from './errors.js';
@@ -57,6 +58,8 @@ export interface Tracer {
   readonly enabled: boolean;
   /** Random id of this tracer instance, sent in every datagram. */
   readonly tracerId: string;
+  /** Which default (semantic-convention) attributes the instrumentation records (`attributes` option). */
+  readonly attributes: AttributePolicy;
   /**
    * Records one fully specified event through the same bounded buffer as the instrumentation.
    * Never throws and never waits. The event object is owned by the tracer from now on: do not
@@ -71,6 +74,16 @@ export interface Tracer {
    * new one from the id source.
    */
   startTrace(traceId?: string): TraceContext;
+  /** A new root trace id from the id source (for instrumentation starting a trace itself). Never throws. */
+  newTraceId(): string;
+  /** The sampling decision for a new root (`sampleRate`). */
+  sampleRoot(): boolean;
+  /**
+   * Records event `kind` of a hop recorded by the instrumentation (`instrument/hop.ts`): the hop
+   * object carries the fields, the background flush builds the event. Never throws or waits; the
+   * same counters as {@link emit}.
+   */
+  recordHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void;
   /** A snapshot of the counters. */
   stats(): TracerStats;
   /** Packs and sends everything buffered; resolves when the socket has taken it (or failed, counted). */
@@ -108,7 +121,27 @@ class UdpTracer implements Tracer {
   readonly zone: string | undefined;
   readonly enabled = true;
   readonly tracerId: string;
+  readonly attributes: AttributePolicy;
   private readonly ring: EventRing;
+  /** The event hop records are written into for encoding: one object reused by the flush. */
+  private readonly scratch: TraceEvent = {
+    type: 'REQ',
+    traceId: '',
+    spanId: '',
+    parentSpanId: undefined,
+    from: '',
+    fromEndpoint: '',
+    to: '',
+    toEndpoint: '',
+    timestampMicros: 0,
+    hostname: '',
+    zone: undefined,
+    durationMicros: undefined,
+    errorCode: undefined,
+    errorDescription: undefined,
+    tags: undefined,
+    flags: 0,
+  };
   private readonly writer: DatagramWriter;
   private readonly transport: UdpTransport;
   private readonly idSource: IdSource;
@@ -120,6 +153,8 @@ class UdpTracer implements Tracer {
   /** Datagrams per background drain (see {@link DRAIN_BURST_MAX_DATAGRAMS}). */
   private readonly burstDatagrams: number;
   private flushScheduled = false;
+  /** The timer, flush() or close() asked for the partly filled datagram to go out too. */
+  private partialWanted = false;
   private closing: Promise<void> | undefined;
   private sequence = 0;
   private recorded = 0;
@@ -146,6 +181,7 @@ class UdpTracer implements Tracer {
     this.hostname = options.hostname;
     this.zone = options.zone;
     this.tracerId = newSpanId();
+    this.attributes = options.attributes;
     this.idSource = options.idSource;
     this.sampler = new RateSampler(options.sampleRate);
     this.ring = new EventRing(options.maxBufferedEvents);
@@ -171,11 +207,13 @@ class UdpTracer implements Tracer {
           this.sentDatagrams++;
           this.sentBytes += bytes;
           this.writer.recycle(datagram);
+          this.sendCompleted();
         },
         failed: (events, code, message, datagram) => {
           this.dropped.sendError += events;
           this.problem(code, message);
           this.writer.recycle(datagram);
+          this.sendCompleted();
         },
       },
       options.maxDatagramBytes,
@@ -214,32 +252,49 @@ class UdpTracer implements Tracer {
   }
 
   startTrace(existingTraceId?: string): TraceContext {
-    if (existingTraceId !== undefined) {
-      return {
-        traceId: existingTraceId,
-        spanId: newSpanId(),
-        sampled: this.sampler.shouldSample(),
-        persistent: false,
-        endpoint: undefined,
-      };
-    }
-    let traceId: string;
-    try {
-      traceId = this.idSource.nextTraceId();
-    } catch (err) {
-      // A custom id source must not break request handling; fall back and count it.
-      this.idSourceFailures++;
-      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
-      traceId = this.fallbackIds.nextTraceId();
-    }
     // `endpoint` declared here so the server instrumentation setting it does not change the object's shape.
     return {
-      traceId,
+      traceId: existingTraceId ?? this.newTraceId(),
       spanId: newSpanId(),
       sampled: this.sampler.shouldSample(),
       persistent: false,
       endpoint: undefined,
     };
+  }
+
+  newTraceId(): string {
+    try {
+      return this.idSource.nextTraceId();
+    } catch (err) {
+      // A custom id source must not break request handling; fall back and count it.
+      this.idSourceFailures++;
+      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
+      return this.fallbackIds.nextTraceId();
+    }
+  }
+
+  sampleRoot(): boolean {
+    return this.sampler.shouldSample();
+  }
+
+  recordHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void {
+    if (this.closing !== undefined) {
+      this.dropped.closed++;
+      return;
+    }
+    if (!hop.sampled && !hop.persistent) {
+      this.dropped.sampledOut++;
+      return;
+    }
+    if (!this.ring.pushHop(kind, hop)) {
+      this.dropped.bufferFull++;
+      return;
+    }
+    this.recorded++;
+    if (this.ring.size >= this.flushThreshold && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.drainSoon);
+    }
   }
 
   stats(): TracerStats {
@@ -260,41 +315,80 @@ class UdpTracer implements Tracer {
   }
 
   async flush(): Promise<void> {
-    this.drain(true);
-    await this.transport.idle();
+    await this.drainAll();
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      this.drain(true);
+      await this.drainAll();
       await this.transport.close();
     })();
     return this.closing;
   }
 
+  /** Sends everything buffered, at the pace the socket completes sends; resolves when all is sent or counted. */
+  private async drainAll(): Promise<void> {
+    for (;;) {
+      this.drain(true);
+      await this.transport.idle();
+      if (this.ring.size === 0 && this.writer.eventCount === 0) return;
+    }
+  }
+
   /**
-   * Moves buffered events into datagrams; full datagrams are sent at once. With `sendPartial`
-   * (timer, flush, close) the last, partly filled datagram goes too; otherwise it stays open for
-   * the next events. Runs in the background (setImmediate/timer), never inside `emit`.
+   * Moves buffered events into datagrams and hands full ones to the socket — but never more than
+   * {@link DRAIN_BURST_MAX_DATAGRAMS} (one burst) waiting for the socket at once. Past that the
+   * events stay in the ring, and the socket's send completions start the next drain
+   * ({@link sendCompleted}): a burst the buffer accepted leaves at the pace the socket (and, on
+   * loopback, the receiver) takes it, instead of overflowing the transport's backlog or the
+   * receiver's socket buffer. The ring stays the one bounded place where events wait; what does
+   * not fit there is dropped as `bufferFull`. With `sendPartial` (timer, flush, close) the last,
+   * partly filled datagram goes too, once the ring is empty; otherwise it stays open for the next
+   * events. Runs in the background (setImmediate/timer/send callbacks), never inside `emit`.
    */
   private drain(sendPartial: boolean): void {
+    if (sendPartial) this.partialWanted = true;
     const ring = this.ring;
     const writer = this.writer;
-    for (let event = ring.peek(); event !== undefined; event = ring.peek()) {
+    const scratch = this.scratch;
+    for (let kind = ring.peekKind(); kind !== undefined; kind = ring.peekKind()) {
+      const ref = ring.peekRef();
+      let event: TraceEvent;
+      if (kind === SlotKind.event) {
+        event = ref as TraceEvent;
+      } else {
+        (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
+        event = scratch;
+      }
       const status = writer.append(event);
       if (status === AppendStatus.appended) {
         ring.drop();
       } else if (status === AppendStatus.full) {
         // Pace the next drain by what actually fitted in a datagram.
         this.flushThreshold = this.drainThreshold(writer.eventCount);
+        if (this.transport.inFlightDatagrams >= this.burstDatagrams) return;
         this.sendDatagram();
       } else {
         ring.drop();
         this.rejected(event, status);
       }
     }
-    if (sendPartial && writer.eventCount > 0) this.sendDatagram();
+    if (!this.partialWanted) return;
+    if (writer.eventCount > 0) {
+      if (this.transport.inFlightDatagrams >= this.burstDatagrams) return;
+      this.sendDatagram();
+    }
+    this.partialWanted = false;
+  }
+
+  /** A send finished (or failed): when the burst is done and events wait, drain the next one. */
+  private sendCompleted(): void {
+    if (this.flushScheduled || this.transport.inFlightDatagrams !== 0) return;
+    if (this.ring.size >= this.flushThreshold || (this.partialWanted && this.ring.size + this.writer.eventCount > 0)) {
+      this.flushScheduled = true;
+      setImmediate(this.drainSoon);
+    }
   }
 
   /** Events that start a background drain, for datagrams holding `eventsPerDatagram` each. */
@@ -336,16 +430,28 @@ class NoopTracer implements Tracer {
   readonly zone: string | undefined;
   readonly enabled = false;
   readonly tracerId = '';
+  readonly attributes: AttributePolicy;
   private readonly idSource: IdSource;
 
   constructor(options: ResolvedTracerOptions) {
     this.service = options.service;
     this.hostname = options.hostname;
     this.zone = options.zone;
+    this.attributes = options.attributes;
     this.idSource = options.idSource;
   }
 
   emit(_event: TraceEvent): void {}
+
+  recordHop(_kind: HopEventKind, _hop: HopRecord): void {}
+
+  newTraceId(): string {
+    return this.idSource.nextTraceId();
+  }
+
+  sampleRoot(): boolean {
+    return false;
+  }
 
   startTrace(traceId?: string): TraceContext {
     return { traceId: traceId ?? this.idSource.nextTraceId(), spanId: newSpanId(), sampled: false, persistent: false };

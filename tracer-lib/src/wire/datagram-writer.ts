@@ -262,6 +262,9 @@ class PreparedRuns {
   private lastPeer: PeerRun | undefined;
   private nextReplaced = 0;
   private host: HostRun | undefined;
+  private readonly tagRuns = new WeakMap<object, Uint8Array>();
+  private lastTags: object | undefined;
+  private lastTagsRun: Uint8Array | undefined;
   private readonly scratch = Buffer.allocUnsafe(PREPARED_SCRATCH_BYTES);
 
   /** The run for fields 5..8 of `e`, or undefined when one of them is invalid. */
@@ -310,6 +313,25 @@ class PreparedRuns {
     }
     this.lastPeer = run;
     return run.bytes;
+  }
+
+  /**
+   * The encoded `tags` entries of a frozen tags object — instrumentation shares one per endpoint and
+   * status — remembered by identity (frozen, so the bytes cannot go stale; weakly, so they go with
+   * it). Undefined when it must be written directly: invalid, or too big for the scratch buffer.
+   */
+  tagsRun(tags: Readonly<Record<string, string>>): Uint8Array | undefined {
+    if (tags === this.lastTags) return this.lastTagsRun;
+    let run = this.tagRuns.get(tags);
+    if (run === undefined) {
+      const end = writeTags(this.scratch, 0, this.scratch.length, tags);
+      if (end < 0) return undefined;
+      run = Uint8Array.prototype.slice.call(this.scratch, 0, end);
+      this.tagRuns.set(tags, run);
+    }
+    this.lastTags = tags;
+    this.lastTagsRun = run;
+    return run;
   }
 
   /** The run for fields 10..11 of `e`, or undefined when one of them is invalid. */
@@ -392,8 +414,10 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (at < 0) return at;
   at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH);
   if (at < 0) return at;
-  if (e.tags !== undefined) {
-    at = writeTags(buf, at, limit, e.tags);
+  const tags = e.tags;
+  if (tags !== undefined) {
+    const run = Object.isFrozen(tags) ? prepared.tagsRun(tags) : undefined;
+    at = run === undefined ? writeTags(buf, at, limit, tags) : copyRun(buf, at, limit, run);
     if (at < 0) return at;
   }
   const flags = e.flags ?? 1;
