@@ -274,6 +274,7 @@ class UdpTracer implements Tracer {
       sampled: this.sampler.shouldSample(),
       persistent: false,
       endpoint: undefined,
+      tracestate: undefined,
     };
   }
 

@@ -15,9 +15,14 @@ import { extractTrace, GrpcMetadataKeys, injectTrace } from '../propagation/carr
 import type { Tracer } from '../tracer.js';
 import { beginClientHop, beginServerHop, endClientHop, endServerHop, type HopError, type ServerHop } from './hop.js';
 
+/** A metadata entry; several values are joined with ',' (tracestate lists combine, a repeated traceparent turns invalid). */
 function metadataValue(metadata: Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === 'string' ? value : undefined;
+  const values = metadata.get(key);
+  if (values.length <= 1) {
+    const value = values[0];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return values.filter((v): v is string => typeof v === 'string').join(',');
 }
 
 function statusError(code: number, details: string | undefined): HopError | undefined {

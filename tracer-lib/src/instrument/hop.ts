@@ -69,6 +69,7 @@ export class ServerHop implements TraceContext, HopRecord {
   sampled: boolean;
   persistent: boolean;
   endpoint: string | undefined;
+  tracestate: string | undefined;
   readonly parentSpanId: string | undefined;
   readonly attributes: AttributeSet | undefined;
   readonly startMicros: number;
@@ -85,12 +86,14 @@ export class ServerHop implements TraceContext, HopRecord {
     endpoint: string,
     parentSpanId: string | undefined,
     attributes: AttributeSet | undefined,
+    tracestate: string | undefined,
   ) {
     this.traceId = traceId;
     this.spanId = spanId;
     this.sampled = sampled;
     this.persistent = persistent;
     this.endpoint = endpoint;
+    this.tracestate = tracestate;
     this.parentSpanId = parentSpanId;
     this.attributes = attributes;
     this.startMicros = nowMicros();
@@ -132,6 +135,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   readonly parentSpanId: string | undefined;
   readonly sampled: boolean;
   readonly persistent: boolean;
+  readonly tracestate: string | undefined;
   readonly to: string;
   readonly toEndpoint: string;
   readonly fromEndpoint: string;
@@ -155,6 +159,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     this.parentSpanId = parent?.spanId;
     this.sampled = sampled;
     this.persistent = persistent;
+    this.tracestate = parent?.tracestate;
     this.to = to;
     this.toEndpoint = toEndpoint;
     this.fromEndpoint = parent?.endpoint ?? '';
@@ -205,7 +210,16 @@ export function beginServerHop(
   const name = clipName(endpoint);
   let hop: ServerHop;
   if (incoming === undefined) {
-    hop = new ServerHop(tracer.newTraceId(), newSpanId(), tracer.sampleRoot(), false, name, undefined, attributes);
+    hop = new ServerHop(
+      tracer.newTraceId(),
+      newSpanId(),
+      tracer.sampleRoot(),
+      false,
+      name,
+      undefined,
+      attributes,
+      undefined,
+    );
   } else if (incoming.hopSpanId !== undefined) {
     hop = new ServerHop(
       incoming.traceId,
@@ -215,6 +229,7 @@ export function beginServerHop(
       name,
       incoming.parentSpanId,
       attributes,
+      incoming.tracestate,
     );
   } else {
     // A bare correlation id: continue its trace, decide the sampling here.
@@ -226,6 +241,7 @@ export function beginServerHop(
       name,
       undefined,
       attributes,
+      undefined,
     );
   }
   tracer.recordHop(SlotKind.IN, hop);
