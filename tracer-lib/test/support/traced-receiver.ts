@@ -1,4 +1,4 @@
-import { createTracer, type Tracer } from '../../src/index.js';
+import { createTracer, type Tracer, type TracerOptions } from '../../src/index.js';
 import type { TraceEvent } from '../../src/wire/index.js';
 import { UdpReceiver } from './udp-receiver.js';
 
@@ -15,7 +15,7 @@ export class TracedServices {
     return new TracedServices(await UdpReceiver.start());
   }
 
-  tracer(service: string, options: { sampleRate?: number } = {}): Tracer {
+  tracer(service: string, options: Omit<TracerOptions, 'service'> = {}): Tracer {
     const tracer = createTracer({
       service,
       hostname: `${service}-host`,
