@@ -122,6 +122,13 @@ const DRAIN_BURST_MAX_BYTES = 64 * 1024;
  * without ever being descheduled. One 64 KiB burst per millisecond is still ≈ 600,000 events/s.
  */
 const DRAIN_PACE_MILLIS = 1;
+/**
+ * Bytes one drain may send while the buffer is over 3/4 full (losing events to the full buffer is
+ * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which an 8 KiB datagram
+ * takes more than 8 KiB of bookkeeping), where 128 KiB per turn was measured to overflow a receiver
+ * in the same process.
+ */
+const DRAIN_URGENT_MAX_BYTES = 96 * 1024;
 
 class UdpTracer implements Tracer {
   readonly service: string;
@@ -160,6 +167,10 @@ class UdpTracer implements Tracer {
   private flushThreshold: number;
   /** Datagrams per background drain (see {@link DRAIN_BURST_MAX_DATAGRAMS}). */
   private readonly burstDatagrams: number;
+  /** Datagrams per drain while the buffer is over 3/4 full (see {@link DRAIN_URGENT_MAX_BYTES}). */
+  private readonly urgentDatagrams: number;
+  /** Buffered events from which the drain hurries (3/4 of the buffer). */
+  private readonly urgentEvents: number;
   private flushScheduled = false;
   /** The timer, flush() or close() asked for the partly filled datagram to go out too. */
   private partialWanted = false;
@@ -181,8 +192,11 @@ class UdpTracer implements Tracer {
     closed: 0,
   };
   private lastProblem: TracerProblem | undefined;
+  /** The timer of a paced drain waiting, if any. */
+  private pacedDrain: NodeJS.Timeout | undefined;
   private readonly drainSoon = (): void => {
     this.flushScheduled = false;
+    this.pacedDrain = undefined;
     this.drain(false);
   };
 
@@ -195,6 +209,7 @@ class UdpTracer implements Tracer {
     this.idSource = options.idSource;
     this.sampler = new RateSampler(options.sampleRate);
     this.ring = new EventRing(options.maxBufferedEvents);
+    this.urgentEvents = Math.max(1, Math.floor(options.maxBufferedEvents * 0.75));
     this.writer = new DatagramWriter({
       maxDatagramBytes: options.maxDatagramBytes,
       tracerId: this.tracerId,
@@ -206,6 +221,7 @@ class UdpTracer implements Tracer {
       1,
       Math.min(DRAIN_BURST_MAX_DATAGRAMS, Math.floor(DRAIN_BURST_MAX_BYTES / options.maxDatagramBytes)),
     );
+    this.urgentDatagrams = Math.max(this.burstDatagrams, Math.floor(DRAIN_URGENT_MAX_BYTES / options.maxDatagramBytes));
     this.flushThreshold = this.drainThreshold(
       Math.floor(this.writer.eventCapacityBytes / INITIAL_EVENT_BYTES_ESTIMATE),
     );
@@ -366,14 +382,22 @@ class UdpTracer implements Tracer {
   /**
    * Runs one drain in the background, at most one scheduled at a time: at the next event-loop turn
    * (check phase), or, for the next burst of a drain in progress (`paced`), after
-   * {@link DRAIN_PACE_MILLIS} while the buffer is under 3/4 full. Never two bursts in one turn:
+   * {@link DRAIN_PACE_MILLIS} while the buffer is under 3/4 full. A paced drain still waiting is
+   * brought forward to the next turn once the buffer reaches 3/4. Never two bursts in one turn:
    * send callbacks of datagrams the kernel took at once come back as next-ticks, before the loop
    * polls sockets again, so chaining on them alone would send the whole buffer back to back.
    */
   private scheduleDrain(paced: boolean): void {
-    if (this.flushScheduled) return;
+    const hurry = this.ring.size >= this.urgentEvents;
+    if (this.flushScheduled) {
+      if (this.pacedDrain === undefined || !hurry) return;
+      clearTimeout(this.pacedDrain);
+      this.pacedDrain = undefined;
+      setImmediate(this.drainSoon);
+      return;
+    }
     this.flushScheduled = true;
-    if (paced && this.ring.size < this.ring.capacity * 0.75) setTimeout(this.drainSoon, DRAIN_PACE_MILLIS);
+    if (paced && !hurry) this.pacedDrain = setTimeout(this.drainSoon, DRAIN_PACE_MILLIS);
     else setImmediate(this.drainSoon);
   }
 
@@ -408,7 +432,7 @@ class UdpTracer implements Tracer {
       } else if (status === AppendStatus.full) {
         // Pace the next drain by what actually fitted in a datagram.
         this.flushThreshold = this.drainThreshold(writer.eventCount);
-        if (this.transport.inFlightDatagrams >= this.burstDatagrams) return;
+        if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
         this.sendDatagram();
       } else {
         ring.drop();
@@ -417,11 +441,16 @@ class UdpTracer implements Tracer {
     }
     if (!this.partialWanted) return;
     if (writer.eventCount > 0) {
-      if (this.transport.inFlightDatagrams >= this.burstDatagrams) return;
+      if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
       this.sendDatagram();
     }
     this.partialWanted = false;
     this.settleDrained();
+  }
+
+  /** Datagrams that may wait for the socket at once: one burst, a bit more while the buffer is over 3/4 full. */
+  private sendWindow(): number {
+    return this.ring.size >= this.urgentEvents ? this.urgentDatagrams : this.burstDatagrams;
   }
 
   /** A send finished (or failed): when the burst is done and events wait, drain the next one. */

@@ -191,6 +191,7 @@ export class DatagramWriter {
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
+    this.prepared.ids.valid = false;
     return datagram;
   }
 }
@@ -223,7 +224,34 @@ function writeEventFrame(
     buf.copyWithin(bodyStart + delta, bodyStart, end);
   }
   writeVarint(buf, start + 1, length);
+  prepared.ids.commit(e, delta);
   return end + delta;
+}
+
+/**
+ * Where the encoded ids (trace, span, parent span) of the last event written into the current
+ * datagram are, so the next event of the same hop can copy them. Invalid after `finish` (the
+ * next datagram is another buffer).
+ */
+class LastIds {
+  valid = false;
+  traceId = '';
+  spanId = '';
+  parentSpanId: string | undefined = undefined;
+  start = 0;
+  end = 0;
+  /** Set by the event being written; committed only when it was appended whole. */
+  pendingStart = 0;
+  pendingEnd = 0;
+
+  commit(e: TraceEvent, delta: number): void {
+    this.valid = true;
+    this.traceId = e.traceId;
+    this.spanId = e.spanId;
+    this.parentSpanId = e.parentSpanId;
+    this.start = this.pendingStart + delta;
+    this.end = this.pendingEnd + delta;
+  }
 }
 
 /** Most distinct (from, fromEndpoint, to, toEndpoint) tuples kept prepared: a service's endpoints times its peers. */
@@ -258,6 +286,8 @@ interface HostRun {
  * {@link MAX_PREPARED_PEERS} tuples the oldest entry is replaced.
  */
 class PreparedRuns {
+  /** The last event's encoded ids in the current datagram. */
+  readonly ids = new LastIds();
   private readonly peers: PeerRun[] = [];
   private lastPeer: PeerRun | undefined;
   private nextReplaced = 0;
@@ -390,12 +420,26 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeString(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
-  if (at < 0) return at;
-  at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
-  if (at < 0) return at;
+  const idsStart = start + 2;
+  let at: number;
+  const ids = prepared.ids;
+  if (ids.valid && e.traceId === ids.traceId && e.spanId === ids.spanId && e.parentSpanId === ids.parentSpanId) {
+    // The previous event in this datagram had the same ids (the events of one hop usually travel
+    // together): copy its encoded bytes instead of encoding three strings again.
+    const length = ids.end - ids.start;
+    if (idsStart + length > limit) return NO_ROOM;
+    for (let i = 0; i < length; i++) buf[idsStart + i] = buf[ids.start + i] as number;
+    at = idsStart + length;
+  } else {
+    at = writeString(buf, idsStart, limit, TAG_TRACE_ID, e.traceId);
+    if (at < 0) return at;
+    at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
+    if (at < 0) return at;
+    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
+    if (at < 0) return at;
+  }
+  ids.pendingStart = idsStart;
+  ids.pendingEnd = at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
   if (at + 9 > limit) return NO_ROOM;
