@@ -14,7 +14,8 @@
  * Then the event-loop delay of a service recording hops while its collector is reachable, on a dead
  * port, and unresolvable, and the encoder comparison.
  *
- * Run: npm run bench:tracer   (≈ 1–2 minutes)
+ * Run: npm run bench:tracer   (≈ 1–2 minutes). Knobs for iterating (not for recorded figures):
+ * BENCH_ROUNDS, BENCH_HOPS_PER_ROUND, BENCH_DATAGRAM_BYTES.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -366,8 +367,14 @@ async function main(): Promise<void> {
     sink.child.kill();
   });
   const udpAddress = `127.0.0.1:${receiver.port}`;
-  // A buffer that holds a tick's events many times over; the defaults otherwise.
-  const phosphor = createTracer({ service: 'gateway', collectors: [udpAddress] });
+  // The tracer's defaults; BENCH_DATAGRAM_BYTES (for iterating, not for recorded figures) overrides the
+  // loopback datagram size.
+  const datagramBytes = process.env.BENCH_DATAGRAM_BYTES ? Number(process.env.BENCH_DATAGRAM_BYTES) : undefined;
+  const phosphor = createTracer({
+    service: 'gateway',
+    collectors: [udpAddress],
+    ...(datagramBytes === undefined ? {} : { maxDatagramBytes: datagramBytes }),
+  });
   const otelHot = otelPeer('OTel 2 spans, no-op exporter', undefined);
   const otelFull = otelPeer(
     'OTel 2 spans, OTLP/proto HTTP',
