@@ -412,7 +412,7 @@ export class DatagramDecoder {
       columns.durations[cell] = s[at + 24] as number;
       columns.flags[cell] = (s[at + 32] as number) >>> 0;
       const text = columns.text;
-      const base = cell * TEXT_FIELDS;
+      const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
       for (let field = 4; field <= 14; field++) {
         const column = EVENT_FIELD_TEXT[field] as number;
         if (column < 0) continue;
@@ -426,7 +426,8 @@ export class DatagramDecoder {
               : this.names.get(buf, this.view, from, to);
       }
       const firstTag = s[at + S_FIRST_TAG] as number;
-      columns.tags[cell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
+      columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] =
+        firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
       joiner.commit(now);
     }
   }
