@@ -164,7 +164,8 @@ export class DatagramDecoder {
     out.firstInvalidReason = undefined;
     const payloadStart = this.checkHeader(datagram);
     const events = payloadStart < 0 ? FALLBACK : this.firstPass(datagram, payloadStart);
-    if (events === FALLBACK) return this.viaCodec(datagram, now);
+    // A datagram whose HMAC was verified here is not verified again by the codec.
+    if (events === FALLBACK) return this.viaCodec(datagram, now, payloadStart >= 0);
     this.secondPass(events, now);
     this.joiner.flush();
     out.ok = true;
@@ -188,10 +189,10 @@ export class DatagramDecoder {
     return start;
   }
 
-  private viaCodec(datagram: Buffer, now: number): DatagramOutcome {
+  private viaCodec(datagram: Buffer, now: number, macVerified: boolean): DatagramOutcome {
     const out = this.outcome;
     out.decodedByCodec = true;
-    const result = decodeDatagram(datagram, this.hmacKey);
+    const result = decodeDatagram(datagram, macVerified ? undefined : this.hmacKey);
     if (!result.ok) {
       out.ok = false;
       out.reason = result.reason;
