@@ -28,8 +28,9 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import { AppendStatus, DatagramWriter } from '@phosphor/wire';
+import { encodeDatagram, encodeEvent } from '../../wire/test/support/reference-encoder.js';
 import {
-  AppendStatus,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
@@ -37,9 +38,6 @@ import {
   ATTR_SERVER_PORT,
   ATTR_URL_SCHEME,
   createTracer,
-  DatagramWriter,
-  encodeDatagram,
-  encodeEvent,
   type IncomingTrace,
   type TraceEvent,
   type Tracer,
@@ -282,7 +280,7 @@ function median(values: number[]): number {
 const TRACE_ID = '397237206544449536';
 const PARENT = '1111111111111111';
 
-// ---- encoders: protobufjs (codec.ts) vs the hand-written DatagramWriter -------------------------
+// ---- encoders: protobufjs (the wire package's reference encoder) vs the hand-written DatagramWriter -------------------------
 function encoderComparison(): { protobufjsNs: number; writerNs: number } {
   const event: TraceEvent = {
     type: 'OUT',

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../wire/event.js';
+import type { TraceEvent } from '@phosphor/wire';
 
 /**
  * What a ring slot holds: a fully built event given to `emit()`, or one of the four events of a

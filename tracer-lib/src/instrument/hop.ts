@@ -1,3 +1,4 @@
+import { EventFlags, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, type TraceEvent } from '@phosphor/wire';
 import type { AttributeSet } from '../attributes/attribute-set.js';
 import { type HopEventKind, type HopRecord, SlotKind } from '../buffer/event-ring.js';
 import { nowMicros } from '../clock.js';
@@ -5,8 +6,6 @@ import { currentTrace, type TraceContext } from '../context.js';
 import { newSpanId } from '../ids.js';
 import type { IncomingTrace, OutgoingTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
-import { EventFlags, type TraceEvent } from '../wire/event.js';
-import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../wire/limits.js';
 
 /**
  * The two halves of a hop, shared by the fastify, fetch and gRPC instrumentation: a server records

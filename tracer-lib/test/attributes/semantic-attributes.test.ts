@@ -9,15 +9,10 @@ import {
 } from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createTracer,
-  grpcClientInterceptor,
-  phosphorFastify,
-  TracerError,
-  type TracerOptions,
-  tracedFetch,
-  traceGrpcHandlers,
-} from '../../src/index.js';
+import { phosphorFastify } from '../../src/fastify.js';
+import { tracedFetch } from '../../src/fetch.js';
+import { grpcClientInterceptor, traceGrpcHandlers } from '../../src/grpc.js';
+import { createTracer, TracerError, type TracerOptions } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 let services: TracedServices;

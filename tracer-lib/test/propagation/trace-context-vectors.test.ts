@@ -2,7 +2,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracer, phosphorFastify, type Tracer, tracedFetch } from '../../src/index.js';
+import { phosphorFastify } from '../../src/fastify.js';
+import { tracedFetch } from '../../src/fetch.js';
+import { createTracer, type Tracer } from '../../src/index.js';
 
 /**
  * The W3C Trace Context test suite (w3c/trace-context test/test.py, strict level 2), as table tests:
