@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   credentials,
   makeGenericClientConstructor,
@@ -12,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { phosphorFastify } from '../../src/fastify.js';
 import { tracedFetch } from '../../src/fetch.js';
 import { grpcClientInterceptor, traceGrpcHandlers } from '../../src/grpc.js';
+import { tracedHttpRequest, traceHttpServer } from '../../src/http.js';
 import { createTracer, TracerError, type TracerOptions } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
@@ -142,5 +145,45 @@ describe('OpenTelemetry semantic-convention attributes', () => {
       { 'rpc.grpc.status_code': '5', 'error.type': 'NOT_FOUND' },
     ]);
     expect(reps.map((e) => e.tags)).toEqual(outs.map((e) => e.tags));
+  });
+
+  it('node:http server and http.request put the HTTP attributes on their hops', async () => {
+    const quote = traceHttpServer(
+      services.tracer('quote'),
+      createServer((req, res) => {
+        res.statusCode = req.url === '/boom' ? 503 : 200;
+        res.end('{}');
+      }),
+    );
+    await new Promise<void>((resolve) => quote.listen(0, '127.0.0.1', resolve));
+    const port = String((quote.address() as AddressInfo).port);
+    const call = tracedHttpRequest(services.tracer('gateway'), { to: 'quote', request: httpRequest });
+    for (const path of ['/price/abc', '/boom']) {
+      await new Promise<void>((resolve, reject) => {
+        const req = call({ host: '127.0.0.1', port, path, endpoint: 'GET /price/:sku' }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    }
+    await new Promise((resolve) => quote.close(resolve));
+    const events = await services.events(8);
+    const request = {
+      'http.request.method': 'GET',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'server.port': port,
+    };
+    for (const e of events.filter((e) => e.type === 'REQ' || e.type === 'IN')) expect(e.tags).toEqual(request);
+    expect(events.filter((e) => e.type === 'OUT').map((e) => e.tags)).toEqual([
+      { 'http.response.status_code': '200' },
+      { 'http.response.status_code': '503', 'error.type': '503' },
+    ]);
+    expect(events.filter((e) => e.type === 'REP').map((e) => e.tags)).toEqual([
+      { 'http.response.status_code': '200' },
+      { 'http.response.status_code': '503', 'error.type': '503' },
+    ]);
   });
 });
