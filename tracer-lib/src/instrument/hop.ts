@@ -103,6 +103,18 @@ export class ServerHop implements TraceContext, HopRecord {
     return this;
   }
 
+  /** Serialises as the {@link TraceContext} it is to the service (a handler may return `currentTrace()`). */
+  toJSON(): TraceContext {
+    return {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      sampled: this.sampled,
+      persistent: this.persistent,
+      endpoint: this.endpoint,
+      tracestate: this.tracestate,
+    };
+  }
+
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void {
     into.type = kind === SlotKind.IN ? 'IN' : 'OUT';
     into.traceId = this.traceId;
