@@ -13,7 +13,7 @@
  * Aggregates are snapshot by the Aggregates consumer (`snapshot(minutes)`), whose rows are counts
  * and histogram percentiles per endpoint/edge/host.
  */
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import type { AssemblerStats, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { DatagramDecoder, type DatagramOutcome } from './datagram-decoder.js';

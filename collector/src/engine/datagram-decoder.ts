@@ -26,7 +26,7 @@ import {
   MAX_TAGS,
   MAX_TEXT_LENGTH,
   type TraceEvent,
-} from '@phosphor/tracer/wire';
+} from '@phosphor/wire';
 import type { HopJoiner } from './hop-joiner.js';
 import { type BufferSlicers, hashIdPair } from './id-table.js';
 import {

@@ -23,7 +23,7 @@
  * Ordering invariant: within one call, evicted spans are handed on first (they are older), then
  * the batch of newly finished spans, then late updates — as the old core does.
  */
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { adjustSpanSkew, clearSpanSkew, HostOffsets } from '../assembly/skew.js';
 import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';

@@ -5,7 +5,7 @@
  * client side is REQ else REP, the server side IN else OUT, the callee's error wins, tags merge
  * client first so server keys win.
  */
-import { EventFlags, type EventType } from '@phosphor/tracer/wire';
+import { EventFlags, type EventType } from '@phosphor/wire';
 import { finishTimes } from '../assembly/build-span.js';
 import type { HopTimes, Span } from '../model/span.js';
 import type { IdTable } from './id-table.js';

@@ -3,8 +3,9 @@
  * never throws, every datagram and event is accounted for, a span is only ever made of events of
  * its own (trace, span) — never another trace's — and memory stays within the caps.
  */
-import { decodeDatagram, encodeBatch, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
