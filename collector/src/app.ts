@@ -11,6 +11,8 @@ import type { CollectorConfig } from './config/config.js';
 import { type AggregatesExporter, createInfluxExporter } from './exporters/create-exporters.js';
 import { createMetricsRegistry } from './metrics.js';
 import type { Span } from './model/span.js';
+import { registerOtlpMetrics } from './receivers/otlp/otlp-metrics.js';
+import { OtlpReceiver } from './receivers/otlp/otlp-receiver.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import { createStore } from './storage/create-store.js';
 import { formatDuration } from './storage/memory/memory-store.js';
@@ -31,6 +33,9 @@ export interface CollectorAddresses {
   httpPort: number;
   /** Base URL of the API and dashboard, e.g. http://127.0.0.1:7761 */
   httpUrl: string;
+  /** OTLP/HTTP and OTLP/gRPC ports, when those listeners are on. */
+  otlpHttpPort?: number;
+  otlpGrpcPort?: number;
 }
 
 /** Options besides the config. */
@@ -45,6 +50,7 @@ export interface Collector {
   readonly logger: Logger;
   readonly http: FastifyInstance;
   readonly receiver: UdpReceiver;
+  readonly otlp: OtlpReceiver;
   readonly assembler: SpanAssembler;
   readonly aggregates: Aggregates;
   readonly store: SpanStore;
@@ -104,13 +110,22 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     onBatch,
     logger.child({ component: 'udp' }),
   );
+  // OTLP spans are mapped to events and join Phosphor's hops in the same assembler.
+  const otlp = new OtlpReceiver(
+    config.otlp,
+    (events) => assembler.addEvents(events),
+    logger.child({ component: 'otlp' }),
+    config.logging.warnIntervalMillis,
+  );
   const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });
+  registerOtlpMetrics(registry, otlp);
   let exporter: AggregatesExporter | undefined;
   let udpBound = false;
 
   const stats = () => ({
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     udp: receiver.stats(),
+    otlp: otlp.stats(),
     clients: { ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) },
     assembly: assembler.stats(),
     storage: { name: store.name, ...safeStats(store) },
@@ -124,6 +139,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     const pending = assembler.stats().pendingSpans;
     const pendingRatio = pending / config.assembly.maxPendingSpans;
     const result: Record<string, ComponentHealth> = {
+      otlp: otlp.health(),
       udp: simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
       assembly: simpleHealth(
         'pending-capacity',
@@ -151,6 +167,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     logger,
     http,
     receiver,
+    otlp,
     assembler,
     aggregates,
     store,
@@ -164,6 +181,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       const udpPort = await receiver.start();
       udpBound = true;
       assembler.start();
+      const otlpAddresses = await otlp.start();
       pruneTimer = setInterval(() => aggregates.prune(), PRUNE_INTERVAL_MILLIS);
       pruneTimer.unref();
       exporter = await createInfluxExporter(config, aggregates, logger);
@@ -171,7 +189,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}` };
+      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
       return addresses;
     },
     ingest(datagram) {
@@ -182,6 +200,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       closing ??= (async () => {
         await receiver.close();
         udpBound = false;
+        await otlp.close();
         assembler.stop();
         if (pruneTimer) clearInterval(pruneTimer);
         // Pending spans are emitted (partial) so a restart loses nothing already received; then

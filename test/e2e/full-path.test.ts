@@ -81,6 +81,7 @@ describe('end to end: demo services → tracer → UDP → collector → Elastic
         values: {
           udp: { port: 0 },
           http: { port: 0 },
+          otlp: { http: { port: 0 }, grpc: { port: 0 } },
           storage: {
             type: 'elasticsearch',
             elasticsearch: { nodes: [esUrl], indexPrefix: INDEX_PREFIX, spoolDir, flushIntervalMillis: 100 },

@@ -65,6 +65,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
         values: {
           udp: { port: 0 },
           http: { port: 0 },
+          otlp: { http: { port: 0 }, grpc: { port: 0 } },
           assembly: { spanTimeoutMillis: 1_000 },
           logging: { level: 'silent' },
           storage: {

@@ -1,4 +1,5 @@
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { OtlpReceiverConfig } from '../receivers/otlp/config.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
 /** UDP receiver settings (`udp:` in collector.yml). */
@@ -79,6 +80,8 @@ export interface CollectorConfig {
   aggregates: AggregatesConfig;
   storage: StorageConfig;
   influx: InfluxConfig;
+  /** OTLP trace receiver (`otlp:`). */
+  otlp: OtlpReceiverConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
   logging: LoggingConfig;

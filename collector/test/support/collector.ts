@@ -6,6 +6,7 @@ export async function testCollector(values: Record<string, unknown> = {}): Promi
   const base = {
     udp: { port: 0 },
     http: { port: 0 },
+    otlp: { http: { port: 0 }, grpc: { port: 0 } },
     logging: { level: 'silent' },
     dashboard: { distDir: '/nonexistent-dashboard' },
   };

@@ -35,6 +35,7 @@ describe('collector API over the Elasticsearch store (real node)', () => {
       values: {
         udp: { port: 0 },
         http: { port: 0 },
+        otlp: { http: { port: 0 }, grpc: { port: 0 } },
         storage: {
           type: 'elasticsearch',
           elasticsearch: { nodes: [url], indexPrefix: prefix, spoolDir, flushIntervalMillis: 50 },

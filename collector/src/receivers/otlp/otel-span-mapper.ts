@@ -1,0 +1,106 @@
+import { MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
+import { SPAN_KIND_NAMES, SpanKind, StatusCode } from '../../otlp/otlp-schema.js';
+import { traceIdFromOtel } from '../../otlp/otlp-trace-id.js';
+import type { ResolvedSpan } from './parent-resolver.js';
+
+/**
+ * Tag set on spans that are not RPC hops (OTel INTERNAL, PRODUCER, CONSUMER or unspecified kind):
+ * they are stored and searchable but stay out of the endpoint/edge aggregates and the graph.
+ */
+export const NON_HOP_KIND_TAG = 'otel.span.kind';
+/** Tag holding the OTel span id of a SERVER span (its hop carries the caller's CLIENT span id). */
+export const SERVER_SPAN_ID_TAG = 'otel.server.span_id';
+/** Responses at or above this are failures of the hop, as in the tracer's HTTP instrumentation. */
+const HTTP_ERROR_STATUS_MIN = 500;
+
+/**
+ * Maps one OTel span to Phosphor events, which then go through the same assembly as datagrams:
+ * - CLIENT span C → REQ (start) and REP (end) of hop C, the caller's side;
+ * - SERVER span S with parent P → IN (start) and OUT (end) of hop P: P is the caller's CLIENT span
+ *   id (or a Phosphor caller's hop id, which the tracer sends as traceparent parent-id), so both
+ *   sides join into one span. A root SERVER span is hop S;
+ * - any other kind → IN/OUT of its own id, tagged `otel.span.kind`, so it is kept and shown
+ *   without counting as a hop.
+ */
+export function mapOtelSpan(resolved: ResolvedSpan): TraceEvent[] {
+  const { span, parentHopId, callerEndpoint } = resolved;
+  const a = span.attributes;
+  const traceId = traceIdFromOtel(span.traceId);
+  const error = errorOf(resolved);
+  const durationMicros = span.endMicros - span.startMicros;
+  if (span.kind === SpanKind.client) {
+    const base = {
+      traceId,
+      spanId: span.spanId,
+      parentSpanId: parentHopId,
+      from: span.service,
+      fromEndpoint: clip(callerEndpoint),
+      to: clip(a['peer.service'] || a['rpc.service'] || a['server.address'] || a['net.peer.name'] || ''),
+      toEndpoint: clip(clientEndpoint(resolved)),
+      hostname: span.hostname,
+      zone: span.zone || undefined,
+      tags: a,
+      flags: 1,
+    };
+    return [
+      { ...base, type: 'REQ', timestampMicros: span.startMicros },
+      { ...base, type: 'REP', timestampMicros: span.endMicros, durationMicros, ...error },
+    ];
+  }
+  const isServer = span.kind === SpanKind.server;
+  const tags = isServer
+    ? { ...a, [SERVER_SPAN_ID_TAG]: span.spanId }
+    : { ...a, [NON_HOP_KIND_TAG]: SPAN_KIND_NAMES[span.kind] ?? 'unspecified' };
+  const base = {
+    traceId,
+    // A SERVER span is the callee side of its parent's hop; others are their own span.
+    spanId: isServer ? (span.parentSpanId ?? span.spanId) : span.spanId,
+    parentSpanId: isServer ? undefined : parentHopId,
+    from: '',
+    fromEndpoint: '',
+    to: span.service,
+    toEndpoint: clip(span.name),
+    hostname: span.hostname,
+    zone: span.zone || undefined,
+    tags,
+    flags: 1,
+  };
+  return [
+    { ...base, type: 'IN', timestampMicros: span.startMicros },
+    { ...base, type: 'OUT', timestampMicros: span.endMicros, durationMicros, ...error },
+  ];
+}
+
+/** The called endpoint as the caller names it: `service/method` for RPC, else the span name (`GET`, or what the app set). */
+function clientEndpoint({ span }: ResolvedSpan): string {
+  const a = span.attributes;
+  if (a['rpc.service'] && a['rpc.method']) return `${a['rpc.service']}/${a['rpc.method']}`;
+  const method = a['http.request.method'];
+  const route = a['http.route'];
+  if (method && route) return `${method} ${route}`;
+  return span.name;
+}
+
+/**
+ * Error fields from OTel status and attributes: status ERROR, or `error.type`, or an HTTP status
+ * of 500 and above. The code prefers `error.type`, then `HTTP_<status>` (the tracer's form), then
+ * `GRPC_<code>`, then `ERROR`; the description is the status message.
+ */
+function errorOf({ span }: ResolvedSpan): { errorCode?: string; errorDescription?: string } {
+  const a = span.attributes;
+  const httpStatus = Number(a['http.response.status_code'] ?? a['http.status_code']);
+  const httpFailed = Number.isFinite(httpStatus) && httpStatus >= HTTP_ERROR_STATUS_MIN;
+  const errorType = a['error.type'];
+  if (span.statusCode !== StatusCode.error && !errorType && !httpFailed) return {};
+  const grpc = a['rpc.grpc.status_code'];
+  const code =
+    errorType ||
+    (Number.isFinite(httpStatus) && httpStatus > 0 ? `HTTP_${httpStatus}` : grpc ? `GRPC_${grpc}` : 'ERROR');
+  const result: { errorCode?: string; errorDescription?: string } = { errorCode: clip(code) };
+  if (span.statusMessage) result.errorDescription = span.statusMessage;
+  return result;
+}
+
+function clip(value: string): string {
+  return value.length > MAX_NAME_LENGTH ? value.slice(0, MAX_NAME_LENGTH) : value;
+}
