@@ -129,7 +129,14 @@ async function main() {
     console.log(`native prototype not measured: ${native.unavailable}`);
   }
   const collector = await buildCollector(
-    loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, otlp: { http: { enabled: false }, grpc: { enabled: false } }, logging: { level: 'silent' } } }),
+    loadConfig({
+      values: {
+        udp: { port: 0 },
+        http: { port: 0 },
+        otlp: { http: { enabled: false }, grpc: { enabled: false } },
+        logging: { level: 'silent' },
+      },
+    }),
   );
   loop(round, STEP_MILLIS, (d) => collector.ingest(d));
   step(

@@ -1,4 +1,4 @@
-import type { Span } from '../model/span.js';
+import { NON_HOP_KIND_TAG, type Span } from '../model/span.js';
 import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
@@ -104,6 +104,8 @@ export class Aggregates {
   }
 
   private recordAt(span: Span, now: number): void {
+    // Spans that are not hops (OTel INTERNAL and messaging spans) have no caller/callee to count.
+    if (span.tags[NON_HOP_KIND_TAG] !== undefined) return;
     this.recordedSpans++;
     const error = span.errorCode !== undefined;
     const to = span.to;

@@ -1,13 +1,9 @@
 import { MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
+import { NON_HOP_KIND_TAG } from '../../model/span.js';
 import { SPAN_KIND_NAMES, SpanKind, StatusCode } from '../../otlp/otlp-schema.js';
 import { traceIdFromOtel } from '../../otlp/otlp-trace-id.js';
 import type { ResolvedSpan } from './parent-resolver.js';
 
-/**
- * Tag set on spans that are not RPC hops (OTel INTERNAL, PRODUCER, CONSUMER or unspecified kind):
- * they are stored and searchable but stay out of the endpoint/edge aggregates and the graph.
- */
-export const NON_HOP_KIND_TAG = 'otel.span.kind';
 /** Tag holding the OTel span id of a SERVER span (its hop carries the caller's CLIENT span id). */
 export const SERVER_SPAN_ID_TAG = 'otel.server.span_id';
 /** Responses at or above this are failures of the hop, as in the tracer's HTTP instrumentation. */
