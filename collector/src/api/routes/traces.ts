@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { adjustTraceSkew } from '../../assembly/skew.js';
 import { CollectorError } from '../../errors.js';
 import type { Span, TraceQuery } from '../../model/span.js';
+import { canonicalTraceId, traceIdToOtel } from '../../otlp/otlp-trace-id.js';
 import type { ApiDeps } from '../api-deps.js';
 
 /** Most results one search returns; bounds response size and store work. */
@@ -44,7 +45,8 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { traceId } = request.params;
+      // Decimal Phosphor ids and 32-hex OpenTelemetry ids both name a trace (docs/otel.md).
+      const traceId = canonicalTraceId(request.params.traceId);
       let stored: Span[];
       try {
         stored = (await deps.store.getTrace(traceId)) ?? [];
@@ -69,7 +71,7 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const orphanSpanIds = spans
         .filter((s) => s.parentSpanId !== undefined && !bySpan.has(s.parentSpanId))
         .map((s) => s.spanId);
-      return { traceId, spans, orphanSpanIds, pendingSpanIds: pendingIds };
+      return { traceId, otelTraceId: traceIdToOtel(traceId), spans, orphanSpanIds, pendingSpanIds: pendingIds };
     },
   );
 
