@@ -9,6 +9,8 @@ import { buildHttpApp } from './api/build-http-app.js';
 import { type EmitReason, SpanAssembler } from './assembly/span-assembler.js';
 import type { CollectorConfig } from './config/config.js';
 import { type AggregatesExporter, createInfluxExporter } from './exporters/create-exporters.js';
+import { createOtlpExporter } from './exporters/otlp/index.js';
+import { registerOtlpExportMetrics } from './exporters/otlp/otlp-export-metrics.js';
 import { createMetricsRegistry } from './metrics.js';
 import type { Span } from './model/span.js';
 import { registerOtlpMetrics } from './receivers/otlp/otlp-metrics.js';
@@ -80,6 +82,11 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   const tail = new TailHub(config.tail);
   const sinkWarner = new RateLimitedWarner(logger, config.logging.warnIntervalMillis);
   let sinkErrors = 0;
+  const otlpExporter = createOtlpExporter(
+    config.otlpExport,
+    logger.child({ component: 'otlp-export' }),
+    config.logging.warnIntervalMillis,
+  );
   const sink = (spans: Span[], reason: EmitReason) => {
     // Each stage is isolated: a failing store must not stop aggregates or the tail, and the
     // assembler's caller (the UDP handler or a timer) never sees an exception.
@@ -95,6 +102,13 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     } catch (err) {
       sinkErrors++;
       sinkWarner.warn('aggregates', `aggregates failed: ${(err as Error).message}`);
+    }
+    try {
+      // Late updates would send a span the backend already has a second time.
+      if (reason !== 'late') otlpExporter?.consume(spans);
+    } catch (err) {
+      sinkErrors++;
+      sinkWarner.warn('otlp_export', `OTLP export failed: ${(err as Error).message}`);
     }
     try {
       tail.publish(spans);
@@ -119,6 +133,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   );
   const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });
   registerOtlpMetrics(registry, otlp);
+  if (otlpExporter) registerOtlpExportMetrics(registry, otlpExporter);
   let exporter: AggregatesExporter | undefined;
   let udpBound = false;
 
@@ -133,6 +148,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     tail: tail.stats(),
     pipeline: { sinkErrors },
     ...(exporter?.stats ? { influx: exporter.stats() } : {}),
+    ...(otlpExporter ? { otlpExport: otlpExporter.stats() } : {}),
   });
 
   const health = async (): Promise<Record<string, ComponentHealth>> => {
@@ -149,8 +165,10 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       memory: { status: 'Deactivated', tests: [] },
       elasticsearch: { status: 'Deactivated', tests: [] },
       influx: { status: 'Deactivated', tests: [] },
+      otlpExport: { status: 'Deactivated', tests: [] },
     };
     result[store.name] = await withTimeout(store.health(), store.name);
+    if (otlpExporter) result.otlpExport = await withTimeout(otlpExporter.health(), 'otlpExport');
     if (exporter?.health) result.influx = await withTimeout(exporter.health(), 'influx');
     else if (exporter) result.influx = simpleHealth('running', 'OK');
     return result;
@@ -186,6 +204,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       pruneTimer.unref();
       exporter = await createInfluxExporter(config, aggregates, logger);
       await exporter?.start();
+      otlpExporter?.start();
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
@@ -209,6 +228,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
         tail.close();
         await http.close();
         await exporter?.close();
+        await otlpExporter?.close();
         await store.close();
       })();
       return closing;

@@ -1,4 +1,5 @@
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { OtlpExportConfig } from '../exporters/otlp/config.js';
 import type { OtlpReceiverConfig } from '../receivers/otlp/config.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
@@ -82,6 +83,8 @@ export interface CollectorConfig {
   influx: InfluxConfig;
   /** OTLP trace receiver (`otlp:`). */
   otlp: OtlpReceiverConfig;
+  /** OTLP span exporter (`otlpExport:`). */
+  otlpExport: OtlpExportConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
   logging: LoggingConfig;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/tracer/wire';
 import { influxConfigSchema } from '../exporters/influx/config.js';
+import { otlpExportConfigSchema } from '../exporters/otlp/config.js';
 import { otlpReceiverConfigSchema } from '../receivers/otlp/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
@@ -106,6 +107,7 @@ export const collectorConfigSchema = {
     },
     influx: influxConfigSchema,
     otlp: otlpReceiverConfigSchema,
+    otlpExport: otlpExportConfigSchema,
     tail: {
       type: 'object',
       additionalProperties: false,
