@@ -124,7 +124,14 @@ describe('bad API parameters: 400 / INVALID_ARGUMENT naming the parameter', () =
 
   beforeAll(async () => {
     collector = await buildCollector(
-      loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, otlp: { http: { enabled: false }, grpc: { enabled: false } }, logging: { level: 'silent' } } }),
+      loadConfig({
+        values: {
+          udp: { port: 0 },
+          http: { port: 0 },
+          otlp: { http: { enabled: false }, grpc: { enabled: false } },
+          logging: { level: 'silent' },
+        },
+      }),
     );
     await collector.start();
     demo = await startQuietDemo(collector.addresses!.udpPort);
