@@ -3,21 +3,29 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** The three OTLP exporters of the OpenTelemetry JS SDK. */
-export type ExporterKind = 'http/protobuf' | 'http/json' | 'grpc';
-export const EXPORTER_KINDS: readonly ExporterKind[] = ['http/protobuf', 'http/json', 'grpc'];
+export type ExporterKind = 'http/protobuf' | 'http/json' | 'grpc' | 'http/protobuf+gzip' | 'grpc+gzip';
+export const EXPORTER_KINDS: readonly ExporterKind[] = [
+  'http/protobuf',
+  'http/json',
+  'grpc',
+  'http/protobuf+gzip',
+  'grpc+gzip',
+];
 
 /** A real OTLP exporter pointed at a collector's OTLP listeners. */
 export function otlpExporter(
   kind: ExporterKind,
   ports: { otlpHttpPort?: number; otlpGrpcPort?: number },
 ): SpanExporter {
-  if (kind === 'grpc') return new GrpcExporter({ url: `http://127.0.0.1:${ports.otlpGrpcPort}` });
+  const compression = kind.endsWith('+gzip') ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE;
+  if (kind.startsWith('grpc')) return new GrpcExporter({ url: `http://127.0.0.1:${ports.otlpGrpcPort}`, compression });
   const url = `http://127.0.0.1:${ports.otlpHttpPort}/v1/traces`;
-  return kind === 'http/json' ? new JsonExporter({ url }) : new ProtoExporter({ url });
+  return kind === 'http/json' ? new JsonExporter({ url, compression }) : new ProtoExporter({ url, compression });
 }
 
 /** An OTel SDK 2.x tracer provider for one service, exporting every span as it ends. */
