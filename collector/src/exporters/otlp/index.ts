@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { EmitReason } from '../../assembly/span-assembler.js';
 import type { Span } from '../../model/span.js';
 import { ExportTraceServiceRequest } from '../../otlp/otlp-schema.js';
+import type { SpanConsumer } from '../../pipeline/pipeline-component.js';
 import { formatDuration } from '../../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../../storage/span-store.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
@@ -9,6 +11,9 @@ import { createOtlpTransport, type OtlpTransport, type SendResult } from './otlp
 import { spansToOtlpRequest } from './span-to-otlp.js';
 
 export { type OtlpExportConfig, otlpExportConfigSchema, resolveOtlpExportConfig } from './config.js';
+
+/** Name in `/health` and key in `/api/stats`. */
+export const OTLP_EXPORTER_NAME = 'otlpExport';
 
 /** Why spans were not delivered; each is a counter. */
 export type OtlpDropReason = 'queue_full' | 'rejected' | 'retries_exhausted' | 'shutdown';
@@ -38,7 +43,9 @@ const CLOSE_DRAIN_MILLIS = 5000;
  * jitter for retryable failures, and every span not delivered counted by reason. It never blocks
  * or throws into the collector's pipeline, and does not trace itself.
  */
-export class OtlpSpanExporter {
+export class OtlpSpanExporter implements SpanConsumer {
+  readonly name = OTLP_EXPORTER_NAME;
+  readonly statsKey = OTLP_EXPORTER_NAME;
   private queue: Span[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
@@ -74,8 +81,12 @@ export class OtlpSpanExporter {
     this.timer.unref();
   }
 
-  /** Queues spans; past `maxQueueSpans` they are dropped and counted. Never throws. */
-  consume(spans: readonly Span[]): void {
+  /**
+   * Queues spans; past `maxQueueSpans` they are dropped and counted. Never throws. Late updates
+   * are not queued: the backend already has the span, and would store it twice.
+   */
+  consume(spans: readonly Span[], reason: EmitReason = 'complete'): void {
+    if (reason === 'late') return;
     if (this.closed) {
       this.counters.droppedSpans.shutdown += spans.length;
       return;

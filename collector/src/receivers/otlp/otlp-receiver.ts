@@ -1,6 +1,7 @@
 import type { TraceEvent } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
+import type { PipelineComponent } from '../../pipeline/pipeline-component.js';
 import { formatDuration } from '../../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../../storage/span-store.js';
 import type { OtlpReceiverConfig } from './config.js';
@@ -19,7 +20,9 @@ export interface OtlpAddresses {
  * (TraceService/Export), each on its own listener and each optional. Spans become events handed
  * to `onEvents`, the same assembly entry point as datagrams.
  */
-export class OtlpReceiver {
+export class OtlpReceiver implements PipelineComponent {
+  readonly name = 'otlp';
+  readonly statsKey = 'otlp';
   readonly ingest: OtlpIngest;
   private readonly http: OtlpHttpServer | undefined;
   private readonly grpc: OtlpGrpcServer | undefined;
