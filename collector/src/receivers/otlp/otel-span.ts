@@ -22,7 +22,7 @@ export interface OtelSpan {
   statusMessage: string;
   /** `service.name` of the span's resource (`unknown_service` when absent, as OTel SDKs default). */
   service: string;
-  /** `host.name` of the resource, else empty. */
+  /** `host.name` of the resource, else `service.instance.id`, else the service name. */
   hostname: string;
   /** `cloud.availability_zone` of the resource, else empty. */
   zone: string;

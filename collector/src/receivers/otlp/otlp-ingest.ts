@@ -1,6 +1,7 @@
 import { type TraceEvent, validateEvent } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
+import type { OtelSpan } from './otel-span.js';
 import { mapOtelSpan } from './otel-span-mapper.js';
 import {
   type DecodedRequest,
@@ -111,7 +112,8 @@ export class OtlpIngest {
     let rejectedSpans = decoded.rejectedCount;
     let errorMessage = decoded.firstProblem ?? '';
     const ready = this.resolver.add(decoded.spans, Date.now());
-    const invalid = this.deliver(ready);
+    // Spans of earlier requests released by this one are not this request's to report.
+    const invalid = this.deliver(ready, new Set(decoded.spans));
     rejectedSpans += invalid.count;
     if (!errorMessage && invalid.firstProblem) errorMessage = invalid.firstProblem;
     const acceptedSpans = decoded.spans.length - invalid.count;
@@ -142,7 +144,7 @@ export class OtlpIngest {
   }
 
   /** Maps and validates ready spans and hands their events on; returns the spans that broke a wire limit. */
-  private deliver(ready: ResolvedSpan[]): { count: number; firstProblem?: string } {
+  private deliver(ready: ResolvedSpan[], current?: ReadonlySet<OtelSpan>): { count: number; firstProblem?: string } {
     if (ready.length === 0) return { count: 0 };
     const events: TraceEvent[] = [];
     let count = 0;
@@ -151,9 +153,11 @@ export class OtlpIngest {
       const mapped = mapOtelSpan(resolved);
       const problem = validateEvent(mapped[0] as TraceEvent) ?? validateEvent(mapped[1] as TraceEvent);
       if (problem !== undefined) {
-        count++;
         this.counters.rejectedSpans.invalid_event++;
-        firstProblem ??= `span ${resolved.span.spanId}: ${problem}`;
+        if (current === undefined || current.has(resolved.span)) {
+          count++;
+          firstProblem ??= `span ${resolved.span.spanId}: ${problem}`;
+        }
         continue;
       }
       for (const event of mapped) events.push(event);

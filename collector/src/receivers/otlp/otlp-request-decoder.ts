@@ -60,7 +60,9 @@ function normalizeRequest(object: unknown, ids: IdEncoding): DecodedRequest {
     const resource = resourceSpans.resource;
     const resourceAttributes = isRecord(resource) ? flattenAttributes(arrayField(resource, 'attributes')) : {};
     const service = resourceAttributes['service.name'] || UNKNOWN_SERVICE;
-    const hostname = resourceAttributes['host.name'] ?? '';
+    // Skew correction keys clocks by host; a resource without host.name (OTel SDKs add it only with
+    // a resource detector) is taken as its own host, so two such services are never one clock.
+    const hostname = resourceAttributes['host.name'] || resourceAttributes['service.instance.id'] || service;
     const zone = resourceAttributes['cloud.availability_zone'] ?? '';
     for (const scopeSpans of arrayField(resourceSpans, 'scopeSpans')) {
       if (!isRecord(scopeSpans)) throw new MalformedRequestError('scopeSpans[]: must be objects');
