@@ -33,6 +33,17 @@ function jsonRequest(spans: Record<string, unknown>[]): string {
   });
 }
 
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  bytes.push(v);
+  return Buffer.from(bytes);
+}
+
 let collector: Collector;
 let ports: CollectorAddresses;
 let url: string;
@@ -128,6 +139,39 @@ describe('OTLP/HTTP bad input', () => {
       'invalid_kind',
     ] as const) {
       expect(after.rejectedSpans[reason] - before.rejectedSpans[reason]).toBe(1);
+    }
+  });
+
+  it('survives attribute values nested deeper than any decoder stack (malformed, never a crash)', async () => {
+    const deep = await testCollector({
+      otlp: { http: { maxRequestBytes: 64 * 1024 * 1024 }, grpc: { enabled: false } },
+    });
+    const deepPorts = await deep.start();
+    try {
+      // AnyValue{array_value: ArrayValue{values: [AnyValue{…}]}} nested 500,000 deep inside one span;
+      // headers are built innermost first so the body is assembled in linear time.
+      const headers: Buffer[] = [];
+      let length = 0;
+      for (let i = 0; i < 500_000; i++) {
+        const inner = 1 + varint(length).length + length;
+        headers.push(Buffer.concat([varint((5 << 3) | 2), varint(inner), varint((1 << 3) | 2), varint(length)]));
+        length = 1 + varint(inner).length + inner;
+      }
+      const value = Buffer.concat(headers.reverse());
+      const frame = (field: number, body: Buffer) =>
+        Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
+      const span = Buffer.concat([
+        frame(1, Buffer.alloc(16, 1)),
+        frame(2, Buffer.alloc(8, 2)),
+        frame(9, frame(2, value)),
+      ]);
+      const target = `http://127.0.0.1:${deepPorts.otlpHttpPort}/v1/traces`;
+      const res = await post(frame(1, frame(2, frame(2, span))), { 'content-type': 'application/x-protobuf' }, target);
+      expect(res.status).toBe(400);
+      expect(deep.otlp.stats().rejectedRequests.malformed).toBe(1);
+      expect((await post('{}', { 'content-type': 'application/json' }, target)).status).toBe(200);
+    } finally {
+      await deep.close();
     }
   });
 
