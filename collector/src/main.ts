@@ -61,8 +61,16 @@ async function main(): Promise<void> {
   const collector = await buildCollector(config);
   const addresses = await collector.start();
   collector.logger.info(
-    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
-    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
+    {
+      udpPort: addresses.udpPort,
+      httpUrl: addresses.httpUrl,
+      otlpHttpPort: addresses.otlpHttpPort,
+      otlpGrpcPort: addresses.otlpGrpcPort,
+      storage: collector.store.name,
+    },
+    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}${
+      addresses.otlpHttpPort === undefined ? '' : `, OTLP/HTTP ${config.otlp.http.host}:${addresses.otlpHttpPort}`
+    }${addresses.otlpGrpcPort === undefined ? '' : `, OTLP/gRPC ${config.otlp.grpc.host}:${addresses.otlpGrpcPort}`}`,
   );
   let stopping = false;
   const stop = (signal: string) => {
