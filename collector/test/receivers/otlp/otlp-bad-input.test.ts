@@ -253,6 +253,12 @@ describe('otlp config', () => {
     expect(() => loadConfig({ values: { otlp: { http: { maxRequestBytes: 10 } } } })).toThrow(/maxRequestBytes/);
   });
 
+  it('fails to start naming the listener when its port is taken', async () => {
+    const taken = await testCollector({ otlp: { grpc: { enabled: false }, http: { port: ports.otlpHttpPort } } });
+    await expect(taken.start()).rejects.toThrow(/COL_ERR_OTLP_BIND: otlp\.http: cannot listen on 127\.0\.0\.1:\d+/);
+    await taken.close();
+  });
+
   it('turns listeners off', async () => {
     const off = await testCollector({ otlp: { http: { enabled: false }, grpc: { enabled: false } } });
     const addresses = await off.start();
