@@ -1,14 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import type { Batch } from '@phosphor/tracer/wire';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
-import { SpanAssembler } from './assembly/span-assembler.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
 import type { CollectorConfig } from './config/config.js';
+import { CollectorEngine } from './engine/collector-engine.js';
 import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
 import { createOtlpExporter, OTLP_EXPORTER_NAME } from './exporters/otlp/index.js';
 import { registerOtlpExportMetrics } from './exporters/otlp/otlp-export-metrics.js';
@@ -53,7 +52,8 @@ export interface Collector {
   readonly http: FastifyInstance;
   readonly receiver: UdpReceiver;
   readonly otlp: OtlpReceiver;
-  readonly assembler: SpanAssembler;
+  /** The ingest and assembly engine (decoder, hop joiner). */
+  readonly assembler: CollectorEngine;
   readonly aggregates: Aggregates;
   readonly store: SpanStore;
   readonly tail: TailHub;
@@ -83,17 +83,16 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   // Finished spans go to every consumer through one fan-out: the store, the aggregates, the tail
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
-  const assembler = new SpanAssembler(config.assembly, fanOut.consume);
-  const onBatch = (batch: Batch) => assembler.addEvents(batch.events);
+  const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
-    onBatch,
+    assembler,
     logger.child({ component: 'udp' }),
   );
   // OTLP spans are mapped to events and join Phosphor's hops in the same assembler.
   const otlp = new OtlpReceiver(
     config.otlp,
-    (events) => assembler.addEvents(events),
+    (events) => assembler.ingestEvents(events),
     logger.child({ component: 'otlp' }),
     config.logging.warnIntervalMillis,
   );

@@ -1,4 +1,4 @@
-import type { EmitReason } from '../assembly/span-assembler.js';
+import type { EmitReason } from '../assembly/span-sink.js';
 import { NON_HOP_KIND_TAG, type Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 import { PairMap } from './pair-map.js';

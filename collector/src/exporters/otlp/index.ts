@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EmitReason } from '../../assembly/span-assembler.js';
+import type { EmitReason } from '../../assembly/span-sink.js';
 import type { Span } from '../../model/span.js';
 import { ExportTraceServiceRequest } from '../../otlp/otlp-schema.js';
 import type { SpanConsumer } from '../../pipeline/pipeline-component.js';
