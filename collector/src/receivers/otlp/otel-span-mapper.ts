@@ -2,6 +2,7 @@ import { MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
 import { NON_HOP_KIND_TAG } from '../../model/span.js';
 import { SPAN_KIND_NAMES, SpanKind, StatusCode } from '../../otlp/otlp-schema.js';
 import { traceIdFromOtel } from '../../otlp/otlp-trace-id.js';
+import type { OtelSpan } from './otel-span.js';
 import type { ResolvedSpan } from './parent-resolver.js';
 
 /** Tag holding the OTel span id of a SERVER span (its hop carries the caller's CLIENT span id). */
@@ -20,51 +21,130 @@ const HTTP_ERROR_STATUS_MIN = 500;
  */
 export function mapOtelSpan(resolved: ResolvedSpan): TraceEvent[] {
   const { span, parentHopId, callerEndpoint } = resolved;
+  // The attributes object was built for this span by the decoder: tagging it in place saves a
+  // copy per span, and both events share it (events never modify their tags).
   const a = span.attributes;
   const traceId = traceIdFromOtel(span.traceId);
   const error = errorOf(resolved);
   const durationMicros = span.endMicros - span.startMicros;
+  const zone = span.zone || undefined;
   if (span.kind === SpanKind.client) {
-    const base = {
-      traceId,
-      spanId: span.spanId,
-      parentSpanId: parentHopId,
-      from: span.service,
-      fromEndpoint: clip(callerEndpoint),
-      to: clip(a['peer.service'] || a['rpc.service'] || a['server.address'] || a['net.peer.name'] || ''),
-      toEndpoint: clip(clientEndpoint(resolved)),
-      hostname: span.hostname,
-      zone: span.zone || undefined,
-      tags: a,
-      flags: 1,
-    };
+    const to = clip(a['peer.service'] || a['rpc.service'] || a['server.address'] || a['net.peer.name'] || '');
+    const toEndpoint = clip(clientEndpoint(resolved));
+    const fromEndpoint = clip(callerEndpoint);
     return [
-      { ...base, type: 'REQ', timestampMicros: span.startMicros },
-      { ...base, type: 'REP', timestampMicros: span.endMicros, durationMicros, ...error },
+      event(
+        'REQ',
+        traceId,
+        span.spanId,
+        parentHopId,
+        span.service,
+        fromEndpoint,
+        to,
+        toEndpoint,
+        span.startMicros,
+        span,
+        zone,
+        a,
+        undefined,
+        undefined,
+      ),
+      event(
+        'REP',
+        traceId,
+        span.spanId,
+        parentHopId,
+        span.service,
+        fromEndpoint,
+        to,
+        toEndpoint,
+        span.endMicros,
+        span,
+        zone,
+        a,
+        durationMicros,
+        error,
+      ),
     ];
   }
   const isServer = span.kind === SpanKind.server;
-  const tags = isServer
-    ? { ...a, [SERVER_SPAN_ID_TAG]: span.spanId }
-    : { ...a, [NON_HOP_KIND_TAG]: SPAN_KIND_NAMES[span.kind] ?? 'unspecified' };
-  const base = {
+  if (isServer) a[SERVER_SPAN_ID_TAG] = span.spanId;
+  else a[NON_HOP_KIND_TAG] = SPAN_KIND_NAMES[span.kind] ?? 'unspecified';
+  // A SERVER span is the callee side of its parent's hop; others are their own span.
+  const spanId = isServer ? (span.parentSpanId ?? span.spanId) : span.spanId;
+  const parent = isServer ? undefined : parentHopId;
+  const toEndpoint = clip(span.name);
+  return [
+    event(
+      'IN',
+      traceId,
+      spanId,
+      parent,
+      '',
+      '',
+      span.service,
+      toEndpoint,
+      span.startMicros,
+      span,
+      zone,
+      a,
+      undefined,
+      undefined,
+    ),
+    event(
+      'OUT',
+      traceId,
+      spanId,
+      parent,
+      '',
+      '',
+      span.service,
+      toEndpoint,
+      span.endMicros,
+      span,
+      zone,
+      a,
+      durationMicros,
+      error,
+    ),
+  ];
+}
+
+/** One event as a literal of one shape (every field present), so all events share a hidden class. */
+function event(
+  type: TraceEvent['type'],
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | undefined,
+  from: string,
+  fromEndpoint: string,
+  to: string,
+  toEndpoint: string,
+  timestampMicros: number,
+  span: OtelSpan,
+  zone: string | undefined,
+  tags: Record<string, string>,
+  durationMicros: number | undefined,
+  error: SpanError | undefined,
+): TraceEvent {
+  return {
+    type,
     traceId,
-    // A SERVER span is the callee side of its parent's hop; others are their own span.
-    spanId: isServer ? (span.parentSpanId ?? span.spanId) : span.spanId,
-    parentSpanId: isServer ? undefined : parentHopId,
-    from: '',
-    fromEndpoint: '',
-    to: span.service,
-    toEndpoint: clip(span.name),
+    spanId,
+    parentSpanId,
+    from,
+    fromEndpoint,
+    to,
+    toEndpoint,
+    timestampMicros,
     hostname: span.hostname,
-    zone: span.zone || undefined,
+    zone,
+    durationMicros,
+    errorCode: error?.errorCode,
+    errorDescription: error?.errorDescription,
     tags,
     flags: 1,
   };
-  return [
-    { ...base, type: 'IN', timestampMicros: span.startMicros },
-    { ...base, type: 'OUT', timestampMicros: span.endMicros, durationMicros, ...error },
-  ];
 }
 
 /** The called endpoint as the caller names it: `service/method` for RPC, else the span name (`GET`, or what the app set). */
@@ -82,19 +162,22 @@ function clientEndpoint({ span }: ResolvedSpan): string {
  * of 500 and above. The code prefers `error.type`, then `HTTP_<status>` (the tracer's form), then
  * `GRPC_<code>`, then `ERROR`; the description is the status message.
  */
-function errorOf({ span }: ResolvedSpan): { errorCode?: string; errorDescription?: string } {
+interface SpanError {
+  errorCode: string;
+  errorDescription: string | undefined;
+}
+
+function errorOf({ span }: ResolvedSpan): SpanError | undefined {
   const a = span.attributes;
   const httpStatus = Number(a['http.response.status_code'] ?? a['http.status_code']);
   const httpFailed = Number.isFinite(httpStatus) && httpStatus >= HTTP_ERROR_STATUS_MIN;
   const errorType = a['error.type'];
-  if (span.statusCode !== StatusCode.error && !errorType && !httpFailed) return {};
+  if (span.statusCode !== StatusCode.error && !errorType && !httpFailed) return undefined;
   const grpc = a['rpc.grpc.status_code'];
   const code =
     errorType ||
     (Number.isFinite(httpStatus) && httpStatus > 0 ? `HTTP_${httpStatus}` : grpc ? `GRPC_${grpc}` : 'ERROR');
-  const result: { errorCode?: string; errorDescription?: string } = { errorCode: clip(code) };
-  if (span.statusMessage) result.errorDescription = span.statusMessage;
-  return result;
+  return { errorCode: clip(code), errorDescription: span.statusMessage || undefined };
 }
 
 function clip(value: string): string {

@@ -151,7 +151,10 @@ export class OtlpIngest {
     let firstProblem: string | undefined;
     for (const resolved of ready) {
       const mapped = mapOtelSpan(resolved);
-      const problem = validateEvent(mapped[0] as TraceEvent) ?? validateEvent(mapped[1] as TraceEvent);
+      // The decoder already cut names and tags to the wire limits and checked ids and times; the
+      // event carrying every field (the second: it has the duration and error) is checked once more
+      // against the wire rules, so nothing the datagram path would refuse gets in this way.
+      const problem = validateEvent(mapped[1] as TraceEvent);
       if (problem !== undefined) {
         this.counters.rejectedSpans.invalid_event++;
         if (current === undefined || current.has(resolved.span)) {
