@@ -10,7 +10,8 @@
  * Request and datagram bytes are built before timing (the sender's cost is not the collector's).
  * Prints µs of collector time per hop and the ratio of each OTLP path to the datagram path.
  */
-import { encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
+import { encodeBatch } from '../../wire/test/support/reference-encoder.js';
 import { buildCollector, type Collector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { ExportTraceServiceRequest } from '../src/otlp/otlp-schema.js';

@@ -7,7 +7,8 @@ import protobuf from 'protobufjs';
  * generates specialised encode/decode functions. `long` is installed with protobufjs, so 64-bit
  * nanosecond timestamps decode without losing precision.
  */
-const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+// Resolved through the package's src/ folder, so the same path works from src/ and from the built dist/.
+const PROTO_DIR = fileURLToPath(new URL('../../src/otlp/proto/', import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_DIR + target);
 root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { keepCase: false });

@@ -1,9 +1,9 @@
+import { formatDuration } from '@phosphor/service-kit';
 import type { Logger } from 'pino';
 import type { EmitReason } from '../../assembly/span-sink.js';
 import type { Span } from '../../model/span.js';
 import { ExportTraceServiceRequest } from '../../otlp/otlp-schema.js';
 import type { SpanConsumer } from '../../pipeline/pipeline-component.js';
-import { formatDuration } from '../../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../../storage/span-store.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
 import { type OtlpExportConfig, resolveOtlpExportConfig } from './config.js';

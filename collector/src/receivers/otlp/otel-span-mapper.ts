@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
+import { MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
 import { NON_HOP_KIND_TAG } from '../../model/span.js';
 import { SPAN_KIND_NAMES, SpanKind, StatusCode } from '../../otlp/otlp-schema.js';
 import { traceIdFromOtel } from '../../otlp/otlp-trace-id.js';

@@ -1,4 +1,4 @@
-import { type TraceEvent, validateEvent } from '@phosphor/tracer/wire';
+import { type TraceEvent, validateEvent } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
 import type { OtelSpan } from './otel-span.js';

@@ -1,8 +1,8 @@
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import { formatDuration } from '@phosphor/service-kit';
+import type { TraceEvent } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
 import type { PipelineComponent } from '../../pipeline/pipeline-component.js';
-import { formatDuration } from '../../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../../storage/span-store.js';
 import type { OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcServer } from './otlp-grpc-server.js';

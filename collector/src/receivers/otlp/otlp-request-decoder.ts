@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@phosphor/tracer/wire';
+import { MAX_NAME_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from '@phosphor/wire';
 import { ExportTraceServiceRequest, type OtlpAnyValue, type OtlpKeyValue } from '../../otlp/otlp-schema.js';
 import type { OtelSpan } from './otel-span.js';
 import type { SpanRejection } from './rejection-reasons.js';

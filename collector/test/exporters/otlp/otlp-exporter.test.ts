@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeBatch } from '@phosphor/tracer/wire';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../../src/app.js';
 import { OtlpSpanExporter, resolveOtlpExportConfig } from '../../../src/exporters/otlp/index.js';
 import type { Span } from '../../../src/model/span.js';

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTracer, currentTrace, phosphorFastify, type Tracer, tracedFetch } from '@phosphor/tracer';
+import { createTracer, currentTrace, type Tracer } from '@phosphor/tracer';
+import { phosphorFastify } from '@phosphor/tracer/fastify';
+import { tracedFetch } from '@phosphor/tracer/fetch';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector, CollectorAddresses } from '../../../src/app.js';
