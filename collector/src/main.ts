@@ -1,13 +1,14 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
- * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --shards auto|<n>.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
 import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
+import { buildShardedCollector } from './shards/sharded-collector.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--shards auto|<n>]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -23,6 +24,7 @@ function parseFlags(argv: string[]) {
         'udp-port': { type: 'string' },
         'http-port': { type: 'string' },
         storage: { type: 'string' },
+        shards: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -51,17 +53,20 @@ async function main(): Promise<void> {
       'udp.port': portFlag('udp-port', flags['udp-port']),
       'http.port': portFlag('http-port', flags['http-port']),
       'storage.type': flags.storage,
+      shards: flags.shards === undefined || !/^\d+$/.test(flags.shards) ? flags.shards : Number(flags.shards),
     },
     overrideLabels: {
       'udp.port': 'flag --udp-port',
       'http.port': 'flag --http-port',
       'storage.type': 'flag --storage',
+      shards: 'flag --shards',
     },
   });
-  const collector = await buildCollector(config);
+  // One shard runs today's core on the main thread; more run one core per worker thread.
+  const collector = config.shards > 1 ? await buildShardedCollector(config) : await buildCollector(config);
   const addresses = await collector.start();
   collector.logger.info(
-    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
+    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name, shards: config.shards },
     `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
   );
   let stopping = false;

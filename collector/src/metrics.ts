@@ -10,11 +10,11 @@ const MAX_CLIENT_SERIES = 100;
 
 /** The parts whose counters /metrics exposes. */
 export interface MetricSources {
-  receiver: UdpReceiver;
-  assembler: SpanAssembler;
-  store: SpanStore;
-  aggregates: Aggregates;
-  tail: TailHub;
+  receiver: Pick<UdpReceiver, 'stats' | 'clients'>;
+  assembler: Pick<SpanAssembler, 'stats'>;
+  store: Pick<SpanStore, 'stats'>;
+  aggregates: Pick<Aggregates, 'stats'>;
+  tail: Pick<TailHub, 'stats'>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Span } from '../model/span.js';
 import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
@@ -52,6 +53,24 @@ export interface ServiceInfo {
   service: string;
   /** Endpoints seen on this service (served, or calling out from), sorted. */
   endpoints: string[];
+}
+
+/** One key's window before reduction to percentiles: what a shard sends to be merged. */
+export interface KeyWindowParts<T> {
+  labels: T;
+  count: number;
+  errors: number;
+  maxMicros: number;
+  /** The window's HDR histogram, compressed base64 (hdr-histogram-js encoding). */
+  histogram: string | undefined;
+}
+
+/** Every key's window parts, for merging the aggregates of several shards exactly. */
+export interface AggregatesParts {
+  windowMinutes: number;
+  endpoints: KeyWindowParts<{ service: string; endpoint: string }>[];
+  edges: KeyWindowParts<{ from: string; to: string }>[];
+  hosts: KeyWindowParts<{ host: string }>[];
 }
 
 interface Keyed<T> {
@@ -157,6 +176,40 @@ export class Aggregates {
       window: `${windowMinutes}m`,
       windowSeconds: windowMinutes * 60,
       generatedAtMicros: now * 1000,
+      endpoints: collect(this.endpoints),
+      edges: collect(this.edges),
+      hosts: collect(this.hosts),
+    };
+  }
+
+  /** Like {@link snapshot}, but every key's histogram unreduced, so shards' windows merge exactly. */
+  snapshotParts(windowMinutes: number): AggregatesParts | undefined {
+    if (!this.options.windowsMinutes.includes(windowMinutes)) return undefined;
+    const now = this.now();
+    const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
+    const since = now - windowMinutes * 60_000;
+    const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
+      const rows: KeyWindowParts<T>[] = [];
+      for (const entry of map.values()) {
+        if (entry.stats.isIdleSince(since)) continue;
+        const parts = entry.stats.windowParts(windowBuckets, now);
+        if (parts.count === 0) {
+          parts.histogram?.destroy();
+          continue;
+        }
+        rows.push({
+          labels: entry.labels,
+          count: parts.count,
+          errors: parts.errors,
+          maxMicros: parts.maxMicros,
+          histogram: parts.histogram ? encodeIntoCompressedBase64(parts.histogram) : undefined,
+        });
+        parts.histogram?.destroy();
+      }
+      return rows;
+    };
+    return {
+      windowMinutes,
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),
       hosts: collect(this.hosts),

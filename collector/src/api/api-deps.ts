@@ -1,20 +1,32 @@
 import type { Registry } from 'prom-client';
-import type { Aggregates } from '../aggregates/aggregates.js';
-import type { SpanAssembler } from '../assembly/span-assembler.js';
+import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
 import type { CollectorConfig } from '../config/config.js';
+import type { Span } from '../model/span.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
+
+/** A value, or a promise of it: one core answers at once, the shards of a sharded collector asynchronously. */
+type MaybePromise<T> = T | Promise<T>;
+
+/** The live aggregates the routes read (the Aggregates of one core, or the merge over shards). */
+export interface LiveAggregates {
+  windowLabels(): string[];
+  services(): MaybePromise<ServiceInfo[]>;
+  snapshot(windowMinutes: number): MaybePromise<AggregatesSnapshot | undefined>;
+  dependencies(): MaybePromise<DependencyGraph>;
+}
 
 /** What the HTTP routes read from. */
 export interface ApiDeps {
   config: CollectorConfig;
-  store: SpanStore;
-  assembler: SpanAssembler;
-  aggregates: Aggregates;
+  store: Pick<SpanStore, 'name' | 'getTrace' | 'findTraces'>;
+  /** Spans of a trace still waiting for events (SpanAssembler.pendingSpansOf, or its owner shard's). */
+  assembler: { pendingSpansOf(traceId: string): MaybePromise<Span[]> };
+  aggregates: LiveAggregates;
   tail: TailHub;
   registry: Registry;
   /** Every component's health, Flaki format. */
   health(): Promise<Record<string, ComponentHealth>>;
   /** Self counters for /api/stats. */
-  stats(): Record<string, unknown>;
+  stats(): MaybePromise<Record<string, unknown>>;
 }

@@ -73,6 +73,12 @@ export interface LoggingConfig {
 
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
+  /**
+   * Collector cores (shards), each on its own worker thread and owning a slice of the trace-id
+   * space; `auto` in the file resolves here to the cores the process may use. 1 runs today's
+   * single core on the main thread.
+   */
+  shards: number;
   udp: UdpConfig;
   http: HttpConfig;
   assembly: AssemblyConfig;

@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CollectorError } from '../errors.js';
 import type { CollectorConfig } from './config.js';
+import { MAX_SHARDS } from './defaults.js';
 import { collectorConfigSchema } from './schema.js';
 
 /** Prefix of every environment variable the collector reads. */
 export const ENV_PREFIX = 'PHOSPHOR_COLLECTOR_';
 
-type ValueKind = 'string' | 'int' | 'bool';
+type ValueKind = 'string' | 'int' | 'bool' | 'int-or-string';
 
 /** Environment variables and the config key each one overrides. Unknown `PHOSPHOR_COLLECTOR_*` variables are errors. */
 export const ENV_OVERRIDES: Readonly<Record<string, { key: string; kind: ValueKind }>> = {
   PHOSPHOR_COLLECTOR_CONFIG: { key: '', kind: 'string' },
+  PHOSPHOR_COLLECTOR_SHARDS: { key: 'shards', kind: 'int-or-string' },
   PHOSPHOR_COLLECTOR_UDP_HOST: { key: 'udp.host', kind: 'string' },
   PHOSPHOR_COLLECTOR_UDP_PORT: { key: 'udp.port', kind: 'int' },
   PHOSPHOR_COLLECTOR_UDP_HMAC_KEY: { key: 'udp.hmacKey', kind: 'string' },
@@ -83,6 +86,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   const result = config as unknown as CollectorConfig;
   result.storage.elasticsearch ??= {};
   result.influx ??= { enabled: false };
+  result.shards = resolveShards(result.shards as number | 'auto');
   if (!isAbsolute(result.dashboard.distDir)) result.dashboard.distDir = resolve(baseDir, result.dashboard.distDir);
   return result;
 }
@@ -110,8 +114,14 @@ function readYamlFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** `shards: auto` is one shard per core the process may use (cgroup and affinity limits included). */
+function resolveShards(shards: number | 'auto'): number {
+  return shards === 'auto' ? Math.min(availableParallelism(), MAX_SHARDS) : shards;
+}
+
 function convert(raw: string, kind: ValueKind, name: string): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'int-or-string') return /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (kind === 'int') {
     if (!/^-?\d+$/.test(raw.trim()))
       throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be an integer (got "${raw}")`, name);
@@ -133,7 +143,9 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
   }
   const key = base || '(root)';
   const source = sources.get(base);
-  let message = error.message ?? 'is invalid';
+  // The anyOf behind `shards` would report only its first branch ("must be equal to constant").
+  let message =
+    key === 'shards' ? `must be "auto" or an integer from 1 to ${MAX_SHARDS}` : (error.message ?? 'is invalid');
   if (error.keyword === 'enum') {
     message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
   }

@@ -19,6 +19,10 @@ export const collectorConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    shards: {
+      anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: d.MAX_SHARDS }],
+      default: 'auto',
+    },
     udp: {
       type: 'object',
       additionalProperties: false,

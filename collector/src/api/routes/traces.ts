@@ -53,7 +53,7 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }
       // Spans still waiting for events are not in the store yet; showing them keeps in-flight
       // traces visible (and the Elasticsearch store, which indexes asynchronously, relies on it).
-      const pending = deps.assembler.pendingSpansOf(traceId);
+      const pending = await deps.assembler.pendingSpansOf(traceId);
       if (stored.length === 0 && pending.length === 0) {
         throw new CollectorError('COL_ERR_API_TRACE_NOT_FOUND', `no trace with id ${traceId}`, 'traceId');
       }
