@@ -74,7 +74,11 @@ function startWorker(data: ShardWorkerData): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
   // tsx resolves its ESM API for `import` only; the resolved CommonJS path has the ESM file beside it.
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const entry = new URL('./shard-worker.ts', import.meta.url).href;
   const source = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: data });

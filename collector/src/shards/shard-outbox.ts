@@ -8,6 +8,9 @@ import type { FrameSink } from './event-router.js';
  */
 export const OUTBOX_BYTES = 64 * 1024;
 
+/** Below this many bytes a hand-off sends a copy and keeps its buffer. */
+const SMALL_FLUSH_BYTES = OUTBOX_BYTES / 4;
+
 /** Receives a full or flushed buffer of `frames` events for a shard; its ArrayBuffer may be transferred. */
 export type OutboxFlush = (shard: number, datagram: Uint8Array, frames: number) => void;
 
@@ -65,9 +68,16 @@ export class ShardOutbox implements FrameSink {
   private flushShard(shard: number): void {
     const used = this.used[shard] as number;
     if (used === WIRE_HEADER_BYTES) return;
-    const full = (this.buffers[shard] as Uint8Array).subarray(0, used);
+    const buffer = this.buffers[shard] as Uint8Array;
     const frames = this.frameCounts[shard] as number;
-    this.buffers[shard] = newBuffer(OUTBOX_BYTES);
+    let full: Uint8Array;
+    if (used < SMALL_FLUSH_BYTES && buffer.length === OUTBOX_BYTES) {
+      // A light burst: copying its few bytes is cheaper than a fresh 64 KiB buffer per hand-off.
+      full = buffer.slice(0, used);
+    } else {
+      full = buffer.subarray(0, used);
+      this.buffers[shard] = newBuffer(OUTBOX_BYTES);
+    }
     this.used[shard] = WIRE_HEADER_BYTES;
     this.frameCounts[shard] = 0;
     this.onFlush(shard, full, frames);
