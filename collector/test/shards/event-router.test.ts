@@ -114,7 +114,7 @@ describe('EventRouter', () => {
       reason: 'missing_hmac',
     });
     const tampered = Buffer.from(signed);
-    tampered[tampered.length - 1] ^= 1;
+    tampered.writeUInt8((tampered.at(-1) as number) ^ 1, tampered.length - 1);
     expect(new EventRouter(2, sink, key).route(tampered)).toMatchObject({ ok: false, reason: 'bad_hmac' });
   });
 });

@@ -17,7 +17,10 @@ describe('trace ownership', () => {
     ]) {
       const counts = new Array<number>(n).fill(0);
       const total = 60_000;
-      for (let i = 0; i < total; i++) counts[ownerOfTraceId(make(i), n)]++;
+      for (let i = 0; i < total; i++) {
+        const owner = ownerOfTraceId(make(i), n);
+        counts[owner] = (counts[owner] as number) + 1;
+      }
       for (const c of counts) expect(Math.abs(c - total / n) / (total / n)).toBeLessThan(0.05);
     }
   });
