@@ -11,7 +11,7 @@ import {
   WIRE_MAGIC_1,
   WIRE_VERSION,
 } from '@phosphor/tracer/wire';
-import { ownerOfIdBytes } from './trace-owner.js';
+import { hashIdBytes, ownerOfIdBytes } from './trace-owner.js';
 
 /*
  * The receiving side of a sharded collector does not decode events: it walks the datagram's
@@ -33,6 +33,8 @@ const WIRE_FIXED32 = 5;
 /** Same limits as the codec's reader. */
 const MAX_VARINT_BYTES = 10;
 const MAX_GROUP_DEPTH = 32;
+/** Header strings cached at most (tracers × 3 fields); a deployment's tracers fit, hostile variety only clears it. */
+const HEADER_STRING_CACHE = 4096;
 /** Field 6 of Batch: events. */
 const EVENTS_FIELD = 6;
 /** Field 2 of Event: trace_id. */
@@ -52,9 +54,9 @@ export type RouteResult =
     }
   | { ok: false; reason: DatagramRejection; detail: string };
 
-/** Receives each routed event frame: `bytes[start, end)` belongs to `shard`. */
+/** Receives routed event frames: `bytes[start, end)` holds `frames` consecutive frames belonging to `shard`. */
 export interface FrameSink {
-  append(shard: number, bytes: Uint8Array, start: number, end: number): void;
+  append(shard: number, bytes: Uint8Array, start: number, end: number, frames: number): void;
 }
 
 /**
@@ -67,6 +69,7 @@ export class EventRouter {
   private view: DataView = new DataView(new ArrayBuffer(8));
   private pos = 0;
   private end = 0;
+  private readonly headerStrings = new Map<number, { bytes: Uint8Array; value: string }>();
   /** Per event of the current datagram: frame start, frame end, owner shard. */
   private frames = new Int32Array(3 * 256);
 
@@ -128,9 +131,14 @@ export class EventRouter {
       checkLength('hostname', header.hostname, MAX_NAME_LENGTH) ??
       (Number.isFinite(header.sentAtMicros) ? undefined : 'sentAtMicros: must be finite');
     if (problem) return { ok: false, reason: 'malformed', detail: problem };
+    // Adjacent frames of the same shard go as one run (one copy instead of one per event).
     const frames = this.frames;
-    for (let i = 0; i < count; i++) {
-      this.sink.append(frames[3 * i + 2] as number, datagram, frames[3 * i] as number, frames[3 * i + 1] as number);
+    let runStart = 0;
+    for (let i = 1; i <= count; i++) {
+      const shard = frames[3 * runStart + 2] as number;
+      if (i < count && frames[3 * i + 2] === shard && frames[3 * i] === frames[3 * i - 2]) continue;
+      this.sink.append(shard, datagram, frames[3 * runStart] as number, frames[3 * i - 2] as number, i - runStart);
+      runStart = i;
     }
     return { ok: true, header, events: count };
   }
@@ -235,50 +243,52 @@ export class EventRouter {
   private walkEvent(): number {
     let idStart = 0;
     let idEnd = 0;
-    while (this.pos < this.end) {
-      const tag = this.varint32();
+    const buf = this.buf;
+    const end = this.end;
+    while (this.pos < end) {
+      // Event tags are one byte for fields 1–15 and two for field 16: the common case inline.
+      let tag = buf[this.pos] as number;
+      if (tag < 0x80) this.pos++;
+      else tag = this.varint32();
       const wireType = tag & 7;
       const field = tag >>> 3;
-      switch (field) {
-        case 1:
-        case 16:
-          expectWireType(wireType, WIRE_VARINT, field === 1 ? 'type' : 'flags');
-          this.varint32();
-          break;
-        case TRACE_ID_FIELD:
-          expectWireType(wireType, WIRE_LEN, 'traceId');
-          idEnd = this.lengthEnd('traceId');
-          idStart = this.pos;
-          this.pos = idEnd;
-          break;
-        case 3:
-        case 4:
-        case 5:
-        case 6:
-        case 7:
-        case 8:
-        case 10:
-        case 11:
-        case 13:
-        case 14:
-          expectWireType(wireType, WIRE_LEN, EVENT_FIELD_NAMES[field] as string);
-          this.pos = this.lengthEnd(EVENT_FIELD_NAMES[field] as string);
-          break;
-        case 9:
-        case 12:
-          expectWireType(wireType, WIRE_FIXED64, EVENT_FIELD_NAMES[field] as string);
-          this.double(EVENT_FIELD_NAMES[field] as string);
-          break;
-        case 15:
-          expectWireType(wireType, WIRE_LEN, 'tags');
+      const expected = field < EVENT_WIRE_TYPES.length ? (EVENT_WIRE_TYPES[field] as number) : -1;
+      if (expected === -1) {
+        this.skip(wireType);
+        continue;
+      }
+      if (wireType !== expected) {
+        throw new Malformed(`${EVENT_FIELD_NAMES[field]}: wire type ${wireType}, expected ${expected}`);
+      }
+      if (expected === WIRE_LEN) {
+        if (field === 15) {
           this.walkTag();
-          break;
-        default:
-          this.skip(wireType);
+          continue;
+        }
+        // A length: one byte for anything under 128 bytes, as nearly every field is.
+        let length = buf[this.pos] as number;
+        if (length < 0x80) this.pos++;
+        else length = this.varint32();
+        if (length > end - this.pos) {
+          throw new Malformed(
+            `${EVENT_FIELD_NAMES[field]}: length ${length} runs past the end of its message at byte ${this.pos}`,
+          );
+        }
+        if (field === TRACE_ID_FIELD) {
+          idStart = this.pos;
+          idEnd = this.pos + length;
+        }
+        this.pos += length;
+      } else if (expected === WIRE_FIXED64) {
+        if (end - this.pos < 8)
+          throw new Malformed(`${EVENT_FIELD_NAMES[field]}: truncated double at byte ${this.pos}`);
+        this.pos += 8;
+      } else {
+        this.varint32();
       }
     }
     // An event without a trace id is invalid; its shard (0) decodes and counts it.
-    return idEnd > idStart ? ownerOfIdBytes(this.buf, idStart, idEnd, this.shardCount) : 0;
+    return idEnd > idStart ? ownerOfIdBytes(buf, idStart, idEnd, this.shardCount) : 0;
   }
 
   private walkTag(): void {
@@ -335,11 +345,30 @@ export class EventRouter {
     return this.pos + length;
   }
 
+  /**
+   * A header string (tracer id, service, host): the same few values arrive in every datagram of a
+   * tracer, so strings are cached by their bytes' hash (bytes compared on a hit) instead of being
+   * decoded anew per datagram. Bounded: the cache is emptied when it reaches HEADER_STRING_CACHE.
+   */
   private string(field: string): string {
     const end = this.lengthEnd(field);
     const start = this.pos;
     this.pos = end;
-    return start === end ? '' : Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('utf8');
+    if (start === end) return '';
+    const buf = this.buf;
+    const hash = hashIdBytes(buf, start, end);
+    const cached = this.headerStrings.get(hash);
+    if (cached !== undefined && cached.bytes.length === end - start) {
+      const bytes = cached.bytes;
+      let i = 0;
+      while (i < bytes.length && bytes[i] === buf[start + i]) i++;
+      if (i === bytes.length) return cached.value;
+    }
+    if (this.headerStrings.size >= HEADER_STRING_CACHE) this.headerStrings.clear();
+    const bytes = buf.slice(start, end);
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+    this.headerStrings.set(hash, { bytes, value });
+    return value;
   }
 
   private skip(wireType: number, depth = 0): void {
@@ -374,6 +403,27 @@ export class EventRouter {
     this.pos += bytes;
   }
 }
+
+/** Wire type of each known Event field by number; -1 for unknown numbers (skipped). */
+const EVENT_WIRE_TYPES: readonly number[] = [
+  -1,
+  WIRE_VARINT, // type
+  WIRE_LEN, // trace_id
+  WIRE_LEN, // span_id
+  WIRE_LEN, // parent_span_id
+  WIRE_LEN, // from
+  WIRE_LEN, // from_endpoint
+  WIRE_LEN, // to
+  WIRE_LEN, // to_endpoint
+  WIRE_FIXED64, // timestamp_micros
+  WIRE_LEN, // hostname
+  WIRE_LEN, // zone
+  WIRE_FIXED64, // duration_micros
+  WIRE_LEN, // error_code
+  WIRE_LEN, // error_description
+  WIRE_LEN, // tags
+  WIRE_VARINT, // flags
+];
 
 /** Event field names by number, for messages naming the bad field as the decoder does. */
 const EVENT_FIELD_NAMES: readonly (string | undefined)[] = [

@@ -15,6 +15,13 @@ export const SHARD_CALL_TIMEOUT_MILLIS = 5000;
 export const SHARD_RESTART_DELAY_MILLIS = 1000;
 /** A shard restarted within this long reports Degraded (its in-memory state was lost). */
 const RECENT_RESTART_MILLIS = 60_000;
+/**
+ * Hand-off buffers a shard may have queued and not yet processed; past it, new events for that
+ * shard are dropped and counted (`droppedEventsShardBusy`) instead of queueing without bound in
+ * the worker's message port. 256 buffers of at most 64 KiB is 16 MiB, about a second of traffic
+ * at 300k events/s.
+ */
+export const MAX_IN_FLIGHT_BUFFERS = 256;
 /** How long `close()` waits for a shard to flush its pending spans before terminating it. */
 const CLOSE_TIMEOUT_MILLIS = 10_000;
 
@@ -28,6 +35,8 @@ export interface ShardHostStats {
   forwardedBuffers: number;
   /** Events routed to a shard that was down at the time: dropped and counted here. */
   droppedEventsShardDown: number;
+  /** Events routed to a shard that was MAX_IN_FLIGHT_BUFFERS behind: dropped and counted here. */
+  droppedEventsShardBusy: number;
 }
 
 interface PendingCall {
@@ -46,6 +55,8 @@ interface ShardSlot {
   lastCrashAtMillis: number;
   crashes: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Buffers posted to the current worker (its processed count is in the shared counters). */
+  posted: number;
 }
 
 /**
@@ -95,7 +106,14 @@ export class ShardHost {
   private nextCallId = 1;
   private tailOn = false;
   private closing = false;
-  private readonly counters = { shardCrashes: 0, forwardedBuffers: 0, droppedEventsShardDown: 0 };
+  private readonly counters = {
+    shardCrashes: 0,
+    forwardedBuffers: 0,
+    droppedEventsShardDown: 0,
+    droppedEventsShardBusy: 0,
+  };
+  /** Buffers each shard has processed, written by the shards (one Int32 each, wrapping). */
+  private readonly processed: Int32Array;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -111,7 +129,9 @@ export class ShardHost {
       lastCrashAtMillis: 0,
       crashes: 0,
       restartTimer: undefined,
+      posted: 0,
     }));
+    this.processed = new Int32Array(new SharedArrayBuffer(4 * config.shards));
   }
 
   get shardCount(): number {
@@ -130,6 +150,12 @@ export class ShardHost {
       this.counters.droppedEventsShardDown += events;
       return;
     }
+    // Wrapping difference: both counts are Int32 and only their distance matters.
+    if (((slot.posted - Atomics.load(this.processed, shard)) | 0) >= MAX_IN_FLIGHT_BUFFERS) {
+      this.counters.droppedEventsShardBusy += events;
+      return;
+    }
+    slot.posted = (slot.posted + 1) | 0;
     this.counters.forwardedBuffers++;
     const message: ToShard = { kind: 'events', datagram };
     slot.worker.postMessage(message, [datagram.buffer as ArrayBuffer]);
@@ -237,7 +263,13 @@ export class ShardHost {
   }
 
   private spawn(slot: ShardSlot): Promise<void> {
-    const data: ShardWorkerData = { shardIndex: slot.index, config: shardConfig(this.config, slot.index) };
+    slot.posted = 0;
+    Atomics.store(this.processed, slot.index, 0);
+    const data: ShardWorkerData = {
+      shardIndex: slot.index,
+      config: shardConfig(this.config, slot.index),
+      processedBuffers: this.processed,
+    };
     const worker = startWorker(data);
     slot.worker = worker;
     slot.ready = false;

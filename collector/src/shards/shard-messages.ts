@@ -18,6 +18,8 @@ export interface ShardWorkerData {
   shardIndex: number;
   /** This shard's slice of the collector config (see shardConfig). */
   config: CollectorConfig;
+  /** Buffers processed per shard (shared memory): the shard adds 1 at its index after each hand-off buffer. */
+  processedBuffers: Int32Array;
 }
 
 /** Host → shard worker. */

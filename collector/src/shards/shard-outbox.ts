@@ -35,7 +35,7 @@ export class ShardOutbox implements FrameSink {
     this.frameCounts = new Array<number>(shardCount).fill(0);
   }
 
-  append(shard: number, bytes: Uint8Array, start: number, end: number): void {
+  append(shard: number, bytes: Uint8Array, start: number, end: number, frames: number): void {
     const length = end - start;
     let buffer = this.buffers[shard] as Uint8Array;
     let used = this.used[shard] as number;
@@ -50,7 +50,7 @@ export class ShardOutbox implements FrameSink {
     }
     buffer.set(bytes.subarray(start, end), used);
     this.used[shard] = used + length;
-    this.frameCounts[shard] = (this.frameCounts[shard] as number) + 1;
+    this.frameCounts[shard] = (this.frameCounts[shard] as number) + frames;
   }
 
   /** Hands every non-empty buffer on. */

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     switch (message.kind) {
       case 'events':
         core.ingest(message.datagram);
+        Atomics.add(data.processedBuffers, data.shardIndex, 1);
         return;
       case 'tail':
         core.setTailListener(message.on ? (spans) => send({ kind: 'spans', spans }) : undefined);

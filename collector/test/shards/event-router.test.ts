@@ -124,11 +124,11 @@ describe('ShardOutbox', () => {
     const flushed: { shard: number; bytes: number; frames: number }[] = [];
     const outbox = new ShardOutbox(2, (shard, d, frames) => flushed.push({ shard, bytes: d.length, frames }));
     const frame = new Uint8Array(40_000).fill(7);
-    outbox.append(1, frame, 0, frame.length);
-    outbox.append(1, frame, 0, frame.length);
+    outbox.append(1, frame, 0, frame.length, 1);
+    outbox.append(1, frame, 0, frame.length, 1);
     expect(flushed).toEqual([{ shard: 1, bytes: 40_004, frames: 1 }]);
     const big = new Uint8Array(100_000);
-    outbox.append(0, big, 0, big.length);
+    outbox.append(0, big, 0, big.length, 1);
     outbox.flush();
     expect(flushed.slice(1)).toEqual([
       { shard: 0, bytes: 100_004, frames: 1 },

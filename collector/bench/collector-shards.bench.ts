@@ -1,0 +1,169 @@
+/**
+ * Sharded collector benchmark: `npm run bench:collector-shards`.
+ *
+ * In one run, with the same traffic as bench:collector (tracer-written 1400-byte datagrams, each
+ * hop's REQ/REP in a client datagram and IN/OUT in a server datagram, fresh ids every round, sent
+ * from a worker thread over loopback), for each collector in turn:
+ *   - one shard: today's core on the main thread (what `shards: 1` runs);
+ *   - N shards (default 2; BENCH_SHARDS): the receiving thread routing events to N worker cores.
+ * Each is first ramped in short paced steps to find roughly where loss starts, then held for
+ * SUSTAIN_MILLIS (10 s) at a rate, stepping down until the run loses < 0.1 % of the events sent
+ * and its backlog clears within MAX_BACKLOG_MILLIS once the sender stops — "sustained" means
+ * processed, not parked in a kernel or thread queue. Loss counts events the cores took in (after
+ * the drain), so events dropped anywhere on the way — kernel buffer, a busy shard — are loss.
+ */
+import { buildCollector } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { buildShardedCollector } from '../src/shards/sharded-collector.js';
+import { buildRound, type Round } from './bench-datagrams.js';
+import { drain, RECEIVE_BUFFER_BYTES, send } from './udp-blast.js';
+
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
+const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
+const RAMP_STEP_MILLIS = 2000;
+const RAMP_START_EVENTS_PER_SECOND = 40_000;
+const RAMP_FACTOR = 1.2;
+const RAMP_MAX_STEPS = 16;
+/** A ramp step losing more than this ends the ramp. */
+const RAMP_MAX_LOSS = 0.005;
+const TARGET_LOSS = 0.001;
+/** A run whose processing lags the sender by more than this is not sustained, whatever its loss. */
+const MAX_BACKLOG_MILLIS = 1000;
+/** Each failed sustain attempt retries at this fraction of the previous rate. */
+const STEP_DOWN = 0.92;
+const MAX_SUSTAIN_ATTEMPTS = 8;
+
+/** What the benchmark needs from either collector. */
+interface Subject {
+  label: string;
+  udpPort: number;
+  /** Events the cores have taken in so far (fresh). */
+  processedEvents(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function configValues(shards: number) {
+  return loadConfig({
+    values: {
+      shards,
+      udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
+      http: { port: 0 },
+      logging: { level: 'silent' },
+      dashboard: { distDir: '/nonexistent-dashboard' },
+    },
+  });
+}
+
+async function oneShard(): Promise<Subject> {
+  const c = await buildCollector(configValues(1));
+  const { udpPort } = await c.start();
+  return {
+    label: '1 shard (main thread)',
+    udpPort,
+    processedEvents: async () => c.receiver.stats().acceptedEvents,
+    close: () => c.close(),
+  };
+}
+
+async function sharded(n: number): Promise<Subject> {
+  const c = await buildShardedCollector(configValues(n));
+  const { udpPort } = await c.start();
+  return {
+    label: `${n} shards (worker threads)`,
+    udpPort,
+    processedEvents: async () => ((await c.stats()).udp as { acceptedEvents: number }).acceptedEvents,
+    close: () => c.close(),
+  };
+}
+
+interface RunResult {
+  offeredEventsPerSecond: number;
+  sentEvents: number;
+  processedEvents: number;
+  loss: number;
+  backlogMillis: number;
+  eventsPerSecond: number;
+}
+
+async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {
+  const eventsPerDatagram = round.events / round.datagrams.length;
+  const before = await subject.processedEvents();
+  const sender = await send(round, subject.udpPort, 'rate', millis, eventsPerSecond / eventsPerDatagram);
+  // The drain watches the processed count, refreshed in the background (a sharded count is a call to every shard).
+  let latest = before;
+  const poll = setInterval(() => {
+    void subject.processedEvents().then((n) => {
+      latest = n;
+    });
+  }, 10);
+  const backlog = await drain(() => latest);
+  clearInterval(poll);
+  const processed = (await subject.processedEvents()) - before;
+  const sentEvents = sender.sent * eventsPerDatagram;
+  return {
+    offeredEventsPerSecond: eventsPerSecond,
+    sentEvents,
+    processedEvents: processed,
+    loss: Math.max(0, 1 - processed / sentEvents),
+    backlogMillis: backlog,
+    eventsPerSecond: processed / ((sender.elapsedMillis + backlog) / 1000),
+  };
+}
+
+async function sustained(subject: Subject, round: Round) {
+  let rampBest = 0;
+  for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
+    const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
+    console.log(
+      `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
+    );
+    if (r.loss > RAMP_MAX_LOSS || r.backlogMillis > MAX_BACKLOG_MILLIS) break;
+    rampBest = eps;
+  }
+  let rate = rampBest;
+  for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS && rate > 0; attempt++, rate *= STEP_DOWN) {
+    const r = await run(subject, round, rate, SUSTAIN_MILLIS);
+    const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
+    console.log(
+      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms → ${ok ? 'sustained' : 'not sustained'}`,
+    );
+    if (ok) return r;
+  }
+  return undefined;
+}
+
+async function main() {
+  const round = buildRound();
+  console.log(
+    `${round.datagrams.length} datagrams per round, ${(round.events / round.datagrams.length).toFixed(1)} events each on average; node ${process.version}; ${SUSTAIN_MILLIS / 1000} s sustain at < ${pct(TARGET_LOSS)} loss`,
+  );
+  const results: { label: string; result: RunResult | undefined }[] = [];
+  for (const make of [oneShard, () => sharded(SHARDS)]) {
+    const subject = await make();
+    try {
+      results.push({ label: subject.label, result: await sustained(subject, round) });
+    } finally {
+      await subject.close();
+    }
+  }
+  const base = results[0]?.result?.offeredEventsPerSecond ?? Number.NaN;
+  console.log('\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard |\n|---|---|---|---|');
+  for (const { label, result } of results) {
+    console.log(
+      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× |`,
+    );
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(3)} %`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
