@@ -12,6 +12,8 @@
  * processed, not parked in a kernel or thread queue. Loss counts events the cores took in (after
  * the drain), so events dropped anywhere on the way — kernel buffer, a busy shard — are loss.
  */
+
+import { readFileSync } from 'node:fs';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildShardedCollector } from '../src/shards/sharded-collector.js';
@@ -76,8 +78,26 @@ async function sharded(n: number): Promise<Subject> {
   };
 }
 
+/** Linux clock ticks per second (USER_HZ) for /proc CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (µs) of the main thread, whose task id is the process id (NaN off Linux). */
+function mainThreadCpuMicros(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface RunResult {
   offeredEventsPerSecond: number;
+  /** Cores the main thread used while the sender ran (receiving, and routing when sharded). */
+  mainThreadCores: number;
+  /** Cores the whole collector used (main thread and shard workers), sender excluded. */
+  collectorCores: number;
   sentEvents: number;
   processedEvents: number;
   loss: number;
@@ -88,6 +108,8 @@ interface RunResult {
 async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {
   const eventsPerDatagram = round.events / round.datagrams.length;
   const before = await subject.processedEvents();
+  const mainBefore = mainThreadCpuMicros();
+  const processBefore = process.cpuUsage();
   const sender = await send(round, subject.udpPort, 'rate', millis, eventsPerSecond / eventsPerDatagram);
   // The drain watches the processed count, refreshed in the background (a sharded count is a call to every shard).
   let latest = before;
@@ -98,10 +120,16 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
   }, 10);
   const backlog = await drain(() => latest);
   clearInterval(poll);
+  const senderMillis = sender.elapsedMillis;
+  const mainCpu = mainThreadCpuMicros() - mainBefore;
+  const processCpu = process.cpuUsage(processBefore);
+  const wallMicros = (senderMillis + backlog) * 1000;
   const processed = (await subject.processedEvents()) - before;
   const sentEvents = sender.sent * eventsPerDatagram;
   return {
     offeredEventsPerSecond: eventsPerSecond,
+    mainThreadCores: mainCpu / wallMicros,
+    collectorCores: (processCpu.user + processCpu.system - sender.cpuMicros) / wallMicros,
     sentEvents,
     processedEvents: processed,
     loss: Math.max(0, 1 - processed / sentEvents),
@@ -125,7 +153,7 @@ async function sustained(subject: Subject, round: Round) {
     const r = await run(subject, round, rate, SUSTAIN_MILLIS);
     const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
     console.log(
-      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms → ${ok ? 'sustained' : 'not sustained'}`,
+      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores → ${ok ? 'sustained' : 'not sustained'}`,
     );
     if (ok) return r;
   }
@@ -147,10 +175,12 @@ async function main() {
     }
   }
   const base = results[0]?.result?.offeredEventsPerSecond ?? Number.NaN;
-  console.log('\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard |\n|---|---|---|---|');
+  console.log(
+    '\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard | CPU: main thread / whole collector (cores) |\n|---|---|---|---|---|',
+  );
   for (const { label, result } of results) {
     console.log(
-      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× |`,
+      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× | ${result ? `${result.mainThreadCores.toFixed(2)} / ${result.collectorCores.toFixed(2)}` : '–'} |`,
     );
   }
 }
