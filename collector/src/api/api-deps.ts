@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { TraceQueries } from '../assembly/trace-query-service.js';
 import type { CollectorConfig } from '../config/config.js';
-import type { Span } from '../model/span.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
 
@@ -19,9 +19,10 @@ export interface LiveAggregates {
 /** What the HTTP routes read from. */
 export interface ApiDeps {
   config: CollectorConfig;
-  store: Pick<SpanStore, 'name' | 'getTrace' | 'findTraces'>;
-  /** Spans of a trace still waiting for events (SpanAssembler.pendingSpansOf, or its owner shard's). */
-  assembler: { pendingSpansOf(traceId: string): MaybePromise<Span[]> };
+  /** The store's name, for /api/config. */
+  store: Pick<SpanStore, 'name'>;
+  /** Trace by id (stored + pending, skew-corrected) and search. */
+  traces: TraceQueries;
   aggregates: LiveAggregates;
   tail: TailHub;
   registry: Registry;

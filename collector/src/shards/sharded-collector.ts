@@ -8,10 +8,12 @@ import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
 import type { CollectorAddresses } from '../app.js';
 import type { AssemblerStats } from '../assembly/span-assembler.js';
+import { mergeTrace, type TraceQueries, type TraceView } from '../assembly/trace-query-service.js';
 import type { CollectorConfig } from '../config/config.js';
+import { CollectorError } from '../errors.js';
 import { type AggregatesExporter, createInfluxExporter } from '../exporters/create-exporters.js';
 import { createMetricsRegistry } from '../metrics.js';
-import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
+import type { TraceQuery, TraceSummary } from '../model/span.js';
 import type { UdpReceiverStats } from '../receivers/udp/udp-receiver.js';
 import { formatDuration } from '../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../storage/span-store.js';
@@ -148,24 +150,30 @@ export async function buildShardedCollector(
     },
   };
 
-  const store: ApiDeps['store'] = {
-    name: storeName,
-    async getTrace(traceId: string): Promise<Span[] | undefined> {
-      const trace = await shards.call<ShardTrace>(ownerOfTraceId(traceId, shards.shardCount), 'getTrace', traceId);
-      return trace.stored.length > 0 ? trace.stored : undefined;
+  // Trace by id from its owner (stored and pending spans merged and skew-corrected here, as one
+  // core does); searches from every shard (or one, when they share Elasticsearch), merged.
+  const traces: TraceQueries = {
+    async getTrace(traceId: string): Promise<TraceView | undefined> {
+      const owner = ownerOfTraceId(traceId, shards.shardCount);
+      let trace: ShardTrace;
+      try {
+        trace = await shards.call<ShardTrace>(owner, 'getTrace', traceId);
+      } catch (err) {
+        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${(err as Error).message}`);
+      }
+      if (trace.stored.length === 0 && trace.pending.length === 0) return undefined;
+      return mergeTrace(traceId, trace.stored, trace.pending, config.assembly.skewCorrection);
     },
     async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
-      const results = sharedStore
-        ? // Every shard writes the same Elasticsearch indices: one live shard answers for all.
-          [await firstAnswer(shards, 'findTraces', query)]
-        : fulfilledOrThrow(await shards.callAll<TraceSummary[]>('findTraces', query));
-      return mergeTraceSummaries(results, query.limit);
-    },
-  };
-  const assembler: ApiDeps['assembler'] = {
-    async pendingSpansOf(traceId: string) {
-      const trace = await shards.call<ShardTrace>(ownerOfTraceId(traceId, shards.shardCount), 'getTrace', traceId);
-      return trace.pending;
+      try {
+        const results = sharedStore
+          ? // Every shard writes the same Elasticsearch indices: one live shard answers for all.
+            [await firstAnswer(shards, 'findTraces', query)]
+          : fulfilledOrThrow(await shards.callAll<TraceSummary[]>('findTraces', query));
+        return mergeTraceSummaries(results, query.limit);
+      } catch (err) {
+        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${(err as Error).message}`);
+      }
     },
   };
 
@@ -224,7 +232,7 @@ export async function buildShardedCollector(
     return result;
   };
 
-  const deps: ApiDeps = { config, store, assembler, aggregates, tail, registry, health, stats };
+  const deps: ApiDeps = { config, store: { name: storeName }, traces, aggregates, tail, registry, health, stats };
   const http = await buildHttpApp(deps, logger.child({ component: 'http' }));
   let addresses: CollectorAddresses | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
