@@ -23,6 +23,8 @@ import { drain, RECEIVE_BUFFER_BYTES, send } from './udp-blast.js';
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
 const RAMP_STEP_MILLIS = 2000;
+const WARM_UP_MILLIS = 3000;
+const WARM_UP_EVENTS_PER_SECOND = 20_000;
 const RAMP_START_EVENTS_PER_SECOND = 40_000;
 const RAMP_FACTOR = 1.2;
 const RAMP_MAX_STEPS = 16;
@@ -139,6 +141,8 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
 }
 
 async function sustained(subject: Subject, round: Round) {
+  // Warm-up, not counted: JIT compilation (in every worker too) and the first allocations.
+  await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
   let rampBest = 0;
   for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
     const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
@@ -148,7 +152,8 @@ async function sustained(subject: Subject, round: Round) {
     if (r.loss > RAMP_MAX_LOSS || r.backlogMillis > MAX_BACKLOG_MILLIS) break;
     rampBest = eps;
   }
-  let rate = rampBest;
+  // A first ramp step already losing (a burst of other load) still leaves rates to try below it.
+  let rate = rampBest > 0 ? rampBest : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN;
   for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS && rate > 0; attempt++, rate *= STEP_DOWN) {
     const r = await run(subject, round, rate, SUSTAIN_MILLIS);
     const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;

@@ -1,9 +1,11 @@
 import { decodeDatagram } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
 import { Aggregates } from '../aggregates/aggregates.js';
-import { type EmitReason, SpanAssembler } from '../assembly/span-assembler.js';
+import { SpanAssembler } from '../assembly/span-assembler.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
+import { SpanFanOut } from '../pipeline/span-fan-out.js';
+import { StoreConsumer } from '../pipeline/store-consumer.js';
 import { createStore } from '../storage/create-store.js';
 import { formatDuration } from '../storage/memory/memory-store.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
@@ -24,11 +26,11 @@ export class LegacyShardCore implements ShardCore {
   private readonly assembler: SpanAssembler;
   private readonly aggregates: Aggregates;
   private readonly warner: RateLimitedWarner;
+  private readonly fanOut: SpanFanOut;
   private tailListener: ((spans: Span[]) => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly ingestCounters = { acceptedEvents: 0, invalidEvents: 0, undecodableForwards: 0 };
-  private sinkErrors = 0;
 
   private constructor(
     private readonly config: CollectorConfig,
@@ -37,7 +39,16 @@ export class LegacyShardCore implements ShardCore {
   ) {
     this.warner = new RateLimitedWarner(logger, config.logging.warnIntervalMillis);
     this.aggregates = new Aggregates(config.aggregates);
-    this.assembler = new SpanAssembler(config.assembly, (spans, reason) => this.sink(spans, reason));
+    // The same pipeline as the single core: store, aggregates, and the tail (sent to the main
+    // thread while it has subscribers), each isolated from the others' failures.
+    this.fanOut = new SpanFanOut(logger, config.logging.warnIntervalMillis);
+    this.fanOut.add(new StoreConsumer(store));
+    this.fanOut.add(this.aggregates);
+    this.fanOut.add({
+      statsKey: 'tail',
+      consume: (spans) => this.tailListener?.(spans as Span[]),
+    });
+    this.assembler = new SpanAssembler(config.assembly, this.fanOut.consume);
   }
 
   /** Builds the core with its store (which may connect to Elasticsearch). */
@@ -99,7 +110,7 @@ export class LegacyShardCore implements ShardCore {
       assembly: { ...this.assembler.stats() },
       storage: { name: this.store.name, ...storage },
       aggregates: this.aggregates.stats(),
-      pipeline: { sinkErrors: this.sinkErrors },
+      pipeline: this.fanOut.stats(),
     };
   }
 
@@ -143,29 +154,5 @@ export class LegacyShardCore implements ShardCore {
       await this.store.close();
     })();
     return this.closing;
-  }
-
-  private sink(spans: Span[], reason: EmitReason): void {
-    // Each stage is isolated, as in the single core: a failing store must not stop aggregates or the tail.
-    try {
-      this.store.write(spans);
-    } catch (err) {
-      this.sinkErrors++;
-      this.warner.warn('store_write', `store.write threw: ${(err as Error).message}`);
-    }
-    try {
-      if (reason !== 'late') this.aggregates.recordAll(spans);
-    } catch (err) {
-      this.sinkErrors++;
-      this.warner.warn('aggregates', `aggregates failed: ${(err as Error).message}`);
-    }
-    if (this.tailListener) {
-      try {
-        this.tailListener(spans);
-      } catch (err) {
-        this.sinkErrors++;
-        this.warner.warn('tail', `tail publish failed: ${(err as Error).message}`);
-      }
-    }
   }
 }

@@ -32,7 +32,8 @@ export interface ShardCoreStats {
   /** Store name and counters. */
   storage: { name: string } & Record<string, number | string>;
   aggregates: Record<string, number>;
-  pipeline: { sinkErrors: number };
+  /** SpanFanOut counters: sinkErrors and consumerErrors per consumer. */
+  pipeline: { sinkErrors: number; consumerErrors: Record<string, number> };
 }
 
 /** A trace's spans as one shard has them: stored, and still waiting for events. */
