@@ -14,8 +14,11 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { decodeDatagram } from '@phosphor/tracer/wire';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { EventRouter } from '../src/shards/event-router.js';
+import { ShardOutbox } from '../src/shards/shard-outbox.js';
 import { buildShardedCollector } from '../src/shards/sharded-collector.js';
 import { buildRound, type Round } from './bench-datagrams.js';
 import { drain, RECEIVE_BUFFER_BYTES, send } from './udp-blast.js';
@@ -165,10 +168,52 @@ async function sustained(subject: Subject, round: Round) {
   return undefined;
 }
 
+/**
+ * What routing costs next to decoding, in CPU nanoseconds per event on this thread: the
+ * receiving thread's walk + copy of each event (what sharding adds) against the wire decoder
+ * (what every shard does anyway, and the single core does before assembly).
+ */
+function routingCost(round: Round) {
+  const outbox = new ShardOutbox(SHARDS, () => {});
+  const router = new EventRouter(SHARDS, outbox);
+  const measure = (pass: () => number) => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    let events = 0;
+    while (performance.now() - start < 1500) events += pass();
+    const used = process.cpuUsage(cpu);
+    return ((used.user + used.system) * 1000) / events;
+  };
+  const route = () => {
+    let events = 0;
+    for (const d of round.datagrams) {
+      const r = router.route(d);
+      if (r.ok) events += r.events;
+    }
+    outbox.flush();
+    return events;
+  };
+  const decode = () => {
+    let events = 0;
+    for (const d of round.datagrams) {
+      const r = decodeDatagram(d);
+      if (r.ok) events += r.batch.events.length;
+    }
+    return events;
+  };
+  measure(route);
+  measure(decode);
+  return { routeNanos: measure(route), decodeNanos: measure(decode) };
+}
+
 async function main() {
   const round = buildRound();
   console.log(
     `${round.datagrams.length} datagrams per round, ${(round.events / round.datagrams.length).toFixed(1)} events each on average; node ${process.version}; ${SUSTAIN_MILLIS / 1000} s sustain at < ${pct(TARGET_LOSS)} loss`,
+  );
+  const cost = routingCost(round);
+  console.log(
+    `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
   );
   const results: { label: string; result: RunResult | undefined }[] = [];
   for (const make of [oneShard, () => sharded(SHARDS)]) {
@@ -181,11 +226,11 @@ async function main() {
   }
   const base = results[0]?.result?.offeredEventsPerSecond ?? Number.NaN;
   console.log(
-    '\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard | CPU: main thread / whole collector (cores) |\n|---|---|---|---|---|',
+    '\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard | CPU: main thread / whole collector (cores) | events per collector CPU-second |\n|---|---|---|---|---|---|',
   );
   for (const { label, result } of results) {
     console.log(
-      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× | ${result ? `${result.mainThreadCores.toFixed(2)} / ${result.collectorCores.toFixed(2)}` : '–'} |`,
+      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× | ${result ? `${result.mainThreadCores.toFixed(2)} / ${result.collectorCores.toFixed(2)}` : '–'} | ${result ? fmt(result.eventsPerSecond / result.collectorCores) : '–'} |`,
     );
   }
 }
