@@ -46,6 +46,10 @@ interface Subject {
   udpPort: number;
   /** Events the cores have taken in so far (fresh). */
   processedEvents(): Promise<number>;
+  /** Datagrams the receiving thread has read off the socket so far (what the kernel did not drop). */
+  receivedDatagrams(): number;
+  /** Events dropped inside the collector so far (a shard busy or down). */
+  internalDrops(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,8 @@ async function oneShard(): Promise<Subject> {
     label: '1 shard (main thread)',
     udpPort,
     processedEvents: async () => c.receiver.stats().acceptedEvents,
+    receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
+    internalDrops: async () => 0,
     close: () => c.close(),
   };
 }
@@ -79,6 +85,11 @@ async function sharded(n: number): Promise<Subject> {
     label: `${n} shards (worker threads)`,
     udpPort,
     processedEvents: async () => ((await c.stats()).udp as { acceptedEvents: number }).acceptedEvents,
+    receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
+    internalDrops: async () => {
+      const s = c.shards.stats();
+      return s.droppedEventsShardBusy + s.droppedEventsShardDown;
+    },
     close: () => c.close(),
   };
 }
@@ -105,6 +116,10 @@ interface RunResult {
   collectorCores: number;
   sentEvents: number;
   processedEvents: number;
+  /** Share of the sent datagrams the kernel dropped before the receiving thread read them. */
+  kernelLoss: number;
+  /** Events dropped inside the collector (busy or down shard). */
+  internalDrops: number;
   loss: number;
   backlogMillis: number;
   eventsPerSecond: number;
@@ -113,6 +128,8 @@ interface RunResult {
 async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {
   const eventsPerDatagram = round.events / round.datagrams.length;
   const before = await subject.processedEvents();
+  const receivedBefore = subject.receivedDatagrams();
+  const dropsBefore = await subject.internalDrops();
   const mainBefore = mainThreadCpuMicros();
   const processBefore = process.cpuUsage();
   const sender = await send(round, subject.udpPort, 'rate', millis, eventsPerSecond / eventsPerDatagram);
@@ -137,6 +154,8 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
     collectorCores: (processCpu.user + processCpu.system - sender.cpuMicros) / wallMicros,
     sentEvents,
     processedEvents: processed,
+    kernelLoss: Math.max(0, 1 - (subject.receivedDatagrams() - receivedBefore) / sender.sent),
+    internalDrops: (await subject.internalDrops()) - dropsBefore,
     loss: Math.max(0, 1 - processed / sentEvents),
     backlogMillis: backlog,
     eventsPerSecond: processed / ((sender.elapsedMillis + backlog) / 1000),
@@ -161,7 +180,7 @@ async function sustained(subject: Subject, round: Round) {
     const r = await run(subject, round, rate, SUSTAIN_MILLIS);
     const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
     console.log(
-      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores → ${ok ? 'sustained' : 'not sustained'}`,
+      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores → ${ok ? 'sustained' : 'not sustained'}`,
     );
     if (ok) return r;
   }

@@ -62,7 +62,7 @@ interface ShardSlot {
 /**
  * The shard's slice of the collector config: caps that bound memory are divided among shards so
  * N shards together hold what one would (pending and remembered hops, stored spans), and each
- * shard gets its own Elasticsearch spool folder.
+ * shard gets its own Elasticsearch spool folder (shard 0 the configured one, shard n `<spoolDir>/shard-<n>`).
  */
 export function shardConfig(config: CollectorConfig, index: number): CollectorConfig {
   const n = config.shards;
@@ -72,8 +72,10 @@ export function shardConfig(config: CollectorConfig, index: number): CollectorCo
   copy.assembly.maxRememberedSpans =
     config.assembly.maxRememberedSpans === 0 ? 0 : share(config.assembly.maxRememberedSpans);
   copy.storage.memory.maxSpans = share(config.storage.memory.maxSpans);
+  // Shard 0 keeps the configured folder, so a spool left by a single-core run is replayed; the
+  // spool only reads its own segment files, so the other shards' subfolders do not disturb it.
   const es = copy.storage.elasticsearch as { spoolDir?: string };
-  if (es.spoolDir) es.spoolDir = join(es.spoolDir, `shard-${index}`);
+  if (es.spoolDir && index > 0) es.spoolDir = join(es.spoolDir, `shard-${index}`);
   return copy;
 }
 

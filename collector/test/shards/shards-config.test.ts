@@ -55,6 +55,8 @@ describe('shards setting', () => {
     expect(shard.assembly.maxRememberedSpans).toBe(config.assembly.maxRememberedSpans / 4);
     expect(shard.storage.memory.maxSpans).toBe(config.storage.memory.maxSpans / 4);
     expect((shard.storage.elasticsearch as { spoolDir: string }).spoolDir).toBe('/var/spool/phosphor/shard-2');
+    // Shard 0 keeps the configured folder: what a single-core run spooled is replayed.
+    expect((shardConfig(config, 0).storage.elasticsearch as { spoolDir: string }).spoolDir).toBe('/var/spool/phosphor');
     // The collector's own config is left as it was.
     expect((config.storage.elasticsearch as { spoolDir: string }).spoolDir).toBe('/var/spool/phosphor');
   });
