@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AggregatesParts, AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
 import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
@@ -132,6 +132,7 @@ export async function buildShardedCollector(
     aggregates: { stats: () => numbersOf(summed(shardStats).aggregates) },
     tail,
   });
+  registerShardMetrics(registry, shards);
 
   const windows = config.aggregates.windowsMinutes;
   const aggregates: LiveAggregates = {
@@ -350,4 +351,46 @@ function numbersOf(value: unknown): Record<string, number> {
   if (typeof value !== 'object' || value === null) return out;
   for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
   return out;
+}
+
+/** Shard gauges and drop counters on the collector's registry, read at scrape time. */
+function registerShardMetrics(registry: Registry, shards: ShardHost): void {
+  const p = 'phosphor_collector_';
+  new Gauge({
+    name: `${p}shards`,
+    help: 'Shards configured (worker threads, each a collector core)',
+    registers: [registry],
+    collect() {
+      this.set(shards.stats().shardCount);
+    },
+  });
+  new Gauge({
+    name: `${p}live_shards`,
+    help: 'Shards running now (a crashed shard restarts after a second)',
+    registers: [registry],
+    collect() {
+      this.set(shards.stats().liveShards);
+    },
+  });
+  new Counter({
+    name: `${p}shard_crashes_total`,
+    help: 'Shard workers that exited unexpectedly (each restarted)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(shards.stats().shardCrashes);
+    },
+  });
+  new Counter({
+    name: `${p}shard_dropped_events_total`,
+    help: 'Events routed to a shard that was down or too far behind (busy), dropped',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = shards.stats();
+      this.inc({ reason: 'down' }, s.droppedEventsShardDown);
+      this.inc({ reason: 'busy' }, s.droppedEventsShardBusy);
+    },
+  });
 }

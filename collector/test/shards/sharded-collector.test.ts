@@ -80,6 +80,11 @@ describe.each([2, 3])('%i shards', (shardCount) => {
     expect(stats.clients).toMatchObject({ trackedClients: 2, lostDatagrams: 0 });
     // Every shard took a share of the traffic.
     for (const shard of stats.shards.list) expect(shard.ingest?.acceptedEvents).toBeGreaterThan(0);
+    // /metrics reads the counters fetched from the shards (just now, by stats()).
+    const metrics = (await c.http.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain(`phosphor_collector_events_total ${EVENTS}`);
+    expect(metrics).toContain(`phosphor_collector_live_shards ${shardCount}`);
+    expect(metrics).toContain('phosphor_collector_shard_dropped_events_total{reason="busy"} 0');
     for (const traceId of [...new Set(HOPS.map((h) => h.traceId))].slice(0, 40)) {
       const trace = await json<{ spans: Span[]; pendingSpanIds: string[] }>(c, `/api/traces/${traceId}`);
       expect(trace.spans).toHaveLength(3);
