@@ -22,8 +22,11 @@ const RECENT_RESTART_MILLIS = 60_000;
  * at 300k events/s.
  */
 export const MAX_IN_FLIGHT_BUFFERS = 256;
-/** How long `close()` waits for a shard to flush its pending spans before terminating it. */
-const CLOSE_TIMEOUT_MILLIS = 10_000;
+/**
+ * How long `close()` waits for a shard to emit its pending spans and close its store (an
+ * Elasticsearch store flushes its queue or spools it to disk) before terminating it.
+ */
+const CLOSE_TIMEOUT_MILLIS = 30_000;
 
 /** Counters of the host: what happened to shards and to events routed to them. */
 export interface ShardHostStats {
@@ -171,11 +174,12 @@ export class ShardHost {
       return Promise.reject(new Error(`shard ${shard} is down${slot.lastError ? `: ${slot.lastError}` : ''}`));
     }
     const id = this.nextCallId++;
+    const timeoutMillis = method === 'close' ? CLOSE_TIMEOUT_MILLIS : SHARD_CALL_TIMEOUT_MILLIS;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         slot.calls.delete(id);
-        reject(new Error(`shard ${shard} did not answer ${method} within ${SHARD_CALL_TIMEOUT_MILLIS} ms`));
-      }, SHARD_CALL_TIMEOUT_MILLIS);
+        reject(new Error(`shard ${shard} did not answer ${method} within ${timeoutMillis} ms`));
+      }, timeoutMillis);
       timer.unref();
       slot.calls.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       const message: ToShard = { kind: 'call', id, method, args };

@@ -160,7 +160,7 @@ export async function buildShardedCollector(
       try {
         trace = await shards.call<ShardTrace>(owner, 'getTrace', traceId);
       } catch (err) {
-        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${(err as Error).message}`);
+        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${withoutCode(err)}`);
       }
       if (trace.stored.length === 0 && trace.pending.length === 0) return undefined;
       return mergeTrace(traceId, trace.stored, trace.pending, config.assembly.skewCorrection);
@@ -173,7 +173,7 @@ export async function buildShardedCollector(
           : fulfilledOrThrow(await shards.callAll<TraceSummary[]>('findTraces', query));
         return mergeTraceSummaries(results, query.limit);
       } catch (err) {
-        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${(err as Error).message}`);
+        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${storeName}: ${withoutCode(err)}`);
       }
     },
   };
@@ -393,4 +393,9 @@ function registerShardMetrics(registry: Registry, shards: ShardHost): void {
       this.inc({ reason: 'busy' }, s.droppedEventsShardBusy);
     },
   });
+}
+
+/** A shard's error message without the code prefix it may carry already (it is re-raised with its own). */
+function withoutCode(err: unknown): string {
+  return ((err as Error).message ?? String(err)).replace(/^COL_ERR_[A-Z_]+: /, '');
 }
