@@ -14,7 +14,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { decodeDatagram } from '@phosphor/tracer/wire';
+import { decodeDatagram } from '@phosphor/wire';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { EventRouter } from '../src/shards/event-router.js';

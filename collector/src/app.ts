@@ -1,14 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import type { Batch } from '@phosphor/tracer/wire';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
-import { SpanAssembler } from './assembly/span-assembler.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
 import type { CollectorConfig } from './config/config.js';
+import { CollectorEngine } from './engine/collector-engine.js';
 import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
 import { createMetricsRegistry } from './metrics.js';
 import { ComponentRegistry, simpleHealth } from './pipeline/component-registry.js';
@@ -45,7 +44,8 @@ export interface Collector {
   readonly logger: Logger;
   readonly http: FastifyInstance;
   readonly receiver: UdpReceiver;
-  readonly assembler: SpanAssembler;
+  /** The ingest and assembly engine (decoder, hop joiner). */
+  readonly assembler: CollectorEngine;
   readonly aggregates: Aggregates;
   readonly store: SpanStore;
   readonly tail: TailHub;
@@ -75,11 +75,10 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   // Finished spans go to every consumer through one fan-out: the store, the aggregates, the tail
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
-  const assembler = new SpanAssembler(config.assembly, fanOut.consume);
-  const onBatch = (batch: Batch) => assembler.addEvents(batch.events);
+  const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
-    onBatch,
+    assembler,
     logger.child({ component: 'udp' }),
   );
   const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });

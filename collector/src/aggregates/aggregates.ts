@@ -1,5 +1,5 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import type { EmitReason } from '../assembly/span-assembler.js';
+import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 import { PairMap } from './pair-map.js';

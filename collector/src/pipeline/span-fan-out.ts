@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EmitReason } from '../assembly/span-assembler.js';
+import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import type { SpanConsumer } from './pipeline-component.js';

@@ -1,4 +1,4 @@
-import type { EmitReason } from '../assembly/span-assembler.js';
+import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import type { SpanStore } from '../storage/span-store.js';
 import type { SpanConsumer } from './pipeline-component.js';

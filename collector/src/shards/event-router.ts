@@ -10,7 +10,7 @@ import {
   WIRE_MAGIC_0,
   WIRE_MAGIC_1,
   WIRE_VERSION,
-} from '@phosphor/tracer/wire';
+} from '@phosphor/wire';
 import { hashIdBytes, ownerOfIdBytes } from './trace-owner.js';
 
 /*

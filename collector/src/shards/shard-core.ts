@@ -6,7 +6,7 @@ import type { ComponentHealth } from '../storage/span-store.js';
  * The narrow interface between a shard's worker thread and the collector core it hosts. The
  * worker (shard-worker.ts) only moves bytes and calls in and results out; everything a core
  * does — decoding, span assembly, skew, aggregates, storage — sits behind this interface. Today's
- * core (SpanAssembler + Aggregates + a SpanStore) implements it in legacy-shard-core.ts; another
+ * core (CollectorEngine + Aggregates + a SpanStore) implements it in engine-shard-core.ts; another
  * core implements these methods and is named in shard-worker.ts, nothing else changes. Every
  * argument and result is plain data (structured-clone safe), since it crosses threads.
  */

@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { formatDuration } from '@phosphor/service-kit';
 import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
-import { formatDuration } from '../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 import type { FromShard, ShardCallMethod, ShardWorkerData, ToShard } from './shard-messages.js';
 

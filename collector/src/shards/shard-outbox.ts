@@ -1,4 +1,4 @@
-import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@phosphor/tracer/wire';
+import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@phosphor/wire';
 import type { FrameSink } from './event-router.js';
 
 /**

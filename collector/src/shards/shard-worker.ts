@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { LegacyShardCore } from './legacy-shard-core.js';
+import { EngineShardCore } from './engine-shard-core.js';
 import type { ShardCore } from './shard-core.js';
 import type { FromShard, ShardCallable, ShardWorkerData, ToShard } from './shard-messages.js';
 
@@ -16,7 +16,7 @@ function createCore(data: ShardWorkerData): Promise<ShardCore> {
     component: 'shard',
     shard: data.shardIndex,
   });
-  return LegacyShardCore.create(data.config, logger);
+  return EngineShardCore.create(data.config, logger);
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatDuration } from '@phosphor/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -7,7 +8,7 @@ import type { AggregatesParts, AggregatesSnapshot, DependencyGraph, ServiceInfo 
 import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
 import type { CollectorAddresses } from '../app.js';
-import type { AssemblerStats } from '../assembly/span-assembler.js';
+import type { AssemblerStats } from '../assembly/span-sink.js';
 import { mergeTrace, type TraceQueries, type TraceView } from '../assembly/trace-query-service.js';
 import type { CollectorConfig } from '../config/config.js';
 import { CollectorError } from '../errors.js';
@@ -15,7 +16,6 @@ import { type AggregatesExporter, createInfluxExporter } from '../exporters/crea
 import { createMetricsRegistry } from '../metrics.js';
 import type { TraceQuery, TraceSummary } from '../model/span.js';
 import type { UdpReceiverStats } from '../receivers/udp/udp-receiver.js';
-import { formatDuration } from '../storage/memory/memory-store.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 import { type TailFilter, TailHub, type TailHubOptions } from '../tail/tail-hub.js';
 import { mergeAggregatesParts, mergeDependencies, mergeServices } from './merge-aggregates.js';

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EmitReason } from '../../src/assembly/span-assembler.js';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
 import type { Span } from '../../src/model/span.js';
 import { ComponentRegistry, simpleHealth } from '../../src/pipeline/component-registry.js';
 import type { SpanConsumer } from '../../src/pipeline/pipeline-component.js';

@@ -1,5 +1,6 @@
-import { decodeDatagram, encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { EventRouter } from '../../src/shards/event-router.js';
 import { ShardOutbox } from '../../src/shards/shard-outbox.js';
 import { ownerOfTraceId } from '../../src/shards/trace-owner.js';

@@ -1,4 +1,5 @@
-import { type Batch, encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import type { Batch, TraceEvent } from '@phosphor/wire';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { buildShardedCollector, type ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { type HopSpec, hopEvents, prng, shuffle } from '../support/hops.js';
