@@ -1,7 +1,7 @@
-import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
+import type { MergeableAggregates, MergeableWindow } from './mergeable-snapshot.js';
 import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
@@ -55,24 +55,6 @@ export interface ServiceInfo {
   service: string;
   /** Endpoints seen on this service (served, or calling out from), sorted. */
   endpoints: string[];
-}
-
-/** One key's window before reduction to percentiles: what a shard sends to be merged. */
-export interface KeyWindowParts<T> {
-  labels: T;
-  count: number;
-  errors: number;
-  maxMicros: number;
-  /** The window's HDR histogram, compressed base64 (hdr-histogram-js encoding). */
-  histogram: string | undefined;
-}
-
-/** Every key's window parts, for merging the aggregates of several shards exactly. */
-export interface AggregatesParts {
-  windowMinutes: number;
-  endpoints: KeyWindowParts<{ service: string; endpoint: string }>[];
-  edges: KeyWindowParts<{ from: string; to: string }>[];
-  hosts: KeyWindowParts<{ host: string }>[];
 }
 
 interface Keyed<T> {
@@ -190,34 +172,30 @@ export class Aggregates implements SpanConsumer {
     };
   }
 
-  /** Like {@link snapshot}, but every key's histogram unreduced, so shards' windows merge exactly. */
-  snapshotParts(windowMinutes: number): AggregatesParts | undefined {
+  /**
+   * The window's rows as mergeable parts (counts and compressed HDR histograms instead of
+   * percentiles), for summing several collectors' or shards' aggregates with
+   * {@link mergeAggregateSnapshots}; undefined when that window is not configured.
+   */
+  mergeableSnapshot(windowMinutes: number): MergeableAggregates | undefined {
     if (!this.options.windowsMinutes.includes(windowMinutes)) return undefined;
     const now = this.now();
     const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
     const since = now - windowMinutes * 60_000;
     const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
-      const rows: KeyWindowParts<T>[] = [];
+      const rows: (T & MergeableWindow)[] = [];
       for (const entry of map.values()) {
         if (entry.stats.isIdleSince(since)) continue;
-        const parts = entry.stats.windowParts(windowBuckets, now);
-        if (parts.count === 0) {
-          parts.histogram?.destroy();
-          continue;
-        }
-        rows.push({
-          labels: entry.labels,
-          count: parts.count,
-          errors: parts.errors,
-          maxMicros: parts.maxMicros,
-          histogram: parts.histogram ? encodeIntoCompressedBase64(parts.histogram) : undefined,
-        });
-        parts.histogram?.destroy();
+        const part = entry.stats.windowPart(windowBuckets, now);
+        if (part.count > 0) rows.push({ ...entry.labels, ...part });
       }
       return rows;
     };
     return {
-      windowMinutes,
+      window: `${windowMinutes}m`,
+      windowSeconds: windowMinutes * 60,
+      elapsedMillis: now - this.startedAtMillis,
+      generatedAtMicros: now * 1000,
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),
       hosts: collect(this.hosts),

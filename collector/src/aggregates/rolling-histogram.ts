@@ -1,4 +1,4 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /**
  * Largest latency tracked precisely: one hour in µs. Longer values are clamped to it (and still
@@ -61,36 +61,7 @@ interface Bucket {
   histogram: Histogram | undefined;
 }
 
-/** A window's unreduced parts (see {@link RollingHistogram.windowParts}). */
-export interface WindowParts {
-  count: number;
-  errors: number;
-  /** Exact maximum. */
-  maxMicros: number;
-  /** Merged histogram of the window; undefined when nothing was recorded. */
-  histogram: Histogram | undefined;
-}
-
-/**
- * Window stats from its parts: `windowMillis` is the window's length and `elapsedMillis` the time
- * since the collector started (the rate's denominator while the window is not yet full).
- */
-export function windowStatsOf(parts: WindowParts, windowMillis: number, elapsedMillis: number): WindowStats {
-  const seconds = Math.max(1, Math.min(windowMillis, elapsedMillis)) / 1000;
-  const merged = parts.histogram;
-  return {
-    count: parts.count,
-    ratePerSecond: parts.count / seconds,
-    errors: parts.errors,
-    p50Micros: merged ? merged.getValueAtPercentile(50) : 0,
-    p95Micros: merged ? merged.getValueAtPercentile(95) : 0,
-    p99Micros: merged ? merged.getValueAtPercentile(99) : 0,
-    maxMicros: parts.maxMicros,
-  };
-}
-
-/** An empty histogram with the layout every window uses (so histograms of shards merge exactly). */
-export function newHistogram(): Histogram {
+function newHistogram(): Histogram {
   // 'packed' storage grows with the number of distinct values seen, not the value range, so a
   // sealed bucket costs a few hundred bytes; recording into it is slow (~1.9 µs), so values are
   // counted in a flat live array first and replayed here once per bucket.
@@ -159,18 +130,6 @@ export class RollingHistogram {
    * the collector started) shortens the rate's denominator while the window is not yet full.
    */
   snapshot(windowBuckets: number, nowMillis: number, elapsedMillis: number): WindowStats {
-    const parts = this.windowParts(windowBuckets, nowMillis);
-    const stats = windowStatsOf(parts, windowBuckets * this.bucketMillis, elapsedMillis);
-    parts.histogram?.destroy();
-    return stats;
-  }
-
-  /**
-   * The last `windowBuckets` buckets ending at `nowMillis`, unreduced: counts, exact max and the
-   * merged HDR histogram (the caller destroys it). Shards of one collector send these so the
-   * merged window is computed from merged histograms, never from averaged percentiles.
-   */
-  windowParts(windowBuckets: number, nowMillis: number): WindowParts {
     const current = Math.floor(nowMillis / this.bucketMillis);
     const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
     let count = 0;
@@ -191,7 +150,53 @@ export class RollingHistogram {
       merged ??= newHistogram();
       this.replayLive(merged);
     }
-    return { count, errors, maxMicros: max, histogram: merged };
+    const windowMillis = windowBuckets * this.bucketMillis;
+    const seconds = Math.max(1, Math.min(windowMillis, elapsedMillis)) / 1000;
+    const stats: WindowStats = {
+      count,
+      ratePerSecond: count / seconds,
+      errors,
+      p50Micros: merged ? merged.getValueAtPercentile(50) : 0,
+      p95Micros: merged ? merged.getValueAtPercentile(95) : 0,
+      p99Micros: merged ? merged.getValueAtPercentile(99) : 0,
+      maxMicros: max,
+    };
+    merged?.destroy();
+    return stats;
+  }
+
+  /**
+   * The last `windowBuckets` buckets as mergeable parts: counts, errors, exact max and the merged
+   * HDR histogram compressed (base64, '' when empty), so several collectors' windows can be
+   * summed exactly (see mergeable-snapshot.ts).
+   */
+  windowPart(
+    windowBuckets: number,
+    nowMillis: number,
+  ): { count: number; errors: number; maxMicros: number; histogram: string } {
+    const current = Math.floor(nowMillis / this.bucketMillis);
+    const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
+    let count = 0;
+    let errors = 0;
+    let max = 0;
+    let merged: Histogram | undefined;
+    for (const bucket of this.buckets) {
+      if (bucket.slot < oldest || bucket.slot > current || bucket.count === 0) continue;
+      count += bucket.count;
+      errors += bucket.errors;
+      if (bucket.max > max) max = bucket.max;
+      if (bucket.histogram) {
+        merged ??= newHistogram();
+        merged.add(bucket.histogram);
+      }
+    }
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) {
+      merged ??= newHistogram();
+      this.replayLive(merged);
+    }
+    const histogram = merged ? encodeIntoCompressedBase64(merged) : '';
+    merged?.destroy();
+    return { count, errors, maxMicros: max, histogram };
   }
 
   /** Moves the live slot's values into its ring bucket (packed) and clears the live histogram. */

@@ -85,7 +85,7 @@ export class EngineShardCore implements ShardCore {
   }
 
   aggregatesParts(windowMinutes: number) {
-    return this.aggregates.snapshotParts(windowMinutes);
+    return this.aggregates.mergeableSnapshot(windowMinutes);
   }
 
   dependencies() {

@@ -1,4 +1,5 @@
-import type { AggregatesParts, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { MergeableAggregates } from '../aggregates/mergeable-snapshot.js';
 import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 
@@ -54,7 +55,7 @@ export interface ShardCore {
   /** This shard's traces matching the query, newest first, at most `query.limit`. */
   findTraces(query: TraceQuery): Promise<TraceSummary[]>;
   /** Unreduced window aggregates (histograms included) for exact merging; undefined for an unknown window. */
-  aggregatesParts(windowMinutes: number): AggregatesParts | undefined;
+  aggregatesParts(windowMinutes: number): MergeableAggregates | undefined;
   dependencies(): DependencyGraph;
   services(): ServiceInfo[];
   /** Finished spans (and late updates) go to `listener` while one is set: the live tail. */

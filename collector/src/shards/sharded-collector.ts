@@ -4,7 +4,8 @@ import { formatDuration } from '@phosphor/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AggregatesParts, AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import { type MergeableAggregates, mergeAggregateSnapshots } from '../aggregates/mergeable-snapshot.js';
 import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
 import type { CollectorAddresses } from '../app.js';
@@ -18,7 +19,7 @@ import type { TraceQuery, TraceSummary } from '../model/span.js';
 import type { UdpReceiverStats } from '../receivers/udp/udp-receiver.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 import { type TailFilter, TailHub, type TailHubOptions } from '../tail/tail-hub.js';
-import { mergeAggregatesParts, mergeDependencies, mergeServices } from './merge-aggregates.js';
+import { mergeDependencies, mergeServices } from './merge-aggregates.js';
 import { mergeTraceSummaries } from './merge-traces.js';
 import type { ShardCoreStats, ShardTrace } from './shard-core.js';
 import { ShardHost } from './shard-host.js';
@@ -139,9 +140,8 @@ export async function buildShardedCollector(
     windowLabels: () => windows.map((m) => `${m}m`),
     async snapshot(windowMinutes: number): Promise<AggregatesSnapshot | undefined> {
       if (!windows.includes(windowMinutes)) return undefined;
-      const parts = await shards.callAll<AggregatesParts>('aggregatesParts', windowMinutes);
-      const now = Date.now();
-      return mergeAggregatesParts(fulfilled(parts), { nowMillis: now, elapsedMillis: now - startedAt });
+      const parts = await shards.callAll<MergeableAggregates>('aggregatesParts', windowMinutes);
+      return mergeAggregateSnapshots(fulfilled(parts));
     },
     async dependencies(): Promise<DependencyGraph> {
       return mergeDependencies(fulfilled(await shards.callAll<DependencyGraph>('dependencies')));
