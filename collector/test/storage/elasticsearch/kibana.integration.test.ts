@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ES_TARGET_NAMES } from '../../../../test/support/elasticsearch-targets.js';
 import type { Span } from '../../../src/model/span.js';
 import { documentId, toDocument } from '../../../src/storage/elasticsearch/span-document.js';
 import { openRealStore, type RealStore } from './es-test-support.js';
@@ -93,19 +94,6 @@ let real: RealStore;
 let types: FieldTypes;
 const spans = fixture();
 
-beforeAll(async () => {
-  real = await openRealStore();
-  real.store.write(spans);
-  await real.store.flush();
-  await real.refresh();
-  const mapping = await real.admin.indices.getMapping({ index: `${real.prefix}-*` });
-  const [first] = Object.values(mapping);
-  types = flattenMapping((first?.mappings.properties ?? {}) as Record<string, { type?: string }>);
-}, 60_000);
-afterAll(async () => {
-  await real?.cleanup();
-});
-
 async function esIds(kql: string): Promise<string[]> {
   const res = await real.admin.search({ index: `${real.prefix}-*`, query: toEsQuery(parseKql(kql)), size: 100 });
   return res.hits.hits.map((h) => h._id as string).sort();
@@ -132,7 +120,20 @@ function checkFieldsOf(kql: string): void {
   }
 }
 
-describe('Kibana saved objects and documented KQL against the real mapping', () => {
+describe.each(ES_TARGET_NAMES)('Kibana saved objects and documented KQL against the real mapping (%s)', (target) => {
+  beforeAll(async () => {
+    real = await openRealStore(target);
+    real.store.write(spans);
+    await real.store.flush();
+    await real.refresh();
+    const mapping = await real.admin.indices.getMapping({ index: `${real.prefix}-*` });
+    const [first] = Object.values(mapping);
+    types = flattenMapping((first?.mappings.properties ?? {}) as Record<string, { type?: string }>);
+  }, 60_000);
+  afterAll(async () => {
+    await real?.cleanup();
+  });
+
   it('ships a data view on the span indices with @timestamp (a date) as time field', () => {
     const view = savedObjects.find((o) => o.type === 'index-pattern');
     expect(view?.attributes).toMatchObject({ title: 'phosphor-spans-*', timeFieldName: '@timestamp' });
