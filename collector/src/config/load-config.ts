@@ -3,8 +3,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CollectorError } from '../errors.js';
-import type { CollectorConfig } from './config.js';
 import { ELASTICSEARCH_ENV_OVERRIDES, type EnvOverride } from '../storage/elasticsearch/env-overrides.js';
+import type { CollectorConfig } from './config.js';
 import { collectorConfigSchema } from './schema.js';
 
 /** Prefix of every environment variable the collector reads. */
@@ -125,7 +125,8 @@ function convert(raw: string, kind: ValueKind, name: string): unknown {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
-    if (items.length === 0) throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must list at least one value`, name);
+    if (items.length === 0)
+      throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must list at least one value`, name);
     return items;
   }
   if (kind === 'int') {

@@ -83,7 +83,8 @@ export function describeConnectionError(
       : config.tls.caFingerprint
         ? `${SECTION}.tls.caFingerprint`
         : `${SECTION}.tls.caFile`;
-    const hint = config.tls.caFile || config.tls.caFingerprint ? 'is not the CA that signed' : 'is not set; set it to the CA of';
+    const hint =
+      config.tls.caFile || config.tls.caFingerprint ? 'is not the CA that signed' : 'is not set; set it to the CA of';
     return new CollectorError(
       'COL_ERR_ES_TLS',
       `${setting}: cannot verify the node's TLS certificate (${setting.slice(SECTION.length + 1)} ${hint} the node's certificate): ${message}`,

@@ -72,13 +72,7 @@ const STATUS_RANK: Record<HealthStatus, number> = { OK: 0, Deactivated: 0, Degra
 
 /** `openssl x509 -fingerprint -sha256` style (upper-case hex pairs joined by colons), what the client compares. */
 function normalizeFingerprint(fingerprint: string): string {
-  return (
-    fingerprint
-      .replaceAll(':', '')
-      .toUpperCase()
-      .match(/.{2}/g)
-      ?.join(':') ?? fingerprint
-  );
+  return fingerprint.replaceAll(':', '').toUpperCase().match(/.{2}/g)?.join(':') ?? fingerprint;
 }
 
 function readCaFile(file: string): string {
