@@ -149,7 +149,9 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
     return new CollectorError('COL_ERR_CONFIG_UNKNOWN_KEY', `${key}: unknown key${where}`, key);
   }
   const key = base || '(root)';
-  const source = sources.get(base);
+  // The bad value may sit inside what a variable set (nodes.0) or around it (auth, set by ..._ES_PASSWORD).
+  const source =
+    sources.get(base) ?? [...sources].find(([key]) => base.startsWith(`${key}.`) || key.startsWith(`${base}.`))?.[1];
   let message = error.message ?? 'is invalid';
   if (error.keyword === 'enum') {
     message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;

@@ -44,7 +44,8 @@ export interface ElasticsearchTlsConfig {
   caFile?: string;
   /**
    * SHA-256 fingerprint of that CA (hex, colons optional, as `openssl x509 -fingerprint -sha256` prints it):
-   * the client accepts a node whose chain contains a CA with this fingerprint.
+   * the client accepts a node whose chain contains a CA with this fingerprint. Without caFile this pin is the
+   * whole check (the chain is not verified against trusted CAs, nor the host name); with caFile, both apply.
    */
   caFingerprint?: string;
   /** Verify the node's certificate and host name (default true). Turning it off is for throw-away tests only. */

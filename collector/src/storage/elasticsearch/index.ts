@@ -104,8 +104,11 @@ function readCaFile(file: string): string {
 export function tlsClientOptions(tls: ResolvedElasticsearchConfig['tls']): Partial<ClientOptions> {
   const options: Partial<ClientOptions> = {};
   const ca = tls.caFile ? readCaFile(tls.caFile) : undefined;
-  if (ca || !tls.verifyCertificate) {
-    options.tls = { ...(ca ? { ca } : {}), rejectUnauthorized: tls.verifyCertificate };
+  // A fingerprint without a CA file pins the CA instead of chaining to a trusted one: the client checks the
+  // fingerprint of the chain's CA after the handshake, which Node's own verification would refuse first.
+  const pinnedOnly = tls.caFingerprint !== undefined && ca === undefined;
+  if (ca || pinnedOnly || !tls.verifyCertificate) {
+    options.tls = { ...(ca ? { ca } : {}), rejectUnauthorized: tls.verifyCertificate && !pinnedOnly };
   }
   if (tls.caFingerprint) options.caFingerprint = normalizeFingerprint(tls.caFingerprint);
   return options;
