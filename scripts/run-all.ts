@@ -155,11 +155,10 @@ async function main(): Promise<void> {
     demoConfig = `${ROOT}configs/demo.real-backends.yml`;
   }
 
-  start(
-    'collector',
-    ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)],
-    { ...backendEnv, ...collectorEnv },
-  );
+  start('collector', ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)], {
+    ...backendEnv,
+    ...collectorEnv,
+  });
   const base = `http://127.0.0.1:${httpPort}`;
   await waitFor('collector', `${base}/health`);
   start('demo', ['services/demo/src/main.ts', '--config-file', demoConfig], backendEnv);

@@ -36,7 +36,7 @@ describe('storage settings from the environment', () => {
       PHOSPHOR_COLLECTOR_ES_BULK_MAX_SPANS: '250',
       PHOSPHOR_COLLECTOR_ES_INSTALL_TEMPLATE: 'false',
       PHOSPHOR_COLLECTOR_ES_CA_FILE: '/etc/es/http_ca.crt',
-      PHOSPHOR_COLLECTOR_ES_CA_FINGERPRINT: 'ab:cd:'.repeat(15) + 'ef:01',
+      PHOSPHOR_COLLECTOR_ES_CA_FINGERPRINT: `${'ab:cd:'.repeat(15)}ef:01`,
       PHOSPHOR_COLLECTOR_ES_API_KEY: 'a2V5OnNlY3JldA==',
       PHOSPHOR_COLLECTOR_ES_SPOOL_FSYNC: 'interval',
     });
