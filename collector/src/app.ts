@@ -11,6 +11,7 @@ import type { CollectorConfig } from './config/config.js';
 import { type AggregatesExporter, createInfluxExporter } from './exporters/create-exporters.js';
 import { createMetricsRegistry } from './metrics.js';
 import type { Span } from './model/span.js';
+import { SpanDurationHistograms } from './prometheus/span-duration-histograms.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import { createStore } from './storage/create-store.js';
 import { formatDuration } from './storage/memory/memory-store.js';
@@ -72,6 +73,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   const store = await createStore(config, logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
+  const spanDurations = new SpanDurationHistograms(config.metrics);
   const sinkWarner = new RateLimitedWarner(logger, config.logging.warnIntervalMillis);
   let sinkErrors = 0;
   const sink = (spans: Span[], reason: EmitReason) => {
@@ -86,6 +88,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     try {
       // Late updates re-emit a span already counted; counting them again would inflate rates.
       if (reason !== 'late') aggregates.recordAll(spans);
+      if (reason !== 'late') spanDurations.recordAll(spans);
     } catch (err) {
       sinkErrors++;
       sinkWarner.warn('aggregates', `aggregates failed: ${(err as Error).message}`);
@@ -104,7 +107,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     onBatch,
     logger.child({ component: 'udp' }),
   );
-  const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });
+  const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail, spanDurations });
   let exporter: AggregatesExporter | undefined;
   let udpBound = false;
 

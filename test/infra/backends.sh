@@ -72,6 +72,7 @@ apt_install() {
   command -v curl >/dev/null || missing+=(curl)
   command -v mvn >/dev/null || missing+=(maven)
   command -v openssl >/dev/null || missing+=(openssl)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   # Elasticsearch 8.x needs a JDK 17–24 (the integ-test zip bundles none); Debian 12 ships 17.
   find_java17 >/dev/null || missing+=(openjdk-17-jre-headless)
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -147,9 +148,20 @@ as_es_user() { # command...: runs a command as the Elasticsearch user (or as is,
   if [ "$(id -u)" -eq 0 ]; then runuser -u "$ES_USER" -- "$@"; else "$@"; fi
 }
 
+# The reference Python client's exposition-format parser, which the /metrics tests run the collector's output
+# through (a real Prometheus parser rather than a regex).
+PROM_PYTHON="$CACHE/python/bin/python"
+provision_prom_parser() {
+  "$PROM_PYTHON" -c 'import prometheus_client.parser' 2>/dev/null && return 0
+  log "installing prometheus_client (PyPI) into $CACHE/python"
+  python3 -m venv "$CACHE/python" >&2 || die "python3 -m venv $CACHE/python failed"
+  "$CACHE/python/bin/pip" install -q 'prometheus_client>=0.21,<1' >&2 || die "pip install prometheus_client failed"
+}
+
 provision() {
   mkdir -p "$STATE"
   apt_install
+  provision_prom_parser
   provision_es
   find_java17 >/dev/null || die "no JDK 17-24 found for Elasticsearch $ES_VERSION (looked in /usr/lib/jvm)"
   provision_es9
@@ -340,6 +352,7 @@ PHOSPHOR_TEST_ES9_API_KEY=$(es9_secret ES9_API_KEY)
 PHOSPHOR_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 PHOSPHOR_TEST_INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
 PHOSPHOR_TEST_CHROMIUM=$chromium
+PHOSPHOR_TEST_PROM_PARSER_PYTHON=$PROM_PYTHON
 EOF
   grep -v -E '_(PASSWORD|API_KEY)=' "$STATE/backends.env"
 }
