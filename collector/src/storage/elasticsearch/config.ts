@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { CollectorError } from '../../errors.js';
+import type { SpoolFsyncPolicy } from './disk-spool.js';
 
 /** Where a local single-node cluster listens (what test/infra/backends.sh starts). */
 export const DEFAULT_ES_NODES: readonly string[] = ['http://127.0.0.1:9200'];
@@ -98,8 +99,6 @@ export interface ElasticsearchConfig {
   spoolFsyncIntervalMillis?: number;
 }
 
-/** See {@link ElasticsearchConfig.spoolFsync}. */
-export type SpoolFsyncPolicy = 'batch' | 'interval' | 'never';
 /** A spooled batch survives a power cut once written: that is what "acknowledged" means for the spool. */
 export const DEFAULT_ES_SPOOL_FSYNC: SpoolFsyncPolicy = 'batch';
 /** Matches the default flush interval: at most a second of spooled spans exposed to a power cut. */

@@ -15,6 +15,21 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const FIRST_SEGMENT_NUMBER = 1_000_000_000;
 const SEGMENT_NAME = /^(\d{16})\.spool$/;
 
+/**
+ * When spooled records reach the disk itself rather than the OS page cache (which a power cut loses):
+ * - `batch`: every append (one batch of spans) is fsync'd before it returns — a spooled span survives a power cut;
+ * - `interval`: the tail is fsync'd every `fsyncIntervalMillis` when written to — at most that much is exposed;
+ * - `never`: left to the OS (a process crash loses nothing, a machine crash can lose the last seconds).
+ */
+export type SpoolFsyncPolicy = 'batch' | 'interval' | 'never';
+
+/** Durability options of a {@link DiskSpool}. */
+export interface DiskSpoolOptions {
+  fsync?: SpoolFsyncPolicy;
+  /** With `fsync: 'interval'`. */
+  fsyncIntervalMillis?: number;
+}
+
 /** One spooled record, as read back. `release()` must be called once it no longer needs the disk copy. */
 export interface SpooledRecord {
   line: string;
@@ -46,6 +61,11 @@ export class DiskSpool {
   private readonly segments: Segment[] = [];
   private totalBytes = 0;
   private unreadRecords = 0;
+  private readonly fsyncPolicy: SpoolFsyncPolicy;
+  private dirty = false;
+  private fsyncTimer: NodeJS.Timeout | undefined;
+  /** fsync calls made (files and directory), for stats and benchmarks. */
+  fsyncs = 0;
 
   /**
    * Opens (creating if needed) the spool directory and indexes existing segments, which are then
@@ -54,8 +74,14 @@ export class DiskSpool {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    options: DiskSpoolOptions = {},
   ) {
+    this.fsyncPolicy = options.fsync ?? 'batch';
     fs.mkdirSync(dir, { recursive: true });
+    if (this.fsyncPolicy === 'interval') {
+      this.fsyncTimer = setInterval(() => this.syncDirtyTail(), options.fsyncIntervalMillis ?? 1_000);
+      this.fsyncTimer.unref();
+    }
     const names = fs
       .readdirSync(dir)
       .filter((n) => SEGMENT_NAME.test(n))
@@ -101,6 +127,8 @@ export class DiskSpool {
     if (accepted === 0) return 0;
     const tail = this.writableTail(chunkBytes);
     fs.writeSync(tail.fd as number, chunk);
+    if (this.fsyncPolicy === 'batch') this.fsync(tail.fd as number);
+    else this.dirty = true;
     tail.bytes += chunkBytes;
     this.totalBytes += chunkBytes;
     this.unreadRecords += accepted;
@@ -117,7 +145,15 @@ export class DiskSpool {
     const number = (this.segments[0]?.number ?? FIRST_SEGMENT_NUMBER) - 1;
     const file = path.join(this.dir, `${String(number).padStart(16, '0')}.spool`);
     const text = `${lines.join('\n')}\n`;
-    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'w');
+    try {
+      fs.writeSync(fd, text);
+      // Written at shutdown: the process is about to exit, so anything but `never` syncs now.
+      if (this.fsyncPolicy !== 'never') this.fsync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (this.fsyncPolicy !== 'never') this.syncDir();
     const bytes = Buffer.byteLength(text);
     const segment: Segment = { number, file, bytes, readOffset: 0, outstanding: 0 };
     // A partly read head keeps its place (read offsets are per segment); its unread rest is newer
@@ -169,6 +205,9 @@ export class DiskSpool {
 
   /** Closes the tail's descriptor. Unread and unreleased records stay on disk for the next run. */
   close(): void {
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    this.fsyncTimer = undefined;
+    if (this.fsyncPolicy === 'interval') this.syncDirtyTail();
     for (const s of this.segments) {
       if (s.fd !== undefined) {
         fs.closeSync(s.fd);
@@ -200,6 +239,38 @@ export class DiskSpool {
     if (i >= 0) this.segments.splice(i, 1);
   }
 
+  private fsync(fd: number): void {
+    fs.fsyncSync(fd);
+    this.fsyncs++;
+  }
+
+  private syncDir(): void {
+    // Directories can be fsync'd on Linux and macOS; where opening one fails (Windows), skip it.
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.dir, 'r');
+      this.fsync(fd);
+    } catch {
+      // Not supported here: file data is still synced.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  /** `interval` policy: fsyncs the tail (and the directory, for new segments) when written since the last sync. */
+  private syncDirtyTail(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const tail = this.segments[this.segments.length - 1];
+    try {
+      if (tail?.fd !== undefined) this.fsync(tail.fd);
+      this.syncDir();
+    } catch {
+      // The next append or sync tries again; a failing disk also fails the next writeSync, which is reported.
+      this.dirty = true;
+    }
+  }
+
   private writableTail(incomingBytes: number): Segment {
     let tail = this.segments[this.segments.length - 1];
     if (!tail || tail.fd === undefined || tail.bytes + incomingBytes > SPOOL_SEGMENT_MAX_BYTES) {
@@ -211,6 +282,8 @@ export class DiskSpool {
       const file = path.join(this.dir, `${String(number).padStart(16, '0')}.spool`);
       tail = { number, file, bytes: 0, readOffset: 0, outstanding: 0, fd: fs.openSync(file, 'a') };
       this.segments.push(tail);
+      // A new file's directory entry must be durable too, or the synced data is unreachable after a power cut.
+      if (this.fsyncPolicy === 'batch') this.syncDir();
     }
     return tail;
   }

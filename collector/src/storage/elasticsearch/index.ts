@@ -35,6 +35,8 @@ export type ElasticsearchStoreStats = BulkIndexerStats & {
   retentionFailures: number;
   /** 1 once the index template is in place (spans are only sent after that). */
   templateInstalled: number;
+  /** fsync calls the spool made (see `spoolFsync`). */
+  spoolFsyncs: number;
 };
 
 /** The Elasticsearch store, with a few extras beyond {@link SpanStore} for tests and tools. */
@@ -148,7 +150,10 @@ export function createElasticsearchStore(
   let spool: DiskSpool | undefined;
   if (config.spoolMaxBytes > 0) {
     try {
-      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes);
+      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes, {
+        fsync: config.spoolFsync,
+        fsyncIntervalMillis: config.spoolFsyncIntervalMillis,
+      });
     } catch (err) {
       throw new CollectorError(
         'COL_ERR_ES_SPOOL_IO',
@@ -319,7 +324,7 @@ export function createElasticsearchStore(
     },
 
     stats(): ElasticsearchStoreStats {
-      return { ...indexer.stats(), ...counters };
+      return { ...indexer.stats(), ...counters, spoolFsyncs: spool?.fsyncs ?? 0 };
     },
 
     flush(): Promise<void> {

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DiskSpool } from '../../../src/storage/elasticsearch/disk-spool.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'phosphor-spool-fsync-'));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('DiskSpool fsync policy', () => {
+  it("batch (the default): every append is fsync'd before it returns, and a new segment's directory entry too", () => {
+    const spool = new DiskSpool(dir, 1_000_000);
+    spool.append(['a', 'b']);
+    // File + directory (new segment).
+    expect(spool.fsyncs).toBe(2);
+    spool.append(['c']);
+    spool.append(['d']);
+    expect(spool.fsyncs).toBe(4);
+    spool.prepend(['z']);
+    expect(spool.fsyncs).toBe(6);
+    spool.close();
+  });
+
+  it('interval: appends are synced together by the timer, at most once per interval, and at close', () => {
+    vi.useFakeTimers();
+    const spool = new DiskSpool(dir, 1_000_000, { fsync: 'interval', fsyncIntervalMillis: 500 });
+    spool.append(['a']);
+    spool.append(['b']);
+    expect(spool.fsyncs).toBe(0);
+    vi.advanceTimersByTime(500);
+    expect(spool.fsyncs).toBe(2); // tail + directory
+    vi.advanceTimersByTime(5_000);
+    expect(spool.fsyncs).toBe(2); // nothing written since
+    spool.append(['c']);
+    spool.close();
+    expect(spool.fsyncs).toBe(4);
+  });
+
+  it('never: leaves flushing to the OS', () => {
+    const spool = new DiskSpool(dir, 1_000_000, { fsync: 'never' });
+    spool.append(['a']);
+    spool.prepend(['b']);
+    spool.close();
+    expect(spool.fsyncs).toBe(0);
+    const again = new DiskSpool(dir, 1_000_000, { fsync: 'never' });
+    expect(again.read(10).map((r) => r.line)).toEqual(['b', 'a']);
+    again.close();
+  });
+});
