@@ -17,7 +17,8 @@ const SEGMENT_NAME = /^(\d{16})\.spool$/;
 
 /**
  * When spooled records reach the disk itself rather than the OS page cache (which a power cut loses):
- * - `batch`: every append (one batch of spans) is fsync'd before it returns — a spooled span survives a power cut;
+ * - `batch`: what the appends of one event-loop turn wrote (the spans of every datagram read in that turn) is
+ *   fsync'd at the end of the turn, before any timer or further I/O runs — one fsync per burst, not per span;
  * - `interval`: the tail is fsync'd every `fsyncIntervalMillis` when written to — at most that much is exposed;
  * - `never`: left to the OS (a process crash loses nothing, a machine crash can lose the last seconds).
  */
@@ -64,6 +65,7 @@ export class DiskSpool {
   private readonly fsyncPolicy: SpoolFsyncPolicy;
   private dirty = false;
   private fsyncTimer: NodeJS.Timeout | undefined;
+  private syncScheduled: NodeJS.Immediate | undefined;
   /** fsync calls made (files and directory), for stats and benchmarks. */
   fsyncs = 0;
 
@@ -127,8 +129,8 @@ export class DiskSpool {
     if (accepted === 0) return 0;
     const tail = this.writableTail(chunkBytes);
     fs.writeSync(tail.fd as number, chunk);
-    if (this.fsyncPolicy === 'batch') this.fsync(tail.fd as number);
-    else this.dirty = true;
+    this.dirty = true;
+    if (this.fsyncPolicy === 'batch') this.syncScheduled ??= setImmediate(() => this.syncNow());
     tail.bytes += chunkBytes;
     this.totalBytes += chunkBytes;
     this.unreadRecords += accepted;
@@ -204,10 +206,17 @@ export class DiskSpool {
   }
 
   /** Closes the tail's descriptor. Unread and unreleased records stay on disk for the next run. */
+  /** Makes everything appended so far durable now (whatever the policy but `never`). */
+  syncNow(): void {
+    if (this.syncScheduled) clearImmediate(this.syncScheduled);
+    this.syncScheduled = undefined;
+    if (this.fsyncPolicy !== 'never') this.syncDirtyTail();
+  }
+
   close(): void {
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
     this.fsyncTimer = undefined;
-    if (this.fsyncPolicy === 'interval') this.syncDirtyTail();
+    this.syncNow();
     for (const s of this.segments) {
       if (s.fd !== undefined) {
         fs.closeSync(s.fd);
@@ -257,7 +266,10 @@ export class DiskSpool {
     }
   }
 
-  /** `interval` policy: fsyncs the tail (and the directory, for new segments) when written since the last sync. */
+  /**
+   * fsyncs the tail and the directory (a new segment's entry must be durable too, or its synced data is
+   * unreachable after a power cut) when written since the last sync.
+   */
   private syncDirtyTail(): void {
     if (!this.dirty) return;
     this.dirty = false;
@@ -275,6 +287,8 @@ export class DiskSpool {
     let tail = this.segments[this.segments.length - 1];
     if (!tail || tail.fd === undefined || tail.bytes + incomingBytes > SPOOL_SEGMENT_MAX_BYTES) {
       if (tail?.fd !== undefined) {
+        // The segment being left may hold unsynced appends of this turn.
+        if (this.dirty && this.fsyncPolicy !== 'never') this.fsync(tail.fd);
         fs.closeSync(tail.fd);
         tail.fd = undefined;
       }
@@ -282,8 +296,6 @@ export class DiskSpool {
       const file = path.join(this.dir, `${String(number).padStart(16, '0')}.spool`);
       tail = { number, file, bytes: 0, readOffset: 0, outstanding: 0, fd: fs.openSync(file, 'a') };
       this.segments.push(tail);
-      // A new file's directory entry must be durable too, or the synced data is unreachable after a power cut.
-      if (this.fsyncPolicy === 'batch') this.syncDir();
     }
     return tail;
   }
