@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, type MetricValue, Registry } from 'prom-client';
 import type { Aggregates } from './aggregates/aggregates.js';
-import type { SpanAssembler } from './assembly/span-assembler.js';
+import type { AssemblerStats } from './assembly/span-sink.js';
 import { ClientLossCounters } from './prometheus/client-loss-counters.js';
 import type { SpanDurationHistograms } from './prometheus/span-duration-histograms.js';
 import type { UdpReceiver } from './receivers/udp/udp-receiver.js';
@@ -21,7 +21,7 @@ const VERSION = (() => {
 /** The parts whose counters /metrics exposes. */
 export interface MetricSources {
   receiver: UdpReceiver;
-  assembler: SpanAssembler;
+  assembler: { stats(): AssemblerStats };
   store: SpanStore;
   aggregates: Aggregates;
   tail: TailHub;

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Aggregates } from '../aggregates/aggregates.js';
-import type { SpanAssembler } from '../assembly/span-assembler.js';
+import type { TraceQueries } from '../assembly/trace-query-service.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
@@ -9,7 +9,8 @@ import type { TailHub } from '../tail/tail-hub.js';
 export interface ApiDeps {
   config: CollectorConfig;
   store: SpanStore;
-  assembler: SpanAssembler;
+  /** Trace by id (stored + pending, skew-corrected) and search. */
+  traces: TraceQueries;
   aggregates: Aggregates;
   tail: TailHub;
   registry: Registry;

@@ -1,5 +1,7 @@
+import type { EmitReason } from '../assembly/span-sink.js';
 import { CollectorError } from '../errors.js';
 import type { Span } from '../model/span.js';
+import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 
 /**
  * Upper bounds (seconds) of the span-duration buckets: from half a millisecond (a cache hit on the same host)
@@ -34,7 +36,8 @@ interface Series {
  * `histogram_quantile`. Recording is a map lookup and a binary search per span (no prom-client on the hot
  * path); the registry reads the counts at scrape time. Bounded by `maxSpanDurationSeries`.
  */
-export class SpanDurationHistograms {
+export class SpanDurationHistograms implements SpanConsumer {
+  readonly statsKey = 'spanDurations';
   readonly bucketsSeconds: readonly number[];
   private readonly bounds: Float64Array;
   private readonly series = new Map<string, Series>();
@@ -55,6 +58,16 @@ export class SpanDurationHistograms {
     this.bucketsSeconds = [...b];
     this.bounds = Float64Array.from(this.bucketsSeconds);
     this.maxSeries = config.maxSpanDurationSeries;
+  }
+
+  /** Pipeline entry: late updates re-emit a span already counted, so they are skipped (as the aggregates do). */
+  consume(spans: readonly Span[], reason: EmitReason): void {
+    if (reason !== 'late') this.recordAll(spans);
+  }
+
+  /** Series kept and spans counted under `_other`, for /api/stats. */
+  stats(): { spanDurationSeries: number; overflowedSpans: number } {
+    return { spanDurationSeries: this.series.size, overflowedSpans: this.overflowedSpans };
   }
 
   /** Counts each span's duration under its callee service and endpoint. */

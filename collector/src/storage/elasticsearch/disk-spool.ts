@@ -18,7 +18,9 @@ const SEGMENT_NAME = /^(\d{16})\.spool$/;
 /**
  * When spooled records reach the disk itself rather than the OS page cache (which a power cut loses):
  * - `batch`: what the appends of one event-loop turn wrote (the spans of every datagram read in that turn) is
- *   fsync'd at the end of the turn, before any timer or further I/O runs — one fsync per burst, not per span;
+ *   fsync'd at the end of the turn — one fsync per burst, not per span. The fsync runs on libuv's thread pool
+ *   (group commit: appends made while one is in flight are covered by the next), so a slow disk never stalls
+ *   the thread that reads the UDP socket; a power cut can lose what was appended during one fsync's latency;
  * - `interval`: the tail is fsync'd every `fsyncIntervalMillis` when written to — at most that much is exposed;
  * - `never`: left to the OS (a process crash loses nothing, a machine crash can lose the last seconds).
  */
@@ -66,6 +68,9 @@ export class DiskSpool {
   private dirty = false;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private syncScheduled: NodeJS.Immediate | undefined;
+  private syncInFlight = false;
+  /** fsync calls that failed (the data is synced again by the next one). */
+  fsyncErrors = 0;
   /** fsync calls made (files and directory), for stats and benchmarks. */
   fsyncs = 0;
 
@@ -130,7 +135,7 @@ export class DiskSpool {
     const tail = this.writableTail(chunkBytes);
     fs.writeSync(tail.fd as number, chunk);
     this.dirty = true;
-    if (this.fsyncPolicy === 'batch') this.syncScheduled ??= setImmediate(() => this.syncNow());
+    if (this.fsyncPolicy === 'batch') this.scheduleSync();
     tail.bytes += chunkBytes;
     this.totalBytes += chunkBytes;
     this.unreadRecords += accepted;
@@ -206,6 +211,38 @@ export class DiskSpool {
   }
 
   /** Closes the tail's descriptor. Unread and unreleased records stay on disk for the next run. */
+  private scheduleSync(): void {
+    if (this.syncInFlight) return; // the completion of the one in flight schedules the next
+    this.syncScheduled ??= setImmediate(() => {
+      this.syncScheduled = undefined;
+      this.syncInBackground();
+    });
+  }
+
+  /** `batch` policy: one fsync of the tail (and the directory) on the thread pool, for everything written so far. */
+  private syncInBackground(): void {
+    const tail = this.segments[this.segments.length - 1];
+    if (!this.dirty || tail?.fd === undefined) return;
+    this.dirty = false;
+    this.syncInFlight = true;
+    fs.fsync(tail.fd, (err) => {
+      if (!err) {
+        this.fsyncs++;
+        try {
+          this.syncDir();
+        } catch {
+          // syncDir swallows unsupported platforms itself
+        }
+      } else {
+        // EBADF when the segment was rotated meanwhile (rotation syncs it first); anything else: retry.
+        this.fsyncErrors++;
+        this.dirty = true;
+      }
+      this.syncInFlight = false;
+      if (this.dirty) this.scheduleSync();
+    });
+  }
+
   /** Makes everything appended so far durable now (whatever the policy but `never`). */
   syncNow(): void {
     if (this.syncScheduled) clearImmediate(this.syncScheduled);

@@ -1,15 +1,16 @@
 import type { TraceEvent } from '@phosphor/tracer/wire';
 import { describe, expect, it } from 'vitest';
-import { type EmitReason, SpanAssembler, type SpanAssemblerOptions } from '../../src/assembly/span-assembler.js';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
+import { CollectorEngine, type CollectorEngineOptions } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 import { hopEvents, prng, shuffle } from '../support/hops.js';
 
 const T0 = 1_700_000_000_000_000;
 
-function setup(overrides: Partial<SpanAssemblerOptions> = {}) {
+function setup(overrides: Partial<CollectorEngineOptions> = {}) {
   let now = 0;
   const emitted: { span: Span; reason: EmitReason }[] = [];
-  const assembler = new SpanAssembler(
+  const assembler = new CollectorEngine(
     {
       spanTimeoutMillis: 1000,
       maxPendingSpans: 1000,
@@ -35,7 +36,7 @@ function setup(overrides: Partial<SpanAssemblerOptions> = {}) {
 const fullHop = (spanId: string, traceId = 't1') =>
   hopEvents({ traceId, spanId, times: { REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 } });
 
-describe('SpanAssembler', () => {
+describe('HopJoiner (through CollectorEngine)', () => {
   it('joins the four events of a hop in every arrival order', () => {
     const random = prng(42);
     for (let round = 0; round < 24; round++) {
