@@ -1,13 +1,14 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
- * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --help, --version.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
+import { COLLECTOR_FLAGS, collectorHelp, collectorVersion } from './cli/usage.js';
 import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--help] [--version]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -18,13 +19,7 @@ function parseFlags(argv: string[]) {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'udp-port': { type: 'string' },
-        'http-port': { type: 'string' },
-        storage: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: COLLECTOR_FLAGS,
     }).values;
   } catch (err) {
     throw new CollectorError('COL_ERR_CLI_ARGS', `${(err as Error).message}\n${USAGE}`);
@@ -41,7 +36,11 @@ function portFlag(name: string, value: string | undefined): number | undefined {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(collectorHelp());
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`${collectorVersion()}\n`);
     return;
   }
   const config = loadConfig({

@@ -9,8 +9,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../wire/test/support/reference-encoder.js';
 import { type EsTarget, requireEsTarget } from '../support/elasticsearch-targets.js';
 import { type Daemon, runDaemon } from './support/child-process.js';
 import { waitFor } from './support/wait.js';
@@ -62,7 +63,7 @@ function hop(i: number): TraceEvent[] {
 
 async function startCollector(configFile: string, env: Record<string, string>) {
   const daemon = runDaemon(
-    'collector/src/main.ts',
+    'collector/dist/main.js',
     ['--config', configFile, '--udp-port', '0', '--http-port', '0'],
     env,
   );

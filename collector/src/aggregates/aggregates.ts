@@ -1,6 +1,7 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
+import type { MergeableAggregates, MergeableWindow } from './mergeable-snapshot.js';
 import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
@@ -164,6 +165,36 @@ export class Aggregates implements SpanConsumer {
     return {
       window: `${windowMinutes}m`,
       windowSeconds: windowMinutes * 60,
+      generatedAtMicros: now * 1000,
+      endpoints: collect(this.endpoints),
+      edges: collect(this.edges),
+      hosts: collect(this.hosts),
+    };
+  }
+
+  /**
+   * The window's rows as mergeable parts (counts and compressed HDR histograms instead of
+   * percentiles), for summing several collectors' or shards' aggregates with
+   * {@link mergeAggregateSnapshots}; undefined when that window is not configured.
+   */
+  mergeableSnapshot(windowMinutes: number): MergeableAggregates | undefined {
+    if (!this.options.windowsMinutes.includes(windowMinutes)) return undefined;
+    const now = this.now();
+    const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
+    const since = now - windowMinutes * 60_000;
+    const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
+      const rows: (T & MergeableWindow)[] = [];
+      for (const entry of map.values()) {
+        if (entry.stats.isIdleSince(since)) continue;
+        const part = entry.stats.windowPart(windowBuckets, now);
+        if (part.count > 0) rows.push({ ...entry.labels, ...part });
+      }
+      return rows;
+    };
+    return {
+      window: `${windowMinutes}m`,
+      windowSeconds: windowMinutes * 60,
+      elapsedMillis: now - this.startedAtMillis,
       generatedAtMicros: now * 1000,
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),

@@ -1,4 +1,4 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /**
  * Largest latency tracked precisely: one hour in µs. Longer values are clamped to it (and still
@@ -163,6 +163,40 @@ export class RollingHistogram {
     };
     merged?.destroy();
     return stats;
+  }
+
+  /**
+   * The last `windowBuckets` buckets as mergeable parts: counts, errors, exact max and the merged
+   * HDR histogram compressed (base64, '' when empty), so several collectors' windows can be
+   * summed exactly (see mergeable-snapshot.ts).
+   */
+  windowPart(
+    windowBuckets: number,
+    nowMillis: number,
+  ): { count: number; errors: number; maxMicros: number; histogram: string } {
+    const current = Math.floor(nowMillis / this.bucketMillis);
+    const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
+    let count = 0;
+    let errors = 0;
+    let max = 0;
+    let merged: Histogram | undefined;
+    for (const bucket of this.buckets) {
+      if (bucket.slot < oldest || bucket.slot > current || bucket.count === 0) continue;
+      count += bucket.count;
+      errors += bucket.errors;
+      if (bucket.max > max) max = bucket.max;
+      if (bucket.histogram) {
+        merged ??= newHistogram();
+        merged.add(bucket.histogram);
+      }
+    }
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) {
+      merged ??= newHistogram();
+      this.replayLive(merged);
+    }
+    const histogram = merged ? encodeIntoCompressedBase64(merged) : '';
+    merged?.destroy();
+    return { count, errors, maxMicros: max, histogram };
   }
 
   /** Moves the live slot's values into its ring bucket (packed) and clears the live histogram. */

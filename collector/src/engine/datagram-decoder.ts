@@ -26,7 +26,7 @@ import {
   MAX_TAGS,
   MAX_TEXT_LENGTH,
   type TraceEvent,
-} from '@phosphor/tracer/wire';
+} from '@phosphor/wire';
 import type { HopJoiner } from './hop-joiner.js';
 import { type BufferSlicers, hashIdPair } from './id-table.js';
 import {
@@ -164,7 +164,8 @@ export class DatagramDecoder {
     out.firstInvalidReason = undefined;
     const payloadStart = this.checkHeader(datagram);
     const events = payloadStart < 0 ? FALLBACK : this.firstPass(datagram, payloadStart);
-    if (events === FALLBACK) return this.viaCodec(datagram, now);
+    // A datagram whose HMAC was verified here is not verified again by the codec.
+    if (events === FALLBACK) return this.viaCodec(datagram, now, payloadStart >= 0);
     this.secondPass(events, now);
     this.joiner.flush();
     out.ok = true;
@@ -188,10 +189,10 @@ export class DatagramDecoder {
     return start;
   }
 
-  private viaCodec(datagram: Buffer, now: number): DatagramOutcome {
+  private viaCodec(datagram: Buffer, now: number, macVerified: boolean): DatagramOutcome {
     const out = this.outcome;
     out.decodedByCodec = true;
-    const result = decodeDatagram(datagram, this.hmacKey);
+    const result = decodeDatagram(datagram, macVerified ? undefined : this.hmacKey);
     if (!result.ok) {
       out.ok = false;
       out.reason = result.reason;
@@ -412,7 +413,7 @@ export class DatagramDecoder {
       columns.durations[cell] = s[at + 24] as number;
       columns.flags[cell] = (s[at + 32] as number) >>> 0;
       const text = columns.text;
-      const base = cell * TEXT_FIELDS;
+      const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
       for (let field = 4; field <= 14; field++) {
         const column = EVENT_FIELD_TEXT[field] as number;
         if (column < 0) continue;
@@ -426,7 +427,8 @@ export class DatagramDecoder {
               : this.names.get(buf, this.view, from, to);
       }
       const firstTag = s[at + S_FIRST_TAG] as number;
-      columns.tags[cell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
+      columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] =
+        firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
       joiner.commit(now);
     }
   }

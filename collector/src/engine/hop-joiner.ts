@@ -23,7 +23,7 @@
  * Ordering invariant: within one call, evicted spans are handed on first (they are older), then
  * the batch of newly finished spans, then late updates — as the old core does.
  */
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { adjustSpanSkew, clearSpanSkew, HostOffsets } from '../assembly/skew.js';
 import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
@@ -222,7 +222,7 @@ export class HopJoiner {
     columns.timestamps[cell] = event.timestampMicros;
     columns.durations[cell] = event.durationMicros ?? Number.NaN;
     columns.flags[cell] = event.flags ?? 0;
-    const base = cell * TEXT_FIELDS;
+    const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
     const text = columns.text;
     text[base + F_FROM] = event.from;
     text[base + F_FROM_ENDPOINT] = event.fromEndpoint;
@@ -233,7 +233,7 @@ export class HopJoiner {
     text[base + F_PARENT] = event.parentSpanId ?? '';
     text[base + F_ERROR_CODE] = event.errorCode ?? '';
     text[base + F_ERROR_DESCRIPTION] = event.errorDescription ?? '';
-    columns.tags[cell] = event.tags;
+    columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] = event.tags;
     this.commit(now);
   }
 
@@ -325,19 +325,20 @@ export class HopJoiner {
     const text = this.columns.text;
     if (mask === IN_OUT) {
       if (this.entryServices.size === 0) return;
-      const inCell = (row * 4 + 1) * TEXT_FIELDS;
-      const outCell = (row * 4 + 2) * TEXT_FIELDS;
+      const inCell = this.columns.textBase(row) + TEXT_FIELDS;
+      const outCell = inCell + TEXT_FIELDS;
       if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
       if (this.entryServices.has(text[inCell + F_TO] as string)) this.emitRow(row, now, this.outbox);
     } else if (mask === REQ_REP && this.uninstrumented.size > 0) {
-      if (this.uninstrumented.has(text[row * 4 * TEXT_FIELDS + F_TO] as string)) this.emitRow(row, now, this.outbox);
+      if (this.uninstrumented.has(text[this.columns.textBase(row) + F_TO] as string))
+        this.emitRow(row, now, this.outbox);
     }
   }
 
   /** Unlearns what the event just committed disproves (see the class comment). */
   private unlearn(row: number): void {
     const k = this.currentType;
-    const cell = (row * 4 + k) * TEXT_FIELDS;
+    const cell = this.columns.textBase(row) + k * TEXT_FIELDS;
     const text = this.columns.text;
     const callee = text[cell + F_TO] as string;
     if (k === 1 || k === 2) this.uninstrumented.delete(callee);
@@ -350,11 +351,11 @@ export class HopJoiner {
     const mask = this.columns.mask[row];
     const text = this.columns.text;
     if (mask === REQ_REP) {
-      const callee = text[row * 4 * TEXT_FIELDS + F_TO] as string;
+      const callee = text[this.columns.textBase(row) + F_TO] as string;
       if (callee && this.uninstrumented.size < MAX_LEARNT_SERVICES) this.uninstrumented.add(callee);
     } else if (mask === IN_OUT) {
-      const inCell = (row * 4 + 1) * TEXT_FIELDS;
-      const outCell = (row * 4 + 2) * TEXT_FIELDS;
+      const inCell = this.columns.textBase(row) + TEXT_FIELDS;
+      const outCell = inCell + TEXT_FIELDS;
       if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
       const service = text[inCell + F_TO] as string;
       if (service && this.entryServices.size < MAX_LEARNT_SERVICES) this.entryServices.add(service);

@@ -17,7 +17,7 @@
  * (first byte 0xFF, which UTF-8 never contains) and its string is kept beside the row.
  */
 import { createHash } from 'node:crypto';
-import { MAX_ID_LENGTH } from '@phosphor/tracer/wire';
+import { MAX_ID_LENGTH } from '@phosphor/wire';
 
 /** Buffer's internal slicers, skipping `toString`'s argument handling (they exist on every Node Buffer). */
 export interface BufferSlicers {

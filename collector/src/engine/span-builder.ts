@@ -5,7 +5,7 @@
  * client side is REQ else REP, the server side IN else OUT, the callee's error wins, tags merge
  * client first so server keys win.
  */
-import { EventFlags, type EventType } from '@phosphor/tracer/wire';
+import { EventFlags, type EventType } from '@phosphor/wire';
 import { finishTimes } from '../assembly/build-span.js';
 import type { HopTimes, Span } from '../model/span.js';
 import type { IdTable } from './id-table.js';
@@ -39,15 +39,15 @@ const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, stri
  * The first non-empty of field `f` on event `first`, then `second` (-1 = absent). Module-level
  * functions, not closures: a span is built per emission, and closures would be allocated each time.
  */
-function firstOf(text: string[], cell: number, f: number, first: number, second: number): string {
-  const a = first >= 0 ? (text[(cell + first) * TEXT_FIELDS + f] as string) : '';
+function firstOf(text: string[], base: number, f: number, first: number, second: number): string {
+  const a = first >= 0 ? (text[base + first * TEXT_FIELDS + f] as string) : '';
   if (a) return a;
-  return second >= 0 ? (text[(cell + second) * TEXT_FIELDS + f] as string) : '';
+  return second >= 0 ? (text[base + second * TEXT_FIELDS + f] as string) : '';
 }
 
 /** Field `f` of event `k` when present, else '' (a zone or parent of an absent event counts as empty). */
-function fieldOf(text: string[], cell: number, mask: number, k: number, f: number): string {
-  return (mask & (1 << k)) !== 0 ? (text[(cell + k) * TEXT_FIELDS + f] as string) : '';
+function fieldOf(text: string[], base: number, mask: number, k: number, f: number): string {
+  return (mask & (1 << k)) !== 0 ? (text[base + k * TEXT_FIELDS + f] as string) : '';
 }
 
 /** The span of `row` as the old core would have built it (no skew correction yet). */
@@ -55,6 +55,7 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
   const mask = columns.mask[row] as number;
   const text = columns.text;
   const cell = row * 4;
+  const base = columns.textBase(row);
   const hasReq = (mask & 1) !== 0;
   const hasIn = (mask & 2) !== 0;
   const hasOut = (mask & 4) !== 0;
@@ -80,16 +81,16 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
     : hasIn && hasOut
       ? (raw.OUT as number) - (raw.IN as number)
       : undefined;
-  const errorType = fieldOf(text, cell, mask, OUT, F_ERROR_CODE)
+  const errorType = fieldOf(text, base, mask, OUT, F_ERROR_CODE)
     ? OUT
-    : fieldOf(text, cell, mask, REP, F_ERROR_CODE)
+    : fieldOf(text, base, mask, REP, F_ERROR_CODE)
       ? REP
       : -1;
   const parent =
-    fieldOf(text, cell, mask, REQ, F_PARENT) ||
-    fieldOf(text, cell, mask, IN, F_PARENT) ||
-    fieldOf(text, cell, mask, OUT, F_PARENT) ||
-    fieldOf(text, cell, mask, REP, F_PARENT);
+    fieldOf(text, base, mask, REQ, F_PARENT) ||
+    fieldOf(text, base, mask, IN, F_PARENT) ||
+    fieldOf(text, base, mask, OUT, F_PARENT) ||
+    fieldOf(text, base, mask, REP, F_PARENT);
   let persistent = false;
   const flags = columns.flags;
   for (let k = 0; k < 4; k++) {
@@ -99,19 +100,19 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
     traceId: ids.traceId(row),
     spanId: ids.spanId(row),
     parentSpanId: parent || undefined,
-    from: firstOf(text, cell, F_FROM, client, server),
-    fromEndpoint: firstOf(text, cell, F_FROM_ENDPOINT, client, server),
-    to: firstOf(text, cell, F_TO, server, client),
-    toEndpoint: firstOf(text, cell, F_TO_ENDPOINT, server, client),
-    clientHost: client >= 0 ? (text[(cell + client) * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
+    from: firstOf(text, base, F_FROM, client, server),
+    fromEndpoint: firstOf(text, base, F_FROM_ENDPOINT, client, server),
+    to: firstOf(text, base, F_TO, server, client),
+    toEndpoint: firstOf(text, base, F_TO_ENDPOINT, server, client),
+    clientHost: client >= 0 ? (text[base + client * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
     clientZone:
       client >= 0
-        ? fieldOf(text, cell, mask, REQ, F_ZONE) || fieldOf(text, cell, mask, REP, F_ZONE) || undefined
+        ? fieldOf(text, base, mask, REQ, F_ZONE) || fieldOf(text, base, mask, REP, F_ZONE) || undefined
         : undefined,
-    serverHost: server >= 0 ? (text[(cell + server) * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
+    serverHost: server >= 0 ? (text[base + server * TEXT_FIELDS + F_HOSTNAME] as string) : undefined,
     serverZone:
       server >= 0
-        ? fieldOf(text, cell, mask, IN, F_ZONE) || fieldOf(text, cell, mask, OUT, F_ZONE) || undefined
+        ? fieldOf(text, base, mask, IN, F_ZONE) || fieldOf(text, base, mask, OUT, F_ZONE) || undefined
         : undefined,
     events: raw,
     rawEvents: raw,
@@ -122,12 +123,10 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
     serverDurationMicros: serverDuration,
     startMicros: 0,
     durationMicros: 0,
-    errorCode: errorType >= 0 ? (text[(cell + errorType) * TEXT_FIELDS + F_ERROR_CODE] as string) : undefined,
+    errorCode: errorType >= 0 ? (text[base + errorType * TEXT_FIELDS + F_ERROR_CODE] as string) : undefined,
     errorDescription:
-      errorType >= 0
-        ? (text[(cell + errorType) * TEXT_FIELDS + F_ERROR_DESCRIPTION] as string) || undefined
-        : undefined,
-    tags: mergeTags(columns, cell, mask),
+      errorType >= 0 ? (text[base + errorType * TEXT_FIELDS + F_ERROR_DESCRIPTION] as string) || undefined : undefined,
+    tags: mergeTags(columns, columns.tagsBase(row), mask),
     persistent: persistent || undefined,
     lateEvents: lateEvents > 0 ? lateEvents : undefined,
   };
@@ -136,7 +135,8 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
 }
 
 /** Tags merged REQ, REP, IN, OUT (server keys win), or the shared empty object. */
-function mergeTags(columns: SpanColumns, cell: number, mask: number): Record<string, string> {
+function mergeTags(columns: SpanColumns, tagsBase: number, mask: number): Record<string, string> {
+  const cell = tagsBase;
   const tags = columns.tags;
   const a = mask & 1 ? tags[cell + REQ] : undefined;
   const b = mask & 8 ? tags[cell + REP] : undefined;

@@ -4,16 +4,21 @@
  *
  * Layout. Row `r` has scalar columns (`state`, `mask`, `late`, `firstSeenMillis`,
  * `emittedAtMillis`) and, for each event type `k` (0 REQ, 1 IN, 2 OUT, 3 REP), cell
- * `c = r * 4 + k` in the per-event columns: `timestamps[c]`, `durations[c]` (NaN = absent),
- * `flags[c]`, and `TEXT_FIELDS` string references at `text[c * TEXT_FIELDS + f]` (the strings
- * are interned by the decoder, so a reference costs a pointer, not a copy), plus `tags[c]`.
+ * `c = r * 4 + k` in the per-event numeric columns: `timestamps[c]`, `durations[c]` (NaN =
+ * absent), `flags[c]`. Strings live apart, in text slots: a row that still needs its events'
+ * strings (pending, or emitted partial) holds slot `t = textSlot[r]`, with `TEXT_FIELDS` string
+ * references per event at `text[(t * 4 + k) * TEXT_FIELDS + f]` (interned by the decoder, so a
+ * reference costs a pointer, not a copy) and `tags[t * 4 + k]`. A row emitted complete keeps
+ * only its key and numbers: its slot is freed (`textSlot[r] = -1`), so the remembered rows —
+ * most of the engine's rows — cost a few dozen bytes each.
  * Rows are linked into two intrusive doubly-linked lists — pending hops in first-seen order
  * (`pendingPrev`/`pendingNext`) and remembered hops in emission order (`rememberedPrev`/
  * `rememberedNext`) — so timeouts, the pending cap and forgetting take the list heads and any
  * row leaves its list in O(1). Free rows are chained through `pendingNext`.
  *
  * Invariants: a row is in exactly one of {free list, pending list, remembered list}; `mask` bit
- * k is set iff cell k holds an event; columns grow (doubling) up to `maxRows` and never shrink
+ * k is set iff cell k holds an event; a pending or partial row holds exactly one text slot, a
+ * complete or free row none, and a slot belongs to at most one row; columns and slots grow (doubling) up to `maxRows` and never shrink
  * while the engine runs — memory is bounded by the caps, not by the traffic.
  */
 
@@ -52,8 +57,14 @@ export class SpanColumns {
   timestamps = new Float64Array(0);
   durations = new Float64Array(0);
   flags = new Uint32Array(0);
+  /** Text slot of each row, -1 when none. */
+  textSlot = new Int32Array(0);
   text: string[] = [];
   tags: (Record<string, string> | undefined)[] = [];
+  private slots = 0;
+  /** Free text slots, chained through slotNext. */
+  private slotNext = new Int32Array(0);
+  private freeSlot = NONE;
   pendingPrev = new Int32Array(0);
   pendingNext = new Int32Array(0);
   rememberedPrev = new Int32Array(0);
@@ -86,7 +97,21 @@ export class SpanColumns {
     this.freeHead = this.pendingNext[row] as number;
     this.mask[row] = 0;
     this.late[row] = 0;
+    if (this.freeSlot === NONE) this.growSlots(Math.max(64, this.slots * 2));
+    const slot = this.freeSlot;
+    this.freeSlot = this.slotNext[slot] as number;
+    this.textSlot[row] = slot;
     return row;
+  }
+
+  /** Index of row's first text cell (`(textSlot * 4) * TEXT_FIELDS`); add `k * TEXT_FIELDS + f`. */
+  textBase(row: number): number {
+    return (this.textSlot[row] as number) * 4 * TEXT_FIELDS;
+  }
+
+  /** Index of row's first tags cell; add `k`. */
+  tagsBase(row: number): number {
+    return (this.textSlot[row] as number) * 4;
   }
 
   /** Returns a row to the free list, dropping its strings and tags so they can be collected. */
@@ -97,13 +122,18 @@ export class SpanColumns {
     this.freeHead = row;
   }
 
-  /** Drops the strings and tags of a row's events (a sealed complete row keeps only its key). */
+  /** Drops the strings and tags of a row's events and frees its text slot (a sealed complete row keeps only its key). */
   clearEvents(row: number): void {
+    const slot = this.textSlot[row] as number;
+    if (slot < 0) return;
     const text = this.text;
-    const base = row * 4 * TEXT_FIELDS;
+    const base = slot * 4 * TEXT_FIELDS;
     for (let i = 0; i < 4 * TEXT_FIELDS; i++) text[base + i] = '';
     const tags = this.tags;
-    for (let k = 0; k < 4; k++) tags[row * 4 + k] = undefined;
+    for (let k = 0; k < 4; k++) tags[slot * 4 + k] = undefined;
+    this.textSlot[row] = NONE;
+    this.slotNext[slot] = this.freeSlot;
+    this.freeSlot = slot;
   }
 
   pushPending(row: number): void {
@@ -152,8 +182,12 @@ export class SpanColumns {
     this.rememberedHead = this.rememberedTail = NONE;
     this.pendingCount = this.rememberedCount = 0;
     this.state = new Uint8Array(0);
+    this.textSlot = new Int32Array(0);
     this.text = [];
     this.tags = [];
+    this.slots = 0;
+    this.slotNext = new Int32Array(0);
+    this.freeSlot = NONE;
     this.grow(Math.min(initialRows, this.maxRows));
   }
 
@@ -176,11 +210,8 @@ export class SpanColumns {
     this.pendingNext = copy(this.pendingNext, rows);
     this.rememberedPrev = copy(this.rememberedPrev, rows);
     this.rememberedNext = copy(this.rememberedNext, rows);
-    // Grown in place and filled in one call: element kinds stay packed (strings; objects or undefined).
-    this.text.length = rows * 4 * TEXT_FIELDS;
-    this.text.fill('', old * 4 * TEXT_FIELDS);
-    this.tags.length = rows * 4;
-    this.tags.fill(undefined, old * 4);
+    this.textSlot = copy(this.textSlot, rows);
+    this.textSlot.fill(NONE, old);
     // New rows join the free list lowest first.
     for (let row = rows - 1; row >= old; row--) {
       this.pendingNext[row] = this.freeHead;
@@ -188,5 +219,23 @@ export class SpanColumns {
     }
     this.rows = rows;
     this.onGrow(rows);
+  }
+
+  /** Adds text slots up to `slots` (never past one per row). */
+  private growSlots(slots: number): void {
+    const old = this.slots;
+    const next = new Int32Array(slots);
+    next.set(this.slotNext);
+    this.slotNext = next;
+    // Grown in place and filled in one call: element kinds stay packed (strings; objects or undefined).
+    this.text.length = slots * 4 * TEXT_FIELDS;
+    this.text.fill('', old * 4 * TEXT_FIELDS);
+    this.tags.length = slots * 4;
+    this.tags.fill(undefined, old * 4);
+    for (let slot = slots - 1; slot >= old; slot--) {
+      this.slotNext[slot] = this.freeSlot;
+      this.freeSlot = slot;
+    }
+    this.slots = slots;
   }
 }

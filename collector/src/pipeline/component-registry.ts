@@ -1,4 +1,4 @@
-import { formatDuration } from '../storage/memory/memory-store.js';
+import { formatDuration } from '@phosphor/service-kit';
 import type { ComponentHealth, HealthStatus } from '../storage/span-store.js';
 import type { PipelineComponent } from './pipeline-component.js';
 

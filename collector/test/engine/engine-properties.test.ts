@@ -3,8 +3,9 @@
  * never throws, every datagram and event is accounted for, a span is only ever made of events of
  * its own (trace, span) — never another trace's — and memory stays within the caps.
  */
-import { decodeDatagram, encodeBatch, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
@@ -137,4 +138,49 @@ describe('engine invariants under random and mutated datagrams', () => {
       expect(engine.stats()).toMatchObject({ pendingSpans: 0, rememberedSpans: 0 });
     });
   }
+});
+
+describe('engine with a shared HMAC key', () => {
+  it('accepts and rejects exactly what the wire codec does, with the same reason, for signed, unsigned and mutated datagrams', () => {
+    const key = 'a-shared-key-of-16+chars';
+    const keyBytes = Buffer.from(key, 'utf8');
+    const random = prng(99);
+    const engine = new CollectorEngine(
+      {
+        spanTimeoutMillis: 1000,
+        skewCorrection: true,
+        lateWindowMillis: 3000,
+        maxPendingSpans: 100,
+        maxRememberedSpans: 100,
+        hmacKey: key,
+      },
+      () => {},
+    );
+    const reasons: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      const events = Array.from({ length: 1 + Math.floor(random() * 6) }, () => randomEvent(random, 1.7e15));
+      const batch = {
+        tracerId: 't',
+        sequence: i,
+        service: 's',
+        hostname: 'h',
+        sentAtMicros: 1,
+        drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
+        events,
+      };
+      const signed = random() < 0.8;
+      const bytes = mutate(signed ? encodeBatch(batch, keyBytes) : encodeBatch(batch), random);
+      const expected = decodeDatagram(bytes, keyBytes);
+      const outcome = engine.ingestDatagram(bytes);
+      expect(outcome.ok).toBe(expected.ok);
+      if (!expected.ok) {
+        expect(outcome.reason).toBe(expected.reason);
+        reasons[expected.reason] = (reasons[expected.reason] ?? 0) + 1;
+      } else {
+        expect(outcome.acceptedEvents).toBe(expected.batch.events.length);
+        expect(outcome.invalidEvents).toBe(expected.invalidEvents);
+      }
+    }
+    expect(Object.keys(reasons)).toEqual(expect.arrayContaining(['missing_hmac', 'bad_hmac']));
+  });
 });

@@ -1,5 +1,5 @@
-import { encodeBatch } from '@phosphor/tracer/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../src/app.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine } from '../../src/engine/collector-engine.js';

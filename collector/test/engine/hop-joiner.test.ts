@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import { CollectorEngine, type CollectorEngineOptions } from '../../src/engine/collector-engine.js';

@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/tracer/wire';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/wire';
 import type { FastifyInstance } from 'fastify';
 import { CollectorError } from '../../errors.js';
 import type { TraceQuery } from '../../model/span.js';

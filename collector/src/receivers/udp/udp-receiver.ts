@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import type { Batch, DatagramRejection } from '@phosphor/tracer/wire';
+import type { Batch, DatagramRejection } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import type { UdpConfig } from '../../config/config.js';
 import { CollectorError } from '../../errors.js';

@@ -5,7 +5,7 @@
  * aggregates over each window, the dependency graph, the services, per-client loss and the
  * ingest counters. Time is a fake clock, so two runs of one stream are comparable byte for byte.
  */
-import type { Batch, DatagramRejection } from '@phosphor/tracer/wire';
+import type { Batch, DatagramRejection } from '@phosphor/wire';
 import { Aggregates } from '../../../src/aggregates/aggregates.js';
 import type { EmitReason, SpanSink } from '../../../src/assembly/span-sink.js';
 import { TraceQueryService } from '../../../src/assembly/trace-query-service.js';

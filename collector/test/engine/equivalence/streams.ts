@@ -4,7 +4,8 @@
  * passing (then a timeout sweep), or a trace-by-id read of the pending spans (which feeds the
  * emission-time skew bookkeeping, so it is part of the behaviour).
  */
-import { AppendStatus, DatagramWriter, EventFlags, encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent } from '@phosphor/wire';
+import { encodeBatch } from '../../../../wire/test/support/reference-encoder.js';
 import { prng, shuffle } from '../../support/hops.js';
 
 export type Step =

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { type Batch, decodeDatagram, type TraceEvent } from '../src/index.js';
 import {
-  type Batch,
   datagramOverheadBytes,
-  decodeDatagram,
   encodeBatch,
   encodeDatagram,
   encodeEvent,
   eventFrameBytes,
-  type TraceEvent,
-} from '../../src/wire/index.js';
+} from './support/reference-encoder.js';
 
 const event: TraceEvent = {
   type: 'OUT',

@@ -1,21 +1,15 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import {
-  type Batch,
-  DatagramWriter,
-  decodeDatagram,
-  encodeBatch,
-  type TraceEvent,
-  validateEvent,
-} from '../../src/wire/index.js';
+import { type Batch, DatagramWriter, decodeDatagram, type TraceEvent, validateEvent } from '../src/index.js';
+import { encodeBatch } from './support/reference-encoder.js';
 
 /*
  * decodeDatagram is a hand-written protobuf reader (for speed). These tests hold it to protobufjs
  * reading the same phosphor.proto: same result on valid datagrams, and on corrupted ones it never
  * accepts what protobufjs rejects and never disagrees on what both accept.
  */
-const root = protobuf.parse(readFileSync(new URL('../../src/wire/phosphor.proto', import.meta.url), 'utf8')).root;
+const root = protobuf.parse(readFileSync(new URL('../src/phosphor.proto', import.meta.url), 'utf8')).root;
 const BatchMessage = root.lookupType('phosphor.wire.v1.Batch');
 const WIRE_TO_TYPE = [undefined, 'REQ', 'IN', 'OUT', 'REP'] as const;
 

@@ -1,10 +1,10 @@
 /**
  * Generates the worked example in docs/wire-format.md from the real encoder, so the document can
  * never drift from the code (wire-format-doc.test.ts compares them).
- * Regenerate: node --import tsx tracer-lib/test/docs/wire-example.ts
+ * Regenerate: node --import tsx wire/test/docs/wire-example.ts
  */
 import { fileURLToPath } from 'node:url';
-import { DatagramWriter, type TraceEvent, WIRE_HEADER_BYTES, WIRE_HMAC_BYTES } from '../../src/wire/index.js';
+import { DatagramWriter, type TraceEvent, WIRE_HEADER_BYTES, WIRE_HMAC_BYTES } from '../../src/index.js';
 
 export const EXAMPLE_KEY = 'example-shared-key';
 

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AppendStatus,
-  DatagramWriter,
-  decodeDatagram,
-  encodeEvent,
-  eventFrameBytes,
-  type TraceEvent,
-  validateEvent,
-} from '../../src/wire/index.js';
-import { makeEvent } from '../support/events.js';
+import { AppendStatus, DatagramWriter, decodeDatagram, type TraceEvent, validateEvent } from '../src/index.js';
+import { makeEvent } from './support/events.js';
+import { encodeEvent, eventFrameBytes } from './support/reference-encoder.js';
 
 const drops = { bufferFull: 3, tooLarge: 1, sendError: 2, sampledOut: 9 };
 const identity = { tracerId: 'abcdef0123456789', service: 'quote', hostname: 'host-a' };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeDatagram } from '../../src/wire/index.js';
+import { decodeDatagram } from '../../src/index.js';
 import { EXAMPLE_EVENT, EXAMPLE_KEY, exampleDatagram, renderWireExample } from './wire-example.js';
 
 const doc = readFileSync(new URL('../../../docs/wire-format.md', import.meta.url), 'utf8');
@@ -17,7 +17,7 @@ describe('docs/wire-format.md', () => {
   });
 
   it('embeds the current phosphor.proto', () => {
-    const proto = readFileSync(new URL('../../src/wire/phosphor.proto', import.meta.url), 'utf8').trim();
+    const proto = readFileSync(new URL('../../src/phosphor.proto', import.meta.url), 'utf8').trim();
     expect(doc).toContain(proto);
   });
 });
