@@ -16,6 +16,7 @@ import { ComponentRegistry, simpleHealth } from './pipeline/component-registry.j
 import { ExporterComponent } from './pipeline/exporter-component.js';
 import { SpanFanOut } from './pipeline/span-fan-out.js';
 import { StoreConsumer } from './pipeline/store-consumer.js';
+import { SpanDurationHistograms } from './prometheus/span-duration-histograms.js';
 import { registerOtlpMetrics } from './receivers/otlp/otlp-metrics.js';
 import { OtlpReceiver } from './receivers/otlp/otlp-receiver.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
@@ -80,6 +81,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   const store = await createStore(config, logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
+  const spanDurations = new SpanDurationHistograms(config.metrics);
   // Finished spans go to every consumer through one fan-out: the store, the aggregates, the tail
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
@@ -96,7 +98,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     logger.child({ component: 'otlp' }),
     config.logging.warnIntervalMillis,
   );
-  const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });
+  const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail, spanDurations });
   registerOtlpMetrics(registry, otlp);
   let udpBound = false;
 
@@ -125,7 +127,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     },
     stats: () => assembler.stats(),
   });
-  for (const consumer of [new StoreConsumer(store), aggregates, tail]) {
+  for (const consumer of [new StoreConsumer(store), aggregates, tail, spanDurations]) {
     fanOut.add(consumer);
     components.add(consumer);
   }

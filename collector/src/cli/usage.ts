@@ -29,6 +29,11 @@ export const COLLECTOR_FLAGS = {
     text: 'HTTP port of the API and dashboard (http.port, default 7761; 0 = any free)',
   },
   storage: { type: 'string', value: '<type>', text: 'memory | elasticsearch (storage.type, default memory)' },
+  shards: {
+    type: 'string',
+    value: 'auto|<n>',
+    text: 'collector cores on worker threads (shards, default auto = one per core; 1 = main thread only)',
+  },
   help: { type: 'boolean', short: 'h', text: 'print this help and exit' },
   version: { type: 'boolean', short: 'v', text: 'print the version and exit' },
 } as const satisfies Record<string, CliFlag>;

@@ -1,5 +1,6 @@
 import type { InfluxConfig } from '../exporters/influx/config.js';
 import type { OtlpExportConfig } from '../exporters/otlp/config.js';
+import type { SpanDurationHistogramsConfig } from '../prometheus/span-duration-histograms.js';
 import type { OtlpReceiverConfig } from '../receivers/otlp/config.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
@@ -75,6 +76,12 @@ export interface LoggingConfig {
 
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
+  /**
+   * Collector cores (shards), each on its own worker thread and owning a slice of the trace-id
+   * space; `auto` in the file resolves here to the cores the process may use. 1 runs today's
+   * single core on the main thread.
+   */
+  shards: number;
   udp: UdpConfig;
   http: HttpConfig;
   assembly: AssemblyConfig;
@@ -87,5 +94,7 @@ export interface CollectorConfig {
   otlpExport: OtlpExportConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
+  /** Prometheus `/metrics` (`metrics:`). */
+  metrics: SpanDurationHistogramsConfig;
   logging: LoggingConfig;
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
 import { influxConfigSchema } from '../exporters/influx/config.js';
 import { otlpExportConfigSchema } from '../exporters/otlp/config.js';
+import { spanDurationHistogramsConfigSchema } from '../prometheus/config.js';
 import { otlpReceiverConfigSchema } from '../receivers/otlp/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
@@ -21,6 +22,10 @@ export const collectorConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    shards: {
+      anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: d.MAX_SHARDS }],
+      default: 'auto',
+    },
     udp: {
       type: 'object',
       additionalProperties: false,
@@ -127,6 +132,7 @@ export const collectorConfigSchema = {
         kibanaUrl: { type: 'string', pattern: '^https?://' },
       },
     },
+    metrics: spanDurationHistogramsConfigSchema,
     logging: {
       type: 'object',
       additionalProperties: false,
