@@ -142,7 +142,12 @@ describe.each(ES_TARGET_NAMES)('Elasticsearch (%s) stopped under load, then rest
       await sleep(OUTAGE_MILLIS);
       // A loaded machine serves fewer demo requests per second: keep the outage going until the memory
       // queue has overflowed into the spool, which is what this scenario is about.
-      await waitFor('spans to go to the disk spool during the outage', () => storeStats().spooledSpans > 0, 60_000, 250);
+      await waitFor(
+        'spans to go to the disk spool during the outage',
+        () => storeStats().spooledSpans > 0,
+        60_000,
+        250,
+      );
       const during = storeStats();
       expect(during.spooledSpans, 'spans went to the disk spool during the outage').toBeGreaterThan(0);
       const health = (await col.http.inject('/health')).json<Record<string, string>>();
