@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Provisions and runs the real backends the integration tests use, on loopback only:
 #   Elasticsearch (integ-test-zip from Maven Central, run as a non-root user), Redis (Debian redis-server),
-#   VictoriaMetrics (Debian victoria-metrics: speaks the InfluxDB v2 write API) and Chromium (Debian chromium).
+#   VictoriaMetrics (Debian victoria-metrics: speaks the InfluxDB v2 write API), Chromium (Debian chromium) and
+#   Apache Kafka (KRaft, one combined broker+controller node, jars from Maven Central; see kafka.sh).
 #
 # Usage: backends.sh provision | start | stop | status | env
-#                    start-es | stop-es | start-redis | stop-redis | start-influx | stop-influx
+#                    start-es | stop-es | start-redis | stop-redis | start-influx | stop-influx | start-kafka | stop-kafka
 # `start` provisions what is missing, starts what is not running, waits until each answers, and writes
 # .phosphor/backends.env (read by test/support/backends.ts). Any failure exits non-zero with the reason.
 set -euo pipefail
@@ -23,6 +24,7 @@ ES_PORT=${PHOSPHOR_ES_PORT:-9250}
 ES_TRANSPORT_PORT=$((ES_PORT + 100))
 REDIS_PORT=${PHOSPHOR_REDIS_PORT:-6390}
 INFLUX_PORT=${PHOSPHOR_INFLUX_PORT:-8439}
+KAFKA_PORT=${PHOSPHOR_KAFKA_PORT:-9392}
 # 1 GiB heap leaves room on a 24 GiB, 2-core machine for the collector, services and Chromium.
 ES_HEAP=${PHOSPHOR_ES_HEAP:-1g}
 
@@ -84,6 +86,7 @@ provision() {
   apt_install
   provision_es
   find_java17 >/dev/null || die "no JDK 17-24 found for Elasticsearch $ES_VERSION (looked in /usr/lib/jvm)"
+  bash "$ROOT/test/infra/kafka.sh" provision
 }
 
 es_up() { curl -sf -o /dev/null "http://127.0.0.1:$ES_PORT/_cluster/health"; }
@@ -180,6 +183,7 @@ PHOSPHOR_TEST_ES_URL=http://127.0.0.1:$ES_PORT
 PHOSPHOR_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 PHOSPHOR_TEST_INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
 PHOSPHOR_TEST_CHROMIUM=$chromium
+PHOSPHOR_TEST_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 EOF
   cat "$STATE/backends.env"
 }
@@ -189,6 +193,7 @@ status() {
   redis_up && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
   influx_up && echo "victoria-metrics: up (127.0.0.1:$INFLUX_PORT)" || echo "victoria-metrics: down"
   command -v chromium >/dev/null && echo "chromium: $(command -v chromium)" || echo "chromium: missing"
+  bash "$ROOT/test/infra/kafka.sh" status
 }
 
 case "${1:-}" in
@@ -198,9 +203,10 @@ case "${1:-}" in
     start_redis
     start_influx
     start_es
+    bash "$ROOT/test/infra/kafka.sh" start
     write_env
     ;;
-  stop) stop_es; stop_redis; stop_influx ;;
+  stop) stop_es; stop_redis; stop_influx; bash "$ROOT/test/infra/kafka.sh" stop ;;
   status) status ;;
   env) write_env ;;
   start-es) start_es ;;
@@ -209,5 +215,8 @@ case "${1:-}" in
   stop-redis) stop_redis ;;
   start-influx) start_influx ;;
   stop-influx) stop_influx ;;
-  *) die "usage: $0 provision|start|stop|status|env|start-es|stop-es|start-redis|stop-redis|start-influx|stop-influx" ;;
+  start-kafka) bash "$ROOT/test/infra/kafka.sh" start ;;
+  stop-kafka) bash "$ROOT/test/infra/kafka.sh" stop ;;
+  kill-kafka) bash "$ROOT/test/infra/kafka.sh" kill ;;
+  *) die "usage: $0 provision|start|stop|status|env|start-es|stop-es|start-redis|stop-redis|start-influx|stop-influx|start-kafka|stop-kafka|kill-kafka" ;;
 esac

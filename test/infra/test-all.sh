@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`) and what .ci/run calls: installs dependencies, provisions and starts
-# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium), type-checks, builds the dashboard,
+# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium, Kafka), type-checks, builds the dashboard,
 # runs every vitest project, prints one plain summary line, and stops the backends it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,6 +27,7 @@ cleanup() {
     grep -q 'elasticsearch: down' <<<"$before" && bash test/infra/backends.sh stop-es || true
     grep -q 'redis: down' <<<"$before" && bash test/infra/backends.sh stop-redis || true
     grep -q 'victoria-metrics: down' <<<"$before" && bash test/infra/backends.sh stop-influx || true
+    grep -q 'kafka: down' <<<"$before" && bash test/infra/backends.sh stop-kafka || true
   fi
 }
 trap cleanup EXIT

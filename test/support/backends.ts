@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /** The real backends integration tests run against; `test/infra/backends.sh start` provides them. */
-export type Backend = 'elasticsearch' | 'redis' | 'influx' | 'chromium';
+export type Backend = 'elasticsearch' | 'redis' | 'influx' | 'chromium' | 'kafka';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENV_FILE = `${ROOT}.phosphor/backends.env`;
@@ -16,6 +16,15 @@ const ENV_KEYS: Record<Backend, string> = {
   redis: 'PHOSPHOR_TEST_REDIS_URL',
   influx: 'PHOSPHOR_TEST_INFLUX_URL',
   chromium: 'PHOSPHOR_TEST_CHROMIUM',
+  kafka: 'PHOSPHOR_TEST_KAFKA_BROKERS',
+};
+
+/** The backends.sh verb suffix of each stoppable backend. */
+const SCRIPT_NAMES: Record<Exclude<Backend, 'chromium'>, string> = {
+  elasticsearch: 'es',
+  redis: 'redis',
+  influx: 'influx',
+  kafka: 'kafka',
 };
 
 const HOW_TO_START = 'run `npm test` (provisions everything) or `bash test/infra/backends.sh start`';
@@ -42,6 +51,24 @@ async function httpOk(url: string): Promise<string | undefined> {
   } catch (err) {
     return `${url} did not answer: ${(err as Error).message}`;
   }
+}
+
+/** Kafka answers on TCP once its listener is up; the client then checks the protocol itself. */
+function tcpOpen(hostPort: string): Promise<string | undefined> {
+  const colon = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, colon);
+  const port = Number(hostPort.slice(colon + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => finish(`${hostPort} did not accept a connection within 5 s`), 5000);
+    function finish(problem: string | undefined): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(problem);
+    }
+    socket.on('connect', () => finish(undefined));
+    socket.on('error', (err) => finish(`${hostPort}: ${err.message}`));
+  });
 }
 
 function redisPing(url: string): Promise<string | undefined> {
@@ -77,6 +104,9 @@ export async function requireBackend(backend: Backend): Promise<string> {
     case 'redis':
       problem = await redisPing(value);
       break;
+    case 'kafka':
+      problem = await tcpOpen(value.split(',')[0] ?? value);
+      break;
     case 'chromium':
       try {
         accessSync(value, constants.X_OK);
@@ -91,13 +121,18 @@ export async function requireBackend(backend: Backend): Promise<string> {
 
 const run = promisify(execFile);
 
+/** Kills the Kafka broker with SIGKILL (a crash, not a controlled shutdown). */
+export async function killKafka(): Promise<void> {
+  await run('bash', [SCRIPT, 'kill-kafka'], { timeout: 60_000 });
+}
+
 /** Stops a running backend (fault-injection tests). Resolves once it is down. */
 export async function stopBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
-  await run('bash', [SCRIPT, `stop-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 120_000 });
+  await run('bash', [SCRIPT, `stop-${SCRIPT_NAMES[backend]}`], { timeout: 120_000 });
 }
 
 /** Starts a stopped backend again and waits until it answers. */
 export async function startBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
-  await run('bash', [SCRIPT, `start-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 240_000 });
+  await run('bash', [SCRIPT, `start-${SCRIPT_NAMES[backend]}`], { timeout: 240_000 });
   await requireBackend(backend);
 }
