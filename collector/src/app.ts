@@ -7,6 +7,7 @@ import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
 import { type EmitReason, SpanAssembler } from './assembly/span-assembler.js';
+import { createClusterRole, roleStorageConfig } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
 import { type AggregatesExporter, createInfluxExporter } from './exporters/create-exporters.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -69,7 +70,7 @@ export interface Collector {
 export async function buildCollector(config: CollectorConfig, options: BuildCollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logging.level, name: 'phosphor-collector' });
   const startedAt = Date.now();
-  const store = await createStore(config, logger);
+  const store = await createStore(roleStorageConfig(config), logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
   const sinkWarner = new RateLimitedWarner(logger, config.logging.warnIntervalMillis);
@@ -98,7 +99,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     }
   };
   const assembler = new SpanAssembler(config.assembly, sink);
-  const onBatch = (batch: Batch) => assembler.addEvents(batch.events);
+  // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
+  const role = createClusterRole(config, { store, aggregates, tail, logger });
+  const onBatch = role?.onBatch ?? ((batch: Batch) => assembler.addEvents(batch.events));
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
     onBatch,
@@ -117,6 +120,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     aggregates: aggregates.stats(),
     tail: tail.stats(),
     pipeline: { sinkErrors },
+    ...(role ? { cluster: role.stats() } : {}),
     ...(exporter?.stats ? { influx: exporter.stats() } : {}),
   });
 
@@ -124,7 +128,10 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     const pending = assembler.stats().pendingSpans;
     const pendingRatio = pending / config.assembly.maxPendingSpans;
     const result: Record<string, ComponentHealth> = {
-      udp: simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
+      udp:
+        role && !role.receivesUdp
+          ? { status: 'Deactivated', tests: [] }
+          : simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
       assembly: simpleHealth(
         'pending-capacity',
         pendingRatio < PENDING_DEGRADED_RATIO ? 'OK' : 'Degraded',
@@ -135,6 +142,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       influx: { status: 'Deactivated', tests: [] },
     };
     result[store.name] = await withTimeout(store.health(), store.name);
+    if (role) result.kafka = role.health();
     if (exporter?.health) result.influx = await withTimeout(exporter.health(), 'influx');
     else if (exporter) result.influx = simpleHealth('running', 'OK');
     return result;
@@ -161,8 +169,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     },
     async start() {
       if (addresses) return addresses;
-      const udpPort = await receiver.start();
-      udpBound = true;
+      await role?.start();
+      const udpPort = role && !role.receivesUdp ? 0 : await receiver.start();
+      udpBound = udpPort !== 0;
       assembler.start();
       pruneTimer = setInterval(() => aggregates.prune(), PRUNE_INTERVAL_MILLIS);
       pruneTimer.unref();
@@ -182,6 +191,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       closing ??= (async () => {
         await receiver.close();
         udpBound = false;
+        // A receiver sends what it buffered; an assembler leaves its group without emitting pending
+        // hops (their records are replayed by the partitions' next owners).
+        await role?.close();
         assembler.stop();
         if (pruneTimer) clearInterval(pruneTimer);
         // Pending spans are emitted (partial) so a restart loses nothing already received; then

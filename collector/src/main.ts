@@ -1,13 +1,14 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
- * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch,
+ * --role all|receiver|assembler.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
 import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--role all|receiver|assembler]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -23,6 +24,7 @@ function parseFlags(argv: string[]) {
         'udp-port': { type: 'string' },
         'http-port': { type: 'string' },
         storage: { type: 'string' },
+        role: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -51,18 +53,20 @@ async function main(): Promise<void> {
       'udp.port': portFlag('udp-port', flags['udp-port']),
       'http.port': portFlag('http-port', flags['http-port']),
       'storage.type': flags.storage,
+      role: flags.role,
     },
     overrideLabels: {
       'udp.port': 'flag --udp-port',
       'http.port': 'flag --http-port',
       'storage.type': 'flag --storage',
+      role: 'flag --role',
     },
   });
   const collector = await buildCollector(config);
   const addresses = await collector.start();
   collector.logger.info(
-    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
-    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
+    { role: config.role, udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
+    `phosphor collector (${config.role}) listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,3 +1,4 @@
+import type { CollectorRole, KafkaConfig } from '../cluster/config.js';
 import type { InfluxConfig } from '../exporters/influx/config.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
@@ -73,6 +74,10 @@ export interface LoggingConfig {
 
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
+  /** What this process does; see {@link CollectorRole}. */
+  role: CollectorRole;
+  /** Kafka, for the receiver and assembler roles. */
+  kafka: KafkaConfig;
   udp: UdpConfig;
   http: HttpConfig;
   assembly: AssemblyConfig;

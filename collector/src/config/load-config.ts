@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { defaultMemberName } from '../cluster/config.js';
 import { CollectorError } from '../errors.js';
 import type { CollectorConfig } from './config.js';
 import { collectorConfigSchema } from './schema.js';
@@ -24,6 +25,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, { key: string; kind: ValueKi
   PHOSPHOR_COLLECTOR_SKEW_CORRECTION: { key: 'assembly.skewCorrection', kind: 'bool' },
   PHOSPHOR_COLLECTOR_DASHBOARD_DIST_DIR: { key: 'dashboard.distDir', kind: 'string' },
   PHOSPHOR_COLLECTOR_LOG_LEVEL: { key: 'logging.level', kind: 'string' },
+  PHOSPHOR_COLLECTOR_ROLE: { key: 'role', kind: 'string' },
+  PHOSPHOR_COLLECTOR_KAFKA_MEMBER_NAME: { key: 'kafka.memberName', kind: 'string' },
 };
 
 /** Where the config comes from; later sources win: file < values < env < overrides. */
@@ -83,8 +86,22 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   const result = config as unknown as CollectorConfig;
   result.storage.elasticsearch ??= {};
   result.influx ??= { enabled: false };
+  result.kafka.memberName ??= defaultMemberName();
+  if (result.role === 'assembler' && result.storage.type !== 'elasticsearch') {
+    // Offsets are committed only past spans stored durably; the memory store would lose them on a crash.
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `role: an assembler stores spans in Elasticsearch (storage.type is "${result.storage.type}"${sourceOf(sources, 'role')})`,
+      'role',
+    );
+  }
   if (!isAbsolute(result.dashboard.distDir)) result.dashboard.distDir = resolve(baseDir, result.dashboard.distDir);
   return result;
+}
+
+function sourceOf(sources: Map<string, string>, key: string): string {
+  const source = sources.get(key);
+  return source ? `; role set by ${source}` : '';
 }
 
 function readYamlFile(file: string): Record<string, unknown> {

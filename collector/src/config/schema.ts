@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/tracer/wire';
+import { COLLECTOR_ROLES, kafkaConfigSchema } from '../cluster/config.js';
 import { influxConfigSchema } from '../exporters/influx/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
@@ -19,6 +20,8 @@ export const collectorConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    role: { enum: COLLECTOR_ROLES, default: 'all' },
+    kafka: kafkaConfigSchema,
     udp: {
       type: 'object',
       additionalProperties: false,

@@ -12,8 +12,12 @@ export interface UdpReceiverOptions extends UdpConfig {
   warnIntervalMillis: number;
 }
 
-/** Receives decoded batches; must not throw (errors are caught and counted as handler errors). */
-export type BatchHandler = (batch: Batch) => void;
+/**
+ * Receives decoded batches; must not throw (errors are caught and counted as handler errors).
+ * `datagram` is the received bytes when every event in it was valid (a Kafka receiver forwards
+ * them as they are), undefined otherwise.
+ */
+export type BatchHandler = (batch: Batch, datagram: Buffer | undefined) => void;
 
 /** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
 export type DropReason = DatagramRejection | 'oversized';
@@ -141,7 +145,7 @@ export class UdpReceiver {
     this.counters.acceptedEvents += result.batch.events.length;
     this.clients.observe(result.batch, Date.now());
     try {
-      this.handler(result.batch);
+      this.handler(result.batch, result.invalidEvents === 0 ? msg : undefined);
     } catch (err) {
       // A bug downstream must not take ingest down; it is counted and logged at a limited rate.
       this.counters.handlerErrors++;
