@@ -33,6 +33,8 @@ export interface ClusterRoleDeps {
   logger: Logger;
 }
 
+/** Records dropped within this window make a receiver's Kafka health KO (as spool drops do for Elasticsearch). */
+const RECENT_DROP_WINDOW_MILLIS = 60_000;
 /** How long a closing receiver keeps sending what it buffered. */
 const RECEIVER_CLOSE_DEADLINE_MILLIS = 5000;
 
@@ -94,18 +96,14 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
       stats: () => ({ role: 'receiver', member: kafka.memberName, kafka: producer.stats() }),
       health() {
         const s = producer.stats();
-        const status = s.kafkaFailing ? (s.droppedRecords > 0 ? 'KO' : 'Degraded') : 'OK';
-        return {
-          status,
-          tests: [
-            {
-              name: 'produce',
-              duration: '0s',
-              status,
-              ...(s.kafkaFailing ? { error: `Kafka unreachable; ${s.bufferedRecords} records buffered` } : {}),
-            },
-          ],
-        };
+        const recentDrop = s.lastDropAtMillis > 0 && Date.now() - s.lastDropAtMillis < RECENT_DROP_WINDOW_MILLIS;
+        const status = recentDrop ? 'KO' : s.kafkaFailing ? 'Degraded' : 'OK';
+        const error = recentDrop
+          ? `${s.droppedRecords} records dropped (buffer full: Kafka slow or unreachable)`
+          : s.kafkaFailing
+            ? `Kafka unreachable; ${s.bufferedRecords} records buffered`
+            : undefined;
+        return { status, tests: [{ name: 'produce', duration: '0s', status, ...(error ? { error } : {}) }] };
       },
       pendingSpansOf: () => [],
       close: () => producer.close(RECEIVER_CLOSE_DEADLINE_MILLIS),

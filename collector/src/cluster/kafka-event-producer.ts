@@ -30,6 +30,8 @@ export interface KafkaEventProducerStats {
   failedProduceRequests: number;
   /** 1 while the last produce request failed (Kafka unreachable); records are kept and retried. */
   kafkaFailing: number;
+  /** Wall time of the last drop, ms (0 never). */
+  lastDropAtMillis: number;
 }
 
 /** A record waiting to be produced, with the events it carries (for the counters). */
@@ -63,6 +65,7 @@ export class KafkaEventProducer {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private closed = false;
+  private lastDropAtMillis = 0;
   private readonly warner: RateLimitedWarner;
   private readonly counters = {
     producedRecords: 0,
@@ -122,6 +125,7 @@ export class KafkaEventProducer {
       bufferedEvents: this.events,
       bufferedBytes: this.bytes,
       kafkaFailing: this.failures > 0 ? 1 : 0,
+      lastDropAtMillis: this.lastDropAtMillis,
     };
   }
 
@@ -219,6 +223,7 @@ export class KafkaEventProducer {
   private dropRecord(_record: EventRecord, events: number): void {
     this.counters.droppedRecords++;
     this.counters.droppedEvents += events;
+    this.lastDropAtMillis = Date.now();
     this.warner.warn(
       'kafka_buffer_full',
       `Kafka buffer full (kafka.maxBufferedRecords ${this.options.maxBufferedRecords}, kafka.maxBufferedBytes ${this.options.maxBufferedBytes}): records dropped and counted`,
