@@ -23,8 +23,16 @@ interface ReceiverStats {
 }
 interface AssemblerStats {
   cluster: {
-    kafka: { consumedEvents: number; badRecords: Record<string, number>; lostWrites: number; resets: number };
+    kafka: {
+      consumedEvents: number;
+      badRecords: Record<string, number>;
+      lostWrites: number;
+      resets: number;
+      paused: number;
+      lag: number;
+    };
   };
+  storage: { spoolPendingSpans: number; spoolBytes: number; queuedSpans: number; droppedSpans: number };
 }
 
 async function es<T>(
@@ -165,5 +173,60 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     console.info(
       `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}`,
     );
+  }, 400_000);
+
+  it('Elasticsearch down: the assembler pauses, Kafka holds the backlog, no spool; all stored after', async () => {
+    const outage = {
+      ...settings,
+      groupId: `${settings.groupId}-outage`,
+      topic: `${settings.topic}-outage`,
+      indexPrefix: `${settings.indexPrefix}-outage`,
+    };
+    const receiver = await startMember(outage, 'receiver', 'outage-receiver');
+    members.push(receiver);
+    const assembler = await startMember(outage, 'assembler', 'outage-assembler');
+    members.push(assembler);
+    const traffic = new HopTraffic({ callerPort: receiver.udpPort, calleePort: receiver.udpPort, hopsPerSecond: 50 });
+    traffic.start();
+    const during: AssemblerStats[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      await stopBackend('elasticsearch');
+      const until = Date.now() + 15_000;
+      while (Date.now() < until) {
+        during.push(await memberJson<AssemblerStats>(assembler, '/api/stats'));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await traffic.stop();
+      await startBackend('elasticsearch');
+    }
+    const last = during[during.length - 1]!;
+    // Paused, backlog in Kafka (lag grows), nothing spooled, queue bounded by what assembly emitted before pausing.
+    expect(last.cluster.kafka.paused).toBe(1);
+    expect(last.cluster.kafka.lag).toBeGreaterThan(0);
+    for (const s of during) {
+      expect(s.storage.spoolPendingSpans).toBe(0);
+      expect(s.storage.spoolBytes).toBe(0);
+      expect(s.storage.droppedSpans).toBe(0);
+    }
+    console.info(
+      `es-outage: lag at end of outage ${last.cluster.kafka.lag} records, queued spans ${last.storage.queuedSpans}`,
+    );
+    const index = `${outage.indexPrefix}-*`;
+    const sent = traffic.sent.length;
+    await poll(
+      async () => {
+        await es(settings.esUrl, `/${index}/_refresh`, undefined, 'POST');
+        const { count } = await es<{ count: number }>(settings.esUrl, `/${index}/_count`, {
+          query: { term: { 'phosphor.complete': true } },
+        });
+        return count === sent ? count : undefined;
+      },
+      { timeoutMillis: 120_000, what: `${sent} whole spans after the outage`, intervalMillis: 1000 },
+    );
+    const { count } = await es<{ count: number }>(settings.esUrl, `/${index}/_count`);
+    expect(count).toBe(sent);
+    await fetch(`${settings.esUrl}/${index}`, { method: 'DELETE' }).catch(() => undefined);
   }, 400_000);
 });
