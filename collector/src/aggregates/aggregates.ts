@@ -1,6 +1,6 @@
 import type { Span } from '../model/span.js';
 import { PairMap } from './pair-map.js';
-import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
+import { type ExportedWindow, RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
 /** Aggregate settings (`aggregates:` in collector.yml). */
 export interface AggregatesOptions {
@@ -45,6 +45,20 @@ export interface DependencyGraph {
   nodes: { service: string; calls: number; errors: number }[];
   /** Every caller→callee pair seen. */
   edges: { from: string; to: string; calls: number; errors: number }[];
+}
+
+/** Every window of one process in mergeable form: what an assembler publishes for cluster views. */
+export interface ExportedAggregates {
+  /** How long this process has been aggregating (shortens rates while a window is not full). */
+  elapsedMillis: number;
+  windows: {
+    windowMinutes: number;
+    endpoints: ({ service: string; endpoint: string } & ExportedWindow)[];
+    edges: ({ from: string; to: string } & ExportedWindow)[];
+    hosts: ({ host: string } & ExportedWindow)[];
+  }[];
+  dependencies: DependencyGraph;
+  services: ServiceInfo[];
 }
 
 /** Response of `GET /api/services`. */
@@ -160,6 +174,36 @@ export class Aggregates {
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),
       hosts: collect(this.hosts),
+    };
+  }
+
+  /** Every configured window, its histograms compressed: mergeable across processes exactly. */
+  exportAll(): ExportedAggregates {
+    const now = this.now();
+    const windows = this.options.windowsMinutes.map((windowMinutes) => {
+      const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
+      const since = now - windowMinutes * 60_000;
+      const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
+        const rows: (T & ExportedWindow)[] = [];
+        for (const entry of map.values()) {
+          if (entry.stats.isIdleSince(since)) continue;
+          const exported = entry.stats.exportWindow(windowBuckets, now);
+          if (exported.count > 0) rows.push({ ...entry.labels, ...exported });
+        }
+        return rows;
+      };
+      return {
+        windowMinutes,
+        endpoints: collect(this.endpoints),
+        edges: collect(this.edges),
+        hosts: collect(this.hosts),
+      };
+    });
+    return {
+      elapsedMillis: now - this.startedAtMillis,
+      windows,
+      dependencies: this.dependencies(),
+      services: this.services(),
     };
   }
 

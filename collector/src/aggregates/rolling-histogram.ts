@@ -1,4 +1,4 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /**
  * Largest latency tracked precisely: one hour in µs. Longer values are clamped to it (and still
@@ -18,6 +18,20 @@ export interface WindowStats {
   p95Micros: number;
   p99Micros: number;
   maxMicros: number;
+}
+
+/** One key's window in mergeable form (see {@link RollingHistogram.exportWindow}). */
+export interface ExportedWindow {
+  count: number;
+  errors: number;
+  maxMicros: number;
+  /** HDR histogram, compressed base64. */
+  histogram: string;
+}
+
+/** Builds an empty histogram with the layout every rolling histogram uses (to merge exported ones into). */
+export function newWindowHistogram(): Histogram {
+  return newHistogram();
 }
 
 /*
@@ -163,6 +177,31 @@ export class RollingHistogram {
     };
     merged?.destroy();
     return stats;
+  }
+
+  /**
+   * The window's raw material rather than its percentiles: count, errors, exact max and the merged
+   * HDR histogram, compressed (base64, HDR's own interchange encoding). Histograms from several
+   * processes add up exactly, so a cluster view merges these, never averages percentiles.
+   */
+  exportWindow(windowBuckets: number, nowMillis: number): ExportedWindow {
+    const current = Math.floor(nowMillis / this.bucketMillis);
+    const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
+    let count = 0;
+    let errors = 0;
+    let max = 0;
+    const merged = newHistogram();
+    for (const bucket of this.buckets) {
+      if (bucket.slot < oldest || bucket.slot > current || bucket.count === 0) continue;
+      count += bucket.count;
+      errors += bucket.errors;
+      if (bucket.max > max) max = bucket.max;
+      if (bucket.histogram) merged.add(bucket.histogram);
+    }
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) this.replayLive(merged);
+    const histogram = encodeIntoCompressedBase64(merged);
+    merged.destroy();
+    return { count, errors, maxMicros: max, histogram };
   }
 
   /** Moves the live slot's values into its ring bucket (packed) and clears the live histogram. */
