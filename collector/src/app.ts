@@ -100,7 +100,21 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   };
   const assembler = new SpanAssembler(config.assembly, sink);
   // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
-  const role = createClusterRole(config, { store, aggregates, tail, logger });
+  const role = createClusterRole(config, {
+    store,
+    aggregates,
+    tail,
+    logger,
+    udpTotals: () => {
+      const udp = receiver.stats();
+      return {
+        acceptedEvents: udp.acceptedEvents,
+        rejectedDatagrams: udp.rejectedDatagrams,
+        invalidEvents: udp.invalidEvents,
+        ...receiver.clients.totals(),
+      };
+    },
+  });
   const onBatch = role?.onBatch ?? ((batch: Batch) => assembler.addEvents(batch.events));
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
@@ -148,7 +162,18 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     return result;
   };
 
-  const deps: ApiDeps = { config, store, assembler, aggregates, tail, registry, health, stats };
+  const deps: ApiDeps = {
+    config,
+    store,
+    assembler,
+    // In a cluster every collector shows the aggregates of all assemblers, merged exactly.
+    aggregates: role ? role.view.aggregatesView() : aggregates,
+    ...(role ? { cluster: role.view } : {}),
+    tail,
+    registry,
+    health,
+    stats,
+  };
   const http = await buildHttpApp(deps, logger.child({ component: 'http' }));
   let addresses: CollectorAddresses | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -181,6 +206,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
       addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}` };
+      await role?.startView(addresses.httpUrl);
       return addresses;
     },
     ingest(datagram) {

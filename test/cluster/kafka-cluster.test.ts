@@ -170,6 +170,33 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
       expect(Object.values(s.cluster.kafka.badRecords).reduce((a, b) => a + b, 0)).toBe(0);
       expect(s.cluster.kafka.lostWrites).toBe(0);
     }
+    // Cluster-wide views from any member: every live member listed with lag and loss, the dependency graph
+    // merged across assemblers.
+    interface ClusterView {
+      members: { member: string; role: string; state: string; summary: Record<string, number> }[];
+      totals: { receivers: number; assemblers: number; droppedEvents: number };
+    }
+    const view = await poll(
+      async () => {
+        const v = await memberJson<ClusterView>(receivers[0]!, '/api/cluster');
+        const up = v.members.filter((m) => m.state === 'up');
+        return v.totals.receivers === receivers.length &&
+          v.totals.assemblers === liveAssemblers.length &&
+          up.length >= 5
+          ? v
+          : undefined;
+      },
+      { timeoutMillis: 30_000, what: 'every live member in /api/cluster' },
+    );
+    expect(view.totals.droppedEvents).toBe(0);
+    for (const m of view.members.filter((x) => x.role === 'assembler' && x.state === 'up')) {
+      expect(m.summary.lag, `${m.member} lag`).toBeGreaterThanOrEqual(0);
+    }
+    const graph = await memberJson<{ edges: { from: string; to: string; calls: number }[] }>(
+      liveAssemblers[0]!,
+      '/api/dependencies',
+    );
+    expect(graph.edges.find((e) => e.from === 'gateway' && e.to === 'quote')?.calls ?? 0).toBeGreaterThan(0);
     console.info(
       `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}`,
     );

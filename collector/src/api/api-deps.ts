@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { Aggregates } from '../aggregates/aggregates.js';
 import type { SpanAssembler } from '../assembly/span-assembler.js';
+import type { AggregatesView, ClusterMember } from '../cluster/cluster-view.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
@@ -10,7 +10,10 @@ export interface ApiDeps {
   config: CollectorConfig;
   store: SpanStore;
   assembler: SpanAssembler;
-  aggregates: Aggregates;
+  /** Live aggregates: this process's, or merged across the cluster's assemblers (receiver/assembler roles). */
+  aggregates: AggregatesView;
+  /** Cluster members (receiver/assembler roles). */
+  cluster?: { list(): ClusterMember[] };
   tail: TailHub;
   registry: Registry;
   /** Every component's health, Flaki format. */

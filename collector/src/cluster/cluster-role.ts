@@ -6,6 +6,7 @@ import type { Span } from '../model/span.js';
 import type { ElasticsearchStore } from '../storage/elasticsearch/index.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
+import { ClusterView } from './cluster-view.js';
 import { recordsOf } from './event-records.js';
 import { KafkaAssembler } from './kafka-assembler.js';
 import { KafkaEventProducer } from './kafka-event-producer.js';
@@ -18,6 +19,10 @@ export interface ClusterRole {
   /** Whether this process binds the UDP socket. */
   readonly receivesUdp: boolean;
   start(): Promise<void>;
+  /** Cluster-wide member list and merged aggregates, read from the cluster topic. */
+  readonly view: ClusterView;
+  /** Starts publishing this member's status (with its API address) and reading everyone's. */
+  startView(httpUrl: string): Promise<void>;
   stats(): Record<string, unknown>;
   health(): ComponentHealth;
   /** Spans still in assembly for a trace (assembler). */
@@ -28,6 +33,8 @@ export interface ClusterRole {
 /** What a role uses from the collector around it. */
 export interface ClusterRoleDeps {
   store: SpanStore;
+  /** The UDP receiver's counters (a receiver's loss in the cluster view). */
+  udpTotals(): Record<string, number>;
   aggregates: Aggregates;
   tail: TailHub;
   logger: Logger;
@@ -60,7 +67,8 @@ function topicsOf(config: CollectorConfig) {
       partitions: 1,
       replicationFactor: kafka.replicationFactor,
       // Member snapshots are only useful for minutes.
-      configs: { 'retention.ms': String(15 * 60_000) },
+      // Assemblers' status records carry compressed histograms: allow up to 16 MiB.
+      configs: { 'retention.ms': String(15 * 60_000), 'max.message.bytes': String(16 * 1024 * 1024) },
     },
   ];
 }
@@ -84,8 +92,29 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
       },
       log,
     );
+    const view = new ClusterView(
+      kafka,
+      {
+        role: 'receiver',
+        summary: () => {
+          const p = producer.stats();
+          return {
+            ...deps.udpTotals(),
+            producedEvents: p.producedEvents,
+            droppedEvents: p.droppedEvents,
+            bufferedEvents: p.bufferedEvents,
+            kafkaFailing: p.kafkaFailing,
+          };
+        },
+      },
+      config.aggregates.windowsMinutes,
+      log,
+      config.logging.warnIntervalMillis,
+    );
     return {
       receivesUdp: true,
+      view,
+      startView: (httpUrl) => view.start(httpUrl),
       onBatch: (batch, datagram) => producer.enqueue(recordsOf(batch, datagram)),
       async start() {
         // A receiver must start while Kafka is down (it buffers, then drops and counts).
@@ -106,7 +135,10 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
         return { status, tests: [{ name: 'produce', duration: '0s', status, ...(error ? { error } : {}) }] };
       },
       pendingSpansOf: () => [],
-      close: () => producer.close(RECEIVER_CLOSE_DEADLINE_MILLIS),
+      async close() {
+        await view.close();
+        await producer.close(RECEIVER_CLOSE_DEADLINE_MILLIS);
+      },
     };
   }
   if (deps.store.name !== 'elasticsearch') throw new Error('an assembler needs the Elasticsearch store');
@@ -119,8 +151,39 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
     logger: log,
     warnIntervalMillis: config.logging.warnIntervalMillis,
   });
+  const view = new ClusterView(
+    kafka,
+    {
+      role: 'assembler',
+      summary: () => {
+        const s = assembler.stats();
+        const badRecords = Object.values(s.badRecords).reduce((a, b) => a + b, 0);
+        return {
+          consumedEvents: s.consumedEvents,
+          badRecords,
+          invalidEvents: s.invalidEvents,
+          lag: s.lag,
+          paused: s.paused,
+          lostWrites: s.lostWrites,
+          resets: s.resets,
+          pendingSpans: s.assembly.pendingSpans ?? 0,
+          partitions: s.partitions.length,
+        };
+      },
+      partitions: () =>
+        assembler
+          .stats()
+          .partitions.map((p) => ({ partition: p.partition, lag: p.lag, committedOffset: p.committedOffset })),
+      aggregates: deps.aggregates,
+    },
+    config.aggregates.windowsMinutes,
+    log,
+    config.logging.warnIntervalMillis,
+  );
   return {
     receivesUdp: false,
+    view,
+    startView: (httpUrl) => view.start(httpUrl),
     onBatch: undefined,
     async start() {
       await ensureTopics(kafka.brokers, topicsOf(config), log);
@@ -147,6 +210,9 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
       };
     },
     pendingSpansOf: (traceId) => assembler.pendingSpansOf(traceId),
-    close: () => assembler.close(),
+    async close() {
+      await view.close();
+      await assembler.close();
+    },
   };
 }

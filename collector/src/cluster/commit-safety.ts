@@ -9,6 +9,12 @@
  * spanTimeoutMillis; (2) store writes are numbered, and {@link WriteWatermark} says up to which
  * number all of them are settled. A record's barrier is the write number current when its
  * emission deadline passed; the record is safe once the watermark reaches its barrier.
+ *
+ * A hop emitted PARTIAL (its other events late: a receiver buffering through a Kafka outage, a slow
+ * tracer) is not final: its late events update it for `lateWindowMillis`. Committing past its
+ * records would let a replay after a rebalance rebuild only the late half, which would then stand
+ * alone in Elasticsearch. So the records consumed since such a hop's first event are held
+ * uncommitted until it completes or its late window ends (the assembler keeps these holds).
  */
 
 /** Numbers store writes and tracks the highest number below which all are settled. */
@@ -104,9 +110,14 @@ export class PartitionProgress<T> {
   /**
    * Assigns barriers to checkpoints whose emission deadline passed (the caller swept the core
    * first), then returns the latest checkpoint that is safe to commit, removing it and those
-   * before it; undefined when none is.
+   * before it; undefined when none is. Checkpoints consumed at or after `holdFromMillis` are held.
    */
-  takeSafe(nowMillis: number, emitDelayMillis: number, watermark: WriteWatermark): Checkpoint<T> | undefined {
+  takeSafe(
+    nowMillis: number,
+    emitDelayMillis: number,
+    watermark: WriteWatermark,
+    holdFromMillis = Number.POSITIVE_INFINITY,
+  ): Checkpoint<T> | undefined {
     for (const cp of this.checkpoints) {
       if (cp.barrier !== -1) continue;
       if (cp.consumedAtMillis + emitDelayMillis > nowMillis) break;
@@ -116,6 +127,9 @@ export class PartitionProgress<T> {
     for (let i = 0; i < this.checkpoints.length; i++) {
       const cp = this.checkpoints[i] as Checkpoint<T>;
       if (cp.barrier === -1 || cp.barrier > watermark.settledThrough) break;
+      // Records consumed from `holdFromMillis` on may belong to a partial span still open for late
+      // events: committing them would let a replay rebuild only the late half.
+      if (cp.consumedAtMillis + this.coalesceMillis >= holdFromMillis) break;
       safe = i;
     }
     if (safe < 0) return undefined;

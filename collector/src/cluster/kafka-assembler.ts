@@ -56,6 +56,8 @@ export interface KafkaAssemblerStats {
   pendingWrites: number;
   /** Sum of the partitions' lag, -1 unknown. */
   lag: number;
+  /** Partial spans still open for late events, holding commits back. */
+  heldPartialSpans: number;
   partitions: PartitionStatus[];
   /** Assembly counters summed over the partition cores. */
   assembly: Record<string, number>;
@@ -91,6 +93,10 @@ export class KafkaAssembler {
   private readonly progress = new Map<number, PartitionProgress<KafkaMessage>>();
   private readonly lags = new Map<number, number>();
   private readonly watermark = new WriteWatermark();
+  /** Per partition: partial spans open for late events → hold on commits (see commit-safety.ts). */
+  private readonly holds = new Map<number, Map<string, { fromMillis: number; untilMillis: number }>>();
+  /** When the cores were last swept: a hop still pending then was first seen after this − spanTimeout. */
+  private lastSweepAt = performance.now();
   private readonly warner: RateLimitedWarner;
   private tick: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -165,6 +171,7 @@ export class KafkaAssembler {
       lostWrites: this.watermark.lostWrites,
       pendingWrites: this.watermark.pendingWrites,
       lag: lagKnown ? lag : -1,
+      heldPartialSpans: [...this.holds.values()].reduce((n, h) => n + h.size, 0),
       partitions: partitions.sort((a, b) => a.partition - b.partition),
       assembly,
     };
@@ -302,13 +309,14 @@ export class KafkaAssembler {
   private coreFor(partition: number): SpanAssembler {
     let core = this.cores.get(partition);
     if (!core) {
-      core = new SpanAssembler(this.deps.assembly, (spans, reason) => this.sink(spans, reason));
+      core = new SpanAssembler(this.deps.assembly, (spans, reason) => this.sink(partition, spans, reason));
       this.cores.set(partition, core);
     }
     return core;
   }
 
-  private sink(spans: Span[], reason: EmitReason): void {
+  private sink(partition: number, spans: Span[], reason: EmitReason): void {
+    this.trackPartials(partition, spans, reason);
     const seq = this.watermark.begin();
     this.deps.store.writeTracked(spans, (stored) => {
       this.watermark.settle(seq, stored);
@@ -327,6 +335,41 @@ export class KafkaAssembler {
     }
   }
 
+  /** Opens a commit hold for each partial span, and closes it when a late event completes the span. */
+  private trackPartials(partition: number, spans: Span[], reason: EmitReason): void {
+    let holds = this.holds.get(partition);
+    if (reason === 'late') {
+      if (!holds) return;
+      for (const span of spans) if (span.missing.length === 0) holds.delete(`${span.traceId}-${span.spanId}`);
+      return;
+    }
+    if (reason !== 'timeout' && reason !== 'evicted') return;
+    const now = performance.now();
+    // The hop was still pending at the previous sweep, so its first event came after that sweep − spanTimeout.
+    const fromMillis = this.lastSweepAt - this.deps.assembly.spanTimeoutMillis - CHECKPOINT_COALESCE_MILLIS;
+    const untilMillis = now + this.deps.assembly.lateWindowMillis;
+    for (const span of spans) {
+      if (span.missing.length === 0) continue;
+      if (!holds) {
+        holds = new Map();
+        this.holds.set(partition, holds);
+      }
+      holds.set(`${span.traceId}-${span.spanId}`, { fromMillis, untilMillis });
+    }
+  }
+
+  /** The earliest consumption time held on a partition (expired holds dropped on the way). */
+  private holdFrom(partition: number, now: number): number {
+    const holds = this.holds.get(partition);
+    let from = Number.POSITIVE_INFINITY;
+    if (!holds) return from;
+    for (const [key, hold] of holds) {
+      if (hold.untilMillis <= now) holds.delete(key);
+      else if (hold.fromMillis < from) from = hold.fromMillis;
+    }
+    return from;
+  }
+
   private onTick(): void {
     if (this.closed) return;
     this.sweepAll();
@@ -339,7 +382,9 @@ export class KafkaAssembler {
   }
 
   private sweepAll(): void {
+    const now = performance.now();
     for (const core of this.cores.values()) core.sweep();
+    this.lastSweepAt = now;
   }
 
   private applyBackpressure(): void {
@@ -366,8 +411,8 @@ export class KafkaAssembler {
     if (this.watermark.lostWrites > 0) return;
     const now = performance.now();
     const generation = this.generation;
-    for (const progress of this.progress.values()) {
-      const cp = progress.takeSafe(now, this.emitDelayMillis, this.watermark);
+    for (const [partition, progress] of this.progress) {
+      const cp = progress.takeSafe(now, this.emitDelayMillis, this.watermark, this.holdFrom(partition, now));
       if (!cp) continue;
       try {
         await cp.handle.commit();
@@ -401,6 +446,7 @@ export class KafkaAssembler {
     this.counters.resets++;
     this.discardCores();
     this.progress.clear();
+    this.holds.clear();
     this.lags.clear();
     this.deps.logger.info({ why }, 'assembly state discarded; partitions replay from their committed offsets');
   }

@@ -72,3 +72,16 @@ describe('PartitionProgress', () => {
     expect(p.takeSafe(5000, EMIT, w)?.offset).toBe(40n);
   });
 });
+
+describe('PartitionProgress holds', () => {
+  it('does not commit records consumed since a partial span still open for late events', () => {
+    const w = new WriteWatermark();
+    const p = new PartitionProgress<string>(10);
+    p.observe(1n, 0, 'm1');
+    p.observe(2n, 500, 'm2'); // the first event of a hop later emitted partial
+    p.observe(3n, 900, 'm3');
+    expect(p.takeSafe(5000, 1000, w, 490)?.offset).toBe(1n);
+    expect(p.takeSafe(5000, 1000, w, 490)).toBeUndefined();
+    expect(p.takeSafe(5000, 1000, w)?.offset).toBe(3n); // hold released
+  });
+});

@@ -1,7 +1,42 @@
 /** Receivers and assemblers as child processes (an assembler is SIGKILLed in the cluster test). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CollectorProcess, startCollectorProcess } from '../../faults/support/collector-process.js';
+import { runDaemon } from '../../faults/support/child-process.js';
+import type { CollectorProcess } from '../../faults/support/collector-process.js';
+import { waitFor } from '../../faults/support/wait.js';
+
+/**
+ * Several collectors compile (tsx) and join Kafka at once on a shared 2-core machine: starting five took
+ * 18 s at a load average of 20, so the start allowance is wider than the single-daemon fault tests'.
+ */
+const START_TIMEOUT_MILLIS = 120_000;
+
+async function startCollector(configFile: string): Promise<CollectorProcess> {
+  const daemon = runDaemon('collector/src/main.ts', ['--config', configFile, '--udp-port', '0', '--http-port', '0']);
+  let exited: number | string | undefined;
+  void daemon.exited.then((code) => {
+    exited = code;
+  });
+  const listening = await waitFor(
+    `collector ${configFile} to log its ports`,
+    () => {
+      if (exited !== undefined)
+        throw new Error(`collector exited with ${exited}: ${daemon.stderr()}${daemon.stdout()}`);
+      for (const line of daemon.stdout().split('\n')) {
+        if (line.includes('"udpPort"')) return JSON.parse(line) as { udpPort: number; httpUrl: string };
+      }
+      return undefined;
+    },
+    START_TIMEOUT_MILLIS,
+    100,
+  );
+  return {
+    ...daemon,
+    udpPort: listening.udpPort,
+    httpPort: Number(new URL(listening.httpUrl).port),
+    httpUrl: listening.httpUrl,
+  };
+}
 
 /** What every member of one test cluster shares. */
 export interface ClusterSettings {
@@ -61,7 +96,7 @@ export async function startMember(
       '',
     ].join('\n'),
   );
-  const process = await startCollectorProcess(file);
+  const process = await startCollector(file);
   return { ...process, name, role };
 }
 
