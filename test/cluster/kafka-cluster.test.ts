@@ -229,6 +229,14 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
       await startBackend('elasticsearch');
     }
     const last = during[during.length - 1]!;
+    console.info(
+      `es-outage samples (paused/lag/queued/consumed): ${during
+        .map(
+          (d) =>
+            `${d.cluster.kafka.paused}/${d.cluster.kafka.lag}/${d.storage.queuedSpans}/${d.cluster.kafka.consumedEvents}`,
+        )
+        .join(' ')}`,
+    );
     // Paused, backlog in Kafka (lag grows), nothing spooled, queue bounded by what assembly emitted before pausing.
     expect(last.cluster.kafka.paused).toBe(1);
     expect(last.cluster.kafka.lag).toBeGreaterThan(0);
