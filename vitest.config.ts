@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // package-specific settings (the dashboard runs in jsdom).
 export default defineConfig({
   test: {
-    projects: ['tracer-lib', 'collector', 'services/*', 'dashboard', 'test'],
+    projects: ['wire', 'service-kit', 'tracer-lib', 'collector', 'services/*', 'dashboard', 'test'],
   },
 });

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_DIR = `${ROOT}.phosphor/run`;
-/** How long each part may take to answer before the run is abandoned (a cold tsx start takes a few seconds). */
+/** How long each part may take to answer before the run is abandoned (a cold start on a loaded machine takes a few seconds). */
 const STARTUP_TIMEOUT_MILLIS = 60_000;
 /** Grace period after SIGTERM before a child is killed. */
 const STOP_TIMEOUT_MILLIS = 10_000;
@@ -48,7 +48,7 @@ let stopping = false;
 function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
   const log = `${RUN_DIR}/${name}.log`;
   const out = createWriteStream(log);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,12 +160,12 @@ async function main(): Promise<void> {
   } else {
     start(
       'collector',
-      ['collector/src/main.ts', '--config', collectorConfig, '--http-port', String(httpPort)],
+      ['collector/dist/main.js', '--config', collectorConfig, '--http-port', String(httpPort)],
       backendEnv,
     );
     await waitFor('collector', `${base}/health`);
   }
-  start('demo', ['services/demo/src/main.ts', '--config-file', demoConfig], demoEnv);
+  start('demo', ['services/demo/dist/main.js', '--config-file', demoConfig], demoEnv);
   // The ID service answers /health; the gateway has no health route, so probe the ID service that the demo
   // starts last-but-one and then the gateway's listening socket.
   await waitFor('id-generator', 'http://127.0.0.1:8888/health');
@@ -229,7 +229,7 @@ async function startCluster(env: Record<string, string>): Promise<void> {
     start(
       name,
       [
-        'collector/src/main.ts',
+        'collector/dist/main.js',
         '--config',
         memberConfig(name, role, env),
         '--udp-port',

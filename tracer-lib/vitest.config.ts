@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../configs/vitest-source-conditions.js';
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     name: 'tracer-lib',
     include: ['test/**/*.test.ts'],

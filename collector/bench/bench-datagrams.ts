@@ -5,7 +5,7 @@
  * round number patched into every trace, span and parent span id so each replayed round is new
  * traffic to the collector (unique ids, as real tracers send).
  */
-import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, type TraceEvent } from '@phosphor/tracer/wire';
+import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, type TraceEvent } from '@phosphor/wire';
 
 /** Same datagram budget as the tracer's default for a network collector (MTU-safe). */
 export const MAX_DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;

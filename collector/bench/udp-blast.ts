@@ -100,8 +100,17 @@ export function send(
   });
 }
 
-/** The raw ceiling: a bare dgram socket (same receive buffer request as the collector) counting blasted datagrams. */
-export async function rawCeiling(round: Round) {
+/**
+ * The raw ceiling: a bare dgram socket (same receive buffer request as the collector) counting
+ * datagrams — blasted by default, or paced at `datagramsPerSecond` for `millis` (the same offered
+ * load as a collector phase, for a per-CPU-second comparison at equal load).
+ */
+export async function rawCeiling(
+  round: Round,
+  mode: 'blast' | 'rate' = 'blast',
+  millis = BLAST_MILLIS,
+  datagramsPerSecond = 0,
+) {
   const socket = createSocket('udp4');
   let datagrams = 0;
   socket.on('message', () => {
@@ -110,7 +119,7 @@ export async function rawCeiling(round: Round) {
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
   const run = await withReceiverCpu(async () => {
-    const sender = await send(round, socket.address().port, 'blast', BLAST_MILLIS);
+    const sender = await send(round, socket.address().port, mode, millis, datagramsPerSecond);
     const backlogMillis = await drain(() => datagrams);
     return { sender, backlogMillis };
   });
@@ -126,5 +135,6 @@ export async function rawCeiling(round: Round) {
     eventsPerSecond: events / seconds,
     eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
     seconds,
+    loss: 1 - datagrams / run.sender.sent,
   };
 }

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Workspace bin: the collector ships TypeScript sources, so register tsx's loader and run main.ts.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// The collector daemon: runs the compiled JavaScript (npm run build, or the published package's dist/).
+await import('../dist/main.js');

@@ -1,26 +1,25 @@
 import type { AddressInfo } from 'node:net';
-import type { Batch } from '@phosphor/tracer/wire';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
-import { type EmitReason, SpanAssembler } from './assembly/span-assembler.js';
+import { TraceQueryService } from './assembly/trace-query-service.js';
 import { createClusterRole, roleStorageConfig } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
-import { type AggregatesExporter, createInfluxExporter } from './exporters/create-exporters.js';
+import { CollectorEngine } from './engine/collector-engine.js';
+import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
 import { createMetricsRegistry } from './metrics.js';
-import type { Span } from './model/span.js';
+import { ComponentRegistry, simpleHealth } from './pipeline/component-registry.js';
+import { ExporterComponent } from './pipeline/exporter-component.js';
+import { SpanFanOut } from './pipeline/span-fan-out.js';
+import { StoreConsumer } from './pipeline/store-consumer.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
-import { createStore } from './storage/create-store.js';
-import { formatDuration } from './storage/memory/memory-store.js';
-import type { ComponentHealth, SpanStore } from './storage/span-store.js';
+import { createStore, STORE_TYPES } from './storage/create-store.js';
+import type { SpanStore } from './storage/span-store.js';
 import { TailHub } from './tail/tail-hub.js';
-import { RateLimitedWarner } from './util/rate-limited-warner.js';
 
-/** How long one component's health check may take before it is reported KO. */
-const HEALTH_TIMEOUT_MILLIS = 2000;
 /** Pending spans above this share of `maxPendingSpans` report assembly as Degraded (eviction is near). */
 const PENDING_DEGRADED_RATIO = 0.9;
 /** How often idle aggregate keys are pruned. */
@@ -46,7 +45,8 @@ export interface Collector {
   readonly logger: Logger;
   readonly http: FastifyInstance;
   readonly receiver: UdpReceiver;
-  readonly assembler: SpanAssembler;
+  /** The ingest and assembly engine (decoder, hop joiner). */
+  readonly assembler: CollectorEngine;
   readonly aggregates: Aggregates;
   readonly store: SpanStore;
   readonly tail: TailHub;
@@ -69,36 +69,14 @@ export interface Collector {
  */
 export async function buildCollector(config: CollectorConfig, options: BuildCollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logging.level, name: 'phosphor-collector' });
-  const startedAt = Date.now();
+  const components = new ComponentRegistry();
   const store = await createStore(roleStorageConfig(config), logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
-  const sinkWarner = new RateLimitedWarner(logger, config.logging.warnIntervalMillis);
-  let sinkErrors = 0;
-  const sink = (spans: Span[], reason: EmitReason) => {
-    // Each stage is isolated: a failing store must not stop aggregates or the tail, and the
-    // assembler's caller (the UDP handler or a timer) never sees an exception.
-    try {
-      store.write(spans);
-    } catch (err) {
-      sinkErrors++;
-      sinkWarner.warn('store_write', `store.write threw: ${(err as Error).message}`);
-    }
-    try {
-      // Late updates re-emit a span already counted; counting them again would inflate rates.
-      if (reason !== 'late') aggregates.recordAll(spans);
-    } catch (err) {
-      sinkErrors++;
-      sinkWarner.warn('aggregates', `aggregates failed: ${(err as Error).message}`);
-    }
-    try {
-      tail.publish(spans);
-    } catch (err) {
-      sinkErrors++;
-      sinkWarner.warn('tail', `tail publish failed: ${(err as Error).message}`);
-    }
-  };
-  const assembler = new SpanAssembler(config.assembly, sink);
+  // Finished spans go to every consumer through one fan-out: the store, the aggregates, the tail
+  // (and any span exporter registered later), each isolated from the others' failures.
+  const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
+  const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
   // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
   const role = createClusterRole(config, {
     store,
@@ -115,57 +93,60 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       };
     },
   });
-  const onBatch = role?.onBatch ?? ((batch: Batch) => assembler.addEvents(batch.events));
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
-    onBatch,
+    // A receiver produces to Kafka instead of assembling in process.
+    role?.ingest ?? assembler,
     logger.child({ component: 'udp' }),
   );
   const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail });
-  let exporter: AggregatesExporter | undefined;
   let udpBound = false;
 
-  const stats = () => ({
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    udp: receiver.stats(),
-    clients: { ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) },
-    assembly: assembler.stats(),
-    storage: { name: store.name, ...safeStats(store) },
-    aggregates: aggregates.stats(),
-    tail: tail.stats(),
-    pipeline: { sinkErrors },
-    ...(role ? { cluster: role.stats() } : {}),
-    ...(exporter?.stats ? { influx: exporter.stats() } : {}),
+  components.add({
+    name: 'udp',
+    statsKey: 'udp',
+    health: () =>
+      role && !role.receivesUdp
+        ? { status: 'Deactivated', tests: [] }
+        : simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
+    stats: () => receiver.stats(),
   });
-
-  const health = async (): Promise<Record<string, ComponentHealth>> => {
-    const pending = assembler.stats().pendingSpans;
-    const pendingRatio = pending / config.assembly.maxPendingSpans;
-    const result: Record<string, ComponentHealth> = {
-      udp:
-        role && !role.receivesUdp
-          ? { status: 'Deactivated', tests: [] }
-          : simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
-      assembly: simpleHealth(
+  if (role)
+    components.add({ name: 'kafka', statsKey: 'cluster', health: () => role.health(), stats: () => role.stats() });
+  components.add({
+    statsKey: 'clients',
+    stats: () => ({ ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) }),
+  });
+  components.add({
+    name: 'assembly',
+    statsKey: 'assembly',
+    health: () => {
+      const pending = assembler.stats().pendingSpans;
+      const degraded = pending / config.assembly.maxPendingSpans >= PENDING_DEGRADED_RATIO;
+      return simpleHealth(
         'pending-capacity',
-        pendingRatio < PENDING_DEGRADED_RATIO ? 'OK' : 'Degraded',
-        pendingRatio < PENDING_DEGRADED_RATIO ? undefined : `${pending} pending spans, near assembly.maxPendingSpans`,
-      ),
-      memory: { status: 'Deactivated', tests: [] },
-      elasticsearch: { status: 'Deactivated', tests: [] },
-      influx: { status: 'Deactivated', tests: [] },
-    };
-    result[store.name] = await withTimeout(store.health(), store.name);
-    if (role) result.kafka = role.health();
-    if (exporter?.health) result.influx = await withTimeout(exporter.health(), 'influx');
-    else if (exporter) result.influx = simpleHealth('running', 'OK');
-    return result;
-  };
+        degraded ? 'Degraded' : 'OK',
+        degraded ? `${pending} pending spans, near assembly.maxPendingSpans` : undefined,
+      );
+    },
+    stats: () => assembler.stats(),
+  });
+  for (const consumer of [new StoreConsumer(store), aggregates, tail]) {
+    fanOut.add(consumer);
+    components.add(consumer);
+  }
+  for (const type of STORE_TYPES) components.addDeactivated(type);
+  components.add({ statsKey: 'pipeline', stats: () => fanOut.stats() });
+  for (const name of EXPORTER_NAMES) components.addDeactivated(name);
+
+  const traces = new TraceQueryService(store, assembler, config.assembly.skewCorrection);
+  const stats = () => components.stats();
+  const health = () => components.health();
 
   const deps: ApiDeps = {
     config,
     store,
-    assembler,
+    traces,
     // In a cluster every collector shows the aggregates of all assemblers, merged exactly.
     aggregates: role ? role.view.aggregatesView() : aggregates,
     ...(role ? { cluster: role.view } : {}),
@@ -200,8 +181,11 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       assembler.start();
       pruneTimer = setInterval(() => aggregates.prune(), PRUNE_INTERVAL_MILLIS);
       pruneTimer.unref();
-      exporter = await createInfluxExporter(config, aggregates, logger);
-      await exporter?.start();
+      const exporter = await createInfluxExporter(config, aggregates, logger);
+      if (exporter) {
+        components.add(new ExporterComponent('influx', exporter));
+        await exporter.start();
+      }
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
@@ -225,45 +209,14 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
         // Pending spans are emitted (partial) so a restart loses nothing already received; then
         // the assembler's memory is released (a closed collector may stay referenced, e.g. in tests).
         assembler.flushAndRelease();
+        // The tail's streams would keep the HTTP server from closing; the rest (exporters, then
+        // the store they may read) closes last registered first.
         tail.close();
         await http.close();
-        await exporter?.close();
-        await store.close();
+        await components.close();
       })();
       return closing;
     },
   };
   return collector;
-}
-
-function simpleHealth(test: string, status: ComponentHealth['status'], error?: string): ComponentHealth {
-  const entry: ComponentHealth['tests'][number] = { name: test, duration: formatDuration(0), status };
-  if (error) entry.error = error;
-  return { status, tests: [entry] };
-}
-
-async function withTimeout(check: Promise<ComponentHealth>, name: string): Promise<ComponentHealth> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<ComponentHealth>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve(
-          simpleHealth('health-check', 'KO', `${name} health check took longer than ${HEALTH_TIMEOUT_MILLIS} ms`),
-        ),
-      HEALTH_TIMEOUT_MILLIS,
-    );
-  });
-  try {
-    return await Promise.race([check.catch((err: Error) => simpleHealth('health-check', 'KO', err.message)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function safeStats(store: SpanStore): Record<string, number> {
-  try {
-    return store.stats();
-  } catch {
-    return {};
-  }
 }

@@ -3,6 +3,8 @@
  * `COL_ERR_<AREA>_<WHAT>`; a retired code is never reused. collector/README.md lists them all
  * (a test fails when one is missing there).
  */
+import { ServiceError } from '@phosphor/service-kit';
+
 export const ERROR_CODES = {
   COL_ERR_CONFIG_READ: { status: 500, message: 'cannot read the config file' },
   COL_ERR_CONFIG_PARSE: { status: 500, message: 'the config file is not valid YAML' },
@@ -37,19 +39,16 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * An error carrying a collector code and, for HTTP, its status. `detail` names the offending
  * key, field or parameter; the message is `<code>: <detail>` so logs are self-explanatory.
  */
-export class CollectorError extends Error {
-  readonly code: ErrorCode;
-  readonly statusCode: number;
-  readonly detail: string;
-  /** The config key, query parameter or field that was wrong, when there is one. */
-  readonly field: string | undefined;
-
+export class CollectorError extends ServiceError<ErrorCode> {
   constructor(code: ErrorCode, detail: string, field?: string, options?: { cause?: unknown }) {
-    super(`${code}: ${detail}`, options);
-    this.name = 'CollectorError';
-    this.code = code;
-    this.statusCode = ERROR_CODES[code].status;
-    this.detail = detail;
-    this.field = field;
+    super(code, ERROR_CODES[code].status, detail, {
+      ...(field === undefined ? {} : { field }),
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+    });
+  }
+
+  /** The HTTP status of the code (the same as `httpStatus`). */
+  get statusCode(): number {
+    return this.httpStatus;
   }
 }

@@ -1,14 +1,15 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
  * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch,
- * --role all|receiver|assembler.
+ * --role all|receiver|assembler, --help, --version.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
+import { COLLECTOR_FLAGS, collectorHelp, collectorVersion } from './cli/usage.js';
 import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--role all|receiver|assembler]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--role all|receiver|assembler] [--help] [--version]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -19,14 +20,7 @@ function parseFlags(argv: string[]) {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'udp-port': { type: 'string' },
-        'http-port': { type: 'string' },
-        storage: { type: 'string' },
-        role: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: COLLECTOR_FLAGS,
     }).values;
   } catch (err) {
     throw new CollectorError('COL_ERR_CLI_ARGS', `${(err as Error).message}\n${USAGE}`);
@@ -43,7 +37,11 @@ function portFlag(name: string, value: string | undefined): number | undefined {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(collectorHelp());
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`${collectorVersion()}\n`);
     return;
   }
   const config = loadConfig({
@@ -66,7 +64,7 @@ async function main(): Promise<void> {
   const addresses = await collector.start();
   collector.logger.info(
     { role: config.role, udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
-    `phosphor collector (${config.role}) listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
+    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Aggregates } from './aggregates/aggregates.js';
-import type { SpanAssembler } from './assembly/span-assembler.js';
+import type { AssemblerStats } from './assembly/span-sink.js';
 import type { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import type { SpanStore } from './storage/span-store.js';
 import type { TailHub } from './tail/tail-hub.js';
@@ -11,7 +11,7 @@ const MAX_CLIENT_SERIES = 100;
 /** The parts whose counters /metrics exposes. */
 export interface MetricSources {
   receiver: UdpReceiver;
-  assembler: SpanAssembler;
+  assembler: { stats(): AssemblerStats };
   store: SpanStore;
   aggregates: Aggregates;
   tail: TailHub;

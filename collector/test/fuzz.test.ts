@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
-import { encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import type { TraceEvent } from '@phosphor/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../src/app.js';
 import type { Span } from '../src/model/span.js';
 import { testCollector } from './support/collector.js';

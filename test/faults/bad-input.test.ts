@@ -91,7 +91,7 @@ const DEMO_CASES: BadConfig[] = [
 describe('bad config files: the daemons refuse to start and name the field', () => {
   it.each(COLLECTOR_CASES)('collector daemon: $name', async ({ name, yaml, args, stderr }) => {
     const path = file(`collector-${name}`, yaml);
-    const result = await runToExit('collector/src/main.ts', ['--config', path, ...(args ?? [])]);
+    const result = await runToExit('collector/dist/main.js', ['--config', path, ...(args ?? [])]);
     expect(result.code, result.stderr).toBe(COLLECTOR_EXIT_CONFIG);
     for (const text of stderr) expect(result.stderr).toContain(text);
     expect(result.stdout).not.toContain('listening');
@@ -99,7 +99,7 @@ describe('bad config files: the daemons refuse to start and name the field', () 
 
   it.each(ID_SERVICE_CASES)('ID service main: $name', async ({ name, yaml, stderr }) => {
     const path = file(`id-${name}`, yaml);
-    const result = await runToExit('services/id-generator/src/main.ts', ['--config-file', path]);
+    const result = await runToExit('services/id-generator/dist/main.js', ['--config-file', path]);
     expect(result.code, result.stderr).toBe(1);
     for (const text of stderr) expect(result.stderr).toContain(text);
     if (name === 'malformed YAML') expect(result.stderr).toContain(path);
@@ -108,7 +108,7 @@ describe('bad config files: the daemons refuse to start and name the field', () 
 
   it.each(DEMO_CASES)('demo main: $name', async ({ name, yaml, stderr }) => {
     const path = file(`demo-${name}`, yaml);
-    const result = await runToExit('services/demo/src/main.ts', ['--config-file', path]);
+    const result = await runToExit('services/demo/dist/main.js', ['--config-file', path]);
     expect(result.code, result.stderr).toBe(1);
     for (const text of stderr) expect(result.stderr).toContain(text);
     // Regression: errors named "startDemo options" instead of the file.

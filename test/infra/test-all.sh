@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`) and what .ci/run calls: installs dependencies, provisions and starts
-# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium, Kafka), type-checks, builds the dashboard,
+# The README's test command (`npm test`) and what .ci/run calls: installs dependencies (and Node.js 24 when the
+# machine's node is older), provisions and starts
+# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium, Kafka), type-checks, builds every package,
 # runs every vitest project, prints one plain summary line, and stops the backends it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,13 +11,9 @@ mkdir -p "$STATE"
 
 step() { printf '\n=== %s\n' "$*"; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install`, not `npm ci`: npm 11 writes only this platform's entries of optional platform packages
-  # (e.g. @biomejs/cli-*) into the lock, and `npm ci` then refuses the lock as out of sync. `npm install`
-  # still installs the locked versions.
-  step "npm install"
-  npm install --no-audit --no-fund
-fi
+step "dependencies and Node.js 24"
+# shellcheck source=../../scripts/node-runtime.sh
+source scripts/node-runtime.sh
 
 step "backends"
 # Stop only what this run started, so a developer's already-running backends stay up.
@@ -41,8 +38,8 @@ npm run --silent typecheck
 npm run --silent typecheck -w dashboard
 npm run --silent lint
 
-step "dashboard build (served by the collector in browser tests)"
-npm run --silent build -w dashboard
+step "build: tsc -b (JavaScript, .d.ts, source maps in each package's dist/), the dashboard, the collector's assets"
+npm run --silent build
 
 step "vitest"
 rc=0

@@ -15,17 +15,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import {
-  AppendStatus,
-  createTracer,
-  DatagramWriter,
-  encodeDatagram,
-  encodeEvent,
-  newSpanId,
-  nowMicros,
-  type TraceEvent,
-  type Tracer,
-} from '../src/index.js';
+import { AppendStatus, DatagramWriter } from '@phosphor/wire';
+import { encodeDatagram, encodeEvent } from '../../wire/test/support/reference-encoder.js';
+import { createTracer, newSpanId, nowMicros, type TraceEvent, type Tracer } from '../src/index.js';
 
 /** Hops per timed round; rounds alternate between peers so machine noise hits all of them alike. */
 const HOPS_PER_ROUND = 200_000;
@@ -206,7 +198,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-// ---- encoders: protobufjs (codec.ts) vs the hand-written DatagramWriter -------------------------
+// ---- encoders: protobufjs (the wire package's reference encoder) vs the hand-written DatagramWriter -------------------------
 function encoderComparison(): { protobufjsNs: number; writerNs: number } {
   const event: TraceEvent = {
     type: 'OUT',

@@ -10,6 +10,8 @@
 export const TracerErrorCodes = {
   /** An option passed to `createTracer` is missing or out of range. */
   TRC_ERR_OPTIONS_INVALID: 'invalid tracer option',
+  /** A PHOSPHOR_* environment variable has a bad value; it was ignored (one process warning), the default used. */
+  TRC_ERR_ENV_INVALID: 'invalid environment value ignored',
   /** An option passed to `new PooledIdSource` is missing or out of range. */
   TRC_ERR_IDS_OPTIONS_INVALID: 'invalid id source option',
   /** A pooled id source's `fetchBatch` failed or returned something that is not a list of ids. */

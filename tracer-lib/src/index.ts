@@ -2,10 +2,37 @@
  * @phosphor/tracer — records the four events of every RPC hop (REQ, IN, OUT, REP) into a bounded
  * buffer and sends them to the Phosphor collector over UDP in the background. Never blocks, never
  * throws into the service; drops and counts instead.
+ *
+ * The core loads no framework: integrations are subpaths — `@phosphor/tracer/http` (node:http, Express,
+ * Koa), `/fetch`, `/fastify`, `/grpc` — whose frameworks are optional peer dependencies.
  */
 
+// The wire-format pieces a tracer user meets: event shapes for emit(), flags and the limits options are checked against.
+export {
+  type Batch,
+  type BatchHeader,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  type DropCounters,
+  EVENT_TYPES,
+  EventFlags,
+  type EventType,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TAGS,
+  MAX_TEXT_LENGTH,
+  MAX_UDP_PAYLOAD_BYTES,
+  type TraceEvent,
+  validateEvent,
+} from '@phosphor/wire';
 export { nowMicros } from './clock.js';
 export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
+export {
+  ENV_WARNING_CODE,
+  TRACER_ENV_VARIABLES,
+  type TracerEnvVariable,
+  tracerOptionsFromEnv,
+  UNKNOWN_SERVICE,
+} from './env-options.js';
 export { TracerError, type TracerErrorCode, TracerErrorCodes, type TracerProblem } from './errors.js';
 export {
   type IdSource,
@@ -16,15 +43,6 @@ export {
   type PooledIdSourceOptions,
   type PooledIdSourceStats,
 } from './ids.js';
-export { type PhosphorFastifyOptions, phosphorFastify } from './instrument/fastify.js';
-export {
-  type GrpcClientInterceptorOptions,
-  grpcClientInterceptor,
-  grpcServerInterceptor,
-  type TraceGrpcHandlersOptions,
-  traceGrpcHandlers,
-} from './instrument/grpc.js';
-export { type TracedFetchOptions, type TracedRequestInit, tracedFetch } from './instrument/http-client.js';
 export {
   DEFAULT_COLLECTOR,
   DEFAULT_FLUSH_INTERVAL_MILLIS,
@@ -34,4 +52,3 @@ export {
 } from './options.js';
 export * from './propagation/index.js';
 export { createTracer, type DroppedEvents, type Tracer, type TracerStats } from './tracer.js';
-export * from './wire/index.js';

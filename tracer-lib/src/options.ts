@@ -1,12 +1,15 @@
 import { hostname as osHostname } from 'node:os';
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_NAME_LENGTH, MAX_UDP_PAYLOAD_BYTES } from '@phosphor/wire';
 import { TracerError } from './errors.js';
 import { type IdSource, LocalIdSource } from './ids.js';
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_NAME_LENGTH, MAX_UDP_PAYLOAD_BYTES } from './wire/limits.js';
 
 /** Options of {@link createTracer}. Every option but `service` has a default. */
 export interface TracerOptions {
-  /** This service's name: `from` on REQ/REP events, `to` on IN/OUT events. Required. */
-  service: string;
+  /**
+   * This service's name: `from` on REQ/REP events, `to` on IN/OUT events. Default: env PHOSPHOR_SERVICE,
+   * else `unknown_service:node`. Every option also has an environment variable (see env-options.ts); options win.
+   */
+  service?: string;
   /** Collector addresses as `host:port` (`[v6addr]:port` for IPv6). Default `['127.0.0.1:7760']`. */
   collectors?: string[];
   /** Events buffered before new ones are dropped (counted as `bufferFull`). Default 8192. */

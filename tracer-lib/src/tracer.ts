@@ -1,14 +1,13 @@
+import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
 import { EventRing } from './buffer/event-ring.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
+import { withEnvironment } from './env-options.js';
 import type { TracerErrorCode, TracerProblem } from './errors.js';
 import { type IdSource, LocalIdSource, newSpanId } from './ids.js';
 import { type ResolvedTracerOptions, resolveTracerOptions, type TracerOptions } from './options.js';
 import { RateSampler, type Sampler } from './sampler.js';
 import { UdpTransport } from './transport/udp.js';
-import { validateEvent } from './wire/codec.js';
-import { AppendStatus, DatagramWriter } from './wire/datagram-writer.js';
-import { EventFlags, type TraceEvent } from './wire/event.js';
 
 /** Events lost, by reason. The first four travel in every datagram so the collector can compute loss per tracer. */
 export interface DroppedEvents {
@@ -79,9 +78,13 @@ export interface Tracer {
   close(): Promise<void>;
 }
 
-/** Creates a tracer. Throws a `TRC_ERR_OPTIONS_INVALID` {@link TracerError} naming any bad option. */
-export function createTracer(options: TracerOptions): Tracer {
-  const resolved = resolveTracerOptions(options);
+/**
+ * Creates a tracer from `options` over the PHOSPHOR_* environment variables (options win). Throws a
+ * `TRC_ERR_OPTIONS_INVALID` {@link TracerError} naming any bad option; a bad environment value is reported
+ * once as a process warning and replaced by the default, never thrown.
+ */
+export function createTracer(options: TracerOptions = {}): Tracer {
+  const resolved = resolveTracerOptions(withEnvironment(options));
   return resolved.enabled ? new UdpTracer(resolved) : new NoopTracer(resolved);
 }
 

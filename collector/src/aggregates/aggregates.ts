@@ -1,4 +1,6 @@
+import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
+import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 import { PairMap } from './pair-map.js';
 import { type ExportedWindow, RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
@@ -78,7 +80,8 @@ interface Keyed<T> {
  * and host (HDR histograms in time buckets), plus the cumulative dependency graph and service
  * catalog. Every map is capped by `maxKeys`, so hostile names cannot grow memory without bound.
  */
-export class Aggregates {
+export class Aggregates implements SpanConsumer {
+  readonly statsKey = 'aggregates';
   private readonly bucketMillis: number;
   private readonly bucketCount: number;
   private readonly now: () => number;
@@ -104,6 +107,11 @@ export class Aggregates {
   /** Window labels accepted by {@link snapshot}, e.g. ["1m", "5m", "15m"]. */
   windowLabels(): string[] {
     return this.options.windowsMinutes.map((m) => `${m}m`);
+  }
+
+  /** Pipeline entry: counts new spans; late updates re-emit a span already counted, so they are skipped. */
+  consume(spans: readonly Span[], reason: EmitReason): void {
+    if (reason !== 'late') this.recordAll(spans);
   }
 
   /** Counts a newly finished span (not its late updates, so no request is counted twice). */

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { SpanAssembler } from '../assembly/span-assembler.js';
+import type { TraceQueries } from '../assembly/trace-query-service.js';
 import type { AggregatesView, ClusterMember } from '../cluster/cluster-view.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
@@ -9,7 +9,8 @@ import type { TailHub } from '../tail/tail-hub.js';
 export interface ApiDeps {
   config: CollectorConfig;
   store: SpanStore;
-  assembler: SpanAssembler;
+  /** Trace by id (stored + pending, skew-corrected) and search. */
+  traces: TraceQueries;
   /** Live aggregates: this process's, or merged across the cluster's assemblers (receiver/assembler roles). */
   aggregates: AggregatesView;
   /** Cluster members (receiver/assembler roles). */

@@ -1,17 +1,15 @@
+import { type ErrorBody, formatValidationError, errorBody as sharedErrorBody } from '@phosphor/service-kit';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CollectorError, ERROR_CODES, type ErrorCode } from '../errors.js';
 
-/** JSON body of every API error. */
-export interface ApiErrorBody {
+/** JSON body of every API error: the one Phosphor error body (service-kit), with a collector code. */
+export interface ApiErrorBody extends ErrorBody {
   code: ErrorCode;
-  message: string;
-  /** The query/path parameter that was wrong, when there is one. */
-  param?: string;
 }
 
 /** Sends `{ code, message, param? }` with the code's HTTP status. */
 export function errorBody(code: ErrorCode, message: string, param?: string): ApiErrorBody {
-  return param === undefined ? { code, message } : { code, message, param };
+  return sharedErrorBody(code, message, param) as ApiErrorBody;
 }
 
 /**
@@ -23,22 +21,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof CollectorError) {
       return reply.code(error.statusCode).send(errorBody(error.code, error.detail, error.field));
     }
-    if (error.validation && error.validation.length > 0) {
-      const first = error.validation[0];
-      const params = (first?.params ?? {}) as Record<string, unknown>;
-      const fromPath = first?.instancePath?.split('/').filter(Boolean)[0];
-      const param = String(
-        params.missingProperty ?? params.additionalProperty ?? fromPath ?? error.validationContext ?? '',
-      );
-      let message = first?.message ?? 'is invalid';
-      if (params.additionalProperty !== undefined) message = 'unknown parameter';
-      if (Array.isArray(params.allowedValues)) message += ` (${params.allowedValues.join(', ')})`;
-      return reply
-        .code(400)
-        .send(
-          errorBody('COL_ERR_API_BAD_PARAM', `${error.validationContext ?? 'request'} ${param}: ${message}`, param),
-        );
-    }
+    const invalid = formatValidationError(error);
+    if (invalid) return reply.code(400).send(errorBody('COL_ERR_API_BAD_PARAM', invalid.message, invalid.param));
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply
         .code(413)

@@ -1,4 +1,4 @@
-import { EventFlags, type EventType, type TraceEvent } from '@phosphor/tracer/wire';
+import { EventFlags, type EventType, type TraceEvent } from '@phosphor/wire';
 import type { HopTimes, Span } from '../model/span.js';
 
 /** The events received so far for one hop, by type. */

@@ -1,21 +1,21 @@
-import type { Batch } from '@phosphor/tracer/wire';
 import type { Logger } from 'pino';
 import type { Aggregates } from '../aggregates/aggregates.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
+import type { DatagramIngest } from '../receivers/udp/udp-receiver.js';
 import type { ElasticsearchStore } from '../storage/elasticsearch/index.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
 import { ClusterView } from './cluster-view.js';
-import { recordsOf } from './event-records.js';
 import { KafkaAssembler } from './kafka-assembler.js';
 import { KafkaEventProducer } from './kafka-event-producer.js';
+import { KafkaIngest } from './kafka-ingest.js';
 import { ensureTopics } from './kafka-topics.js';
 
 /** What a receiver or assembler adds to a collector. */
 export interface ClusterRole {
   /** Replaces in-process assembly on the UDP path (receiver); undefined when this role takes no UDP. */
-  readonly onBatch: ((batch: Batch, datagram: Buffer | undefined) => void) | undefined;
+  readonly ingest: DatagramIngest | undefined;
   /** Whether this process binds the UDP socket. */
   readonly receivesUdp: boolean;
   start(): Promise<void>;
@@ -115,7 +115,7 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
       receivesUdp: true,
       view,
       startView: (httpUrl) => view.start(httpUrl),
-      onBatch: (batch, datagram) => producer.enqueue(recordsOf(batch, datagram)),
+      ingest: new KafkaIngest(config.udp.hmacKey, producer),
       async start() {
         // A receiver must start while Kafka is down (it buffers, then drops and counts).
         await ensureTopics(kafka.brokers, topicsOf(config), log).catch((err: Error) =>
@@ -184,7 +184,7 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
     receivesUdp: false,
     view,
     startView: (httpUrl) => view.start(httpUrl),
-    onBatch: undefined,
+    ingest: undefined,
     async start() {
       await ensureTopics(kafka.brokers, topicsOf(config), log);
       await assembler.start();

@@ -1,12 +1,12 @@
 import {
+  AppendStatus,
   type Batch,
-  type BatchHeader,
+  DatagramWriter,
   decodeDatagram,
-  encodeDatagram,
-  encodeEvent,
+  MAX_UDP_PAYLOAD_BYTES,
   type TraceEvent,
   WIRE_FLAG_HMAC,
-} from '@phosphor/tracer/wire';
+} from '@phosphor/wire';
 
 /**
  * Kafka records between receivers and assemblers. A record's value is a wire-format v1 datagram
@@ -24,6 +24,11 @@ export interface EventRecord {
   /** Events inside `value` (for the receiver's counters; not sent). */
   events: number;
 }
+
+/** Smallest datagram a record is written into (the writer needs room for its header). */
+const MIN_RECORD_DATAGRAM_BYTES = 1024;
+/** Room over the received datagram's size for a re-encoded subset (varint and field-order differences). */
+const RECORD_SLACK_BYTES = 256;
 
 /**
  * Splits a decoded, validated datagram into one record per trace. A datagram whose events all
@@ -43,26 +48,44 @@ export function recordsOf(batch: Batch, datagram: Buffer | undefined): EventReco
   if (single && datagram !== undefined && ((datagram[3] ?? 0) & WIRE_FLAG_HMAC) === 0) {
     return [{ key: Buffer.from(first, 'utf8'), value: datagram, events: events.length }];
   }
-  const byTrace = new Map<string, Uint8Array[]>();
+  const byTrace = new Map<string, TraceEvent[]>();
   for (const event of events) {
     let list = byTrace.get(event.traceId);
     if (!list) {
       list = [];
       byTrace.set(event.traceId, list);
     }
-    list.push(encodeEvent(event));
+    list.push(event);
   }
-  const header: BatchHeader = {
+  // The tracer's own encoder (wire package), under the received datagram's identity: a trace's events
+  // from one datagram fit in a datagram of that datagram's size.
+  const maxDatagramBytes = Math.min(
+    MAX_UDP_PAYLOAD_BYTES,
+    Math.max(MIN_RECORD_DATAGRAM_BYTES, (datagram?.length ?? MAX_UDP_PAYLOAD_BYTES) + RECORD_SLACK_BYTES),
+  );
+  const writer = new DatagramWriter({
+    maxDatagramBytes,
     tracerId: batch.tracerId,
-    sequence: batch.sequence,
     service: batch.service,
     hostname: batch.hostname,
-    drops: batch.drops,
-    sentAtMicros: batch.sentAtMicros,
-  };
+  });
   const records: EventRecord[] = [];
-  for (const [traceId, encoded] of byTrace) {
-    records.push({ key: Buffer.from(traceId, 'utf8'), value: encodeDatagram(header, encoded), events: encoded.length });
+  for (const [traceId, list] of byTrace) {
+    const key = Buffer.from(traceId, 'utf8');
+    let count = 0;
+    for (const event of list) {
+      let status = writer.append(event);
+      if (status === AppendStatus.full && count > 0) {
+        records.push({ key, value: writer.finish(batch.sequence, batch.drops, batch.sentAtMicros), events: count });
+        count = 0;
+        status = writer.append(event);
+      }
+      // Events were validated when the datagram was decoded; the writer validates them again.
+      if (status === AppendStatus.appended) count++;
+    }
+    if (count > 0) {
+      records.push({ key, value: writer.finish(batch.sequence, batch.drops, batch.sentAtMicros), events: count });
+    }
   }
   return records;
 }

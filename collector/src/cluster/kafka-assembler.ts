@@ -1,8 +1,9 @@
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Aggregates } from '../aggregates/aggregates.js';
-import { type EmitReason, SpanAssembler } from '../assembly/span-assembler.js';
+import type { EmitReason } from '../assembly/span-sink.js';
 import type { AssemblyConfig } from '../config/config.js';
+import { CollectorEngine } from '../engine/collector-engine.js';
 import type { Span } from '../model/span.js';
 import type { ElasticsearchStore } from '../storage/elasticsearch/index.js';
 import type { TailHub } from '../tail/tail-hub.js';
@@ -89,7 +90,7 @@ const REJECTIONS: readonly RecordRejection[] = ['empty', 'undecodable', 'key_mis
 export class KafkaAssembler {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private readonly cores = new Map<number, SpanAssembler>();
+  private readonly cores = new Map<number, CollectorEngine>();
   private readonly progress = new Map<number, PartitionProgress<KafkaMessage>>();
   private readonly lags = new Map<number, number>();
   private readonly watermark = new WriteWatermark();
@@ -306,10 +307,10 @@ export class KafkaAssembler {
     progress.observe(message.offset, performance.now(), message);
   }
 
-  private coreFor(partition: number): SpanAssembler {
+  private coreFor(partition: number): CollectorEngine {
     let core = this.cores.get(partition);
     if (!core) {
-      core = new SpanAssembler(this.deps.assembly, (spans, reason) => this.sink(partition, spans, reason));
+      core = new CollectorEngine(this.deps.assembly, (spans, reason) => this.sink(partition, spans, reason));
       this.cores.set(partition, core);
     }
     return core;

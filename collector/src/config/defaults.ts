@@ -1,4 +1,4 @@
-import { MAX_UDP_PAYLOAD_BYTES } from '@phosphor/tracer/wire';
+import { MAX_UDP_PAYLOAD_BYTES } from '@phosphor/wire';
 
 /** Default UDP port tracers send to (Phosphor's historical port range, free on common systems). */
 export const DEFAULT_UDP_PORT = 7760;

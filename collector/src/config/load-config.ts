@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { compileConfigSchema, configErrorKey, readYamlFile, YamlFileError } from '@phosphor/service-kit';
+import type { ErrorObject } from 'ajv';
 import { defaultMemberName } from '../cluster/config.js';
 import { CollectorError } from '../errors.js';
 import type { CollectorConfig } from './config.js';
@@ -43,8 +42,7 @@ export interface LoadConfigOptions {
   overrideLabels?: Record<string, string>;
 }
 
-const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: false });
-const validate = ajv.compile(collectorConfigSchema);
+const validate = compileConfigSchema(collectorConfigSchema);
 
 /**
  * Reads, merges and validates the collector config, filling every default. Throws a
@@ -57,7 +55,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   let baseDir = process.cwd();
   const file = options.file ?? options.env?.PHOSPHOR_COLLECTOR_CONFIG;
   if (file) {
-    config = readYamlFile(file);
+    config = readConfigFile(file);
     baseDir = dirname(resolve(file));
   }
   if (options.values) config = deepMerge(config, structuredClone(options.values));
@@ -104,27 +102,20 @@ function sourceOf(sources: Map<string, string>, key: string): string {
   return source ? `; role set by ${source}` : '';
 }
 
-function readYamlFile(file: string): Record<string, unknown> {
-  let text: string;
+/** The shared YAML reader, its problems mapped to the collector's config error codes. */
+function readConfigFile(file: string): Record<string, unknown> {
   try {
-    text = readFileSync(file, 'utf8');
+    return readYamlFile(file);
   } catch (err) {
-    throw new CollectorError('COL_ERR_CONFIG_READ', `${file}: ${(err as Error).message}`, undefined, { cause: err });
+    if (!(err instanceof YamlFileError)) throw err;
+    const code =
+      err.problem === 'read'
+        ? 'COL_ERR_CONFIG_READ'
+        : err.problem === 'parse'
+          ? 'COL_ERR_CONFIG_PARSE'
+          : 'COL_ERR_CONFIG_INVALID';
+    throw new CollectorError(code, err.message, undefined, { cause: err.cause ?? err });
   }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
-    throw new CollectorError('COL_ERR_CONFIG_PARSE', `${file}${where}: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CollectorError('COL_ERR_CONFIG_INVALID', `${file}: the top level must be a mapping of sections`);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 function convert(raw: string, kind: ValueKind, name: string): unknown {
@@ -145,10 +136,10 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
   const base = error.instancePath.split('/').slice(1).join('.');
   const where = file ? ` in ${file}` : '';
   if (error.keyword === 'additionalProperties') {
-    const key = [base, (error.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join('.');
+    const key = configErrorKey(error);
     return new CollectorError('COL_ERR_CONFIG_UNKNOWN_KEY', `${key}: unknown key${where}`, key);
   }
-  const key = base || '(root)';
+  const key = configErrorKey(error);
   const source = sources.get(base);
   let message = error.message ?? 'is invalid';
   if (error.keyword === 'enum') {

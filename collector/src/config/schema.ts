@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/tracer/wire';
+import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
 import { COLLECTOR_ROLES, kafkaConfigSchema } from '../cluster/config.js';
 import { influxConfigSchema } from '../exporters/influx/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
 
-/** The repo's dashboard build folder, used when no config file says otherwise. */
-export const DEFAULT_DASHBOARD_DIST_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
+/** The dashboard build shipped inside the collector package (copied there by scripts/bundle-assets.mjs). */
+export const DEFAULT_DASHBOARD_DIST_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
 const port = { type: 'integer', minimum: 0, maximum: 65_535 } as const;
 const host = { type: 'string', minLength: 1, maxLength: 255 } as const;

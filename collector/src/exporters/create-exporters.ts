@@ -22,6 +22,9 @@ export interface InfluxExporterModule {
   ): AggregatesExporter | Promise<AggregatesExporter>;
 }
 
+/** Every exporter the collector can run: the disabled ones show as Deactivated in /health. */
+export const EXPORTER_NAMES = ['influx'] as const;
+
 /** Creates the Influx exporter when `influx.enabled` is true; imported lazily like the ES store. */
 export async function createInfluxExporter(
   config: CollectorConfig,

@@ -1,4 +1,4 @@
-import type { EventType } from '@phosphor/tracer/wire';
+import type { EventType } from '@phosphor/wire';
 
 /** Timestamps of a hop's four events, microseconds since the epoch; absent when missing. */
 export interface HopTimes {

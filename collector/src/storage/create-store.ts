@@ -10,6 +10,9 @@ export interface ElasticsearchStoreModule {
   createElasticsearchStore(config: ElasticsearchConfig, logger: Logger): SpanStore | Promise<SpanStore>;
 }
 
+/** Every `storage.type`: the unselected ones show as Deactivated in /health. */
+export const STORE_TYPES = ['memory', 'elasticsearch'] as const;
+
 /**
  * Creates the configured span store. The Elasticsearch module is imported only when selected,
  * so the embedded default never loads the ES client.

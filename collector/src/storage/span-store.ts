@@ -1,15 +1,11 @@
+import type { HealthStatus, HealthTestResult } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
 
-/** Status values in the Flaki health format. */
-export type HealthStatus = 'OK' | 'KO' | 'Degraded' | 'Deactivated';
+/** Status values in the Flaki health format (shared with every daemon through service-kit). */
+export type { HealthStatus };
 
 /** One health test, Flaki format: `{"name":"ping","duration":"906.881µs","status":"OK"}`. */
-export interface HealthTest {
-  name: string;
-  duration: string;
-  status: HealthStatus;
-  error?: string;
-}
+export type HealthTest = HealthTestResult;
 
 /** A component's health: the overall status and the tests behind it. */
 export interface ComponentHealth {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Span } from '../model/span.js';
+import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 
 /** Live tail settings (`tail:` in collector.yml). */
 export interface TailHubOptions {
@@ -26,7 +27,8 @@ interface TailClient {
  * the number of clients. A client whose socket holds more than `maxBufferedBytes` of unsent data
  * is disconnected (counted) — a slow consumer never makes the collector buffer without bound.
  */
-export class TailHub {
+export class TailHub implements SpanConsumer {
+  readonly statsKey = 'tail';
   private readonly clients = new Set<TailClient>();
   private readonly timer: NodeJS.Timeout;
   private readonly counters = { tailConnections: 0, tailSentSpans: 0, tailDroppedClients: 0, tailRejectedClients: 0 };
@@ -59,6 +61,11 @@ export class TailHub {
     const remove = () => this.clients.delete(client);
     res.on('close', remove);
     res.on('error', remove);
+  }
+
+  /** Pipeline entry: every finished span and every late update is streamed. */
+  consume(spans: readonly Span[]): void {
+    this.publish(spans);
   }
 
   /** Sends spans to every matching client. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBatch } from '@phosphor/tracer/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
 import { testCollector } from '../support/collector.js';

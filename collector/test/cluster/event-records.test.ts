@@ -1,5 +1,6 @@
-import { decodeDatagram, encodeBatch } from '@phosphor/tracer/wire';
+import { decodeDatagram } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { decodeRecord, recordsOf } from '../../src/cluster/event-records.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
-import { encodeBatch } from '@phosphor/tracer/wire';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { buildCollector } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { batchOf, hopEvents } from '../support/hops.js';

@@ -1,4 +1,4 @@
-import type { Batch, EventType, TraceEvent } from '@phosphor/tracer/wire';
+import type { Batch, EventType, TraceEvent } from '@phosphor/wire';
 
 /** Describes one RPC hop for tests: the four timestamps on their hosts' clocks. */
 export interface HopSpec {

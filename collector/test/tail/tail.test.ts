@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { encodeBatch } from '@phosphor/tracer/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
 import { testCollector } from '../support/collector.js';

@@ -2,9 +2,9 @@
  * Shapes of the collector's HTTP API as the dashboard reads them. Span, TraceSummary and the
  * query come from the collector's own model, so a change there fails the dashboard's type check.
  */
-import type { Span, TraceSummary } from '../../../collector/src/model/span.js';
+import type { Span, TraceSummary } from '@phosphor/collector';
 
-export type { HopTimes, Span, TraceSummary } from '../../../collector/src/model/span.js';
+export type { HopTimes, Span, TraceSummary } from '@phosphor/collector';
 export type EventType = 'REQ' | 'IN' | 'OUT' | 'REP';
 
 /** Event types in hop order. */

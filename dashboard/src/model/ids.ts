@@ -3,7 +3,7 @@
  * 32-hex W3C trace ids, or UUID-like correlation ids. Bounded by the wire format's id limit.
  */
 
-/** Longest id the wire format accepts (`MAX_ID_LENGTH` in tracer-lib/src/wire/limits.ts). */
+/** Longest id the wire format accepts (`MAX_ID_LENGTH` in wire/src/limits.ts). */
 export const MAX_TRACE_ID_LENGTH = 64;
 
 /** The collector's `GET /api/traces/:traceId` accepts exactly this alphabet. */

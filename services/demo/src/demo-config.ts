@@ -2,10 +2,7 @@
  * Demo configuration (configs/demo.yml): YAML validated with a JSON schema that fills the documented
  * defaults.
  */
-import { readFile } from 'node:fs/promises';
-import { describeConfigErrors } from '@phosphor/id-generator';
-import { Ajv } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { compileConfigSchema, describeConfigErrors, readYamlFile, YamlFileError } from '@phosphor/service-kit';
 import { DemoError } from './errors.js';
 
 /** Validated demo configuration. */
@@ -115,7 +112,7 @@ const SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true }).compile(SCHEMA);
+const validate = compileConfigSchema(SCHEMA);
 
 /** Validates a parsed demo config and fills defaults; throws DEMO_ERR_CONFIG_INVALID naming the fields. */
 export function resolveDemoConfig(raw: unknown, source = 'demo configuration'): DemoConfig {
@@ -137,9 +134,10 @@ export function resolveDemoConfig(raw: unknown, source = 'demo configuration'): 
 export async function loadDemoConfig(path: string): Promise<DemoConfig> {
   let raw: unknown;
   try {
-    raw = parseYaml(await readFile(path, 'utf8'));
+    raw = readYamlFile(path);
   } catch (error) {
-    throw new DemoError('DEMO_ERR_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+    if (!(error instanceof YamlFileError)) throw error;
+    throw new DemoError('DEMO_ERR_CONFIG_INVALID', error.message, { cause: error });
   }
   return resolveDemoConfig(raw, path);
 }

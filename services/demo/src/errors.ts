@@ -2,6 +2,7 @@
  * Every error code of the demo services, defined once: message prefix, HTTP status, gRPC status.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ServiceError } from '@phosphor/service-kit';
 
 /** All demo error codes: `DEMO_ERR_<AREA>_<WHAT>`. */
 export const DEMO_ERROR_CODES = {
@@ -31,16 +32,11 @@ export const DEMO_ERROR_CODES = {
 export type DemoErrorCode = keyof typeof DEMO_ERROR_CODES;
 
 /** An error with a demo code. */
-export class DemoError extends Error {
-  readonly code: DemoErrorCode;
-  readonly httpStatus: number;
+export class DemoError extends ServiceError<DemoErrorCode> {
   readonly grpcStatus: GrpcStatus;
 
-  constructor(code: DemoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'DemoError';
-    this.code = code;
-    this.httpStatus = DEMO_ERROR_CODES[code].httpStatus;
+  constructor(code: DemoErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
+    super(code, DEMO_ERROR_CODES[code].httpStatus, message, options);
     this.grpcStatus = DEMO_ERROR_CODES[code].grpcStatus;
   }
 }

@@ -3,7 +3,9 @@
  * over HTTP; `GET /basket?symbols=A,B,C` fans out over gRPC, one GetQuote per symbol in parallel;
  * `POST /orders` quotes over gRPC, then takes an order id from the ID generator over HTTP.
  */
-import { grpcClientInterceptor, type Tracer, tracedFetch } from '@phosphor/tracer';
+import type { Tracer } from '@phosphor/tracer';
+import { tracedFetch } from '@phosphor/tracer/fetch';
+import { grpcClientInterceptor } from '@phosphor/tracer/grpc';
 import type { FastifyInstance } from 'fastify';
 import { checkSymbol, DemoError, MAX_QUANTITY, SYMBOL_PATTERN } from './errors.js';
 import { createTracedHttpApp, SYMBOL_QUOTE_ROUTE_SCHEMA } from './http-app.js';

@@ -2,7 +2,8 @@
  * What the demo's HTTP services share: the fastify app (traced, with the demo error handler) and the schema of
  * a `/:symbol?quantity=` quote route, so the gateway and the quote service validate the same way.
  */
-import { phosphorFastify, type Tracer } from '@phosphor/tracer';
+import type { Tracer } from '@phosphor/tracer';
+import { phosphorFastify } from '@phosphor/tracer/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MAX_QUANTITY, SYMBOL_PATTERN } from './errors.js';
 import { installErrorHandler } from './http-errors.js';

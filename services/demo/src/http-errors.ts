@@ -2,39 +2,20 @@
  * One error handler for the demo services' fastify apps: demo codes map to their status, schema
  * failures to 400 naming the field, anything else from a downstream call to 502.
  */
-import { STATUS_CODES } from 'node:http';
+import { errorBody, formatValidationError } from '@phosphor/service-kit';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { DemoError } from './errors.js';
 
-/** Installs the handler; replies `{statusCode, code, error, message}`. */
+/** Installs the handler; replies with the one Phosphor error body `{ code, message, param? }`. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    let status: number;
-    let code: string;
-    let message: string;
-    if (error instanceof DemoError) {
-      status = error.httpStatus;
-      code = error.code;
-      message = error.message;
-    } else if (error.validation) {
-      status = 400;
-      code = 'DEMO_ERR_INPUT_INVALID';
-      message = `DEMO_ERR_INPUT_INVALID: ${error.validation
-        .map(
-          (v) =>
-            `${error.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`,
-        )
-        .join('; ')}`;
-    } else if (typeof error.statusCode === 'number' && error.statusCode < 500) {
-      status = error.statusCode;
-      code = 'DEMO_ERR_INPUT_INVALID';
-      message = `DEMO_ERR_INPUT_INVALID: ${error.message}`;
-    } else {
-      status = 502;
-      code = 'DEMO_ERR_UPSTREAM_FAILED';
-      message = `DEMO_ERR_UPSTREAM_FAILED: ${error.message}`;
+    const invalid = formatValidationError(error);
+    if (error instanceof DemoError) return reply.status(error.httpStatus).send(error.toBody());
+    if (invalid) return reply.status(400).send(errorBody('DEMO_ERR_INPUT_INVALID', invalid.message, invalid.param));
+    if (typeof error.statusCode === 'number' && error.statusCode < 500) {
+      return reply.status(error.statusCode).send(errorBody('DEMO_ERR_INPUT_INVALID', error.message));
     }
-    return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message });
+    return reply.status(502).send(errorBody('DEMO_ERR_UPSTREAM_FAILED', error.message));
   });
 }
 

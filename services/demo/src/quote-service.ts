@@ -6,7 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { createIdGeneratorClient, type IdGeneratorClient } from '@phosphor/id-generator';
-import { grpcClientInterceptor, grpcServerInterceptor, type Tracer, tracedFetch } from '@phosphor/tracer';
+import type { Tracer } from '@phosphor/tracer';
+import { tracedFetch } from '@phosphor/tracer/fetch';
+import { grpcClientInterceptor, grpcServerInterceptor } from '@phosphor/tracer/grpc';
 import type { FastifyInstance } from 'fastify';
 import { checkQuantity, checkSymbol, DemoError } from './errors.js';
 import { createTracedHttpApp, SYMBOL_QUOTE_ROUTE_SCHEMA } from './http-app.js';

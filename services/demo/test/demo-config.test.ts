@@ -13,9 +13,9 @@ describe('demo config', () => {
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
-    ['error rate above 1', { quote: { errorRate: 1.5 } }, /quote\.errorRate must be <= 1/],
-    ['lower-case traffic symbol', { traffic: { symbols: ['acme'] } }, /traffic\.symbols\.0 must match/],
-    ['unknown key', { gateway: { port: 1 } }, /gateway: unknown key "port"/],
+    ['error rate above 1', { quote: { errorRate: 1.5 } }, /quote\.errorRate: must be <= 1/],
+    ['lower-case traffic symbol', { traffic: { symbols: ['acme'] } }, /traffic\.symbols\.0: must match/],
+    ['unknown key', { gateway: { port: 1 } }, /gateway\.port: unknown key/],
     [
       'external id service without urls',
       { idGenerator: { embedded: false } },

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeId, resolveIdServiceConfig } from '@phosphor/id-generator';
-import { decodeDatagram, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDemo, startDemo } from '../src/demo.js';
 import { TrafficGenerator } from '../src/traffic-generator.js';
@@ -116,8 +116,8 @@ describe('demo services', () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['lower-case symbol', '/quote/acme', /params\.symbol must match/],
-    ['quantity out of range', '/quote/ACME?quantity=0', /querystring\.quantity must be >= 1/],
+    ['lower-case symbol', '/quote/acme', /params symbol: must match/],
+    ['quantity out of range', '/quote/ACME?quantity=0', /querystring quantity: must be >= 1/],
     ['too many basket symbols', `/basket?symbols=${Array(11).fill('A').join(',')}`, /at most 10 symbols/],
     ['bad basket symbol', '/basket?symbols=ACME,x1', /query\.symbols\[1\] must be 1-5 upper-case letters/],
   ];

@@ -41,7 +41,7 @@ const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
 const sink = fork(fileURLToPath(new URL('./udp-sink.ts', import.meta.url)), [], {
-  execArgv: ['--import', 'tsx'],
+  execArgv: ['--conditions=@phosphor/source', '--import', 'tsx'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const [{ port: sinkPort }] = (await once(sink, 'message')) as [{ port: number }];
@@ -54,7 +54,7 @@ interface BenchServer {
 async function startServer(kind: BenchServerKind): Promise<BenchServer> {
   const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
   const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [kind, String(sinkPort)], {
-    execArgv: [...profile, '--import', 'tsx'],
+    execArgv: [...profile, '--conditions=@phosphor/source', '--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];

@@ -6,13 +6,13 @@
  */
 import { hostname } from 'node:os';
 import { type Server, ServerCredentials } from '@grpc/grpc-js';
+import { deactivatedComponent, type HealthComponent, type HealthTestResult, timedTest } from '@phosphor/service-kit';
 import { LocalIdSource, type Tracer } from '@phosphor/tracer';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type IdServiceConfig, parseHostPort } from './config/id-service-config.js';
 import { buildGrpcServer } from './grpc/grpc-api.js';
-import { deactivatedComponent, type HealthComponent, type HealthTestResult, timedTest } from './health/health-check.js';
 import { buildHttpApi } from './http/http-api.js';
 import { IdOperations } from './id-operations.js';
 import { type Clock, systemClock } from './ids/clock.js';

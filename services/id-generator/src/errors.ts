@@ -4,6 +4,7 @@
  * answer the same failure the same way.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ServiceError } from '@phosphor/service-kit';
 
 /** Definition of one error code. */
 export interface ErrorCodeDefinition {
@@ -61,16 +62,11 @@ export const ERROR_CODES = {
 export type IdErrorCode = keyof typeof ERROR_CODES;
 
 /** An error carrying one of the service's codes; both transports map it via {@link ERROR_CODES}. */
-export class IdServiceError extends Error {
-  readonly code: IdErrorCode;
-  readonly httpStatus: number;
+export class IdServiceError extends ServiceError<IdErrorCode> {
   readonly grpcStatus: GrpcStatus;
 
-  constructor(code: IdErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'IdServiceError';
-    this.code = code;
-    this.httpStatus = ERROR_CODES[code].httpStatus;
+  constructor(code: IdErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
+    super(code, ERROR_CODES[code].httpStatus, message, options);
     this.grpcStatus = ERROR_CODES[code].grpcStatus;
   }
 }

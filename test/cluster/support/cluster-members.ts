@@ -12,7 +12,7 @@ import { waitFor } from '../../faults/support/wait.js';
 const START_TIMEOUT_MILLIS = 120_000;
 
 async function startCollector(configFile: string): Promise<CollectorProcess> {
-  const daemon = runDaemon('collector/src/main.ts', ['--config', configFile, '--udp-port', '0', '--http-port', '0']);
+  const daemon = runDaemon('collector/dist/main.js', ['--config', configFile, '--udp-port', '0', '--http-port', '0']);
   let exited: number | string | undefined;
   void daemon.exited.then((code) => {
     exited = code;

@@ -7,7 +7,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { type Batch, encodeBatch, type TraceEvent } from '@phosphor/tracer/wire';
+import type { Batch, TraceEvent } from '@phosphor/wire';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 
 /** One generated hop, for checking it later in Elasticsearch. */
 export interface SentHop {

@@ -1,11 +1,12 @@
 /**
- * Runs a project daemon (collector, ID service, demo) as a child process with `node --import tsx`, so a
- * scenario can SIGKILL it or check its exit code and stderr.
+ * Runs a project daemon (collector, ID service, demo) as a child process from its compiled dist/ with plain
+ * `node`, as it is deployed, so a scenario can SIGKILL it or check its exit code and stderr. The system
+ * project's global setup builds dist/ first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: daemons run from here so `--import tsx` and relative paths resolve as in `npm start`. */
+/** The repository root: daemons run from here so relative paths resolve as in `npm start`. */
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A running (or finished) child process with its output collected. */
@@ -18,9 +19,9 @@ export interface Daemon {
   readonly exited: Promise<number | string>;
 }
 
-/** Starts `node --import tsx <script> ...args` from the repository root. */
+/** Starts `node <script> ...args` (a compiled dist/ entry) from the repository root. */
 export function runDaemon(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Daemon {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,15 +9,15 @@ export interface CollectorProcess extends Daemon {
   httpUrl: string;
 }
 
-/** How long the daemon may take to compile (tsx) and bind on a loaded 2-core machine. */
+/** How long the daemon may take to start and bind on a loaded 2-core machine. */
 const START_TIMEOUT_MILLIS = 30_000;
 
 /**
- * Starts `collector/src/main.ts --config <configFile> --udp-port <udpPort> --http-port <httpPort>` (0 = any
+ * Starts `collector/dist/main.js --config <configFile> --udp-port <udpPort> --http-port <httpPort>` (0 = any
  * free port) and resolves once its "listening" log line names the ports.
  */
 export async function startCollectorProcess(configFile: string, udpPort = 0, httpPort = 0): Promise<CollectorProcess> {
-  const daemon = runDaemon('collector/src/main.ts', [
+  const daemon = runDaemon('collector/dist/main.js', [
     '--config',
     configFile,
     '--udp-port',

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../wire/event.js';
+import type { TraceEvent } from '@phosphor/wire';
 
 /**
  * The bounded queue between recording and the background flush: a ring over an array allocated

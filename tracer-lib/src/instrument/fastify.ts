@@ -1,9 +1,9 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceContext } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
+import { markFastifyPlugin } from './fastify-plugin-meta.js';
 import { beginServerHop, clipName, endServerHop, type HopError, type ServerHop } from './hop.js';
 
 /** Options of {@link phosphorFastify}. */
@@ -136,4 +136,4 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
  * the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
  * with `context: 'request'` AsyncLocalStorage is not used at all. With a disabled tracer it does nothing.
  */
-export const phosphorFastify = fp(plugin, { name: '@phosphor/tracer-fastify', fastify: '5.x' });
+export const phosphorFastify = markFastifyPlugin(plugin, { name: '@phosphor/tracer-fastify', fastify: '5.x' });

@@ -1,10 +1,9 @@
+import { EventFlags, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/wire';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
 import { newSpanId } from '../ids.js';
 import type { IncomingTrace, OutgoingTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
-import { EventFlags } from '../wire/event.js';
-import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../wire/limits.js';
 
 /**
  * The two halves of a hop, shared by the fastify, fetch and gRPC instrumentation: a server records

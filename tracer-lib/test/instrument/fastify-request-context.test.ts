@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentTrace, phosphorFastify, type TraceContext, traceOf } from '../../src/index.js';
+import { phosphorFastify } from '../../src/fastify.js';
+import { currentTrace, type TraceContext, traceOf } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 let services: TracedServices;

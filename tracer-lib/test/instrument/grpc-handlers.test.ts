@@ -11,7 +11,8 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTracer, currentTrace, type TraceContext, traceGrpcHandlers, traceOf } from '../../src/index.js';
+import { traceGrpcHandlers } from '../../src/grpc.js';
+import { createTracer, currentTrace, type TraceContext, traceOf } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 interface Quote {

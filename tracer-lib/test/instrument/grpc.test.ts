@@ -9,13 +9,8 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  currentTrace,
-  grpcClientInterceptor,
-  grpcServerInterceptor,
-  runWithTrace,
-  type TraceContext,
-} from '../../src/index.js';
+import { grpcClientInterceptor, grpcServerInterceptor } from '../../src/grpc.js';
+import { currentTrace, runWithTrace, type TraceContext } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 interface Quote {

@@ -1,7 +1,9 @@
 import { type AddressInfo, createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTracer, currentTrace, phosphorFastify, tracedFetch } from '../../src/index.js';
+import { phosphorFastify } from '../../src/fastify.js';
+import { tracedFetch } from '../../src/fetch.js';
+import { createTracer, currentTrace } from '../../src/index.js';
 import { eventOf, TracedServices } from '../support/traced-receiver.js';
 
 let services: TracedServices;

@@ -1,22 +1,2 @@
-import type { TraceEvent } from '../../src/wire/index.js';
-
-let counter = 0;
-
-/** A valid, fully specified event; `overrides` replace fields. Trace ids differ per call. */
-export function makeEvent(overrides: Partial<TraceEvent> = {}): TraceEvent {
-  counter++;
-  return {
-    type: 'REQ',
-    traceId: String(397237206544449536n + BigInt(counter)),
-    spanId: counter.toString(16).padStart(16, '0'),
-    parentSpanId: '1111111111111111',
-    from: 'gateway',
-    fromEndpoint: 'GET /quote',
-    to: 'quote',
-    toEndpoint: 'Quote',
-    timestampMicros: 1_763_700_000_000_000 + counter,
-    hostname: 'host-a',
-    flags: 1,
-    ...overrides,
-  };
-}
+/** The tracer's tests build events with the wire package's test helper. */
+export { makeEvent } from '../../../wire/test/support/events.js';

@@ -1,5 +1,5 @@
+import type { TraceEvent } from '@phosphor/wire';
 import { createTracer, type Tracer } from '../../src/index.js';
-import type { TraceEvent } from '../../src/wire/index.js';
 import { UdpReceiver } from './udp-receiver.js';
 
 /** Tracers for named services, all sending to one real UDP receiver. */

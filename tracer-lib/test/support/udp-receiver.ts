@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { type Batch, decodeDatagram } from '../../src/wire/index.js';
+import { type Batch, decodeDatagram } from '@phosphor/wire';
 
 /** A real UDP socket on an ephemeral port that decodes what a tracer sends (a minimal collector). */
 export class UdpReceiver {

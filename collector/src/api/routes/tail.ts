@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH } from '@phosphor/tracer/wire';
+import { MAX_NAME_LENGTH } from '@phosphor/wire';
 import type { FastifyInstance } from 'fastify';
 import { CollectorError } from '../../errors.js';
 import type { TailFilter } from '../../tail/tail-hub.js';

@@ -1,8 +1,7 @@
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/tracer/wire';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/wire';
 import type { FastifyInstance } from 'fastify';
-import { adjustTraceSkew } from '../../assembly/skew.js';
 import { CollectorError } from '../../errors.js';
-import type { Span, TraceQuery } from '../../model/span.js';
+import type { TraceQuery } from '../../model/span.js';
 import type { ApiDeps } from '../api-deps.js';
 
 /** Most results one search returns; bounds response size and store work. */
@@ -45,31 +44,9 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     async (request) => {
       const { traceId } = request.params;
-      let stored: Span[];
-      try {
-        stored = (await deps.store.getTrace(traceId)) ?? [];
-      } catch (err) {
-        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${deps.store.name}: ${(err as Error).message}`);
-      }
-      // Spans still waiting for events are not in the store yet; showing them keeps in-flight
-      // traces visible (and the Elasticsearch store, which indexes asynchronously, relies on it).
-      const pending = deps.assembler.pendingSpansOf(traceId);
-      if (stored.length === 0 && pending.length === 0) {
-        throw new CollectorError('COL_ERR_API_TRACE_NOT_FOUND', `no trace with id ${traceId}`, 'traceId');
-      }
-      const bySpan = new Map<string, Span>();
-      for (const span of stored) bySpan.set(span.spanId, span);
-      const pendingIds: string[] = [];
-      for (const span of pending) {
-        const existing = bySpan.get(span.spanId);
-        if (!existing || existing.missing.length > span.missing.length) bySpan.set(span.spanId, span);
-        pendingIds.push(span.spanId);
-      }
-      const spans = adjustTraceSkew([...bySpan.values()], deps.config.assembly.skewCorrection);
-      const orphanSpanIds = spans
-        .filter((s) => s.parentSpanId !== undefined && !bySpan.has(s.parentSpanId))
-        .map((s) => s.spanId);
-      return { traceId, spans, orphanSpanIds, pendingSpanIds: pendingIds };
+      const trace = await deps.traces.getTrace(traceId);
+      if (!trace) throw new CollectorError('COL_ERR_API_TRACE_NOT_FOUND', `no trace with id ${traceId}`, 'traceId');
+      return trace;
     },
   );
 
@@ -134,11 +111,7 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (query.sinceMicros !== undefined && query.untilMicros !== undefined && query.sinceMicros > query.untilMicros) {
         throw new CollectorError('COL_ERR_API_BAD_PARAM', 'since: later than until', 'since');
       }
-      try {
-        return { traces: await deps.store.findTraces(query) };
-      } catch (err) {
-        throw new CollectorError('COL_ERR_STORAGE_UNAVAILABLE', `${deps.store.name}: ${(err as Error).message}`);
-      }
+      return { traces: await deps.traces.findTraces(query) };
     },
   );
 }

@@ -1,4 +1,4 @@
-import type { Batch, DropCounters } from '@phosphor/tracer/wire';
+import type { Batch, DropCounters } from '@phosphor/wire';
 
 /** Sequence numbers wrap at 2^32 (uint32 on the wire). */
 const SEQUENCE_MODULO = 2 ** 32;

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { type Batch, type DatagramRejection, decodeDatagram } from '@phosphor/tracer/wire';
+import type { Batch, DatagramRejection } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import type { UdpConfig } from '../../config/config.js';
 import { CollectorError } from '../../errors.js';
@@ -12,12 +12,23 @@ export interface UdpReceiverOptions extends UdpConfig {
   warnIntervalMillis: number;
 }
 
-/**
- * Receives decoded batches; must not throw (errors are caught and counted as handler errors).
- * `datagram` is the received bytes when every event in it was valid (a Kafka receiver forwards
- * them as they are), undefined otherwise.
- */
-export type BatchHandler = (batch: Batch, datagram: Buffer | undefined) => void;
+/** What decoding and ingesting one datagram came to (see engine/datagram-decoder.ts). */
+export interface IngestOutcome {
+  ok: boolean;
+  /** Set when !ok. */
+  reason: DatagramRejection;
+  detail: string;
+  acceptedEvents: number;
+  invalidEvents: number;
+  firstInvalidReason: string | undefined;
+  /** The batch header (events not included), for per-client loss. */
+  header: Batch;
+}
+
+/** Decodes a datagram and ingests its events in one step (the engine); must not throw. */
+export interface DatagramIngest {
+  ingestDatagram(datagram: Buffer): IngestOutcome;
+}
 
 /** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
 export type DropReason = DatagramRejection | 'oversized';
@@ -49,13 +60,12 @@ export interface UdpReceiverStats {
 }
 
 /**
- * The UDP ingest endpoint: decodes datagrams with the wire codec, drops and counts whatever is
+ * The UDP ingest endpoint: hands each datagram to the engine (which decodes it), drops and counts whatever is
  * oversized, truncated, foreign, of another version, unauthenticated or malformed (with
  * rate-limited warnings), accounts per-client loss, and hands valid batches on.
  */
 export class UdpReceiver {
   private socket: Socket | undefined;
-  private readonly key: Buffer | undefined;
   private readonly warner: RateLimitedWarner;
   readonly clients: ClientLossTracker;
   private readonly counters = {
@@ -72,10 +82,10 @@ export class UdpReceiver {
 
   constructor(
     private readonly options: UdpReceiverOptions,
-    private readonly handler: BatchHandler,
+    /** Decodes each datagram and ingests its events (the collector engine). */
+    private readonly engine: DatagramIngest,
     private readonly logger: Logger,
   ) {
-    this.key = options.hmacKey ? Buffer.from(options.hmacKey, 'utf8') : undefined;
     this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
     this.clients = new ClientLossTracker(options.maxTrackedClients);
   }
@@ -129,28 +139,33 @@ export class UdpReceiver {
       );
       return;
     }
-    const result = decodeDatagram(msg, this.key);
-    if (!result.ok) {
-      this.drop(result.reason, result.detail);
+    this.ingestInto(this.engine, msg);
+  }
+
+  private ingestInto(engine: DatagramIngest, msg: Buffer): void {
+    let outcome: IngestOutcome;
+    try {
+      outcome = engine.ingestDatagram(msg);
+    } catch (err) {
+      // A bug in the engine must not take ingest down; it is counted and logged at a limited rate.
+      this.counters.handlerErrors++;
+      this.warner.warn('handler_error', `datagram ingest failed: ${(err as Error).stack ?? String(err)}`);
+      return;
+    }
+    if (!outcome.ok) {
+      this.drop(outcome.reason, outcome.detail);
       return;
     }
     this.counters.acceptedDatagrams++;
-    if (result.invalidEvents > 0) {
-      this.counters.invalidEvents += result.invalidEvents;
+    if (outcome.invalidEvents > 0) {
+      this.counters.invalidEvents += outcome.invalidEvents;
       this.warner.warn(
         'invalid_event',
-        `dropped ${result.invalidEvents} invalid event(s): ${result.firstInvalidReason}`,
+        `dropped ${outcome.invalidEvents} invalid event(s): ${outcome.firstInvalidReason}`,
       );
     }
-    this.counters.acceptedEvents += result.batch.events.length;
-    this.clients.observe(result.batch, Date.now());
-    try {
-      this.handler(result.batch, result.invalidEvents === 0 ? msg : undefined);
-    } catch (err) {
-      // A bug downstream must not take ingest down; it is counted and logged at a limited rate.
-      this.counters.handlerErrors++;
-      this.warner.warn('handler_error', `batch handler failed: ${(err as Error).stack ?? String(err)}`);
-    }
+    this.counters.acceptedEvents += outcome.acceptedEvents;
+    this.clients.observe(outcome.header, Date.now());
   }
 
   /** Current counters. */

@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { compileConfigSchema } from '@phosphor/service-kit';
+import type { Ajv, ErrorObject } from 'ajv';
 import { CollectorError } from '../../errors.js';
 
 /** Where a local single-node cluster listens (what test/infra/backends.sh starts). */
@@ -165,7 +166,7 @@ export function validateSection<T>(
     // The root `default: {}` is for the collector's schema that embeds this one; ajv's strict mode
     // rejects a default at the root of a standalone schema.
     const { default: _rootDefault, ...standalone } = schema as Record<string, unknown>;
-    cache.validate = new Ajv({ allErrors: true, useDefaults: true }).compile(standalone);
+    cache.validate = compileConfigSchema(standalone);
   }
   // ajv writes defaults into the object it validates: never mutate the caller's config.
   const copy: unknown = structuredClone(raw ?? {});

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Client, estypes } from '@elastic/elasticsearch';
 
-/** The template shipped in configs/elasticsearch/ (the single source of the mapping). */
-export const INDEX_TEMPLATE_FILE = new URL('../../../../configs/elasticsearch/index-template.json', import.meta.url);
+/**
+ * The template shipped inside the collector package (configs/elasticsearch/, copied there from the
+ * repository's configs/elasticsearch/, the single source of the mapping, by scripts/bundle-assets.mjs).
+ */
+export const INDEX_TEMPLATE_FILE = new URL('../../../configs/elasticsearch/index-template.json', import.meta.url);
 
 /** The template body for `PUT _index_template/<prefix>`, with the pattern and replicas taken from config. */
 export function buildIndexTemplate(indexPrefix: string, replicas: number): estypes.IndicesPutIndexTemplateRequest {

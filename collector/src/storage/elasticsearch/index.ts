@@ -1,4 +1,5 @@
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { formatDuration } from '@phosphor/service-kit';
 import type { Logger } from 'pino';
 import { CollectorError } from '../../errors.js';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
@@ -83,10 +84,6 @@ function versionClock(): () => number {
     last = now > last ? now : last + 1;
     return last;
   };
-}
-
-function formatDuration(ms: number): string {
-  return ms >= 1 ? `${ms.toFixed(3)}ms` : `${(ms * 1000).toFixed(3)}µs`;
 }
 
 const STATUS_RANK: Record<HealthStatus, number> = { OK: 0, Deactivated: 0, Degraded: 1, KO: 2 };

@@ -1,4 +1,4 @@
-import type { EventType } from '@phosphor/tracer/wire';
+import type { EventType } from '@phosphor/wire';
 import type { HopTimes, Span } from '../../model/span.js';
 
 /** Adjusted or raw times of the four events, microseconds since the epoch. */

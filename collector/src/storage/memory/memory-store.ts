@@ -1,3 +1,4 @@
+import { formatDuration } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
 import { Ring } from '../../util/ring.js';
 import type { ComponentHealth, SpanStore } from '../span-store.js';
@@ -245,9 +246,4 @@ function findSpan(trace: StoredTrace, spans: Span[], spanId: string): number {
   if (trace.index !== undefined) return trace.index.get(spanId) ?? -1;
   for (let i = 0; i < spans.length; i++) if ((spans[i] as Span).spanId === spanId) return i;
   return -1;
-}
-
-/** Flaki-style duration text, e.g. "906.881µs". */
-export function formatDuration(millis: number): string {
-  return millis < 1 ? `${(millis * 1000).toFixed(3)}µs` : `${millis.toFixed(3)}ms`;
 }

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
-import { encodeBatch } from '@phosphor/tracer/wire';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../../src/app.js';
 import { testCollector } from '../../support/collector.js';
 import { batchOf, hopEvents } from '../../support/hops.js';

@@ -2,9 +2,7 @@
  * The ID service configuration: YAML (configs/id-generator.yml), validated with a JSON schema (ajv)
  * that also fills in the documented defaults, so a missing entry means "default" (Flaki's rule).
  */
-import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { compileConfigSchema, describeConfigErrors, readYamlFile, YamlFileError } from '@phosphor/service-kit';
 import { IdServiceError } from '../errors.js';
 import { MAX_COMPONENT_ID, MAX_NODE_ID } from '../ids/flaki-layout.js';
 
@@ -191,24 +189,10 @@ const SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });
-const validate = ajv.compile(SCHEMA);
+const validate = compileConfigSchema(SCHEMA);
 
-/**
- * Ajv errors as one message naming each bad field ("a.b must be …", "a: unknown key \"x\""); shared
- * with the demo services' config so both read the same.
- */
-export function describeConfigErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((e) => {
-      const field = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-      if (e.keyword === 'additionalProperties') {
-        return `${field}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-      }
-      return `${field} ${e.message}`;
-    })
-    .join('; ');
-}
+/** The shared config error message (one per bad key); re-exported for the services that embed this config. */
+export { describeConfigErrors };
 
 /**
  * Validates a parsed configuration object and fills in defaults. Throws IDG_ERR_CONFIG_INVALID naming
@@ -244,17 +228,12 @@ export function resolveIdServiceConfig(raw: unknown, source = 'configuration'): 
 
 /** Reads and validates a YAML configuration file. Throws IDG_ERR_CONFIG_INVALID with the path on failure. */
 export async function loadIdServiceConfig(path: string): Promise<IdServiceConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`);
-  }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = readYamlFile(path);
   } catch (error) {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${path} is not valid YAML: ${(error as Error).message}`);
+    if (!(error instanceof YamlFileError)) throw error;
+    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', error.message, { cause: error });
   }
   return resolveIdServiceConfig(raw, path);
 }

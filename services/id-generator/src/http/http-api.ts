@@ -2,7 +2,7 @@
  * The HTTP API (fastify): the four operations as JSON routes with schema validation, and Flaki-format
  * health. Built without listening so tests use `inject()`.
  */
-import { STATUS_CODES } from 'node:http';
+import { errorBody, formatValidationError, type HealthComponent, summarize } from '@phosphor/service-kit';
 import { traceOf } from '@phosphor/tracer';
 import Fastify, {
   type FastifyError,
@@ -12,9 +12,7 @@ import Fastify, {
   type RouteGenericInterface,
 } from 'fastify';
 import { CORRELATION_HEADER, resolveCorrelationId } from '../correlation.js';
-import { isIdServiceError } from '../errors.js';
-import type { HealthComponent } from '../health/health-check.js';
-import { summarize } from '../health/health-check.js';
+import { type IdErrorCode, isIdServiceError } from '../errors.js';
 import type { IdOperations } from '../id-operations.js';
 import type { DecodedId } from '../ids/flaki-layout.js';
 import type { RequestObserver } from '../request-observer.js';
@@ -45,13 +43,13 @@ export interface HttpApiOptions {
 
 const idReply = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
+/** The one error body of every Phosphor API (service-kit's ErrorBody): `{ code, message, param? }`. */
 const errorReply = {
   type: 'object',
   properties: {
-    statusCode: { type: 'integer' },
     code: { type: 'string' },
-    error: { type: 'string' },
     message: { type: 'string' },
+    param: { type: 'string' },
   },
 } as const;
 
@@ -127,41 +125,43 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       correlationId = fresh();
       reply.header(CORRELATION_HEADER, correlationId);
     }
-    const message = `IDG_ERR_INPUT_INVALID: no route ${request.method} ${request.url}`;
-    observer.finished('http', '<unmatched>', correlationId, 0, 'IDG_ERR_INPUT_INVALID', 0, new Error(message));
-    return reply.status(404).send({ statusCode: 404, code: 'IDG_ERR_INPUT_INVALID', error: 'Not Found', message });
+    const message = `no route ${request.method} ${request.url}`;
+    observer.finished(
+      'http',
+      '<unmatched>',
+      correlationId,
+      0,
+      'IDG_ERR_INPUT_INVALID',
+      0,
+      new Error(`IDG_ERR_INPUT_INVALID: ${message}`),
+    );
+    return reply.status(404).send(errorBody('IDG_ERR_INPUT_INVALID', message));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    let code: string;
+    let code: IdErrorCode;
     let status: number;
     let message: string;
+    let param: string | undefined;
+    const invalid = formatValidationError(error);
     if (isIdServiceError(error)) {
       code = error.code;
       status = error.httpStatus;
-      message = error.message;
-    } else if (error.validation) {
+      message = error.detail;
+      param = error.field;
+    } else if (invalid) {
       code = 'IDG_ERR_INPUT_INVALID';
       status = 400;
-      const where = error.validationContext ?? 'request';
-      message = `IDG_ERR_INPUT_INVALID: ${error.validation
-        .map((v) => {
-          const field = `${where}${v.instancePath.replaceAll('/', '.')}`;
-          // ajv's message ("must NOT have additional properties") does not say which one: name it.
-          const extra = (v.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
-          return typeof extra === 'string'
-            ? `${field}: unknown field "${extra}"`
-            : `${field} ${v.message ?? 'is invalid'}`;
-        })
-        .join('; ')}`;
+      message = invalid.message;
+      param = invalid.param;
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       code = 'IDG_ERR_INPUT_INVALID';
       status = error.statusCode;
-      message = `IDG_ERR_INPUT_INVALID: ${error.message}`;
+      message = error.message;
     } else {
       code = 'IDG_ERR_SERVER_INTERNAL';
       status = 500;
-      message = `IDG_ERR_SERVER_INTERNAL: ${error.message}`;
+      message = error.message;
     }
     if (request.correlationId === '') {
       request.startedAtMillis = performance.now();
@@ -179,9 +179,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       performance.now() - request.startedAtMillis,
       code,
       0,
-      new Error(message),
+      new Error(`${code}: ${message}`),
     );
-    return reply.status(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message });
+    return reply.status(status).send(errorBody(code, message, param));
   });
 
   app.post(
@@ -279,12 +279,15 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       const correlationId = begin(request, reply);
       const component = components.get(request.params.component);
       if (component === undefined) {
-        return reply.status(404).send({
-          statusCode: 404,
-          code: 'IDG_ERR_INPUT_INVALID',
-          error: 'Not Found',
-          message: `IDG_ERR_INPUT_INVALID: params.component must be one of ${[...components.keys()].join(', ')}`,
-        });
+        return reply
+          .status(404)
+          .send(
+            errorBody(
+              'IDG_ERR_INPUT_INVALID',
+              `params component: must be one of ${[...components.keys()].join(', ')}`,
+              'component',
+            ),
+          );
       }
       const results = await component.check();
       observer.finished(

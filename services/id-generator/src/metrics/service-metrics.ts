@@ -5,8 +5,7 @@
  * tied to its logs and trace without exploding the series index.
  */
 import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
-import type { HealthComponent, HealthTestResult } from '../health/health-check.js';
-import { timedTest } from '../health/health-check.js';
+import { type HealthComponent, type HealthTestResult, timedTest } from '@phosphor/service-kit';
 import { addCorrelationFields } from './correlation-fields.js';
 
 /** Measurement names. */

@@ -7,7 +7,9 @@
  * (most of the tracing cost measured in docs/benchmarks.md, "ID service").
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { createTracer, phosphorFastify, type Tracer, traceGrpcHandlers } from '@phosphor/tracer';
+import { createTracer, type Tracer } from '@phosphor/tracer';
+import { phosphorFastify } from '@phosphor/tracer/fastify';
+import { traceGrpcHandlers } from '@phosphor/tracer/grpc';
 import type { FastifyInstance } from 'fastify';
 import type { IdServiceConfig } from '../config/id-service-config.js';
 import { IdGeneratorService } from '../grpc/proto.js';

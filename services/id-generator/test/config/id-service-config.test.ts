@@ -25,17 +25,17 @@ describe('id service config', () => {
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
-    ['node id out of range', { ids: { nodeId: 4 } }, /ids\.nodeId must be <= 3/],
-    ['unknown key', { service: { port: 1 } }, /service: unknown key "port"/],
-    ['bad host:port', { service: { httpHostPort: '8888' } }, /service\.httpHostPort must match/],
+    ['node id out of range', { ids: { nodeId: 4 } }, /ids\.nodeId: must be <= 3/],
+    ['unknown key', { service: { port: 1 } }, /service\.port: unknown key/],
+    ['bad host:port', { service: { httpHostPort: '8888' } }, /service\.httpHostPort: must match/],
     ['bad epoch', { ids: { epoch: 'yesterday' } }, /ids\.epoch must be an ISO-8601 date/],
     [
       'renew too slow',
       { lease: { ttlMillis: 1000, failClosedMarginMillis: 500, renewIntervalMillis: 600 } },
       /renewIntervalMillis/,
     ],
-    ['redis url scheme', { redis: { url: 'http://x' } }, /redis\.url must match/],
-    ['sample rate', { tracing: { sampleRate: 2 } }, /tracing\.sampleRate must be <= 1/],
+    ['redis url scheme', { redis: { url: 'http://x' } }, /redis\.url: must match/],
+    ['sample rate', { tracing: { sampleRate: 2 } }, /tracing\.sampleRate: must be <= 1/],
   ];
   for (const [name, raw, message] of bad) {
     it(`rejects ${name} naming the field`, () => {
@@ -45,7 +45,7 @@ describe('id service config', () => {
   }
 
   it('reports an unreadable file with its path', async () => {
-    await expect(loadIdServiceConfig('/nonexistent/id.yml')).rejects.toThrow(/cannot read \/nonexistent\/id.yml/);
+    await expect(loadIdServiceConfig('/nonexistent/id.yml')).rejects.toThrow(/\/nonexistent\/id.yml: cannot read/);
   });
 
   it('parses host:port', () => {

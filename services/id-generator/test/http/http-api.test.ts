@@ -64,18 +64,19 @@ describe('HTTP API (inject)', () => {
   });
 
   const badBatches: Array<[string, unknown, RegExp]> = [
-    ['count 0', { count: 0 }, /body\.count must be >= 1/],
-    ['count over max', { count: 501 }, /body\.count must be <= 500/],
-    ['count not integer', { count: 1.5 }, /body\.count must be integer/],
-    ['missing count', {}, /body must have required property 'count'/],
+    ['count 0', { count: 0 }, /body count: must be >= 1/],
+    ['count over max', { count: 501 }, /body count: must be <= 500/],
+    ['count not integer', { count: 1.5 }, /body count: must be integer/],
+    ['missing count', {}, /body count: must have required property 'count'/],
     // Regression: the message used to be "must NOT have additional properties" without naming the field.
-    ['unknown field (named in the message)', { count: 1, extra: true }, /body: unknown field "extra"/],
+    ['unknown field (named in the message)', { count: 1, extra: true }, /body extra: unknown parameter/],
   ];
   for (const [name, payload, message] of badBatches) {
     it(`POST /ids rejects ${name} with 400 IDG_ERR_INPUT_INVALID`, async () => {
       const response = await service.http.inject({ method: 'POST', url: '/ids', payload: payload as object });
       expect(response.statusCode).toBe(400);
-      expect(response.json()).toMatchObject({ statusCode: 400, code: 'IDG_ERR_INPUT_INVALID' });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'IDG_ERR_INPUT_INVALID' });
       expect(response.json().message).toMatch(message);
     });
   }
@@ -91,7 +92,7 @@ describe('HTTP API (inject)', () => {
     it(`GET /decode/${bad} is a 400 naming params.id`, async () => {
       const response = await service.http.inject({ method: 'GET', url: `/decode/${bad}` });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toMatch(/params\.id/);
+      expect(response.json().message).toMatch(/params[. ]id/);
     });
   }
 
@@ -136,7 +137,7 @@ describe('HTTP API (inject)', () => {
     expect(redis.json()).toEqual([{ name: 'configured', duration: '0s', status: 'Deactivated' }]);
     const unknown = await service.http.inject({ method: 'GET', url: '/health/sentry' });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().message).toMatch(/params.component must be one of redis, influx, tracing/);
+    expect(unknown.json().message).toMatch(/params component: must be one of redis, influx, tracing/);
   });
 
   it('GET /stats exposes the generator counters', async () => {
@@ -150,6 +151,6 @@ describe('HTTP API strictness', () => {
   it('does not coerce a string count', async () => {
     const response = await service.http.inject({ method: 'POST', url: '/ids', payload: { count: '5' } });
     expect(response.statusCode).toBe(400);
-    expect(response.json().message).toMatch(/body\.count must be integer/);
+    expect(response.json().message).toMatch(/body count: must be integer/);
   });
 });

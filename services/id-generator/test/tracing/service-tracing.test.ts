@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeDatagram, type TraceEvent } from '@phosphor/tracer/wire';
+import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIdService, type IdService } from '../../src/app.js';
 import { resolveIdServiceConfig } from '../../src/config/id-service-config.js';

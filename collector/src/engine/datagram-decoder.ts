@@ -1,0 +1,512 @@
+/**
+ * Datagram decoder: walks a datagram's protobuf bytes straight into the hop joiner's columns —
+ * no event objects, no id strings (ids are hashed and compared as bytes), names interned once.
+ *
+ * Two passes over the payload. The first checks everything the wire codec checks (header, HMAC,
+ * field wire types, lengths, every event's limits) and records where each event's fields are in
+ * scratch arrays; the second writes the events into the joiner. Nothing is ingested before the
+ * whole datagram is known good, so a malformed datagram is rejected whole, as the codec does.
+ *
+ * The fast path takes the datagrams tracers send. Anything out of the ordinary — a rejected or
+ * malformed datagram, an invalid event, an unknown field, a non-ASCII id, a field near its limit,
+ * a tag the codec would treat specially — goes to the wire codec's own `decodeDatagram` and
+ * `validateEvent`, then into the joiner as decoded events. So the rejection reasons, invalid-event
+ * counts and messages are the codec's, by construction, and the fast path only has to be right
+ * about what it accepts.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  type Batch,
+  type DatagramRejection,
+  type DropCounters,
+  decodeDatagram,
+  InternTable,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TAGS,
+  MAX_TEXT_LENGTH,
+  type TraceEvent,
+} from '@phosphor/wire';
+import type { HopJoiner } from './hop-joiner.js';
+import { type BufferSlicers, hashIdPair } from './id-table.js';
+import {
+  F_ERROR_CODE,
+  F_ERROR_DESCRIPTION,
+  F_FROM,
+  F_FROM_ENDPOINT,
+  F_HOSTNAME,
+  F_PARENT,
+  F_TO,
+  F_TO_ENDPOINT,
+  F_ZONE,
+  TEXT_FIELDS,
+} from './span-columns.js';
+
+/** What one datagram came to; one object reused for every datagram (read it before the next). */
+export interface DatagramOutcome {
+  ok: boolean;
+  /** Set when !ok. */
+  reason: DatagramRejection;
+  detail: string;
+  /** Valid events handed to the joiner. */
+  acceptedEvents: number;
+  invalidEvents: number;
+  firstInvalidReason: string | undefined;
+  /** Batch header (tracer id, sequence, service, host, drops); `events` is always empty. */
+  header: Batch;
+  /** True when the datagram went through the wire codec instead of the fast path. */
+  decodedByCodec: boolean;
+}
+
+const HEADER_BYTES = 4;
+const HMAC_BYTES = 16;
+const MAGIC_0 = 0x50;
+const MAGIC_1 = 0x48;
+const VERSION = 1;
+const FLAG_HMAC = 1;
+/** Names interned (services, endpoints, hosts, zones, error codes, tag keys). */
+const NAME_SLOTS = 8192;
+/**
+ * Per event in the scratch: at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and
+ * varint fields keep their value at `field * 2`: type 2, timestamp 18, duration 24, flags 32),
+ * then the tag entry count and the index of its first range in `tagRanges`.
+ */
+const EVENT_STRIDE = 40;
+const S_TAG_COUNT = 36;
+const S_FIRST_TAG = 37;
+const NO_EVENTS: never[] = [];
+
+/** Per field: 0 LEN string, 1 fixed64, 2 varint (Event fields 1–16 of phosphor.proto). */
+const EVENT_FIELD_KIND = [-1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 2];
+/** Byte limits per LEN field: ids MAX_ID_LENGTH, names MAX_NAME_LENGTH, description MAX_TEXT_LENGTH. */
+const EVENT_FIELD_MAX = [
+  0,
+  0,
+  MAX_ID_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  0,
+  MAX_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  0,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  0,
+  0,
+];
+/** Text column of each LEN field (-1: ids and tags, handled apart). */
+const EVENT_FIELD_TEXT = [
+  -1,
+  -1,
+  -1,
+  -1,
+  F_PARENT,
+  F_FROM,
+  F_FROM_ENDPOINT,
+  F_TO,
+  F_TO_ENDPOINT,
+  -1,
+  F_HOSTNAME,
+  F_ZONE,
+  -1,
+  F_ERROR_CODE,
+  F_ERROR_DESCRIPTION,
+  -1,
+  -1,
+];
+
+/** Signals "let the codec decide" inside the fast path. */
+const FALLBACK = -1;
+
+export class DatagramDecoder {
+  private readonly names = new InternTable(NAME_SLOTS);
+  private scratch = new Float64Array(64 * EVENT_STRIDE);
+  private buf: Buffer & BufferSlicers = Buffer.alloc(0) as Buffer & BufferSlicers;
+  private view: DataView = new DataView(new ArrayBuffer(8));
+  private pos = 0;
+  private readonly outcome: DatagramOutcome = {
+    ok: false,
+    reason: 'malformed',
+    detail: '',
+    acceptedEvents: 0,
+    invalidEvents: 0,
+    firstInvalidReason: undefined,
+    header: emptyHeader(),
+    decodedByCodec: false,
+  };
+  /** Header fields found by the first pass. */
+  private tracerIdStart = 0;
+  private tracerIdEnd = 0;
+  private serviceStart = 0;
+  private serviceEnd = 0;
+  private hostnameStart = 0;
+  private hostnameEnd = 0;
+  private sequence = 0;
+  private sentAtMicros = 0;
+  private drops = [0, 0, 0, 0];
+  /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
+  private tagRanges: number[] = [];
+
+  constructor(
+    private readonly joiner: HopJoiner,
+    private readonly hmacKey: Buffer | undefined,
+  ) {}
+
+  /** Decodes one datagram into the joiner (finished spans are handed on before it returns). */
+  ingest(datagram: Buffer, now: number): DatagramOutcome {
+    const out = this.outcome;
+    out.decodedByCodec = false;
+    out.invalidEvents = 0;
+    out.firstInvalidReason = undefined;
+    const payloadStart = this.checkHeader(datagram);
+    const events = payloadStart < 0 ? FALLBACK : this.firstPass(datagram, payloadStart);
+    // A datagram whose HMAC was verified here is not verified again by the codec.
+    if (events === FALLBACK) return this.viaCodec(datagram, now, payloadStart >= 0);
+    this.secondPass(events, now);
+    this.joiner.flush();
+    out.ok = true;
+    out.acceptedEvents = events;
+    out.header = this.header();
+    return out;
+  }
+
+  /** The payload start, or -1 when the header is not a plainly good one (the codec names the problem). */
+  private checkHeader(d: Buffer): number {
+    if (d.length < HEADER_BYTES || d[0] !== MAGIC_0 || d[1] !== MAGIC_1 || d[2] !== VERSION) return FALLBACK;
+    const hasMac = ((d[3] as number) & FLAG_HMAC) !== 0;
+    const start = HEADER_BYTES + (hasMac ? HMAC_BYTES : 0);
+    if (d.length < start) return FALLBACK;
+    const key = this.hmacKey;
+    if (key) {
+      if (!hasMac) return FALLBACK;
+      const mac = createHmac('sha256', key).update(d.subarray(0, HEADER_BYTES)).update(d.subarray(start)).digest();
+      if (!timingSafeEqual(mac.subarray(0, HMAC_BYTES), d.subarray(HEADER_BYTES, start))) return FALLBACK;
+    }
+    return start;
+  }
+
+  private viaCodec(datagram: Buffer, now: number, macVerified: boolean): DatagramOutcome {
+    const out = this.outcome;
+    out.decodedByCodec = true;
+    const result = decodeDatagram(datagram, macVerified ? undefined : this.hmacKey);
+    if (!result.ok) {
+      out.ok = false;
+      out.reason = result.reason;
+      out.detail = result.detail;
+      out.acceptedEvents = 0;
+      return out;
+    }
+    out.ok = true;
+    out.invalidEvents = result.invalidEvents;
+    out.firstInvalidReason = result.firstInvalidReason;
+    out.acceptedEvents = result.batch.events.length;
+    const { events: _, ...header } = result.batch;
+    out.header = { ...header, events: NO_EVENTS };
+    const events = result.batch.events;
+    for (let i = 0; i < events.length; i++) this.joiner.addEvent(events[i] as TraceEvent, now);
+    this.joiner.flush();
+    return out;
+  }
+
+  /** Checks the payload and records the events' field positions; returns the event count or FALLBACK. */
+  private firstPass(d: Buffer, start: number): number {
+    this.buf = d as Buffer & BufferSlicers;
+    this.view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    this.pos = start;
+    this.tracerIdStart = this.tracerIdEnd = this.serviceStart = this.serviceEnd = 0;
+    this.hostnameStart = this.hostnameEnd = 0;
+    this.sequence = 0;
+    this.sentAtMicros = 0;
+    const drops = this.drops;
+    drops[0] = drops[1] = drops[2] = drops[3] = 0;
+    this.tagRanges.length = 0;
+    const end = d.length;
+    let events = 0;
+    while (this.pos < end) {
+      const tag = this.varint(end);
+      if (tag < 0) return FALLBACK;
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      if (field === 6 && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        const eventEnd = this.pos + length;
+        if ((events + 1) * EVENT_STRIDE > this.scratch.length) {
+          const bigger = new Float64Array(this.scratch.length * 2);
+          bigger.set(this.scratch);
+          this.scratch = bigger;
+        }
+        if (!this.readEvent(events * EVENT_STRIDE, eventEnd)) return FALLBACK;
+        this.pos = eventEnd;
+        events++;
+      } else if ((field === 1 || field === 3 || field === 4) && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        const s = this.pos;
+        this.pos += length;
+        if (field === 1) {
+          if (length > MAX_ID_LENGTH) return FALLBACK;
+          this.tracerIdStart = s;
+          this.tracerIdEnd = this.pos;
+        } else {
+          if (length > MAX_NAME_LENGTH) return FALLBACK;
+          if (field === 3) {
+            this.serviceStart = s;
+            this.serviceEnd = this.pos;
+          } else {
+            this.hostnameStart = s;
+            this.hostnameEnd = this.pos;
+          }
+        }
+      } else if (field === 2 && wireType === 0) {
+        const value = this.varint(end);
+        if (value < 0) return FALLBACK;
+        this.sequence = value;
+      } else if (field === 5 && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        const dropsEnd = this.pos + length;
+        drops[0] = drops[1] = drops[2] = drops[3] = 0;
+        while (this.pos < dropsEnd) {
+          const dropTag = this.varint(dropsEnd);
+          const dropField = dropTag >>> 3;
+          if (dropTag < 0 || (dropTag & 7) !== 1 || dropField < 1 || dropField > 4 || dropsEnd - this.pos < 8) {
+            return FALLBACK;
+          }
+          drops[dropField - 1] = this.view.getFloat64(this.pos, true);
+          this.pos += 8;
+        }
+      } else if (field === 7 && wireType === 1) {
+        if (end - this.pos < 8) return FALLBACK;
+        this.sentAtMicros = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        if (!Number.isFinite(this.sentAtMicros)) return FALLBACK;
+      } else {
+        return FALLBACK;
+      }
+    }
+    return events;
+  }
+
+  /** Records one event's fields at `at` in the scratch; false when the codec must decide. */
+  private readEvent(at: number, end: number): boolean {
+    const s = this.scratch;
+    // Absent fields: empty ranges, type 0, no duration (NaN), flags 0, no tags (-1).
+    for (let i = 0; i < EVENT_STRIDE; i++) s[at + i] = 0;
+    s[at + 24] = Number.NaN; // duration (field 12 keeps its value here, not a range)
+    s[at + S_FIRST_TAG] = -1;
+    let tagCount = 0;
+    const buf = this.buf;
+    while (this.pos < end) {
+      const tag = this.varint(end);
+      if (tag < 0) return false;
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
+      if (field === 15 && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return false;
+        if (!this.checkTag(this.pos, this.pos + length)) return false;
+        if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRanges.length;
+        this.tagRanges.push(this.pos, this.pos + length);
+        tagCount++;
+        // Repeated keys could make 65 entries legal; the codec decides such rare cases.
+        if (tagCount > MAX_TAGS) return false;
+        s[at + S_TAG_COUNT] = tagCount;
+        this.pos += length;
+      } else if (kind === 0 && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return false;
+        if (length > (EVENT_FIELD_MAX[field] as number)) return false;
+        const from = this.pos;
+        this.pos += length;
+        if (field <= 4) {
+          // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
+          let high = 0;
+          for (let i = from; i < this.pos; i++) high |= buf[i] as number;
+          if (high >= 0x80) return false;
+        }
+        s[at + field * 2] = from;
+        s[at + field * 2 + 1] = this.pos;
+      } else if (kind === 1 && wireType === 1) {
+        if (end - this.pos < 8) return false;
+        const value = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        if (field === 9) s[at + 18] = value;
+        else s[at + 24] = value;
+      } else if (kind === 2 && wireType === 0) {
+        const value = this.varint(end);
+        if (value < 0) return false;
+        s[at + field * 2] = value;
+      } else {
+        return false;
+      }
+    }
+    const type = s[at + 2] as number;
+    const timestamp = s[at + 18] as number;
+    const duration = s[at + 24] as number;
+    return (
+      type >= 1 &&
+      type <= 4 &&
+      (s[at + 5] as number) > (s[at + 4] as number) && // traceId present
+      (s[at + 7] as number) > (s[at + 6] as number) && // spanId present
+      timestamp > 0 &&
+      timestamp < Number.POSITIVE_INFINITY &&
+      (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY))
+    );
+  }
+
+  /** A tag entry the fast path takes: key (field 1) 1..MAX_NAME_LENGTH bytes, value ≤ MAX_TEXT_LENGTH, nothing else. */
+  private checkTag(start: number, end: number): boolean {
+    const saved = this.pos;
+    this.pos = start;
+    let keyLength = -1;
+    let keyStart = 0;
+    while (this.pos < end) {
+      const tag = this.varint(end);
+      if (tag < 0 || (tag & 7) !== 2) return false;
+      const field = tag >>> 3;
+      const length = this.varint(end);
+      if (length < 0 || length > end - this.pos) return false;
+      if (field === 1) {
+        keyLength = length;
+        keyStart = this.pos;
+      } else if (field !== 2 || length > MAX_TEXT_LENGTH) return false;
+      this.pos += length;
+    }
+    this.pos = saved;
+    // A "__proto__" key is the codec's business (it defines it as an own property).
+    if (keyLength === 9 && this.buf.latin1Slice(keyStart, keyStart + 9) === '__proto__') return false;
+    return keyLength >= 1 && keyLength <= MAX_NAME_LENGTH;
+  }
+
+  /** Writes the recorded events into the joiner. */
+  private secondPass(events: number, now: number): void {
+    const s = this.scratch;
+    const buf = this.buf;
+    const joiner = this.joiner;
+    const columns = joiner.columns;
+    for (let e = 0; e < events; e++) {
+      const at = e * EVENT_STRIDE;
+      const traceStart = s[at + 4] as number;
+      const traceEnd = s[at + 5] as number;
+      const spanStart = s[at + 6] as number;
+      const spanEnd = s[at + 7] as number;
+      const hash = hashIdPair(buf, traceStart, traceEnd, buf, spanStart, spanEnd);
+      const cell = joiner.locate(
+        (s[at + 2] as number) - 1,
+        hash,
+        buf,
+        traceStart,
+        traceEnd,
+        buf,
+        spanStart,
+        spanEnd,
+        now,
+      );
+      if (cell < 0) continue;
+      columns.timestamps[cell] = s[at + 18] as number;
+      columns.durations[cell] = s[at + 24] as number;
+      columns.flags[cell] = (s[at + 32] as number) >>> 0;
+      const text = columns.text;
+      const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
+      for (let field = 4; field <= 14; field++) {
+        const column = EVENT_FIELD_TEXT[field] as number;
+        if (column < 0) continue;
+        const from = s[at + field * 2] as number;
+        const to = s[at + field * 2 + 1] as number;
+        text[base + column] =
+          from === to
+            ? ''
+            : column === F_ERROR_DESCRIPTION
+              ? buf.utf8Slice(from, to)
+              : this.names.get(buf, this.view, from, to);
+      }
+      const firstTag = s[at + S_FIRST_TAG] as number;
+      columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] =
+        firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
+      joiner.commit(now);
+    }
+  }
+
+  private readTags(first: number, count: number): Record<string, string> {
+    const tags: Record<string, string> = {};
+    const ranges = this.tagRanges;
+    const buf = this.buf;
+    for (let i = 0; i < count; i++) {
+      const end = ranges[first + i * 2 + 1] as number;
+      this.pos = ranges[first + i * 2] as number;
+      let key = '';
+      let value = '';
+      while (this.pos < end) {
+        const field = this.varint(end) >>> 3;
+        const length = this.varint(end);
+        const from = this.pos;
+        this.pos += length;
+        if (field === 1) key = from === this.pos ? '' : this.names.get(buf, this.view, from, this.pos);
+        else value = from === this.pos ? '' : buf.utf8Slice(from, this.pos);
+      }
+      tags[key] = value;
+    }
+    return tags;
+  }
+
+  private name(from: number, to: number): string {
+    return from === to ? '' : this.names.get(this.buf, this.view, from, to);
+  }
+
+  private header(): Batch {
+    const drops: DropCounters = {
+      bufferFull: this.drops[0] as number,
+      tooLarge: this.drops[1] as number,
+      sendError: this.drops[2] as number,
+      sampledOut: this.drops[3] as number,
+    };
+    return {
+      tracerId: this.name(this.tracerIdStart, this.tracerIdEnd),
+      sequence: this.sequence,
+      service: this.name(this.serviceStart, this.serviceEnd),
+      hostname: this.name(this.hostnameStart, this.hostnameEnd),
+      sentAtMicros: this.sentAtMicros,
+      drops,
+      events: NO_EVENTS,
+    };
+  }
+
+  /** A varint as an unsigned 32-bit number (higher bits dropped, as the codec does), or -1 when truncated or too long. */
+  private varint(end: number): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos < end && (buf[pos] as number) < 0x80) {
+      this.pos = pos + 1;
+      return buf[pos] as number;
+    }
+    let value = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) return -1;
+      const byte = buf[pos++] as number;
+      if (i < 5) value |= (byte & 0x7f) << (7 * i);
+      if (byte < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    return -1;
+  }
+}
+
+function emptyHeader(): Batch {
+  return {
+    tracerId: '',
+    sequence: 0,
+    service: '',
+    hostname: '',
+    sentAtMicros: 0,
+    drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
+    events: NO_EVENTS,
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * Id table: finds a hop's row from its trace id and span id **as bytes**, so the hot path never
+ * makes an id string.
+ *
+ * Layout. Row `r` owns `KEY_STRIDE` bytes of `keys` at `r * KEY_STRIDE`: the trace id's bytes
+ * then the span id's bytes (`traceLengths[r]`, `spanLengths[r]` long; each at most
+ * MAX_ID_LENGTH bytes), and its 32-bit hash in `hashes[r]`. `slots` is an open-addressing
+ * index (linear probing) whose entries are `row + 1` (0 = empty); it is kept at most half
+ * full, and deletion shifts later entries of the probe run back (no tombstones), so a lookup
+ * stops at the first empty entry.
+ *
+ * Invariants: a row is in `slots` at most once; every row in `slots` holds the key it was
+ * inserted with until it is removed; colliding hashes cost a byte comparison, never a wrong row.
+ * Ids that are not plain ASCII are keyed by the UTF-8 encoding of their decoded string (see
+ * {@link idKeyBytes}), so two byte strings that decode to one JS string are one key, as in a
+ * string-keyed map; one whose encoding is longer than MAX_ID_LENGTH bytes is keyed by a digest
+ * (first byte 0xFF, which UTF-8 never contains) and its string is kept beside the row.
+ */
+import { createHash } from 'node:crypto';
+import { MAX_ID_LENGTH } from '@phosphor/wire';
+
+/** Buffer's internal slicers, skipping `toString`'s argument handling (they exist on every Node Buffer). */
+export interface BufferSlicers {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
+/** Bytes per row: a trace id then a span id, each at most MAX_ID_LENGTH bytes (ASCII ids). */
+const KEY_STRIDE = MAX_ID_LENGTH * 2;
+const HASH_SEED = 0x1b873593;
+
+/** Hash of `a[aStart, aEnd)` followed by `b[bStart, bEnd)` (murmur-style mixing, byte at a time). */
+export function hashIdPair(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+  bStart: number,
+  bEnd: number,
+): number {
+  let hash = HASH_SEED ^ (aEnd - aStart) ^ ((bEnd - bStart) << 8);
+  for (let i = aStart; i < aEnd; i++) {
+    hash = Math.imul(hash ^ (a[i] as number), 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  hash = Math.imul(hash ^ 0xff, 0x5bd1e995);
+  for (let i = bStart; i < bEnd; i++) {
+    hash = Math.imul(hash ^ (b[i] as number), 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  return (hash ^ (hash >>> 15)) | 0;
+}
+
+export class IdTable {
+  private keys: Uint8Array;
+  /** A Buffer over `keys`, for decoding ids into strings without a Buffer per call. */
+  private keysBuffer: Buffer & BufferSlicers;
+  private traceLengths: Uint8Array;
+  private spanLengths: Uint8Array;
+  private hashes: Int32Array;
+  private slots: Int32Array;
+  private mask: number;
+  private rows: number;
+  /** Original strings of ids keyed by a digest (rare: non-ASCII ids longer than the key room). */
+  private readonly longIds = new Map<number, [string, string]>();
+
+  constructor(initialRows: number) {
+    this.rows = initialRows;
+    this.keys = new Uint8Array(initialRows * KEY_STRIDE);
+    this.keysBuffer = bufferOver(this.keys);
+    this.traceLengths = new Uint8Array(initialRows);
+    this.spanLengths = new Uint8Array(initialRows);
+    this.hashes = new Int32Array(initialRows);
+    const size = slotCount(initialRows);
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Makes room for rows `0 … rows - 1` (copies the keys, rebuilds the index). */
+  grow(rows: number): void {
+    if (rows <= this.rows) return;
+    const keys = new Uint8Array(rows * KEY_STRIDE);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.keysBuffer = bufferOver(keys);
+    const traceLengths = new Uint8Array(rows);
+    traceLengths.set(this.traceLengths);
+    this.traceLengths = traceLengths;
+    const spanLengths = new Uint8Array(rows);
+    spanLengths.set(this.spanLengths);
+    this.spanLengths = spanLengths;
+    const hashes = new Int32Array(rows);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const old = this.slots;
+    const size = slotCount(rows);
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    this.rows = rows;
+    for (let i = 0; i < old.length; i++) {
+      const entry = old[i] as number;
+      if (entry !== 0) this.place(entry - 1);
+    }
+  }
+
+  /** The row holding (trace, span), or -1. */
+  find(
+    hash: number,
+    trace: Uint8Array,
+    traceStart: number,
+    traceEnd: number,
+    span: Uint8Array,
+    spanStart: number,
+    spanEnd: number,
+  ): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const traceLength = traceEnd - traceStart;
+    const spanLength = spanEnd - spanStart;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = slots[i] as number;
+      if (entry === 0) return -1;
+      const row = entry - 1;
+      if (
+        this.hashes[row] === hash &&
+        this.traceLengths[row] === traceLength &&
+        this.spanLengths[row] === spanLength &&
+        this.sameBytes(row * KEY_STRIDE, trace, traceStart, traceLength) &&
+        this.sameBytes(row * KEY_STRIDE + traceLength, span, spanStart, spanLength)
+      ) {
+        return row;
+      }
+    }
+  }
+
+  /** Keys `row` with (trace, span) and indexes it; the pair must not be in the table. */
+  insert(
+    row: number,
+    hash: number,
+    trace: Uint8Array,
+    traceStart: number,
+    traceEnd: number,
+    span: Uint8Array,
+    spanStart: number,
+    spanEnd: number,
+  ): void {
+    const base = row * KEY_STRIDE;
+    const keys = this.keys;
+    const traceLength = traceEnd - traceStart;
+    for (let i = 0; i < traceLength; i++) keys[base + i] = trace[traceStart + i] as number;
+    const spanBase = base + traceLength;
+    const spanLength = spanEnd - spanStart;
+    for (let i = 0; i < spanLength; i++) keys[spanBase + i] = span[spanStart + i] as number;
+    this.traceLengths[row] = traceLength;
+    this.spanLengths[row] = spanLength;
+    this.hashes[row] = hash;
+    this.place(row);
+  }
+
+  /** Remembers the strings of a row keyed by at least one digest (see {@link idKeyBytes}). */
+  keepStrings(row: number, traceId: string, spanId: string): void {
+    this.longIds.set(row, [traceId, spanId]);
+  }
+
+  /** Removes `row` from the index (backward-shift deletion). */
+  remove(row: number): void {
+    if (this.longIds.size > 0) this.longIds.delete(row);
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = (this.hashes[row] as number) & mask;
+    while (slots[i] !== row + 1) {
+      if (slots[i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    let hole = i;
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const home = (this.hashes[(slots[j] as number) - 1] as number) & mask;
+      // Move the entry back when the hole lies between its home and its position (cyclically).
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        slots[hole] = slots[j] as number;
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  /** Forgets every key (rows stay allocated). */
+  clear(): void {
+    this.slots.fill(0);
+    this.longIds.clear();
+  }
+
+  /** The trace id of `row` as a string (made when a span is materialised). */
+  traceId(row: number): string {
+    if (this.longIds.size > 0) {
+      const kept = this.longIds.get(row);
+      if (kept) return kept[0];
+    }
+    const start = row * KEY_STRIDE;
+    return this.keysBuffer.utf8Slice(start, start + (this.traceLengths[row] as number));
+  }
+
+  /** The span id of `row` as a string. */
+  spanId(row: number): string {
+    if (this.longIds.size > 0) {
+      const kept = this.longIds.get(row);
+      if (kept) return kept[1];
+    }
+    const start = row * KEY_STRIDE + (this.traceLengths[row] as number);
+    return this.keysBuffer.utf8Slice(start, start + (this.spanLengths[row] as number));
+  }
+
+  /** Whether `row`'s trace id equals the given bytes. */
+  traceIs(row: number, bytes: Uint8Array): boolean {
+    return this.traceLengths[row] === bytes.length && this.sameBytes(row * KEY_STRIDE, bytes, 0, bytes.length);
+  }
+
+  private sameBytes(at: number, other: Uint8Array, start: number, length: number): boolean {
+    const keys = this.keys;
+    for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
+    return true;
+  }
+
+  private place(row: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = (this.hashes[row] as number) & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = row + 1;
+  }
+}
+
+/** Index size for `rows`: a power of two at least twice the rows (load ≤ 50 %). */
+function slotCount(rows: number): number {
+  let size = 16;
+  while (size < rows * 2) size <<= 1;
+  return size;
+}
+
+function bufferOver(bytes: Uint8Array): Buffer & BufferSlicers {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Buffer & BufferSlicers;
+}
+
+/**
+ * The key bytes of an id given as a string (decoded events, foreign spans): its UTF-8 encoding,
+ * or 0xFF followed by a SHA-256 digest when that is longer than MAX_ID_LENGTH bytes (then
+ * `digested` is true and the caller keeps the strings with {@link IdTable.keepStrings}).
+ */
+export function idKeyBytes(id: string): { bytes: Uint8Array; digested: boolean } {
+  const bytes = Buffer.from(id, 'utf8');
+  if (bytes.length <= MAX_ID_LENGTH) return { bytes, digested: false };
+  const digest = createHash('sha256').update(bytes).digest();
+  const key = Buffer.alloc(33);
+  key[0] = 0xff;
+  digest.copy(key, 1);
+  return { bytes: key, digested: true };
+}

@@ -1,0 +1,17 @@
+/**
+ * Service plumbing shared by Phosphor's daemons (collector, ID service, demo), written once: the YAML +
+ * JSON-schema config loader with its one Ajv setup, the error-class template and the one HTTP error body,
+ * the fastify validation-error formatter, and the Flaki health helpers. Internal to Phosphor: no stable API.
+ */
+
+export { readYamlFile, YamlFileError, type YamlFileProblem } from './config/read-yaml-file.js';
+export {
+  compileConfigSchema,
+  configAjv,
+  configErrorKey,
+  describeConfigError,
+  describeConfigErrors,
+} from './config/schema-validator.js';
+export { type ErrorBody, type ErrorCodeDefinition, errorBody, ServiceError } from './errors/service-error.js';
+export * from './health/flaki-health.js';
+export { formatValidationError, type ValidationProblem } from './http/validation-error.js';

@@ -1,0 +1,2 @@
+/** `@phosphor/tracer/fastify`: the fastify plugin (fastify 5 is an optional peer dependency of the tracer). */
+export { type PhosphorFastifyOptions, phosphorFastify } from './instrument/fastify.js';

@@ -1,0 +1,12 @@
+/**
+ * The Phosphor wire format, defined once: event and batch shapes, limits, the encoder tracers use
+ * (DatagramWriter) and the decoder with validation the collector uses. No runtime dependencies.
+ */
+
+export * from './datagram-mac.js';
+export * from './datagram-writer.js';
+export * from './decode-datagram.js';
+export * from './event.js';
+export { InternTable } from './intern-table.js';
+export * from './limits.js';
+export * from './validate-event.js';

@@ -1,0 +1,22 @@
+import type { TraceEvent } from '../../src/index.js';
+
+let counter = 0;
+
+/** A valid, fully specified event; `overrides` replace fields. Trace ids differ per call. */
+export function makeEvent(overrides: Partial<TraceEvent> = {}): TraceEvent {
+  counter++;
+  return {
+    type: 'REQ',
+    traceId: String(397237206544449536n + BigInt(counter)),
+    spanId: counter.toString(16).padStart(16, '0'),
+    parentSpanId: '1111111111111111',
+    from: 'gateway',
+    fromEndpoint: 'GET /quote',
+    to: 'quote',
+    toEndpoint: 'Quote',
+    timestampMicros: 1_763_700_000_000_000 + counter,
+    hostname: 'host-a',
+    flags: 1,
+    ...overrides,
+  };
+}

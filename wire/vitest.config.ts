@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../configs/vitest-source-conditions.js';
+
+export default defineConfig({
+  ...sourceConditions,
+  test: {
+    name: 'wire',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+  },
+});
