@@ -217,7 +217,14 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     traffic.start();
     const during: AssemblerStats[] = [];
     try {
-      await new Promise((r) => setTimeout(r, 3000));
+      // Spans flow into Elasticsearch before it goes away.
+      await poll(
+        async () => {
+          const s = await memberJson<AssemblerStats & { storage: { indexedSpans: number } }>(assembler, '/api/stats');
+          return s.storage.indexedSpans > 0 ? s : undefined;
+        },
+        { timeoutMillis: 60_000, what: 'the assembler to index its first spans' },
+      );
       await stopBackend('elasticsearch');
       const until = Date.now() + 15_000;
       while (Date.now() < until) {

@@ -70,6 +70,12 @@ const TICK_MILLIS = 100;
 const CHECKPOINT_COALESCE_MILLIS = 100;
 /** After a stream failure (broker restart), the consumer is rebuilt after this long. */
 const RESTART_DELAY_MILLIS = 1000;
+/**
+ * Spans queued for Elasticsearch with none indexed for this long: it is not keeping up (a node not
+ * answering, the index template not installed yet): pause as when requests fail. Twice the bulk
+ * flush interval's order of magnitude, well under a request timeout.
+ */
+const STORE_STALL_MILLIS = 3000;
 /** How often the lag is polled for stats. */
 const LAG_POLL_MILLIS = 2000;
 
@@ -98,6 +104,8 @@ export class KafkaAssembler {
   private readonly holds = new Map<number, Map<string, { fromMillis: number; untilMillis: number }>>();
   /** When the cores were last swept: a hop still pending then was first seen after this − spanTimeout. */
   private lastSweepAt = performance.now();
+  private lastSettledSpans = 0;
+  private lastProgressAt = performance.now();
   private readonly warner: RateLimitedWarner;
   private tick: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -391,13 +399,22 @@ export class KafkaAssembler {
   private applyBackpressure(): void {
     const s = this.deps.store.stats();
     const queued = s.queuedSpans + s.inFlightSpans;
-    const overloaded = this.deps.store.backendFailing || queued >= this.deps.kafka.pauseAtQueuedSpans;
+    // Progress of the store: a request hanging on an unreachable node (or the index template not yet
+    // installed) fails nothing for a while, but settles nothing either.
+    const settled = s.indexedSpans + s.supersededSpans + s.rejectedSpans;
+    const now = performance.now();
+    if (settled !== this.lastSettledSpans || queued === 0) {
+      this.lastSettledSpans = settled;
+      this.lastProgressAt = now;
+    }
+    const stalled = queued > 0 && now - this.lastProgressAt > STORE_STALL_MILLIS;
+    const overloaded = this.deps.store.backendFailing || stalled || queued >= this.deps.kafka.pauseAtQueuedSpans;
     if (overloaded && !this.paused) {
       this.paused = true;
       this.counters.pauses++;
       this.stream?.pause();
       this.deps.logger.warn(
-        { queuedSpans: queued, elasticsearchFailing: this.deps.store.backendFailing },
+        { queuedSpans: queued, elasticsearchFailing: this.deps.store.backendFailing, stalled },
         'pausing Kafka consumption until Elasticsearch catches up (Kafka holds the backlog)',
       );
     } else if (!overloaded && this.paused && queued < this.deps.kafka.pauseAtQueuedSpans / 2) {
