@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       `Phosphor is running. Dashboard: ${base}/`,
       '',
       values.cluster
-        ? `  cluster     receivers UDP 7760 (API ${base}) and 7762 (API :7763) → Kafka ${backendEnv.PHOSPHOR_TEST_KAFKA_BROKERS} → assemblers (API :7764, :7765); members at ${base}/cluster`
+        ? `  cluster     receivers UDP 7760 (API ${base}) and 7762 (API :7763) → Kafka ${backendEnv.PHOSPHOR_TEST_KAFKA_BROKERS} → assemblers (API :7764, :7765); members at ${base}/#/cluster`
         : `  collector   UDP 127.0.0.1:7760, API ${base}/api, metrics ${base}/metrics`,
       '  ID service  HTTP http://127.0.0.1:8888, gRPC 127.0.0.1:5555',
       '  demo        gateway http://127.0.0.1:8080 → quote (HTTP 8081, gRPC 5556) → ID service; traffic on',
