@@ -8,6 +8,8 @@ export type {
   HostStats,
   ServiceInfo,
 } from './aggregates/aggregates.js';
+export type { MergeableAggregates, MergeableWindow } from './aggregates/mergeable-snapshot.js';
+export { mergeAggregateSnapshots } from './aggregates/mergeable-snapshot.js';
 export type { WindowStats } from './aggregates/rolling-histogram.js';
 export type { BuildCollectorOptions, Collector, CollectorAddresses } from './app.js';
 export { buildCollector } from './app.js';

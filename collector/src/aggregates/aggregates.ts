@@ -1,8 +1,9 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
+import type { MergeableAggregates, MergeableWindow } from './mergeable-snapshot.js';
 import { PairMap } from './pair-map.js';
-import { type ExportedWindow, RollingHistogram, type WindowStats } from './rolling-histogram.js';
+import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
 /** Aggregate settings (`aggregates:` in collector.yml). */
 export interface AggregatesOptions {
@@ -53,12 +54,8 @@ export interface DependencyGraph {
 export interface ExportedAggregates {
   /** How long this process has been aggregating (shortens rates while a window is not full). */
   elapsedMillis: number;
-  windows: {
-    windowMinutes: number;
-    endpoints: ({ service: string; endpoint: string } & ExportedWindow)[];
-    edges: ({ from: string; to: string } & ExportedWindow)[];
-    hosts: ({ host: string } & ExportedWindow)[];
-  }[];
+  /** One mergeable snapshot per configured window. */
+  windows: MergeableAggregates[];
   dependencies: DependencyGraph;
   services: ServiceInfo[];
 }
@@ -185,33 +182,45 @@ export class Aggregates implements SpanConsumer {
     };
   }
 
-  /** Every configured window, its histograms compressed: mergeable across processes exactly. */
+  /** Every configured window as mergeable parts, plus the graph and catalog: a cluster member's export. */
   exportAll(): ExportedAggregates {
-    const now = this.now();
-    const windows = this.options.windowsMinutes.map((windowMinutes) => {
-      const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
-      const since = now - windowMinutes * 60_000;
-      const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
-        const rows: (T & ExportedWindow)[] = [];
-        for (const entry of map.values()) {
-          if (entry.stats.isIdleSince(since)) continue;
-          const exported = entry.stats.exportWindow(windowBuckets, now);
-          if (exported.count > 0) rows.push({ ...entry.labels, ...exported });
-        }
-        return rows;
-      };
-      return {
-        windowMinutes,
-        endpoints: collect(this.endpoints),
-        edges: collect(this.edges),
-        hosts: collect(this.hosts),
-      };
-    });
     return {
-      elapsedMillis: now - this.startedAtMillis,
-      windows,
+      elapsedMillis: this.now() - this.startedAtMillis,
+      windows: this.options.windowsMinutes
+        .map((m) => this.mergeableSnapshot(m))
+        .filter((w): w is MergeableAggregates => w !== undefined),
       dependencies: this.dependencies(),
       services: this.services(),
+    };
+  }
+
+  /**
+   * The window's rows as mergeable parts (counts and compressed HDR histograms instead of
+   * percentiles), for summing several collectors' or shards' aggregates with
+   * {@link mergeAggregateSnapshots}; undefined when that window is not configured.
+   */
+  mergeableSnapshot(windowMinutes: number): MergeableAggregates | undefined {
+    if (!this.options.windowsMinutes.includes(windowMinutes)) return undefined;
+    const now = this.now();
+    const windowBuckets = Math.ceil((windowMinutes * 60_000) / this.bucketMillis);
+    const since = now - windowMinutes * 60_000;
+    const collect = <T>(map: { values(): Iterable<Keyed<T>> }) => {
+      const rows: (T & MergeableWindow)[] = [];
+      for (const entry of map.values()) {
+        if (entry.stats.isIdleSince(since)) continue;
+        const part = entry.stats.windowPart(windowBuckets, now);
+        if (part.count > 0) rows.push({ ...entry.labels, ...part });
+      }
+      return rows;
+    };
+    return {
+      window: `${windowMinutes}m`,
+      windowSeconds: windowMinutes * 60,
+      elapsedMillis: now - this.startedAtMillis,
+      generatedAtMicros: now * 1000,
+      endpoints: collect(this.endpoints),
+      edges: collect(this.edges),
+      hosts: collect(this.hosts),
     };
   }
 

@@ -1,47 +1,26 @@
-import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import type {
-  AggregatesSnapshot,
-  DependencyGraph,
-  EdgeStats,
-  EndpointStats,
-  ExportedAggregates,
-  HostStats,
-  ServiceInfo,
-} from './aggregates.js';
-import { type ExportedWindow, newWindowHistogram, type WindowStats } from './rolling-histogram.js';
+import type { AggregatesSnapshot, DependencyGraph, ExportedAggregates, ServiceInfo } from './aggregates.js';
+import { type MergeableAggregates, mergeAggregateSnapshots } from './mergeable-snapshot.js';
 
 /**
- * Merges the exported aggregates of several processes (the assemblers of a cluster) into the same
- * shapes the API serves for one process. Counts and errors add up, max is the max, and percentiles
- * come from the SUM of the HDR histograms — exact, never an average of percentiles.
+ * Merges the exports of several processes (the assemblers of a cluster) into the shapes the API
+ * serves for one process: windows through {@link mergeAggregateSnapshots} (histograms summed,
+ * never percentiles averaged), the cumulative dependency graphs summed, the catalogs united.
  */
 export function mergeWindow(parts: readonly ExportedAggregates[], windowMinutes: number): AggregatesSnapshot {
-  const windowMillis = windowMinutes * 60_000;
-  const elapsed = Math.max(0, ...parts.map((p) => p.elapsedMillis));
-  const seconds = Math.max(1, Math.min(windowMillis, elapsed)) / 1000;
-  const endpoints = new Map<string, { labels: { service: string; endpoint: string }; rows: ExportedWindow[] }>();
-  const edges = new Map<string, { labels: { from: string; to: string }; rows: ExportedWindow[] }>();
-  const hosts = new Map<string, { labels: { host: string }; rows: ExportedWindow[] }>();
-  for (const part of parts) {
-    const window = part.windows.find((w) => w.windowMinutes === windowMinutes);
-    if (!window) continue;
-    for (const { service, endpoint, ...row } of window.endpoints)
-      group(endpoints, `${service}\u0000${endpoint}`, { service, endpoint }, row);
-    for (const { from, to, ...row } of window.edges) group(edges, `${from}\u0000${to}`, { from, to }, row);
-    for (const { host, ...row } of window.hosts) group(hosts, host, { host }, row);
-  }
-  const finish = <T>(map: Map<string, { labels: T; rows: ExportedWindow[] }>): (T & WindowStats)[] =>
-    [...map.values()]
-      .map(({ labels, rows }) => ({ ...labels, ...mergeRows(rows, seconds) }))
-      .sort((a, b) => b.count - a.count);
-  return {
-    window: `${windowMinutes}m`,
-    windowSeconds: windowMinutes * 60,
-    generatedAtMicros: Date.now() * 1000,
-    endpoints: finish(endpoints) as EndpointStats[],
-    edges: finish(edges) as EdgeStats[],
-    hosts: finish(hosts) as HostStats[],
-  };
+  const label = `${windowMinutes}m`;
+  const windows = parts
+    .map((p) => p.windows.find((w) => w.window === label))
+    .filter((w): w is MergeableAggregates => w !== undefined);
+  return (
+    mergeAggregateSnapshots(windows) ?? {
+      window: label,
+      windowSeconds: windowMinutes * 60,
+      generatedAtMicros: Date.now() * 1000,
+      endpoints: [],
+      edges: [],
+      hosts: [],
+    }
+  );
 }
 
 /** Sums the cumulative dependency graphs. */
@@ -82,41 +61,4 @@ export function mergeServices(parts: readonly ExportedAggregates[]): ServiceInfo
   return [...catalog.entries()]
     .map(([service, endpoints]) => ({ service, endpoints: [...endpoints].sort() }))
     .sort((a, b) => a.service.localeCompare(b.service));
-}
-
-function group<T>(
-  map: Map<string, { labels: T; rows: ExportedWindow[] }>,
-  key: string,
-  labels: T,
-  row: ExportedWindow,
-) {
-  const entry = map.get(key);
-  if (entry) entry.rows.push(row);
-  else map.set(key, { labels, rows: [row] });
-}
-
-function mergeRows(rows: readonly ExportedWindow[], seconds: number): WindowStats {
-  let count = 0;
-  let errors = 0;
-  let max = 0;
-  const merged: Histogram = newWindowHistogram();
-  for (const row of rows) {
-    count += row.count;
-    errors += row.errors;
-    if (row.maxMicros > max) max = row.maxMicros;
-    const part = decodeFromCompressedBase64(row.histogram, 'packed');
-    merged.add(part);
-    part.destroy();
-  }
-  const stats: WindowStats = {
-    count,
-    ratePerSecond: count / seconds,
-    errors,
-    p50Micros: count > 0 ? merged.getValueAtPercentile(50) : 0,
-    p95Micros: count > 0 ? merged.getValueAtPercentile(95) : 0,
-    p99Micros: count > 0 ? merged.getValueAtPercentile(99) : 0,
-    maxMicros: max,
-  };
-  merged.destroy();
-  return stats;
 }

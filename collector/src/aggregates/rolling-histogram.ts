@@ -20,20 +20,6 @@ export interface WindowStats {
   maxMicros: number;
 }
 
-/** One key's window in mergeable form (see {@link RollingHistogram.exportWindow}). */
-export interface ExportedWindow {
-  count: number;
-  errors: number;
-  maxMicros: number;
-  /** HDR histogram, compressed base64. */
-  histogram: string;
-}
-
-/** Builds an empty histogram with the layout every rolling histogram uses (to merge exported ones into). */
-export function newWindowHistogram(): Histogram {
-  return newHistogram();
-}
-
 /*
  * The live bucket counts values in a flat array laid out exactly like an HDR histogram with
  * lowest value 1 and SIGNIFICANT_DIGITS = 2 (sub-buckets of 256: values below 256 exact, then
@@ -180,27 +166,36 @@ export class RollingHistogram {
   }
 
   /**
-   * The window's raw material rather than its percentiles: count, errors, exact max and the merged
-   * HDR histogram, compressed (base64, HDR's own interchange encoding). Histograms from several
-   * processes add up exactly, so a cluster view merges these, never averages percentiles.
+   * The last `windowBuckets` buckets as mergeable parts: counts, errors, exact max and the merged
+   * HDR histogram compressed (base64, '' when empty), so several collectors' windows can be
+   * summed exactly (see mergeable-snapshot.ts).
    */
-  exportWindow(windowBuckets: number, nowMillis: number): ExportedWindow {
+  windowPart(
+    windowBuckets: number,
+    nowMillis: number,
+  ): { count: number; errors: number; maxMicros: number; histogram: string } {
     const current = Math.floor(nowMillis / this.bucketMillis);
     const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
     let count = 0;
     let errors = 0;
     let max = 0;
-    const merged = newHistogram();
+    let merged: Histogram | undefined;
     for (const bucket of this.buckets) {
       if (bucket.slot < oldest || bucket.slot > current || bucket.count === 0) continue;
       count += bucket.count;
       errors += bucket.errors;
       if (bucket.max > max) max = bucket.max;
-      if (bucket.histogram) merged.add(bucket.histogram);
+      if (bucket.histogram) {
+        merged ??= newHistogram();
+        merged.add(bucket.histogram);
+      }
     }
-    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) this.replayLive(merged);
-    const histogram = encodeIntoCompressedBase64(merged);
-    merged.destroy();
+    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) {
+      merged ??= newHistogram();
+      this.replayLive(merged);
+    }
+    const histogram = merged ? encodeIntoCompressedBase64(merged) : '';
+    merged?.destroy();
     return { count, errors, maxMicros: max, histogram };
   }
 

@@ -10,8 +10,8 @@
  * - {@link CollectorEngine.ingestEvents}: already-decoded events (OTLP bridges, foreign spans).
  * - {@link CollectorEngine.pendingSpansOf}: spans still waiting for events (trace-by-id queries).
  * - {@link CollectorEngine.sweep}/{@link CollectorEngine.flushAll}: timeouts and shutdown.
- * Aggregates are snapshot by the Aggregates consumer (`snapshot(minutes)`), whose rows are counts
- * and histogram percentiles per endpoint/edge/host.
+ * Aggregates are kept by the Aggregates consumer behind the sink: `snapshot(minutes)` for the API,
+ * `mergeableSnapshot(minutes)` + `mergeAggregateSnapshots()` to sum several engines' windows exactly.
  */
 import type { TraceEvent } from '@phosphor/wire';
 import type { AssemblerStats, SpanSink } from '../assembly/span-sink.js';
