@@ -1,5 +1,6 @@
 import type { CollectorRole, KafkaConfig } from '../cluster/config.js';
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { SpanDurationHistogramsConfig } from '../prometheus/span-duration-histograms.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
 /** UDP receiver settings (`udp:` in collector.yml). */
@@ -86,5 +87,7 @@ export interface CollectorConfig {
   influx: InfluxConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
+  /** Prometheus `/metrics` (`metrics:`). */
+  metrics: SpanDurationHistogramsConfig;
   logging: LoggingConfig;
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
 import { COLLECTOR_ROLES, kafkaConfigSchema } from '../cluster/config.js';
 import { influxConfigSchema } from '../exporters/influx/config.js';
+import { spanDurationHistogramsConfigSchema } from '../prometheus/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
 
@@ -126,6 +127,7 @@ export const collectorConfigSchema = {
         kibanaUrl: { type: 'string', pattern: '^https?://' },
       },
     },
+    metrics: spanDurationHistogramsConfigSchema,
     logging: {
       type: 'object',
       additionalProperties: false,
