@@ -82,14 +82,18 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
   });
 
   it('kill -9 an assembler, add one, restart the broker: every accepted hop is stored once and whole', async () => {
-    const [receiverA, receiverB, ...assemblers] = await Promise.all([
+    // allSettled: members that did start are still killed by afterAll when another one failed to.
+    const started = await Promise.allSettled([
       startMember(settings, 'receiver', 'receiver-a'),
       startMember(settings, 'receiver', 'receiver-b'),
       startMember(settings, 'assembler', 'assembler-1'),
       startMember(settings, 'assembler', 'assembler-2'),
       startMember(settings, 'assembler', 'assembler-3'),
     ]);
-    members.push(receiverA!, receiverB!, ...assemblers);
+    for (const r of started) if (r.status === 'fulfilled') members.push(r.value);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [receiverA, receiverB, ...assemblers] = members;
     const traffic = new HopTraffic({
       callerPort: receiverA!.udpPort,
       calleePort: receiverB!.udpPort,
