@@ -6,6 +6,7 @@ import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
+import { createClusterRole, roleStorageConfig } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
 import { CollectorEngine } from './engine/collector-engine.js';
 import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
@@ -78,7 +79,7 @@ export interface Collector {
 export async function buildCollector(config: CollectorConfig, options: BuildCollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logging.level, name: 'phosphor-collector' });
   const components = new ComponentRegistry();
-  const store = await createStore(config, logger);
+  const store = await createStore(roleStorageConfig(config), logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
   const spanDurations = new SpanDurationHistograms(config.metrics);
@@ -86,9 +87,26 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
   const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
+  // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
+  const role = createClusterRole(config, {
+    store,
+    aggregates,
+    tail,
+    logger,
+    udpTotals: () => {
+      const udp = receiver.stats();
+      return {
+        acceptedEvents: udp.acceptedEvents,
+        rejectedDatagrams: udp.rejectedDatagrams,
+        invalidEvents: udp.invalidEvents,
+        ...receiver.clients.totals(),
+      };
+    },
+  });
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
-    assembler,
+    // A receiver produces to Kafka instead of assembling in process.
+    role?.ingest ?? assembler,
     logger.child({ component: 'udp' }),
   );
   // OTLP spans are mapped to events and join Phosphor's hops in the same assembler.
@@ -105,10 +123,15 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   components.add({
     name: 'udp',
     statsKey: 'udp',
-    health: () => simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
+    health: () =>
+      role && !role.receivesUdp
+        ? { status: 'Deactivated', tests: [] }
+        : simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
     stats: () => receiver.stats(),
   });
   components.add(otlp);
+  if (role)
+    components.add({ name: 'kafka', statsKey: 'cluster', health: () => role.health(), stats: () => role.stats() });
   components.add({
     statsKey: 'clients',
     stats: () => ({ ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) }),
@@ -150,7 +173,18 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   const stats = () => components.stats();
   const health = () => components.health();
 
-  const deps: ApiDeps = { config, store, traces, aggregates, tail, registry, health, stats };
+  const deps: ApiDeps = {
+    config,
+    store,
+    traces,
+    // In a cluster every collector shows the aggregates of all assemblers, merged exactly.
+    aggregates: role ? role.view.aggregatesView() : aggregates,
+    ...(role ? { cluster: role.view } : {}),
+    tail,
+    registry,
+    health,
+    stats,
+  };
   const http = await buildHttpApp(deps, logger.child({ component: 'http' }));
   let addresses: CollectorAddresses | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -172,8 +206,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     },
     async start() {
       if (addresses) return addresses;
-      const udpPort = await receiver.start();
-      udpBound = true;
+      await role?.start();
+      const udpPort = role && !role.receivesUdp ? 0 : await receiver.start();
+      udpBound = udpPort !== 0;
       assembler.start();
       const otlpAddresses = await otlp.start();
       otlpExporter?.start();
@@ -188,6 +223,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
       addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
+      await role?.startView(addresses.httpUrl);
       return addresses;
     },
     ingest(datagram) {
@@ -200,6 +236,9 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
         udpBound = false;
         // OTLP stops before the assembler flushes, so the spans still waiting for a parent are assembled too.
         await otlp.close();
+        // A receiver sends what it buffered; an assembler leaves its group without emitting pending
+        // hops (their records are replayed by the partitions' next owners).
+        await role?.close();
         assembler.stop();
         if (pruneTimer) clearInterval(pruneTimer);
         // Pending spans are emitted (partial) so a restart loses nothing already received; then

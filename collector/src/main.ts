@@ -1,6 +1,7 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
- * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --shards auto|<n>, --help, --version.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --shards auto|<n>,
+ * --role all|receiver|assembler, --help, --version.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
@@ -9,7 +10,7 @@ import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
 import { buildShardedCollector } from './shards/sharded-collector.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--shards auto|<n>] [--help] [--version]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--shards auto|<n>] [--role all|receiver|assembler] [--help] [--version]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -52,12 +53,14 @@ async function main(): Promise<void> {
       'http.port': portFlag('http-port', flags['http-port']),
       'storage.type': flags.storage,
       shards: flags.shards === undefined || !/^\d+$/.test(flags.shards) ? flags.shards : Number(flags.shards),
+      role: flags.role,
     },
     overrideLabels: {
       'udp.port': 'flag --udp-port',
       'http.port': 'flag --http-port',
       'storage.type': 'flag --storage',
       shards: 'flag --shards',
+      role: 'flag --role',
     },
   });
   // One shard runs today's core on the main thread; more run one core per worker thread.
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   const addresses = await collector.start();
   collector.logger.info(
     {
+      role: config.role,
       udpPort: addresses.udpPort,
       httpUrl: addresses.httpUrl,
       otlpHttpPort: addresses.otlpHttpPort,

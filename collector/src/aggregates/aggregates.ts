@@ -50,6 +50,16 @@ export interface DependencyGraph {
   edges: { from: string; to: string; calls: number; errors: number }[];
 }
 
+/** Every window of one process in mergeable form: what an assembler publishes for cluster views. */
+export interface ExportedAggregates {
+  /** How long this process has been aggregating (shortens rates while a window is not full). */
+  elapsedMillis: number;
+  /** One mergeable snapshot per configured window. */
+  windows: MergeableAggregates[];
+  dependencies: DependencyGraph;
+  services: ServiceInfo[];
+}
+
 /** Response of `GET /api/services`. */
 export interface ServiceInfo {
   service: string;
@@ -171,6 +181,18 @@ export class Aggregates implements SpanConsumer {
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),
       hosts: collect(this.hosts),
+    };
+  }
+
+  /** Every configured window as mergeable parts, plus the graph and catalog: a cluster member's export. */
+  exportAll(): ExportedAggregates {
+    return {
+      elapsedMillis: this.now() - this.startedAtMillis,
+      windows: this.options.windowsMinutes
+        .map((m) => this.mergeableSnapshot(m))
+        .filter((w): w is MergeableAggregates => w !== undefined),
+      dependencies: this.dependencies(),
+      services: this.services(),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
 import type { TraceQueries } from '../assembly/trace-query-service.js';
+import type { ClusterMember } from '../cluster/cluster-view.js';
 import type { CollectorConfig } from '../config/config.js';
 import type { ComponentHealth, SpanStore } from '../storage/span-store.js';
 import type { TailHub } from '../tail/tail-hub.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   /** Trace by id (stored + pending, skew-corrected) and search. */
   traces: TraceQueries;
   aggregates: LiveAggregates;
+  /** Cluster members (receiver/assembler roles). */
+  cluster?: { list(): ClusterMember[] };
   tail: TailHub;
   registry: Registry;
   /** Every component's health, Flaki format. */

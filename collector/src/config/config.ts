@@ -1,3 +1,4 @@
+import type { CollectorRole, KafkaConfig } from '../cluster/config.js';
 import type { InfluxConfig } from '../exporters/influx/config.js';
 import type { OtlpExportConfig } from '../exporters/otlp/config.js';
 import type { SpanDurationHistogramsConfig } from '../prometheus/span-duration-histograms.js';
@@ -82,6 +83,10 @@ export interface CollectorConfig {
    * single core on the main thread.
    */
   shards: number;
+  /** What this process does; see {@link CollectorRole}. */
+  role: CollectorRole;
+  /** Kafka, for the receiver and assembler roles. */
+  kafka: KafkaConfig;
   udp: UdpConfig;
   http: HttpConfig;
   assembly: AssemblyConfig;

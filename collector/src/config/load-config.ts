@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileConfigSchema, configErrorKey, readYamlFile, YamlFileError } from '@phosphor/service-kit';
 import type { ErrorObject } from 'ajv';
+import { defaultMemberName } from '../cluster/config.js';
 import { CollectorError } from '../errors.js';
 import { ELASTICSEARCH_ENV_OVERRIDES, type EnvOverride } from '../storage/elasticsearch/env-overrides.js';
 import type { CollectorConfig } from './config.js';
@@ -29,6 +30,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, Omit<EnvOverride, 'kind'> & 
   PHOSPHOR_COLLECTOR_LOG_LEVEL: { key: 'logging.level', kind: 'string' },
   PHOSPHOR_COLLECTOR_MEMORY_MAX_SPANS: { key: 'storage.memory.maxSpans', kind: 'int' },
   ...ELASTICSEARCH_ENV_OVERRIDES,
+  PHOSPHOR_COLLECTOR_ROLE: { key: 'role', kind: 'string' },
+  PHOSPHOR_COLLECTOR_KAFKA_MEMBER_NAME: { key: 'kafka.memberName', kind: 'string' },
 };
 
 /** Where the config comes from; later sources win: file < values < env < overrides. */
@@ -92,9 +95,33 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   const result = config as unknown as CollectorConfig;
   result.storage.elasticsearch ??= {};
   result.influx ??= { enabled: false };
-  result.shards = resolveShards(result.shards as number | 'auto');
+  const shards = result.shards as number | 'auto';
+  if (result.role !== 'all' && shards !== 'auto' && shards > 1) {
+    // A receiver hands events to Kafka and an assembler runs one engine per partition: Kafka spreads
+    // the work there, not worker threads.
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `shards: ${shards} applies to role all only (role is "${result.role}"${sourceOf(sources, 'role')})`,
+      'shards',
+    );
+  }
+  result.shards = result.role === 'all' ? resolveShards(shards) : 1;
+  result.kafka.memberName ??= defaultMemberName();
+  if (result.role === 'assembler' && result.storage.type !== 'elasticsearch') {
+    // Offsets are committed only past spans stored durably; the memory store would lose them on a crash.
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `role: an assembler stores spans in Elasticsearch (storage.type is "${result.storage.type}"${sourceOf(sources, 'role')})`,
+      'role',
+    );
+  }
   if (!isAbsolute(result.dashboard.distDir)) result.dashboard.distDir = resolve(baseDir, result.dashboard.distDir);
   return result;
+}
+
+function sourceOf(sources: Map<string, string>, key: string): string {
+  const source = sources.get(key);
+  return source ? `; role set by ${source}` : '';
 }
 
 /** The shared YAML reader, its problems mapped to the collector's config error codes. */

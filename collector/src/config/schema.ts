@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
+import { COLLECTOR_ROLES, kafkaConfigSchema } from '../cluster/config.js';
 import { influxConfigSchema } from '../exporters/influx/config.js';
 import { otlpExportConfigSchema } from '../exporters/otlp/config.js';
 import { spanDurationHistogramsConfigSchema } from '../prometheus/config.js';
@@ -26,6 +27,8 @@ export const collectorConfigSchema = {
       anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: d.MAX_SHARDS }],
       default: 'auto',
     },
+    role: { enum: COLLECTOR_ROLES, default: 'all' },
+    kafka: kafkaConfigSchema,
     udp: {
       type: 'object',
       additionalProperties: false,
