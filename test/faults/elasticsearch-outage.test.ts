@@ -11,7 +11,7 @@ import { Client } from '@elastic/elasticsearch';
 import { buildCollector, type Collector, loadConfig, type Span } from '@phosphor/collector';
 import type { RunningDemo } from '@phosphor/demo-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBackend, startBackend, stopBackend } from '../support/backends.js';
+import { ES_TARGET_NAMES, type EsTarget, requireEsTarget } from '../support/elasticsearch-targets.js';
 import { demoTracers, SYMBOLS, startQuietDemo } from './support/demo.js';
 import { phaseMillis, testTimeoutMillis } from './support/durations.js';
 import { LoadClient } from './support/load-client.js';
@@ -25,7 +25,7 @@ const BASELINE_MILLIS = 4_000;
  */
 const OUTAGE_MILLIS = phaseMillis(6_000);
 /** A small memory queue (the default is 100,000) so the outage goes through the disk spool too. */
-const MEMORY_QUEUE_MAX_SPANS = 1_000;
+const MEMORY_QUEUE_MAX_SPANS = 200;
 /** Probe a recovered ES within 2 s instead of the 30 s default backoff cap, to keep the test short. */
 const RETRY_MAX_BACKOFF_MILLIS = 2_000;
 const DRAIN_TIMEOUT_MILLIS = 120_000;
@@ -43,11 +43,11 @@ interface StoreStats {
   spoolPendingSpans: number;
 }
 
-describe('Elasticsearch stopped under load, then restarted', () => {
+describe.each(ES_TARGET_NAMES)('Elasticsearch (%s) stopped under load, then restarted', (target) => {
   const run = `${Date.now().toString(36)}-${process.pid}`;
   const indexPrefix = `phosphor-fault-${run}`;
   const spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-fault-es-'));
-  let esUrl: string;
+  let es: EsTarget | undefined;
   let admin: Client | undefined;
   let collector: Collector | undefined;
   let demo: RunningDemo | undefined;
@@ -58,19 +58,21 @@ describe('Elasticsearch stopped under load, then restarted', () => {
   let writes = 0;
 
   beforeAll(async () => {
-    esUrl = await requireBackend('elasticsearch');
-    admin = new Client({ node: esUrl });
+    const node = await requireEsTarget(target);
+    es = node;
+    admin = new Client(node.adminOptions);
     collector = await buildCollector(
       loadConfig({
         values: {
           udp: { port: 0 },
           http: { port: 0 },
+          otlp: { http: { port: 0 }, grpc: { port: 0 } },
           assembly: { spanTimeoutMillis: 1_000 },
           logging: { level: 'silent' },
           storage: {
             type: 'elasticsearch',
             elasticsearch: {
-              nodes: [esUrl],
+              ...node.connection,
               indexPrefix,
               spoolDir,
               memoryQueueMaxSpans: MEMORY_QUEUE_MAX_SPANS,
@@ -101,7 +103,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
   afterAll(async () => {
     try {
       // Whatever happened, leave a running ES for the other suites.
-      if (esStopped) await startBackend('elasticsearch');
+      if (esStopped) await es?.start();
     } finally {
       await client?.stop();
       await demo?.close();
@@ -136,15 +138,23 @@ describe('Elasticsearch stopped under load, then restarted', () => {
       client.setPhase('outage');
       esStopped = true;
       const stopStarted = Date.now();
-      await stopBackend('elasticsearch');
+      await es!.stop();
       await sleep(OUTAGE_MILLIS);
+      // A loaded machine serves fewer demo requests per second: keep the outage going until the memory
+      // queue has overflowed into the spool, which is what this scenario is about.
+      await waitFor(
+        'spans to go to the disk spool during the outage',
+        () => storeStats().spooledSpans > 0,
+        60_000,
+        250,
+      );
       const during = storeStats();
       expect(during.spooledSpans, 'spans went to the disk spool during the outage').toBeGreaterThan(0);
       const health = (await col.http.inject('/health')).json<Record<string, string>>();
       expect(health.elasticsearch).not.toBe('OK');
 
       const restartStarted = Date.now();
-      await startBackend('elasticsearch');
+      await es!.start();
       esStopped = false;
       const restarted = Date.now();
       client.setPhase('recovery');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import { formatDuration } from '@phosphor/service-kit';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
 import type { ComponentHealth, HealthStatus, HealthTest, SpanStore } from '../span-store.js';
 import { BulkIndexer, type BulkIndexerStats, type IndexItem } from './bulk-indexer.js';
 import { type ElasticsearchConfig, type ResolvedElasticsearchConfig, resolveElasticsearchConfig } from './config.js';
+import { describeConnectionError } from './connection-error.js';
 import { DiskSpool } from './disk-spool.js';
 import { installIndexTemplate } from './index-template.js';
 import { deleteExpiredIndices } from './retention.js';
@@ -34,6 +36,8 @@ export type ElasticsearchStoreStats = BulkIndexerStats & {
   retentionFailures: number;
   /** 1 once the index template is in place (spans are only sent after that). */
   templateInstalled: number;
+  /** fsync calls the spool made (see `spoolFsync`). */
+  spoolFsyncs: number;
 };
 
 /** The Elasticsearch store, with a few extras beyond {@link SpanStore} for tests and tools. */
@@ -41,12 +45,35 @@ export interface ElasticsearchStore extends SpanStore {
   stats(): ElasticsearchStoreStats;
   /** Resolves once everything accepted so far is indexed, rejected or dropped (never while ES is down). */
   flush(): Promise<void>;
+  /**
+   * Like {@link SpanStore.write}, then calls `settled` once every span of this call is settled:
+   * `true` when all are stored (indexed, superseded or permanently rejected), `false` when any was
+   * dropped. Never throws; spans that cannot become documents count as settled (nothing to store).
+   */
+  writeTracked(spans: readonly Span[], settled: (stored: boolean) => void): void;
+  /** True while bulk requests fail with a retriable error (Elasticsearch down or overloaded). */
+  readonly backendFailing: boolean;
   /** Runs retention now; returns the deleted index names. */
   runRetention(nowMillis?: number): Promise<string[]>;
   /** The resolved config in use. */
   readonly config: ResolvedElasticsearchConfig;
   /** The underlying client (shared, closed by close()). */
   readonly client: Client;
+}
+
+/**
+ * External versions rank a span first by how many of its four events it has, then by time: a
+ * span rebuilt from fewer events (a Kafka partition replayed from its last committed offset after
+ * an assembler crash sees only the tail of a hop) never overwrites a more complete stored copy,
+ * while a late event, which always adds an event, still wins. Versions stay below 2^53 (exact in
+ * a double): the clock part counts µs since 2025-01-01 (< 1e15 until 2056), ranks step by 1e15.
+ */
+const VERSION_PER_EVENT = 1e15;
+/** 2025-01-01T00:00:00Z in µs. */
+const VERSION_EPOCH_MICROS = 1_735_689_600_000_000;
+
+function rankedVersion(span: Span, clock: () => number): number {
+  return (4 - span.missing.length) * VERSION_PER_EVENT + (clock() - VERSION_EPOCH_MICROS);
 }
 
 /**
@@ -65,6 +92,50 @@ function versionClock(): () => number {
 
 const STATUS_RANK: Record<HealthStatus, number> = { OK: 0, Deactivated: 0, Degraded: 1, KO: 2 };
 
+/** `openssl x509 -fingerprint -sha256` style (upper-case hex pairs joined by colons), what the client compares. */
+function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replaceAll(':', '').toUpperCase().match(/.{2}/g)?.join(':') ?? fingerprint;
+}
+
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `storage.elasticsearch.tls.caFile: cannot read ${file}: ${(err as Error).message}`,
+      'storage.elasticsearch.tls.caFile',
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `storage.elasticsearch.tls.caFile: ${file} holds no PEM certificate`,
+      'storage.elasticsearch.tls.caFile',
+    );
+  }
+  return pem;
+}
+
+/**
+ * Client options for the TLS settings: the CA file's certificates are trusted (instead of the system's), the
+ * fingerprint pins the CA, and `verifyCertificate: false` turns verification off. Throws COL_ERR_CONFIG_INVALID
+ * naming `tls.caFile` when the file is unreadable or holds no certificate.
+ */
+export function tlsClientOptions(tls: ResolvedElasticsearchConfig['tls']): Partial<ClientOptions> {
+  const options: Partial<ClientOptions> = {};
+  const ca = tls.caFile ? readCaFile(tls.caFile) : undefined;
+  // A fingerprint without a CA file pins the CA instead of chaining to a trusted one: the client checks the
+  // fingerprint of the chain's CA after the handshake, which Node's own verification would refuse first.
+  const pinnedOnly = tls.caFingerprint !== undefined && ca === undefined;
+  if (ca || pinnedOnly || !tls.verifyCertificate) {
+    options.tls = { ...(ca ? { ca } : {}), rejectUnauthorized: tls.verifyCertificate && !pinnedOnly };
+  }
+  if (tls.caFingerprint) options.caFingerprint = normalizeFingerprint(tls.caFingerprint);
+  return options;
+}
+
 /** Builds the Elasticsearch client for a resolved config (also used by the retention CLI and bench). */
 export function createElasticsearchClient(
   config: ResolvedElasticsearchConfig,
@@ -73,6 +144,7 @@ export function createElasticsearchClient(
   return new Client({
     nodes: config.nodes,
     ...(config.auth ? { auth: config.auth } : {}),
+    ...tlsClientOptions(config.tls),
     requestTimeout: config.requestTimeoutMillis,
     // The bulk exporter does its own retries with backoff; queries get one retry on another node.
     maxRetries: 1,
@@ -98,7 +170,10 @@ export function createElasticsearchStore(
   let spool: DiskSpool | undefined;
   if (config.spoolMaxBytes > 0) {
     try {
-      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes);
+      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes, {
+        fsync: config.spoolFsync,
+        fsyncIntervalMillis: config.spoolFsyncIntervalMillis,
+      });
     } catch (err) {
       throw new CollectorError(
         'COL_ERR_ES_SPOOL_IO',
@@ -110,7 +185,9 @@ export function createElasticsearchStore(
       );
     }
   }
-  const indexer = new BulkIndexer(client, spool, config, log, config.installTemplate);
+  const indexer = new BulkIndexer(client, spool, config, log, config.installTemplate, (err) =>
+    describeConnectionError(err, config),
+  );
   const query = new SpanQuery(client, config.indexPrefix);
   const nextVersion = versionClock();
   const counters = { invalidSpans: 0, deletedIndices: 0, retentionFailures: 0, templateInstalled: 0 };
@@ -159,14 +236,39 @@ export function createElasticsearchStore(
         config.retryMaxBackoffMillis,
         config.retryInitialBackoffMillis * 2 ** Math.min(attempt, 20),
       );
-      if (attempt === 0)
-        log.warn({ err }, 'cannot install the Elasticsearch index template yet; spans are queued meanwhile');
+      if (attempt === 0) {
+        // A settings problem is logged as the setting to fix, without the client's request details.
+        const described = describeConnectionError(err, config);
+        log.warn(
+          { err: described ?? err },
+          `cannot install the Elasticsearch index template yet; spans are queued meanwhile${described ? `: ${described.message}` : ''}`,
+        );
+      }
       templateTimer = setTimeout(() => void installTemplate(attempt + 1), wait);
       templateTimer.unref();
     }
   }
   if (config.installTemplate) void installTemplate(0);
   else startRetention();
+
+  function toItems(spans: readonly Span[]): IndexItem[] {
+    const items: IndexItem[] = [];
+    for (const span of spans) {
+      try {
+        items.push({
+          index: indexNameFor(config.indexPrefix, span.startMicros),
+          id: documentId(span),
+          version: rankedVersion(span, nextVersion),
+          source: JSON.stringify(toDocument(span)),
+        });
+      } catch (err) {
+        // A span the assembler should never produce (e.g. missing fields): count, never throw.
+        counters.invalidSpans++;
+        if (counters.invalidSpans === 1) log.warn({ err }, 'span could not be converted to a document; dropped');
+      }
+    }
+    return items;
+  }
 
   function unavailable(what: string, err: unknown): CollectorError {
     return new CollectorError(
@@ -186,22 +288,27 @@ export function createElasticsearchStore(
 
     write(spans: readonly Span[]): void {
       if (spans.length === 0) return;
-      const items: IndexItem[] = [];
-      for (const span of spans) {
-        try {
-          items.push({
-            index: indexNameFor(config.indexPrefix, span.startMicros),
-            id: documentId(span),
-            version: nextVersion(),
-            source: JSON.stringify(toDocument(span)),
-          });
-        } catch (err) {
-          // A span the assembler should never produce (e.g. missing fields): count, never throw.
-          counters.invalidSpans++;
-          if (counters.invalidSpans === 1) log.warn({ err }, 'span could not be converted to a document; dropped');
-        }
+      indexer.enqueue(toItems(spans));
+    },
+
+    writeTracked(spans: readonly Span[], settled: (stored: boolean) => void): void {
+      const items = toItems(spans);
+      if (items.length === 0) {
+        settled(true);
+        return;
       }
+      let remaining = items.length;
+      let allStored = true;
+      const onSettled = (stored: boolean) => {
+        if (!stored) allStored = false;
+        if (--remaining === 0) settled(allStored);
+      };
+      for (const item of items) item.onSettled = onSettled;
       indexer.enqueue(items);
+    },
+
+    get backendFailing() {
+      return indexer.backendFailing;
     },
 
     async getTrace(traceId: string): Promise<Span[] | undefined> {
@@ -229,11 +336,12 @@ export function createElasticsearchStore(
         if (h.status === 'red') throw new Error('cluster health is red');
         tests.push({ name: 'ping', duration: formatDuration(performance.now() - started), status: 'OK' });
       } catch (err) {
+        const described = describeConnectionError(err, config);
         tests.push({
           name: 'ping',
           duration: formatDuration(performance.now() - started),
           status: 'KO',
-          error: err instanceof Error ? err.message : String(err),
+          error: described ? described.message : err instanceof Error ? err.message : String(err),
         });
       }
       const s = indexer.stats();
@@ -260,7 +368,7 @@ export function createElasticsearchStore(
     },
 
     stats(): ElasticsearchStoreStats {
-      return { ...indexer.stats(), ...counters };
+      return { ...indexer.stats(), ...counters, spoolFsyncs: spool?.fsyncs ?? 0 };
     },
 
     flush(): Promise<void> {
