@@ -50,7 +50,9 @@ class HttpTransport implements OtlpTransport {
       response = await fetch(this.config.endpoint, {
         method: 'POST',
         headers,
-        body: payload,
+        // protobufjs and zlib hand back views over an ArrayBufferLike; fetch's body type (DOM lib, as
+        // the dashboard's type check sees it) wants one over an ArrayBuffer, which these are.
+        body: payload as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(this.config.requestTimeoutMillis),
       });
     } catch (err) {
