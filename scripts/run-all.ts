@@ -130,6 +130,7 @@ async function main(): Promise<void> {
   let collectorConfig = `${ROOT}configs/collector.yml`;
   let demoConfig = `${ROOT}configs/demo.yml`;
   const backendEnv: Record<string, string> = {};
+  const collectorEnv: Record<string, string> = {};
   if (values['real-backends']) {
     process.stderr.write('[phosphor] starting Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)…\n');
     const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], {
@@ -140,15 +141,24 @@ async function main(): Promise<void> {
       const eq = line.indexOf('=');
       if (eq > 0) backendEnv[line.slice(0, eq)] = line.slice(eq + 1);
     }
+    // The collector uses the secured Elasticsearch 9 node as a deployment would: its CA and an API key, the
+    // secret from the environment (backends.sh keeps it in the owner-only .phosphor/backends.env, not on stdout).
+    const secrets = readFileSync(`${ROOT}.phosphor/backends.env`, 'utf8');
+    const apiKey = /^PHOSPHOR_TEST_ES9_API_KEY=(.*)$/m.exec(secrets)?.[1];
+    if (!apiKey || !backendEnv.PHOSPHOR_TEST_ES9_URL || !backendEnv.PHOSPHOR_TEST_ES9_CA) {
+      throw new Error('test/infra/backends.sh did not report the Elasticsearch 9 URL, CA and API key');
+    }
+    collectorEnv.PHOSPHOR_COLLECTOR_ES_NODES = backendEnv.PHOSPHOR_TEST_ES9_URL;
+    collectorEnv.PHOSPHOR_COLLECTOR_ES_CA_FILE = backendEnv.PHOSPHOR_TEST_ES9_CA;
+    collectorEnv.PHOSPHOR_COLLECTOR_ES_API_KEY = apiKey;
     collectorConfig = `${ROOT}configs/collector.real-backends.yml`;
     demoConfig = `${ROOT}configs/demo.real-backends.yml`;
   }
 
-  start(
-    'collector',
-    ['collector/dist/main.js', '--config', collectorConfig, '--http-port', String(httpPort)],
-    backendEnv,
-  );
+  start('collector', ['collector/dist/main.js', '--config', collectorConfig, '--http-port', String(httpPort)], {
+    ...backendEnv,
+    ...collectorEnv,
+  });
   const base = `http://127.0.0.1:${httpPort}`;
   await waitFor('collector', `${base}/health`);
   start('demo', ['services/demo/dist/main.js', '--config-file', demoConfig], backendEnv);

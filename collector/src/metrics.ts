@@ -1,12 +1,22 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { readFileSync } from 'node:fs';
+import { Counter, collectDefaultMetrics, Gauge, type MetricValue, Registry } from 'prom-client';
 import type { Aggregates } from './aggregates/aggregates.js';
 import type { AssemblerStats } from './assembly/span-sink.js';
+import { ClientLossCounters } from './prometheus/client-loss-counters.js';
+import type { SpanDurationHistograms } from './prometheus/span-duration-histograms.js';
 import type { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import type { SpanStore } from './storage/span-store.js';
 import type { TailHub } from './tail/tail-hub.js';
 
-/** Per-client series exported at most: keeps /metrics bounded when thousands of tracers report. */
-const MAX_CLIENT_SERIES = 100;
+/** The collector package's version, for `phosphor_build_info`. */
+const VERSION = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /** The parts whose counters /metrics exposes. */
 export interface MetricSources {
@@ -15,6 +25,8 @@ export interface MetricSources {
   store: SpanStore;
   aggregates: Aggregates;
   tail: TailHub;
+  /** Span-duration histograms per service and endpoint (optional so tools can build a registry without). */
+  spanDurations?: SpanDurationHistograms;
 }
 
 /**
@@ -23,7 +35,14 @@ export interface MetricSources {
  */
 export function createMetricsRegistry(sources: MetricSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'phosphor_collector_' });
+  // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes …) so stock dashboards match.
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'phosphor_build_info',
+    help: 'Always 1; the labels say which build runs (join on it for version-aware alerts)',
+    labelNames: ['component', 'version', 'nodejs_version'],
+    registers: [registry],
+  }).set({ component: 'collector', version: VERSION, nodejs_version: process.version }, 1);
   const p = 'phosphor_collector_';
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -86,40 +105,42 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   counter('storage_evicted_spans_total', 'Spans evicted from storage', () => store.stats().evictedSpans ?? 0);
   gauge('storage_queue_depth', 'Spans queued for storage', () => store.stats().queuedSpans ?? 0);
   counter('handler_errors_total', 'Batches whose processing threw (bugs)', () => receiver.stats().handlerErrors);
-  counter(
-    'lost_datagrams_total',
-    'Datagrams lost, from sequence gaps over tracked clients',
-    () => receiver.clients.totals().lostDatagrams ?? 0,
+  counter('lost_datagrams_total', 'Datagrams lost, from sequence gaps over all clients', () =>
+    foldClientLoss().reduce((sum, c) => sum + c.lostDatagrams, 0),
   );
-  const clientLabels = ['tracer_id', 'service', 'hostname'];
-  new Gauge({
-    name: `${p}client_lost_datagrams`,
-    help: `Datagrams lost per client (sequence gaps), ${MAX_CLIENT_SERIES} most recently seen clients`,
-    labelNames: clientLabels,
+  const clientLoss = new ClientLossCounters();
+  let clientLossAt = -1;
+  // Both counters read the same fold of the receiver's per-tracer state, done once per scrape.
+  const foldClientLoss = () => {
+    const now = Date.now();
+    if (now !== clientLossAt) clientLoss.update(receiver.clients.clientsLoss());
+    clientLossAt = now;
+    return clientLoss.instances();
+  };
+  new Counter({
+    name: `${p}client_lost_datagrams_total`,
+    help: 'Datagrams lost (sequence gaps) per sending service instance; tracer restarts keep adding to the same series',
+    labelNames: ['service', 'hostname'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of receiver.clients.clientsLoss().slice(0, MAX_CLIENT_SERIES)) {
-        this.set({ tracer_id: c.tracerId, service: c.service, hostname: c.hostname }, c.lostDatagrams);
-      }
+      for (const c of foldClientLoss()) this.inc({ service: c.service, hostname: c.hostname }, c.lostDatagrams);
     },
   });
-  new Gauge({
-    name: `${p}client_tracer_dropped_events`,
-    help: `Events the tracer itself dropped (buffer full, too large, send error), ${MAX_CLIENT_SERIES} most recently seen clients`,
-    labelNames: clientLabels,
+  new Counter({
+    name: `${p}client_tracer_dropped_events_total`,
+    help: 'Events the tracers themselves dropped, per service instance and reason (buffer_full, too_large, send_error)',
+    labelNames: ['service', 'hostname', 'reason'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of receiver.clients.clientsLoss().slice(0, MAX_CLIENT_SERIES)) {
-        const d = c.tracerDrops;
-        this.set(
-          { tracer_id: c.tracerId, service: c.service, hostname: c.hostname },
-          d.bufferFull + d.tooLarge + d.sendError,
-        );
+      for (const c of foldClientLoss()) {
+        for (const [reason, n] of Object.entries(c.dropped))
+          this.inc({ service: c.service, hostname: c.hostname, reason }, n);
       }
     },
   });
+  if (sources.spanDurations) registry.registerMetric(spanDurationMetric(sources.spanDurations) as never);
   gauge(
     'aggregate_keys',
     'Rolling aggregate keys (endpoints, edges, hosts)',
@@ -137,4 +158,38 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
     () => tail.stats().tailDroppedClients ?? 0,
   );
   return registry;
+}
+
+/**
+ * `phosphor_span_duration_seconds`: a Prometheus histogram per callee service and endpoint, read from the
+ * plain counts {@link SpanDurationHistograms} keeps (prom-client's registry formats it like its own).
+ */
+function spanDurationMetric(histograms: SpanDurationHistograms) {
+  const name = 'phosphor_span_duration_seconds';
+  const help = 'Span durations (client round trip when known) per callee service and endpoint';
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values: (MetricValue<string> & { metricName: string })[] = [];
+      const bounds = histograms.bucketsSeconds;
+      for (const s of histograms.snapshot()) {
+        const labels = { service: s.service, endpoint: s.endpoint };
+        let cumulative = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          cumulative += s.counts[i] as number;
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { ...labels, le: i < bounds.length ? (bounds[i] as number) : '+Inf' },
+            value: cumulative,
+          });
+        }
+        values.push({ metricName: `${name}_sum`, labels, value: s.sumSeconds });
+        values.push({ metricName: `${name}_count`, labels, value: cumulative });
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
 }

@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBackend } from '../support/backends.js';
+import { ES_TARGET_NAMES, type EsTarget, requireEsTarget } from '../support/elasticsearch-targets.js';
 import { CHROMIUM_ARGS, poll } from '../support/helpers.js';
 import { type ExportedSeries, exportSeries } from '../support/victoria-metrics.js';
 
@@ -35,7 +36,7 @@ interface LogstashEvent {
   [field: string]: unknown;
 }
 
-let esUrl: string;
+let es: EsTarget | undefined;
 let influxUrl: string;
 let redis: Redis;
 let collector: Collector;
@@ -65,184 +66,189 @@ async function correlationIdsInMetrics(): Promise<Set<string>> {
   return ids;
 }
 
-describe('end to end: demo services → tracer → UDP → collector → Elasticsearch → API → dashboard', () => {
-  beforeAll(async () => {
-    [esUrl, influxUrl] = await Promise.all([requireBackend('elasticsearch'), requireBackend('influx')]);
-    redis = new Redis(await requireBackend('redis'), { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    if (!existsSync(`${DIST}/index.html`)) {
-      throw new Error(
-        `${DIST}/index.html is missing: build the dashboard first (npm run build -w dashboard; npm test does)`,
-      );
-    }
-    spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-e2e-spool-'));
-    collector = await buildCollector(
-      loadConfig({
-        values: {
-          udp: { port: 0 },
-          http: { port: 0 },
-          storage: {
-            type: 'elasticsearch',
-            elasticsearch: { nodes: [esUrl], indexPrefix: INDEX_PREFIX, spoolDir, flushIntervalMillis: 100 },
+describe.each(ES_TARGET_NAMES)(
+  'end to end: demo services → tracer → UDP → collector → Elasticsearch (%s) → API → dashboard',
+  (target) => {
+    beforeAll(async () => {
+      const [node, influx] = await Promise.all([requireEsTarget(target), requireBackend('influx')]);
+      es = node;
+      influxUrl = influx;
+      redis = new Redis(await requireBackend('redis'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      if (!existsSync(`${DIST}/index.html`)) {
+        throw new Error(
+          `${DIST}/index.html is missing: build the dashboard first (npm run build -w dashboard; npm test does)`,
+        );
+      }
+      spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-e2e-spool-'));
+      collector = await buildCollector(
+        loadConfig({
+          values: {
+            udp: { port: 0 },
+            http: { port: 0 },
+            storage: {
+              type: 'elasticsearch',
+              elasticsearch: { ...node.connection, indexPrefix: INDEX_PREFIX, spoolDir, flushIntervalMillis: 100 },
+            },
+            assembly: { spanTimeoutMillis: 2000 },
+            dashboard: { distDir: DIST },
+            logging: { level: 'silent' },
           },
-          assembly: { spanTimeoutMillis: 2000 },
-          dashboard: { distDir: DIST },
-          logging: { level: 'silent' },
-        },
-      }),
-    );
-    const addresses = await collector.start();
-    apiUrl = addresses.httpUrl;
-    demo = await startDemo(
-      {
-        host: '127.0.0.1',
-        tracing: { collectors: [`127.0.0.1:${addresses.udpPort}`] },
-        idGenerator: { embedded: true, httpPort: 0, grpcPort: 0 },
-        gateway: { httpPort: 0 },
-        quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0 },
-        traffic: { enabled: false },
-      },
-      {
-        idServiceConfig: resolveIdServiceConfig({
-          redis: { url: await requireBackend('redis') },
-          lease: { keyPrefix: LEASE_PREFIX },
-          influx: { url: influxUrl, flushIntervalMillis: 100 },
-          logging: { stdout: false, redis: { key: LOG_KEY, flushIntervalMillis: 50 } },
         }),
-      },
-    );
-  });
+      );
+      const addresses = await collector.start();
+      apiUrl = addresses.httpUrl;
+      demo = await startDemo(
+        {
+          host: '127.0.0.1',
+          tracing: { collectors: [`127.0.0.1:${addresses.udpPort}`] },
+          idGenerator: { embedded: true, httpPort: 0, grpcPort: 0 },
+          gateway: { httpPort: 0 },
+          quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0 },
+          traffic: { enabled: false },
+        },
+        {
+          idServiceConfig: resolveIdServiceConfig({
+            redis: { url: await requireBackend('redis') },
+            lease: { keyPrefix: LEASE_PREFIX },
+            influx: { url: influxUrl, flushIntervalMillis: 100 },
+            logging: { stdout: false, redis: { key: LOG_KEY, flushIntervalMillis: 50 } },
+          }),
+        },
+      );
+    });
 
-  afterAll(async () => {
-    await demo?.close();
-    await collector?.close();
-    if (esUrl) await fetch(`${esUrl}/${INDEX_PREFIX}-*`, { method: 'DELETE' }).catch(() => undefined);
-    if (redis) {
-      const keys = await redis.keys(`phosphor:e2e:${RUN}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    }
-    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await demo?.close();
+      await collector?.close();
+      await es?.request('DELETE', `/${INDEX_PREFIX}-*`).catch(() => undefined);
+      if (redis) {
+        const keys = await redis.keys(`phosphor:e2e:${RUN}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+      if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+    });
 
-  it('echoes a correlation id that the ID service issued', async () => {
-    const res = await fetch(`${demo.urls.gateway}/quote/ACME`);
-    expect(res.status).toBe(200);
-    correlationId = res.headers.get('x-correlation-id') ?? '';
-    expect(correlationId).toMatch(/^[0-9]{1,20}$/);
+    it('echoes a correlation id that the ID service issued', async () => {
+      const res = await fetch(`${demo.urls.gateway}/quote/ACME`);
+      expect(res.status).toBe(200);
+      correlationId = res.headers.get('x-correlation-id') ?? '';
+      expect(correlationId).toMatch(/^[0-9]{1,20}$/);
 
-    // Same generator: the id decodes to a recent timestamp and to the (node, component) pair the ID service
-    // holds right now (leased from Redis, so no other instance can share it).
-    const decoded = (await (await fetch(`${demo.urls.idHttp}/decode/${correlationId}`)).json()) as Record<
-      string,
-      unknown
-    >;
-    const fresh = (await (await fetch(`${demo.urls.idHttp}/nextid`, { method: 'POST' })).json()) as { id: string };
-    const freshDecoded = (await (await fetch(`${demo.urls.idHttp}/decode/${fresh.id}`)).json()) as Record<
-      string,
-      unknown
-    >;
-    expect(decoded.nodeId).toBe(freshDecoded.nodeId);
-    expect(decoded.componentId).toBe(freshDecoded.componentId);
-    expect(Math.abs(Date.parse(String(decoded.timestamp)) - Date.now())).toBeLessThan(120_000);
-    // ...and the gateway's tracer never needed its local fallback ids.
-    expect(demo.tracers.gateway.stats().idFallbacks).toBe(0);
-  });
+      // Same generator: the id decodes to a recent timestamp and to the (node, component) pair the ID service
+      // holds right now (leased from Redis, so no other instance can share it).
+      const decoded = (await (await fetch(`${demo.urls.idHttp}/decode/${correlationId}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      const fresh = (await (await fetch(`${demo.urls.idHttp}/nextid`, { method: 'POST' })).json()) as { id: string };
+      const freshDecoded = (await (await fetch(`${demo.urls.idHttp}/decode/${fresh.id}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(decoded.nodeId).toBe(freshDecoded.nodeId);
+      expect(decoded.componentId).toBe(freshDecoded.componentId);
+      expect(Math.abs(Date.parse(String(decoded.timestamp)) - Date.now())).toBeLessThan(120_000);
+      // ...and the gateway's tracer never needed its local fallback ids.
+      expect(demo.tracers.gateway.stats().idFallbacks).toBe(0);
+    });
 
-  it('shows every hop of the trace with all four events, read back through Elasticsearch', async () => {
-    const spans = await poll(
-      async () => {
-        const res = await fetch(`${apiUrl}/api/traces/${correlationId}`);
-        if (!res.ok) return undefined;
-        const body = (await res.json()) as { spans: Span[]; pendingSpanIds?: string[] };
-        return body.spans.length >= 4 && (body.pendingSpanIds ?? []).length === 0 ? body.spans : undefined;
-      },
-      { timeoutMillis: 20_000, what: `trace ${correlationId} in the collector API` },
-    );
-    expect(spans).toHaveLength(4);
-    const roots = spans.filter((s) => !s.parentSpanId);
-    expect(roots).toHaveLength(1);
-    // The entry hop's caller is the untraced test client: only the gateway's IN/OUT exist, by design.
-    expect(roots[0]).toMatchObject({ to: 'gateway', toEndpoint: 'GET /quote/:symbol' });
-    expect([...roots[0]!.missing].sort()).toEqual(['REP', 'REQ']);
-    const ids = new Set(spans.map((s) => s.spanId));
-    for (const span of spans.filter((s) => s.parentSpanId)) {
-      expect(span.missing, `${span.from} → ${span.to} ${span.toEndpoint}`).toEqual([]);
-      expect(Object.keys(span.events).sort()).toEqual(['IN', 'OUT', 'REP', 'REQ']);
-      expect(ids.has(span.parentSpanId!)).toBe(true);
-      expect(span.traceId).toBe(correlationId);
-    }
-    const edges = spans
-      .filter((s) => s.parentSpanId)
-      .map((s) => `${s.from}→${s.to}`)
-      .sort();
-    expect(edges).toEqual(['gateway→quote', 'quote→id-generator', 'quote→id-generator']);
+    it('shows every hop of the trace with all four events, read back through Elasticsearch', async () => {
+      const spans = await poll(
+        async () => {
+          const res = await fetch(`${apiUrl}/api/traces/${correlationId}`);
+          if (!res.ok) return undefined;
+          const body = (await res.json()) as { spans: Span[]; pendingSpanIds?: string[] };
+          return body.spans.length >= 4 && (body.pendingSpanIds ?? []).length === 0 ? body.spans : undefined;
+        },
+        { timeoutMillis: 20_000, what: `trace ${correlationId} in the collector API` },
+      );
+      expect(spans).toHaveLength(4);
+      const roots = spans.filter((s) => !s.parentSpanId);
+      expect(roots).toHaveLength(1);
+      // The entry hop's caller is the untraced test client: only the gateway's IN/OUT exist, by design.
+      expect(roots[0]).toMatchObject({ to: 'gateway', toEndpoint: 'GET /quote/:symbol' });
+      expect([...roots[0]!.missing].sort()).toEqual(['REP', 'REQ']);
+      const ids = new Set(spans.map((s) => s.spanId));
+      for (const span of spans.filter((s) => s.parentSpanId)) {
+        expect(span.missing, `${span.from} → ${span.to} ${span.toEndpoint}`).toEqual([]);
+        expect(Object.keys(span.events).sort()).toEqual(['IN', 'OUT', 'REP', 'REQ']);
+        expect(ids.has(span.parentSpanId!)).toBe(true);
+        expect(span.traceId).toBe(correlationId);
+      }
+      const edges = spans
+        .filter((s) => s.parentSpanId)
+        .map((s) => `${s.from}→${s.to}`)
+        .sort();
+      expect(edges).toEqual(['gateway→quote', 'quote→id-generator', 'quote→id-generator']);
 
-    // The same spans are documents in Elasticsearch under that correlation id.
-    const hits = await poll(
-      async () => {
-        await fetch(`${esUrl}/${INDEX_PREFIX}-*/_refresh`, { method: 'POST' });
-        const res = await fetch(`${esUrl}/${INDEX_PREFIX}-*/_search`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ size: 100, query: { term: { 'trace.id': correlationId } } }),
-        });
-        const body = (await res.json()) as { hits?: { hits: { _source: { span: { id: string } } }[] } };
-        const found = body.hits?.hits ?? [];
-        return found.length >= 4 ? found : undefined;
-      },
-      { timeoutMillis: 20_000, what: `spans of ${correlationId} in Elasticsearch` },
-    );
-    expect(hits.map((h) => h._source.span.id).sort()).toEqual([...ids].sort());
-  });
+      // The same spans are documents in Elasticsearch under that correlation id.
+      const hits = await poll(
+        async () => {
+          const node = es as EsTarget;
+          await node.request('POST', `/${INDEX_PREFIX}-*/_refresh`);
+          const res = await node.request('POST', `/${INDEX_PREFIX}-*/_search`, {
+            size: 100,
+            query: { term: { 'trace.id': correlationId } },
+          });
+          const body = res.body as { hits?: { hits: { _source: { span: { id: string } } }[] } };
+          const found = body.hits?.hits ?? [];
+          return found.length >= 4 ? found : undefined;
+        },
+        { timeoutMillis: 20_000, what: `spans of ${correlationId} in Elasticsearch` },
+      );
+      expect(hits.map((h) => h._source.span.id).sort()).toEqual([...ids].sort());
+    });
 
-  it("finds the ID service's log lines in Redis (Logstash shape) by the correlation id", async () => {
-    const lines = await poll(
-      async () => {
-        const raw = await redis.lrange(LOG_KEY, 0, -1);
-        const mine = raw.map((r) => JSON.parse(r) as LogstashEvent).filter((e) => e.correlation_id === correlationId);
-        return mine.length >= 2 ? mine : undefined;
-      },
-      { timeoutMillis: 10_000, what: `log lines with correlation_id ${correlationId} in Redis` },
-    );
-    for (const line of lines) {
-      expect(line['@version']).toBe('1');
-      expect(Number.isNaN(Date.parse(line['@timestamp']))).toBe(false);
-      expect(typeof line.message).toBe('string');
-    }
-  });
+    it("finds the ID service's log lines in Redis (Logstash shape) by the correlation id", async () => {
+      const lines = await poll(
+        async () => {
+          const raw = await redis.lrange(LOG_KEY, 0, -1);
+          const mine = raw.map((r) => JSON.parse(r) as LogstashEvent).filter((e) => e.correlation_id === correlationId);
+          return mine.length >= 2 ? mine : undefined;
+        },
+        { timeoutMillis: 10_000, what: `log lines with correlation_id ${correlationId} in Redis` },
+      );
+      for (const line of lines) {
+        expect(line['@version']).toBe('1');
+        expect(Number.isNaN(Date.parse(line['@timestamp']))).toBe(false);
+        expect(typeof line.message).toBe('string');
+      }
+    });
 
-  it('finds the ID service metric points in VictoriaMetrics by the correlation id', async () => {
-    const ids = await poll(
-      async () => {
-        const found = await correlationIdsInMetrics();
-        return found.has(correlationId) ? found : undefined;
-      },
-      { timeoutMillis: 20_000, what: `metric points with correlation id ${correlationId}` },
-    );
-    expect(ids.has(correlationId)).toBe(true);
-  });
+    it('finds the ID service metric points in VictoriaMetrics by the correlation id', async () => {
+      const ids = await poll(
+        async () => {
+          const found = await correlationIdsInMetrics();
+          return found.has(correlationId) ? found : undefined;
+        },
+        { timeoutMillis: 20_000, what: `metric points with correlation id ${correlationId}` },
+      );
+      expect(ids.has(correlationId)).toBe(true);
+    });
 
-  it('renders the trace in the dashboard in Chromium', async () => {
-    const executablePath = await requireBackend('chromium');
-    let browser: Browser | undefined;
-    try {
-      browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.goto(`${apiUrl}/#/trace/${correlationId}`);
-      await page.getByRole('tree').waitFor();
-      expect(await page.getByRole('treeitem').count()).toBe(4);
-      await page.getByRole('button', { name: 'Text' }).click();
-      const text = (await page.getByTestId('trace-text').textContent()) ?? '';
-      expect(text.startsWith(`Tracing: ${correlationId}`)).toBe(true);
-      for (const type of ['REQ', 'IN', 'OUT', 'REP']) expect(text).toContain(`[${type}] gateway → quote`);
-      mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: `${SHOTS}/e2e-trace-text.png` });
-      expect(pageErrors).toEqual([]);
-    } finally {
-      await browser?.close();
-    }
-  });
-});
+    it('renders the trace in the dashboard in Chromium', async () => {
+      const executablePath = await requireBackend('chromium');
+      let browser: Browser | undefined;
+      try {
+        browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+        const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+        const pageErrors: string[] = [];
+        page.on('pageerror', (e) => pageErrors.push(e.message));
+        await page.goto(`${apiUrl}/#/trace/${correlationId}`);
+        await page.getByRole('tree').waitFor();
+        expect(await page.getByRole('treeitem').count()).toBe(4);
+        await page.getByRole('button', { name: 'Text' }).click();
+        const text = (await page.getByTestId('trace-text').textContent()) ?? '';
+        expect(text.startsWith(`Tracing: ${correlationId}`)).toBe(true);
+        for (const type of ['REQ', 'IN', 'OUT', 'REP']) expect(text).toContain(`[${type}] gateway → quote`);
+        mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: `${SHOTS}/e2e-trace-text.png` });
+        expect(pageErrors).toEqual([]);
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);

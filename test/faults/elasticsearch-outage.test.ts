@@ -11,7 +11,7 @@ import { Client } from '@elastic/elasticsearch';
 import { buildCollector, type Collector, loadConfig, type Span } from '@phosphor/collector';
 import type { RunningDemo } from '@phosphor/demo-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBackend, startBackend, stopBackend } from '../support/backends.js';
+import { ES_TARGET_NAMES, type EsTarget, requireEsTarget } from '../support/elasticsearch-targets.js';
 import { demoTracers, SYMBOLS, startQuietDemo } from './support/demo.js';
 import { phaseMillis, testTimeoutMillis } from './support/durations.js';
 import { LoadClient } from './support/load-client.js';
@@ -43,11 +43,11 @@ interface StoreStats {
   spoolPendingSpans: number;
 }
 
-describe('Elasticsearch stopped under load, then restarted', () => {
+describe.each(ES_TARGET_NAMES)('Elasticsearch (%s) stopped under load, then restarted', (target) => {
   const run = `${Date.now().toString(36)}-${process.pid}`;
   const indexPrefix = `phosphor-fault-${run}`;
   const spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-fault-es-'));
-  let esUrl: string;
+  let es: EsTarget | undefined;
   let admin: Client | undefined;
   let collector: Collector | undefined;
   let demo: RunningDemo | undefined;
@@ -58,8 +58,9 @@ describe('Elasticsearch stopped under load, then restarted', () => {
   let writes = 0;
 
   beforeAll(async () => {
-    esUrl = await requireBackend('elasticsearch');
-    admin = new Client({ node: esUrl });
+    const node = await requireEsTarget(target);
+    es = node;
+    admin = new Client(node.adminOptions);
     collector = await buildCollector(
       loadConfig({
         values: {
@@ -70,7 +71,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
           storage: {
             type: 'elasticsearch',
             elasticsearch: {
-              nodes: [esUrl],
+              ...node.connection,
               indexPrefix,
               spoolDir,
               memoryQueueMaxSpans: MEMORY_QUEUE_MAX_SPANS,
@@ -101,7 +102,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
   afterAll(async () => {
     try {
       // Whatever happened, leave a running ES for the other suites.
-      if (esStopped) await startBackend('elasticsearch');
+      if (esStopped) await es?.start();
     } finally {
       await client?.stop();
       await demo?.close();
@@ -136,7 +137,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
       client.setPhase('outage');
       esStopped = true;
       const stopStarted = Date.now();
-      await stopBackend('elasticsearch');
+      await es!.stop();
       await sleep(OUTAGE_MILLIS);
       const during = storeStats();
       expect(during.spooledSpans, 'spans went to the disk spool during the outage').toBeGreaterThan(0);
@@ -144,7 +145,7 @@ describe('Elasticsearch stopped under load, then restarted', () => {
       expect(health.elasticsearch).not.toBe('OK');
 
       const restartStarted = Date.now();
-      await startBackend('elasticsearch');
+      await es!.start();
       esStopped = false;
       const restarted = Date.now();
       client.setPhase('recovery');

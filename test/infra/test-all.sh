@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`) and what .ci/run calls: installs dependencies (and Node.js 24 when the
 # machine's node is older), provisions and starts
-# the real backends (Elasticsearch, Redis, VictoriaMetrics, Chromium), type-checks, builds every package,
+# the real backends (Elasticsearch 8.19 and secured 9.2, Redis, VictoriaMetrics, Chromium), type-checks, builds every package,
 # runs every vitest project, prints one plain summary line, and stops the backends it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,6 +22,7 @@ bash test/infra/backends.sh start
 cleanup() {
   if [ "${PHOSPHOR_KEEP_BACKENDS:-0}" != 1 ]; then
     grep -q 'elasticsearch: down' <<<"$before" && bash test/infra/backends.sh stop-es || true
+    grep -q 'elasticsearch9: down' <<<"$before" && bash test/infra/backends.sh stop-es9 || true
     grep -q 'redis: down' <<<"$before" && bash test/infra/backends.sh stop-redis || true
     grep -q 'victoria-metrics: down' <<<"$before" && bash test/infra/backends.sh stop-influx || true
   fi

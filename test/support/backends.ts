@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /** The real backends integration tests run against; `test/infra/backends.sh start` provides them. */
-export type Backend = 'elasticsearch' | 'redis' | 'influx' | 'chromium';
+export type Backend = 'elasticsearch' | 'elasticsearch9' | 'redis' | 'influx' | 'chromium';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENV_FILE = `${ROOT}.phosphor/backends.env`;
@@ -13,6 +14,7 @@ const SCRIPT = `${ROOT}test/infra/backends.sh`;
 
 const ENV_KEYS: Record<Backend, string> = {
   elasticsearch: 'PHOSPHOR_TEST_ES_URL',
+  elasticsearch9: 'PHOSPHOR_TEST_ES9_URL',
   redis: 'PHOSPHOR_TEST_REDIS_URL',
   influx: 'PHOSPHOR_TEST_INFLUX_URL',
   chromium: 'PHOSPHOR_TEST_CHROMIUM',
@@ -21,7 +23,14 @@ const ENV_KEYS: Record<Backend, string> = {
 const HOW_TO_START = 'run `npm test` (provisions everything) or `bash test/infra/backends.sh start`';
 
 function configured(backend: Backend): string {
-  const key = ENV_KEYS[backend];
+  return configuredValue(ENV_KEYS[backend], backend);
+}
+
+/**
+ * A value `backends.sh` wrote to .phosphor/backends.env (or the same name from the environment), e.g. the
+ * secured node's CA path or API key. Throws, saying how to provision, when it is missing.
+ */
+export function configuredValue(key: string, backend: string = key): string {
   const fromEnv = process.env[key];
   if (fromEnv) return fromEnv;
   if (existsSync(ENV_FILE)) {
@@ -71,6 +80,9 @@ export async function requireBackend(backend: Backend): Promise<string> {
     case 'elasticsearch':
       problem = await httpOk(`${value}/_cluster/health`);
       break;
+    case 'elasticsearch9':
+      problem = await securedEsOk(value);
+      break;
     case 'influx':
       problem = await httpOk(`${value}/health`);
       break;
@@ -89,15 +101,42 @@ export async function requireBackend(backend: Backend): Promise<string> {
   return value;
 }
 
+/** Cluster health over HTTPS, verified against the node's own CA, as the provisioned user. */
+function securedEsOk(url: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(configuredValue('PHOSPHOR_TEST_ES9_CA', 'elasticsearch9'));
+    } catch (err) {
+      resolve(`cannot read its CA: ${(err as Error).message}`);
+      return;
+    }
+    const auth = `${configuredValue('PHOSPHOR_TEST_ES9_USERNAME', 'elasticsearch9')}:${configuredValue('PHOSPHOR_TEST_ES9_PASSWORD', 'elasticsearch9')}`;
+    const req = httpsGet(`${url}/_cluster/health`, { ca, auth, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? undefined : `HTTP ${res.statusCode} from ${url}/_cluster/health`);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', (err) => resolve(`${url} did not answer: ${err.message}`));
+  });
+}
+
 const run = promisify(execFile);
+
+const SCRIPT_NAMES: Record<Exclude<Backend, 'chromium'>, string> = {
+  elasticsearch: 'es',
+  elasticsearch9: 'es9',
+  redis: 'redis',
+  influx: 'influx',
+};
 
 /** Stops a running backend (fault-injection tests). Resolves once it is down. */
 export async function stopBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
-  await run('bash', [SCRIPT, `stop-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 120_000 });
+  await run('bash', [SCRIPT, `stop-${SCRIPT_NAMES[backend]}`], { timeout: 120_000 });
 }
 
 /** Starts a stopped backend again and waits until it answers. */
 export async function startBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {
-  await run('bash', [SCRIPT, `start-${backend === 'elasticsearch' ? 'es' : backend}`], { timeout: 240_000 });
+  await run('bash', [SCRIPT, `start-${SCRIPT_NAMES[backend]}`], { timeout: 240_000 });
   await requireBackend(backend);
 }

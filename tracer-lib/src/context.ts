@@ -15,7 +15,9 @@ export interface TraceContext {
   /** Keep this trace whatever the sampling (Hailo's persistentTrace). */
   persistent: boolean;
   /** The endpoint being served (set by the server instrumentation; `fromEndpoint` of outgoing calls). */
-  endpoint?: string;
+  endpoint?: string | undefined;
+  /** Other tracing systems' `tracestate` members that arrived with the request, forwarded on outgoing calls. */
+  tracestate?: string | undefined;
 }
 
 const storage = new AsyncLocalStorage<TraceContext>();

@@ -24,6 +24,8 @@ export {
   type TraceEvent,
   validateEvent,
 } from '@phosphor/wire';
+export { AttributePolicy, AttributeSet } from './attributes/attribute-set.js';
+export * from './attributes/semantic-conventions.js';
 export { nowMicros } from './clock.js';
 export { type ContextMode, currentTrace, runWithTrace, type TraceContext, traceOf } from './context.js';
 export {

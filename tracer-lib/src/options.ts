@@ -1,5 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_NAME_LENGTH, MAX_UDP_PAYLOAD_BYTES } from '@phosphor/wire';
+import { AttributePolicy } from './attributes/attribute-set.js';
+import { DEFAULT_ATTRIBUTES } from './attributes/semantic-conventions.js';
 import { TracerError } from './errors.js';
 import { type IdSource, LocalIdSource } from './ids.js';
 
@@ -34,6 +36,11 @@ export interface TracerOptions {
   idSource?: IdSource;
   /** `false` gives a tracer that records nothing (for "tracing off" comparisons). Default true. */
   enabled?: boolean;
+  /**
+   * Which OpenTelemetry semantic-convention attributes the instrumentation puts on hops (as event
+   * tags): `true` (default) all of {@link DEFAULT_ATTRIBUTES}, `false` none, or a list of those names.
+   */
+  attributes?: boolean | readonly string[];
 }
 
 /** The collector's default UDP receiver address (agreed with the collector package): same host, port 7760. */
@@ -87,6 +94,7 @@ export interface ResolvedTracerOptions {
   hmacKey: Buffer | undefined;
   idSource: IdSource;
   enabled: boolean;
+  attributes: AttributePolicy;
 }
 
 /** Applies defaults and validates; throws a {@link TracerError} naming the bad option. */
@@ -136,6 +144,7 @@ export function resolveTracerOptions(options: TracerOptions): ResolvedTracerOpti
     hmacKey,
     idSource,
     enabled: options.enabled ?? true,
+    attributes: new AttributePolicy(attributeSelection(options.attributes)),
   };
 }
 
@@ -153,6 +162,18 @@ export function parseCollector(entry: unknown, field: string): CollectorAddress 
 /** True for addresses that never leave the host. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function attributeSelection(value: unknown): boolean | readonly string[] {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  if (!Array.isArray(value)) invalid('attributes', 'must be true, false or a list of attribute names');
+  value.forEach((name, i) => {
+    if (typeof name !== 'string' || !DEFAULT_ATTRIBUTES.includes(name)) {
+      invalid(`attributes[${i}]`, `must be one of ${DEFAULT_ATTRIBUTES.join(', ')} (got ${JSON.stringify(name)})`);
+    }
+  });
+  return value as string[];
 }
 
 function toKey(key: unknown): Buffer {

@@ -1,5 +1,6 @@
 import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
-import { EventRing } from './buffer/event-ring.js';
+import type { AttributePolicy } from './attributes/attribute-set.js';
+import { EventRing, type HopEventKind, type HopRecord, SlotKind } from './buffer/event-ring.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
 import { withEnvironment } from './env-options.js';
@@ -56,6 +57,8 @@ export interface Tracer {
   readonly enabled: boolean;
   /** Random id of this tracer instance, sent in every datagram. */
   readonly tracerId: string;
+  /** Which default (semantic-convention) attributes the instrumentation records (`attributes` option). */
+  readonly attributes: AttributePolicy;
   /**
    * Records one fully specified event through the same bounded buffer as the instrumentation.
    * Never throws and never waits. The event object is owned by the tracer from now on: do not
@@ -70,6 +73,16 @@ export interface Tracer {
    * new one from the id source.
    */
   startTrace(traceId?: string): TraceContext;
+  /** A new root trace id from the id source (for instrumentation starting a trace itself). Never throws. */
+  newTraceId(): string;
+  /** The sampling decision for a new root (`sampleRate`). */
+  sampleRoot(): boolean;
+  /**
+   * Records event `kind` of a hop recorded by the instrumentation (`instrument/hop.ts`): the hop
+   * object carries the fields, the background flush builds the event. Never throws or waits; the
+   * same counters as {@link emit}.
+   */
+  recordHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void;
   /** A snapshot of the counters. */
   stats(): TracerStats;
   /** Packs and sends everything buffered; resolves when the socket has taken it (or failed, counted). */
@@ -99,11 +112,29 @@ const INITIAL_EVENT_BYTES_ESTIMATE = 128;
  */
 const DRAIN_BURST_MAX_DATAGRAMS = 8;
 /**
- * Bytes of one burst at most: on loopback a datagram stays charged to the sender's socket send
- * buffer (~208 KiB by default) until the collector reads it, so a burst must fit well inside it, or
- * sends fail with EAGAIN and wait for the socket. 64 KiB = 8 datagrams of the 8 KiB loopback default.
+ * Bytes of one burst at most: a burst must fit well inside the receiver's socket buffer (~208 KiB
+ * by default). On Linux loopback the sender's buffer gives no warning: the kernel hands each
+ * datagram to the receiving socket during the send (1000 sends of 8 KiB to a socket that never
+ * reads all complete at once, measured) and drops it there when that buffer is full.
+ * 64 KiB = 8 datagrams of the 8 KiB loopback default.
  */
 const DRAIN_BURST_MAX_BYTES = 64 * 1024;
+/**
+ * Between two bursts of one drain, wait this long — unless the buffer is over 3/4 full, then go on
+ * at the next event-loop turn. UDP gives no backpressure: on loopback the kernel takes a datagram
+ * at once and drops it later if the receiver's socket buffer (≈ 208 KiB by default) is full, so
+ * a burst sent back to back reaches a collector in another process only if that process keeps up
+ * without ever being descheduled. One 64 KiB burst per millisecond is still ≈ 400,000 events/s of
+ * ≈ 170 bytes (the size with the default attributes).
+ */
+const DRAIN_PACE_MILLIS = 1;
+/**
+ * Bytes one drain may send while the buffer is over 3/4 full (losing events to the full buffer is
+ * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which an 8 KiB datagram
+ * takes more than 8 KiB of bookkeeping), where 128 KiB per turn was measured to overflow a receiver
+ * in the same process.
+ */
+const DRAIN_URGENT_MAX_BYTES = 96 * 1024;
 
 class UdpTracer implements Tracer {
   readonly service: string;
@@ -111,7 +142,27 @@ class UdpTracer implements Tracer {
   readonly zone: string | undefined;
   readonly enabled = true;
   readonly tracerId: string;
+  readonly attributes: AttributePolicy;
   private readonly ring: EventRing;
+  /** The event hop records are written into for encoding: one object reused by the flush. */
+  private readonly scratch: TraceEvent = {
+    type: 'REQ',
+    traceId: '',
+    spanId: '',
+    parentSpanId: undefined,
+    from: '',
+    fromEndpoint: '',
+    to: '',
+    toEndpoint: '',
+    timestampMicros: 0,
+    hostname: '',
+    zone: undefined,
+    durationMicros: undefined,
+    errorCode: undefined,
+    errorDescription: undefined,
+    tags: undefined,
+    flags: 0,
+  };
   private readonly writer: DatagramWriter;
   private readonly transport: UdpTransport;
   private readonly idSource: IdSource;
@@ -122,7 +173,15 @@ class UdpTracer implements Tracer {
   private flushThreshold: number;
   /** Datagrams per background drain (see {@link DRAIN_BURST_MAX_DATAGRAMS}). */
   private readonly burstDatagrams: number;
+  /** Datagrams per drain while the buffer is over 3/4 full (see {@link DRAIN_URGENT_MAX_BYTES}). */
+  private readonly urgentDatagrams: number;
+  /** Buffered events from which the drain hurries (3/4 of the buffer). */
+  private readonly urgentEvents: number;
   private flushScheduled = false;
+  /** The timer, flush() or close() asked for the partly filled datagram to go out too. */
+  private partialWanted = false;
+  /** flush()/close() callers waiting until nothing is buffered or in flight. */
+  private drainedWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
   private sequence = 0;
   private recorded = 0;
@@ -139,8 +198,11 @@ class UdpTracer implements Tracer {
     closed: 0,
   };
   private lastProblem: TracerProblem | undefined;
+  /** The timer of a paced drain waiting, if any. */
+  private pacedDrain: NodeJS.Timeout | undefined;
   private readonly drainSoon = (): void => {
     this.flushScheduled = false;
+    this.pacedDrain = undefined;
     this.drain(false);
   };
 
@@ -149,9 +211,11 @@ class UdpTracer implements Tracer {
     this.hostname = options.hostname;
     this.zone = options.zone;
     this.tracerId = newSpanId();
+    this.attributes = options.attributes;
     this.idSource = options.idSource;
     this.sampler = new RateSampler(options.sampleRate);
     this.ring = new EventRing(options.maxBufferedEvents);
+    this.urgentEvents = Math.max(1, Math.floor(options.maxBufferedEvents * 0.75));
     this.writer = new DatagramWriter({
       maxDatagramBytes: options.maxDatagramBytes,
       tracerId: this.tracerId,
@@ -163,6 +227,7 @@ class UdpTracer implements Tracer {
       1,
       Math.min(DRAIN_BURST_MAX_DATAGRAMS, Math.floor(DRAIN_BURST_MAX_BYTES / options.maxDatagramBytes)),
     );
+    this.urgentDatagrams = Math.max(this.burstDatagrams, Math.floor(DRAIN_URGENT_MAX_BYTES / options.maxDatagramBytes));
     this.flushThreshold = this.drainThreshold(
       Math.floor(this.writer.eventCapacityBytes / INITIAL_EVENT_BYTES_ESTIMATE),
     );
@@ -174,18 +239,28 @@ class UdpTracer implements Tracer {
           this.sentDatagrams++;
           this.sentBytes += bytes;
           this.writer.recycle(datagram);
+          this.sendCompleted();
         },
         failed: (events, code, message, datagram) => {
           this.dropped.sendError += events;
           this.problem(code, message);
           this.writer.recycle(datagram);
+          this.sendCompleted();
+        },
+        refused: (events, bytes, message) => {
+          this.sent -= events;
+          this.sentDatagrams--;
+          this.sentBytes -= bytes;
+          this.dropped.sendError += events;
+          this.problem('TRC_ERR_TRANSPORT_SEND', message);
         },
       },
       options.maxDatagramBytes,
     );
     this.timer = setInterval(() => {
       resyncClock();
-      this.drain(true);
+      this.partialWanted = true;
+      this.scheduleDrain(false);
     }, options.flushIntervalMillis);
     this.timer.unref();
   }
@@ -210,39 +285,51 @@ class UdpTracer implements Tracer {
       return;
     }
     this.recorded++;
-    if (this.ring.size >= this.flushThreshold && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.drainSoon);
-    }
+    if (this.ring.size >= this.flushThreshold) this.scheduleDrain(false);
   }
 
   startTrace(existingTraceId?: string): TraceContext {
-    if (existingTraceId !== undefined) {
-      return {
-        traceId: existingTraceId,
-        spanId: newSpanId(),
-        sampled: this.sampler.shouldSample(),
-        persistent: false,
-        endpoint: undefined,
-      };
-    }
-    let traceId: string;
-    try {
-      traceId = this.idSource.nextTraceId();
-    } catch (err) {
-      // A custom id source must not break request handling; fall back and count it.
-      this.idSourceFailures++;
-      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
-      traceId = this.fallbackIds.nextTraceId();
-    }
     // `endpoint` declared here so the server instrumentation setting it does not change the object's shape.
     return {
-      traceId,
+      traceId: existingTraceId ?? this.newTraceId(),
       spanId: newSpanId(),
       sampled: this.sampler.shouldSample(),
       persistent: false,
       endpoint: undefined,
+      tracestate: undefined,
     };
+  }
+
+  newTraceId(): string {
+    try {
+      return this.idSource.nextTraceId();
+    } catch (err) {
+      // A custom id source must not break request handling; fall back and count it.
+      this.idSourceFailures++;
+      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
+      return this.fallbackIds.nextTraceId();
+    }
+  }
+
+  sampleRoot(): boolean {
+    return this.sampler.shouldSample();
+  }
+
+  recordHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void {
+    if (this.closing !== undefined) {
+      this.dropped.closed++;
+      return;
+    }
+    if (!hop.sampled && !hop.persistent) {
+      this.dropped.sampledOut++;
+      return;
+    }
+    if (!this.ring.pushHop(kind, hop)) {
+      this.dropped.bufferFull++;
+      return;
+    }
+    this.recorded++;
+    if (this.ring.size >= this.flushThreshold) this.scheduleDrain(false);
   }
 
   stats(): TracerStats {
@@ -263,41 +350,123 @@ class UdpTracer implements Tracer {
   }
 
   async flush(): Promise<void> {
-    this.drain(true);
-    await this.transport.idle();
+    await this.drainAll();
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      this.drain(true);
+      await this.drainAll();
       await this.transport.close();
     })();
     return this.closing;
   }
 
   /**
-   * Moves buffered events into datagrams; full datagrams are sent at once. With `sendPartial`
-   * (timer, flush, close) the last, partly filled datagram goes too; otherwise it stays open for
-   * the next events. Runs in the background (setImmediate/timer), never inside `emit`.
+   * Sends everything buffered, burst by burst ({@link drain}); resolves when nothing is buffered or
+   * in flight any more (sent, or failed and counted).
+   */
+  private drainAll(): Promise<void> {
+    this.partialWanted = true;
+    if (this.isDrained()) return Promise.resolve();
+    const drained = new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    this.scheduleDrain(false);
+    return drained;
+  }
+
+  private isDrained(): boolean {
+    return this.ring.size === 0 && this.writer.eventCount === 0 && this.transport.inFlightDatagrams === 0;
+  }
+
+  private settleDrained(): void {
+    if (this.drainedWaiters.length === 0 || !this.isDrained()) return;
+    const waiters = this.drainedWaiters;
+    this.drainedWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Runs one drain in the background, at most one scheduled at a time: at the next event-loop turn
+   * (check phase), or, for the next burst of a drain in progress (`paced`), after
+   * {@link DRAIN_PACE_MILLIS} while the buffer is under 3/4 full. A paced drain still waiting is
+   * brought forward to the next turn once the buffer reaches 3/4. Never two bursts in one turn:
+   * send callbacks of datagrams the kernel took at once come back as next-ticks, before the loop
+   * polls sockets again, so chaining on them alone would send the whole buffer back to back.
+   */
+  private scheduleDrain(paced: boolean): void {
+    const hurry = this.ring.size >= this.urgentEvents;
+    if (this.flushScheduled) {
+      if (this.pacedDrain === undefined || !hurry) return;
+      clearTimeout(this.pacedDrain);
+      this.pacedDrain = undefined;
+      setImmediate(this.drainSoon);
+      return;
+    }
+    this.flushScheduled = true;
+    if (paced && !hurry) this.pacedDrain = setTimeout(this.drainSoon, DRAIN_PACE_MILLIS);
+    else setImmediate(this.drainSoon);
+  }
+
+  /**
+   * Moves buffered events into datagrams and hands full ones to the socket — but never more than
+   * {@link DRAIN_BURST_MAX_DATAGRAMS} (one burst) waiting for the socket at once. Past that the
+   * events stay in the ring, and the socket's send completions start the next drain
+   * ({@link sendCompleted}): a burst the buffer accepted leaves at the pace the socket (and, on
+   * loopback, the receiver) takes it, instead of overflowing the transport's backlog or the
+   * receiver's socket buffer. The ring stays the one bounded place where events wait; what does
+   * not fit there is dropped as `bufferFull`. With `sendPartial` (timer, flush, close) the last,
+   * partly filled datagram goes too, once the ring is empty; otherwise it stays open for the next
+   * events. Runs in the background (setImmediate/timer/send callbacks), never inside `emit`.
    */
   private drain(sendPartial: boolean): void {
+    if (sendPartial) this.partialWanted = true;
     const ring = this.ring;
     const writer = this.writer;
-    for (let event = ring.peek(); event !== undefined; event = ring.peek()) {
+    const scratch = this.scratch;
+    for (let kind = ring.peekKind(); kind !== undefined; kind = ring.peekKind()) {
+      const ref = ring.peekRef();
+      let event: TraceEvent;
+      if (kind === SlotKind.event) {
+        event = ref as TraceEvent;
+      } else {
+        (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
+        event = scratch;
+      }
       const status = writer.append(event);
       if (status === AppendStatus.appended) {
         ring.drop();
       } else if (status === AppendStatus.full) {
         // Pace the next drain by what actually fitted in a datagram.
         this.flushThreshold = this.drainThreshold(writer.eventCount);
+        if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
         this.sendDatagram();
       } else {
         ring.drop();
         this.rejected(event, status);
       }
     }
-    if (sendPartial && writer.eventCount > 0) this.sendDatagram();
+    if (!this.partialWanted) return;
+    if (writer.eventCount > 0) {
+      if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
+      this.sendDatagram();
+    }
+    this.partialWanted = false;
+    this.settleDrained();
+  }
+
+  /** Datagrams that may wait for the socket at once: one burst, a bit more while the buffer is over 3/4 full. */
+  private sendWindow(): number {
+    return this.ring.size >= this.urgentEvents ? this.urgentDatagrams : this.burstDatagrams;
+  }
+
+  /** A send finished (or failed): when the burst is done and events wait, drain the next one. */
+  private sendCompleted(): void {
+    if (this.transport.inFlightDatagrams !== 0) return;
+    if (this.ring.size >= this.flushThreshold || (this.partialWanted && this.ring.size + this.writer.eventCount > 0)) {
+      this.scheduleDrain(true);
+    } else {
+      this.settleDrained();
+    }
   }
 
   /** Events that start a background drain, for datagrams holding `eventsPerDatagram` each. */
@@ -339,16 +508,28 @@ class NoopTracer implements Tracer {
   readonly zone: string | undefined;
   readonly enabled = false;
   readonly tracerId = '';
+  readonly attributes: AttributePolicy;
   private readonly idSource: IdSource;
 
   constructor(options: ResolvedTracerOptions) {
     this.service = options.service;
     this.hostname = options.hostname;
     this.zone = options.zone;
+    this.attributes = options.attributes;
     this.idSource = options.idSource;
   }
 
   emit(_event: TraceEvent): void {}
+
+  recordHop(_kind: HopEventKind, _hop: HopRecord): void {}
+
+  newTraceId(): string {
+    return this.idSource.nextTraceId();
+  }
+
+  sampleRoot(): boolean {
+    return false;
+  }
 
   startTrace(traceId?: string): TraceContext {
     return { traceId: traceId ?? this.idSource.nextTraceId(), spanId: newSpanId(), sampled: false, persistent: false };

@@ -191,6 +191,7 @@ export class DatagramWriter {
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
+    this.prepared.ids.valid = false;
     return datagram;
   }
 }
@@ -223,7 +224,34 @@ function writeEventFrame(
     buf.copyWithin(bodyStart + delta, bodyStart, end);
   }
   writeVarint(buf, start + 1, length);
+  prepared.ids.commit(e, delta);
   return end + delta;
+}
+
+/**
+ * Where the encoded ids (trace, span, parent span) of the last event written into the current
+ * datagram are, so the next event of the same hop can copy them. Invalid after `finish` (the
+ * next datagram is another buffer).
+ */
+class LastIds {
+  valid = false;
+  traceId = '';
+  spanId = '';
+  parentSpanId: string | undefined = undefined;
+  start = 0;
+  end = 0;
+  /** Set by the event being written; committed only when it was appended whole. */
+  pendingStart = 0;
+  pendingEnd = 0;
+
+  commit(e: TraceEvent, delta: number): void {
+    this.valid = true;
+    this.traceId = e.traceId;
+    this.spanId = e.spanId;
+    this.parentSpanId = e.parentSpanId;
+    this.start = this.pendingStart + delta;
+    this.end = this.pendingEnd + delta;
+  }
 }
 
 /** Most distinct (from, fromEndpoint, to, toEndpoint) tuples kept prepared: a service's endpoints times its peers. */
@@ -258,10 +286,15 @@ interface HostRun {
  * {@link MAX_PREPARED_PEERS} tuples the oldest entry is replaced.
  */
 class PreparedRuns {
+  /** The last event's encoded ids in the current datagram. */
+  readonly ids = new LastIds();
   private readonly peers: PeerRun[] = [];
   private lastPeer: PeerRun | undefined;
   private nextReplaced = 0;
   private host: HostRun | undefined;
+  private readonly tagRuns = new WeakMap<object, Uint8Array>();
+  private lastTags: object | undefined;
+  private lastTagsRun: Uint8Array | undefined;
   private readonly scratch = Buffer.allocUnsafe(PREPARED_SCRATCH_BYTES);
 
   /** The run for fields 5..8 of `e`, or undefined when one of them is invalid. */
@@ -310,6 +343,25 @@ class PreparedRuns {
     }
     this.lastPeer = run;
     return run.bytes;
+  }
+
+  /**
+   * The encoded `tags` entries of a frozen tags object — instrumentation shares one per endpoint and
+   * status — remembered by identity (frozen, so the bytes cannot go stale; weakly, so they go with
+   * it). Undefined when it must be written directly: invalid, or too big for the scratch buffer.
+   */
+  tagsRun(tags: Readonly<Record<string, string>>): Uint8Array | undefined {
+    if (tags === this.lastTags) return this.lastTagsRun;
+    let run = this.tagRuns.get(tags);
+    if (run === undefined) {
+      const end = writeTags(this.scratch, 0, this.scratch.length, tags);
+      if (end < 0) return undefined;
+      run = Uint8Array.prototype.slice.call(this.scratch, 0, end);
+      this.tagRuns.set(tags, run);
+    }
+    this.lastTags = tags;
+    this.lastTagsRun = run;
+    return run;
   }
 
   /** The run for fields 10..11 of `e`, or undefined when one of them is invalid. */
@@ -368,12 +420,26 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeString(buf, start + 2, limit, TAG_TRACE_ID, e.traceId);
-  if (at < 0) return at;
-  at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
-  if (at < 0) return at;
-  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
-  if (at < 0) return at;
+  const idsStart = start + 2;
+  let at: number;
+  const ids = prepared.ids;
+  if (ids.valid && e.traceId === ids.traceId && e.spanId === ids.spanId && e.parentSpanId === ids.parentSpanId) {
+    // The previous event in this datagram had the same ids (the events of one hop usually travel
+    // together): copy its encoded bytes instead of encoding three strings again.
+    const length = ids.end - ids.start;
+    if (idsStart + length > limit) return NO_ROOM;
+    for (let i = 0; i < length; i++) buf[idsStart + i] = buf[ids.start + i] as number;
+    at = idsStart + length;
+  } else {
+    at = writeString(buf, idsStart, limit, TAG_TRACE_ID, e.traceId);
+    if (at < 0) return at;
+    at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
+    if (at < 0) return at;
+    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
+    if (at < 0) return at;
+  }
+  ids.pendingStart = idsStart;
+  ids.pendingEnd = at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
   if (at + 9 > limit) return NO_ROOM;
@@ -392,8 +458,10 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (at < 0) return at;
   at = writeOptional(buf, at, limit, TAG_ERROR_DESCRIPTION, e.errorDescription, MAX_TEXT_LENGTH);
   if (at < 0) return at;
-  if (e.tags !== undefined) {
-    at = writeTags(buf, at, limit, e.tags);
+  const tags = e.tags;
+  if (tags !== undefined) {
+    const run = Object.isFrozen(tags) ? prepared.tagsRun(tags) : undefined;
+    at = run === undefined ? writeTags(buf, at, limit, tags) : copyRun(buf, at, limit, run);
     if (at < 0) return at;
   }
   const flags = e.flags ?? 1;

@@ -193,3 +193,46 @@ function varint(value: number): Buffer {
   bytes.push(value);
   return Buffer.from(bytes);
 }
+
+describe('DatagramWriter, events of one hop', () => {
+  const frozenTags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/price/:sku' });
+
+  it('copies repeated ids byte-exactly: across length-prefix moves, datagram boundaries and a rejected event', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 700, ...identity });
+    const events: TraceEvent[] = [];
+    const datagrams: Buffer[] = [];
+    const add = (event: TraceEvent) => {
+      let status = writer.append(event);
+      if (status === AppendStatus.full) {
+        datagrams.push(Buffer.from(writer.finish(datagrams.length, drops, 1)));
+        status = writer.append(event);
+      }
+      if (status === AppendStatus.appended) events.push(event);
+      return status;
+    };
+    for (let hop = 0; hop < 40; hop++) {
+      const base = makeEvent({ parentSpanId: hop % 3 === 0 ? undefined : '2222222222222222' });
+      for (const type of ['REQ', 'IN', 'OUT', 'REP'] as const) {
+        // Short and long (over 127 bytes: a two-byte length prefix) events of the same hop alternate.
+        const long = (hop + type.length) % 2 === 0;
+        add({
+          ...base,
+          type,
+          tags: long ? frozenTags : undefined,
+          errorDescription: long ? 'x'.repeat(120) : undefined,
+        });
+      }
+      // An invalid event with the same ids in between must not leave bytes the next copy would use.
+      expect(add({ ...base, type: 'OUT', timestampMicros: -1 })).toBe(AppendStatus.invalid);
+      add({ ...base, type: 'REP', durationMicros: 7 });
+    }
+    datagrams.push(Buffer.from(writer.finish(datagrams.length, drops, 1)));
+    const decoded = datagrams.flatMap((d) => {
+      const result = decodeDatagram(d);
+      if (!result.ok) throw new Error(result.reason);
+      return result.batch.events;
+    });
+    expect(datagrams.length).toBeGreaterThan(5);
+    expect(decoded).toEqual(events.map((e) => JSON.parse(JSON.stringify(e))));
+  });
+});

@@ -1,4 +1,5 @@
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { SpanDurationHistogramsConfig } from '../prometheus/span-duration-histograms.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
 /** UDP receiver settings (`udp:` in collector.yml). */
@@ -81,5 +82,7 @@ export interface CollectorConfig {
   influx: InfluxConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
+  /** Prometheus `/metrics` (`metrics:`). */
+  metrics: SpanDurationHistogramsConfig;
   logging: LoggingConfig;
 }

@@ -2,16 +2,17 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileConfigSchema, configErrorKey, readYamlFile, YamlFileError } from '@phosphor/service-kit';
 import type { ErrorObject } from 'ajv';
 import { CollectorError } from '../errors.js';
+import { ELASTICSEARCH_ENV_OVERRIDES, type EnvOverride } from '../storage/elasticsearch/env-overrides.js';
 import type { CollectorConfig } from './config.js';
 import { collectorConfigSchema } from './schema.js';
 
 /** Prefix of every environment variable the collector reads. */
 export const ENV_PREFIX = 'PHOSPHOR_COLLECTOR_';
 
-type ValueKind = 'string' | 'int' | 'bool';
+type ValueKind = EnvOverride['kind'];
 
 /** Environment variables and the config key each one overrides. Unknown `PHOSPHOR_COLLECTOR_*` variables are errors. */
-export const ENV_OVERRIDES: Readonly<Record<string, { key: string; kind: ValueKind }>> = {
+export const ENV_OVERRIDES: Readonly<Record<string, EnvOverride>> = {
   PHOSPHOR_COLLECTOR_CONFIG: { key: '', kind: 'string' },
   PHOSPHOR_COLLECTOR_UDP_HOST: { key: 'udp.host', kind: 'string' },
   PHOSPHOR_COLLECTOR_UDP_PORT: { key: 'udp.port', kind: 'int' },
@@ -23,6 +24,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, { key: string; kind: ValueKi
   PHOSPHOR_COLLECTOR_SKEW_CORRECTION: { key: 'assembly.skewCorrection', kind: 'bool' },
   PHOSPHOR_COLLECTOR_DASHBOARD_DIST_DIR: { key: 'dashboard.distDir', kind: 'string' },
   PHOSPHOR_COLLECTOR_LOG_LEVEL: { key: 'logging.level', kind: 'string' },
+  PHOSPHOR_COLLECTOR_MEMORY_MAX_SPANS: { key: 'storage.memory.maxSpans', kind: 'int' },
+  ...ELASTICSEARCH_ENV_OVERRIDES,
 };
 
 /** Where the config comes from; later sources win: file < values < env < overrides. */
@@ -57,6 +60,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   }
   if (options.values) config = deepMerge(config, structuredClone(options.values));
   if (options.env) {
+    const replaced = new Set<string>();
     for (const [name, raw] of Object.entries(options.env)) {
       if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
       const spec = ENV_OVERRIDES[name];
@@ -68,6 +72,10 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
         );
       }
       if (spec.key === '') continue;
+      if (spec.replaces && !replaced.has(spec.replaces)) {
+        replaced.add(spec.replaces);
+        setPath(config, spec.replaces, {});
+      }
       setPath(config, spec.key, convert(raw, spec.kind, name));
       sources.set(spec.key, `environment variable ${name}`);
     }
@@ -103,6 +111,15 @@ function readConfigFile(file: string): Record<string, unknown> {
 
 function convert(raw: string, kind: ValueKind, name: string): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'list') {
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0)
+      throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must list at least one value`, name);
+    return items;
+  }
   if (kind === 'int') {
     if (!/^-?\d+$/.test(raw.trim()))
       throw new CollectorError('COL_ERR_CONFIG_ENV', `${name}: must be an integer (got "${raw}")`, name);
@@ -123,7 +140,9 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
     return new CollectorError('COL_ERR_CONFIG_UNKNOWN_KEY', `${key}: unknown key${where}`, key);
   }
   const key = configErrorKey(error);
-  const source = sources.get(base);
+  // The bad value may sit inside what a variable set (nodes.0) or around it (auth, set by ..._ES_PASSWORD).
+  const source =
+    sources.get(base) ?? [...sources].find(([k]) => base.startsWith(`${k}.`) || k.startsWith(`${base}.`))?.[1];
   let message = error.message ?? 'is invalid';
   if (error.keyword === 'enum') {
     message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
 import { influxConfigSchema } from '../exporters/influx/config.js';
+import { spanDurationHistogramsConfigSchema } from '../prometheus/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
 
@@ -123,6 +124,7 @@ export const collectorConfigSchema = {
         kibanaUrl: { type: 'string', pattern: '^https?://' },
       },
     },
+    metrics: spanDurationHistogramsConfigSchema,
     logging: {
       type: 'object',
       additionalProperties: false,

@@ -26,7 +26,7 @@ export type BenchServerKind =
 
 /**
  * Diagnostic variants of the traced ID service (BENCH_BREAKDOWN=1), each cutting the tracer's work at one
- * stage so the cost of the stages after it shows: `no-emit` builds the hop and its events but records
+ * stage so the cost of the stages after it shows: `no-emit` builds the hop but records
  * nothing; `no-encode` records events into the buffer and drops them at the flush; `no-send` encodes
  * full datagrams and recycles them without the UDP send. They reach into the tracer's private fields —
  * a measuring tool, never a configuration.
@@ -34,19 +34,19 @@ export type BenchServerKind =
 type TracerCut = 'no-emit' | 'no-encode' | 'no-send';
 
 interface TracerInternals {
-  emit(event: unknown): void;
+  recordHop(kind: unknown, hop: unknown): void;
   drain(sendPartial: boolean): void;
-  ring: { peek(): unknown; drop(): void };
+  ring: { peekRef(): unknown; drop(): void };
   writer: { recycle(datagram: Buffer): void };
   transport: { send(datagram: Buffer, events: number): void };
 }
 
 function cut(tracer: unknown, stage: TracerCut): void {
   const internals = tracer as TracerInternals;
-  if (stage === 'no-emit') internals.emit = () => {};
+  if (stage === 'no-emit') internals.recordHop = () => {};
   if (stage === 'no-encode') {
     internals.drain = () => {
-      while (internals.ring.peek() !== undefined) internals.ring.drop();
+      while (internals.ring.peekRef() !== undefined) internals.ring.drop();
     };
   }
   if (stage === 'no-send') internals.transport.send = (datagram) => internals.writer.recycle(datagram);

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { Client } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import { requireBackend } from '../../support/backends.js';
+import { requireEsTarget } from '../../support/elasticsearch-targets.js';
 
 // The test command provisions every backend; this file proves each one is real and answering before the
 // integration suites rely on it, so a provisioning failure shows up as one clear failure here.
@@ -16,6 +19,24 @@ describe('real backends', () => {
       nodes: Record<string, { version: string }>;
     };
     expect(Object.values(nodes.nodes)[0]?.version).toMatch(/^8\./);
+  });
+
+  it('Elasticsearch 9.x answers over HTTPS with its own CA, as the provisioned user and with the API key', async () => {
+    const es = await requireEsTarget('es9');
+    expect(es.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    const health = await es.request('GET', '/_cluster/health');
+    expect(health.status).toBe(200);
+    const nodes = await es.request('GET', '/_nodes/_local');
+    const [node] = Object.values((nodes.body as { nodes: Record<string, { version: string }> }).nodes);
+    expect(node?.version).toMatch(/^9\./);
+    // Plain HTTP is refused: TLS is on.
+    await expect(fetch(es.url.replace('https:', 'http:'))).rejects.toThrow();
+    const whoami = await new Client({
+      node: es.url,
+      auth: { apiKey: es.secured?.apiKey ?? '' },
+      tls: { ca: readFileSync(es.secured?.caFile ?? '', 'utf8') },
+    }).security.authenticate();
+    expect(whoami.authentication_type).toBe('api_key');
   });
 
   it('VictoriaMetrics accepts an InfluxDB v2 write and returns the point', async () => {

@@ -1,19 +1,44 @@
 import type { TraceEvent } from '@phosphor/wire';
 
 /**
- * The bounded queue between recording and the background flush: a ring over an array allocated
- * once, so recording an event is one store and two integer updates. When full, `push` refuses
- * (the caller counts the drop) — the service never waits for the tracer.
+ * What a ring slot holds: a fully built event given to `emit()`, or one of the four events of a
+ * hop recorded by the instrumentation as (kind, hop record) — the record carries the fields the
+ * hop's events share, so recording an event allocates nothing (see `HopRecord`).
+ */
+export const SlotKind = {
+  event: 0,
+  REQ: 1,
+  IN: 2,
+  OUT: 3,
+  REP: 4,
+} as const;
+export type SlotKind = (typeof SlotKind)[keyof typeof SlotKind];
+
+/** The hop kinds, as recorded by the instrumentation. */
+export type HopEventKind = typeof SlotKind.REQ | typeof SlotKind.IN | typeof SlotKind.OUT | typeof SlotKind.REP;
+
+/** Turns a recorded hop event into the wire event the encoder reads (in the background flush). */
+export interface HopRecord {
+  /** Writes event `kind` of this hop into `into` (a scratch object reused for every event). */
+  fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void;
+}
+
+/**
+ * The bounded queue between recording and the background flush: a ring over two arrays allocated
+ * once (slot kinds and references), so recording an event is two stores and two integer updates.
+ * When full, `push` refuses (the caller counts the drop) — the service never waits for the tracer.
  */
 export class EventRing {
   readonly capacity: number;
-  private readonly slots: (TraceEvent | undefined)[];
+  private readonly kinds: Uint8Array;
+  private readonly refs: (TraceEvent | HopRecord | undefined)[];
   private head = 0;
   private count = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.slots = new Array<TraceEvent | undefined>(capacity).fill(undefined);
+    this.kinds = new Uint8Array(capacity);
+    this.refs = new Array<TraceEvent | HopRecord | undefined>(capacity).fill(undefined);
   }
 
   /** Events waiting. */
@@ -21,26 +46,41 @@ export class EventRing {
     return this.count;
   }
 
-  /** Appends `event`; false (and nothing stored) when the ring is full. */
+  /** Appends an `emit()`ed event; false (and nothing stored) when the ring is full. */
   push(event: TraceEvent): boolean {
+    return this.pushSlot(SlotKind.event, event);
+  }
+
+  /** Appends event `kind` of `hop`; false (and nothing stored) when the ring is full. */
+  pushHop(kind: HopEventKind, hop: HopRecord): boolean {
+    return this.pushSlot(kind, hop);
+  }
+
+  /** The oldest slot's kind; undefined when empty. */
+  peekKind(): SlotKind | undefined {
+    return this.count === 0 ? undefined : (this.kinds[this.head] as SlotKind);
+  }
+
+  /** The oldest slot's event or hop record; undefined when empty. */
+  peekRef(): TraceEvent | HopRecord | undefined {
+    return this.count === 0 ? undefined : this.refs[this.head];
+  }
+
+  /** Removes the oldest slot (releasing its reference so it can be collected). */
+  drop(): void {
+    if (this.count === 0) return;
+    this.refs[this.head] = undefined;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    this.count--;
+  }
+
+  private pushSlot(kind: SlotKind, ref: TraceEvent | HopRecord): boolean {
     if (this.count === this.capacity) return false;
     let at = this.head + this.count;
     if (at >= this.capacity) at -= this.capacity;
-    this.slots[at] = event;
+    this.kinds[at] = kind;
+    this.refs[at] = ref;
     this.count++;
     return true;
-  }
-
-  /** The oldest event, without removing it. */
-  peek(): TraceEvent | undefined {
-    return this.count === 0 ? undefined : this.slots[this.head];
-  }
-
-  /** Removes the oldest event (releasing the slot's reference so it can be collected). */
-  drop(): void {
-    if (this.count === 0) return;
-    this.slots[this.head] = undefined;
-    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
-    this.count--;
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import { HttpServerEndpoint } from '../attributes/endpoint-attributes.js';
 import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceContext } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
@@ -62,12 +63,14 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   app.decorateRequest(TRACE_KEY, null);
 
   const useAsyncLocalStorage = mode === 'asyncLocalStorage';
-  // One endpoint string per (route pattern, method), made once: no concatenation per request, and
-  // the encoder recognises a repeated endpoint by identity instead of comparing characters. Bounded:
+  // One endpoint per (route pattern, method), made once: no concatenation per request, the encoder
+  // recognises a repeated endpoint string by identity, and its attribute sets are prebuilt. Bounded:
   // route patterns are the app's routes, methods are the ones Node's HTTP parser accepts.
-  const endpoints = new Map<string, Map<string, string>>();
-  const endpointOf = (request: FastifyRequest): string => {
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+  const endpoints = new Map<string, Map<string, HttpServerEndpoint>>();
+  const policy = tracer.attributes;
+  const endpointOf = (request: FastifyRequest): HttpServerEndpoint => {
+    const pattern = request.routeOptions.url;
+    const route = pattern ?? UNMATCHED_ROUTE;
     let byMethod = endpoints.get(route);
     if (byMethod === undefined) {
       byMethod = new Map();
@@ -75,7 +78,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     }
     let endpoint = byMethod.get(request.method);
     if (endpoint === undefined) {
-      endpoint = clipName(`${request.method} ${route}`);
+      endpoint = new HttpServerEndpoint(policy, clipName(`${request.method} ${route}`), request.method, pattern);
       byMethod.set(request.method, endpoint);
     }
     return endpoint;
@@ -93,7 +96,9 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       headers[HttpHeaders.tracestate] === undefined
         ? undefined
         : extractTrace((name) => readHeader(headers, name), HttpHeaders);
-    const hop = beginServerHop(tracer, incoming, endpointOf(request));
+    const endpoint = endpointOf(request);
+    const attributes = policy.none ? undefined : endpoint.attributes(headers.host, request.protocol);
+    const hop = beginServerHop(tracer, incoming, endpoint.endpoint, attributes);
     request[HOP] = hop;
     request[TRACE_KEY] = hop.context;
     reply.header(HttpHeaders.correlationId, hop.context.traceId);
@@ -116,9 +121,13 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       const thrown = request[ERROR];
       const error =
         status >= ERROR_STATUS_MIN
-          ? { code: thrown?.code ?? `HTTP_${status}`, description: thrown?.description ?? `HTTP ${status}` }
+          ? {
+              code: thrown?.code ?? `HTTP_${status}`,
+              description: thrown?.description ?? `HTTP ${status}`,
+              type: String(status),
+            }
           : undefined;
-      endServerHop(tracer, hop, error);
+      endServerHop(tracer, hop, error, status);
     }
     next(null, payload);
   });

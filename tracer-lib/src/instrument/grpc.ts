@@ -8,15 +8,21 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { GrpcAttributes } from '../attributes/endpoint-attributes.js';
 import { attachTrace, CONTEXT_MODES, type ContextMode, runWithTrace } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, GrpcMetadataKeys, injectTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
 import { beginClientHop, beginServerHop, endClientHop, endServerHop, type HopError, type ServerHop } from './hop.js';
 
+/** A metadata entry; several values are joined with ',' (tracestate lists combine, a repeated traceparent turns invalid). */
 function metadataValue(metadata: Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === 'string' ? value : undefined;
+  const values = metadata.get(key);
+  if (values.length <= 1) {
+    const value = values[0];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return values.filter((v): v is string => typeof v === 'string').join(',');
 }
 
 function statusError(code: number, details: string | undefined): HopError | undefined {
@@ -32,6 +38,7 @@ function statusError(code: number, details: string | undefined): HopError | unde
  * the trace context.
  */
 export function grpcServerInterceptor(tracer: Tracer): ServerInterceptor {
+  const attributeSets = new GrpcAttributes(tracer.attributes);
   return (methodDescriptor, call) => {
     if (!tracer.enabled) return new ServerInterceptingCall(call);
     let hop: ServerHop | undefined;
@@ -40,7 +47,8 @@ export function grpcServerInterceptor(tracer: Tracer): ServerInterceptor {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             const incoming = extractTrace((key) => metadataValue(metadata, key), GrpcMetadataKeys);
-            hop = beginServerHop(tracer, incoming, methodDescriptor.path);
+            const path = methodDescriptor.path;
+            hop = beginServerHop(tracer, incoming, path, attributeSets.attributes(path));
             nextMetadata(metadata);
           },
           // The handler is invoked from these callbacks: running them in the context makes it current there.
@@ -62,7 +70,8 @@ export function grpcServerInterceptor(tracer: Tracer): ServerInterceptor {
         if (hop) {
           const finished = hop;
           hop = undefined;
-          endServerHop(tracer, finished, statusError(status.code ?? GrpcStatus.UNKNOWN, status.details));
+          const code = status.code ?? GrpcStatus.UNKNOWN;
+          endServerHop(tracer, finished, statusError(code, status.details), code);
         }
         nextStatus(status);
       },
@@ -74,6 +83,8 @@ export function grpcServerInterceptor(tracer: Tracer): ServerInterceptor {
 export interface GrpcClientInterceptorOptions {
   /** The called service's name (`to` on REQ/REP). */
   to: string;
+  /** The server's `host:port`, for the `server.address` / `server.port` attributes. Default: not recorded. */
+  address?: string;
 }
 
 /**
@@ -86,19 +97,24 @@ export function grpcClientInterceptor(tracer: Tracer, options: GrpcClientInterce
   if (typeof options?.to !== 'string' || options.to.length === 0) {
     throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'grpcClientInterceptor: to: must be the called service name');
   }
+  if (options.address !== undefined && (typeof options.address !== 'string' || options.address.length === 0)) {
+    throw new TracerError('TRC_ERR_OPTIONS_INVALID', 'grpcClientInterceptor: address: must be "host:port"');
+  }
   const to = options.to;
+  const attributeSets = new GrpcAttributes(tracer.attributes, options.address);
   return (callOptions, nextCall) => {
     if (!tracer.enabled) return new InterceptingCall(nextCall(callOptions));
     return new InterceptingCall(nextCall(callOptions), {
       start(metadata, _listener, next) {
-        const hop = beginClientHop(tracer, to, callOptions.method_definition.path);
+        const path = callOptions.method_definition.path;
+        const hop = beginClientHop(tracer, to, path, attributeSets.attributes(path));
         injectTrace((key, value) => metadata.set(key, value), GrpcMetadataKeys, hop.outgoing);
         let ended = false;
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
             if (!ended) {
               ended = true;
-              endClientHop(tracer, hop, statusError(status.code, status.details));
+              endClientHop(tracer, hop, statusError(status.code, status.details), status.code);
             }
             nextStatus(status);
           },
@@ -126,11 +142,16 @@ interface HandlerError {
   metadata?: unknown;
 }
 
-function handlerError(error: HandlerError): HopError {
+/** The status grpc-js replies with for a handler's error (UNKNOWN unless it carries a non-OK numeric code). */
+function handlerStatus(error: HandlerError): number {
   const code = typeof error.code === 'number' ? error.code : GrpcStatus.UNKNOWN;
+  return code === GrpcStatus.OK ? GrpcStatus.UNKNOWN : code;
+}
+
+function handlerError(error: HandlerError, code: number): HopError {
   const details =
     typeof error.details === 'string' ? error.details : typeof error.message === 'string' ? error.message : undefined;
-  return statusError(code === GrpcStatus.OK ? GrpcStatus.UNKNOWN : code, details) ?? { code: 'UNKNOWN' };
+  return statusError(code, details) ?? { code: 'UNKNOWN' };
 }
 
 type Callback = (error: HandlerError | null | undefined, value?: unknown, trailer?: Metadata, flags?: number) => void;
@@ -185,6 +206,7 @@ export function traceGrpcHandlers<T extends UntypedServiceImplementation>(
   }
   if (!tracer.enabled) return implementation;
   const useAsyncLocalStorage = mode === 'asyncLocalStorage';
+  const attributeSets = new GrpcAttributes(tracer.attributes);
   const wrapped: UntypedServiceImplementation = { ...implementation };
   for (const [name, definition] of Object.entries(service)) {
     const handler = implementation[name] ?? implementation[definition.originalName ?? ''];
@@ -200,10 +222,11 @@ export function traceGrpcHandlers<T extends UntypedServiceImplementation>(
     }
     const target = handler as unknown as CallbackHandler;
     const path = definition.path;
+    const attributes = attributeSets.attributes(path);
     const traced: CallbackHandler = (call, callback) => {
       const requestMetadata = call.metadata;
       const incoming = extractTrace((key) => metadataValue(requestMetadata, key), GrpcMetadataKeys);
-      const hop = beginServerHop(tracer, incoming, path);
+      const hop = beginServerHop(tracer, incoming, path, attributes);
       attachTrace(call, hop.context);
       let ended = false;
       const respond: Callback = (error, value, trailer, flags) => {
@@ -212,7 +235,12 @@ export function traceGrpcHandlers<T extends UntypedServiceImplementation>(
           return;
         }
         ended = true;
-        endServerHop(tracer, hop, error ? handlerError(error) : undefined);
+        if (error) {
+          const code = handlerStatus(error);
+          endServerHop(tracer, hop, handlerError(error, code), code);
+        } else {
+          endServerHop(tracer, hop, undefined, GrpcStatus.OK);
+        }
         // grpc-js sends `trailer` if given, else the error's own metadata: echo the id in whichever goes out.
         const outgoing = trailer ?? (error?.metadata instanceof Metadata ? error.metadata : undefined);
         if (outgoing === undefined) {
@@ -232,7 +260,7 @@ export function traceGrpcHandlers<T extends UntypedServiceImplementation>(
       } catch (error) {
         if (!ended) {
           ended = true;
-          endServerHop(tracer, hop, { code: 'UNKNOWN', description: errorMessage(error) });
+          endServerHop(tracer, hop, { code: 'UNKNOWN', description: errorMessage(error) }, GrpcStatus.UNKNOWN);
         }
         throw error;
       }

@@ -1,4 +1,6 @@
-import { EventFlags, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/wire';
+import { EventFlags, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, type TraceEvent } from '@phosphor/wire';
+import type { AttributeSet } from '../attributes/attribute-set.js';
+import { type HopEventKind, type HopRecord, SlotKind } from '../buffer/event-ring.js';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
 import { newSpanId } from '../ids.js';
@@ -8,33 +10,24 @@ import type { Tracer } from '../tracer.js';
 /**
  * The two halves of a hop, shared by the fastify, fetch and gRPC instrumentation: a server records
  * IN then OUT, a client REQ then REP, all four with the same span id.
+ *
+ * Each half is one object (a {@link ServerHop} or {@link ClientHop}) holding everything its two
+ * events share; recording an event puts (kind, hop) in the tracer's ring and the background flush
+ * builds the wire event from it. So a hop costs two small objects, four clock reads and four ring
+ * slots on the request path — no event objects, no tag objects (the attributes are an
+ * {@link AttributeSet} built once per endpoint), no string building.
  */
 
 /** An error to put on OUT/REP. */
 export interface HopError {
   code: string;
   description?: string | undefined;
-}
-
-/** A hop being served. */
-export interface ServerHop {
-  readonly context: TraceContext;
-  readonly parentSpanId: string | undefined;
-  readonly endpoint: string;
-  readonly startMicros: number;
-}
-
-/** A call in progress. */
-export interface ClientHop {
-  readonly outgoing: OutgoingTrace;
-  readonly to: string;
-  readonly toEndpoint: string;
-  readonly fromEndpoint: string;
-  readonly startMicros: number;
+  /** `error.type` attribute; default: `code`. */
+  type?: string | undefined;
 }
 
 /** Event flags for a context: the sampled and persistent bits. */
-export function flagsOf(context: TraceContext): number {
+export function flagsOf(context: { sampled: boolean; persistent: boolean }): number {
   return (context.sampled ? EventFlags.sampled : 0) | (context.persistent ? EventFlags.persistent : 0);
 }
 
@@ -43,125 +36,262 @@ export function clipName(name: string): string {
   return name.length > MAX_NAME_LENGTH ? name.slice(0, MAX_NAME_LENGTH) : name;
 }
 
-/** Records IN for a request that arrived with `incoming` (or none: a new trace starts here). */
-export function beginServerHop(tracer: Tracer, incoming: IncomingTrace | undefined, endpoint: string): ServerHop {
-  const name = clipName(endpoint);
-  let context: TraceContext;
-  if (incoming?.hopSpanId !== undefined) {
-    context = {
-      traceId: incoming.traceId,
-      spanId: incoming.hopSpanId,
-      sampled: incoming.sampled ?? true,
-      persistent: incoming.persistent,
-      endpoint: name,
-    };
+/** Writes the end-of-hop fields shared by OUT and REP into `into`. */
+function fillEnd(
+  into: TraceEvent,
+  startMicros: number,
+  endMicros: number,
+  status: number,
+  error: HopError | undefined,
+  attributes: AttributeSet | undefined,
+): void {
+  into.timestampMicros = endMicros;
+  into.durationMicros = Math.max(0, endMicros - startMicros);
+  if (error === undefined) {
+    into.errorCode = undefined;
+    into.errorDescription = undefined;
+    into.tags = attributes?.response(status, undefined);
   } else {
-    context = tracer.startTrace(incoming?.traceId);
-    if (incoming !== undefined) context.persistent = incoming.persistent;
-    context.endpoint = name;
+    into.errorCode = clipName(error.code);
+    into.errorDescription = error.description?.slice(0, MAX_TEXT_LENGTH);
+    into.tags = attributes?.response(status, clipName(error.type ?? error.code));
   }
-  const startMicros = nowMicros();
-  const hop: ServerHop = { context, parentSpanId: incoming?.parentSpanId, endpoint: name, startMicros };
-  tracer.emit({
-    type: 'IN',
-    traceId: context.traceId,
-    spanId: context.spanId,
-    parentSpanId: hop.parentSpanId,
-    from: '',
-    fromEndpoint: '',
-    to: tracer.service,
-    toEndpoint: name,
-    timestampMicros: startMicros,
-    hostname: tracer.hostname,
-    zone: tracer.zone,
-    flags: flagsOf(context),
-  });
+}
+
+/**
+ * A hop being served. It is also the hop's {@link TraceContext} (what `currentTrace()` and
+ * `traceOf()` return in the handler), so serving a request makes one object, not three.
+ */
+export class ServerHop implements TraceContext, HopRecord {
+  traceId: string;
+  spanId: string;
+  sampled: boolean;
+  persistent: boolean;
+  endpoint: string | undefined;
+  tracestate: string | undefined;
+  readonly parentSpanId: string | undefined;
+  readonly attributes: AttributeSet | undefined;
+  readonly startMicros: number;
+  endMicros = 0;
+  /** Response status for the attributes; -1 = none. */
+  status = -1;
+  error: HopError | undefined = undefined;
+
+  constructor(
+    traceId: string,
+    spanId: string,
+    sampled: boolean,
+    persistent: boolean,
+    endpoint: string,
+    parentSpanId: string | undefined,
+    attributes: AttributeSet | undefined,
+    tracestate: string | undefined,
+  ) {
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.sampled = sampled;
+    this.persistent = persistent;
+    this.endpoint = endpoint;
+    this.tracestate = tracestate;
+    this.parentSpanId = parentSpanId;
+    this.attributes = attributes;
+    this.startMicros = nowMicros();
+  }
+
+  /** The hop's trace context (the hop itself). */
+  get context(): TraceContext {
+    return this;
+  }
+
+  /** Serialises as the {@link TraceContext} it is to the service (a handler may return `currentTrace()`). */
+  toJSON(): TraceContext {
+    return {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      sampled: this.sampled,
+      persistent: this.persistent,
+      endpoint: this.endpoint,
+      tracestate: this.tracestate,
+    };
+  }
+
+  fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void {
+    into.type = kind === SlotKind.IN ? 'IN' : 'OUT';
+    into.traceId = this.traceId;
+    into.spanId = this.spanId;
+    into.parentSpanId = this.parentSpanId;
+    into.from = '';
+    into.fromEndpoint = '';
+    into.to = service;
+    into.toEndpoint = this.endpoint ?? '';
+    into.hostname = hostname;
+    into.zone = zone;
+    into.flags = flagsOf(this);
+    if (kind === SlotKind.IN) {
+      into.timestampMicros = this.startMicros;
+      into.durationMicros = undefined;
+      into.errorCode = undefined;
+      into.errorDescription = undefined;
+      into.tags = this.attributes?.request;
+    } else {
+      fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
+    }
+  }
+}
+
+/** A call in progress. It is also what the call propagates ({@link OutgoingTrace}). */
+export class ClientHop implements OutgoingTrace, HopRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly sampled: boolean;
+  readonly persistent: boolean;
+  readonly tracestate: string | undefined;
+  readonly to: string;
+  readonly toEndpoint: string;
+  readonly fromEndpoint: string;
+  readonly attributes: AttributeSet | undefined;
+  readonly startMicros: number;
+  endMicros = 0;
+  status = -1;
+  error: HopError | undefined = undefined;
+
+  constructor(
+    traceId: string,
+    parent: TraceContext | undefined,
+    sampled: boolean,
+    persistent: boolean,
+    to: string,
+    toEndpoint: string,
+    attributes: AttributeSet | undefined,
+  ) {
+    this.traceId = traceId;
+    this.spanId = newSpanId();
+    this.parentSpanId = parent?.spanId;
+    this.sampled = sampled;
+    this.persistent = persistent;
+    this.tracestate = parent?.tracestate;
+    this.to = to;
+    this.toEndpoint = toEndpoint;
+    this.fromEndpoint = parent?.endpoint ?? '';
+    this.attributes = attributes;
+    this.startMicros = nowMicros();
+  }
+
+  /** What to propagate with the call (the hop itself). */
+  get outgoing(): OutgoingTrace {
+    return this;
+  }
+
+  fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void {
+    into.type = kind === SlotKind.REQ ? 'REQ' : 'REP';
+    into.traceId = this.traceId;
+    into.spanId = this.spanId;
+    into.parentSpanId = this.parentSpanId;
+    into.from = service;
+    into.fromEndpoint = this.fromEndpoint;
+    into.to = this.to;
+    into.toEndpoint = this.toEndpoint;
+    into.hostname = hostname;
+    into.zone = zone;
+    into.flags = flagsOf(this);
+    if (kind === SlotKind.REQ) {
+      into.timestampMicros = this.startMicros;
+      into.durationMicros = undefined;
+      into.errorCode = undefined;
+      into.errorDescription = undefined;
+      into.tags = this.attributes?.request;
+    } else {
+      fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
+    }
+  }
+}
+
+/**
+ * Records IN for a request that arrived with `incoming` (or none: a new trace starts here).
+ * `endpoint` should be one string per route (the encoder recognises repeats by identity);
+ * `attributes` the endpoint's prebuilt {@link AttributeSet}.
+ */
+export function beginServerHop(
+  tracer: Tracer,
+  incoming: IncomingTrace | undefined,
+  endpoint: string,
+  attributes?: AttributeSet,
+): ServerHop {
+  const name = clipName(endpoint);
+  let hop: ServerHop;
+  if (incoming === undefined) {
+    hop = new ServerHop(
+      tracer.newTraceId(),
+      newSpanId(),
+      tracer.sampleRoot(),
+      false,
+      name,
+      undefined,
+      attributes,
+      undefined,
+    );
+  } else if (incoming.hopSpanId !== undefined) {
+    hop = new ServerHop(
+      incoming.traceId,
+      incoming.hopSpanId,
+      incoming.sampled ?? true,
+      incoming.persistent,
+      name,
+      incoming.parentSpanId,
+      attributes,
+      incoming.tracestate,
+    );
+  } else {
+    // A bare correlation id: continue its trace, decide the sampling here.
+    hop = new ServerHop(
+      incoming.traceId,
+      newSpanId(),
+      tracer.sampleRoot(),
+      incoming.persistent,
+      name,
+      undefined,
+      attributes,
+      undefined,
+    );
+  }
+  tracer.recordHop(SlotKind.IN, hop);
   return hop;
 }
 
-/** Records OUT (handler duration, error if any) just before the reply leaves. */
-export function endServerHop(tracer: Tracer, hop: ServerHop, error?: HopError): void {
-  const at = nowMicros();
-  tracer.emit({
-    type: 'OUT',
-    traceId: hop.context.traceId,
-    spanId: hop.context.spanId,
-    parentSpanId: hop.parentSpanId,
-    from: '',
-    fromEndpoint: '',
-    to: tracer.service,
-    toEndpoint: hop.endpoint,
-    timestampMicros: at,
-    hostname: tracer.hostname,
-    zone: tracer.zone,
-    durationMicros: Math.max(0, at - hop.startMicros),
-    errorCode: error ? clipName(error.code) : undefined,
-    errorDescription: error?.description?.slice(0, MAX_TEXT_LENGTH),
-    flags: flagsOf(hop.context),
-  });
+/**
+ * Records OUT (handler duration, error if any) just before the reply leaves. `status` is the
+ * response status for the attributes (HTTP status, gRPC code; omit when there is none).
+ */
+export function endServerHop(tracer: Tracer, hop: ServerHop, error?: HopError, status = -1): void {
+  hop.endMicros = nowMicros();
+  hop.status = status;
+  hop.error = error;
+  tracer.recordHop(SlotKind.OUT, hop);
 }
 
 /**
  * Records REQ for a call to `to`/`toEndpoint`, as a child of the current trace (or the root of a
- * new one). Returns what to propagate and what `endClientHop` needs.
+ * new one). Returns what to propagate (`hop.outgoing`) and what `endClientHop` needs.
  */
-export function beginClientHop(tracer: Tracer, to: string, toEndpoint: string): ClientHop {
+export function beginClientHop(tracer: Tracer, to: string, toEndpoint: string, attributes?: AttributeSet): ClientHop {
   const parent = currentTrace();
-  const context = parent
-    ? { traceId: parent.traceId, spanId: newSpanId(), sampled: parent.sampled, persistent: parent.persistent }
-    : tracer.startTrace();
-  const outgoing: OutgoingTrace = {
-    traceId: context.traceId,
-    spanId: context.spanId,
-    parentSpanId: parent?.spanId,
-    sampled: context.sampled,
-    persistent: context.persistent,
-  };
-  const hop: ClientHop = {
-    outgoing,
-    to: clipName(to),
-    toEndpoint: clipName(toEndpoint),
-    fromEndpoint: parent?.endpoint ?? '',
-    startMicros: nowMicros(),
-  };
-  tracer.emit({
-    type: 'REQ',
-    traceId: outgoing.traceId,
-    spanId: outgoing.spanId,
-    parentSpanId: outgoing.parentSpanId,
-    from: tracer.service,
-    fromEndpoint: hop.fromEndpoint,
-    to: hop.to,
-    toEndpoint: hop.toEndpoint,
-    timestampMicros: hop.startMicros,
-    hostname: tracer.hostname,
-    zone: tracer.zone,
-    flags: flagsOf(context),
-  });
+  const peer = clipName(to);
+  const name = clipName(toEndpoint);
+  const hop =
+    parent === undefined
+      ? new ClientHop(tracer.newTraceId(), undefined, tracer.sampleRoot(), false, peer, name, attributes)
+      : new ClientHop(parent.traceId, parent, parent.sampled, parent.persistent, peer, name, attributes);
+  tracer.recordHop(SlotKind.REQ, hop);
   return hop;
 }
 
 /** Records REP (round-trip duration, error if any) when the reply or the failure arrives. */
-export function endClientHop(tracer: Tracer, hop: ClientHop, error?: HopError): void {
-  const at = nowMicros();
-  const { outgoing } = hop;
-  tracer.emit({
-    type: 'REP',
-    traceId: outgoing.traceId,
-    spanId: outgoing.spanId,
-    parentSpanId: outgoing.parentSpanId,
-    from: tracer.service,
-    fromEndpoint: hop.fromEndpoint,
-    to: hop.to,
-    toEndpoint: hop.toEndpoint,
-    timestampMicros: at,
-    hostname: tracer.hostname,
-    zone: tracer.zone,
-    durationMicros: Math.max(0, at - hop.startMicros),
-    errorCode: error ? clipName(error.code) : undefined,
-    errorDescription: error?.description?.slice(0, MAX_TEXT_LENGTH),
-    flags: (outgoing.sampled ? EventFlags.sampled : 0) | (outgoing.persistent ? EventFlags.persistent : 0),
-  });
+export function endClientHop(tracer: Tracer, hop: ClientHop, error?: HopError, status = -1): void {
+  hop.endMicros = nowMicros();
+  hop.status = status;
+  hop.error = error;
+  tracer.recordHop(SlotKind.REP, hop);
 }
 
 /**

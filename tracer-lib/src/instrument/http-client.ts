@@ -1,3 +1,4 @@
+import { HttpClientAttributes } from '../attributes/endpoint-attributes.js';
 import { TracerError } from '../errors.js';
 import { HttpHeaders, injectTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
@@ -33,11 +34,13 @@ export function tracedFetch(
   const baseFetch = options.fetch ?? globalThis.fetch;
   if (!tracer.enabled) return (url, init) => baseFetch(url, init);
   const to = options.to;
+  const attributeSets = new HttpClientAttributes(tracer.attributes);
   return async (url, init) => {
     const request = url instanceof Request ? url : undefined;
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-    const endpoint = init?.endpoint ?? `${method} ${pathOf(request ? request.url : (url as string | URL))}`;
-    const hop = beginClientHop(tracer, to, endpoint);
+    const href = request ? request.url : typeof url === 'string' ? url : (url as URL).href;
+    const endpoint = init?.endpoint ?? `${method} ${pathOf(href)}`;
+    const hop = beginClientHop(tracer, to, endpoint, attributeSets.attributes(href, method));
     const headers = new Headers(init?.headers ?? request?.headers);
     injectTrace((name, value) => headers.set(name, value), HttpHeaders, hop.outgoing);
     const { endpoint: _endpoint, ...fetchInit } = init ?? {};
@@ -53,14 +56,15 @@ export function tracedFetch(
       tracer,
       hop,
       status >= ERROR_STATUS_MIN
-        ? { code: `HTTP_${status}`, description: `HTTP ${status} ${response.statusText}` }
+        ? { code: `HTTP_${status}`, description: `HTTP ${status} ${response.statusText}`, type: String(status) }
         : undefined,
+      status,
     );
     return response;
   };
 }
 
-function pathOf(url: string | URL): string {
+function pathOf(url: string): string {
   try {
     return new URL(url).pathname;
   } catch {

@@ -1,5 +1,8 @@
 import type { ClientRequest, IncomingMessage, RequestOptions, Server, ServerResponse } from 'node:http';
 import * as http from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { AttributeSet } from '../attributes/attribute-set.js';
+import { HttpClientAttributes, HttpServerEndpoint } from '../attributes/endpoint-attributes.js';
 import { runWithTrace } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders, injectTrace, type OutgoingTrace } from '../propagation/carrier.js';
@@ -41,13 +44,14 @@ export function tracedRequestListener(
   }
   const endpointOf = endpointNamer(options, 'tracedRequestListener');
   if (!tracer.enabled) return listener;
+  const attributesOf = serverAttributes(tracer);
   return (req, res) => {
     const headers = req.headers;
     const incoming =
       headers[HttpHeaders.correlationId] === undefined && headers[HttpHeaders.traceparent] === undefined
         ? undefined
         : extractTrace((name) => firstHeader(headers[name]), HttpHeaders);
-    const hop = beginServerHop(tracer, incoming, endpointOf(req));
+    const hop = beginServerHop(tracer, incoming, endpointOf(req), attributesOf(req));
     res.setHeader(HttpHeaders.correlationId, hop.context.traceId);
     let ended = false;
     const end = (aborted: boolean): void => {
@@ -60,8 +64,9 @@ export function tracedRequestListener(
         aborted
           ? { code: 'ABORTED', description: 'connection closed before the response was sent' }
           : status >= ERROR_STATUS_MIN
-            ? { code: `HTTP_${status}`, description: `HTTP ${status}` }
+            ? { code: `HTTP_${status}`, description: `HTTP ${status}`, type: String(status) }
             : undefined,
+        aborted ? -1 : status,
       );
     };
     res.once('finish', () => end(false));
@@ -125,6 +130,7 @@ export function tracedHttpRequest(
   }
   const request = options.request ?? http.request;
   const to = options.to;
+  const clientAttributes = new HttpClientAttributes(tracer.attributes);
   return (urlOrOptions, optionsOrCallback, callback) => {
     const url = typeof urlOrOptions === 'string' || urlOrOptions instanceof URL ? urlOrOptions : undefined;
     let args: TracedHttpRequestArgs = url === undefined ? (urlOrOptions as TracedHttpRequestArgs) : {};
@@ -136,31 +142,63 @@ export function tracedHttpRequest(
       return url === undefined ? request(requestArgs, onResponse) : request(url, requestArgs, onResponse);
     }
     const method = (requestArgs.method ?? 'GET').toUpperCase();
-    const hop = beginClientHop(tracer, to, endpoint ?? `${method} ${pathOf(url, requestArgs.path)}`);
+    const hop = beginClientHop(
+      tracer,
+      to,
+      endpoint ?? `${method} ${pathOf(url, requestArgs.path)}`,
+      clientAttributes.attributes(originUrl(url, requestArgs), method),
+    );
     const req = url === undefined ? request(requestArgs, onResponse) : request(url, requestArgs, onResponse);
     // Headers are sent on end() or the first write(), so they can still be set here.
     const injected: [string, string][] = [];
     injectHeaders(hop.outgoing, injected);
     for (const [name, value] of injected) req.setHeader(name, value);
     let ended = false;
-    const end = (error?: { code: string; description?: string }): void => {
+    const end = (error?: { code: string; description?: string; type?: string }, status = -1): void => {
       if (ended) return;
       ended = true;
-      endClientHop(tracer, hop, error);
+      endClientHop(tracer, hop, error, status);
     };
     // REP when the response headers arrive, as tracedFetch does: the body is the caller's to read (or not).
     req.once('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       end(
         status >= ERROR_STATUS_MIN
-          ? { code: `HTTP_${status}`, description: `HTTP ${status} ${res.statusMessage}` }
+          ? { code: `HTTP_${status}`, description: `HTTP ${status} ${res.statusMessage}`, type: String(status) }
           : undefined,
+        status,
       );
     });
     req.once('error', (err) => end(errorFromThrown(err)));
     req.once('close', () => end({ code: 'ABORTED', description: 'request closed without a response' }));
     return req;
   };
+}
+
+/** Attribute sets of a traced listener's requests, one per method (and Host header); no `http.route`: the listener has no routes. */
+function serverAttributes(tracer: Tracer): (req: IncomingMessage) => AttributeSet | undefined {
+  const policy = tracer.attributes;
+  const byMethod = new Map<string, HttpServerEndpoint>();
+  return (req) => {
+    if (policy.none) return undefined;
+    const method = req.method ?? 'GET';
+    let endpoint = byMethod.get(method);
+    if (endpoint === undefined) {
+      // Methods are the ones Node's HTTP parser accepts: a small, fixed set.
+      endpoint = new HttpServerEndpoint(policy, method, method, undefined);
+      byMethod.set(method, endpoint);
+    }
+    return endpoint.attributes(req.headers.host, (req.socket as TLSSocket).encrypted ? 'https' : 'http');
+  };
+}
+
+/** An absolute URL naming the server of a request made with `http.request` arguments (for the attributes). */
+function originUrl(url: string | URL | undefined, args: RequestOptions): string {
+  if (url !== undefined) return typeof url === 'string' ? url : url.href;
+  const protocol = args.protocol ?? 'http:';
+  const host = args.hostname ?? args.host ?? 'localhost';
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${protocol}//${bracketed}${args.port === undefined || args.port === null ? '' : `:${args.port}`}/`;
 }
 
 function injectHeaders(outgoing: OutgoingTrace, into: [string, string][]): void {

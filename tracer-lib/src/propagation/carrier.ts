@@ -1,11 +1,13 @@
 import { formatTraceparent, parseTraceparent, traceIdFromW3c, traceIdToW3c } from './traceparent.js';
+import { formatTracestate, parseTracestate } from './tracestate.js';
 
 /**
  * What travels with a request: the correlation id as Flaki sends it (`X-Correlation-ID`, gRPC
  * metadata `correlation_id`), the W3C `traceparent` (so OpenTelemetry services continue the trace
  * and see the sampling decision), and a Phosphor entry in `tracestate` carrying what traceparent
  * has no room for: the parent of the hop's span and the persistent flag. tracestate is used
- * rather than a custom header because OpenTelemetry propagators forward it untouched.
+ * rather than a custom header because OpenTelemetry propagators forward it untouched; the other
+ * vendors' members in it are forwarded too (see tracestate.ts).
  */
 
 /** HTTP header names (lowercase, as Node delivers them). */
@@ -22,9 +24,6 @@ export const GrpcMetadataKeys = {
   tracestate: 'tracestate',
 } as const;
 
-/** The tracestate list-member key Phosphor owns. */
-export const TRACESTATE_KEY = 'phosphor';
-
 /** What a server learns from an incoming request. */
 export interface IncomingTrace {
   traceId: string;
@@ -35,6 +34,8 @@ export interface IncomingTrace {
   /** The root's sampling decision, when a traceparent carried it. */
   sampled?: boolean;
   persistent: boolean;
+  /** Other vendors' tracestate members to forward (only with a consistent traceparent). */
+  tracestate?: string;
 }
 
 /** What a client sends with an outgoing request. */
@@ -46,11 +47,12 @@ export interface OutgoingTrace {
   parentSpanId?: string | undefined;
   sampled: boolean;
   persistent: boolean;
+  /** Other vendors' tracestate members to forward after Phosphor's. */
+  tracestate?: string | undefined;
 }
 
 /** Correlation ids accepted from the outside: ids, UUIDs, hex — no spaces or separators that break logs. */
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** True when `value` is acceptable as an incoming correlation id. */
 export function isValidCorrelationId(value: string): boolean {
@@ -80,6 +82,7 @@ export function extractTrace(
     incoming.hopSpanId = parent.parentId;
     incoming.sampled = (parent.flags & 1) === 1;
     if (state.parentSpanId !== undefined) incoming.parentSpanId = state.parentSpanId;
+    if (state.others !== undefined) incoming.tracestate = state.others;
   }
   return incoming;
 }
@@ -94,30 +97,6 @@ export function injectTrace(
   const traceparent = formatTraceparent(trace.traceId, trace.spanId, trace.sampled);
   if (traceparent === undefined) return;
   set(names.traceparent, traceparent);
-  const state = formatTracestate(trace.parentSpanId, trace.persistent);
+  const state = formatTracestate(trace.parentSpanId, trace.persistent, trace.tracestate);
   if (state !== undefined) set(names.tracestate, state);
-}
-
-/** `phosphor=p:<parent span>;k:1` — either part may be absent; undefined when both are. */
-export function formatTracestate(parentSpanId: string | undefined, persistent: boolean): string | undefined {
-  const parts: string[] = [];
-  if (parentSpanId !== undefined && HEX_SPAN_ID.test(parentSpanId)) parts.push(`p:${parentSpanId}`);
-  if (persistent) parts.push('k:1');
-  return parts.length === 0 ? undefined : `${TRACESTATE_KEY}=${parts.join(';')}`;
-}
-
-/** Reads Phosphor's member of a tracestate list; other vendors' members are ignored. */
-export function parseTracestate(header: string | undefined): { parentSpanId?: string; persistent: boolean } {
-  const result: { parentSpanId?: string; persistent: boolean } = { persistent: false };
-  if (typeof header !== 'string' || header.length > 512) return result;
-  for (const member of header.split(',')) {
-    const trimmed = member.trim();
-    if (!trimmed.startsWith(`${TRACESTATE_KEY}=`)) continue;
-    for (const part of trimmed.slice(TRACESTATE_KEY.length + 1).split(';')) {
-      if (part === 'k:1') result.persistent = true;
-      else if (part.startsWith('p:') && HEX_SPAN_ID.test(part.slice(2))) result.parentSpanId = part.slice(2);
-    }
-    break;
-  }
-  return result;
 }

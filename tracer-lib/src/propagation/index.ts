@@ -2,3 +2,4 @@
 
 export * from './carrier.js';
 export * from './traceparent.js';
+export * from './tracestate.js';

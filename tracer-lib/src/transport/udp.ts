@@ -25,6 +25,11 @@ export interface TransportHooks {
   sent(events: number, bytes: number, datagram: Buffer): void;
   /** `datagram` may be reused by the caller from now on. */
   failed(events: number, code: TracerErrorCode, message: string, datagram: Buffer): void;
+  /**
+   * The collector refused a datagram reported `sent` earlier (an ICMP port-unreachable noticed by
+   * the socket): the most recently sent one, of `events` events and `bytes` bytes, was lost.
+   */
+  refused(events: number, bytes: number, message: string): void;
 }
 
 /**
@@ -68,6 +73,9 @@ export class UdpTransport {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** The last datagram reported sent (events, bytes), until a refusal is blamed on it. */
+  private lastSentEvents = 0;
+  private lastSentBytes = 0;
 
   private readonly maxPendingDatagrams: number;
 
@@ -166,7 +174,21 @@ export class UdpTransport {
     // Asynchronous socket errors must not crash the service. Before the connection is up they
     // fail the waiting datagrams; afterwards failed sends are counted through their callbacks.
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (target.connected || target.socket !== socket) return;
+      if (target.socket !== socket) return;
+      if (target.connected) {
+        // The kernel reports an ICMP port-unreachable for an earlier datagram on the connected
+        // socket: read here when the loop polls the socket before the next send would fail with it.
+        if (err.code === 'ECONNREFUSED' && this.lastSentEvents > 0) {
+          const events = this.lastSentEvents;
+          this.lastSentEvents = 0;
+          this.hooks.refused(
+            events,
+            this.lastSentBytes,
+            `ECONNREFUSED: ${target.host}:${target.port} refused a datagram`,
+          );
+        }
+        return;
+      }
       target.socket = undefined;
       socket.close();
       this.failPending('TRC_ERR_TRANSPORT_SEND', `connect ${target.host}:${target.port}: ${err.code ?? err.message}`);
@@ -197,6 +219,8 @@ export class UdpTransport {
       const code = (err as NodeJS.ErrnoException).code;
       this.hooks.failed(events, 'TRC_ERR_TRANSPORT_SEND', `${code ?? 'error'}: ${err.message}`, datagram);
     } else {
+      this.lastSentEvents = events;
+      this.lastSentBytes = datagram.length;
       this.hooks.sent(events, datagram.length, datagram);
     }
     this.settleIdle();

@@ -12,7 +12,7 @@ describe('EventRing', () => {
     expect(ring.push(events[4]!)).toBe(true);
     expect(ring.push(events[5]!)).toBe(true);
     const drained = [];
-    for (let e = ring.peek(); e !== undefined; e = ring.peek()) {
+    for (let e = ring.peekRef(); e !== undefined; e = ring.peekRef()) {
       drained.push(e);
       ring.drop();
     }

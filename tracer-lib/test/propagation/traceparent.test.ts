@@ -103,6 +103,7 @@ describe('extractTrace / injectTrace', () => {
       hopSpanId: '00f067aa0ba902b7',
       sampled: true,
       persistent: false,
+      tracestate: 'otel=x,other=y',
     });
   });
 

@@ -1,5 +1,5 @@
 import type { TraceEvent } from '@phosphor/wire';
-import { createTracer, type Tracer } from '../../src/index.js';
+import { createTracer, type Tracer, type TracerOptions } from '../../src/index.js';
 import { UdpReceiver } from './udp-receiver.js';
 
 /** Tracers for named services, all sending to one real UDP receiver. */
@@ -15,7 +15,7 @@ export class TracedServices {
     return new TracedServices(await UdpReceiver.start());
   }
 
-  tracer(service: string, options: { sampleRate?: number } = {}): Tracer {
+  tracer(service: string, options: Omit<TracerOptions, 'service'> = {}): Tracer {
     const tracer = createTracer({
       service,
       hostname: `${service}-host`,

@@ -59,6 +59,9 @@ function classifyStatus(status: number): Outcome {
 }
 
 function classifyError(err: unknown): Outcome {
+  // 401/403 on the whole request are settings problems an operator fixes (rotated key, missing privilege):
+  // keep the spans and retry rather than reject what was accepted.
+  if (err instanceof esErrors.ResponseError && (err.statusCode === 401 || err.statusCode === 403)) return 'retry';
   if (err instanceof esErrors.ResponseError) return classifyStatus(err.statusCode ?? 500);
   // Connection refused/reset, timeouts, no living node, and anything unexpected: retry. Losing an
   // accepted span is worse than retrying a request that can never succeed, which we log.
@@ -136,6 +139,8 @@ export class BulkIndexer {
     private readonly options: BulkIndexerOptions,
     private readonly logger: Logger,
     startPaused = false,
+    /** Names the setting behind a connection/credential failure (logged instead of the client's raw error). */
+    private readonly describeError: (err: unknown) => Error | undefined = () => undefined,
   ) {
     this.paused = startPaused;
     if (spool && spool.pendingRecords > 0) {
@@ -425,7 +430,11 @@ export class BulkIndexer {
         this.backendFailing = true;
         if (!this.retryWarned) {
           this.retryWarned = true;
-          this.logger.warn({ err }, 'Elasticsearch bulk request failed; retrying with backoff (spans are kept)');
+          const described = this.describeError(err);
+          this.logger.warn(
+            { err: described ?? err },
+            `Elasticsearch bulk request failed; retrying with backoff (spans are kept)${described ? `: ${described.message}` : ''}`,
+          );
         }
         continue;
       }

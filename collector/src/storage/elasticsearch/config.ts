@@ -1,6 +1,7 @@
 import { compileConfigSchema } from '@phosphor/service-kit';
 import type { Ajv, ErrorObject } from 'ajv';
 import { CollectorError } from '../../errors.js';
+import type { SpoolFsyncPolicy } from './disk-spool.js';
 
 /** Where a local single-node cluster listens (what test/infra/backends.sh starts). */
 export const DEFAULT_ES_NODES: readonly string[] = ['http://127.0.0.1:9200'];
@@ -36,8 +37,22 @@ export const DEFAULT_ES_RETENTION_CHECK_INTERVAL_MILLIS = 60 * 60 * 1000;
 /** A single-node cluster cannot place replicas (health would stay yellow); raise it on a real cluster. */
 export const DEFAULT_ES_INDEX_REPLICAS = 0;
 
-/** HTTP basic auth or an API key (base64 `id:key`), as the @elastic/elasticsearch client takes them. */
+/** HTTP basic auth or an API key (base64 `id:key`, the `encoded` value ES returns), as the client takes them. */
 export type ElasticsearchAuth = { username: string; password: string } | { apiKey: string };
+
+/** How the collector checks an HTTPS node's certificate. */
+export interface ElasticsearchTlsConfig {
+  /** PEM file of the CA that signed the nodes' certificates (e.g. the `http_ca.crt` ES generates). */
+  caFile?: string;
+  /**
+   * SHA-256 fingerprint of that CA (hex, colons optional, as `openssl x509 -fingerprint -sha256` prints it):
+   * the client accepts a node whose chain contains a CA with this fingerprint. Without caFile this pin is the
+   * whole check (the chain is not verified against trusted CAs, nor the host name); with caFile, both apply.
+   */
+  caFingerprint?: string;
+  /** Verify the node's certificate and host name (default true). Turning it off is for throw-away tests only. */
+  verifyCertificate?: boolean;
+}
 
 /**
  * `storage.elasticsearch` section of the collector config. Every field is optional; absent
@@ -49,6 +64,8 @@ export interface ElasticsearchConfig {
   /** Index name prefix: spans go to `<prefix>-YYYY.MM.DD` (UTC day of the span start). */
   indexPrefix?: string;
   auth?: ElasticsearchAuth;
+  /** TLS settings for `https://` nodes; the system CAs are trusted when neither caFile nor caFingerprint is set. */
+  tls?: ElasticsearchTlsConfig;
   /** A bulk request is sent when this many spans are queued... */
   bulkMaxSpans?: number;
   /** ...or when their NDJSON reaches this many bytes... */
@@ -77,11 +94,20 @@ export interface ElasticsearchConfig {
   indexReplicas?: number;
   /** Install/refresh the index template at start (needs the manage_index_templates privilege). */
   installTemplate?: boolean;
+  /** When the spool fsyncs its files: `batch` (before a spooled batch counts as stored), `interval`, `never`. */
+  spoolFsync?: SpoolFsyncPolicy;
+  /** With `spoolFsync: interval`, the longest a spooled span stays only in the OS page cache. */
+  spoolFsyncIntervalMillis?: number;
 }
 
+/** A spooled batch survives a power cut once written: that is what "acknowledged" means for the spool. */
+export const DEFAULT_ES_SPOOL_FSYNC: SpoolFsyncPolicy = 'batch';
+/** Matches the default flush interval: at most a second of spooled spans exposed to a power cut. */
+export const DEFAULT_ES_SPOOL_FSYNC_INTERVAL_MILLIS = 1_000;
+
 /** {@link ElasticsearchConfig} with every default applied. */
-export type ResolvedElasticsearchConfig = Required<Omit<ElasticsearchConfig, 'auth'>> &
-  Pick<ElasticsearchConfig, 'auth'>;
+export type ResolvedElasticsearchConfig = Required<Omit<ElasticsearchConfig, 'auth' | 'tls'>> &
+  Pick<ElasticsearchConfig, 'auth'> & { tls: ElasticsearchTlsConfig & { verifyCertificate: boolean } };
 
 const positiveInt = (minimum = 1) => ({ type: 'integer', minimum });
 
@@ -119,6 +145,16 @@ export const elasticsearchConfigSchema = {
         },
       ],
     },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        caFile: { type: 'string', minLength: 1 },
+        caFingerprint: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' },
+        verifyCertificate: { type: 'boolean', default: true },
+      },
+    },
     bulkMaxSpans: { ...positiveInt(), maximum: 100_000, default: DEFAULT_ES_BULK_MAX_SPANS },
     bulkMaxBytes: { ...positiveInt(1024), maximum: 100 * 1024 * 1024, default: DEFAULT_ES_BULK_MAX_BYTES },
     flushIntervalMillis: { ...positiveInt(), default: DEFAULT_ES_FLUSH_INTERVAL_MILLIS },
@@ -133,6 +169,8 @@ export const elasticsearchConfigSchema = {
     retentionCheckIntervalMillis: { ...positiveInt(0), default: DEFAULT_ES_RETENTION_CHECK_INTERVAL_MILLIS },
     indexReplicas: { ...positiveInt(0), maximum: 16, default: DEFAULT_ES_INDEX_REPLICAS },
     installTemplate: { type: 'boolean', default: true },
+    spoolFsync: { enum: ['batch', 'interval', 'never'], default: DEFAULT_ES_SPOOL_FSYNC },
+    spoolFsyncIntervalMillis: { ...positiveInt(), default: DEFAULT_ES_SPOOL_FSYNC_INTERVAL_MILLIS },
   },
 } as const;
 

@@ -15,6 +15,24 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const FIRST_SEGMENT_NUMBER = 1_000_000_000;
 const SEGMENT_NAME = /^(\d{16})\.spool$/;
 
+/**
+ * When spooled records reach the disk itself rather than the OS page cache (which a power cut loses):
+ * - `batch`: what the appends of one event-loop turn wrote (the spans of every datagram read in that turn) is
+ *   fsync'd at the end of the turn — one fsync per burst, not per span. The fsync runs on libuv's thread pool
+ *   (group commit: appends made while one is in flight are covered by the next), so a slow disk never stalls
+ *   the thread that reads the UDP socket; a power cut can lose what was appended during one fsync's latency;
+ * - `interval`: the tail is fsync'd every `fsyncIntervalMillis` when written to — at most that much is exposed;
+ * - `never`: left to the OS (a process crash loses nothing, a machine crash can lose the last seconds).
+ */
+export type SpoolFsyncPolicy = 'batch' | 'interval' | 'never';
+
+/** Durability options of a {@link DiskSpool}. */
+export interface DiskSpoolOptions {
+  fsync?: SpoolFsyncPolicy;
+  /** With `fsync: 'interval'`. */
+  fsyncIntervalMillis?: number;
+}
+
 /** One spooled record, as read back. `release()` must be called once it no longer needs the disk copy. */
 export interface SpooledRecord {
   line: string;
@@ -46,6 +64,15 @@ export class DiskSpool {
   private readonly segments: Segment[] = [];
   private totalBytes = 0;
   private unreadRecords = 0;
+  private readonly fsyncPolicy: SpoolFsyncPolicy;
+  private dirty = false;
+  private fsyncTimer: NodeJS.Timeout | undefined;
+  private syncScheduled: NodeJS.Immediate | undefined;
+  private syncInFlight = false;
+  /** fsync calls that failed (the data is synced again by the next one). */
+  fsyncErrors = 0;
+  /** fsync calls made (files and directory), for stats and benchmarks. */
+  fsyncs = 0;
 
   /**
    * Opens (creating if needed) the spool directory and indexes existing segments, which are then
@@ -54,8 +81,14 @@ export class DiskSpool {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    options: DiskSpoolOptions = {},
   ) {
+    this.fsyncPolicy = options.fsync ?? 'batch';
     fs.mkdirSync(dir, { recursive: true });
+    if (this.fsyncPolicy === 'interval') {
+      this.fsyncTimer = setInterval(() => this.syncDirtyTail(), options.fsyncIntervalMillis ?? 1_000);
+      this.fsyncTimer.unref();
+    }
     const names = fs
       .readdirSync(dir)
       .filter((n) => SEGMENT_NAME.test(n))
@@ -101,6 +134,8 @@ export class DiskSpool {
     if (accepted === 0) return 0;
     const tail = this.writableTail(chunkBytes);
     fs.writeSync(tail.fd as number, chunk);
+    this.dirty = true;
+    if (this.fsyncPolicy === 'batch') this.scheduleSync();
     tail.bytes += chunkBytes;
     this.totalBytes += chunkBytes;
     this.unreadRecords += accepted;
@@ -117,7 +152,15 @@ export class DiskSpool {
     const number = (this.segments[0]?.number ?? FIRST_SEGMENT_NUMBER) - 1;
     const file = path.join(this.dir, `${String(number).padStart(16, '0')}.spool`);
     const text = `${lines.join('\n')}\n`;
-    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'w');
+    try {
+      fs.writeSync(fd, text);
+      // Written at shutdown: the process is about to exit, so anything but `never` syncs now.
+      if (this.fsyncPolicy !== 'never') this.fsync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (this.fsyncPolicy !== 'never') this.syncDir();
     const bytes = Buffer.byteLength(text);
     const segment: Segment = { number, file, bytes, readOffset: 0, outstanding: 0 };
     // A partly read head keeps its place (read offsets are per segment); its unread rest is newer
@@ -168,7 +211,49 @@ export class DiskSpool {
   }
 
   /** Closes the tail's descriptor. Unread and unreleased records stay on disk for the next run. */
+  private scheduleSync(): void {
+    if (this.syncInFlight) return; // the completion of the one in flight schedules the next
+    this.syncScheduled ??= setImmediate(() => {
+      this.syncScheduled = undefined;
+      this.syncInBackground();
+    });
+  }
+
+  /** `batch` policy: one fsync of the tail (and the directory) on the thread pool, for everything written so far. */
+  private syncInBackground(): void {
+    const tail = this.segments[this.segments.length - 1];
+    if (!this.dirty || tail?.fd === undefined) return;
+    this.dirty = false;
+    this.syncInFlight = true;
+    fs.fsync(tail.fd, (err) => {
+      if (!err) {
+        this.fsyncs++;
+        try {
+          this.syncDir();
+        } catch {
+          // syncDir swallows unsupported platforms itself
+        }
+      } else {
+        // EBADF when the segment was rotated meanwhile (rotation syncs it first); anything else: retry.
+        this.fsyncErrors++;
+        this.dirty = true;
+      }
+      this.syncInFlight = false;
+      if (this.dirty) this.scheduleSync();
+    });
+  }
+
+  /** Makes everything appended so far durable now (whatever the policy but `never`). */
+  syncNow(): void {
+    if (this.syncScheduled) clearImmediate(this.syncScheduled);
+    this.syncScheduled = undefined;
+    if (this.fsyncPolicy !== 'never') this.syncDirtyTail();
+  }
+
   close(): void {
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    this.fsyncTimer = undefined;
+    this.syncNow();
     for (const s of this.segments) {
       if (s.fd !== undefined) {
         fs.closeSync(s.fd);
@@ -200,10 +285,47 @@ export class DiskSpool {
     if (i >= 0) this.segments.splice(i, 1);
   }
 
+  private fsync(fd: number): void {
+    fs.fsyncSync(fd);
+    this.fsyncs++;
+  }
+
+  private syncDir(): void {
+    // Directories can be fsync'd on Linux and macOS; where opening one fails (Windows), skip it.
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.dir, 'r');
+      this.fsync(fd);
+    } catch {
+      // Not supported here: file data is still synced.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * fsyncs the tail and the directory (a new segment's entry must be durable too, or its synced data is
+   * unreachable after a power cut) when written since the last sync.
+   */
+  private syncDirtyTail(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const tail = this.segments[this.segments.length - 1];
+    try {
+      if (tail?.fd !== undefined) this.fsync(tail.fd);
+      this.syncDir();
+    } catch {
+      // The next append or sync tries again; a failing disk also fails the next writeSync, which is reported.
+      this.dirty = true;
+    }
+  }
+
   private writableTail(incomingBytes: number): Segment {
     let tail = this.segments[this.segments.length - 1];
     if (!tail || tail.fd === undefined || tail.bytes + incomingBytes > SPOOL_SEGMENT_MAX_BYTES) {
       if (tail?.fd !== undefined) {
+        // The segment being left may hold unsynced appends of this turn.
+        if (this.dirty && this.fsyncPolicy !== 'never') this.fsync(tail.fd);
         fs.closeSync(tail.fd);
         tail.fd = undefined;
       }

@@ -12,8 +12,7 @@ export function buildIndexTemplate(indexPrefix: string, replicas: number): estyp
   const raw = JSON.parse(readFileSync(INDEX_TEMPLATE_FILE, 'utf8')) as Record<string, unknown> & {
     template: { settings: Record<string, unknown>; mappings: estypes.MappingTypeMapping };
   };
-  // `_comment` documents the file for humans; ES rejects unknown keys.
-  const { _comment, ...body } = raw;
+  const body = raw;
   return {
     ...(body as unknown as Omit<estypes.IndicesPutIndexTemplateRequest, 'name'>),
     name: indexPrefix,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import { formatDuration } from '@phosphor/service-kit';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
 import type { ComponentHealth, HealthStatus, HealthTest, SpanStore } from '../span-store.js';
 import { BulkIndexer, type BulkIndexerStats, type IndexItem } from './bulk-indexer.js';
 import { type ElasticsearchConfig, type ResolvedElasticsearchConfig, resolveElasticsearchConfig } from './config.js';
+import { describeConnectionError } from './connection-error.js';
 import { DiskSpool } from './disk-spool.js';
 import { installIndexTemplate } from './index-template.js';
 import { deleteExpiredIndices } from './retention.js';
@@ -34,6 +36,8 @@ export type ElasticsearchStoreStats = BulkIndexerStats & {
   retentionFailures: number;
   /** 1 once the index template is in place (spans are only sent after that). */
   templateInstalled: number;
+  /** fsync calls the spool made (see `spoolFsync`). */
+  spoolFsyncs: number;
 };
 
 /** The Elasticsearch store, with a few extras beyond {@link SpanStore} for tests and tools. */
@@ -65,6 +69,50 @@ function versionClock(): () => number {
 
 const STATUS_RANK: Record<HealthStatus, number> = { OK: 0, Deactivated: 0, Degraded: 1, KO: 2 };
 
+/** `openssl x509 -fingerprint -sha256` style (upper-case hex pairs joined by colons), what the client compares. */
+function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replaceAll(':', '').toUpperCase().match(/.{2}/g)?.join(':') ?? fingerprint;
+}
+
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `storage.elasticsearch.tls.caFile: cannot read ${file}: ${(err as Error).message}`,
+      'storage.elasticsearch.tls.caFile',
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `storage.elasticsearch.tls.caFile: ${file} holds no PEM certificate`,
+      'storage.elasticsearch.tls.caFile',
+    );
+  }
+  return pem;
+}
+
+/**
+ * Client options for the TLS settings: the CA file's certificates are trusted (instead of the system's), the
+ * fingerprint pins the CA, and `verifyCertificate: false` turns verification off. Throws COL_ERR_CONFIG_INVALID
+ * naming `tls.caFile` when the file is unreadable or holds no certificate.
+ */
+export function tlsClientOptions(tls: ResolvedElasticsearchConfig['tls']): Partial<ClientOptions> {
+  const options: Partial<ClientOptions> = {};
+  const ca = tls.caFile ? readCaFile(tls.caFile) : undefined;
+  // A fingerprint without a CA file pins the CA instead of chaining to a trusted one: the client checks the
+  // fingerprint of the chain's CA after the handshake, which Node's own verification would refuse first.
+  const pinnedOnly = tls.caFingerprint !== undefined && ca === undefined;
+  if (ca || pinnedOnly || !tls.verifyCertificate) {
+    options.tls = { ...(ca ? { ca } : {}), rejectUnauthorized: tls.verifyCertificate && !pinnedOnly };
+  }
+  if (tls.caFingerprint) options.caFingerprint = normalizeFingerprint(tls.caFingerprint);
+  return options;
+}
+
 /** Builds the Elasticsearch client for a resolved config (also used by the retention CLI and bench). */
 export function createElasticsearchClient(
   config: ResolvedElasticsearchConfig,
@@ -73,6 +121,7 @@ export function createElasticsearchClient(
   return new Client({
     nodes: config.nodes,
     ...(config.auth ? { auth: config.auth } : {}),
+    ...tlsClientOptions(config.tls),
     requestTimeout: config.requestTimeoutMillis,
     // The bulk exporter does its own retries with backoff; queries get one retry on another node.
     maxRetries: 1,
@@ -98,7 +147,10 @@ export function createElasticsearchStore(
   let spool: DiskSpool | undefined;
   if (config.spoolMaxBytes > 0) {
     try {
-      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes);
+      spool = new DiskSpool(config.spoolDir, config.spoolMaxBytes, {
+        fsync: config.spoolFsync,
+        fsyncIntervalMillis: config.spoolFsyncIntervalMillis,
+      });
     } catch (err) {
       throw new CollectorError(
         'COL_ERR_ES_SPOOL_IO',
@@ -110,7 +162,9 @@ export function createElasticsearchStore(
       );
     }
   }
-  const indexer = new BulkIndexer(client, spool, config, log, config.installTemplate);
+  const indexer = new BulkIndexer(client, spool, config, log, config.installTemplate, (err) =>
+    describeConnectionError(err, config),
+  );
   const query = new SpanQuery(client, config.indexPrefix);
   const nextVersion = versionClock();
   const counters = { invalidSpans: 0, deletedIndices: 0, retentionFailures: 0, templateInstalled: 0 };
@@ -159,8 +213,14 @@ export function createElasticsearchStore(
         config.retryMaxBackoffMillis,
         config.retryInitialBackoffMillis * 2 ** Math.min(attempt, 20),
       );
-      if (attempt === 0)
-        log.warn({ err }, 'cannot install the Elasticsearch index template yet; spans are queued meanwhile');
+      if (attempt === 0) {
+        // A settings problem is logged as the setting to fix, without the client's request details.
+        const described = describeConnectionError(err, config);
+        log.warn(
+          { err: described ?? err },
+          `cannot install the Elasticsearch index template yet; spans are queued meanwhile${described ? `: ${described.message}` : ''}`,
+        );
+      }
       templateTimer = setTimeout(() => void installTemplate(attempt + 1), wait);
       templateTimer.unref();
     }
@@ -229,11 +289,12 @@ export function createElasticsearchStore(
         if (h.status === 'red') throw new Error('cluster health is red');
         tests.push({ name: 'ping', duration: formatDuration(performance.now() - started), status: 'OK' });
       } catch (err) {
+        const described = describeConnectionError(err, config);
         tests.push({
           name: 'ping',
           duration: formatDuration(performance.now() - started),
           status: 'KO',
-          error: err instanceof Error ? err.message : String(err),
+          error: described ? described.message : err instanceof Error ? err.message : String(err),
         });
       }
       const s = indexer.stats();
@@ -260,7 +321,7 @@ export function createElasticsearchStore(
     },
 
     stats(): ElasticsearchStoreStats {
-      return { ...indexer.stats(), ...counters };
+      return { ...indexer.stats(), ...counters, spoolFsyncs: spool?.fsyncs ?? 0 };
     },
 
     flush(): Promise<void> {

@@ -9,14 +9,19 @@ export interface EventTimesDocument {
   rep?: { us: number };
 }
 
+/** ECS release the documents conform to (`ecs.version`): every ECS field written here exists in it. */
+export const ECS_VERSION = '8.17.0';
+
 /**
- * A span as stored in Elasticsearch: flat, typed, ECS / Elastic APM names where one exists
- * (`@timestamp`, `trace.id`, `span.id`, `parent.id`, `service.name`, `host.name`, `event.outcome`,
- * `labels.*`), Phosphor-specific fields under `phosphor.*`. The mapping lives in
+ * A span as stored in Elasticsearch: flat, typed, ECS names where one exists (`@timestamp`, `ecs.version`,
+ * `trace.id`, `span.id`, `parent.id`, `service.name`, `host.name`, `event.outcome`, `event.duration` in
+ * nanoseconds, `cloud.availability_zone`, `client.address`, `labels.*`), the Elastic APM fields Kibana's APM
+ * views read (`timestamp.us`, `span.duration.us`), Phosphor-specific fields under `phosphor.*`. The mapping lives in
  * configs/elasticsearch/index-template.json; docs/kibana.md explains each field.
  */
 export interface SpanDocument {
   '@timestamp': string;
+  ecs: { version: string };
   timestamp: { us: number };
   trace: { id: string };
   span: { id: string; name: string; duration: { us: number } };
@@ -25,11 +30,21 @@ export interface SpanDocument {
   service: { name: string };
   /** The callee's host (or the caller's when the callee is not instrumented). */
   host?: { name: string };
-  event: { outcome: 'success' | 'failure' };
+  /** `duration`: nanoseconds (ECS), the same value as `span.duration.us` (APM). */
+  event: { outcome: 'success' | 'failure'; duration: number };
+  /**
+   * Zones: `availability_zone` of the host the document describes (as `host.name`), `origin` the caller's,
+   * `target` the callee's (ECS `cloud.origin.*` / `cloud.target.*`).
+   */
+  cloud?: {
+    availability_zone?: string;
+    origin?: { availability_zone: string };
+    target?: { availability_zone: string };
+  };
   caller: { service: string; endpoint: string };
   callee: { service: string; endpoint: string };
-  client?: { address?: string; zone?: string };
-  server?: { address?: string; zone?: string };
+  client?: { address: string };
+  server?: { address: string };
   error?: { code?: string; message?: string };
   /** Tags as keyword fields; dots in keys become `_` (ECS: label keys must not contain dots). */
   labels: Record<string, string>;
@@ -105,11 +120,12 @@ export function toDocument(span: Span): SpanDocument {
   }
   const doc: SpanDocument = {
     '@timestamp': new Date(Math.floor(span.startMicros / 1000)).toISOString(),
+    ecs: { version: ECS_VERSION },
     timestamp: { us: span.startMicros },
     trace: { id: span.traceId },
     span: { id: span.spanId, name: `${span.to} ${span.toEndpoint}`, duration: { us: span.durationMicros } },
     service: { name: span.to },
-    event: { outcome: span.errorCode ? 'failure' : 'success' },
+    event: { outcome: span.errorCode ? 'failure' : 'success', duration: span.durationMicros * 1000 },
     caller: { service: span.from, endpoint: span.fromEndpoint },
     callee: { service: span.to, endpoint: span.toEndpoint },
     labels,
@@ -128,15 +144,20 @@ export function toDocument(span: Span): SpanDocument {
   if (span.parentSpanId) doc.parent = { id: span.parentSpanId };
   const hostName = span.serverHost ?? span.clientHost;
   if (hostName) doc.host = { name: hostName };
-  if (span.clientHost || span.clientZone) {
-    doc.client = {};
-    if (span.clientHost) doc.client.address = span.clientHost;
-    if (span.clientZone) doc.client.zone = span.clientZone;
-  }
-  if (span.serverHost || span.serverZone) {
-    doc.server = {};
-    if (span.serverHost) doc.server.address = span.serverHost;
-    if (span.serverZone) doc.server.zone = span.serverZone;
+  if (span.clientHost) doc.client = { address: span.clientHost };
+  if (span.serverHost) doc.server = { address: span.serverHost };
+  if (span.clientZone || span.serverZone) {
+    const cloud: NonNullable<SpanDocument['cloud']> = {};
+    // The zone of the host in host.name: the callee's, or the caller's when the callee is not instrumented.
+    const hostZone = span.serverHost
+      ? span.serverZone
+      : span.clientHost
+        ? span.clientZone
+        : (span.serverZone ?? span.clientZone);
+    if (hostZone) cloud.availability_zone = hostZone;
+    if (span.clientZone) cloud.origin = { availability_zone: span.clientZone };
+    if (span.serverZone) cloud.target = { availability_zone: span.serverZone };
+    doc.cloud = cloud;
   }
   if (span.errorCode || span.errorDescription) {
     doc.error = {};
@@ -170,9 +191,9 @@ export function fromDocument(doc: SpanDocument): Span {
   };
   if (doc.parent) span.parentSpanId = doc.parent.id;
   if (doc.client?.address) span.clientHost = doc.client.address;
-  if (doc.client?.zone) span.clientZone = doc.client.zone;
+  if (doc.cloud?.origin) span.clientZone = doc.cloud.origin.availability_zone;
   if (doc.server?.address) span.serverHost = doc.server.address;
-  if (doc.server?.zone) span.serverZone = doc.server.zone;
+  if (doc.cloud?.target) span.serverZone = doc.cloud.target.availability_zone;
   if (p.duration.client) span.clientDurationMicros = p.duration.client.us;
   if (p.duration.server) span.serverDurationMicros = p.duration.server.us;
   if (doc.error?.code) span.errorCode = doc.error.code;

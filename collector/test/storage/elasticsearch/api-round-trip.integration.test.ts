@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireBackend } from '../../../../test/support/backends.js';
+import { ES_TARGET_NAMES, requireEsTarget } from '../../../../test/support/elasticsearch-targets.js';
 import { buildCollector, type Collector } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import type { Span } from '../../../src/model/span.js';
@@ -12,7 +12,7 @@ import type { ElasticsearchStore } from '../../../src/storage/elasticsearch/inde
 import { makeTrace } from './span-fixtures.js';
 
 /** The collector built with `storage.type: elasticsearch`: spans stored in the real node come back through the HTTP API. */
-describe('collector API over the Elasticsearch store (real node)', () => {
+describe.each(ES_TARGET_NAMES)('collector API over the Elasticsearch store (real node, %s)', (target) => {
   const spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-es-api-'));
   const prefix = `phosphor-api-${process.pid}-${Date.now().toString(36)}`;
   let collector: Collector | undefined;
@@ -29,15 +29,15 @@ describe('collector API over the Elasticsearch store (real node)', () => {
   });
 
   it('GET /api/traces/:id and GET /api/traces read what the store indexed', async () => {
-    const url = await requireBackend('elasticsearch');
-    admin = new Client({ node: url });
+    const es = await requireEsTarget(target);
+    admin = new Client(es.adminOptions);
     const config = loadConfig({
       values: {
         udp: { port: 0 },
         http: { port: 0 },
         storage: {
           type: 'elasticsearch',
-          elasticsearch: { nodes: [url], indexPrefix: prefix, spoolDir, flushIntervalMillis: 50 },
+          elasticsearch: { ...es.connection, indexPrefix: prefix, spoolDir, flushIntervalMillis: 50 },
         },
       },
     });

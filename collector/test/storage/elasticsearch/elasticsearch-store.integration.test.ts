@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ES_TARGET_NAMES } from '../../../../test/support/elasticsearch-targets.js';
 import { BulkIndexer } from '../../../src/storage/elasticsearch/bulk-indexer.js';
 import { documentId, indexNameFor, toDocument } from '../../../src/storage/elasticsearch/span-document.js';
 import { openRealStore, type RealStore } from './es-test-support.js';
@@ -11,9 +12,9 @@ afterEach(async () => {
   real = undefined;
 });
 
-describe('Elasticsearch store on a real node', () => {
+describe.each(ES_TARGET_NAMES)('Elasticsearch store on a real node (%s)', (target) => {
   it('round-trips spans: write -> index -> getTrace returns the same spans', async () => {
-    real = await openRealStore();
+    real = await openRealStore(target);
     const trace = makeTrace(5);
     real.store.write(trace);
     await real.store.flush();
@@ -31,7 +32,7 @@ describe('Elasticsearch store on a real node', () => {
   });
 
   it('a late event updates the same document instead of adding one', async () => {
-    real = await openRealStore();
+    real = await openRealStore(target);
     const first = makeSpan({
       missing: ['REP'],
       events: { REQ: BASE_MICROS, IN: BASE_MICROS + 100, OUT: BASE_MICROS + 900 },
@@ -55,7 +56,7 @@ describe('Elasticsearch store on a real node', () => {
   });
 
   it('an older version arriving after a newer one is ignored (external versions) and counted as superseded', async () => {
-    real = await openRealStore({ maxConcurrentRequests: 1 });
+    real = await openRealStore(target, { maxConcurrentRequests: 1 });
     real.store.write([makeSpan()]);
     await real.store.flush();
     const span = makeSpan({ missing: ['REP'] });
@@ -75,7 +76,7 @@ describe('Elasticsearch store on a real node', () => {
   });
 
   it('findTraces filters by service, error, duration and tag, newest first', async () => {
-    real = await openRealStore();
+    real = await openRealStore(target);
     const ok = makeTrace(3, { startMicros: BASE_MICROS });
     const failing = makeTrace(2, { startMicros: BASE_MICROS + 5_000_000 });
     failing[1]!.errorCode = 'UNAVAILABLE';
@@ -128,7 +129,7 @@ describe('Elasticsearch store on a real node', () => {
   });
 
   it('returns a trace larger than 10,000 spans whole (PIT + search_after)', async () => {
-    real = await openRealStore({ bulkMaxSpans: 5_000 });
+    real = await openRealStore(target, { bulkMaxSpans: 5_000 });
     const trace = makeTrace(12_345);
     real.store.write(trace);
     await real.store.flush();
@@ -140,7 +141,7 @@ describe('Elasticsearch store on a real node', () => {
   }, 60_000);
 
   it('reports health from the real node', async () => {
-    real = await openRealStore();
+    real = await openRealStore(target);
     real.store.write([makeSpan()]);
     await real.store.flush();
     const health = await real.store.health();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from '@elastic/elasticsearch';
 import pino, { type Logger } from 'pino';
-import { requireBackend } from '../../../../test/support/backends.js';
+import { type EsTarget, type EsTargetName, requireEsTarget } from '../../../../test/support/elasticsearch-targets.js';
 import type { ElasticsearchConfig } from '../../../src/storage/elasticsearch/config.js';
 import { createElasticsearchStore, type ElasticsearchStore } from '../../../src/storage/elasticsearch/index.js';
 
@@ -28,6 +28,8 @@ export interface RealStore {
   spoolDir: string;
   lines: Record<string, unknown>[];
   url: string;
+  /** The server this store talks to (connection details, admin options). */
+  target: EsTarget;
   /** Makes the prefix's indices searchable now. */
   refresh(): Promise<void>;
   cleanup(): Promise<void>;
@@ -35,15 +37,19 @@ export interface RealStore {
 
 let counter = 0;
 
-/** Opens a store against the real Elasticsearch (fails loudly when it is not running). */
-export async function openRealStore(overrides: ElasticsearchConfig = {}): Promise<RealStore> {
-  const url = await requireBackend('elasticsearch');
+/**
+ * Opens a store against a real Elasticsearch target (fails loudly when it is not running); on the secured node it
+ * connects as a deployed collector does: HTTPS verified against the node's CA, authenticated by the API key.
+ */
+export async function openRealStore(name: EsTargetName, overrides: ElasticsearchConfig = {}): Promise<RealStore> {
+  const target = await requireEsTarget(name);
+  const url = target.url;
   const prefix = `phosphor-test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-es-spool-'));
   const { logger, lines } = captureLogger();
   const store = createElasticsearchStore(
     {
-      nodes: [url],
+      ...target.connection,
       indexPrefix: prefix,
       spoolDir,
       flushIntervalMillis: 50,
@@ -54,7 +60,7 @@ export async function openRealStore(overrides: ElasticsearchConfig = {}): Promis
     },
     logger,
   );
-  const admin = new Client({ node: url });
+  const admin = new Client(target.adminOptions);
   return {
     store,
     admin,
@@ -62,6 +68,7 @@ export async function openRealStore(overrides: ElasticsearchConfig = {}): Promis
     spoolDir,
     lines,
     url,
+    target,
     async refresh() {
       await admin.indices.refresh({ index: `${prefix}-*`, allow_no_indices: true, ignore_unavailable: true });
     },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ES_TARGET_NAMES } from '../../../../test/support/elasticsearch-targets.js';
 import type { Span } from '../../../src/model/span.js';
 import { documentId, toDocument } from '../../../src/storage/elasticsearch/span-document.js';
 import { openRealStore, type RealStore } from './es-test-support.js';
@@ -20,9 +21,37 @@ const savedObjects = readFileSync(new URL('configs/kibana/phosphor.ndjson', ROOT
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as SavedObject);
-const docQueries = [
-  ...readFileSync(new URL('docs/kibana.md', ROOT), 'utf8').matchAll(/```kql\n([\s\S]*?)```/g),
-].flatMap((m) => (m[1] as string).split('\n').filter((l) => l.trim() !== ''));
+const kibanaDoc = readFileSync(new URL('docs/kibana.md', ROOT), 'utf8');
+/** Every field the "Fields" table of docs/kibana.md names (brace lists expanded, `labels.<tag>` left out). */
+const documentedFields = (() => {
+  const table = kibanaDoc.slice(kibanaDoc.indexOf('## Fields'), kibanaDoc.indexOf('## KQL'));
+  const names = new Set<string>();
+  for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
+    const firstCell = row.split('|')[1] ?? '';
+    for (const [, name] of firstCell.matchAll(/`([^`]+)`/g)) {
+      if (!name || name.includes('<')) continue;
+      const brace = /\{([^}]+)\}/.exec(name);
+      if (brace) for (const part of (brace[1] as string).split(',')) names.add(name.replace(brace[0], part));
+      else names.add(name);
+    }
+  }
+  return [...names];
+})();
+/** Fields the saved objects name: columns, sort fields, the data view's field formats. */
+const savedObjectFields = (() => {
+  const names = new Set<string>();
+  for (const o of savedObjects) {
+    for (const c of (o.attributes.columns as string[] | undefined) ?? []) names.add(c);
+    for (const [f] of (o.attributes.sort as [string, string][] | undefined) ?? []) names.add(f);
+    if (o.attributes.timeFieldName) names.add(o.attributes.timeFieldName as string);
+    const formats = o.attributes.fieldFormatMap;
+    if (typeof formats === 'string') for (const f of Object.keys(JSON.parse(formats) as object)) names.add(f);
+  }
+  return [...names];
+})();
+const docQueries = [...kibanaDoc.matchAll(/```kql\n([\s\S]*?)```/g)].flatMap((m) =>
+  (m[1] as string).split('\n').filter((l) => l.trim() !== ''),
+);
 const searches = savedObjects.filter((o) => o.type === 'search');
 const searchQuery = (o: SavedObject) =>
   (
@@ -93,19 +122,6 @@ let real: RealStore;
 let types: FieldTypes;
 const spans = fixture();
 
-beforeAll(async () => {
-  real = await openRealStore();
-  real.store.write(spans);
-  await real.store.flush();
-  await real.refresh();
-  const mapping = await real.admin.indices.getMapping({ index: `${real.prefix}-*` });
-  const [first] = Object.values(mapping);
-  types = flattenMapping((first?.mappings.properties ?? {}) as Record<string, { type?: string }>);
-}, 60_000);
-afterAll(async () => {
-  await real?.cleanup();
-});
-
 async function esIds(kql: string): Promise<string[]> {
   const res = await real.admin.search({ index: `${real.prefix}-*`, query: toEsQuery(parseKql(kql)), size: 100 });
   return res.hits.hits.map((h) => h._id as string).sort();
@@ -132,7 +148,20 @@ function checkFieldsOf(kql: string): void {
   }
 }
 
-describe('Kibana saved objects and documented KQL against the real mapping', () => {
+describe.each(ES_TARGET_NAMES)('Kibana saved objects and documented KQL against the real mapping (%s)', (target) => {
+  beforeAll(async () => {
+    real = await openRealStore(target);
+    real.store.write(spans);
+    await real.store.flush();
+    await real.refresh();
+    const mapping = await real.admin.indices.getMapping({ index: `${real.prefix}-*` });
+    const [first] = Object.values(mapping);
+    types = flattenMapping((first?.mappings.properties ?? {}) as Record<string, { type?: string }>);
+  }, 60_000);
+  afterAll(async () => {
+    await real?.cleanup();
+  });
+
   it('ships a data view on the span indices with @timestamp (a date) as time field', () => {
     const view = savedObjects.find((o) => o.type === 'index-pattern');
     expect(view?.attributes).toMatchObject({ title: 'phosphor-spans-*', timeFieldName: '@timestamp' });
@@ -173,6 +202,51 @@ describe('Kibana saved objects and documented KQL against the real mapping', () 
       expect(await esIds(kql)).toEqual(expected);
     },
   );
+
+  it("every field in the docs' Fields table and in the saved objects exists in the real mapping", () => {
+    expect(documentedFields.length).toBeGreaterThan(30);
+    expect(savedObjectFields.length).toBeGreaterThan(3);
+    for (const field of [...documentedFields, ...savedObjectFields]) expect(types.has(field), field).toBe(true);
+  });
+
+  it('documents are ECS: ecs.version, event.duration in nanoseconds, zones in cloud.*', async () => {
+    const res = await real.admin.search<Record<string, unknown>>({
+      index: `${real.prefix}-*`,
+      size: 1,
+      query: { exists: { field: 'cloud.target.availability_zone' } },
+    });
+    const doc = res.hits.hits[0]?._source as {
+      ecs: { version: string };
+      event: { duration: number };
+      span: { duration: { us: number } };
+      cloud: { availability_zone: string; target: { availability_zone: string } };
+    };
+    expect(doc.ecs.version).toMatch(/^8\.\d+\.\d+$/);
+    expect(doc.event.duration).toBe(doc.span.duration.us * 1000);
+    expect(doc.cloud.availability_zone).toBe(doc.cloud.target.availability_zone);
+    expect(types.get('event.duration')).toBe('long');
+  });
+
+  it('the shipped index template is accepted by PUT _index_template as is (no stray keys)', async () => {
+    const body = readFileSync(new URL('configs/elasticsearch/index-template.json', ROOT), 'utf8');
+    // The documented name: a collector with the default prefix installs the same template under it, so an existing
+    // one (from `npm start -- --real-backends`) is replaced by identical content and left in place.
+    const existed = (await real.target.request('GET', '/_index_template/phosphor-spans')).status === 200;
+    const put = await real.target.request('PUT', '/_index_template/phosphor-spans', JSON.parse(body));
+    try {
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+    } finally {
+      if (!existed) await real.target.request('DELETE', '/_index_template/phosphor-spans');
+    }
+  });
+
+  it('docs/kibana.md states the minimum Kibana version the saved objects need', () => {
+    const newest = savedObjects
+      .map((o) => (o as SavedObject & { typeMigrationVersion?: string }).typeMigrationVersion ?? '0.0.0')
+      .map((v) => v.split('.').map(Number) as [number, number, number])
+      .sort((a, b) => b[0] - a[0] || b[1] - a[1] || b[2] - a[2])[0] as [number, number, number];
+    expect(kibanaDoc).toContain(`**Kibana ${newest[0]}.${newest[1]} or later**`);
+  });
 
   it('the docs hold KQL examples', () => {
     expect(docQueries.length).toBeGreaterThanOrEqual(15);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireBackend, startBackend, stopBackend } from '../../../../test/support/backends.js';
+import { ES_TARGET_NAMES, type EsTarget, requireEsTarget } from '../../../../test/support/elasticsearch-targets.js';
 import type { Span } from '../../../src/model/span.js';
 import { createElasticsearchStore, type ElasticsearchStore } from '../../../src/storage/elasticsearch/index.js';
 import { documentId } from '../../../src/storage/elasticsearch/span-document.js';
@@ -17,15 +17,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * spool must survive a restart), opens a new store on the same spool, starts ES again, and checks
  * that every accepted span is indexed exactly once, each in its latest version.
  */
-describe('Elasticsearch outage under load (real node stopped and restarted)', () => {
+describe.each(ES_TARGET_NAMES)('Elasticsearch outage under load (real node stopped and restarted, %s)', (target) => {
   const spoolDir = mkdtempSync(join(tmpdir(), 'phosphor-es-outage-'));
   const prefix = `phosphor-outage-${process.pid}-${Date.now().toString(36)}`;
   let admin: Client | undefined;
+  let es: EsTarget | undefined;
   const stores: ElasticsearchStore[] = [];
 
   afterAll(async () => {
     // Whatever happened, leave a running ES behind for the other tests.
-    await startBackend('elasticsearch');
+    await es?.start();
     for (const s of stores) await s.close();
     await admin?.indices
       .delete({ index: `${prefix}-*`, allow_no_indices: true, ignore_unavailable: true })
@@ -36,13 +37,14 @@ describe('Elasticsearch outage under load (real node stopped and restarted)', ()
   }, 300_000);
 
   it('indexes every accepted span exactly once after the outage, replaying the spool across a restart', async () => {
-    const url = await requireBackend('elasticsearch');
-    admin = new Client({ node: url });
+    es = await requireEsTarget(target);
+    const node = es;
+    admin = new Client(es.adminOptions);
     const { logger } = captureLogger();
     const open = () => {
       const store = createElasticsearchStore(
         {
-          nodes: [url],
+          ...node.connection,
           indexPrefix: prefix,
           spoolDir,
           bulkMaxSpans: 500,
@@ -87,7 +89,7 @@ describe('Elasticsearch outage under load (real node stopped and restarted)', ()
     };
 
     await load(1_500);
-    await stopBackend('elasticsearch');
+    await node.stop();
     await load(3_000);
     const during = store.stats();
     expect(during.spooledSpans).toBeGreaterThan(0);
@@ -99,7 +101,7 @@ describe('Elasticsearch outage under load (real node stopped and restarted)', ()
     expect(store.stats().spoolPendingSpans).toBeGreaterThan(0);
     await load(1_500);
 
-    await startBackend('elasticsearch');
+    await node.start();
     await load(1_000);
     await Promise.race([
       store.flush(),

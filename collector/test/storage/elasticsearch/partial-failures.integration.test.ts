@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ES_TARGET_NAMES } from '../../../../test/support/elasticsearch-targets.js';
 import { indexNameFor } from '../../../src/storage/elasticsearch/span-document.js';
 import { openRealStore, type RealStore } from './es-test-support.js';
 import { BASE_MICROS, makeSpan } from './span-fixtures.js';
@@ -11,9 +12,9 @@ afterEach(async () => {
   real = undefined;
 });
 
-describe('bulk responses with errors: true, on a real node', () => {
+describe.each(ES_TARGET_NAMES)('bulk responses with errors: true, on a real node (%s)', (target) => {
   it('rejects a mapping conflict for good (counted, sampled in the log) and indexes the rest of the batch', async () => {
-    real = await openRealStore();
+    real = await openRealStore(target);
     // Make sure the template exists, then pre-create the day's index with a conflicting field type.
     real.store.write([makeSpan({ startMicros: BASE_MICROS - DAY_MICROS })]);
     await real.store.flush();
@@ -38,7 +39,7 @@ describe('bulk responses with errors: true, on a real node', () => {
   });
 
   it('retries items answered 503 (primary shard unassigned) until the shard comes back, indexing each once', async () => {
-    real = await openRealStore({ requestTimeoutMillis: 2_000, retryMaxBackoffMillis: 300 });
+    real = await openRealStore(target, { requestTimeoutMillis: 2_000, retryMaxBackoffMillis: 300 });
     real.store.write([makeSpan({ startMicros: BASE_MICROS - DAY_MICROS })]);
     await real.store.flush();
     const blockedDay = BASE_MICROS + DAY_MICROS;

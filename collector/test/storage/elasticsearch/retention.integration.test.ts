@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireBackend } from '../../../../test/support/backends.js';
+import { ES_TARGET_NAMES, requireEsTarget } from '../../../../test/support/elasticsearch-targets.js';
 import { retentionMain } from '../../../src/cli/retention.js';
 import { indexNameFor } from '../../../src/storage/elasticsearch/span-document.js';
 import { openRealStore, type RealStore } from './es-test-support.js';
@@ -22,9 +22,9 @@ async function indices(admin: Client, prefix: string): Promise<string[]> {
   return rows.map((r) => r.index as string).sort();
 }
 
-describe('retention on a real node', () => {
+describe.each(ES_TARGET_NAMES)('retention on a real node (%s)', (target) => {
   it('the store deletes daily indices older than retentionDays and keeps the rest', async () => {
-    const real: RealStore = await openRealStore({ retentionDays: 3 });
+    const real: RealStore = await openRealStore(target, { retentionDays: 3 });
     cleanups.push(() => real.cleanup());
     for (const ago of [0, 3, 4, 10]) await real.admin.indices.create({ index: dayIndex(real.prefix, ago) });
     await real.admin.indices.create({ index: `${real.prefix}-manual` });
@@ -37,8 +37,9 @@ describe('retention on a real node', () => {
   });
 
   it('the CLI reads the collector config, supports --dry-run, and deletes expired indices', async () => {
-    const url = await requireBackend('elasticsearch');
-    const admin = new Client({ node: url });
+    const es = await requireEsTarget(target);
+    const url = es.url;
+    const admin = new Client(es.adminOptions);
     const prefix = `phosphor-retention-cli-${Date.now().toString(36)}`;
     const dir = mkdtempSync(join(tmpdir(), 'phosphor-retention-'));
     cleanups.push(async () => {
@@ -54,7 +55,11 @@ describe('retention on a real node', () => {
     );
     const out: string[] = [];
     const err: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} };
+    // The secured node's CA and API key come from the environment, as a deployment passes secrets.
+    const env: Record<string, string> = es.secured
+      ? { PHOSPHOR_COLLECTOR_ES_CA_FILE: es.secured.caFile, PHOSPHOR_COLLECTOR_ES_API_KEY: es.secured.apiKey }
+      : {};
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env };
 
     expect(await retentionMain(['--config', file, '--dry-run'], io)).toBe(0);
     expect(out).toEqual([`would delete ${dayIndex(prefix, 30)}`, `would delete ${dayIndex(prefix, 8)}`]);
