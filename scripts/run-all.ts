@@ -5,9 +5,13 @@
  *
  * --real-backends: also provisions and starts Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)
  * and runs with configs/collector.real-backends.yml and configs/demo.real-backends.yml.
+ *
+ * --cluster: the distributed topology on this machine — the real backends plus Kafka, two receivers (UDP 7760
+ * and 7762; the first serves the dashboard on 7761), two assemblers (API 7764, 7765) in one consumer group,
+ * spans in Elasticsearch; the demo's tracers send to the receivers.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,12 +26,13 @@ const STOP_TIMEOUT_MILLIS = 10_000;
 const { values } = parseArgs({
   options: {
     'real-backends': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     'http-port': { type: 'string', default: '7761' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: npm start [-- --real-backends] [--http-port 7761]\n');
+  process.stdout.write('usage: npm start [-- --real-backends | --cluster] [--http-port 7761]\n');
   process.exit(0);
 }
 const httpPort = Number(values['http-port']);
@@ -131,8 +136,10 @@ async function main(): Promise<void> {
   let demoConfig = `${ROOT}configs/demo.yml`;
   const backendEnv: Record<string, string> = {};
   const collectorEnv: Record<string, string> = {};
-  if (values['real-backends']) {
-    process.stderr.write('[phosphor] starting Elasticsearch, Redis and VictoriaMetrics (test/infra/backends.sh)…\n');
+  if (values['real-backends'] || values.cluster) {
+    process.stderr.write(
+      `[phosphor] starting Elasticsearch, Redis, VictoriaMetrics${values.cluster ? ' and Kafka' : ''} (test/infra/backends.sh)…\n`,
+    );
     const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -155,13 +162,20 @@ async function main(): Promise<void> {
     demoConfig = `${ROOT}configs/demo.real-backends.yml`;
   }
 
-  start('collector', ['collector/dist/main.js', '--config', collectorConfig, '--http-port', String(httpPort)], {
-    ...backendEnv,
-    ...collectorEnv,
-  });
   const base = `http://127.0.0.1:${httpPort}`;
-  await waitFor('collector', `${base}/health`);
-  start('demo', ['services/demo/dist/main.js', '--config-file', demoConfig], backendEnv);
+  const demoEnv = { ...backendEnv };
+  if (values.cluster) {
+    await startCluster(backendEnv);
+    // The tracers' collector list is a fail-over list: they send to the first receiver, the second takes over.
+    demoEnv.DEMO_COLLECTORS = '127.0.0.1:7760,127.0.0.1:7762';
+  } else {
+    start('collector', ['collector/dist/main.js', '--config', collectorConfig, '--http-port', String(httpPort)], {
+      ...backendEnv,
+      ...collectorEnv,
+    });
+    await waitFor('collector', `${base}/health`);
+  }
+  start('demo', ['services/demo/dist/main.js', '--config-file', demoConfig], demoEnv);
   // The ID service answers /health; the gateway has no health route, so probe the ID service that the demo
   // starts last-but-one and then the gateway's listening socket.
   await waitFor('id-generator', 'http://127.0.0.1:8888/health');
@@ -172,16 +186,72 @@ async function main(): Promise<void> {
       '',
       `Phosphor is running. Dashboard: ${base}/`,
       '',
-      `  collector   UDP 127.0.0.1:7760, API ${base}/api, metrics ${base}/metrics`,
+      values.cluster
+        ? `  cluster     receivers UDP 7760 (API ${base}) and 7762 (API :7763) → Kafka ${backendEnv.PHOSPHOR_TEST_KAFKA_BROKERS} → assemblers (API :7764, :7765); members at ${base}/#/cluster`
+        : `  collector   UDP 127.0.0.1:7760, OTLP HTTP 127.0.0.1:4318 + gRPC 127.0.0.1:4317, API ${base}/api, metrics ${base}/metrics`,
       '  ID service  HTTP http://127.0.0.1:8888, gRPC 127.0.0.1:5555',
       '  demo        gateway http://127.0.0.1:8080 → quote (HTTP 8081, gRPC 5556) → ID service; traffic on',
-      `  storage     ${values['real-backends'] ? 'Elasticsearch + Redis logs + VictoriaMetrics (real backends)' : 'in-memory (Redis, Elasticsearch, InfluxDB deactivated)'}`,
+      '              gateway → rates (OpenTelemetry SDK, HTTP 8082, OTLP out) → quote: mixed traces via /convert',
+      `  storage     ${values['real-backends'] || values.cluster ? 'Elasticsearch + Redis logs + VictoriaMetrics (real backends)' : 'in-memory (Redis, Elasticsearch, InfluxDB deactivated)'}`,
       `  logs        ${RUN_DIR}/*.log`,
       '',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
+}
+
+/** Writes one member's config into the run folder: receivers and assemblers differ only in role and ports. */
+function memberConfig(name: string, role: 'receiver' | 'assembler', env: Record<string, string>): string {
+  const file = `${RUN_DIR}/${name}.yml`;
+  writeFileSync(
+    file,
+    [
+      "# Written by scripts/run-all.ts --cluster; every other key keeps configs/collector.yml's default.",
+      `role: ${role}`,
+      'kafka:',
+      `  brokers: [${env.PHOSPHOR_TEST_KAFKA_BROKERS}]`,
+      `  memberName: ${name}`,
+      '  partitions: 12',
+      'storage:',
+      '  type: elasticsearch',
+      '  elasticsearch:',
+      `    nodes: [${env.PHOSPHOR_TEST_ES_URL}]`,
+      '    indexPrefix: phosphor-spans',
+      `    spoolDir: ${RUN_DIR}/es-spool-${name}`,
+      'dashboard:',
+      `  distDir: ${ROOT}dashboard/dist`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Two receivers and two assemblers, each its own process (as on separate hosts). */
+async function startCluster(env: Record<string, string>): Promise<void> {
+  if (!env.PHOSPHOR_TEST_KAFKA_BROKERS) throw new Error('backends.sh did not report a Kafka bootstrap address');
+  const members: [string, 'receiver' | 'assembler', number, number][] = [
+    ['receiver-1', 'receiver', 7760, httpPort],
+    ['receiver-2', 'receiver', 7762, 7763],
+    ['assembler-1', 'assembler', 0, 7764],
+    ['assembler-2', 'assembler', 0, 7765],
+  ];
+  for (const [name, role, udpPort, port] of members) {
+    start(
+      name,
+      [
+        'collector/dist/main.js',
+        '--config',
+        memberConfig(name, role, env),
+        '--udp-port',
+        String(udpPort),
+        '--http-port',
+        String(port),
+      ],
+      env,
+    );
+  }
+  await Promise.all(members.map(([name, , , port]) => waitFor(name, `http://127.0.0.1:${port}/health`)));
 }
 
 main().catch((err: Error) => {

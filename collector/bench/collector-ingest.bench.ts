@@ -77,6 +77,7 @@ async function newCollector(): Promise<Collector> {
     values: {
       udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
       http: { port: 0 },
+      otlp: { http: { port: 0 }, grpc: { port: 0 } },
       logging: { level: 'silent' },
     },
   });

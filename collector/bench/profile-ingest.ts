@@ -24,6 +24,7 @@ const collector = await buildCollector(
     values: {
       udp: { port: 0 },
       http: { port: 0 },
+      otlp: { http: { port: 0 }, grpc: { port: 0 } },
       logging: { level: 'silent' },
       assembly: {
         skewCorrection: process.env.PROFILE_SKEW !== 'off',

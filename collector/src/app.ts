@@ -6,15 +6,20 @@ import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
+import { createClusterRole, roleStorageConfig } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
 import { CollectorEngine } from './engine/collector-engine.js';
 import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
+import { createOtlpExporter, OTLP_EXPORTER_NAME } from './exporters/otlp/index.js';
+import { registerOtlpExportMetrics } from './exporters/otlp/otlp-export-metrics.js';
 import { createMetricsRegistry } from './metrics.js';
 import { ComponentRegistry, simpleHealth } from './pipeline/component-registry.js';
 import { ExporterComponent } from './pipeline/exporter-component.js';
 import { SpanFanOut } from './pipeline/span-fan-out.js';
 import { StoreConsumer } from './pipeline/store-consumer.js';
 import { SpanDurationHistograms } from './prometheus/span-duration-histograms.js';
+import { registerOtlpMetrics } from './receivers/otlp/otlp-metrics.js';
+import { OtlpReceiver } from './receivers/otlp/otlp-receiver.js';
 import { UdpReceiver } from './receivers/udp/udp-receiver.js';
 import { createStore, STORE_TYPES } from './storage/create-store.js';
 import type { SpanStore } from './storage/span-store.js';
@@ -31,6 +36,9 @@ export interface CollectorAddresses {
   httpPort: number;
   /** Base URL of the API and dashboard, e.g. http://127.0.0.1:7761 */
   httpUrl: string;
+  /** OTLP/HTTP and OTLP/gRPC ports, when those listeners are on. */
+  otlpHttpPort?: number;
+  otlpGrpcPort?: number;
 }
 
 /** Options besides the config. */
@@ -45,6 +53,7 @@ export interface Collector {
   readonly logger: Logger;
   readonly http: FastifyInstance;
   readonly receiver: UdpReceiver;
+  readonly otlp: OtlpReceiver;
   /** The ingest and assembly engine (decoder, hop joiner). */
   readonly assembler: CollectorEngine;
   readonly aggregates: Aggregates;
@@ -70,7 +79,7 @@ export interface Collector {
 export async function buildCollector(config: CollectorConfig, options: BuildCollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logging.level, name: 'phosphor-collector' });
   const components = new ComponentRegistry();
-  const store = await createStore(config, logger);
+  const store = await createStore(roleStorageConfig(config), logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
   const spanDurations = new SpanDurationHistograms(config.metrics);
@@ -78,20 +87,51 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
   const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
+  // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
+  const role = createClusterRole(config, {
+    store,
+    aggregates,
+    tail,
+    logger,
+    udpTotals: () => {
+      const udp = receiver.stats();
+      return {
+        acceptedEvents: udp.acceptedEvents,
+        rejectedDatagrams: udp.rejectedDatagrams,
+        invalidEvents: udp.invalidEvents,
+        ...receiver.clients.totals(),
+      };
+    },
+  });
   const receiver = new UdpReceiver(
     { ...config.udp, warnIntervalMillis: config.logging.warnIntervalMillis },
-    assembler,
+    // A receiver produces to Kafka instead of assembling in process.
+    role?.ingest ?? assembler,
     logger.child({ component: 'udp' }),
   );
+  // OTLP spans are mapped to events and join Phosphor's hops in the same assembler.
+  const otlp = new OtlpReceiver(
+    config.otlp,
+    (events) => assembler.ingestEvents(events),
+    logger.child({ component: 'otlp' }),
+    config.logging.warnIntervalMillis,
+  );
   const registry = createMetricsRegistry({ receiver, assembler, store, aggregates, tail, spanDurations });
+  registerOtlpMetrics(registry, otlp);
   let udpBound = false;
 
   components.add({
     name: 'udp',
     statsKey: 'udp',
-    health: () => simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
+    health: () =>
+      role && !role.receivesUdp
+        ? { status: 'Deactivated', tests: [] }
+        : simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
     stats: () => receiver.stats(),
   });
+  components.add(otlp);
+  if (role)
+    components.add({ name: 'kafka', statsKey: 'cluster', health: () => role.health(), stats: () => role.stats() });
   components.add({
     statsKey: 'clients',
     stats: () => ({ ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) }),
@@ -117,12 +157,34 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   for (const type of STORE_TYPES) components.addDeactivated(type);
   components.add({ statsKey: 'pipeline', stats: () => fanOut.stats() });
   for (const name of EXPORTER_NAMES) components.addDeactivated(name);
+  // A span exporter is one more consumer of finished spans.
+  const otlpExporter = createOtlpExporter(
+    config.otlpExport,
+    logger.child({ component: 'otlp-export' }),
+    config.logging.warnIntervalMillis,
+  );
+  if (otlpExporter) {
+    fanOut.add(otlpExporter);
+    components.add(otlpExporter);
+    registerOtlpExportMetrics(registry, otlpExporter);
+  } else components.addDeactivated(OTLP_EXPORTER_NAME);
 
   const traces = new TraceQueryService(store, assembler, config.assembly.skewCorrection);
   const stats = () => components.stats();
   const health = () => components.health();
 
-  const deps: ApiDeps = { config, store, traces, aggregates, tail, registry, health, stats };
+  const deps: ApiDeps = {
+    config,
+    store,
+    traces,
+    // In a cluster every collector shows the aggregates of all assemblers, merged exactly.
+    aggregates: role ? role.view.aggregatesView() : aggregates,
+    ...(role ? { cluster: role.view } : {}),
+    tail,
+    registry,
+    health,
+    stats,
+  };
   const http = await buildHttpApp(deps, logger.child({ component: 'http' }));
   let addresses: CollectorAddresses | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -133,6 +195,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     logger,
     http,
     receiver,
+    otlp,
     assembler,
     aggregates,
     store,
@@ -143,9 +206,12 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
     },
     async start() {
       if (addresses) return addresses;
-      const udpPort = await receiver.start();
-      udpBound = true;
+      await role?.start();
+      const udpPort = role && !role.receivesUdp ? 0 : await receiver.start();
+      udpBound = udpPort !== 0;
       assembler.start();
+      const otlpAddresses = await otlp.start();
+      otlpExporter?.start();
       pruneTimer = setInterval(() => aggregates.prune(), PRUNE_INTERVAL_MILLIS);
       pruneTimer.unref();
       const exporter = await createInfluxExporter(config, aggregates, logger);
@@ -156,7 +222,8 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}` };
+      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
+      await role?.startView(addresses.httpUrl);
       return addresses;
     },
     ingest(datagram) {
@@ -167,6 +234,11 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
       closing ??= (async () => {
         await receiver.close();
         udpBound = false;
+        // OTLP stops before the assembler flushes, so the spans still waiting for a parent are assembled too.
+        await otlp.close();
+        // A receiver sends what it buffered; an assembler leaves its group without emitting pending
+        // hops (their records are replayed by the partitions' next owners).
+        await role?.close();
         assembler.stop();
         if (pruneTimer) clearInterval(pruneTimer);
         // Pending spans are emitted (partial) so a restart loses nothing already received; then

@@ -1,14 +1,16 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens.
- * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --help, --version.
+ * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --shards auto|<n>,
+ * --role all|receiver|assembler, --help, --version.
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
 import { COLLECTOR_FLAGS, collectorHelp, collectorVersion } from './cli/usage.js';
 import { loadConfig } from './config/load-config.js';
 import { CollectorError } from './errors.js';
+import { buildShardedCollector } from './shards/sharded-collector.js';
 
-const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--help] [--version]`;
+const USAGE = `usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--shards auto|<n>] [--role all|receiver|assembler] [--help] [--version]`;
 
 /** Exit code when the config or flags are invalid (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -50,18 +52,33 @@ async function main(): Promise<void> {
       'udp.port': portFlag('udp-port', flags['udp-port']),
       'http.port': portFlag('http-port', flags['http-port']),
       'storage.type': flags.storage,
+      shards: flags.shards === undefined || !/^\d+$/.test(flags.shards) ? flags.shards : Number(flags.shards),
+      role: flags.role,
     },
     overrideLabels: {
       'udp.port': 'flag --udp-port',
       'http.port': 'flag --http-port',
       'storage.type': 'flag --storage',
+      shards: 'flag --shards',
+      role: 'flag --role',
     },
   });
-  const collector = await buildCollector(config);
+  // One shard runs today's core on the main thread; more run one core per worker thread.
+  const collector = config.shards > 1 ? await buildShardedCollector(config) : await buildCollector(config);
   const addresses = await collector.start();
   collector.logger.info(
-    { udpPort: addresses.udpPort, httpUrl: addresses.httpUrl, storage: collector.store.name },
-    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}`,
+    {
+      role: config.role,
+      udpPort: addresses.udpPort,
+      httpUrl: addresses.httpUrl,
+      otlpHttpPort: addresses.otlpHttpPort,
+      otlpGrpcPort: addresses.otlpGrpcPort,
+      storage: collector.store.name,
+      shards: config.shards,
+    },
+    `phosphor collector listening: UDP ${config.udp.host}:${addresses.udpPort}, dashboard and API ${addresses.httpUrl}${
+      addresses.otlpHttpPort === undefined ? '' : `, OTLP/HTTP ${config.otlp.http.host}:${addresses.otlpHttpPort}`
+    }${addresses.otlpGrpcPort === undefined ? '' : `, OTLP/gRPC ${config.otlp.grpc.host}:${addresses.otlpGrpcPort}`}`,
   );
   let stopping = false;
   const stop = (signal: string) => {

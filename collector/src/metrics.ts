@@ -20,11 +20,11 @@ const VERSION = (() => {
 
 /** The parts whose counters /metrics exposes. */
 export interface MetricSources {
-  receiver: UdpReceiver;
+  receiver: Pick<UdpReceiver, 'stats' | 'clients'>;
   assembler: { stats(): AssemblerStats };
-  store: SpanStore;
-  aggregates: Aggregates;
-  tail: TailHub;
+  store: Pick<SpanStore, 'stats'>;
+  aggregates: Pick<Aggregates, 'stats'>;
+  tail: Pick<TailHub, 'stats'>;
   /** Span-duration histograms per service and endpoint (optional so tools can build a registry without). */
   spanDurations?: SpanDurationHistograms;
 }

@@ -1,4 +1,5 @@
 /** The app shell: navigation and the page the URL names. */
+import { ClusterPage } from './pages/cluster-page.js';
 import { ComparePage } from './pages/compare-page.js';
 import { SearchPage } from './pages/search-page.js';
 import { ServicesPage } from './pages/services-page.js';
@@ -13,6 +14,7 @@ const NAV: Array<{ page: Exclude<Page, 'trace'>; label: string }> = [
   { page: 'services', label: 'Services' },
   { page: 'tail', label: 'Live tail' },
   { page: 'compare', label: 'Compare' },
+  { page: 'cluster', label: 'Cluster' },
 ];
 
 export function App() {
@@ -33,6 +35,7 @@ export function App() {
         {route.page === 'compare' && <ComparePage params={route.params} />}
         {route.page === 'services' && <ServicesPage params={route.params} />}
         {route.page === 'tail' && <TailPage key={route.params.toString()} params={route.params} />}
+        {route.page === 'cluster' && <ClusterPage />}
         {route.page === 'not-found' && (
           <div className="state state-empty">
             No view at “{route.path}”. <a href={formatRoute('search')}>Go to search</a>.

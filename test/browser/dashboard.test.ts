@@ -43,6 +43,7 @@ describe('dashboard in Chromium', () => {
       values: {
         udp: { port: 0 },
         http: { port: 0 },
+        otlp: { http: { port: 0 }, grpc: { port: 0 } },
         dashboard: { distDir: DIST, kibanaUrl: 'http://kibana.example:5601' },
         logging: { level: 'silent' },
       },

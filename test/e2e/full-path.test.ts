@@ -86,6 +86,7 @@ describe.each(ES_TARGET_NAMES)(
           values: {
             udp: { port: 0 },
             http: { port: 0 },
+            otlp: { http: { port: 0 }, grpc: { port: 0 } },
             storage: {
               type: 'elasticsearch',
               elasticsearch: { ...node.connection, indexPrefix: INDEX_PREFIX, spoolDir, flushIntervalMillis: 100 },
@@ -101,9 +102,13 @@ describe.each(ES_TARGET_NAMES)(
       demo = await startDemo(
         {
           host: '127.0.0.1',
-          tracing: { collectors: [`127.0.0.1:${addresses.udpPort}`] },
+          tracing: {
+            collectors: [`127.0.0.1:${addresses.udpPort}`],
+            otlpTracesUrl: `http://127.0.0.1:${addresses.otlpHttpPort}/v1/traces`,
+          },
           idGenerator: { embedded: true, httpPort: 0, grpcPort: 0 },
           gateway: { httpPort: 0 },
+          rates: { httpPort: 0 },
           quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0 },
           traffic: { enabled: false },
         },
@@ -226,6 +231,64 @@ describe.each(ES_TARGET_NAMES)(
         { timeoutMillis: 20_000, what: `metric points with correlation id ${correlationId}` },
       );
       expect(ids.has(correlationId)).toBe(true);
+    });
+
+    it('joins an OpenTelemetry-instrumented service into the same trace, through Elasticsearch and the dashboard', async () => {
+      // gateway (Phosphor) → rates (OpenTelemetry SDK, OTLP/HTTP) → quote (Phosphor) → id-generator.
+      const res = await fetch(`${demo.urls.gateway}/convert/ACME?currency=GBP`);
+      expect(res.status).toBe(200);
+      const mixedId = res.headers.get('x-correlation-id') ?? '';
+      await demo.rates.flush();
+      // Asked for by its OpenTelemetry id: the zero-padded hex form of the correlation id.
+      const otelId = `0000000000000000${BigInt(mixedId).toString(16).padStart(16, '0')}`;
+      const body = await poll(
+        async () => {
+          const r = await fetch(`${apiUrl}/api/traces/${otelId}`);
+          if (!r.ok) return undefined;
+          const b = (await r.json()) as { traceId: string; spans: Span[]; pendingSpanIds?: string[] };
+          const done = b.spans.length >= 5 && b.spans.every((s) => !s.parentSpanId || s.missing.length === 0);
+          return done && (b.pendingSpanIds ?? []).length === 0 ? b : undefined;
+        },
+        { timeoutMillis: 20_000, what: `mixed trace ${mixedId} in the collector API` },
+      );
+      expect(body.traceId).toBe(mixedId);
+      const edges = body.spans
+        .filter((s) => s.parentSpanId)
+        .map((s) => `${s.from}→${s.to}`)
+        .sort();
+      expect(edges).toEqual(['gateway→rates', 'quote→id-generator', 'quote→id-generator', 'rates→quote']);
+      const ids = new Set(body.spans.map((s) => s.spanId));
+      for (const span of body.spans.filter((s) => s.parentSpanId)) expect(ids.has(span.parentSpanId!)).toBe(true);
+      const hits = await poll(
+        async () => {
+          const node = es as EsTarget;
+          await node.request('POST', `/${INDEX_PREFIX}-*/_refresh`);
+          const r = await node.request('POST', `/${INDEX_PREFIX}-*/_search`, {
+            size: 100,
+            query: { term: { 'trace.id': mixedId } },
+          });
+          const found = (r.body as { hits?: { hits: { _source: { span: { id: string } } }[] } }).hits?.hits ?? [];
+          return found.length >= ids.size ? found : undefined;
+        },
+        { timeoutMillis: 20_000, what: `spans of ${mixedId} in Elasticsearch` },
+      );
+      expect(hits.map((h) => h._source.span.id).sort()).toEqual([...ids].sort());
+      const executablePath = await requireBackend('chromium');
+      const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+        await page.goto(`${apiUrl}/#/trace/${mixedId}`);
+        await page.getByRole('tree').waitFor();
+        expect(await page.getByRole('treeitem').count()).toBe(body.spans.length);
+        await page.getByRole('button', { name: 'Text' }).click();
+        const text = (await page.getByTestId('trace-text').textContent()) ?? '';
+        for (const type of ['REQ', 'IN', 'OUT', 'REP']) {
+          expect(text).toContain(`[${type}] gateway → rates`);
+          expect(text).toContain(`[${type}] rates → quote`);
+        }
+      } finally {
+        await browser.close();
+      }
     });
 
     it('renders the trace in the dashboard in Chromium', async () => {

@@ -53,6 +53,16 @@ const COLLECTOR_CASES: BadConfig[] = [
   },
   { name: 'malformed YAML', yaml: 'udp:\n  port: [1, 2\n  host: x\n', stderr: ['COL_ERR_CONFIG_PARSE', 'line'] },
   {
+    name: 'unknown OTLP key',
+    yaml: 'otlp:\n  grpc:\n    endpoint: x\n',
+    stderr: ['COL_ERR_CONFIG_UNKNOWN_KEY', 'otlp.grpc.endpoint'],
+  },
+  {
+    name: 'OTLP export without a usable endpoint',
+    yaml: 'otlpExport:\n  enabled: true\n  endpoint: ftp://x\n',
+    stderr: ['COL_ERR_CONFIG_INVALID', 'otlpExport.endpoint'],
+  },
+  {
     name: 'bad flag value',
     yaml: 'logging:\n  level: silent\n',
     args: ['--udp-port', 'seven'],
@@ -124,7 +134,14 @@ describe('bad API parameters: 400 / INVALID_ARGUMENT naming the parameter', () =
 
   beforeAll(async () => {
     collector = await buildCollector(
-      loadConfig({ values: { udp: { port: 0 }, http: { port: 0 }, logging: { level: 'silent' } } }),
+      loadConfig({
+        values: {
+          udp: { port: 0 },
+          http: { port: 0 },
+          otlp: { http: { enabled: false }, grpc: { enabled: false } },
+          logging: { level: 'silent' },
+        },
+      }),
     );
     await collector.start();
     demo = await startQuietDemo(collector.addresses!.udpPort);

@@ -141,6 +141,7 @@ describe('flood of malformed and random datagrams alongside real traffic', () =>
         values: {
           udp: { port: 0, hmacKey: HMAC_KEY, maxDatagramBytes: MAX_DATAGRAM_BYTES },
           http: { port: 0 },
+          otlp: { http: { port: 0 }, grpc: { port: 0 } },
           assembly: { spanTimeoutMillis: 1_000 },
           logging: { level: 'silent' },
         },

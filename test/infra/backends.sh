@@ -3,10 +3,12 @@
 #   Elasticsearch 8.19 (plain HTTP) and 9.2 (secured as users run it: HTTPS with the CA it generates on first
 #   start, a user made by this script, an API key for the collector) — integ-test-zips from Maven Central, run as
 #   a non-root user — Redis (Debian redis-server),
-#   VictoriaMetrics (Debian victoria-metrics: speaks the InfluxDB v2 write API) and Chromium (Debian chromium).
+#   VictoriaMetrics (Debian victoria-metrics: speaks the InfluxDB v2 write API), Chromium (Debian chromium) and
+#   Apache Kafka (KRaft, one combined broker+controller node, jars from Maven Central; see kafka.sh).
 #
 # Usage: backends.sh provision | start | stop | status | env
 #                    start-es | stop-es | start-es9 | stop-es9 | start-redis | stop-redis | start-influx | stop-influx
+#                    start-kafka | stop-kafka | kill-kafka
 # `start` provisions what is missing, starts what is not running, waits until each answers, and writes
 # .phosphor/backends.env (read by test/support/backends.ts). Any failure exits non-zero with the reason.
 set -euo pipefail
@@ -25,6 +27,7 @@ ES_PORT=${PHOSPHOR_ES_PORT:-9250}
 ES_TRANSPORT_PORT=$((ES_PORT + 100))
 REDIS_PORT=${PHOSPHOR_REDIS_PORT:-6390}
 INFLUX_PORT=${PHOSPHOR_INFLUX_PORT:-8439}
+KAFKA_PORT=${PHOSPHOR_KAFKA_PORT:-9392}
 # Elasticsearch 9 needs Java 21+; the integ-test zip includes x-pack security, which auto-configures TLS (a CA
 # and an HTTP certificate under config/certs) on a first start with an empty data path.
 ES9_VERSION=9.2.0
@@ -166,6 +169,7 @@ provision() {
   find_java17 >/dev/null || die "no JDK 17-24 found for Elasticsearch $ES_VERSION (looked in /usr/lib/jvm)"
   provision_es9
   find_java21 >/dev/null || die "no JDK 21+ found for Elasticsearch $ES9_VERSION (looked in /usr/lib/jvm; set PHOSPHOR_ES9_JAVA_HOME)"
+  bash "$ROOT/test/infra/kafka.sh" provision
 }
 
 es_up() { curl -sf -o /dev/null "http://127.0.0.1:$ES_PORT/_cluster/health"; }
@@ -352,6 +356,7 @@ PHOSPHOR_TEST_ES9_API_KEY=$(es9_secret ES9_API_KEY)
 PHOSPHOR_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 PHOSPHOR_TEST_INFLUX_URL=http://127.0.0.1:$INFLUX_PORT
 PHOSPHOR_TEST_CHROMIUM=$chromium
+PHOSPHOR_TEST_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 PHOSPHOR_TEST_PROM_PARSER_PYTHON=$PROM_PYTHON
 EOF
   grep -v -E '_(PASSWORD|API_KEY)=' "$STATE/backends.env"
@@ -363,6 +368,7 @@ status() {
   redis_up && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
   influx_up && echo "victoria-metrics: up (127.0.0.1:$INFLUX_PORT)" || echo "victoria-metrics: down"
   command -v chromium >/dev/null && echo "chromium: $(command -v chromium)" || echo "chromium: missing"
+  bash "$ROOT/test/infra/kafka.sh" status
 }
 
 case "${1:-}" in
@@ -380,9 +386,10 @@ case "${1:-}" in
     wait "$es8" || rc8=$?
     wait "$es9" || rc9=$?
     [ "$rc8" -eq 0 ] && [ "$rc9" -eq 0 ] || die "Elasticsearch did not start (8.19 exit $rc8, 9.2 exit $rc9; reasons above)"
+    bash "$ROOT/test/infra/kafka.sh" start
     write_env
     ;;
-  stop) stop_es; stop_es9; stop_redis; stop_influx ;;
+  stop) stop_es; stop_es9; stop_redis; stop_influx; bash "$ROOT/test/infra/kafka.sh" stop ;;
   status) status ;;
   env) write_env ;;
   start-es) start_es ;;
@@ -393,5 +400,8 @@ case "${1:-}" in
   stop-redis) stop_redis ;;
   start-influx) start_influx ;;
   stop-influx) stop_influx ;;
-  *) die "usage: $0 provision|start|stop|status|env|start-es|stop-es|start-es9|stop-es9|start-redis|stop-redis|start-influx|stop-influx" ;;
+  start-kafka) bash "$ROOT/test/infra/kafka.sh" start ;;
+  stop-kafka) bash "$ROOT/test/infra/kafka.sh" stop ;;
+  kill-kafka) bash "$ROOT/test/infra/kafka.sh" kill ;;
+  *) die "usage: $0 provision|start|stop|status|env|start-es|stop-es|start-es9|stop-es9|start-redis|stop-redis|start-influx|stop-influx|start-kafka|stop-kafka|kill-kafka" ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`) and what .ci/run calls: installs dependencies (and Node.js 24 when the
 # machine's node is older), provisions and starts
-# the real backends (Elasticsearch 8.19 and secured 9.2, Redis, VictoriaMetrics, Chromium), type-checks, builds every package,
+# the real backends (Elasticsearch 8.19 and secured 9.2, Redis, VictoriaMetrics, Chromium, Kafka), type-checks, builds every package,
 # runs every vitest project, prints one plain summary line, and stops the backends it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +25,7 @@ cleanup() {
     grep -q 'elasticsearch9: down' <<<"$before" && bash test/infra/backends.sh stop-es9 || true
     grep -q 'redis: down' <<<"$before" && bash test/infra/backends.sh stop-redis || true
     grep -q 'victoria-metrics: down' <<<"$before" && bash test/infra/backends.sh stop-influx || true
+    grep -q 'kafka: down' <<<"$before" && bash test/infra/backends.sh stop-kafka || true
   fi
 }
 trap cleanup EXIT

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /** The real backends integration tests run against; `test/infra/backends.sh start` provides them. */
-export type Backend = 'elasticsearch' | 'elasticsearch9' | 'redis' | 'influx' | 'chromium';
+export type Backend = 'elasticsearch' | 'elasticsearch9' | 'redis' | 'influx' | 'chromium' | 'kafka';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENV_FILE = `${ROOT}.phosphor/backends.env`;
@@ -18,6 +18,7 @@ const ENV_KEYS: Record<Backend, string> = {
   redis: 'PHOSPHOR_TEST_REDIS_URL',
   influx: 'PHOSPHOR_TEST_INFLUX_URL',
   chromium: 'PHOSPHOR_TEST_CHROMIUM',
+  kafka: 'PHOSPHOR_TEST_KAFKA_BROKERS',
 };
 
 const HOW_TO_START = 'run `npm test` (provisions everything) or `bash test/infra/backends.sh start`';
@@ -51,6 +52,24 @@ async function httpOk(url: string): Promise<string | undefined> {
   } catch (err) {
     return `${url} did not answer: ${(err as Error).message}`;
   }
+}
+
+/** Kafka answers on TCP once its listener is up; the client then checks the protocol itself. */
+function tcpOpen(hostPort: string): Promise<string | undefined> {
+  const colon = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, colon);
+  const port = Number(hostPort.slice(colon + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => finish(`${hostPort} did not accept a connection within 5 s`), 5000);
+    function finish(problem: string | undefined): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(problem);
+    }
+    socket.on('connect', () => finish(undefined));
+    socket.on('error', (err) => finish(`${hostPort}: ${err.message}`));
+  });
 }
 
 function redisPing(url: string): Promise<string | undefined> {
@@ -88,6 +107,9 @@ export async function requireBackend(backend: Backend): Promise<string> {
       break;
     case 'redis':
       problem = await redisPing(value);
+      break;
+    case 'kafka':
+      problem = await tcpOpen(value.split(',')[0] ?? value);
       break;
     case 'chromium':
       try {
@@ -128,7 +150,13 @@ const SCRIPT_NAMES: Record<Exclude<Backend, 'chromium'>, string> = {
   elasticsearch9: 'es9',
   redis: 'redis',
   influx: 'influx',
+  kafka: 'kafka',
 };
+
+/** Kills the Kafka broker with SIGKILL (a crash, not a controlled shutdown). */
+export async function killKafka(): Promise<void> {
+  await run('bash', [SCRIPT, 'kill-kafka'], { timeout: 60_000 });
+}
 
 /** Stops a running backend (fault-injection tests). Resolves once it is down. */
 export async function stopBackend(backend: Exclude<Backend, 'chromium'>): Promise<void> {

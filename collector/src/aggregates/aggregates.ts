@@ -1,5 +1,5 @@
 import type { EmitReason } from '../assembly/span-sink.js';
-import type { Span } from '../model/span.js';
+import { NON_HOP_KIND_TAG, type Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 import type { MergeableAggregates, MergeableWindow } from './mergeable-snapshot.js';
 import { PairMap } from './pair-map.js';
@@ -48,6 +48,16 @@ export interface DependencyGraph {
   nodes: { service: string; calls: number; errors: number }[];
   /** Every caller→callee pair seen. */
   edges: { from: string; to: string; calls: number; errors: number }[];
+}
+
+/** Every window of one process in mergeable form: what an assembler publishes for cluster views. */
+export interface ExportedAggregates {
+  /** How long this process has been aggregating (shortens rates while a window is not full). */
+  elapsedMillis: number;
+  /** One mergeable snapshot per configured window. */
+  windows: MergeableAggregates[];
+  dependencies: DependencyGraph;
+  services: ServiceInfo[];
 }
 
 /** Response of `GET /api/services`. */
@@ -113,6 +123,8 @@ export class Aggregates implements SpanConsumer {
   }
 
   private recordAt(span: Span, now: number): void {
+    // Spans that are not hops (OTel INTERNAL and messaging spans) have no caller/callee to count.
+    if (span.tags[NON_HOP_KIND_TAG] !== undefined) return;
     this.recordedSpans++;
     const error = span.errorCode !== undefined;
     const to = span.to;
@@ -169,6 +181,18 @@ export class Aggregates implements SpanConsumer {
       endpoints: collect(this.endpoints),
       edges: collect(this.edges),
       hosts: collect(this.hosts),
+    };
+  }
+
+  /** Every configured window as mergeable parts, plus the graph and catalog: a cluster member's export. */
+  exportAll(): ExportedAggregates {
+    return {
+      elapsedMillis: this.now() - this.startedAtMillis,
+      windows: this.options.windowsMinutes
+        .map((m) => this.mergeableSnapshot(m))
+        .filter((w): w is MergeableAggregates => w !== undefined),
+      dependencies: this.dependencies(),
+      services: this.services(),
     };
   }
 

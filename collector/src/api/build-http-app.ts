@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ApiDeps } from './api-deps.js';
 import { installBearerAuth } from './auth.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
+import { registerClusterRoute } from './routes/cluster.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLiveStatsRoutes } from './routes/live-stats.js';
 import { registerTailRoute } from './routes/tail.js';
@@ -42,10 +43,12 @@ export async function buildHttpApp(deps: ApiDeps, logger: Logger): Promise<Fasti
   registerLiveStatsRoutes(app, deps);
   registerTailRoute(app, deps);
   registerHealthRoutes(app, deps);
+  registerClusterRoute(app, deps);
   app.get('/api/config', async () => ({
     kibanaUrl: dashboard.kibanaUrl ?? null,
     windows: deps.aggregates.windowLabels(),
     storage: deps.store.name,
+    role: deps.config.role,
   }));
 
   const hasDashboard = existsSync(join(dashboard.distDir, 'index.html'));

@@ -29,6 +29,16 @@ export const COLLECTOR_FLAGS = {
     text: 'HTTP port of the API and dashboard (http.port, default 7761; 0 = any free)',
   },
   storage: { type: 'string', value: '<type>', text: 'memory | elasticsearch (storage.type, default memory)' },
+  shards: {
+    type: 'string',
+    value: 'auto|<n>',
+    text: 'collector cores on worker threads (shards, default auto = one per core; 1 = main thread only)',
+  },
+  role: {
+    type: 'string',
+    value: '<role>',
+    text: 'all | receiver | assembler (role, default all; receiver/assembler use Kafka, see kafka: in the config)',
+  },
   help: { type: 'boolean', short: 'h', text: 'print this help and exit' },
   version: { type: 'boolean', short: 'v', text: 'print the version and exit' },
 } as const satisfies Record<string, CliFlag>;
@@ -60,7 +70,7 @@ export function collectorHelp(): string {
   return [
     `phosphor-collector ${collectorVersion()} — receives tracer datagrams over UDP, assembles spans and traces, serves the API and dashboard`,
     '',
-    'usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch]',
+    'usage: phosphor-collector [--config <file>] [--udp-port <n>] [--http-port <n>] [--storage memory|elasticsearch] [--role all|receiver|assembler]',
     '',
     'flags:',
     ...flags.map(([label, text]) => `  ${label.padEnd(width)}  ${text}`),

@@ -1,5 +1,8 @@
+import type { CollectorRole, KafkaConfig } from '../cluster/config.js';
 import type { InfluxConfig } from '../exporters/influx/config.js';
+import type { OtlpExportConfig } from '../exporters/otlp/config.js';
 import type { SpanDurationHistogramsConfig } from '../prometheus/span-duration-histograms.js';
+import type { OtlpReceiverConfig } from '../receivers/otlp/config.js';
 import type { ElasticsearchConfig } from '../storage/elasticsearch/config.js';
 
 /** UDP receiver settings (`udp:` in collector.yml). */
@@ -74,12 +77,26 @@ export interface LoggingConfig {
 
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
+  /**
+   * Collector cores (shards), each on its own worker thread and owning a slice of the trace-id
+   * space; `auto` in the file resolves here to the cores the process may use. 1 runs today's
+   * single core on the main thread.
+   */
+  shards: number;
+  /** What this process does; see {@link CollectorRole}. */
+  role: CollectorRole;
+  /** Kafka, for the receiver and assembler roles. */
+  kafka: KafkaConfig;
   udp: UdpConfig;
   http: HttpConfig;
   assembly: AssemblyConfig;
   aggregates: AggregatesConfig;
   storage: StorageConfig;
   influx: InfluxConfig;
+  /** OTLP trace receiver (`otlp:`). */
+  otlp: OtlpReceiverConfig;
+  /** OTLP span exporter (`otlpExport:`). */
+  otlpExport: OtlpExportConfig;
   tail: TailConfig;
   dashboard: DashboardConfig;
   /** Prometheus `/metrics` (`metrics:`). */

@@ -58,3 +58,8 @@ export const DEFAULT_TAIL_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_TAIL_HEARTBEAT_MILLIS = 15_000;
 /** Minimum gap between two log lines about the same kind of bad input (then a summary with the count). */
 export const DEFAULT_WARN_INTERVAL_MILLIS = 10_000;
+/**
+ * Most shards accepted: far above the cores of any machine a collector runs on; more shards than
+ * cores only adds hand-off cost between threads.
+ */
+export const MAX_SHARDS = 256;

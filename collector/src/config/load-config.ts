@@ -1,19 +1,23 @@
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compileConfigSchema, configErrorKey, readYamlFile, YamlFileError } from '@phosphor/service-kit';
 import type { ErrorObject } from 'ajv';
+import { defaultMemberName } from '../cluster/config.js';
 import { CollectorError } from '../errors.js';
 import { ELASTICSEARCH_ENV_OVERRIDES, type EnvOverride } from '../storage/elasticsearch/env-overrides.js';
 import type { CollectorConfig } from './config.js';
+import { MAX_SHARDS } from './defaults.js';
 import { collectorConfigSchema } from './schema.js';
 
 /** Prefix of every environment variable the collector reads. */
 export const ENV_PREFIX = 'PHOSPHOR_COLLECTOR_';
 
-type ValueKind = EnvOverride['kind'];
+type ValueKind = EnvOverride['kind'] | 'int-or-string';
 
 /** Environment variables and the config key each one overrides. Unknown `PHOSPHOR_COLLECTOR_*` variables are errors. */
-export const ENV_OVERRIDES: Readonly<Record<string, EnvOverride>> = {
+export const ENV_OVERRIDES: Readonly<Record<string, Omit<EnvOverride, 'kind'> & { kind: ValueKind }>> = {
   PHOSPHOR_COLLECTOR_CONFIG: { key: '', kind: 'string' },
+  PHOSPHOR_COLLECTOR_SHARDS: { key: 'shards', kind: 'int-or-string' },
   PHOSPHOR_COLLECTOR_UDP_HOST: { key: 'udp.host', kind: 'string' },
   PHOSPHOR_COLLECTOR_UDP_PORT: { key: 'udp.port', kind: 'int' },
   PHOSPHOR_COLLECTOR_UDP_HMAC_KEY: { key: 'udp.hmacKey', kind: 'string' },
@@ -26,6 +30,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, EnvOverride>> = {
   PHOSPHOR_COLLECTOR_LOG_LEVEL: { key: 'logging.level', kind: 'string' },
   PHOSPHOR_COLLECTOR_MEMORY_MAX_SPANS: { key: 'storage.memory.maxSpans', kind: 'int' },
   ...ELASTICSEARCH_ENV_OVERRIDES,
+  PHOSPHOR_COLLECTOR_ROLE: { key: 'role', kind: 'string' },
+  PHOSPHOR_COLLECTOR_KAFKA_MEMBER_NAME: { key: 'kafka.memberName', kind: 'string' },
 };
 
 /** Where the config comes from; later sources win: file < values < env < overrides. */
@@ -89,8 +95,33 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
   const result = config as unknown as CollectorConfig;
   result.storage.elasticsearch ??= {};
   result.influx ??= { enabled: false };
+  const shards = result.shards as number | 'auto';
+  if (result.role !== 'all' && shards !== 'auto' && shards > 1) {
+    // A receiver hands events to Kafka and an assembler runs one engine per partition: Kafka spreads
+    // the work there, not worker threads.
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `shards: ${shards} applies to role all only (role is "${result.role}"${sourceOf(sources, 'role')})`,
+      'shards',
+    );
+  }
+  result.shards = result.role === 'all' ? resolveShards(shards) : 1;
+  result.kafka.memberName ??= defaultMemberName();
+  if (result.role === 'assembler' && result.storage.type !== 'elasticsearch') {
+    // Offsets are committed only past spans stored durably; the memory store would lose them on a crash.
+    throw new CollectorError(
+      'COL_ERR_CONFIG_INVALID',
+      `role: an assembler stores spans in Elasticsearch (storage.type is "${result.storage.type}"${sourceOf(sources, 'role')})`,
+      'role',
+    );
+  }
   if (!isAbsolute(result.dashboard.distDir)) result.dashboard.distDir = resolve(baseDir, result.dashboard.distDir);
   return result;
+}
+
+function sourceOf(sources: Map<string, string>, key: string): string {
+  const source = sources.get(key);
+  return source ? `; role set by ${source}` : '';
 }
 
 /** The shared YAML reader, its problems mapped to the collector's config error codes. */
@@ -109,8 +140,14 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
+/** `shards: auto` is one shard per core the process may use (cgroup and affinity limits included). */
+function resolveShards(shards: number | 'auto'): number {
+  return shards === 'auto' ? Math.min(availableParallelism(), MAX_SHARDS) : shards;
+}
+
 function convert(raw: string, kind: ValueKind, name: string): unknown {
   if (kind === 'string') return raw;
+  if (kind === 'int-or-string') return /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (kind === 'list') {
     const items = raw
       .split(',')
@@ -143,7 +180,9 @@ function toConfigError(error: ErrorObject | undefined, sources: Map<string, stri
   // The bad value may sit inside what a variable set (nodes.0) or around it (auth, set by ..._ES_PASSWORD).
   const source =
     sources.get(base) ?? [...sources].find(([k]) => base.startsWith(`${k}.`) || k.startsWith(`${base}.`))?.[1];
-  let message = error.message ?? 'is invalid';
+  // The anyOf behind `shards` would report only its first branch ("must be equal to constant").
+  let message =
+    key === 'shards' ? `must be "auto" or an integer from 1 to ${MAX_SHARDS}` : (error.message ?? 'is invalid');
   if (error.keyword === 'enum') {
     message += ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
   }

@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { MAX_UDP_PAYLOAD_BYTES, WIRE_HEADER_BYTES } from '@phosphor/wire';
+import { COLLECTOR_ROLES, kafkaConfigSchema } from '../cluster/config.js';
 import { influxConfigSchema } from '../exporters/influx/config.js';
+import { otlpExportConfigSchema } from '../exporters/otlp/config.js';
 import { spanDurationHistogramsConfigSchema } from '../prometheus/config.js';
+import { otlpReceiverConfigSchema } from '../receivers/otlp/config.js';
 import { elasticsearchConfigSchema } from '../storage/elasticsearch/config.js';
 import * as d from './defaults.js';
 
@@ -20,6 +23,12 @@ export const collectorConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    shards: {
+      anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: d.MAX_SHARDS }],
+      default: 'auto',
+    },
+    role: { enum: COLLECTOR_ROLES, default: 'all' },
+    kafka: kafkaConfigSchema,
     udp: {
       type: 'object',
       additionalProperties: false,
@@ -105,6 +114,8 @@ export const collectorConfigSchema = {
       },
     },
     influx: influxConfigSchema,
+    otlp: otlpReceiverConfigSchema,
+    otlpExport: otlpExportConfigSchema,
     tail: {
       type: 'object',
       additionalProperties: false,

@@ -17,7 +17,7 @@ export interface AggregatesExporter {
 export interface InfluxExporterModule {
   createInfluxExporter(
     config: InfluxConfig,
-    aggregates: Aggregates,
+    aggregates: Pick<Aggregates, 'windowLabels' | 'snapshot'>,
     logger: Logger,
   ): AggregatesExporter | Promise<AggregatesExporter>;
 }
@@ -28,7 +28,7 @@ export const EXPORTER_NAMES = ['influx'] as const;
 /** Creates the Influx exporter when `influx.enabled` is true; imported lazily like the ES store. */
 export async function createInfluxExporter(
   config: CollectorConfig,
-  aggregates: Aggregates,
+  aggregates: Pick<Aggregates, 'windowLabels' | 'snapshot'>,
   logger: Logger,
 ): Promise<AggregatesExporter | undefined> {
   if (!config.influx.enabled) return undefined;

@@ -9,6 +9,13 @@ export interface HopTimes {
 }
 
 /**
+ * Tag on spans that are not RPC hops (OpenTelemetry INTERNAL, PRODUCER, CONSUMER or unspecified
+ * kind, received over OTLP): such spans are stored, shown and searchable, but stay out of the
+ * endpoint/edge aggregates and the dependency graph.
+ */
+export const NON_HOP_KIND_TAG = 'otel.span.kind';
+
+/**
  * One RPC hop, assembled from its REQ/IN/OUT/REP events. This is the shape of the HTTP API
  * (`GET /api/traces/:traceId`), the storage interface and the live tail.
  */

@@ -177,6 +177,8 @@ describe('HTTP API', () => {
     const health = await collector.http.inject('/health');
     expect(health.json()).toEqual({
       udp: 'OK',
+      otlp: 'OK',
+      otlpExport: 'Deactivated',
       assembly: 'OK',
       memory: 'OK',
       elasticsearch: 'Deactivated',

@@ -3,6 +3,7 @@
  * lives here, so a change on the collector side is one edit. URLs are relative (`/api/...`): the
  * collector serves the dashboard, and `vite dev` proxies `/api` to it.
  */
+import { type ClusterStatus, parseClusterStatus } from './cluster.js';
 import { httpError, parseJsonText, sendGet } from './http.js';
 import type {
   AggregatesSnapshot,
@@ -46,6 +47,8 @@ export interface ApiClient {
   getConfig(signal?: AbortSignal): Promise<DashboardConfig>;
   /** URL of the server-sent-events stream of finished spans. */
   tailUrl(filters: TailFilters): string;
+  /** Cluster members with lag and loss (`GET /api/cluster`); absent in clients without a cluster. */
+  getCluster?(signal?: AbortSignal): Promise<ClusterStatus>;
 }
 
 /** Where one trace is read from. */
@@ -141,6 +144,9 @@ export function createApiClient(
     },
     async getDependencies(signal) {
       return parseDependencies(await getJson('/api/dependencies', signal));
+    },
+    async getCluster(signal) {
+      return parseClusterStatus(await getJson('/api/cluster', signal));
     },
     async getConfig(signal) {
       const body = await getJson('/api/config', signal, true);

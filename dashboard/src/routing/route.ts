@@ -4,17 +4,18 @@
  *
  *   #/search?service=auth&errors=1     #/trace/<id>?mode=raw&view=text&span=<spanId>
  *   #/compare?a=<id>&b=<id>            #/services?window=5m        #/tail?service=auth
+ *   #/cluster
  */
 import { isTraceId } from '../model/ids.js';
 
-export type Page = 'search' | 'trace' | 'compare' | 'services' | 'tail';
+export type Page = 'search' | 'trace' | 'compare' | 'services' | 'tail' | 'cluster';
 
 export type Route =
   | { page: Exclude<Page, 'trace'>; params: URLSearchParams }
   | { page: 'trace'; traceId: string; params: URLSearchParams }
   | { page: 'not-found'; path: string; params: URLSearchParams };
 
-const PAGES: readonly Page[] = ['search', 'trace', 'compare', 'services', 'tail'];
+const PAGES: readonly Page[] = ['search', 'trace', 'compare', 'services', 'tail', 'cluster'];
 
 /** Parses `location.hash`; an empty hash is the search page. */
 export function parseHash(hash: string): Route {

@@ -9,7 +9,14 @@ import { DemoError } from './errors.js';
 export interface DemoConfig {
   /** Interface all demo services listen on. */
   host: string;
-  tracing: { collectors: string[]; sampleRate: number; hmacKey: string | null; enabled: boolean };
+  tracing: {
+    collectors: string[];
+    sampleRate: number;
+    hmacKey: string | null;
+    enabled: boolean;
+    /** Where the OpenTelemetry-instrumented rates service sends OTLP/HTTP traces (the collector's OTLP receiver). */
+    otlpTracesUrl: string;
+  };
   idGenerator: {
     /** Start an ID service in-process (with `configFile` or the defaults); false = use the URLs below. */
     embedded: boolean;
@@ -24,6 +31,8 @@ export interface DemoConfig {
     traceIdBatchSize: number;
   };
   gateway: { httpPort: number };
+  /** The OpenTelemetry-instrumented rates service. */
+  rates: { httpPort: number };
   quote: { httpPort: number; grpcPort: number; errorRate: number; slowRate: number; slowDelayMillis: number };
   traffic: {
     enabled: boolean;
@@ -55,6 +64,7 @@ const SCHEMA = {
         },
         sampleRate: { type: 'number', minimum: 0, maximum: 1, default: 1 },
         hmacKey: { type: ['string', 'null'], minLength: 1, default: null },
+        otlpTracesUrl: { type: 'string', pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:4318/v1/traces' },
       },
     },
     idGenerator: {
@@ -77,6 +87,12 @@ const SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: { httpPort: { ...PORT, default: 8080 } },
+    },
+    rates: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { httpPort: { ...PORT, default: 8082 } },
     },
     quote: {
       type: 'object',

@@ -15,6 +15,7 @@ import { createTracer, type Tracer } from '@phosphor/tracer';
 import { type DemoConfig, resolveDemoConfig } from './demo-config.js';
 import { buildGatewayService, type GatewayService } from './gateway-service.js';
 import { buildQuoteService, type QuoteService } from './quote-service.js';
+import { buildRatesService, type RatesService } from './rates-service.js';
 import { TrafficGenerator } from './traffic-generator.js';
 
 /** Longest wait at startup for the first batch of trace ids from the ID service (a cold gRPC channel takes ~100 ms). */
@@ -31,10 +32,12 @@ export interface StartDemoExtras {
 /** A running demo. */
 export interface RunningDemo {
   config: DemoConfig;
-  urls: { gateway: string; quoteHttp: string; quoteGrpc: string; idHttp: string; idGrpc: string };
+  urls: { gateway: string; quoteHttp: string; quoteGrpc: string; idHttp: string; idGrpc: string; rates: string };
   idService: IdService | undefined;
   quote: QuoteService;
   gateway: GatewayService;
+  /** The OpenTelemetry-instrumented neighbour (OTLP to the collector). */
+  rates: RatesService;
   traffic: TrafficGenerator;
   tracers: { gateway: Tracer; quote: Tracer };
   /** Stops traffic, services and tracers (flushing them). Safe to call twice. */
@@ -106,8 +109,20 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
     cleanups.push(() => quote.close());
     const quoteUrls = await quote.start(host, config.quote.httpPort, config.quote.grpcPort);
 
+    const rates = buildRatesService({
+      quoteHttpUrl: quoteUrls.httpUrl,
+      otlpTracesUrl: config.tracing.enabled ? config.tracing.otlpTracesUrl : undefined,
+    });
+    cleanups.push(() => rates.close());
+    const { httpUrl: ratesUrl } = await rates.start(host, config.rates.httpPort);
+
     const gatewayTracer = tracerFor('gateway');
-    const gateway = await buildGatewayService({ tracer: gatewayTracer, quote: quoteUrls, idGeneratorHttpUrl: idHttp });
+    const gateway = await buildGatewayService({
+      tracer: gatewayTracer,
+      quote: quoteUrls,
+      idGeneratorHttpUrl: idHttp,
+      ratesHttpUrl: ratesUrl,
+    });
     cleanups.push(() => gateway.close());
     const { httpUrl: gatewayUrl } = await gateway.start(host, config.gateway.httpPort);
 
@@ -126,10 +141,18 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
     let closed = false;
     return {
       config,
-      urls: { gateway: gatewayUrl, quoteHttp: quoteUrls.httpUrl, quoteGrpc: quoteUrls.grpcTarget, idHttp, idGrpc },
+      urls: {
+        gateway: gatewayUrl,
+        quoteHttp: quoteUrls.httpUrl,
+        quoteGrpc: quoteUrls.grpcTarget,
+        idHttp,
+        idGrpc,
+        rates: ratesUrl,
+      },
       idService,
       quote,
       gateway,
+      rates,
       traffic,
       tracers: { gateway: gatewayTracer, quote: quoteTracer },
       async close() {

@@ -22,6 +22,8 @@ export interface GatewayServiceOptions {
   quote: { httpUrl: string; grpcTarget: string };
   /** ID generator HTTP base URL (order ids). */
   idGeneratorHttpUrl: string;
+  /** Rates service (OpenTelemetry-instrumented) HTTP base URL; without it `GET /convert/:symbol` answers 404. */
+  ratesHttpUrl?: string;
 }
 
 /** A built (not listening) gateway. */
@@ -36,6 +38,7 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
   const { tracer } = options;
   const quoteFetch = tracedFetch(tracer, { to: 'quote' });
   const idFetch = tracedFetch(tracer, { to: 'id-generator' });
+  const ratesFetch = tracedFetch(tracer, { to: 'rates' });
   const quoteClient = createQuoteClient(options.quote.grpcTarget, [grpcClientInterceptor(tracer, { to: 'quote' })]);
 
   const http = await createTracedHttpApp(tracer);
@@ -55,6 +58,33 @@ export async function buildGatewayService(options: GatewayServiceOptions): Promi
       return (await response.json()) as QuoteMessage;
     },
   );
+
+  const ratesHttpUrl = options.ratesHttpUrl;
+  if (ratesHttpUrl) {
+    // Phosphor caller → OpenTelemetry callee (which calls the Phosphor-traced quote service back).
+    http.get<{ Params: { symbol: string }; Querystring: { currency?: string } }>(
+      '/convert/:symbol',
+      {
+        schema: {
+          params: SYMBOL_QUOTE_ROUTE_SCHEMA.params,
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
+          },
+        },
+      },
+      async (request) => {
+        const url = new URL(`/rates/${request.params.symbol}`, ratesHttpUrl);
+        if (request.query.currency) url.searchParams.set('currency', request.query.currency);
+        const response = await checkResponse(
+          await ratesFetch(url, { endpoint: 'GET /rates/:symbol' }),
+          'rates GET /rates',
+        );
+        return (await response.json()) as Record<string, unknown>;
+      },
+    );
+  }
 
   http.get<{ Querystring: { symbols: string } }>(
     '/basket',

@@ -12,4 +12,5 @@ export {
 } from './gateway-service.js';
 export { createQuoteClient, QUOTE_PROTO_PATH, type QuoteClient, type QuoteMessage } from './quote-proto.js';
 export { buildQuoteService, type QuoteService, type QuoteServiceOptions } from './quote-service.js';
+export { buildRatesService, type RatesService, type RatesServiceOptions } from './rates-service.js';
 export { TrafficGenerator, type TrafficOptions, type TrafficStats } from './traffic-generator.js';

@@ -1,6 +1,6 @@
 /**
  * Traffic for the demo: requests to the gateway at a steady rate, a mix of single quotes, fan-out
- * baskets and orders (plus the symbols that always fail or are always slow, now and then). Bounded:
+ * baskets, currency conversions (through the OpenTelemetry-instrumented rates service) and orders (plus the symbols that always fail or are always slow, now and then). Bounded:
  * at most `maxInFlight` requests outstanding; a tick that would exceed it is skipped and counted.
  * The generator is a plain client (not traced): the gateway starts the traces.
  */
@@ -106,11 +106,16 @@ export class TrafficGenerator {
 
   private nextRequest(): { method: string; path: string; body?: unknown } {
     const kind = this.random();
-    if (kind < 0.5)
+    if (kind < 0.4)
       return { method: 'GET', path: `/quote/${this.pick()}?quantity=${1 + Math.floor(this.random() * 10)}` };
-    if (kind < 0.8) {
+    if (kind < 0.65) {
       const basket = Array.from({ length: this.options.basketSize }, () => this.pick());
       return { method: 'GET', path: `/basket?symbols=${basket.join(',')}` };
+    }
+    if (kind < 0.85) {
+      // Through the OpenTelemetry-instrumented rates service: a trace mixing Phosphor and OTel hops.
+      const currency = ['EUR', 'GBP', 'JPY', 'CHF'][Math.floor(this.random() * 4)] ?? 'EUR';
+      return { method: 'GET', path: `/convert/${this.pick()}?currency=${currency}` };
     }
     return {
       method: 'POST',

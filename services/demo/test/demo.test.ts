@@ -22,6 +22,7 @@ beforeAll(async () => {
       tracing: { collectors: [`127.0.0.1:${collector.address().port}`] },
       idGenerator: { httpPort: 0, grpcPort: 0, traceIdBatchSize: 50 },
       gateway: { httpPort: 0 },
+      rates: { httpPort: 0 },
       quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0, slowDelayMillis: 150 },
       traffic: { enabled: false },
     },

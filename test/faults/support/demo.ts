@@ -26,6 +26,7 @@ export async function startQuietDemo(collectorUdpPort: number, hmacKey?: string)
       tracing: { collectors: [`127.0.0.1:${collectorUdpPort}`], ...(hmacKey ? { hmacKey } : {}) },
       idGenerator: { embedded: true, httpPort: 0, grpcPort: 0 },
       gateway: { httpPort: 0 },
+      rates: { httpPort: 0 },
       quote: { httpPort: 0, grpcPort: 0, errorRate: 0, slowRate: 0 },
       traffic: { enabled: false },
     },

@@ -7,7 +7,7 @@ export function registerLiveStatsRoutes(app: FastifyInstance, deps: ApiDeps): vo
   const labels = deps.aggregates.windowLabels();
   const noQuery = { querystring: { type: 'object', additionalProperties: false, properties: {} } };
 
-  app.get('/api/services', { schema: noQuery }, async () => ({ services: deps.aggregates.services() }));
+  app.get('/api/services', { schema: noQuery }, async () => ({ services: await deps.aggregates.services() }));
 
   app.get<{ Querystring: { window: string } }>(
     '/api/aggregates',
@@ -22,7 +22,7 @@ export function registerLiveStatsRoutes(app: FastifyInstance, deps: ApiDeps): vo
     },
     async (request) => {
       const minutes = Number.parseInt(request.query.window, 10);
-      const snapshot = deps.aggregates.snapshot(minutes);
+      const snapshot = await deps.aggregates.snapshot(minutes);
       if (!snapshot)
         throw new CollectorError('COL_ERR_API_BAD_PARAM', `window: must be one of ${labels.join(', ')}`, 'window');
       return snapshot;

@@ -2,6 +2,7 @@ import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '@phosphor/wire'
 import type { FastifyInstance } from 'fastify';
 import { CollectorError } from '../../errors.js';
 import type { TraceQuery } from '../../model/span.js';
+import { canonicalTraceId, traceIdToOtel } from '../../otlp/otlp-trace-id.js';
 import type { ApiDeps } from '../api-deps.js';
 
 /** Most results one search returns; bounds response size and store work. */
@@ -43,10 +44,11 @@ export function registerTraceRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { traceId } = request.params;
+      // Decimal Phosphor ids and 32-hex OpenTelemetry ids both name a trace (docs/otel.md).
+      const traceId = canonicalTraceId(request.params.traceId);
       const trace = await deps.traces.getTrace(traceId);
       if (!trace) throw new CollectorError('COL_ERR_API_TRACE_NOT_FOUND', `no trace with id ${traceId}`, 'traceId');
-      return trace;
+      return { ...trace, otelTraceId: traceIdToOtel(traceId) };
     },
   );
 

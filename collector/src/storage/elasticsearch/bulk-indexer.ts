@@ -14,6 +14,12 @@ export interface IndexItem {
   source: string;
   /** Set when the item came from the spool: called once the item needs no disk copy any more. */
   release?: () => void;
+  /**
+   * Called once when the item's fate is known: `true` when it is indexed, superseded, permanently
+   * rejected (retrying cannot help) or safe in the spool; `false` when it was dropped. A Kafka
+   * assembler commits offsets only past spans settled `true`.
+   */
+  onSettled?: (stored: boolean) => void;
 }
 
 /** Options of {@link BulkIndexer} (resolved config values, see config.ts for meaning and defaults). */
@@ -264,7 +270,12 @@ export class BulkIndexer {
       }
     }
     // Items that came from the spool and are written again no longer need their old copy.
-    for (const item of items) item.release?.();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as IndexItem;
+      item.release?.();
+      // Spool appends keep a prefix: the first `stored` items are on disk, the rest are dropped.
+      item.onSettled?.(i < stored);
+    }
     this.counters.spooledSpans += stored;
     if (stored < items.length) this.drop(items.length - stored);
   }
@@ -453,7 +464,10 @@ export class BulkIndexer {
     const items = response.items ?? [];
     if (!response.errors) {
       this.counters.indexedSpans += batch.length;
-      for (const item of batch) item.release?.();
+      for (const item of batch) {
+        item.release?.();
+        item.onSettled?.(true);
+      }
       return [];
     }
     const retry: IndexItem[] = [];
@@ -475,6 +489,7 @@ export class BulkIndexer {
         return;
       }
       item.release?.();
+      item.onSettled?.(true);
     });
     return retry;
   }
@@ -482,7 +497,10 @@ export class BulkIndexer {
   private reject(items: IndexItem[], reason: string): void {
     this.counters.rejectedSpans += items.length;
     this.rejectsSinceLog += items.length;
-    for (const item of items) item.release?.();
+    for (const item of items) {
+      item.release?.();
+      item.onSettled?.(true);
+    }
     const now = Date.now();
     if (now - this.lastRejectLogAt >= SAMPLE_LOG_INTERVAL_MILLIS) {
       const sample = items[0];

@@ -45,12 +45,35 @@ export interface ElasticsearchStore extends SpanStore {
   stats(): ElasticsearchStoreStats;
   /** Resolves once everything accepted so far is indexed, rejected or dropped (never while ES is down). */
   flush(): Promise<void>;
+  /**
+   * Like {@link SpanStore.write}, then calls `settled` once every span of this call is settled:
+   * `true` when all are stored (indexed, superseded or permanently rejected), `false` when any was
+   * dropped. Never throws; spans that cannot become documents count as settled (nothing to store).
+   */
+  writeTracked(spans: readonly Span[], settled: (stored: boolean) => void): void;
+  /** True while bulk requests fail with a retriable error (Elasticsearch down or overloaded). */
+  readonly backendFailing: boolean;
   /** Runs retention now; returns the deleted index names. */
   runRetention(nowMillis?: number): Promise<string[]>;
   /** The resolved config in use. */
   readonly config: ResolvedElasticsearchConfig;
   /** The underlying client (shared, closed by close()). */
   readonly client: Client;
+}
+
+/**
+ * External versions rank a span first by how many of its four events it has, then by time: a
+ * span rebuilt from fewer events (a Kafka partition replayed from its last committed offset after
+ * an assembler crash sees only the tail of a hop) never overwrites a more complete stored copy,
+ * while a late event, which always adds an event, still wins. Versions stay below 2^53 (exact in
+ * a double): the clock part counts µs since 2025-01-01 (< 1e15 until 2056), ranks step by 1e15.
+ */
+const VERSION_PER_EVENT = 1e15;
+/** 2025-01-01T00:00:00Z in µs. */
+const VERSION_EPOCH_MICROS = 1_735_689_600_000_000;
+
+function rankedVersion(span: Span, clock: () => number): number {
+  return (4 - span.missing.length) * VERSION_PER_EVENT + (clock() - VERSION_EPOCH_MICROS);
 }
 
 /**
@@ -228,6 +251,25 @@ export function createElasticsearchStore(
   if (config.installTemplate) void installTemplate(0);
   else startRetention();
 
+  function toItems(spans: readonly Span[]): IndexItem[] {
+    const items: IndexItem[] = [];
+    for (const span of spans) {
+      try {
+        items.push({
+          index: indexNameFor(config.indexPrefix, span.startMicros),
+          id: documentId(span),
+          version: rankedVersion(span, nextVersion),
+          source: JSON.stringify(toDocument(span)),
+        });
+      } catch (err) {
+        // A span the assembler should never produce (e.g. missing fields): count, never throw.
+        counters.invalidSpans++;
+        if (counters.invalidSpans === 1) log.warn({ err }, 'span could not be converted to a document; dropped');
+      }
+    }
+    return items;
+  }
+
   function unavailable(what: string, err: unknown): CollectorError {
     return new CollectorError(
       'COL_ERR_STORAGE_UNAVAILABLE',
@@ -246,22 +288,27 @@ export function createElasticsearchStore(
 
     write(spans: readonly Span[]): void {
       if (spans.length === 0) return;
-      const items: IndexItem[] = [];
-      for (const span of spans) {
-        try {
-          items.push({
-            index: indexNameFor(config.indexPrefix, span.startMicros),
-            id: documentId(span),
-            version: nextVersion(),
-            source: JSON.stringify(toDocument(span)),
-          });
-        } catch (err) {
-          // A span the assembler should never produce (e.g. missing fields): count, never throw.
-          counters.invalidSpans++;
-          if (counters.invalidSpans === 1) log.warn({ err }, 'span could not be converted to a document; dropped');
-        }
+      indexer.enqueue(toItems(spans));
+    },
+
+    writeTracked(spans: readonly Span[], settled: (stored: boolean) => void): void {
+      const items = toItems(spans);
+      if (items.length === 0) {
+        settled(true);
+        return;
       }
+      let remaining = items.length;
+      let allStored = true;
+      const onSettled = (stored: boolean) => {
+        if (!stored) allStored = false;
+        if (--remaining === 0) settled(allStored);
+      };
+      for (const item of items) item.onSettled = onSettled;
       indexer.enqueue(items);
+    },
+
+    get backendFailing() {
+      return indexer.backendFailing;
     },
 
     async getTrace(traceId: string): Promise<Span[] | undefined> {

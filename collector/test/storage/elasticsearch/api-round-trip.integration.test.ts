@@ -35,6 +35,7 @@ describe.each(ES_TARGET_NAMES)('collector API over the Elasticsearch store (real
       values: {
         udp: { port: 0 },
         http: { port: 0 },
+        otlp: { http: { port: 0 }, grpc: { port: 0 } },
         storage: {
           type: 'elasticsearch',
           elasticsearch: { ...es.connection, indexPrefix: prefix, spoolDir, flushIntervalMillis: 50 },

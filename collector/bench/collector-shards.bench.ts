@@ -1,0 +1,268 @@
+/**
+ * Sharded collector benchmark: `npm run bench:collector-shards`.
+ *
+ * In one run, with the same traffic as bench:collector (tracer-written 1400-byte datagrams, each
+ * hop's REQ/REP in a client datagram and IN/OUT in a server datagram, fresh ids every round, sent
+ * from a worker thread over loopback), for each collector in turn:
+ *   - one shard: today's core on the main thread (what `shards: 1` runs);
+ *   - N shards (default 2; BENCH_SHARDS): the receiving thread routing events to N worker cores.
+ * Each is first ramped in short paced steps to find roughly where loss starts, then held for
+ * SUSTAIN_MILLIS (10 s) at a rate, stepping down until the run loses < 0.1 % of the events sent
+ * and its backlog clears within MAX_BACKLOG_MILLIS once the sender stops — "sustained" means
+ * processed, not parked in a kernel or thread queue. Loss counts events the cores took in (after
+ * the drain), so events dropped anywhere on the way — kernel buffer, a busy shard — are loss.
+ */
+
+import { readFileSync } from 'node:fs';
+import { decodeDatagram } from '@phosphor/wire';
+import { buildCollector } from '../src/app.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { EventRouter } from '../src/shards/event-router.js';
+import { ShardOutbox } from '../src/shards/shard-outbox.js';
+import { buildShardedCollector } from '../src/shards/sharded-collector.js';
+import { buildRound, type Round } from './bench-datagrams.js';
+import { drain, RECEIVE_BUFFER_BYTES, send } from './udp-blast.js';
+
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
+const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
+const RAMP_STEP_MILLIS = 2000;
+const WARM_UP_MILLIS = 3000;
+const WARM_UP_EVENTS_PER_SECOND = 20_000;
+const RAMP_START_EVENTS_PER_SECOND = 40_000;
+const RAMP_FACTOR = 1.2;
+const RAMP_MAX_STEPS = 16;
+/** A ramp step losing more than this ends the ramp. */
+const RAMP_MAX_LOSS = 0.005;
+const TARGET_LOSS = 0.001;
+/** A run whose processing lags the sender by more than this is not sustained, whatever its loss. */
+const MAX_BACKLOG_MILLIS = 1000;
+/** Each failed sustain attempt retries at this fraction of the previous rate. */
+const STEP_DOWN = 0.92;
+const MAX_SUSTAIN_ATTEMPTS = 8;
+
+/** What the benchmark needs from either collector. */
+interface Subject {
+  label: string;
+  udpPort: number;
+  /** Events the cores have taken in so far (fresh). */
+  processedEvents(): Promise<number>;
+  /** Datagrams the receiving thread has read off the socket so far (what the kernel did not drop). */
+  receivedDatagrams(): number;
+  /** Events dropped inside the collector so far (a shard busy or down). */
+  internalDrops(): Promise<number>;
+  close(): Promise<void>;
+}
+
+function configValues(shards: number) {
+  return loadConfig({
+    values: {
+      shards,
+      udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
+      http: { port: 0 },
+      logging: { level: 'silent' },
+      dashboard: { distDir: '/nonexistent-dashboard' },
+    },
+  });
+}
+
+async function oneShard(): Promise<Subject> {
+  const c = await buildCollector(configValues(1));
+  const { udpPort } = await c.start();
+  return {
+    label: '1 shard (main thread)',
+    udpPort,
+    processedEvents: async () => c.receiver.stats().acceptedEvents,
+    receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
+    internalDrops: async () => 0,
+    close: () => c.close(),
+  };
+}
+
+async function sharded(n: number): Promise<Subject> {
+  const c = await buildShardedCollector(configValues(n));
+  const { udpPort } = await c.start();
+  return {
+    label: `${n} shards (worker threads)`,
+    udpPort,
+    processedEvents: async () => ((await c.stats()).udp as { acceptedEvents: number }).acceptedEvents,
+    receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
+    internalDrops: async () => {
+      const s = c.shards.stats();
+      return s.droppedEventsShardBusy + s.droppedEventsShardDown;
+    },
+    close: () => c.close(),
+  };
+}
+
+/** Linux clock ticks per second (USER_HZ) for /proc CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (µs) of the main thread, whose task id is the process id (NaN off Linux). */
+function mainThreadCpuMicros(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface RunResult {
+  offeredEventsPerSecond: number;
+  /** Cores the main thread used while the sender ran (receiving, and routing when sharded). */
+  mainThreadCores: number;
+  /** Cores the whole collector used (main thread and shard workers), sender excluded. */
+  collectorCores: number;
+  sentEvents: number;
+  processedEvents: number;
+  /** Share of the sent datagrams the kernel dropped before the receiving thread read them. */
+  kernelLoss: number;
+  /** Events dropped inside the collector (busy or down shard). */
+  internalDrops: number;
+  loss: number;
+  backlogMillis: number;
+  eventsPerSecond: number;
+}
+
+async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {
+  const eventsPerDatagram = round.events / round.datagrams.length;
+  const before = await subject.processedEvents();
+  const receivedBefore = subject.receivedDatagrams();
+  const dropsBefore = await subject.internalDrops();
+  const mainBefore = mainThreadCpuMicros();
+  const processBefore = process.cpuUsage();
+  const sender = await send(round, subject.udpPort, 'rate', millis, eventsPerSecond / eventsPerDatagram);
+  // The drain watches the processed count, refreshed in the background (a sharded count is a call to every shard).
+  let latest = before;
+  const poll = setInterval(() => {
+    void subject.processedEvents().then((n) => {
+      latest = n;
+    });
+  }, 10);
+  const backlog = await drain(() => latest);
+  clearInterval(poll);
+  const senderMillis = sender.elapsedMillis;
+  const mainCpu = mainThreadCpuMicros() - mainBefore;
+  const processCpu = process.cpuUsage(processBefore);
+  const wallMicros = (senderMillis + backlog) * 1000;
+  const processed = (await subject.processedEvents()) - before;
+  const sentEvents = sender.sent * eventsPerDatagram;
+  return {
+    offeredEventsPerSecond: eventsPerSecond,
+    mainThreadCores: mainCpu / wallMicros,
+    collectorCores: (processCpu.user + processCpu.system - sender.cpuMicros) / wallMicros,
+    sentEvents,
+    processedEvents: processed,
+    kernelLoss: Math.max(0, 1 - (subject.receivedDatagrams() - receivedBefore) / sender.sent),
+    internalDrops: (await subject.internalDrops()) - dropsBefore,
+    loss: Math.max(0, 1 - processed / sentEvents),
+    backlogMillis: backlog,
+    eventsPerSecond: processed / ((sender.elapsedMillis + backlog) / 1000),
+  };
+}
+
+async function sustained(subject: Subject, round: Round) {
+  // Warm-up, not counted: JIT compilation (in every worker too) and the first allocations.
+  await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
+  let rampBest = 0;
+  for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
+    const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
+    console.log(
+      `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
+    );
+    if (r.loss > RAMP_MAX_LOSS || r.backlogMillis > MAX_BACKLOG_MILLIS) break;
+    rampBest = eps;
+  }
+  // A first ramp step already losing (a burst of other load) still leaves rates to try below it.
+  let rate = rampBest > 0 ? rampBest : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN;
+  for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS && rate > 0; attempt++, rate *= STEP_DOWN) {
+    const r = await run(subject, round, rate, SUSTAIN_MILLIS);
+    const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
+    console.log(
+      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores → ${ok ? 'sustained' : 'not sustained'}`,
+    );
+    if (ok) return r;
+  }
+  return undefined;
+}
+
+/**
+ * What routing costs next to decoding, in CPU nanoseconds per event on this thread: the
+ * receiving thread's walk + copy of each event (what sharding adds) against the wire decoder
+ * (what every shard does anyway, and the single core does before assembly).
+ */
+function routingCost(round: Round) {
+  const outbox = new ShardOutbox(SHARDS, () => {});
+  const router = new EventRouter(SHARDS, outbox);
+  const measure = (pass: () => number) => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    let events = 0;
+    while (performance.now() - start < 1500) events += pass();
+    const used = process.cpuUsage(cpu);
+    return ((used.user + used.system) * 1000) / events;
+  };
+  const route = () => {
+    let events = 0;
+    for (const d of round.datagrams) {
+      const r = router.route(d);
+      if (r.ok) events += r.events;
+    }
+    outbox.flush();
+    return events;
+  };
+  const decode = () => {
+    let events = 0;
+    for (const d of round.datagrams) {
+      const r = decodeDatagram(d);
+      if (r.ok) events += r.batch.events.length;
+    }
+    return events;
+  };
+  measure(route);
+  measure(decode);
+  return { routeNanos: measure(route), decodeNanos: measure(decode) };
+}
+
+async function main() {
+  const round = buildRound();
+  console.log(
+    `${round.datagrams.length} datagrams per round, ${(round.events / round.datagrams.length).toFixed(1)} events each on average; node ${process.version}; ${SUSTAIN_MILLIS / 1000} s sustain at < ${pct(TARGET_LOSS)} loss`,
+  );
+  const cost = routingCost(round);
+  console.log(
+    `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
+  );
+  const results: { label: string; result: RunResult | undefined }[] = [];
+  for (const make of [oneShard, () => sharded(SHARDS)]) {
+    const subject = await make();
+    try {
+      results.push({ label: subject.label, result: await sustained(subject, round) });
+    } finally {
+      await subject.close();
+    }
+  }
+  const base = results[0]?.result?.offeredEventsPerSecond ?? Number.NaN;
+  console.log(
+    '\n| collector | sustained events/s (10 s, < 0.1 % loss) | loss | ratio to 1 shard | CPU: main thread / whole collector (cores) | events per collector CPU-second |\n|---|---|---|---|---|---|',
+  );
+  for (const { label, result } of results) {
+    console.log(
+      `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× | ${result ? `${result.mainThreadCores.toFixed(2)} / ${result.collectorCores.toFixed(2)}` : '–'} | ${result ? fmt(result.eventsPerSecond / result.collectorCores) : '–'} |`,
+    );
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(3)} %`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

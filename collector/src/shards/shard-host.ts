@@ -1,0 +1,343 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { formatDuration } from '@phosphor/service-kit';
+import type { Logger } from 'pino';
+import type { CollectorConfig } from '../config/config.js';
+import type { Span } from '../model/span.js';
+import type { ComponentHealth } from '../storage/span-store.js';
+import type { FromShard, ShardCallMethod, ShardWorkerData, ToShard } from './shard-messages.js';
+
+/** A call to a shard that has not answered in this long fails (the API answers 503, health says KO). */
+export const SHARD_CALL_TIMEOUT_MILLIS = 5000;
+/** Wait before starting a crashed shard again: long enough not to spin on a crash at start-up. */
+export const SHARD_RESTART_DELAY_MILLIS = 1000;
+/** A shard restarted within this long reports Degraded (its in-memory state was lost). */
+const RECENT_RESTART_MILLIS = 60_000;
+/**
+ * Hand-off buffers a shard may have queued and not yet processed; past it, new events for that
+ * shard are dropped and counted (`droppedEventsShardBusy`) instead of queueing without bound in
+ * the worker's message port. 256 buffers of at most 64 KiB is 16 MiB, about a second of traffic
+ * at 300k events/s.
+ */
+export const MAX_IN_FLIGHT_BUFFERS = 256;
+/**
+ * How long `close()` waits for a shard to emit its pending spans and close its store (an
+ * Elasticsearch store flushes its queue or spools it to disk) before terminating it.
+ */
+const CLOSE_TIMEOUT_MILLIS = 30_000;
+
+/** Counters of the host: what happened to shards and to events routed to them. */
+export interface ShardHostStats {
+  shardCount: number;
+  liveShards: number;
+  /** Shard workers that exited unexpectedly (each is restarted). */
+  shardCrashes: number;
+  /** Event hand-off buffers posted to shards. */
+  forwardedBuffers: number;
+  /** Events routed to a shard that was down at the time: dropped and counted here. */
+  droppedEventsShardDown: number;
+  /** Events routed to a shard that was MAX_IN_FLIGHT_BUFFERS behind: dropped and counted here. */
+  droppedEventsShardBusy: number;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface ShardSlot {
+  index: number;
+  worker: Worker | undefined;
+  ready: boolean;
+  /** Calls waiting for this worker's answer, by id. */
+  calls: Map<number, PendingCall>;
+  lastError: string | undefined;
+  lastCrashAtMillis: number;
+  crashes: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  /** Buffers posted to the current worker (its processed count is in the shared counters). */
+  posted: number;
+}
+
+/**
+ * The shard's slice of the collector config: caps that bound memory are divided among shards so
+ * N shards together hold what one would (pending and remembered hops, stored spans), and each
+ * shard gets its own Elasticsearch spool folder (shard 0 the configured one, shard n `<spoolDir>/shard-<n>`).
+ */
+export function shardConfig(config: CollectorConfig, index: number): CollectorConfig {
+  const n = config.shards;
+  const share = (value: number) => Math.max(1, Math.ceil(value / n));
+  const copy = structuredClone(config);
+  copy.assembly.maxPendingSpans = share(config.assembly.maxPendingSpans);
+  copy.assembly.maxRememberedSpans =
+    config.assembly.maxRememberedSpans === 0 ? 0 : share(config.assembly.maxRememberedSpans);
+  copy.storage.memory.maxSpans = share(config.storage.memory.maxSpans);
+  // Shard 0 keeps the configured folder, so a spool left by a single-core run is replayed; the
+  // spool only reads its own segment files, so the other shards' subfolders do not disturb it.
+  const es = copy.storage.elasticsearch as { spoolDir?: string };
+  if (es.spoolDir && index > 0) es.spoolDir = join(es.spoolDir, `shard-${index}`);
+  return copy;
+}
+
+/**
+ * Where the worker entry is and how to start it: the compiled `.js` runs as is; from TypeScript
+ * sources (workspace runs, tests) the worker first registers tsx's loader, as bin/ does.
+ */
+function startWorker(data: ShardWorkerData): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
+  // tsx resolves its ESM API for `import` only; the resolved CommonJS path has the ESM file beside it.
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const entry = new URL('./shard-worker.ts', import.meta.url).href;
+  const source = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: data });
+}
+
+/**
+ * Runs N collector cores on worker threads: starts them, hands each its events, calls into them
+ * (queries, aggregates, stats, health), streams their finished spans to the tail while someone
+ * listens, and restarts one that crashes — a crashed shard is reported (stats, health) and never
+ * takes the daemon down; events routed to it meanwhile are dropped and counted.
+ */
+export class ShardHost {
+  private readonly slots: ShardSlot[];
+  private nextCallId = 1;
+  private tailOn = false;
+  private closing = false;
+  private readonly counters = {
+    shardCrashes: 0,
+    forwardedBuffers: 0,
+    droppedEventsShardDown: 0,
+    droppedEventsShardBusy: 0,
+  };
+  /** Buffers each shard has processed, written by the shards (one Int32 each, wrapping). */
+  private readonly processed: Int32Array;
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly onSpans: (spans: Span[]) => void,
+    private readonly logger: Logger,
+  ) {
+    this.slots = Array.from({ length: config.shards }, (_, index) => ({
+      index,
+      worker: undefined,
+      ready: false,
+      calls: new Map(),
+      lastError: undefined,
+      lastCrashAtMillis: 0,
+      crashes: 0,
+      restartTimer: undefined,
+      posted: 0,
+    }));
+    this.processed = new Int32Array(new SharedArrayBuffer(4 * config.shards));
+  }
+
+  get shardCount(): number {
+    return this.slots.length;
+  }
+
+  /** Starts every shard; resolves once all are ready (rejects if one fails to start). */
+  async start(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+  }
+
+  /** Hands a datagram of `events` event frames to `shard` (its buffer is transferred). */
+  deliver(shard: number, datagram: Uint8Array, events: number): void {
+    const slot = this.slots[shard] as ShardSlot;
+    if (!slot.worker || !slot.ready) {
+      this.counters.droppedEventsShardDown += events;
+      return;
+    }
+    // Wrapping difference: both counts are Int32 and only their distance matters.
+    if (((slot.posted - Atomics.load(this.processed, shard)) | 0) >= MAX_IN_FLIGHT_BUFFERS) {
+      this.counters.droppedEventsShardBusy += events;
+      return;
+    }
+    slot.posted = (slot.posted + 1) | 0;
+    this.counters.forwardedBuffers++;
+    const message: ToShard = { kind: 'events', datagram };
+    slot.worker.postMessage(message, [datagram.buffer as ArrayBuffer]);
+  }
+
+  /** Calls a core method on one shard. */
+  call<T>(shard: number, method: ShardCallMethod, ...args: unknown[]): Promise<T> {
+    const slot = this.slots[shard] as ShardSlot;
+    const worker = slot.worker;
+    if (!worker || !slot.ready) {
+      return Promise.reject(new Error(`shard ${shard} is down${slot.lastError ? `: ${slot.lastError}` : ''}`));
+    }
+    const id = this.nextCallId++;
+    const timeoutMillis = method === 'close' ? CLOSE_TIMEOUT_MILLIS : SHARD_CALL_TIMEOUT_MILLIS;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.calls.delete(id);
+        reject(new Error(`shard ${shard} did not answer ${method} within ${timeoutMillis} ms`));
+      }, timeoutMillis);
+      timer.unref();
+      slot.calls.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      const message: ToShard = { kind: 'call', id, method, args };
+      worker.postMessage(message);
+    });
+  }
+
+  /** Calls a method on every shard; each entry is the shard's answer or its error. */
+  callAll<T>(method: ShardCallMethod, ...args: unknown[]): Promise<PromiseSettledResult<T>[]> {
+    return Promise.allSettled(this.slots.map((slot) => this.call<T>(slot.index, method, ...args)));
+  }
+
+  /** Whether shards send finished spans back (only while the tail has subscribers: it costs a copy per span). */
+  setTail(on: boolean): void {
+    if (on === this.tailOn) return;
+    this.tailOn = on;
+    for (const slot of this.slots) if (slot.ready) this.post(slot, { kind: 'tail', on });
+  }
+
+  /** Host counters. */
+  stats(): ShardHostStats {
+    return {
+      shardCount: this.slots.length,
+      liveShards: this.slots.filter((s) => s.ready).length,
+      ...this.counters,
+    };
+  }
+
+  /** One test per shard: OK, KO while down, Degraded for a while after a restart (its memory was lost). */
+  health(): ComponentHealth {
+    const now = Date.now();
+    const tests = this.slots.map((slot) => {
+      const recent = slot.crashes > 0 && now - slot.lastCrashAtMillis < RECENT_RESTART_MILLIS;
+      const status: ComponentHealth['status'] = !slot.ready ? 'KO' : recent ? 'Degraded' : 'OK';
+      const test: ComponentHealth['tests'][number] = {
+        name: `shard-${slot.index}`,
+        duration: formatDuration(0),
+        status,
+      };
+      if (status !== 'OK') {
+        test.error = `${slot.ready ? 'restarted' : 'down'} after ${slot.crashes} crash(es); last: ${slot.lastError ?? 'exited'}`;
+      }
+      return test;
+    });
+    const status = tests.some((t) => t.status === 'KO')
+      ? 'KO'
+      : tests.some((t) => t.status === 'Degraded')
+        ? 'Degraded'
+        : 'OK';
+    return { status, tests };
+  }
+
+  /**
+   * Ends one shard's worker abruptly, as a crash would (fault tests): it is reported down, then
+   * restarted like any crashed shard.
+   */
+  async killShard(shard: number): Promise<void> {
+    const worker = this.slots[shard]?.worker;
+    if (worker) await worker.terminate();
+  }
+
+  /** Asks every shard to flush pending spans and close its store, then ends the workers. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        if (slot.restartTimer) clearTimeout(slot.restartTimer);
+        const worker = slot.worker;
+        if (!worker) return;
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        const deadline = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MILLIS);
+        try {
+          if (slot.ready) await this.call(slot.index, 'close');
+        } catch (err) {
+          this.logger.warn({ err, shard: slot.index }, 'shard did not close cleanly');
+        }
+        await worker.terminate();
+        await exited;
+        clearTimeout(deadline);
+      }),
+    );
+  }
+
+  private post(slot: ShardSlot, message: ToShard): void {
+    slot.worker?.postMessage(message);
+  }
+
+  private spawn(slot: ShardSlot): Promise<void> {
+    slot.posted = 0;
+    Atomics.store(this.processed, slot.index, 0);
+    const data: ShardWorkerData = {
+      shardIndex: slot.index,
+      config: shardConfig(this.config, slot.index),
+      processedBuffers: this.processed,
+    };
+    const worker = startWorker(data);
+    slot.worker = worker;
+    slot.ready = false;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: FromShard) => {
+        switch (message.kind) {
+          case 'ready':
+            slot.ready = true;
+            started = true;
+            if (this.tailOn) this.post(slot, { kind: 'tail', on: true });
+            resolve();
+            return;
+          case 'spans':
+            this.onSpans(message.spans);
+            return;
+          case 'result': {
+            const call = slot.calls.get(message.id);
+            if (!call) return;
+            slot.calls.delete(message.id);
+            clearTimeout(call.timer);
+            if (message.ok) call.resolve(message.value);
+            else call.reject(new Error(message.message));
+            return;
+          }
+        }
+      });
+      worker.on('error', (err) => {
+        slot.lastError = err.message;
+        this.logger.error({ err, shard: slot.index }, 'shard worker failed');
+      });
+      worker.on('exit', (code) => {
+        slot.ready = false;
+        slot.worker = undefined;
+        for (const call of slot.calls.values()) {
+          clearTimeout(call.timer);
+          call.reject(new Error(`shard ${slot.index} exited`));
+        }
+        slot.calls.clear();
+        if (!started) {
+          reject(new Error(`shard ${slot.index} failed to start: ${slot.lastError ?? `exit code ${code}`}`));
+          return;
+        }
+        if (this.closing) return;
+        this.counters.shardCrashes++;
+        slot.crashes++;
+        slot.lastCrashAtMillis = Date.now();
+        slot.lastError ??= `exit code ${code}`;
+        this.logger.error(
+          { shard: slot.index, code },
+          `shard ${slot.index} exited unexpectedly; restarting in ${SHARD_RESTART_DELAY_MILLIS} ms`,
+        );
+        slot.restartTimer = setTimeout(() => {
+          slot.restartTimer = undefined;
+          if (this.closing) return;
+          this.spawn(slot).catch((err: Error) => {
+            slot.lastError = err.message;
+            this.logger.error({ err, shard: slot.index }, 'shard restart failed');
+          });
+        }, SHARD_RESTART_DELAY_MILLIS);
+        slot.restartTimer.unref();
+      });
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import type { CollectorConfig } from '../config/config.js';
+import type { Span } from '../model/span.js';
+import type { ShardCore } from './shard-core.js';
+
+/** Core methods the host may call on a shard (plain data in and out). */
+export type ShardCallMethod =
+  | 'getTrace'
+  | 'findTraces'
+  | 'aggregatesParts'
+  | 'dependencies'
+  | 'services'
+  | 'stats'
+  | 'health'
+  | 'close';
+
+/** What a shard worker is started with. */
+export interface ShardWorkerData {
+  shardIndex: number;
+  /** This shard's slice of the collector config (see shardConfig). */
+  config: CollectorConfig;
+  /** Buffers processed per shard (shared memory): the shard adds 1 at its index after each hand-off buffer. */
+  processedBuffers: Int32Array;
+}
+
+/** Host → shard worker. */
+export type ToShard =
+  /** A datagram of this shard's event frames (its buffer is transferred). */
+  | { kind: 'events'; datagram: Uint8Array }
+  | { kind: 'call'; id: number; method: ShardCallMethod; args: unknown[] }
+  /** Whether finished spans should be sent back for the live tail. */
+  | { kind: 'tail'; on: boolean };
+
+/** Shard worker → host. */
+export type FromShard =
+  | { kind: 'ready' }
+  | { kind: 'result'; id: number; ok: true; value: unknown }
+  | { kind: 'result'; id: number; ok: false; message: string }
+  | { kind: 'spans'; spans: Span[] };
+
+/** Compile-time check that every callable method exists on the core. */
+export type ShardCallable = Pick<ShardCore, ShardCallMethod>;
