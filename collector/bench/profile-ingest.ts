@@ -2,13 +2,21 @@
  * In-process ingest loop for profiling: the benchmark's datagrams fed to `collector.ingest()` for
  * PROFILE_MILLIS, no socket. `node --cpu-prof --import tsx collector/bench/profile-ingest.ts`
  * writes a .cpuprofile. Knobs for what-if runs: PROFILE_SKEW=off, PROFILE_MAX_SPANS (memory store
- * cap), PROFILE_REMEMBERED (assembly.maxRememberedSpans).
+ * cap), PROFILE_REMEMBERED (assembly.maxRememberedSpans), PROFILE_EVENTS (a fixed event count
+ * instead of PROFILE_MILLIS, for memory A/B runs), PROFILE_V8_FLAGS (V8 flags set at run time),
+ * PROFILE_SNAPSHOT (a heap snapshot file written at the end). With --expose-gc it prints the live
+ * heap after a full GC and the peak RSS sampled once per round.
  */
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { buildCollector } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
 
 const PROFILE_MILLIS = Number(process.env.PROFILE_MILLIS ?? 8000);
+/** Stop after this many events instead (same work for A/B runs of memory); 0 = time-bound. */
+const PROFILE_EVENTS = Number(process.env.PROFILE_EVENTS ?? 0);
+
+if (process.env.PROFILE_V8_FLAGS) setFlagsFromString(process.env.PROFILE_V8_FLAGS);
 
 const round = buildRound();
 const collector = await buildCollector(
@@ -27,9 +35,10 @@ const collector = await buildCollector(
   }),
 );
 let events = 0;
+let peakRss = 0;
 const cpuStart = process.cpuUsage();
 const start = performance.now();
-for (let r = 0; performance.now() - start < PROFILE_MILLIS; r++) {
+for (let r = 0; PROFILE_EVENTS > 0 ? events < PROFILE_EVENTS : performance.now() - start < PROFILE_MILLIS; r++) {
   const digits = String(r).padStart(ROUND_DIGITS, '0').slice(-ROUND_DIGITS);
   for (let i = 0; i < round.datagrams.length; i++) {
     const d = round.datagrams[i] as Buffer;
@@ -37,11 +46,21 @@ for (let r = 0; performance.now() - start < PROFILE_MILLIS; r++) {
     collector.ingest(d);
   }
   events += round.events;
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }
 const seconds = (performance.now() - start) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 console.log(
   `${Math.round(events / seconds).toLocaleString('en-US')} events/s in-process (${((1e6 * seconds) / events).toFixed(2)} µs/event wall, ${((cpu.user + cpu.system) / events).toFixed(2)} µs/event CPU)`,
 );
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  gc();
+  const m = process.memoryUsage();
+  console.log(
+    `live heap after GC ${(m.heapUsed / 1048576).toFixed(1)} MB, heap total ${(m.heapTotal / 1048576).toFixed(1)} MB, RSS ${(m.rss / 1048576).toFixed(1)} MB (peak ${(peakRss / 1048576).toFixed(1)} MB), external ${(m.external / 1048576).toFixed(1)} MB, array buffers ${(m.arrayBuffers / 1048576).toFixed(1)} MB`,
+  );
+}
+if (process.env.PROFILE_SNAPSHOT) writeHeapSnapshot(process.env.PROFILE_SNAPSHOT);
 console.log(collector.assembler.stats(), collector.store.stats(), collector.receiver.stats().invalidEvents);
 await collector.close();

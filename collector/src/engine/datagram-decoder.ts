@@ -409,9 +409,10 @@ export class DatagramDecoder {
         now,
       );
       if (cell < 0) continue;
-      columns.timestamps[cell] = s[at + 18] as number;
-      columns.durations[cell] = s[at + 24] as number;
-      columns.flags[cell] = (s[at + 32] as number) >>> 0;
+      const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
+      columns.timestamps[eventCell] = s[at + 18] as number;
+      columns.durations[eventCell] = s[at + 24] as number;
+      columns.flags[eventCell] = (s[at + 32] as number) >>> 0;
       const text = columns.text;
       const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
       for (let field = 4; field <= 14; field++) {
@@ -427,8 +428,7 @@ export class DatagramDecoder {
               : this.names.get(buf, this.view, from, to);
       }
       const firstTag = s[at + S_FIRST_TAG] as number;
-      columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] =
-        firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
+      columns.tags[eventCell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
       joiner.commit(now);
     }
   }

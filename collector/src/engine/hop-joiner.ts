@@ -219,9 +219,10 @@ export class HopJoiner {
     if (cell < 0) return;
     if (!known && (trace.digested || span.digested)) this.ids.keepStrings(cell >> 2, event.traceId, event.spanId);
     const columns = this.columns;
-    columns.timestamps[cell] = event.timestampMicros;
-    columns.durations[cell] = event.durationMicros ?? Number.NaN;
-    columns.flags[cell] = event.flags ?? 0;
+    const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
+    columns.timestamps[eventCell] = event.timestampMicros;
+    columns.durations[eventCell] = event.durationMicros ?? Number.NaN;
+    columns.flags[eventCell] = event.flags ?? 0;
     const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
     const text = columns.text;
     text[base + F_FROM] = event.from;
@@ -233,7 +234,7 @@ export class HopJoiner {
     text[base + F_PARENT] = event.parentSpanId ?? '';
     text[base + F_ERROR_CODE] = event.errorCode ?? '';
     text[base + F_ERROR_DESCRIPTION] = event.errorDescription ?? '';
-    columns.tags[columns.tagsBase(cell >> 2) + (cell & 3)] = event.tags;
+    columns.tags[eventCell] = event.tags;
     this.commit(now);
   }
 

@@ -4,7 +4,8 @@
  *
  * Layout. Row `r` owns `KEY_STRIDE` bytes of `keys` at `r * KEY_STRIDE`: the trace id's bytes
  * then the span id's bytes (`traceLengths[r]`, `spanLengths[r]` long; each at most
- * MAX_ID_LENGTH bytes), and its 32-bit hash in `hashes[r]`. `slots` is an open-addressing
+ * MAX_ID_LENGTH bytes), and its 32-bit hash in `hashes[r]`. A pair longer than KEY_STRIDE bytes
+ * together keeps its bytes in `longKeys` instead (same layout, one buffer per row). `slots` is an open-addressing
  * index (linear probing) whose entries are `row + 1` (0 = empty); it is kept at most half
  * full, and deletion shifts later entries of the probe run back (no tombstones), so a lookup
  * stops at the first empty entry.
@@ -25,8 +26,13 @@ export interface BufferSlicers {
   utf8Slice(start: number, end: number): string;
 }
 
-/** Bytes per row: a trace id then a span id, each at most MAX_ID_LENGTH bytes (ASCII ids). */
-const KEY_STRIDE = MAX_ID_LENGTH * 2;
+/**
+ * Inline key bytes per row: a trace id then a span id. 48 holds the ids real tracers send — W3C
+ * and OTLP ids in hex (32 + 16), this tracer's (20 + 16) — while room for two MAX_ID_LENGTH ids
+ * (128) would cost 80 more bytes on every row of the engine (24 MB at the default caps' 300k
+ * rows) for pairs that hardly occur; those go to `longKeys`.
+ */
+const KEY_STRIDE = 48;
 const HASH_SEED = 0x1b873593;
 
 /** Hash of `a[aStart, aEnd)` followed by `b[bStart, bEnd)` (murmur-style mixing, byte at a time). */
@@ -61,6 +67,8 @@ export class IdTable {
   private slots: Int32Array;
   private mask: number;
   private rows: number;
+  /** Key bytes of rows whose ids together are longer than KEY_STRIDE (rare). */
+  private readonly longKeys = new Map<number, Buffer & BufferSlicers>();
   /** Original strings of ids keyed by a digest (rare: non-ASCII ids longer than the key room). */
   private readonly longIds = new Map<number, [string, string]>();
 
@@ -125,8 +133,7 @@ export class IdTable {
         this.hashes[row] === hash &&
         this.traceLengths[row] === traceLength &&
         this.spanLengths[row] === spanLength &&
-        this.sameBytes(row * KEY_STRIDE, trace, traceStart, traceLength) &&
-        this.sameBytes(row * KEY_STRIDE + traceLength, span, spanStart, spanLength)
+        this.sameKey(row, trace, traceStart, traceLength, span, spanStart, spanLength)
       ) {
         return row;
       }
@@ -144,12 +151,18 @@ export class IdTable {
     spanStart: number,
     spanEnd: number,
   ): void {
-    const base = row * KEY_STRIDE;
-    const keys = this.keys;
     const traceLength = traceEnd - traceStart;
+    const spanLength = spanEnd - spanStart;
+    let keys: Uint8Array = this.keys;
+    let base = row * KEY_STRIDE;
+    if (traceLength + spanLength > KEY_STRIDE) {
+      const key = Buffer.allocUnsafe(traceLength + spanLength) as Buffer & BufferSlicers;
+      this.longKeys.set(row, key);
+      keys = key;
+      base = 0;
+    }
     for (let i = 0; i < traceLength; i++) keys[base + i] = trace[traceStart + i] as number;
     const spanBase = base + traceLength;
-    const spanLength = spanEnd - spanStart;
     for (let i = 0; i < spanLength; i++) keys[spanBase + i] = span[spanStart + i] as number;
     this.traceLengths[row] = traceLength;
     this.spanLengths[row] = spanLength;
@@ -165,6 +178,7 @@ export class IdTable {
   /** Removes `row` from the index (backward-shift deletion). */
   remove(row: number): void {
     if (this.longIds.size > 0) this.longIds.delete(row);
+    if (this.longKeys.size > 0) this.longKeys.delete(row);
     const slots = this.slots;
     const mask = this.mask;
     let i = (this.hashes[row] as number) & mask;
@@ -188,6 +202,7 @@ export class IdTable {
   clear(): void {
     this.slots.fill(0);
     this.longIds.clear();
+    this.longKeys.clear();
   }
 
   /** The trace id of `row` as a string (made when a span is materialised). */
@@ -196,8 +211,11 @@ export class IdTable {
       const kept = this.longIds.get(row);
       if (kept) return kept[0];
     }
+    const length = this.traceLengths[row] as number;
+    const long = this.longKeyOf(row);
+    if (long !== undefined) return long.utf8Slice(0, length);
     const start = row * KEY_STRIDE;
-    return this.keysBuffer.utf8Slice(start, start + (this.traceLengths[row] as number));
+    return this.keysBuffer.utf8Slice(start, start + length);
   }
 
   /** The span id of `row` as a string. */
@@ -206,19 +224,52 @@ export class IdTable {
       const kept = this.longIds.get(row);
       if (kept) return kept[1];
     }
-    const start = row * KEY_STRIDE + (this.traceLengths[row] as number);
-    return this.keysBuffer.utf8Slice(start, start + (this.spanLengths[row] as number));
+    const traceLength = this.traceLengths[row] as number;
+    const spanLength = this.spanLengths[row] as number;
+    const long = this.longKeyOf(row);
+    if (long !== undefined) return long.utf8Slice(traceLength, traceLength + spanLength);
+    const start = row * KEY_STRIDE + traceLength;
+    return this.keysBuffer.utf8Slice(start, start + spanLength);
   }
 
   /** Whether `row`'s trace id equals the given bytes. */
   traceIs(row: number, bytes: Uint8Array): boolean {
-    return this.traceLengths[row] === bytes.length && this.sameBytes(row * KEY_STRIDE, bytes, 0, bytes.length);
+    if (this.traceLengths[row] !== bytes.length) return false;
+    const long = this.longKeyOf(row);
+    return long !== undefined
+      ? sameBytes(long, 0, bytes, 0, bytes.length)
+      : sameBytes(this.keys, row * KEY_STRIDE, bytes, 0, bytes.length);
   }
 
-  private sameBytes(at: number, other: Uint8Array, start: number, length: number): boolean {
-    const keys = this.keys;
-    for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
-    return true;
+  /** Whether `row`'s key is (trace, span); the caller has checked both lengths. */
+  private sameKey(
+    row: number,
+    trace: Uint8Array,
+    traceStart: number,
+    traceLength: number,
+    span: Uint8Array,
+    spanStart: number,
+    spanLength: number,
+  ): boolean {
+    let keys = this.keys;
+    let at = row * KEY_STRIDE;
+    if (traceLength + spanLength > KEY_STRIDE) {
+      const long = this.longKeys.get(row);
+      if (long === undefined) return false;
+      keys = long;
+      at = 0;
+    }
+    return (
+      sameBytes(keys, at, trace, traceStart, traceLength) &&
+      sameBytes(keys, at + traceLength, span, spanStart, spanLength)
+    );
+  }
+
+  /** The out-of-line key of `row`, when its ids together exceed KEY_STRIDE bytes. */
+  private longKeyOf(row: number): (Buffer & BufferSlicers) | undefined {
+    return (this.traceLengths[row] as number) + (this.spanLengths[row] as number) > KEY_STRIDE
+      ? this.longKeys.get(row)
+      : undefined;
   }
 
   private place(row: number): void {
@@ -228,6 +279,11 @@ export class IdTable {
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = row + 1;
   }
+}
+
+function sameBytes(keys: Uint8Array, at: number, other: Uint8Array, start: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
+  return true;
 }
 
 /** Index size for `rows`: a power of two at least twice the rows (load ≤ 50 %). */

@@ -54,7 +54,7 @@ function fieldOf(text: string[], base: number, mask: number, k: number, f: numbe
 export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number, lateEvents: number): Span {
   const mask = columns.mask[row] as number;
   const text = columns.text;
-  const cell = row * 4;
+  const cell = columns.tagsBase(row);
   const base = columns.textBase(row);
   const hasReq = (mask & 1) !== 0;
   const hasIn = (mask & 2) !== 0;
@@ -126,7 +126,7 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
     errorCode: errorType >= 0 ? (text[base + errorType * TEXT_FIELDS + F_ERROR_CODE] as string) : undefined,
     errorDescription:
       errorType >= 0 ? (text[base + errorType * TEXT_FIELDS + F_ERROR_DESCRIPTION] as string) || undefined : undefined,
-    tags: mergeTags(columns, columns.tagsBase(row), mask),
+    tags: mergeTags(columns, cell, mask),
     persistent: persistent || undefined,
     lateEvents: lateEvents > 0 ? lateEvents : undefined,
   };

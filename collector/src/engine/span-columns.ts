@@ -3,14 +3,14 @@
  * field in a column instead of an object per event.
  *
  * Layout. Row `r` has scalar columns (`state`, `mask`, `late`, `firstSeenMillis`,
- * `emittedAtMillis`) and, for each event type `k` (0 REQ, 1 IN, 2 OUT, 3 REP), cell
- * `c = r * 4 + k` in the per-event numeric columns: `timestamps[c]`, `durations[c]` (NaN =
- * absent), `flags[c]`. Strings live apart, in text slots: a row that still needs its events'
- * strings (pending, or emitted partial) holds slot `t = textSlot[r]`, with `TEXT_FIELDS` string
- * references per event at `text[(t * 4 + k) * TEXT_FIELDS + f]` (interned by the decoder, so a
- * reference costs a pointer, not a copy) and `tags[t * 4 + k]`. A row emitted complete keeps
- * only its key and numbers: its slot is freed (`textSlot[r] = -1`), so the remembered rows —
- * most of the engine's rows — cost a few dozen bytes each.
+ * `emittedAtMillis`). Its events live apart, in event slots: a row that still needs its events
+ * (pending, or emitted partial) holds slot `t = textSlot[r]`, and for each event type `k` (0 REQ,
+ * 1 IN, 2 OUT, 3 REP) cell `c = t * 4 + k` (`tagsBase(r) + k`) in the per-event columns:
+ * `timestamps[c]`, `durations[c]` (NaN = absent), `flags[c]`, `tags[c]`, and `TEXT_FIELDS`
+ * string references at `text[c * TEXT_FIELDS + f]` (interned by the decoder, so a reference
+ * costs a pointer, not a copy). A row emitted complete keeps only its key and scalars: its slot
+ * is freed (`textSlot[r] = -1`), so the remembered rows — most of the engine's rows — cost a few
+ * dozen bytes each (the 80 bytes of event numbers are per slot, not per row, for that reason).
  * Rows are linked into two intrusive doubly-linked lists — pending hops in first-seen order
  * (`pendingPrev`/`pendingNext`) and remembered hops in emission order (`rememberedPrev`/
  * `rememberedNext`) — so timeouts, the pending cap and forgetting take the list heads and any
@@ -109,7 +109,7 @@ export class SpanColumns {
     return (this.textSlot[row] as number) * 4 * TEXT_FIELDS;
   }
 
-  /** Index of row's first tags cell; add `k`. */
+  /** Index of row's first event cell (tags, timestamps, durations, flags); add `k`. */
   tagsBase(row: number): number {
     return (this.textSlot[row] as number) * 4;
   }
@@ -185,6 +185,9 @@ export class SpanColumns {
     this.textSlot = new Int32Array(0);
     this.text = [];
     this.tags = [];
+    this.timestamps = new Float64Array(0);
+    this.durations = new Float64Array(0);
+    this.flags = new Uint32Array(0);
     this.slots = 0;
     this.slotNext = new Int32Array(0);
     this.freeSlot = NONE;
@@ -203,9 +206,6 @@ export class SpanColumns {
     this.late = copy(this.late, rows);
     this.firstSeenMillis = copy(this.firstSeenMillis, rows);
     this.emittedAtMillis = copy(this.emittedAtMillis, rows);
-    this.timestamps = copy(this.timestamps, rows * 4);
-    this.durations = copy(this.durations, rows * 4);
-    this.flags = copy(this.flags, rows * 4);
     this.pendingPrev = copy(this.pendingPrev, rows);
     this.pendingNext = copy(this.pendingNext, rows);
     this.rememberedPrev = copy(this.rememberedPrev, rows);
@@ -227,6 +227,15 @@ export class SpanColumns {
     const next = new Int32Array(slots);
     next.set(this.slotNext);
     this.slotNext = next;
+    const timestamps = new Float64Array(slots * 4);
+    timestamps.set(this.timestamps);
+    this.timestamps = timestamps;
+    const durations = new Float64Array(slots * 4);
+    durations.set(this.durations);
+    this.durations = durations;
+    const flags = new Uint32Array(slots * 4);
+    flags.set(this.flags);
+    this.flags = flags;
     // Grown in place and filled in one call: element kinds stay packed (strings; objects or undefined).
     this.text.length = slots * 4 * TEXT_FIELDS;
     this.text.fill('', old * 4 * TEXT_FIELDS);
