@@ -4,9 +4,10 @@ import { createTracer, currentTrace, type Tracer } from '@phosphor/tracer';
 import { phosphorFastify } from '@phosphor/tracer/fastify';
 import { tracedFetch } from '@phosphor/tracer/fetch';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CollectorAddresses } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
+import { traceIdFromOtel } from '../../src/otlp/otlp-trace-id.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { ownerOfTraceId } from '../../src/shards/trace-owner.js';
 import { extractHeaders, otelService, otlpExporter, SpanKind, startSpan } from '../receivers/otlp/otel-sdk.js';
@@ -116,5 +117,41 @@ describe('sharded collector with OTLP in', () => {
     expect(stats.otlp.events).toBeGreaterThanOrEqual(2 * traceIds.length);
     const metrics = await (await fetch(`${ports.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/phosphor_collector_otlp_requests_total\{transport="http"\} [1-9]/);
+  });
+});
+
+describe('closing a sharded collector with OTLP in', () => {
+  it('passes the spans still waiting for a parent to their shard before the shards flush', async () => {
+    const c = await startSharded(SHARDS, {
+      otlp: { http: { port: 0 }, grpc: { port: 0 }, parentWaitMillis: 60_000 },
+    });
+    const provider = otelService('orders', otlpExporter('http/protobuf', c.addresses as CollectorAddresses));
+    try {
+      // A CLIENT span whose parent (a remote caller's span) never reaches the collector: it waits.
+      const remote = extractHeaders({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+      const call = startSpan(provider, 'GET', SpanKind.CLIENT, remote, { 'peer.service': 'stock' });
+      call.span.end();
+      await provider.forceFlush();
+      await waitFor(() => c.otlp.stats().waitingSpans === 1);
+      const order: string[] = [];
+      const deliverEvents = c.shards.deliverEvents.bind(c.shards);
+      const closeShards = c.shards.close.bind(c.shards);
+      vi.spyOn(c.shards, 'deliverEvents').mockImplementation((shard, events) => {
+        order.push(`events:${shard}:${events.length}`);
+        deliverEvents(shard, events);
+      });
+      vi.spyOn(c.shards, 'close').mockImplementation(() => {
+        order.push('shards.close');
+        return closeShards();
+      });
+      await c.close();
+      // The span's REQ and REP, to the shard owning its trace, before the shards were closed.
+      const owner = ownerOfTraceId(traceIdFromOtel('4bf92f3577b34da6a3ce929d0e0e4736'), SHARDS);
+      expect(order).toEqual([`events:${owner}:2`, 'shards.close']);
+      expect(c.otlp.stats().waitingSpans).toBe(0);
+    } finally {
+      await provider.shutdown();
+      await c.close();
+    }
   });
 });
