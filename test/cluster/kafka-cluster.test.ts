@@ -184,13 +184,17 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
       async () => {
         const v = await memberJson<ClusterView>(receivers[0]!, '/api/cluster');
         const up = v.members.filter((m) => m.state === 'up');
+        // An assembler reports lag -1 (unknown) until its first lag poll after a rebalance: members
+        // publish every second, so wait for a status in which every assembler's lag is known.
+        const lagsKnown = up.filter((m) => m.role === 'assembler').every((m) => (m.summary.lag ?? -1) >= 0);
         return v.totals.receivers === receivers.length &&
           v.totals.assemblers === liveAssemblers.length &&
-          up.length >= 5
+          up.length >= 5 &&
+          lagsKnown
           ? v
           : undefined;
       },
-      { timeoutMillis: 30_000, what: 'every live member in /api/cluster' },
+      { timeoutMillis: 30_000, what: 'every live member in /api/cluster with its lag known' },
     );
     expect(view.totals.droppedEvents).toBe(0);
     for (const m of view.members.filter((x) => x.role === 'assembler' && x.state === 'up')) {
