@@ -56,6 +56,11 @@ export class BatchHeaderFields {
   }
 }
 
+/** A Batch with every header field at its default and no events (what an empty payload decodes to). */
+export function emptyBatch(): Batch {
+  return new BatchHeaderFields().toBatch([]);
+}
+
 /**
  * Reads the Batch field of number `field` (not BATCH_EVENTS_FIELD) whose tag the caller has just
  * read, into `h`; unknown fields are skipped. Throws MalformedPayload as the reader does.

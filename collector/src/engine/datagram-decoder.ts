@@ -20,8 +20,8 @@ import {
   BatchHeaderFields,
   type BatchHeaderSource,
   checkDatagramEnvelope,
-  type DatagramRejection,
   decodeDatagram,
+  emptyBatch,
   InternTable,
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
@@ -33,6 +33,7 @@ import {
   type TraceEvent,
   validateBatchHeader,
 } from '@phosphor/wire';
+import type { IngestOutcome } from '../receivers/udp/udp-receiver.js';
 import type { HopJoiner } from './hop-joiner.js';
 import { type BufferSlicers, hashIdPair } from './id-table.js';
 import {
@@ -48,18 +49,11 @@ import {
   TEXT_FIELDS,
 } from './span-columns.js';
 
-/** What one datagram came to; one object reused for every datagram (read it before the next). */
-export interface DatagramOutcome {
-  ok: boolean;
-  /** Set when !ok. */
-  reason: DatagramRejection;
-  detail: string;
-  /** Valid events handed to the joiner. */
-  acceptedEvents: number;
-  invalidEvents: number;
-  firstInvalidReason: string | undefined;
-  /** Batch header (tracer id, sequence, service, host, drops); `events` is always empty. */
-  header: Batch;
+/**
+ * What one datagram came to; one object reused for every datagram (read it before the next).
+ * `acceptedEvents` are the valid events handed to the joiner; `header.events` is always empty.
+ */
+export interface DatagramOutcome extends IngestOutcome {
   /** True when the datagram went through the wire codec instead of the fast path. */
   decodedByCodec: boolean;
 }
@@ -135,7 +129,7 @@ export class DatagramDecoder {
     acceptedEvents: 0,
     invalidEvents: 0,
     firstInvalidReason: undefined,
-    header: emptyHeader(),
+    header: emptyBatch(),
     decodedByCodec: false,
   };
   /** Reads the Batch header fields with the codec's own rules (wire package); names interned here. */
@@ -434,18 +428,6 @@ export class DatagramDecoder {
     }
     return -1;
   }
-}
-
-function emptyHeader(): Batch {
-  return {
-    tracerId: '',
-    sequence: 0,
-    service: '',
-    hostname: '',
-    sentAtMicros: 0,
-    drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
-    events: NO_EVENTS,
-  };
 }
 
 /** The wire package's protobuf reader, header strings (tracer id, service, host) interned as names. */

@@ -2,21 +2,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { bindUdpSocket } from '../receivers/udp/bind-udp-socket.js';
 import { ClientLossTracker } from '../receivers/udp/client-loss.js';
-import type { DropReason, UdpReceiverOptions } from '../receivers/udp/udp-receiver.js';
+import { DROP_REASONS, type DropReason, type UdpReceiverOptions } from '../receivers/udp/udp-receiver.js';
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import { EventRouter } from './event-router.js';
 import type { ShardHost } from './shard-host.js';
 import { ShardOutbox } from './shard-outbox.js';
-
-const DROP_REASONS: readonly DropReason[] = [
-  'oversized',
-  'too_short',
-  'bad_magic',
-  'wrong_version',
-  'missing_hmac',
-  'bad_hmac',
-  'malformed',
-];
 
 /** Datagram counters of the receiving thread (events are counted by the shard that decodes them). */
 export interface ShardedReceiverStats {

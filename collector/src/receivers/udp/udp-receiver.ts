@@ -32,7 +32,8 @@ export interface DatagramIngest {
 /** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
 export type DropReason = DatagramRejection | 'oversized';
 
-const DROP_REASONS: readonly DropReason[] = [
+/** Every drop reason, in the order stats list them. */
+export const DROP_REASONS: readonly DropReason[] = [
   'oversized',
   'too_short',
   'bad_magic',
