@@ -8,18 +8,17 @@
  * whole datagram is known good, so a malformed datagram is rejected whole, as the codec does.
  *
  * The fast path takes the datagrams tracers send. Anything out of the ordinary — a rejected or
- * malformed datagram, an invalid event, an unknown event field, a non-ASCII id, a field near its limit,
+ * malformed datagram, an invalid event, an unknown field, a non-ASCII id, a field near its limit,
  * a tag the codec would treat specially — goes to the wire codec's own `decodeDatagram` and
  * `validateEvent`, then into the joiner as decoded events. So the rejection reasons, invalid-event
  * counts and messages are the codec's, by construction, and the fast path only has to be right
  * about what it accepts.
  */
+import { timingSafeEqual } from 'node:crypto';
 import {
-  BATCH_EVENTS_FIELD,
   type Batch,
-  BatchHeaderFields,
-  type BatchHeaderSource,
-  checkDatagramEnvelope,
+  computeDatagramMac,
+  type DropCounters,
   decodeDatagram,
   emptyBatch,
   InternTable,
@@ -27,11 +26,13 @@ import {
   MAX_NAME_LENGTH,
   MAX_TAGS,
   MAX_TEXT_LENGTH,
-  MalformedPayload,
-  ProtobufReader,
-  readBatchHeaderField,
   type TraceEvent,
-  validateBatchHeader,
+  WIRE_FLAG_HMAC,
+  WIRE_HEADER_BYTES,
+  WIRE_HMAC_BYTES,
+  WIRE_MAGIC_0,
+  WIRE_MAGIC_1,
+  WIRE_VERSION,
 } from '@phosphor/wire';
 import type { IngestOutcome } from '../receivers/udp/udp-receiver.js';
 import type { HopJoiner } from './hop-joiner.js';
@@ -132,10 +133,16 @@ export class DatagramDecoder {
     header: emptyBatch(),
     decodedByCodec: false,
   };
-  /** Reads the Batch header fields with the codec's own rules (wire package); names interned here. */
-  private readonly headerReader = new InterningHeaderReader(this.names);
   /** Header fields found by the first pass. */
-  private readonly headerFields = new BatchHeaderFields();
+  private tracerIdStart = 0;
+  private tracerIdEnd = 0;
+  private serviceStart = 0;
+  private serviceEnd = 0;
+  private hostnameStart = 0;
+  private hostnameEnd = 0;
+  private sequence = 0;
+  private sentAtMicros = 0;
+  private drops = [0, 0, 0, 0];
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
   private tagRanges: number[] = [];
 
@@ -162,10 +169,20 @@ export class DatagramDecoder {
     return out;
   }
 
-  /** The payload start, or -1 when the header or HMAC is not good (the codec names the problem). */
+  /** The payload start, or -1 when the header is not a plainly good one (the codec names the problem). */
   private checkHeader(d: Buffer): number {
-    const start = checkDatagramEnvelope(d, this.hmacKey);
-    return typeof start === 'number' ? start : FALLBACK;
+    if (d.length < WIRE_HEADER_BYTES || d[0] !== WIRE_MAGIC_0 || d[1] !== WIRE_MAGIC_1 || d[2] !== WIRE_VERSION)
+      return FALLBACK;
+    const hasMac = ((d[3] as number) & WIRE_FLAG_HMAC) !== 0;
+    const start = WIRE_HEADER_BYTES + (hasMac ? WIRE_HMAC_BYTES : 0);
+    if (d.length < start) return FALLBACK;
+    const key = this.hmacKey;
+    if (key) {
+      if (!hasMac) return FALLBACK;
+      const mac = computeDatagramMac(key, d.subarray(0, WIRE_HEADER_BYTES), d.subarray(start));
+      if (!timingSafeEqual(mac, d.subarray(WIRE_HEADER_BYTES, start))) return FALLBACK;
+    }
+    return start;
   }
 
   private viaCodec(datagram: Buffer, now: number, macVerified: boolean): DatagramOutcome {
@@ -196,22 +213,21 @@ export class DatagramDecoder {
     this.buf = d as Buffer & BufferSlicers;
     this.view = new DataView(d.buffer, d.byteOffset, d.byteLength);
     this.pos = start;
-    const header = this.headerFields;
-    header.reset();
-    const headerReader = this.headerReader;
-    headerReader.buf = d;
-    headerReader.view = this.view;
+    this.tracerIdStart = this.tracerIdEnd = this.serviceStart = this.serviceEnd = 0;
+    this.hostnameStart = this.hostnameEnd = 0;
+    this.sequence = 0;
+    this.sentAtMicros = 0;
+    const drops = this.drops;
+    drops[0] = drops[1] = drops[2] = drops[3] = 0;
     this.tagRanges.length = 0;
     const end = d.length;
-    headerReader.end = end;
     let events = 0;
     while (this.pos < end) {
       const tag = this.varint(end);
       if (tag < 0) return FALLBACK;
       const field = tag >>> 3;
       const wireType = tag & 7;
-      if (field === BATCH_EVENTS_FIELD) {
-        if (wireType !== 2) return FALLBACK;
+      if (field === 6 && wireType === 2) {
         const length = this.varint(end);
         if (length < 0 || length > end - this.pos) return FALLBACK;
         const eventEnd = this.pos + length;
@@ -223,20 +239,51 @@ export class DatagramDecoder {
         if (!this.readEvent(events * EVENT_STRIDE, eventEnd)) return FALLBACK;
         this.pos = eventEnd;
         events++;
-      } else {
-        // Header fields: anything the codec would reject or name makes the codec decide.
-        headerReader.pos = this.pos;
-        try {
-          readBatchHeaderField(headerReader, field, wireType, header);
-        } catch (err) {
-          if (err instanceof MalformedPayload) return FALLBACK;
-          throw err;
+      } else if ((field === 1 || field === 3 || field === 4) && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        const s = this.pos;
+        this.pos += length;
+        if (field === 1) {
+          if (length > MAX_ID_LENGTH) return FALLBACK;
+          this.tracerIdStart = s;
+          this.tracerIdEnd = this.pos;
+        } else {
+          if (length > MAX_NAME_LENGTH) return FALLBACK;
+          if (field === 3) {
+            this.serviceStart = s;
+            this.serviceEnd = this.pos;
+          } else {
+            this.hostnameStart = s;
+            this.hostnameEnd = this.pos;
+          }
         }
-        this.pos = headerReader.pos;
+      } else if (field === 2 && wireType === 0) {
+        const value = this.varint(end);
+        if (value < 0) return FALLBACK;
+        this.sequence = value;
+      } else if (field === 5 && wireType === 2) {
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        const dropsEnd = this.pos + length;
+        drops[0] = drops[1] = drops[2] = drops[3] = 0;
+        while (this.pos < dropsEnd) {
+          const dropTag = this.varint(dropsEnd);
+          const dropField = dropTag >>> 3;
+          if (dropTag < 0 || (dropTag & 7) !== 1 || dropField < 1 || dropField > 4 || dropsEnd - this.pos < 8) {
+            return FALLBACK;
+          }
+          drops[dropField - 1] = this.view.getFloat64(this.pos, true);
+          this.pos += 8;
+        }
+      } else if (field === 7 && wireType === 1) {
+        if (end - this.pos < 8) return FALLBACK;
+        this.sentAtMicros = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        if (!Number.isFinite(this.sentAtMicros)) return FALLBACK;
+      } else {
+        return FALLBACK;
       }
-    }
-    if (validateBatchHeader(header.tracerId, header.service, header.hostname, header.sentAtMicros) !== undefined) {
-      return FALLBACK;
     }
     return events;
   }
@@ -404,8 +451,26 @@ export class DatagramDecoder {
     return tags;
   }
 
+  private name(from: number, to: number): string {
+    return from === to ? '' : this.names.get(this.buf, this.view, from, to);
+  }
+
   private header(): Batch {
-    return this.headerFields.toBatch(NO_EVENTS);
+    const drops: DropCounters = {
+      bufferFull: this.drops[0] as number,
+      tooLarge: this.drops[1] as number,
+      sendError: this.drops[2] as number,
+      sampledOut: this.drops[3] as number,
+    };
+    return {
+      tracerId: this.name(this.tracerIdStart, this.tracerIdEnd),
+      sequence: this.sequence,
+      service: this.name(this.serviceStart, this.serviceEnd),
+      hostname: this.name(this.hostnameStart, this.hostnameEnd),
+      sentAtMicros: this.sentAtMicros,
+      drops,
+      events: NO_EVENTS,
+    };
   }
 
   /** A varint as an unsigned 32-bit number (higher bits dropped, as the codec does), or -1 when truncated or too long. */
@@ -427,19 +492,5 @@ export class DatagramDecoder {
       }
     }
     return -1;
-  }
-}
-
-/** The wire package's protobuf reader, header strings (tracer id, service, host) interned as names. */
-class InterningHeaderReader extends ProtobufReader implements BatchHeaderSource {
-  constructor(private readonly names: InternTable) {
-    super();
-  }
-
-  headerString(field: string): string {
-    const end = this.lengthEnd(field);
-    const start = this.pos;
-    this.pos = end;
-    return start === end ? '' : this.names.get(this.buf, this.view, start, end);
   }
 }
