@@ -167,7 +167,8 @@ describe('spool durability: SIGKILL while Elasticsearch is down, restart, every 
     expect(await down.daemon.exited).toBe('SIGKILL');
 
     // What is on disk is exactly what was acknowledged.
-    const onDisk = readdirSync(spoolDir)
+    // Recursive: with several shards, shard n spools under <spoolDir>/shard-<n>.
+    const onDisk = readdirSync(spoolDir, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.spool'))
       .flatMap((f) => readFileSync(join(spoolDir, f), 'utf8').split('\n').filter(Boolean))
       .map((line) => (JSON.parse(line.slice(0, line.indexOf('\t'))) as [string, string, number])[1]);

@@ -106,6 +106,12 @@ export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
     );
   }
   result.shards = result.role === 'all' ? resolveShards(shards) : 1;
+  if (result.role !== 'all') {
+    // OTLP spans are joined by the engine of the process that receives them; a receiver has none (it
+    // forwards datagram events to Kafka) and an assembler takes its events from Kafka only.
+    result.otlp.http.enabled = false;
+    result.otlp.grpc.enabled = false;
+  }
   result.kafka.memberName ??= defaultMemberName();
   if (result.role === 'assembler' && result.storage.type !== 'elasticsearch') {
     // Offsets are committed only past spans stored durably; the memory store would lose them on a crash.

@@ -1,4 +1,5 @@
 import { formatDuration } from '@phosphor/service-kit';
+import type { TraceEvent } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import { Aggregates } from '../aggregates/aggregates.js';
 import type { CollectorConfig } from '../config/config.js';
@@ -74,6 +75,14 @@ export class EngineShardCore implements ShardCore {
       );
     }
     this.ingestCounters.acceptedEvents += result.acceptedEvents;
+  }
+
+  ingestEvents(events: readonly TraceEvent[]): void {
+    try {
+      this.assembler.ingestEvents(events);
+    } catch (err) {
+      this.warner.warn('events_error', `shard could not assemble forwarded events: ${(err as Error).message}`);
+    }
   }
 
   async getTrace(traceId: string) {

@@ -1,3 +1,4 @@
+import type { TraceEvent } from '@phosphor/wire';
 import type { DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
 import type { MergeableAggregates } from '../aggregates/mergeable-snapshot.js';
 import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
@@ -50,6 +51,12 @@ export interface ShardCore {
    * ShardOutbox). Counts invalid events; never throws.
    */
   ingest(datagram: Uint8Array): void;
+  /**
+   * Takes events already decoded and validated elsewhere (OTLP spans mapped on the main thread),
+   * all of traces this shard owns; as the single core's `ingestEvents`, they are not counted as
+   * datagram events. Never throws.
+   */
+  ingestEvents(events: readonly TraceEvent[]): void;
   /** Stored and pending spans of a trace this shard owns. */
   getTrace(traceId: string): Promise<ShardTrace>;
   /** This shard's traces matching the query, newest first, at most `query.limit`. */

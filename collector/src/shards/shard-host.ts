@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { formatDuration } from '@phosphor/service-kit';
+import type { TraceEvent } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
@@ -34,7 +35,7 @@ export interface ShardHostStats {
   liveShards: number;
   /** Shard workers that exited unexpectedly (each is restarted). */
   shardCrashes: number;
-  /** Event hand-off buffers posted to shards. */
+  /** Event hand-off buffers (and batches of OTLP events) posted to shards. */
   forwardedBuffers: number;
   /** Events routed to a shard that was down at the time: dropped and counted here. */
   droppedEventsShardDown: number;
@@ -150,20 +151,38 @@ export class ShardHost {
 
   /** Hands a datagram of `events` event frames to `shard` (its buffer is transferred). */
   deliver(shard: number, datagram: Uint8Array, events: number): void {
+    const worker = this.admit(shard, events);
+    if (!worker) return;
+    const message: ToShard = { kind: 'events', datagram };
+    worker.postMessage(message, [datagram.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Hands decoded events (all of traces `shard` owns) to `shard`, under the same rules as a
+   * datagram: counted as one hand-off buffer, dropped and counted when the shard is down or busy.
+   */
+  deliverEvents(shard: number, events: TraceEvent[]): void {
+    const worker = this.admit(shard, events.length);
+    if (!worker) return;
+    const message: ToShard = { kind: 'traceEvents', events };
+    worker.postMessage(message);
+  }
+
+  /** The shard's worker when it may take one more hand-off (counted as posted); else counts the drop. */
+  private admit(shard: number, events: number): Worker | undefined {
     const slot = this.slots[shard] as ShardSlot;
     if (!slot.worker || !slot.ready) {
       this.counters.droppedEventsShardDown += events;
-      return;
+      return undefined;
     }
     // Wrapping difference: both counts are Int32 and only their distance matters.
     if (((slot.posted - Atomics.load(this.processed, shard)) | 0) >= MAX_IN_FLIGHT_BUFFERS) {
       this.counters.droppedEventsShardBusy += events;
-      return;
+      return undefined;
     }
     slot.posted = (slot.posted + 1) | 0;
     this.counters.forwardedBuffers++;
-    const message: ToShard = { kind: 'events', datagram };
-    slot.worker.postMessage(message, [datagram.buffer as ArrayBuffer]);
+    return slot.worker;
   }
 
   /** Calls a core method on one shard. */

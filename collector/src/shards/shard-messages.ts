@@ -1,3 +1,4 @@
+import type { TraceEvent } from '@phosphor/wire';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
 import type { ShardCore } from './shard-core.js';
@@ -26,6 +27,8 @@ export interface ShardWorkerData {
 export type ToShard =
   /** A datagram of this shard's event frames (its buffer is transferred). */
   | { kind: 'events'; datagram: Uint8Array }
+  /** Already decoded and validated events of this shard's traces (OTLP spans mapped on the main thread). */
+  | { kind: 'traceEvents'; events: TraceEvent[] }
   | { kind: 'call'; id: number; method: ShardCallMethod; args: unknown[] }
   /** Whether finished spans should be sent back for the live tail. */
   | { kind: 'tail'; on: boolean };

@@ -32,6 +32,10 @@ async function main(): Promise<void> {
         core.ingest(message.datagram);
         Atomics.add(data.processedBuffers, data.shardIndex, 1);
         return;
+      case 'traceEvents':
+        core.ingestEvents(message.events);
+        Atomics.add(data.processedBuffers, data.shardIndex, 1);
+        return;
       case 'tail':
         core.setTailListener(message.on ? (spans) => send({ kind: 'spans', spans }) : undefined);
         return;

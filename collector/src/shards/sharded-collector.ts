@@ -16,11 +16,14 @@ import { CollectorError } from '../errors.js';
 import { type AggregatesExporter, createInfluxExporter } from '../exporters/create-exporters.js';
 import { createMetricsRegistry } from '../metrics.js';
 import type { TraceQuery, TraceSummary } from '../model/span.js';
+import { registerOtlpMetrics } from '../receivers/otlp/otlp-metrics.js';
+import { OtlpReceiver } from '../receivers/otlp/otlp-receiver.js';
 import type { UdpReceiverStats } from '../receivers/udp/udp-receiver.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 import { type TailFilter, TailHub, type TailHubOptions } from '../tail/tail-hub.js';
 import { mergeDependencies, mergeServices } from './merge-aggregates.js';
 import { mergeTraceSummaries } from './merge-traces.js';
+import { otlpEventRouter } from './otlp-event-router.js';
 import type { ShardCoreStats, ShardTrace } from './shard-core.js';
 import { ShardHost } from './shard-host.js';
 import { ShardedUdpReceiver } from './sharded-udp-receiver.js';
@@ -41,6 +44,8 @@ export interface ShardedCollector {
   readonly logger: Logger;
   readonly http: FastifyInstance;
   readonly receiver: ShardedUdpReceiver;
+  /** The OTLP receiver, on the main thread: its events go to the shard owning each trace. */
+  readonly otlp: OtlpReceiver;
   readonly shards: ShardHost;
   readonly tail: TailHub;
   readonly registry: Registry;
@@ -99,6 +104,14 @@ export async function buildShardedCollector(
     shards,
     logger.child({ component: 'udp' }),
   );
+  // OTLP in on the main thread, as in the single core (same config, stats, health and metrics);
+  // each mapped event goes to the shard owning its trace, where it joins that trace's datagram events.
+  const otlp = new OtlpReceiver(
+    config.otlp,
+    otlpEventRouter(shards.shardCount, (shard, events) => shards.deliverEvents(shard, events)),
+    logger.child({ component: 'otlp' }),
+    config.logging.warnIntervalMillis,
+  );
   const storeName = config.storage.type;
   const sharedStore = config.storage.type === 'elasticsearch';
 
@@ -133,6 +146,7 @@ export async function buildShardedCollector(
     aggregates: { stats: () => numbersOf(summed(shardStats).aggregates) },
     tail,
   });
+  registerOtlpMetrics(registry, otlp);
   registerShardMetrics(registry, shards);
 
   const windows = config.aggregates.windowsMinutes;
@@ -189,6 +203,7 @@ export async function buildShardedCollector(
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       udp: { ...receiverStats(results), routedEvents: receiver.stats().routedEvents },
       clients: { ...receiver.clients.totals(), list: receiver.clients.clientsLoss().slice(0, 100) },
+      otlp: otlp.stats(),
       assembly: total.assembly ?? {},
       storage: { name: storeName, ...numbersOf(total.storage) },
       aggregates: total.aggregates ?? {},
@@ -210,6 +225,7 @@ export async function buildShardedCollector(
     const perShard = await shards.callAll<Record<string, ComponentHealth>>('health');
     const result: Record<string, ComponentHealth> = {
       udp: simpleHealth('socket', udpBound ? 'OK' : 'KO', udpBound ? undefined : 'UDP socket not bound'),
+      otlp: otlp.health(),
       shards: shards.health(),
       assembly: { status: 'Deactivated', tests: [] },
       memory: { status: 'Deactivated', tests: [] },
@@ -252,6 +268,7 @@ export async function buildShardedCollector(
     logger,
     http,
     receiver,
+    otlp,
     shards,
     tail,
     registry,
@@ -264,6 +281,7 @@ export async function buildShardedCollector(
       await shards.start();
       const udpPort = await receiver.start();
       udpBound = true;
+      const otlpAddresses = await otlp.start();
       statsTimer = setInterval(() => void refreshStats().catch(() => undefined), STATS_REFRESH_MILLIS);
       statsTimer.unref();
       if (config.influx.enabled) {
@@ -284,7 +302,7 @@ export async function buildShardedCollector(
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpPort = (http.server.address() as AddressInfo).port;
       const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}` };
+      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
       return addresses;
     },
     ingest(datagram) {
@@ -299,6 +317,8 @@ export async function buildShardedCollector(
       closing ??= (async () => {
         await receiver.close();
         udpBound = false;
+        // OTLP stops before the shards flush, so the spans still waiting for a parent are assembled too.
+        await otlp.close();
         if (statsTimer) clearInterval(statsTimer);
         if (exportTimer) clearInterval(exportTimer);
         await shards.close();
