@@ -3,10 +3,13 @@
  * (DatagramWriter) and the decoder with validation the collector uses. No runtime dependencies.
  */
 
+export * from './batch-header-reader.js';
+export * from './datagram-envelope.js';
 export * from './datagram-mac.js';
 export * from './datagram-writer.js';
 export * from './decode-datagram.js';
 export * from './event.js';
 export { InternTable } from './intern-table.js';
 export * from './limits.js';
+export * from './protobuf-reader.js';
 export * from './validate-event.js';

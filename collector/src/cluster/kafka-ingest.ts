@@ -1,18 +1,10 @@
-import { type Batch, decodeDatagram } from '@phosphor/wire';
+import { type Batch, decodeDatagram, emptyBatch } from '@phosphor/wire';
 import type { DatagramIngest, IngestOutcome } from '../receivers/udp/udp-receiver.js';
 import { recordsOf } from './event-records.js';
 import type { KafkaEventProducer } from './kafka-event-producer.js';
 
 /** Header reported for rejected datagrams (nothing to account per client). */
-const NO_HEADER: Batch = {
-  tracerId: '',
-  sequence: 0,
-  service: '',
-  hostname: '',
-  sentAtMicros: 0,
-  drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
-  events: [],
-};
+const NO_HEADER: Batch = emptyBatch();
 
 /**
  * A receiver's ingest: the UDP receiver hands it each datagram instead of the assembly engine. It

@@ -14,19 +14,27 @@
  * counts and messages are the codec's, by construction, and the fast path only has to be right
  * about what it accepts.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import {
   type Batch,
-  type DatagramRejection,
+  computeDatagramMac,
   type DropCounters,
   decodeDatagram,
+  emptyBatch,
   InternTable,
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
   MAX_TAGS,
   MAX_TEXT_LENGTH,
   type TraceEvent,
+  WIRE_FLAG_HMAC,
+  WIRE_HEADER_BYTES,
+  WIRE_HMAC_BYTES,
+  WIRE_MAGIC_0,
+  WIRE_MAGIC_1,
+  WIRE_VERSION,
 } from '@phosphor/wire';
+import type { IngestOutcome } from '../receivers/udp/udp-receiver.js';
 import type { HopJoiner } from './hop-joiner.js';
 import { type BufferSlicers, hashIdPair } from './id-table.js';
 import {
@@ -42,28 +50,15 @@ import {
   TEXT_FIELDS,
 } from './span-columns.js';
 
-/** What one datagram came to; one object reused for every datagram (read it before the next). */
-export interface DatagramOutcome {
-  ok: boolean;
-  /** Set when !ok. */
-  reason: DatagramRejection;
-  detail: string;
-  /** Valid events handed to the joiner. */
-  acceptedEvents: number;
-  invalidEvents: number;
-  firstInvalidReason: string | undefined;
-  /** Batch header (tracer id, sequence, service, host, drops); `events` is always empty. */
-  header: Batch;
+/**
+ * What one datagram came to; one object reused for every datagram (read it before the next).
+ * `acceptedEvents` are the valid events handed to the joiner; `header.events` is always empty.
+ */
+export interface DatagramOutcome extends IngestOutcome {
   /** True when the datagram went through the wire codec instead of the fast path. */
   decodedByCodec: boolean;
 }
 
-const HEADER_BYTES = 4;
-const HMAC_BYTES = 16;
-const MAGIC_0 = 0x50;
-const MAGIC_1 = 0x48;
-const VERSION = 1;
-const FLAG_HMAC = 1;
 /** Names interned (services, endpoints, hosts, zones, error codes, tag keys). */
 const NAME_SLOTS = 8192;
 /**
@@ -135,7 +130,7 @@ export class DatagramDecoder {
     acceptedEvents: 0,
     invalidEvents: 0,
     firstInvalidReason: undefined,
-    header: emptyHeader(),
+    header: emptyBatch(),
     decodedByCodec: false,
   };
   /** Header fields found by the first pass. */
@@ -176,15 +171,16 @@ export class DatagramDecoder {
 
   /** The payload start, or -1 when the header is not a plainly good one (the codec names the problem). */
   private checkHeader(d: Buffer): number {
-    if (d.length < HEADER_BYTES || d[0] !== MAGIC_0 || d[1] !== MAGIC_1 || d[2] !== VERSION) return FALLBACK;
-    const hasMac = ((d[3] as number) & FLAG_HMAC) !== 0;
-    const start = HEADER_BYTES + (hasMac ? HMAC_BYTES : 0);
+    if (d.length < WIRE_HEADER_BYTES || d[0] !== WIRE_MAGIC_0 || d[1] !== WIRE_MAGIC_1 || d[2] !== WIRE_VERSION)
+      return FALLBACK;
+    const hasMac = ((d[3] as number) & WIRE_FLAG_HMAC) !== 0;
+    const start = WIRE_HEADER_BYTES + (hasMac ? WIRE_HMAC_BYTES : 0);
     if (d.length < start) return FALLBACK;
     const key = this.hmacKey;
     if (key) {
       if (!hasMac) return FALLBACK;
-      const mac = createHmac('sha256', key).update(d.subarray(0, HEADER_BYTES)).update(d.subarray(start)).digest();
-      if (!timingSafeEqual(mac.subarray(0, HMAC_BYTES), d.subarray(HEADER_BYTES, start))) return FALLBACK;
+      const mac = computeDatagramMac(key, d.subarray(0, WIRE_HEADER_BYTES), d.subarray(start));
+      if (!timingSafeEqual(mac, d.subarray(WIRE_HEADER_BYTES, start))) return FALLBACK;
     }
     return start;
   }
@@ -497,16 +493,4 @@ export class DatagramDecoder {
     }
     return -1;
   }
-}
-
-function emptyHeader(): Batch {
-  return {
-    tracerId: '',
-    sequence: 0,
-    service: '',
-    hostname: '',
-    sentAtMicros: 0,
-    drops: { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 },
-    events: NO_EVENTS,
-  };
 }

@@ -1,23 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { CollectorError } from '../errors.js';
+import { bindUdpSocket } from '../receivers/udp/bind-udp-socket.js';
 import { ClientLossTracker } from '../receivers/udp/client-loss.js';
-import { readReceiveBufferCap, receiveBufferCapWarning } from '../receivers/udp/kernel-buffer-cap.js';
-import type { DropReason, UdpReceiverOptions } from '../receivers/udp/udp-receiver.js';
+import { DROP_REASONS, type DropReason, type UdpReceiverOptions } from '../receivers/udp/udp-receiver.js';
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import { EventRouter } from './event-router.js';
 import type { ShardHost } from './shard-host.js';
 import { ShardOutbox } from './shard-outbox.js';
-
-const DROP_REASONS: readonly DropReason[] = [
-  'oversized',
-  'too_short',
-  'bad_magic',
-  'wrong_version',
-  'missing_hmac',
-  'bad_hmac',
-  'malformed',
-];
 
 /** Datagram counters of the receiving thread (events are counted by the shard that decodes them). */
 export interface ShardedReceiverStats {
@@ -73,35 +62,7 @@ export class ShardedUdpReceiver {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
     this.socket = socket;
     socket.on('message', (msg) => this.receive(msg));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(
-          new CollectorError(
-            'COL_ERR_UDP_BIND',
-            `udp ${this.options.host}:${this.options.port}: ${err.message}`,
-            'udp.port',
-            {
-              cause: err,
-            },
-          ),
-        );
-      socket.once('error', onError);
-      socket.bind(this.options.port, this.options.host, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
-    socket.on('error', (err) => this.warner.warn('socket_error', `UDP socket error: ${err.message}`));
-    if (this.options.receiveBufferBytes > 0) {
-      try {
-        socket.setRecvBufferSize(this.options.receiveBufferBytes);
-      } catch (err) {
-        this.logger.warn({ err }, 'could not set the UDP receive buffer size');
-      }
-      const capWarning = receiveBufferCapWarning(this.options.receiveBufferBytes, readReceiveBufferCap());
-      if (capWarning) this.logger.warn(capWarning);
-    }
-    this.bufferBytes = socket.getRecvBufferSize();
+    this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
     return socket.address().port;
   }
 

@@ -2,10 +2,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Batch, DatagramRejection } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import type { UdpConfig } from '../../config/config.js';
-import { CollectorError } from '../../errors.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
+import { bindUdpSocket } from './bind-udp-socket.js';
 import { ClientLossTracker } from './client-loss.js';
-import { readReceiveBufferCap, receiveBufferCapWarning } from './kernel-buffer-cap.js';
 
 /** Receiver settings: the `udp:` config section plus logging's warning interval. */
 export interface UdpReceiverOptions extends UdpConfig {
@@ -33,7 +32,8 @@ export interface DatagramIngest {
 /** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
 export type DropReason = DatagramRejection | 'oversized';
 
-const DROP_REASONS: readonly DropReason[] = [
+/** Every drop reason, in the order stats list them. */
+export const DROP_REASONS: readonly DropReason[] = [
   'oversized',
   'too_short',
   'bad_magic',
@@ -95,36 +95,7 @@ export class UdpReceiver {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
     this.socket = socket;
     socket.on('message', (msg) => this.receive(msg));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(
-          new CollectorError(
-            'COL_ERR_UDP_BIND',
-            `udp ${this.options.host}:${this.options.port}: ${err.message}`,
-            'udp.port',
-            {
-              cause: err,
-            },
-          ),
-        );
-      socket.once('error', onError);
-      socket.bind(this.options.port, this.options.host, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
-    // After binding, socket errors (e.g. ICMP-driven) are logged, never fatal.
-    socket.on('error', (err) => this.warner.warn('socket_error', `UDP socket error: ${err.message}`));
-    if (this.options.receiveBufferBytes > 0) {
-      try {
-        socket.setRecvBufferSize(this.options.receiveBufferBytes);
-      } catch (err) {
-        this.logger.warn({ err }, 'could not set the UDP receive buffer size');
-      }
-      const capWarning = receiveBufferCapWarning(this.options.receiveBufferBytes, readReceiveBufferCap());
-      if (capWarning) this.logger.warn(capWarning);
-    }
-    this.bufferBytes = socket.getRecvBufferSize();
+    this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
     return socket.address().port;
   }
 
