@@ -126,10 +126,13 @@ export class RollingHistogram {
   }
 
   /**
-   * Stats over the last `windowBuckets` buckets ending at `nowMillis`; `elapsedMillis` (time since
-   * the collector started) shortens the rate's denominator while the window is not yet full.
+   * Counts, errors, max and one merged histogram (undefined when empty; the caller destroys it) over
+   * the last `windowBuckets` buckets ending at `nowMillis`, the live bucket included.
    */
-  snapshot(windowBuckets: number, nowMillis: number, elapsedMillis: number): WindowStats {
+  private mergeWindow(
+    windowBuckets: number,
+    nowMillis: number,
+  ): { count: number; errors: number; max: number; merged: Histogram | undefined } {
     const current = Math.floor(nowMillis / this.bucketMillis);
     const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
     let count = 0;
@@ -150,6 +153,15 @@ export class RollingHistogram {
       merged ??= newHistogram();
       this.replayLive(merged);
     }
+    return { count, errors, max, merged };
+  }
+
+  /**
+   * Stats over the last `windowBuckets` buckets ending at `nowMillis`; `elapsedMillis` (time since
+   * the collector started) shortens the rate's denominator while the window is not yet full.
+   */
+  snapshot(windowBuckets: number, nowMillis: number, elapsedMillis: number): WindowStats {
+    const { count, errors, max, merged } = this.mergeWindow(windowBuckets, nowMillis);
     const windowMillis = windowBuckets * this.bucketMillis;
     const seconds = Math.max(1, Math.min(windowMillis, elapsedMillis)) / 1000;
     const stats: WindowStats = {
@@ -174,26 +186,7 @@ export class RollingHistogram {
     windowBuckets: number,
     nowMillis: number,
   ): { count: number; errors: number; maxMicros: number; histogram: string } {
-    const current = Math.floor(nowMillis / this.bucketMillis);
-    const oldest = current - Math.min(windowBuckets, this.buckets.length) + 1;
-    let count = 0;
-    let errors = 0;
-    let max = 0;
-    let merged: Histogram | undefined;
-    for (const bucket of this.buckets) {
-      if (bucket.slot < oldest || bucket.slot > current || bucket.count === 0) continue;
-      count += bucket.count;
-      errors += bucket.errors;
-      if (bucket.max > max) max = bucket.max;
-      if (bucket.histogram) {
-        merged ??= newHistogram();
-        merged.add(bucket.histogram);
-      }
-    }
-    if (this.liveSlot >= oldest && this.liveSlot <= current && this.liveCount > 0) {
-      merged ??= newHistogram();
-      this.replayLive(merged);
-    }
+    const { count, errors, max, merged } = this.mergeWindow(windowBuckets, nowMillis);
     const histogram = merged ? encodeIntoCompressedBase64(merged) : '';
     merged?.destroy();
     return { count, errors, maxMicros: max, histogram };
