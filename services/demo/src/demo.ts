@@ -1,7 +1,7 @@
 /**
  * Starts the whole demo in one process: an (embedded) ID service, the quote service, the gateway and
  * the traffic generator. Each demo service has its own tracer whose root trace ids come from the ID
- * service in batches. Ports 0 are allowed (tests, the lead's system tests).
+ * service in batches. Ports 0 are allowed (tests, the system tests).
  */
 import {
   buildIdService,

@@ -1,7 +1,7 @@
 /**
  * Assembles the ID service from a validated configuration without listening: generator (static pair or
  * Redis lease), logger (stdout + Redis list), metrics (Influx), tracing, HTTP and gRPC APIs. Tests and
- * the lead's system tests build it and call `start()` with port 0; `main.ts` is the only caller that
+ * the system tests build it and call `start()` with port 0; `main.ts` is the only caller that
  * reads argv/env.
  */
 import { hostname } from 'node:os';
