@@ -36,6 +36,15 @@ export function clipName(name: string): string {
   return name.length > MAX_NAME_LENGTH ? name.slice(0, MAX_NAME_LENGTH) : name;
 }
 
+/** Writes the start-of-hop fields shared by REQ and IN into `into`. */
+function fillStart(into: TraceEvent, startMicros: number, attributes: AttributeSet | undefined): void {
+  into.timestampMicros = startMicros;
+  into.durationMicros = undefined;
+  into.errorCode = undefined;
+  into.errorDescription = undefined;
+  into.tags = attributes?.request;
+}
+
 /** Writes the end-of-hop fields shared by OUT and REP into `into`. */
 function fillEnd(
   into: TraceEvent,
@@ -128,11 +137,7 @@ export class ServerHop implements TraceContext, HopRecord {
     into.zone = zone;
     into.flags = flagsOf(this);
     if (kind === SlotKind.IN) {
-      into.timestampMicros = this.startMicros;
-      into.durationMicros = undefined;
-      into.errorCode = undefined;
-      into.errorDescription = undefined;
-      into.tags = this.attributes?.request;
+      fillStart(into, this.startMicros, this.attributes);
     } else {
       fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
     }
@@ -196,11 +201,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     into.zone = zone;
     into.flags = flagsOf(this);
     if (kind === SlotKind.REQ) {
-      into.timestampMicros = this.startMicros;
-      into.durationMicros = undefined;
-      into.errorCode = undefined;
-      into.errorDescription = undefined;
-      into.tags = this.attributes?.request;
+      fillStart(into, this.startMicros, this.attributes);
     } else {
       fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
     }
