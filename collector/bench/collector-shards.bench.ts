@@ -21,7 +21,8 @@ import { EventRouter } from '../src/shards/event-router.js';
 import { ShardOutbox } from '../src/shards/shard-outbox.js';
 import { buildShardedCollector } from '../src/shards/sharded-collector.js';
 import { buildRound, type Round } from './bench-datagrams.js';
-import { drain, RECEIVE_BUFFER_BYTES, send } from './udp-blast.js';
+import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
+import { drain, RECEIVE_BUFFER_BYTES, SENDER_THREAD_NAME, send } from './udp-blast.js';
 
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
@@ -50,6 +51,10 @@ interface Subject {
   receivedDatagrams(): number;
   /** Events dropped inside the collector so far (a shard busy or down). */
   internalDrops(): Promise<number>;
+  /** Hand-offs from the receiving thread to shards so far (0 when nothing crosses threads). */
+  handOffs(): number;
+  /** Hand-offs that had to wake an idle shard so far. */
+  wakeUps(): number;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,8 @@ async function oneShard(): Promise<Subject> {
     processedEvents: async () => c.receiver.stats().acceptedEvents,
     receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
     internalDrops: async () => 0,
+    handOffs: () => 0,
+    wakeUps: () => 0,
     close: () => c.close(),
   };
 }
@@ -90,6 +97,8 @@ async function sharded(n: number): Promise<Subject> {
       const s = c.shards.stats();
       return s.droppedEventsShardBusy + s.droppedEventsShardDown;
     },
+    handOffs: () => c.shards.stats().forwardedBuffers,
+    wakeUps: () => c.shards.stats().shardWakeUps,
     close: () => c.close(),
   };
 }
@@ -123,6 +132,19 @@ interface RunResult {
   loss: number;
   backlogMillis: number;
   eventsPerSecond: number;
+  /** CPU ns per processed event by thread: main thread, each shard, the sender, V8/libuv helpers. */
+  nanosPerEvent: Map<string, number>;
+  /** Events per hand-off to a shard (NaN when nothing crosses threads). */
+  eventsPerHandOff: number;
+  /** Share of the hand-offs that woke an idle shard. */
+  wakeUpShare: number;
+}
+
+/** Thread groups for CPU accounting. */
+function threadGroup(name: string): string {
+  if (name === 'MainThread') return 'main';
+  if (name.startsWith('shard-') || name === SENDER_THREAD_NAME) return name;
+  return 'helpers';
 }
 
 async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {
@@ -132,6 +154,9 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
   const dropsBefore = await subject.internalDrops();
   const mainBefore = mainThreadCpuMicros();
   const processBefore = process.cpuUsage();
+  const threadsBefore = threadCpuSnapshot();
+  const handOffsBefore = subject.handOffs();
+  const wakeUpsBefore = subject.wakeUps();
   const sender = await send(round, subject.udpPort, 'rate', millis, eventsPerSecond / eventsPerDatagram);
   // The drain watches the processed count, refreshed in the background (a sharded count is a call to every shard).
   let latest = before;
@@ -145,6 +170,9 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
   const senderMillis = sender.elapsedMillis;
   const mainCpu = mainThreadCpuMicros() - mainBefore;
   const processCpu = process.cpuUsage(processBefore);
+  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(), threadGroup);
+  // The sender thread has ended by now: it reports its own CPU.
+  byThread.set(SENDER_THREAD_NAME, sender.cpuMicros);
   const wallMicros = (senderMillis + backlog) * 1000;
   const processed = (await subject.processedEvents()) - before;
   const sentEvents = sender.sent * eventsPerDatagram;
@@ -159,7 +187,15 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
     loss: Math.max(0, 1 - processed / sentEvents),
     backlogMillis: backlog,
     eventsPerSecond: processed / ((sender.elapsedMillis + backlog) / 1000),
+    nanosPerEvent: new Map([...byThread].sort().map(([k, micros]) => [k, (micros * 1000) / processed])),
+    eventsPerHandOff: processed / (subject.handOffs() - handOffsBefore),
+    wakeUpShare: (subject.wakeUps() - wakeUpsBefore) / (subject.handOffs() - handOffsBefore),
   };
+}
+
+/** `main 1,234 / shard-0 2,345 / …` CPU ns per event. */
+function perThread(r: RunResult): string {
+  return [...r.nanosPerEvent].map(([k, ns]) => `${k} ${fmt(ns)}`).join(' / ');
 }
 
 async function sustained(subject: Subject, round: Round) {
@@ -180,7 +216,7 @@ async function sustained(subject: Subject, round: Round) {
     const r = await run(subject, round, rate, SUSTAIN_MILLIS);
     const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
     console.log(
-      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores → ${ok ? 'sustained' : 'not sustained'}`,
+      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores; CPU ns/event: ${perThread(r)}; events per hand-off ${r.eventsPerHandOff.toFixed(1)} (${pct(r.wakeUpShare)} woke a shard) → ${ok ? 'sustained' : 'not sustained'}`,
     );
     if (ok) return r;
   }
@@ -252,6 +288,10 @@ async function main() {
       `| ${label} | ${result ? fmt(result.offeredEventsPerSecond) : 'none found'} | ${result ? pct(result.loss) : '–'} | ${result ? (result.offeredEventsPerSecond / base).toFixed(2) : '–'}× | ${result ? `${result.mainThreadCores.toFixed(2)} / ${result.collectorCores.toFixed(2)}` : '–'} | ${result ? fmt(result.eventsPerSecond / result.collectorCores) : '–'} |`,
     );
   }
+  console.log(
+    '\nCPU ns per event by thread at the sustained rate (sender included; helpers = V8 GC/compiler and libuv threads):',
+  );
+  for (const { label, result } of results) if (result) console.log(`  ${label}: ${perThread(result)}`);
 }
 
 function fmt(n: number): string {

@@ -71,6 +71,9 @@ export async function withReceiverCpu<T extends { sender: SendResult }>(run: () 
   return { ...result, receiverCpuMicros: total.user + total.system - result.sender.cpuMicros };
 }
 
+/** OS thread name of the sender worker (in /proc/self/task/<tid>/comm, at most 15 characters). */
+export const SENDER_THREAD_NAME = 'udp-sender';
+
 let nextRound = 1;
 export function send(
   round: Round,
@@ -83,6 +86,8 @@ export function send(
   // Reserve round numbers generously so phases never reuse trace ids.
   nextRound += 1_000_000;
   const worker = new Worker(new URL('./udp-sender.worker.mjs', import.meta.url), {
+    // The thread's name (Node ≥ 24 sets it as the OS thread name), so per-thread CPU can be attributed.
+    name: SENDER_THREAD_NAME,
     workerData: {
       port,
       round: round.datagrams.map((d) => new Uint8Array(d)),

@@ -48,7 +48,8 @@ export interface ShardTrace {
 export interface ShardCore {
   /**
    * Takes a datagram of this shard's events: the 4-byte wire header and event frames only (see
-   * ShardOutbox). Counts invalid events; never throws.
+   * ShardOutbox). The bytes are valid only during the call (the caller reuses them): what the
+   * core keeps, it copies. Counts invalid events; never throws.
    */
   ingest(datagram: Uint8Array): void;
   /**

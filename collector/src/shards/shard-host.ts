@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
 import type { ComponentHealth } from '../storage/span-store.js';
+import { createFrameRing, FrameRingWriter } from './frame-ring.js';
 import type { FromShard, ShardCallMethod, ShardWorkerData, ToShard } from './shard-messages.js';
 
 /** A call to a shard that has not answered in this long fails (the API answers 503, health says KO). */
@@ -17,12 +18,17 @@ export const SHARD_RESTART_DELAY_MILLIS = 1000;
 /** A shard restarted within this long reports Degraded (its in-memory state was lost). */
 const RECENT_RESTART_MILLIS = 60_000;
 /**
- * Hand-off buffers a shard may have queued and not yet processed; past it, new events for that
- * shard are dropped and counted (`droppedEventsShardBusy`) instead of queueing without bound in
- * the worker's message port. 256 buffers of at most 64 KiB is 16 MiB, about a second of traffic
- * at 300k events/s.
+ * Bytes of each shard's hand-off ring (shared memory, see frame-ring.ts): what a shard may have
+ * queued and not yet processed; past it, new events for that shard are dropped and counted
+ * (`droppedEventsShardBusy`) instead of queueing without bound. 16 MiB is about a second of
+ * traffic at 300k events/s.
  */
-export const MAX_IN_FLIGHT_BUFFERS = 256;
+export const SHARD_RING_BYTES = 16 * 1024 * 1024;
+/**
+ * Batches of decoded events (OTLP) a shard may have queued in its message port and not yet
+ * processed; past it, they are dropped and counted as busy, as ring records are.
+ */
+export const MAX_IN_FLIGHT_MESSAGES = 256;
 /**
  * How long `close()` waits for a shard to emit its pending spans and close its store (an
  * Elasticsearch store flushes its queue or spools it to disk) before terminating it.
@@ -35,11 +41,13 @@ export interface ShardHostStats {
   liveShards: number;
   /** Shard workers that exited unexpectedly (each is restarted). */
   shardCrashes: number;
-  /** Event hand-off buffers (and batches of OTLP events) posted to shards. */
+  /** Event hand-off buffers (ring records, and batches of OTLP events) handed to shards. */
   forwardedBuffers: number;
+  /** Times a hand-off woke a shard that had found its ring empty and gone idle. */
+  shardWakeUps: number;
   /** Events routed to a shard that was down at the time: dropped and counted here. */
   droppedEventsShardDown: number;
-  /** Events routed to a shard that was MAX_IN_FLIGHT_BUFFERS behind: dropped and counted here. */
+  /** Events routed to a shard whose ring was full (or with MAX_IN_FLIGHT_MESSAGES queued): dropped and counted here. */
   droppedEventsShardBusy: number;
 }
 
@@ -59,7 +67,9 @@ interface ShardSlot {
   lastCrashAtMillis: number;
   crashes: number;
   restartTimer: NodeJS.Timeout | undefined;
-  /** Buffers posted to the current worker (its processed count is in the shared counters). */
+  /** The current worker's hand-off ring (a new one per start: a crashed worker's records are lost with it). */
+  ring: FrameRingWriter | undefined;
+  /** Messages of decoded events posted to the current worker (its processed count is in the shared counters). */
   posted: number;
 }
 
@@ -88,8 +98,10 @@ export function shardConfig(config: CollectorConfig, index: number): CollectorCo
  * sources (workspace runs, tests) the worker first registers tsx's loader, as bin/ does.
  */
 function startWorker(data: ShardWorkerData): Worker {
+  // Named, so the OS thread is too (`shard-<n>` in top -H, /proc/<pid>/task/<tid>/comm).
+  const options = { workerData: data, name: `shard-${data.shardIndex}` };
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
+  if (here.endsWith('.js')) return new Worker(new URL('./shard-worker.js', import.meta.url), options);
   // tsx resolves its ESM API for `import` only; the resolved CommonJS path has the ESM file beside it.
   const tsxApi = pathToFileURL(
     createRequire(import.meta.url)
@@ -98,7 +110,7 @@ function startWorker(data: ShardWorkerData): Worker {
   ).href;
   const entry = new URL('./shard-worker.ts', import.meta.url).href;
   const source = `const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: data });
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), options);
 }
 
 /**
@@ -115,10 +127,12 @@ export class ShardHost {
   private readonly counters = {
     shardCrashes: 0,
     forwardedBuffers: 0,
+    /** Wake-ups of rings already replaced (restarted shards). */
+    shardWakeUps: 0,
     droppedEventsShardDown: 0,
     droppedEventsShardBusy: 0,
   };
-  /** Buffers each shard has processed, written by the shards (one Int32 each, wrapping). */
+  /** Event messages each shard has processed, written by the shards (one Int32 each, wrapping). */
   private readonly processed: Int32Array;
 
   constructor(
@@ -135,6 +149,7 @@ export class ShardHost {
       lastCrashAtMillis: 0,
       crashes: 0,
       restartTimer: undefined,
+      ring: undefined,
       posted: 0,
     }));
     this.processed = new Int32Array(new SharedArrayBuffer(4 * config.shards));
@@ -149,40 +164,42 @@ export class ShardHost {
     await Promise.all(this.slots.map((slot) => this.spawn(slot)));
   }
 
-  /** Hands a datagram of `events` event frames to `shard` (its buffer is transferred). */
+  /**
+   * Hands a datagram of `events` event frames to `shard`: copied into its ring (the bytes may be
+   * reused once this returns); dropped and counted when the shard is down or its ring is full.
+   */
   deliver(shard: number, datagram: Uint8Array, events: number): void {
-    const worker = this.admit(shard, events);
-    if (!worker) return;
-    const message: ToShard = { kind: 'events', datagram };
-    worker.postMessage(message, [datagram.buffer as ArrayBuffer]);
+    const slot = this.slots[shard] as ShardSlot;
+    if (!slot.worker || !slot.ready || !slot.ring) {
+      this.counters.droppedEventsShardDown += events;
+      return;
+    }
+    if (!slot.ring.push(datagram, events)) {
+      this.counters.droppedEventsShardBusy += events;
+      return;
+    }
+    this.counters.forwardedBuffers++;
   }
 
   /**
-   * Hands decoded events (all of traces `shard` owns) to `shard`, under the same rules as a
-   * datagram: counted as one hand-off buffer, dropped and counted when the shard is down or busy.
+   * Hands decoded events (all of traces `shard` owns) to `shard` as a message, under the same
+   * rules as a datagram: counted as one hand-off, dropped and counted when the shard is down or busy.
    */
   deliverEvents(shard: number, events: TraceEvent[]): void {
-    const worker = this.admit(shard, events.length);
-    if (!worker) return;
-    const message: ToShard = { kind: 'traceEvents', events };
-    worker.postMessage(message);
-  }
-
-  /** The shard's worker when it may take one more hand-off (counted as posted); else counts the drop. */
-  private admit(shard: number, events: number): Worker | undefined {
     const slot = this.slots[shard] as ShardSlot;
     if (!slot.worker || !slot.ready) {
-      this.counters.droppedEventsShardDown += events;
-      return undefined;
+      this.counters.droppedEventsShardDown += events.length;
+      return;
     }
     // Wrapping difference: both counts are Int32 and only their distance matters.
-    if (((slot.posted - Atomics.load(this.processed, shard)) | 0) >= MAX_IN_FLIGHT_BUFFERS) {
-      this.counters.droppedEventsShardBusy += events;
-      return undefined;
+    if (((slot.posted - Atomics.load(this.processed, shard)) | 0) >= MAX_IN_FLIGHT_MESSAGES) {
+      this.counters.droppedEventsShardBusy += events.length;
+      return;
     }
     slot.posted = (slot.posted + 1) | 0;
     this.counters.forwardedBuffers++;
-    return slot.worker;
+    const message: ToShard = { kind: 'traceEvents', events };
+    slot.worker.postMessage(message);
   }
 
   /** Calls a core method on one shard. */
@@ -224,6 +241,7 @@ export class ShardHost {
       shardCount: this.slots.length,
       liveShards: this.slots.filter((s) => s.ready).length,
       ...this.counters,
+      shardWakeUps: this.slots.reduce((sum, s) => sum + (s.ring?.wakeUps ?? 0), this.counters.shardWakeUps),
     };
   }
 
@@ -290,10 +308,14 @@ export class ShardHost {
   private spawn(slot: ShardSlot): Promise<void> {
     slot.posted = 0;
     Atomics.store(this.processed, slot.index, 0);
+    this.counters.shardWakeUps += slot.ring?.wakeUps ?? 0;
+    const ring = createFrameRing(SHARD_RING_BYTES);
+    slot.ring = new FrameRingWriter(ring);
     const data: ShardWorkerData = {
       shardIndex: slot.index,
       config: shardConfig(this.config, slot.index),
-      processedBuffers: this.processed,
+      processedMessages: this.processed,
+      ring,
     };
     const worker = startWorker(data);
     slot.worker = worker;

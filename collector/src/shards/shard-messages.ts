@@ -19,14 +19,14 @@ export interface ShardWorkerData {
   shardIndex: number;
   /** This shard's slice of the collector config (see shardConfig). */
   config: CollectorConfig;
-  /** Buffers processed per shard (shared memory): the shard adds 1 at its index after each hand-off buffer. */
-  processedBuffers: Int32Array;
+  /** Event messages processed per shard (shared memory): the shard adds 1 at its index after each `traceEvents` message. */
+  processedMessages: Int32Array;
+  /** The shard's hand-off ring (see frame-ring.ts): datagrams of its event frames, written by the receiving thread. */
+  ring: SharedArrayBuffer;
 }
 
 /** Host → shard worker. */
 export type ToShard =
-  /** A datagram of this shard's event frames (its buffer is transferred). */
-  | { kind: 'events'; datagram: Uint8Array }
   /** Already decoded and validated events of this shard's traces (OTLP spans mapped on the main thread). */
   | { kind: 'traceEvents'; events: TraceEvent[] }
   | { kind: 'call'; id: number; method: ShardCallMethod; args: unknown[] }

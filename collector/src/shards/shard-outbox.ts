@@ -2,16 +2,16 @@ import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@ph
 import type { FrameSink } from './event-router.js';
 
 /**
- * Bytes of one hand-off buffer. One postMessage costs a few microseconds whatever its size, so
- * frames are coalesced: 64 KiB holds ~300 events of a typical hop, enough to make the hand-off a
- * small share of the per-event cost, small enough to stay in cache.
+ * Bytes of one hand-off buffer. Each hand-off has a fixed cost (a ring record, maybe a wake-up of
+ * the shard), so frames are coalesced: 64 KiB holds ~300 events of a typical hop, enough to make
+ * the hand-off a small share of the per-event cost, small enough to stay in cache.
  */
 export const OUTBOX_BYTES = 64 * 1024;
 
-/** Below this many bytes a hand-off sends a copy and keeps its buffer. */
-const SMALL_FLUSH_BYTES = OUTBOX_BYTES / 4;
-
-/** Receives a full or flushed buffer of `frames` events for a shard; its ArrayBuffer may be transferred. */
+/**
+ * Receives a full or flushed buffer of `frames` events for a shard. The bytes are valid only
+ * during the call: the outbox reuses its buffers, so the receiver copies what it keeps.
+ */
 export type OutboxFlush = (shard: number, datagram: Uint8Array, frames: number) => void;
 
 /**
@@ -19,7 +19,7 @@ export type OutboxFlush = (shard: number, datagram: Uint8Array, frames: number) 
  * header (no HMAC: it never leaves the process) followed by event frames copied as received,
  * which is a Batch carrying only events — so a shard decodes it with the ordinary wire decoder
  * and nothing is re-encoded on the way. Buffers are handed on when full and at `flush()` (the
- * receiver calls it once its current burst of datagrams is routed).
+ * receiver calls it once its current burst of datagrams is routed), then reused.
  */
 export class ShardOutbox implements FrameSink {
   private readonly buffers: Uint8Array[];
@@ -70,17 +70,11 @@ export class ShardOutbox implements FrameSink {
     if (used === WIRE_HEADER_BYTES) return;
     const buffer = this.buffers[shard] as Uint8Array;
     const frames = this.frameCounts[shard] as number;
-    let full: Uint8Array;
-    if (used < SMALL_FLUSH_BYTES && buffer.length === OUTBOX_BYTES) {
-      // A light burst: copying its few bytes is cheaper than a fresh 64 KiB buffer per hand-off.
-      full = buffer.slice(0, used);
-    } else {
-      full = buffer.subarray(0, used);
-      this.buffers[shard] = newBuffer(OUTBOX_BYTES);
-    }
     this.used[shard] = WIRE_HEADER_BYTES;
     this.frameCounts[shard] = 0;
-    this.onFlush(shard, full, frames);
+    // An outsized buffer (one big frame) is not kept: the next burst starts a usual one.
+    if (buffer.length !== OUTBOX_BYTES) this.buffers[shard] = newBuffer(OUTBOX_BYTES);
+    this.onFlush(shard, buffer.subarray(0, used), frames);
   }
 }
 

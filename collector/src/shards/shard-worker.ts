@@ -1,14 +1,22 @@
 /**
  * Entry point of one shard's worker thread: builds the collector core named below from the
- * shard's config, feeds it the event datagrams the host routes here, answers the host's calls and
- * streams finished spans back while the live tail has subscribers. Hosting another core means
- * changing `createCore` only.
+ * shard's config, feeds it the event datagrams the receiving thread writes into the shard's ring,
+ * answers the host's calls and streams finished spans back while the live tail has subscribers.
+ * Hosting another core means changing `createCore` only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { EngineShardCore } from './engine-shard-core.js';
+import { FrameRingReader } from './frame-ring.js';
 import type { ShardCore } from './shard-core.js';
 import type { FromShard, ShardCallable, ShardWorkerData, ToShard } from './shard-messages.js';
+import { OUTBOX_BYTES } from './shard-outbox.js';
+
+/**
+ * Ring records ingested per turn of the event loop before it yields (so calls from the host —
+ * queries, stats — are answered while traffic flows): 64 records of up to 64 KiB is a few ms.
+ */
+const RECORDS_PER_TURN = 64;
 
 /** The core this worker hosts. */
 function createCore(data: ShardWorkerData): Promise<ShardCore> {
@@ -19,6 +27,8 @@ function createCore(data: ShardWorkerData): Promise<ShardCore> {
   return EngineShardCore.create(data.config, logger);
 }
 
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('shard-worker.ts runs in a worker thread only');
@@ -26,21 +36,37 @@ async function main(): Promise<void> {
   const core = await createCore(data);
   const send = (message: FromShard) => port.postMessage(message);
   const callable: ShardCallable = core;
+  const ring = new FrameRingReader(data.ring);
+  // Each record is copied out of shared memory before decoding: the decoder then reads private
+  // memory that no other thread writes, and the ring's room is given back at once.
+  let scratch = Buffer.allocUnsafeSlow(OUTBOX_BYTES);
+  const ingestRecord = (payload: Uint8Array) => {
+    if (payload.length > scratch.length) scratch = Buffer.allocUnsafeSlow(payload.length);
+    scratch.set(payload);
+    core.ingest(scratch.subarray(0, payload.length));
+  };
+  let closed = false;
+  const pump = async () => {
+    while (!closed) {
+      if (ring.drain(RECORDS_PER_TURN, ingestRecord) > 0) await yieldToLoop();
+      else await ring.waitForRecords();
+    }
+  };
   port.on('message', (message: ToShard) => {
     switch (message.kind) {
-      case 'events':
-        core.ingest(message.datagram);
-        Atomics.add(data.processedBuffers, data.shardIndex, 1);
-        return;
       case 'traceEvents':
         core.ingestEvents(message.events);
-        Atomics.add(data.processedBuffers, data.shardIndex, 1);
+        Atomics.add(data.processedMessages, data.shardIndex, 1);
         return;
       case 'tail':
         core.setTailListener(message.on ? (spans) => send({ kind: 'spans', spans }) : undefined);
         return;
       case 'call': {
         const { id, method, args } = message;
+        // Everything handed over before the call is ingested first, so a call sees it (as it
+        // would if the events had come as messages ahead of it).
+        ring.drain(Number.POSITIVE_INFINITY, ingestRecord);
+        if (method === 'close') closed = true;
         // Calls are answered in order of completion; the host matches them by id.
         Promise.resolve()
           .then(() => (callable[method] as (...a: unknown[]) => unknown).apply(core, args))
@@ -56,6 +82,7 @@ async function main(): Promise<void> {
     }
   });
   core.start();
+  void pump();
   send({ kind: 'ready' });
 }
 
