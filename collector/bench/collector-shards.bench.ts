@@ -1,16 +1,26 @@
 /**
  * Sharded collector benchmark: `npm run bench:collector-shards`.
  *
- * In one run, with the same traffic as bench:collector (tracer-written 1400-byte datagrams, each
- * hop's REQ/REP in a client datagram and IN/OUT in a server datagram, fresh ids every round, sent
- * from a worker thread over loopback), for each collector in turn:
- *   - one shard: today's core on the main thread (what `shards: 1` runs);
- *   - N shards (default 2; BENCH_SHARDS): the receiving thread routing events to N worker cores.
- * Each is first ramped in short paced steps to find roughly where loss starts, then held for
+ * In one run, with the same traffic as bench:collector, for each collector in turn:
+ *   - one shard: the single-core collector on the main thread (what `shards: 1` runs — no worker,
+ *     no hand-off);
+ *   - N shards (default 2; BENCH_SHARDS): the main thread receiving and routing events through a
+ *     shared-memory ring per shard to N worker threads, each a collector core.
+ * Traffic: one round of tracer-written 1400-byte datagrams (each hop's REQ/REP in a client
+ * datagram and IN/OUT in a server datagram) is built with the tracer's DatagramWriter once, before
+ * any timed window; the sender worker (its own thread, a connected socket, no per-send callback)
+ * replays it, patching a fresh round number into every trace, span and parent id of each datagram,
+ * so every datagram sent is unique and every hop new to the collector while the sender costs only
+ * that patch and the sendto itself (on loopback, sendto also pays the kernel's delivery into the
+ * receiving socket). Both collectors get the same datagrams, the same pacing, the same ramp.
+ * Each is warmed up, ramped in short paced steps to find roughly where loss starts, then held for
  * SUSTAIN_MILLIS (10 s) at a rate, stepping down until the run loses < 0.1 % of the events sent
  * and its backlog clears within MAX_BACKLOG_MILLIS once the sender stops — "sustained" means
  * processed, not parked in a kernel or thread queue. Loss counts events the cores took in (after
  * the drain), so events dropped anywhere on the way — kernel buffer, a busy shard — are loss.
+ * Each held run prints the CPU per event of every thread (/proc: main thread, each shard, the
+ * sender, V8/libuv helpers) and how the hand-off went (events per hand-off, share that woke an
+ * idle shard).
  */
 
 import { readFileSync } from 'node:fs';
