@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Aggregates } from '../aggregates/aggregates.js';
 import type { CollectorConfig } from '../config/config.js';
 import { CollectorEngine } from '../engine/collector-engine.js';
+import { createOtlpExporter, OTLP_EXPORTER_NAME, type OtlpSpanExporter } from '../exporters/otlp/index.js';
 import type { Span } from '../model/span.js';
 import { SpanFanOut } from '../pipeline/span-fan-out.js';
 import { StoreConsumer } from '../pipeline/store-consumer.js';
@@ -27,6 +28,8 @@ export class EngineShardCore implements ShardCore {
   private readonly aggregates: Aggregates;
   private readonly warner: RateLimitedWarner;
   private readonly fanOut: SpanFanOut;
+  /** Each shard exports the spans it assembles (`otlpExport.enabled`): one request in flight per shard. */
+  private readonly otlpExporter: OtlpSpanExporter | undefined;
   private tailListener: ((spans: Span[]) => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -48,6 +51,12 @@ export class EngineShardCore implements ShardCore {
       statsKey: 'tail',
       consume: (spans) => this.tailListener?.(spans as Span[]),
     });
+    this.otlpExporter = createOtlpExporter(
+      config.otlpExport,
+      logger.child({ component: 'otlp-export' }),
+      config.logging.warnIntervalMillis,
+    );
+    if (this.otlpExporter) this.fanOut.add(this.otlpExporter);
     // The receiving thread checked the HMAC: what reaches a shard is an events-only buffer without one.
     this.assembler = new CollectorEngine(config.assembly, this.fanOut.consume);
   }
@@ -122,6 +131,7 @@ export class EngineShardCore implements ShardCore {
       storage: { name: this.store.name, ...storage },
       aggregates: this.aggregates.stats(),
       pipeline: this.fanOut.stats(),
+      ...(this.otlpExporter ? { otlpExport: { ...this.otlpExporter.stats() } } : {}),
     };
   }
 
@@ -148,11 +158,16 @@ export class EngineShardCore implements ShardCore {
         tests: [{ name: 'health-check', duration: formatDuration(0), status: 'KO', error: (err as Error).message }],
       };
     }
-    return { assembly, [this.store.name]: store };
+    return {
+      assembly,
+      [this.store.name]: store,
+      ...(this.otlpExporter ? { [OTLP_EXPORTER_NAME]: await this.otlpExporter.health() } : {}),
+    };
   }
 
   start(): void {
     this.assembler.start();
+    this.otlpExporter?.start();
     this.pruneTimer = setInterval(() => this.aggregates.prune(), PRUNE_INTERVAL_MILLIS);
     this.pruneTimer.unref();
   }
@@ -162,6 +177,8 @@ export class EngineShardCore implements ShardCore {
       this.assembler.stop();
       if (this.pruneTimer) clearInterval(this.pruneTimer);
       this.assembler.flushAndRelease();
+      // The pending spans just emitted are exported too (for a few seconds at most, then counted as dropped).
+      await this.otlpExporter?.close();
       await this.store.close();
     })();
     return this.closing;

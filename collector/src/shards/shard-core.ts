@@ -36,6 +36,8 @@ export interface ShardCoreStats {
   aggregates: Record<string, number>;
   /** SpanFanOut counters: sinkErrors and consumerErrors per consumer. */
   pipeline: { sinkErrors: number; consumerErrors: Record<string, number> };
+  /** OTLP span exporter counters (OtlpExporterStats), when `otlpExport.enabled`. */
+  otlpExport?: Record<string, number | Record<string, number>>;
 }
 
 /** A trace's spans as one shard has them: stored, and still waiting for events. */

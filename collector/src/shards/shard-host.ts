@@ -75,7 +75,8 @@ interface ShardSlot {
 
 /**
  * The shard's slice of the collector config: caps that bound memory are divided among shards so
- * N shards together hold what one would (pending and remembered hops, stored spans), and each
+ * N shards together hold what one would (pending and remembered hops, stored spans, spans queued
+ * for OTLP export), and each
  * shard gets its own Elasticsearch spool folder (shard 0 the configured one, shard n `<spoolDir>/shard-<n>`).
  */
 export function shardConfig(config: CollectorConfig, index: number): CollectorConfig {
@@ -86,6 +87,7 @@ export function shardConfig(config: CollectorConfig, index: number): CollectorCo
   copy.assembly.maxRememberedSpans =
     config.assembly.maxRememberedSpans === 0 ? 0 : share(config.assembly.maxRememberedSpans);
   copy.storage.memory.maxSpans = share(config.storage.memory.maxSpans);
+  copy.otlpExport.maxQueueSpans = share(config.otlpExport.maxQueueSpans);
   // Shard 0 keeps the configured folder, so a spool left by a single-core run is replayed; the
   // spool only reads its own segment files, so the other shards' subfolders do not disturb it.
   const es = copy.storage.elasticsearch as { spoolDir?: string };

@@ -14,6 +14,8 @@ import { mergeTrace, type TraceQueries, type TraceView } from '../assembly/trace
 import type { CollectorConfig } from '../config/config.js';
 import { CollectorError } from '../errors.js';
 import { type AggregatesExporter, createInfluxExporter } from '../exporters/create-exporters.js';
+import { OTLP_EXPORTER_NAME, type OtlpExporterStats } from '../exporters/otlp/index.js';
+import { registerOtlpExportMetrics } from '../exporters/otlp/otlp-export-metrics.js';
 import { createMetricsRegistry } from '../metrics.js';
 import type { TraceQuery, TraceSummary } from '../model/span.js';
 import { registerOtlpMetrics } from '../receivers/otlp/otlp-metrics.js';
@@ -148,6 +150,23 @@ export async function buildShardedCollector(
   });
   registerOtlpMetrics(registry, otlp);
   registerShardMetrics(registry, shards);
+  // Every shard exports the spans it assembles; the collector shows their counters summed.
+  const otlpExportStats = (results: PromiseSettledResult<ShardCoreStats>[]) =>
+    summed(results).otlpExport as OtlpExporterStats | undefined;
+  if (config.otlpExport.enabled) {
+    registerOtlpExportMetrics(registry, {
+      stats: () =>
+        otlpExportStats(shardStats) ?? {
+          queuedSpans: 0,
+          exportedSpans: 0,
+          partiallyRejectedSpans: 0,
+          droppedSpans: { queue_full: 0, rejected: 0, retries_exhausted: 0, shutdown: 0 },
+          requests: 0,
+          failedRequests: 0,
+          retries: 0,
+        },
+    });
+  }
 
   const windows = config.aggregates.windowsMinutes;
   const aggregates: LiveAggregates = {
@@ -209,6 +228,7 @@ export async function buildShardedCollector(
       aggregates: total.aggregates ?? {},
       tail: tail.stats(),
       pipeline: total.pipeline ?? { sinkErrors: 0 },
+      ...(config.otlpExport.enabled ? { [OTLP_EXPORTER_NAME]: total.otlpExport ?? {} } : {}),
       shards: {
         ...shards.stats(),
         list: results.map((r, index) =>
@@ -231,6 +251,7 @@ export async function buildShardedCollector(
       memory: { status: 'Deactivated', tests: [] },
       elasticsearch: { status: 'Deactivated', tests: [] },
       influx: { status: 'Deactivated', tests: [] },
+      [OTLP_EXPORTER_NAME]: { status: 'Deactivated', tests: [] },
     };
     // Each shard's components under the component's name, tests prefixed with the shard; the worst status wins.
     const merged = new Map<string, ComponentHealth>();

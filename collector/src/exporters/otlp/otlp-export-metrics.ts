@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OtlpSpanExporter } from './index.js';
 
-/** Adds the OTLP exporter's counters to a collector's registry; read at scrape time. */
-export function registerOtlpExportMetrics(registry: Registry, exporter: OtlpSpanExporter): void {
+/** Adds the OTLP exporter's counters to a collector's registry (one exporter, or shards' summed); read at scrape time. */
+export function registerOtlpExportMetrics(registry: Registry, exporter: Pick<OtlpSpanExporter, 'stats'>): void {
   const p = 'phosphor_collector_otlp_export_';
   new Counter({
     name: `${p}spans_total`,
