@@ -13,8 +13,8 @@
  * so every datagram sent is unique and every hop new to the collector while the sender costs only
  * that patch and the sendto itself (on loopback, sendto also pays the kernel's delivery into the
  * receiving socket). Both collectors get the same datagrams, the same pacing, the same ramp.
- * Each is warmed up, ramped in short paced steps to find roughly where loss starts, then held for
- * SUSTAIN_MILLIS (10 s) at a rate, stepping down until the run loses < 0.1 % of the events sent
+ * Each is warmed up, ramped in short paced steps (1.2×, then 1.05× within the last gap) to find
+ * where loss starts, then held for SUSTAIN_MILLIS (10 s) at a rate, stepping down 5 % until the run loses < 0.1 % of the events sent
  * and its backlog clears within MAX_BACKLOG_MILLIS once the sender stops — "sustained" means
  * processed, not parked in a kernel or thread queue. Loss counts events the cores took in (after
  * the drain), so events dropped anywhere on the way — kernel buffer, a busy shard — are loss.
@@ -41,6 +41,12 @@ const WARM_UP_MILLIS = 3000;
 const WARM_UP_EVENTS_PER_SECOND = 20_000;
 const RAMP_START_EVENTS_PER_SECOND = 40_000;
 const RAMP_FACTOR = 1.2;
+/**
+ * After the coarse ramp, the gap between its last clean step and the first losing one (20 %) is
+ * walked again in 5 % steps: with 1.2× steps alone, the result is quantised to the ramp's grid
+ * and two collectors up to 20 % apart can come out equal.
+ */
+const RAMP_FINE_FACTOR = 1.05;
 const RAMP_MAX_STEPS = 16;
 /** A ramp step losing more than this ends the ramp. */
 const RAMP_MAX_LOSS = 0.005;
@@ -48,7 +54,7 @@ const TARGET_LOSS = 0.001;
 /** A run whose processing lags the sender by more than this is not sustained, whatever its loss. */
 const MAX_BACKLOG_MILLIS = 1000;
 /** Each failed sustain attempt retries at this fraction of the previous rate. */
-const STEP_DOWN = 0.92;
+const STEP_DOWN = 0.95;
 const MAX_SUSTAIN_ATTEMPTS = 8;
 
 /** What the benchmark needs from either collector. */
@@ -212,13 +218,26 @@ async function sustained(subject: Subject, round: Round) {
   // Warm-up, not counted: JIT compilation (in every worker too) and the first allocations.
   await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
   let rampBest = 0;
-  for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
+  let rampFailedAt = 0;
+  const rampStep = async (eps: number) => {
     const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
     console.log(
       `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
     );
-    if (r.loss > RAMP_MAX_LOSS || r.backlogMillis > MAX_BACKLOG_MILLIS) break;
+    return r.loss <= RAMP_MAX_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
+  };
+  for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
+    if (!(await rampStep(eps))) {
+      rampFailedAt = eps;
+      break;
+    }
     rampBest = eps;
+  }
+  if (rampBest > 0 && rampFailedAt > 0) {
+    for (let eps = rampBest * RAMP_FINE_FACTOR; eps < rampFailedAt * 0.99; eps *= RAMP_FINE_FACTOR) {
+      if (!(await rampStep(eps))) break;
+      rampBest = eps;
+    }
   }
   // A first ramp step already losing (a burst of other load) still leaves rates to try below it.
   let rate = rampBest > 0 ? rampBest : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN;
