@@ -36,6 +36,11 @@ import { drain, RECEIVE_BUFFER_BYTES, SENDER_THREAD_NAME, send } from './udp-bla
 
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
+/**
+ * BENCH_FIXED_EVENTS_PER_SECOND: skip the search and hold every collector at this one offered load
+ * (A/B comparisons of CPU per event at equal load, which a shared machine distorts less than rates).
+ */
+const FIXED_EVENTS_PER_SECOND = Number(process.env.BENCH_FIXED_EVENTS_PER_SECOND ?? 0);
 const RAMP_STEP_MILLIS = 2000;
 const WARM_UP_MILLIS = 3000;
 const WARM_UP_EVENTS_PER_SECOND = 20_000;
@@ -217,6 +222,7 @@ function perThread(r: RunResult): string {
 async function sustained(subject: Subject, round: Round) {
   // Warm-up, not counted: JIT compilation (in every worker too) and the first allocations.
   await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
+  if (FIXED_EVENTS_PER_SECOND > 0) return hold(subject, round, FIXED_EVENTS_PER_SECOND);
   let rampBest = 0;
   let rampFailedAt = 0;
   const rampStep = async (eps: number) => {
@@ -242,14 +248,20 @@ async function sustained(subject: Subject, round: Round) {
   // A first ramp step already losing (a burst of other load) still leaves rates to try below it.
   let rate = rampBest > 0 ? rampBest : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN;
   for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS && rate > 0; attempt++, rate *= STEP_DOWN) {
-    const r = await run(subject, round, rate, SUSTAIN_MILLIS);
-    const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
-    console.log(
-      `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores; CPU ns/event: ${perThread(r)}; events per hand-off ${r.eventsPerHandOff.toFixed(1)} (${pct(r.wakeUpShare)} woke a shard) → ${ok ? 'sustained' : 'not sustained'}`,
-    );
-    if (ok) return r;
+    const r = await hold(subject, round, rate);
+    if (r) return r;
   }
   return undefined;
+}
+
+/** Holds `rate` for SUSTAIN_MILLIS; the result when sustained (loss and backlog within bounds). */
+async function hold(subject: Subject, round: Round, rate: number): Promise<RunResult | undefined> {
+  const r = await run(subject, round, rate, SUSTAIN_MILLIS);
+  const ok = r.loss < TARGET_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
+  console.log(
+    `  ${subject.label} ${SUSTAIN_MILLIS / 1000} s at ${fmt(rate)} events/s: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)} (kernel ${pct(r.kernelLoss)}, busy or down shard ${fmt(r.internalDrops)} events), backlog ${r.backlogMillis.toFixed(0)} ms, CPU: main thread ${r.mainThreadCores.toFixed(2)} cores, collector ${r.collectorCores.toFixed(2)} cores; CPU ns/event: ${perThread(r)}; events per hand-off ${r.eventsPerHandOff.toFixed(1)} (${pct(r.wakeUpShare)} woke a shard) → ${ok ? 'sustained' : 'not sustained'}`,
+  );
+  return ok ? r : undefined;
 }
 
 /**
