@@ -45,6 +45,8 @@ export interface ShardHostStats {
   forwardedBuffers: number;
   /** Times a hand-off woke a shard that had found its ring empty and gone idle. */
   shardWakeUps: number;
+  /** Event frames the shards have taken from their rings and ingested (valid or not). */
+  processedFrames: number;
   /** Events routed to a shard that was down at the time: dropped and counted here. */
   droppedEventsShardDown: number;
   /** Events routed to a shard whose ring was full (or with MAX_IN_FLIGHT_MESSAGES queued): dropped and counted here. */
@@ -131,11 +133,15 @@ export class ShardHost {
     forwardedBuffers: 0,
     /** Wake-ups of rings already replaced (restarted shards). */
     shardWakeUps: 0,
+    /** Frames processed by workers already replaced (restarted shards). */
+    processedFrames: 0,
     droppedEventsShardDown: 0,
     droppedEventsShardBusy: 0,
   };
   /** Event messages each shard has processed, written by the shards (one Int32 each, wrapping). */
   private readonly processed: Int32Array;
+  /** Event frames each shard has taken from its ring, written by the shards. */
+  private readonly frames: BigInt64Array;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -155,6 +161,7 @@ export class ShardHost {
       posted: 0,
     }));
     this.processed = new Int32Array(new SharedArrayBuffer(4 * config.shards));
+    this.frames = new BigInt64Array(new SharedArrayBuffer(8 * config.shards));
   }
 
   get shardCount(): number {
@@ -244,7 +251,15 @@ export class ShardHost {
       liveShards: this.slots.filter((s) => s.ready).length,
       ...this.counters,
       shardWakeUps: this.slots.reduce((sum, s) => sum + (s.ring?.wakeUps ?? 0), this.counters.shardWakeUps),
+      processedFrames: this.processedFrames(),
     };
+  }
+
+  /** Event frames the shards have ingested so far: read from shared memory, no call to the shards. */
+  processedFrames(): number {
+    let n = this.counters.processedFrames;
+    for (let i = 0; i < this.slots.length; i++) n += Number(Atomics.load(this.frames, i));
+    return n;
   }
 
   /** One test per shard: OK, KO while down, Degraded for a while after a restart (its memory was lost). */
@@ -311,12 +326,14 @@ export class ShardHost {
     slot.posted = 0;
     Atomics.store(this.processed, slot.index, 0);
     this.counters.shardWakeUps += slot.ring?.wakeUps ?? 0;
+    this.counters.processedFrames += Number(Atomics.exchange(this.frames, slot.index, 0n));
     const ring = createFrameRing(SHARD_RING_BYTES);
     slot.ring = new FrameRingWriter(ring);
     const data: ShardWorkerData = {
       shardIndex: slot.index,
       config: shardConfig(this.config, slot.index),
       processedMessages: this.processed,
+      processedFrames: this.frames,
       ring,
     };
     const worker = startWorker(data);

@@ -17,6 +17,8 @@ import { OUTBOX_BYTES } from './shard-outbox.js';
  * queries, stats — are answered while traffic flows): 64 records of up to 64 KiB is a few ms.
  */
 const RECORDS_PER_TURN = 64;
+/** Drains in a row that found records before the shard yields to its event loop anyway. */
+const YIELD_EVERY_TURNS = 16;
 
 /** The core this worker hosts. */
 function createCore(data: ShardWorkerData): Promise<ShardCore> {
@@ -40,16 +42,25 @@ async function main(): Promise<void> {
   // Each record is copied out of shared memory before decoding: the decoder then reads private
   // memory that no other thread writes, and the ring's room is given back at once.
   let scratch = Buffer.allocUnsafeSlow(OUTBOX_BYTES);
-  const ingestRecord = (payload: Uint8Array) => {
+  const ingestRecord = (payload: Uint8Array, frames: number) => {
     if (payload.length > scratch.length) scratch = Buffer.allocUnsafeSlow(payload.length);
     scratch.set(payload);
     core.ingest(scratch.subarray(0, payload.length));
+    Atomics.add(data.processedFrames, data.shardIndex, BigInt(frames));
   };
   let closed = false;
   const pump = async () => {
+    let busyTurns = 0;
     while (!closed) {
-      if (ring.drain(RECORDS_PER_TURN, ingestRecord) > 0) await yieldToLoop();
-      else await ring.waitForRecords();
+      const drained = ring.drain(RECORDS_PER_TURN, ingestRecord);
+      // A waiting call gets its turn at least every YIELD_EVERY_TURNS drains; otherwise the shard
+      // goes straight back to the ring (waiting only when it is empty) — a turn of the event loop
+      // per record would cost as much as the record.
+      if (drained === RECORDS_PER_TURN || (drained > 0 && ++busyTurns % YIELD_EVERY_TURNS === 0)) {
+        await yieldToLoop();
+        continue;
+      }
+      await ring.waitForRecords();
     }
   };
   port.on('message', (message: ToShard) => {

@@ -8,6 +8,15 @@ import { EventRouter } from './event-router.js';
 import type { ShardHost } from './shard-host.js';
 import { ShardOutbox } from './shard-outbox.js';
 
+/**
+ * How long routed frames may wait before they are handed to their shards (a shard's 64 KiB buffer
+ * that fills is handed on at once). Each hand-off that finds a shard idle wakes its thread — a
+ * futex wake, a turn of its event loop, cold caches — which measured as much CPU as decoding a few
+ * dozen events; waiting a few milliseconds lets a shard take hundreds of events per wake-up. Spans
+ * wait seconds for their events (`assembly.spanTimeoutMillis`), so this delay is not seen.
+ */
+export const HANDOFF_DELAY_MILLIS = 5;
+
 /** Datagram counters of the receiving thread (events are counted by the shard that decodes them). */
 export interface ShardedReceiverStats {
   receivedDatagrams: number;
@@ -25,8 +34,9 @@ export interface ShardedReceiverStats {
  * The UDP endpoint of a sharded collector, on the main thread: checks each datagram (rejections
  * counted here, once, by reason), accounts per-client loss (every datagram of a tracer passes
  * here, so sequence gaps and tracer drop counters are seen once), and routes each event's bytes
- * to the shard owning its trace. Frames are coalesced per shard and handed on once the current
- * burst of datagrams is routed (one postMessage per shard per burst, not per datagram).
+ * to the shard owning its trace. Frames are coalesced per shard and handed on HANDOFF_DELAY_MILLIS
+ * after the first of them was routed, or when a shard's buffer is full (one ring record per shard
+ * per hand-off, not per datagram).
  */
 export class ShardedUdpReceiver {
   private socket: Socket | undefined;
@@ -94,8 +104,7 @@ export class ShardedUdpReceiver {
     this.clients.observe(result.header, Date.now());
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // After the current poll phase: every datagram libuv read in this burst shares one hand-off.
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), HANDOFF_DELAY_MILLIS).unref();
     }
   }
 
