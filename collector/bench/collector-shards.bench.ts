@@ -12,7 +12,9 @@
  * replays it, patching a fresh round number into every trace, span and parent id of each datagram,
  * so every datagram sent is unique and every hop new to the collector while the sender costs only
  * that patch and the sendto itself (on loopback, sendto also pays the kernel's delivery into the
- * receiving socket). Both collectors get the same datagrams, the same pacing, the same ramp.
+ * receiving socket). Both collectors get the same datagrams, the same pacing, the same ramp, and
+ * take turns at every step (both stay up; the idle one costs a few timers), so a change in the
+ * shared machine's load hits both rather than one.
  * Each is warmed up, ramped in short paced steps (1.2×, then 1.05× within the last gap) to find
  * where loss starts, then held for SUSTAIN_MILLIS (10 s) at a rate, stepping down 5 % until the run loses < 0.1 % of the events sent
  * and its backlog clears within MAX_BACKLOG_MILLIS once the sender stops — "sustained" means
@@ -222,39 +224,70 @@ function perThread(r: RunResult): string {
   return [...r.nanosPerEvent].map(([k, ns]) => `${k} ${fmt(ns)}`).join(' / ');
 }
 
-async function sustained(subject: Subject, round: Round) {
+/**
+ * Finds each collector's sustained rate, the collectors taking turns at every step (the same
+ * offered load for both in the coarse ramp, one hold of each in turn): on a shared machine the
+ * load changes by the minute, and measuring one collector after the other gave each a different
+ * machine (one run showed 3.6× that way). Both stay alive throughout; the idle one costs a few
+ * timers.
+ */
+async function sustainedAll(subjects: Subject[], round: Round): Promise<(RunResult | undefined)[]> {
   // Warm-up, not counted: JIT compilation (in every worker too) and the first allocations.
-  await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
-  if (FIXED_EVENTS_PER_SECOND > 0) return hold(subject, round, FIXED_EVENTS_PER_SECOND);
-  let rampBest = 0;
-  let rampFailedAt = 0;
-  const rampStep = async (eps: number) => {
+  for (const subject of subjects) await run(subject, round, WARM_UP_EVENTS_PER_SECOND, WARM_UP_MILLIS);
+  if (FIXED_EVENTS_PER_SECOND > 0) {
+    const out: (RunResult | undefined)[] = [];
+    for (const subject of subjects) out.push(await hold(subject, round, FIXED_EVENTS_PER_SECOND));
+    return out;
+  }
+  const rampStep = async (subject: Subject, eps: number) => {
     const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
     console.log(
       `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
     );
     return r.loss <= RAMP_MAX_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
   };
+  const state = subjects.map(() => ({ best: 0, failedAt: 0, fineNext: 0, fineDone: false }));
+  // Coarse ramp in lockstep: every collector still clean gets the same offered load at each step.
   for (let step = 0, eps = RAMP_START_EVENTS_PER_SECOND; step < RAMP_MAX_STEPS; step++, eps *= RAMP_FACTOR) {
-    if (!(await rampStep(eps))) {
-      rampFailedAt = eps;
-      break;
+    let anyRamping = false;
+    for (const [i, subject] of subjects.entries()) {
+      const st = state[i] as (typeof state)[number];
+      if (st.failedAt > 0) continue;
+      anyRamping = true;
+      if (await rampStep(subject, eps)) st.best = eps;
+      else st.failedAt = eps;
     }
-    rampBest = eps;
+    if (!anyRamping) break;
   }
-  if (rampBest > 0 && rampFailedAt > 0) {
-    for (let eps = rampBest * RAMP_FINE_FACTOR; eps < rampFailedAt * 0.99; eps *= RAMP_FINE_FACTOR) {
-      if (!(await rampStep(eps))) break;
-      rampBest = eps;
+  // Fine ramp inside each collector's last gap, taking turns.
+  for (const st of state) {
+    st.fineNext = st.best * RAMP_FINE_FACTOR;
+    st.fineDone = st.best === 0 || st.failedAt === 0;
+  }
+  while (state.some((st) => !st.fineDone)) {
+    for (const [i, subject] of subjects.entries()) {
+      const st = state[i] as (typeof state)[number];
+      if (st.fineDone) continue;
+      if (st.fineNext >= st.failedAt * 0.99 || !(await rampStep(subject, st.fineNext))) {
+        st.fineDone = true;
+        continue;
+      }
+      st.best = st.fineNext;
+      st.fineNext *= RAMP_FINE_FACTOR;
     }
   }
-  // A first ramp step already losing (a burst of other load) still leaves rates to try below it.
-  let rate = rampBest > 0 ? rampBest : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN;
-  for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS && rate > 0; attempt++, rate *= STEP_DOWN) {
-    const r = await hold(subject, round, rate);
-    if (r) return r;
+  // 10 s holds, taking turns; a first ramp step already losing (a burst of other load) still leaves rates below it.
+  const rates = state.map((st) => (st.best > 0 ? st.best : RAMP_START_EVENTS_PER_SECOND * STEP_DOWN));
+  const results: (RunResult | undefined)[] = subjects.map(() => undefined);
+  for (let attempt = 0; attempt < MAX_SUSTAIN_ATTEMPTS; attempt++) {
+    for (const [i, subject] of subjects.entries()) {
+      if (results[i]) continue;
+      const rate = (rates[i] as number) * STEP_DOWN ** attempt;
+      results[i] = await hold(subject, round, rate);
+    }
+    if (results.every((r) => r)) break;
   }
-  return undefined;
+  return results;
 }
 
 /** Holds `rate` for SUSTAIN_MILLIS; the result when sustained (loss and backlog within bounds). */
@@ -314,14 +347,13 @@ async function main() {
   console.log(
     `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
   );
-  const results: { label: string; result: RunResult | undefined }[] = [];
-  for (const make of [oneShard, () => sharded(SHARDS)]) {
-    const subject = await make();
-    try {
-      results.push({ label: subject.label, result: await sustained(subject, round) });
-    } finally {
-      await subject.close();
-    }
+  const subjects = [await oneShard(), await sharded(SHARDS)];
+  let results: { label: string; result: RunResult | undefined }[];
+  try {
+    const found = await sustainedAll(subjects, round);
+    results = subjects.map((subject, i) => ({ label: subject.label, result: found[i] }));
+  } finally {
+    for (const subject of subjects) await subject.close();
   }
   const base = results[0]?.result?.offeredEventsPerSecond ?? Number.NaN;
   console.log(
