@@ -87,6 +87,8 @@ function configValues(shards: number) {
       shards,
       udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
       http: { port: 0 },
+      // Both collectors are up at once (and other work may hold the OTLP defaults): free ports.
+      otlp: { http: { port: 0 }, grpc: { port: 0 } },
       logging: { level: 'silent' },
       dashboard: { distDir: '/nonexistent-dashboard' },
     },
