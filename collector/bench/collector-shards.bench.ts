@@ -241,12 +241,17 @@ async function sustainedAll(subjects: Subject[], round: Round): Promise<(RunResu
     for (const subject of subjects) out.push(await hold(subject, round, FIXED_EVENTS_PER_SECOND));
     return out;
   }
+  // A step that loses is tried once more before it ends the ramp: on a shared machine one 2 s step
+  // can lose to a burst of other work, and ending there caps everything after it.
   const rampStep = async (subject: Subject, eps: number) => {
-    const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
-    console.log(
-      `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
-    );
-    return r.loss <= RAMP_MAX_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await run(subject, round, eps, RAMP_STEP_MILLIS);
+      console.log(
+        `  ${subject.label} ramp ${fmt(eps)} events/s offered: ${fmt(r.eventsPerSecond)} processed, loss ${pct(r.loss)}, backlog ${r.backlogMillis.toFixed(0)} ms`,
+      );
+      if (r.loss <= RAMP_MAX_LOSS && r.backlogMillis <= MAX_BACKLOG_MILLIS) return true;
+    }
+    return false;
   };
   const state = subjects.map(() => ({ best: 0, failedAt: 0, fineNext: 0, fineDone: false }));
   // Coarse ramp in lockstep: every collector still clean gets the same offered load at each step.
