@@ -255,6 +255,20 @@ export class IdTable {
     return this.keysBuffer.utf8Slice(start, start + spanLength);
   }
 
+  /**
+   * A hash of `row`'s trace id key bytes: equal for every row of one trace (a trace id has one
+   * key), so per-trace state can be found without hashing the id's string.
+   */
+  traceHash(row: number): number {
+    const length = this.traceLengths[row] as number;
+    const long = this.longKeyOf(row);
+    const hash =
+      long !== undefined
+        ? mixBytes(HASH_SEED ^ length, long, 0, length)
+        : mixBytes(HASH_SEED ^ length, this.keys, row * KEY_STRIDE, row * KEY_STRIDE + length);
+    return (hash ^ (hash >>> 15)) | 0;
+  }
+
   /** Whether `row`'s trace id equals the given bytes. */
   traceIs(row: number, bytes: Uint8Array): boolean {
     if (this.traceLengths[row] !== bytes.length) return false;
