@@ -304,7 +304,7 @@ export class DatagramDecoder {
   private readEvent(at: number, end: number): boolean {
     const s = this.scratch;
     // Absent fields: empty ranges, type 0, no duration (NaN), flags 0, no tags (-1).
-    s.fill(0, at, at + EVENT_STRIDE);
+    for (let i = 0; i < EVENT_STRIDE; i++) s[at + i] = 0;
     s[at + 24] = Number.NaN; // duration (field 12 keeps its value here, not a range)
     s[at + S_FIRST_TAG] = -1;
     let tagCount = 0;

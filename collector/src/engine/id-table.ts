@@ -89,6 +89,12 @@ export class IdTable {
   private rows: number;
   /** Key bytes of rows whose ids together are longer than KEY_STRIDE (rare). */
   private readonly longKeys = new Map<number, Buffer & BufferSlicers>();
+  /**
+   * The row found or inserted last (-1: none, or removed since). Consecutive events often belong
+   * to one hop (a tracer batches a call's REQ and REP, a server's IN and OUT), and checking this
+   * row first — its key just touched, so in cache — skips a probe into an index of megabytes.
+   */
+  private lastRow = -1;
   /** Original strings of ids keyed by a digest (rare: non-ASCII ids longer than the key room). */
   private readonly longIds = new Map<number, [string, string]>();
 
@@ -147,6 +153,16 @@ export class IdTable {
     const mask = this.mask;
     const traceLength = traceEnd - traceStart;
     const spanLength = spanEnd - spanStart;
+    const last = this.lastRow;
+    if (
+      last >= 0 &&
+      this.hashes[last] === hash &&
+      this.traceLengths[last] === traceLength &&
+      this.spanLengths[last] === spanLength &&
+      this.sameKey(last, trace, traceStart, traceLength, span, spanStart, spanLength)
+    ) {
+      return last;
+    }
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const entry = slots[i * 2] as number;
       if (entry === 0) return -1;
@@ -157,6 +173,7 @@ export class IdTable {
         this.spanLengths[row] === spanLength &&
         this.sameKey(row, trace, traceStart, traceLength, span, spanStart, spanLength)
       ) {
+        this.lastRow = row;
         return row;
       }
     }
@@ -190,6 +207,7 @@ export class IdTable {
     this.spanLengths[row] = spanLength;
     this.hashes[row] = hash;
     this.place(row);
+    this.lastRow = row;
   }
 
   /** Remembers the strings of a row keyed by at least one digest (see {@link idKeyBytes}). */
@@ -199,6 +217,7 @@ export class IdTable {
 
   /** Removes `row` from the index (backward-shift deletion). */
   remove(row: number): void {
+    if (row === this.lastRow) this.lastRow = -1;
     if (this.longIds.size > 0) this.longIds.delete(row);
     if (this.longKeys.size > 0) this.longKeys.delete(row);
     const slots = this.slots;
@@ -223,6 +242,7 @@ export class IdTable {
 
   /** Forgets every key (rows stay allocated). */
   clear(): void {
+    this.lastRow = -1;
     this.slots.fill(0);
     this.longIds.clear();
     this.longKeys.clear();
