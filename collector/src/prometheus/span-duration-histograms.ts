@@ -49,10 +49,6 @@ export class SpanDurationHistograms implements SpanConsumer {
    * `_other` are not kept here (each such span is counted as overflowed).
    */
   private readonly byPair = new PairMap<Series>();
-  /** The pair looked up last and its series: consecutive spans mostly share their callee. */
-  private lastService: string | undefined;
-  private lastEndpoint: string | undefined;
-  private lastSeries: Series | undefined;
   private readonly maxSeries: number;
   /** Spans counted under `_other` because the series bound was reached. */
   overflowedSpans = 0;
@@ -98,7 +94,6 @@ export class SpanDurationHistograms implements SpanConsumer {
   }
 
   private seriesFor(service: string, endpoint: string): Series {
-    if (service === this.lastService && endpoint === this.lastEndpoint) return this.lastSeries as Series;
     let s = this.byPair.get(service, endpoint);
     if (s === undefined) {
       const overflowed = this.overflowedSpans;
@@ -106,9 +101,6 @@ export class SpanDurationHistograms implements SpanConsumer {
       if (this.overflowedSpans !== overflowed) return s;
       this.byPair.set(service, endpoint, s);
     }
-    this.lastService = service;
-    this.lastEndpoint = endpoint;
-    this.lastSeries = s;
     return s;
   }
 
