@@ -460,13 +460,11 @@ export class DatagramDecoder {
           text[base + column] = lastText[column] as string;
           continue;
         }
-        // Parent ids are unique per hop: sliced (ASCII, checked by readEvent) rather than
-        // interned, so they do not evict the names the intern table is for.
         const value =
           column === F_ERROR_DESCRIPTION
             ? buf.utf8Slice(from, to)
             : column === F_PARENT
-              ? buf.latin1Slice(from, to)
+              ? this.parentId(cell, from, to)
               : this.names.get(buf, view, from, to);
         text[base + column] = value;
         lastStart[column] = from;
@@ -477,6 +475,32 @@ export class DatagramDecoder {
       columns.tags[eventCell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
       joiner.commit(now);
     }
+  }
+
+  /**
+   * The parent id at `buf[from, to)` for the event at `cell`. Parent ids are unique per hop, so
+   * they are not interned (they would evict the names the intern table is for); the hop's other
+   * events carry the same parent, so a string one of them already holds is reused when its
+   * characters match these bytes — comparing a few characters costs less than making a string.
+   * Ids are ASCII here (checked by readEvent): one byte per character.
+   */
+  private parentId(cell: number, from: number, to: number): string {
+    const columns = this.joiner.columns;
+    const row = cell >> 2;
+    const mask = columns.mask[row] as number;
+    const text = columns.text;
+    const rowBase = columns.textBase(row);
+    const buf = this.buf;
+    const length = to - from;
+    for (let k = 0; k < 4; k++) {
+      if (k === (cell & 3) || (mask & (1 << k)) === 0) continue;
+      const other = text[rowBase + k * TEXT_FIELDS + F_PARENT] as string;
+      if (other.length !== length) continue;
+      let i = 0;
+      while (i < length && other.charCodeAt(i) === buf[from + i]) i++;
+      if (i === length) return other;
+    }
+    return buf.latin1Slice(from, to);
   }
 
   private readTags(first: number, count: number): Record<string, string> {

@@ -76,4 +76,14 @@ describe('DatagramDecoder', () => {
       ['svc-b', 'ep-svc-b', 'p-0001'],
     ]);
   });
+
+  it("keeps each event's own parent id when a hop's events disagree (the server's wins over the reply's)", () => {
+    const { collector, emitted } = engine();
+    const hop = (parentSpanId: string, times: Record<string, number>) =>
+      hopEvents({ traceId: 'trace-p', spanId: 'span-p', parentSpanId, times });
+    collector.ingestDatagram(encodeBatch(batchOf(hop('p-11', { REP: T0 + 500 }), 0, 'client')));
+    collector.ingestDatagram(encodeBatch(batchOf(hop('p-22', { IN: T0 + 100, OUT: T0 + 400 }), 0, 'server')));
+    collector.flushAll();
+    expect(emitted.map(({ span }) => span.parentSpanId)).toEqual(['p-22']);
+  });
 });
