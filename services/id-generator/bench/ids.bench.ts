@@ -17,7 +17,8 @@
  * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
  * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory),
  * BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID services with the tracer cut after building events,
- * after buffering, after encoding — see bench-servers.ts — to show what each stage costs).
+ * after buffering, after encoding — see bench-servers.ts — to show what each stage costs — and one traced with
+ * `tracing.attributes: false`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -73,6 +74,7 @@ const breakdown = BREAKDOWN
       noEmit: await startServer('id-on-no-emit'),
       noEncode: await startServer('id-on-no-encode'),
       noSend: await startServer('id-on-no-send'),
+      noAttributes: await startServer('id-on-no-attributes'),
     }
   : undefined;
 
@@ -197,6 +199,7 @@ if (breakdown !== undefined) {
     ['http id traced no-emit', (seconds) => http(breakdown.noEmit, seconds)],
     ['http id traced no-encode', (seconds) => http(breakdown.noEncode, seconds)],
     ['http id traced no-send', (seconds) => http(breakdown.noSend, seconds)],
+    ['http id traced no-attributes', (seconds) => http(breakdown.noAttributes, seconds)],
   );
 }
 const measurements = allMeasurements.filter(([name]) => ONLY === undefined || ONLY.includes(name));
