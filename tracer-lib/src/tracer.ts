@@ -117,7 +117,7 @@ const DRAIN_BURST_MAX_DATAGRAMS = 8;
  * by default). On Linux loopback the sender's buffer gives no warning: the kernel hands each
  * datagram to the receiving socket during the send (1000 sends of 8 KiB to a socket that never
  * reads all complete at once, measured) and drops it there when that buffer is full.
- * 64 KiB = 8 datagrams of the 8 KiB loopback default.
+ * 64 KiB = 4 datagrams of the 16 KiB loopback default.
  */
 const DRAIN_BURST_MAX_BYTES = 64 * 1024;
 /**
@@ -131,8 +131,8 @@ const DRAIN_BURST_MAX_BYTES = 64 * 1024;
 const DRAIN_PACE_MILLIS = 1;
 /**
  * Bytes one drain may send while the buffer is over 3/4 full (losing events to the full buffer is
- * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which an 8 KiB datagram
- * takes more than 8 KiB of bookkeeping), where 128 KiB per turn was measured to overflow a receiver
+ * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which a datagram takes
+ * more than its size in bookkeeping), where 128 KiB per turn was measured to overflow a receiver
  * in the same process.
  */
 const DRAIN_URGENT_MAX_BYTES = 96 * 1024;

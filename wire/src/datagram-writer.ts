@@ -92,6 +92,8 @@ export class DatagramWriter {
   private readonly identity: Buffer;
   private readonly hmacKey: Buffer | undefined;
   private buffer: Buffer;
+  /** A view of `buffer` for writing doubles (inlined by the JIT, unlike a byte loop through a scratch array). */
+  private view: DataView;
   private position: number;
   private events = 0;
   private readonly prepared = new PreparedRuns();
@@ -113,6 +115,7 @@ export class DatagramWriter {
       throw new RangeError(`maxDatagramBytes: ${this.maxDatagramBytes} leaves no room for events after the header`);
     }
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.maxDatagramBytes);
     this.position = this.prefixBytes;
   }
 
@@ -176,7 +179,7 @@ export class DatagramWriter {
     if (bodyStart > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
     const ids = this.prepared.ids;
     let at = writeIds(buf, bodyStart, limit, traceId, spanId, parentSpanId, ids);
-    if (at >= 0) at = writeTimes(buf, at, limit, timestampMicros, durationMicros);
+    if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
     if (at >= 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
       if (at === INVALID) return AppendStatus.invalid;
@@ -233,6 +236,7 @@ export class DatagramWriter {
     const datagram = buf.subarray(0, at);
     // A different buffer for the next datagram: the socket holds this one until its send completes.
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
     this.prepared.ids.valid = false;
@@ -550,6 +554,7 @@ function writeIds(
 /** Writes fields 9 (timestamp) and 12 (duration, when defined); INVALID for a bad value, NO_ROOM. */
 function writeTimes(
   buf: Buffer,
+  view: DataView,
   at: number,
   limit: number,
   timestampMicros: number,
@@ -560,13 +565,15 @@ function writeTimes(
   }
   if (at + 18 > limit) return NO_ROOM;
   buf[at] = TAG_TIMESTAMP;
-  at = writeDouble(buf, at + 1, timestampMicros);
+  view.setFloat64(at + 1, timestampMicros, true);
+  at += 9;
   if (durationMicros !== undefined) {
     if (typeof durationMicros !== 'number' || !(durationMicros >= 0) || durationMicros === Number.POSITIVE_INFINITY) {
       return INVALID;
     }
     buf[at] = TAG_DURATION;
-    at = writeDouble(buf, at + 1, durationMicros);
+    view.setFloat64(at + 1, durationMicros, true);
+    at += 9;
   }
   return at;
 }
