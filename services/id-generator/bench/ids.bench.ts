@@ -17,8 +17,8 @@
  * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
  * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory),
  * BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID services with the tracer cut after building events,
- * after buffering, after encoding — see bench-servers.ts — to show what each stage costs — and one traced with
- * `tracing.attributes: false`).
+ * after buffering, after encoding — see bench-servers.ts — to show what each stage costs — one traced with
+ * `tracing.attributes: false`, and one sending 32 KiB datagrams).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -52,11 +52,12 @@ interface BenchServer {
   addresses: BenchServerAddresses;
 }
 
-async function startServer(kind: BenchServerKind): Promise<BenchServer> {
+async function startServer(kind: BenchServerKind, env: Record<string, string> = {}): Promise<BenchServer> {
   const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
   const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [kind, String(sinkPort)], {
     execArgv: [...profile, '--conditions=@phosphor/source', '--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
@@ -75,6 +76,8 @@ const breakdown = BREAKDOWN
       noEncode: await startServer('id-on-no-encode'),
       noSend: await startServer('id-on-no-send'),
       noAttributes: await startServer('id-on-no-attributes'),
+      // The tracer's environment variable: datagrams to the local sink of 32 KiB instead of the 16 KiB default.
+      datagrams32k: await startServer('id-on', { PHOSPHOR_MAX_DATAGRAM_BYTES: '32768' }),
     }
   : undefined;
 
@@ -200,6 +203,7 @@ if (breakdown !== undefined) {
     ['http id traced no-encode', (seconds) => http(breakdown.noEncode, seconds)],
     ['http id traced no-send', (seconds) => http(breakdown.noSend, seconds)],
     ['http id traced no-attributes', (seconds) => http(breakdown.noAttributes, seconds)],
+    ['http id traced 32 KiB datagrams', (seconds) => http(breakdown.datagrams32k, seconds)],
   );
 }
 const measurements = allMeasurements.filter(([name]) => ONLY === undefined || ONLY.includes(name));
