@@ -24,10 +24,9 @@
  * the batch of newly finished spans, then late updates — as the old core does.
  */
 import type { TraceEvent } from '@phosphor/wire';
-import { adjustSpanSkew, clearSpanSkew, HostOffsets } from '../assembly/skew.js';
+import { adjustSpanSkew, clearSpanSkew, type HostOffsets } from '../assembly/skew.js';
 import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
-import { Ring } from '../util/ring.js';
 import { hashIdPair, IdTable, idKeyBytes } from './id-table.js';
 import { buildSpanFromRow } from './span-builder.js';
 import {
@@ -44,6 +43,7 @@ import {
   SpanColumns,
   TEXT_FIELDS,
 } from './span-columns.js';
+import { TraceOffsets } from './trace-offsets.js';
 
 /** Engine assembly settings: the old assembler's plus the entry-span switch. */
 export interface HopJoinerOptions extends SpanAssemblerOptions {
@@ -77,9 +77,9 @@ export class HopJoiner {
   private readonly uninstrumented = new Set<string>();
   /** Services whose parentless IN+OUT hops timed out without REQ/REP: their entry hops finish at once. */
   private readonly entryServices = new Set<string>();
-  private readonly traceOffsets = new Map<string, HostOffsets>();
-  private readonly traceOffsetsQueue = new Ring<string>();
+  private readonly traceOffsets = new TraceOffsets(MAX_TRACKED_TRACE_OFFSETS);
   private lastOffsetsTraceId: string | undefined;
+  private lastOffsetsHash = 0;
   private lastOffsets: HostOffsets | undefined;
   private readonly counters = {
     receivedEvents: 0,
@@ -177,7 +177,7 @@ export class HopJoiner {
     columns.late[row] = late;
     this.counters.lateEvents++;
     this.counters.updatedSpans++;
-    this.lateOutbox.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, late)));
+    this.lateOutbox.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, late), row));
     if (mask === ALL_EVENTS) this.seal(row);
   }
 
@@ -272,7 +272,6 @@ export class HopJoiner {
     this.ids = new IdTable(INITIAL_ROWS);
     this.columns.reset(INITIAL_ROWS);
     this.traceOffsets.clear();
-    this.traceOffsetsQueue.clear();
     this.lastOffsetsTraceId = undefined;
     this.lastOffsets = undefined;
   }
@@ -284,7 +283,7 @@ export class HopJoiner {
     const columns = this.columns;
     for (let row = columns.pendingHead; row >= 0; row = columns.pendingNext[row] as number) {
       const match = key.digested ? this.ids.traceId(row) === traceId : this.ids.traceIs(row, key.bytes);
-      if (match) spans.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0)));
+      if (match) spans.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row));
     }
     return spans;
   }
@@ -366,7 +365,7 @@ export class HopJoiner {
   private emitRow(row: number, now: number, outbox: Span[]): void {
     const columns = this.columns;
     columns.unlinkPending(row);
-    const span = this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0));
+    const span = this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row);
     const complete = span.missing.length === 0;
     if (complete) this.counters.completeSpans++;
     else this.counters.partialSpans++;
@@ -396,22 +395,18 @@ export class HopJoiner {
     this.columns.release(row);
   }
 
-  private finishSpan(span: Span): Span {
+  /** Skew-corrects the span built from `row` with its trace's offsets (found by the row's trace key hash). */
+  private finishSpan(span: Span, row: number): Span {
     if (!this.options.skewCorrection) {
       clearSpanSkew(span);
       return span;
     }
-    let offsets = span.traceId === this.lastOffsetsTraceId ? this.lastOffsets : this.traceOffsets.get(span.traceId);
-    if (!offsets) {
-      if (this.traceOffsets.size >= MAX_TRACKED_TRACE_OFFSETS) {
-        const oldest = this.traceOffsetsQueue.shift();
-        if (oldest !== undefined) this.traceOffsets.delete(oldest);
-      }
-      offsets = new HostOffsets();
-      this.traceOffsets.set(span.traceId, offsets);
-      this.traceOffsetsQueue.push(span.traceId);
-    }
+    const hash = this.ids.traceHash(row);
+    let offsets =
+      hash === this.lastOffsetsHash && span.traceId === this.lastOffsetsTraceId ? this.lastOffsets : undefined;
+    if (!offsets) offsets = this.traceOffsets.offsetsOf(span.traceId, hash);
     this.lastOffsetsTraceId = span.traceId;
+    this.lastOffsetsHash = hash;
     this.lastOffsets = offsets;
     adjustSpanSkew(span, offsets);
     return span;
