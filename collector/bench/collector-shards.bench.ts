@@ -62,7 +62,8 @@ const TARGET_LOSS = 0.001;
 const MAX_BACKLOG_MILLIS = 1000;
 /** Each failed sustain attempt retries at this fraction of the previous rate. */
 const STEP_DOWN = 0.95;
-const MAX_SUSTAIN_ATTEMPTS = 8;
+/** With 5 % steps, 14 holds reach down to half the ramp's rate. */
+const MAX_SUSTAIN_ATTEMPTS = 14;
 
 /** What the benchmark needs from either collector. */
 interface Subject {
