@@ -1,8 +1,8 @@
 import { formatDuration } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
+import { hashId } from '../../util/id-bytes-column.js';
 import type { ComponentHealth, SpanStore } from '../span-store.js';
 import { summarizeTrace } from '../trace-query.js';
-import { hashId } from './id-bytes-column.js';
 import { RowQuery } from './row-query.js';
 import { ServiceIndex } from './service-index.js';
 import { F_FROM, F_TO, NAME_FIELDS, SpanRows } from './span-rows.js';
@@ -109,7 +109,7 @@ export class MemoryStore implements SpanStore {
   async close(): Promise<void> {
     this.closed = true;
     this.rows.reset(1);
-    this.traces.reset(1);
+    this.traces.reset();
     this.byService.clear();
     this.spanIndexes.clear();
     this.strings.clear();

@@ -26,7 +26,7 @@
  */
 import type { EventType } from '@phosphor/wire';
 import type { HopTimes, Span } from '../../model/span.js';
-import { IdBytesColumn } from './id-bytes-column.js';
+import { IdBytesColumn } from '../../util/id-bytes-column.js';
 import { NO_STRING, type StringInterner } from './string-interner.js';
 import type { TagSetInterner } from './tag-set-interner.js';
 

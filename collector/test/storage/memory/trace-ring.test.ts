@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashId } from '../../../src/storage/memory/id-bytes-column.js';
 import { TraceRing } from '../../../src/storage/memory/trace-ring.js';
+import { hashId } from '../../../src/util/id-bytes-column.js';
 
 /** Ids of every shape: short, 32-char hex, longer than the inline room, beyond Latin-1. */
 function idOf(i: number): string {

@@ -9,7 +9,7 @@
  *
  * Invariant: `lengths[i] === LONG` iff `long` has key `i`.
  */
-import type { BufferSlicers } from '../../engine/id-table.js';
+import type { BufferSlicers } from '../engine/id-table.js';
 
 /** Length marker of an undefined id. */
 const ABSENT = 255;
