@@ -17,10 +17,17 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * Span rows and trace slots allocated up front; both double from here, up to what `maxSpans`
- * needs (plus one write batch), and no further.
+ * Span rows and trace slots allocated at first; both double from here as the store fills (rows
+ * up to `maxSpans` + ROW_SLACK; trace slots to a power of two, as the ring's mask needs).
  */
 const INITIAL_ROWS = 1024;
+
+/**
+ * Rows beyond `maxSpans`: a write batch is stored before the oldest traces are evicted, and a
+ * batch is one datagram's spans (or one OTLP request's), so this covers nearly all; a larger
+ * batch grows the rows further.
+ */
+const ROW_SLACK = 1024;
 
 /**
  * Spans of a trace are a chain of rows, searched linearly on upsert while the trace is small;
@@ -39,7 +46,7 @@ export class MemoryStore implements SpanStore {
   readonly name = 'memory';
   private readonly strings = new StringInterner();
   private readonly tagSets = new TagSetInterner();
-  private readonly rows = new SpanRows(INITIAL_ROWS, this.strings, this.tagSets);
+  private readonly rows: SpanRows;
   private readonly traces = new TraceRing(INITIAL_ROWS);
   private readonly byService = new ServiceIndex();
   /** spanId → row for traces past SPAN_INDEX_THRESHOLD spans, by trace serial. */
@@ -51,7 +58,14 @@ export class MemoryStore implements SpanStore {
   private readonly counters = { writtenSpans: 0, updatedSpans: 0, evictedTraces: 0, evictedSpans: 0 };
   private closed = false;
 
-  constructor(private readonly options: MemoryStoreOptions) {}
+  constructor(private readonly options: MemoryStoreOptions) {
+    this.rows = new SpanRows(
+      Math.min(INITIAL_ROWS, options.maxSpans + ROW_SLACK),
+      options.maxSpans + ROW_SLACK,
+      this.strings,
+      this.tagSets,
+    );
+  }
 
   /** Stores spans at once; a span with a known (traceId, spanId) replaces the earlier version. */
   write(spans: readonly Span[]): void {

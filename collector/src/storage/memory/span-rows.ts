@@ -99,6 +99,8 @@ export class SpanRows {
 
   constructor(
     initialRows: number,
+    /** Rows the store expects to need at most: growth stops here instead of doubling past it. */
+    private readonly expectedRows: number,
     private readonly strings: StringInterner,
     private readonly tags: TagSetInterner,
   ) {
@@ -109,7 +111,11 @@ export class SpanRows {
 
   /** A free row (growing the columns when none is left); it must be {@link write}-n next. */
   allocate(): number {
-    if (this.freeHead === NONE) this.grow(this.capacity * 2);
+    if (this.freeHead === NONE) {
+      const doubled = Math.max(1, this.capacity * 2);
+      // Doubling past the expected size would leave up to half the columns unused for good.
+      this.grow(this.capacity < this.expectedRows ? Math.min(doubled, this.expectedRows) : doubled);
+    }
     const row = this.freeHead;
     this.freeHead = this.next[row] as number;
     this.next[row] = NONE;
