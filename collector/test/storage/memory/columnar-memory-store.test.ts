@@ -1,5 +1,6 @@
+import type { EventType } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
-import type { EventType, HopTimes, Span, TraceQuery, TraceSummary } from '../../../src/model/span.js';
+import type { HopTimes, Span, TraceQuery, TraceSummary } from '../../../src/model/span.js';
 import { MemoryStore } from '../../../src/storage/memory/memory-store.js';
 import { summarizeTrace, traceMatches } from '../../../src/storage/trace-query.js';
 
@@ -28,7 +29,7 @@ function randomSpan(next: () => number, traceId: string, spanId: string, parentS
   let mask = 0;
   TYPES.forEach((type, k) => {
     if (next() < 0.8) {
-      raw[type] = start + k * 100 + Math.floor(next() * 50);
+      raw[type as keyof HopTimes] = start + k * 100 + Math.floor(next() * 50);
       mask |= 1 << k;
     }
   });
@@ -164,7 +165,8 @@ describe('MemoryStore as columns', () => {
       const ids = reference.traceIds();
       expect(stats.storedTraces).toBe(ids.length);
       expect(stats.storedSpans).toBeLessThanOrEqual(300);
-      expect(stats.writtenSpans).toBe(stats.updatedSpans + stats.storedSpans + stats.evictedSpans);
+      const { updatedSpans = 0, storedSpans = 0, evictedSpans = 0 } = stats;
+      expect(stats.writtenSpans).toBe(updatedSpans + storedSpans + evictedSpans);
       for (const id of ids) expect(await store.getTrace(id)).toEqual(reference.getTrace(id));
       // Spans read back serialise as written: same keys in the same order.
       const [first] = ids;
