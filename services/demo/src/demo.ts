@@ -79,12 +79,18 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
     }
 
     const idSources: ReturnType<typeof createRemoteIdSource>[] = [];
+    // A tracer sends to the first reachable collector of its list; rotating the list per service
+    // spreads the demo's services over every receiver of a cluster while keeping fail-over.
+    const rotatedCollectors = (n: number): string[] => {
+      const list = config.tracing.collectors;
+      return list.map((_, i) => list[(i + n) % list.length] as string);
+    };
     const tracerFor = (service: string): Tracer => {
       const idSource = createRemoteIdSource({ grpcTarget: idGrpc, batchSize: config.idGenerator.traceIdBatchSize });
       idSources.push(idSource);
       const tracer = createTracer({
         service,
-        collectors: config.tracing.collectors,
+        collectors: rotatedCollectors(idSources.length - 1),
         sampleRate: config.tracing.sampleRate,
         enabled: config.tracing.enabled,
         ...(config.tracing.hmacKey ? { hmacKey: config.tracing.hmacKey } : {}),
