@@ -6,10 +6,20 @@
  * serves the dashboard. A second project installs only the tracer and must hold no gRPC or fastify code.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -126,12 +136,50 @@ beforeAll(() => {
   }
 }, 180_000);
 
+/** Every file under `dir`, as paths relative to it. */
+function filesUnder(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name), base) : [relative(base, join(dir, entry.name))],
+  );
+}
+
+/** Unpacks a tarball (npm puts its files under `package/`) and returns that folder. */
+function unpack(name: string): string {
+  const dir = join(work, 'unpacked', name.replace('/', '+'));
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['-xzf', tarballs.get(name) as string, '-C', dir]);
+  return join(dir, 'package');
+}
+
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
 
 describe('outside user: installed tarballs, plain node', () => {
+  it.each(PUBLISHED)('$name ships the MIT LICENSE and source maps that carry their sources', ({ name }) => {
+    const dir = unpack(name);
+    expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+    const maps = filesUnder(dir).filter((file) => file.endsWith('.map'));
+    expect(maps.filter((file) => file.endsWith('.js.map')).length).toBeGreaterThan(0);
+    // A debugger resolves each source from the map's embedded text or from a file next to it; with neither,
+    // stack traces and breakpoints fall back to the compiled JavaScript.
+    const unreadable: string[] = [];
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+        sourceRoot?: string;
+      };
+      map.sources.forEach((source, i) => {
+        const embedded = typeof map.sourcesContent?.[i] === 'string';
+        if (!embedded && !existsSync(resolve(dir, dirname(file), map.sourceRoot ?? '', source)))
+          unreadable.push(`${file}: ${source}`);
+      });
+    }
+    expect(unreadable).toEqual([]);
+  });
+
   it('a tracer-only install holds no gRPC or fastify code and stays small', () => {
     const dir = project('tracer-only', ['@phosphor/tracer', '@phosphor/wire']);
     const installed = installedPackages(join(dir, 'node_modules'));

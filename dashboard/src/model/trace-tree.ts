@@ -241,7 +241,8 @@ export function buildTrace(input: readonly Span[]): BuiltTrace {
   for (let row = 0; row < m; row++) {
     const span = spans[row]!;
     for (const s of [span.from, span.to]) {
-      if (!seen.has(s)) {
+      // '' is no service: the caller of a request from an untraced client or of an OTel root SERVER span.
+      if (s && !seen.has(s)) {
         seen.add(s);
         services.push(s);
       }

@@ -13,14 +13,18 @@ import { TraceText } from '../components/trace-text.js';
 import { useAsync } from '../hooks/use-async.js';
 import { useTraceSource } from '../hooks/use-trace-source.js';
 import { formatDuration, formatTimestamp } from '../model/format.js';
-import { isTraceId } from '../model/ids.js';
+import { canonicalTraceId, isTraceId, otelTraceId } from '../model/ids.js';
 import { kibanaDiscoverUrl } from '../model/kibana-link.js';
 import { COMPLETENESS_CODES, COMPLETENESS_TEXT } from '../model/span-completeness.js';
 import { rowOfSpanId, spanIdAt, type TimeMode } from '../model/trace-tree.js';
 import { formatRoute, traceHref } from '../routing/route.js';
 import { navigate } from '../routing/router.js';
 
-export function TracePage({ traceId, params }: { traceId: string; params: URLSearchParams }) {
+export function TracePage({ traceId: openedAs, params }: { traceId: string; params: URLSearchParams }) {
+  // A pasted OTel, Jaeger or UUID id opens the trace under its canonical id (docs/otel.md), which the header,
+  // links, Kibana and the text view use; the OTel form, what Jaeger shows, stays in the header.
+  const traceId = canonicalTraceId(openedAs);
+  const otelId = otelTraceId(traceId);
   const api = useApi();
   const [attempt, setAttempt] = useState(0);
   const trace = useTraceSource(api, traceId, attempt);
@@ -84,6 +88,11 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
         <h2>
           Trace <span className="mono">{traceId}</span>
         </h2>
+        {otelId && (
+          <p className="trace-otel-id small">
+            OpenTelemetry trace id <span className="mono">{otelId}</span>
+          </p>
+        )}
         <p className="trace-summary">
           {formatTimestamp(times.traceStart)} UTC · {formatDuration(times.traceEnd - times.traceStart)} ·{' '}
           {tree.size.toLocaleString('en')} spans · {tree.services.length} services

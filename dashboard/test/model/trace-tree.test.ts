@@ -13,7 +13,7 @@ import {
   treeTransferables,
   visibleRows,
 } from '../../src/model/trace-tree.js';
-import { span } from '../support/spans.js';
+import { entryTrace, span } from '../support/spans.js';
 
 const ids = (tree: TraceTree) => Array.from({ length: tree.size }, (_, row) => spanIdAt(tree, row));
 
@@ -34,6 +34,11 @@ describe('buildTraceTree', () => {
     expect([...tree.childCount]).toEqual([2, 0, 1, 0]);
     expect(rowOfSpanId(tree, 'd')).toBe(3);
     expect(ancestorsOf(tree, 3)).toEqual([2, 0]);
+  });
+
+  it('lists no empty service for the caller of a request from an untraced client', () => {
+    const tree = buildTraceTree(entryTrace());
+    expect(tree.services).toEqual(['gateway', 'redis', 'quotes']);
   });
 
   it('shows spans whose parent never arrived as flagged extra roots', () => {

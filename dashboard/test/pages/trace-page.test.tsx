@@ -35,6 +35,32 @@ describe('trace page', () => {
     expect(kibana.getAttribute('href')).toMatch(/^http:\/\/kibana\.local:5601\/app\/discover#/);
   });
 
+  it('a pasted OpenTelemetry 128-bit hex id shows the trace under its canonical id, the OTel id beside it', async () => {
+    const otel = generateTrace({ spanCount: 20, seed: 5, traceId: '12345' });
+    const api = fakeApi({ traces: { '12345': otel }, config: { kibanaUrl: 'http://kibana.local:5601' } });
+    open('#/trace/00000000000000000000000000003039', api);
+    await screen.findByRole('tree');
+    expect(screen.getByRole('heading', { level: 2 }).textContent).toBe('Trace 12345');
+    expect(document.querySelector('.trace-otel-id')?.textContent).toBe(
+      'OpenTelemetry trace id 00000000000000000000000000003039',
+    );
+    // Logs are stored under the canonical id, so the Kibana link searches for it.
+    const kibana = screen.getByRole('link', { name: 'Logs in Kibana' }).getAttribute('href') as string;
+    expect(decodeURIComponent(kibana)).toContain('12345');
+    expect(decodeURIComponent(kibana)).not.toContain('3039');
+  });
+
+  it('a 128-bit OTel id with a non-zero upper half stays hex, lower-cased', async () => {
+    const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+    open(
+      `#/trace/${id.toUpperCase()}`,
+      fakeApi({ traces: { [id]: generateTrace({ spanCount: 5, seed: 6, traceId: id }) } }),
+    );
+    await screen.findByRole('tree');
+    expect(screen.getByRole('heading', { level: 2 }).textContent).toBe(`Trace ${id}`);
+    expect(document.querySelector('.trace-otel-id')?.textContent).toBe(`OpenTelemetry trace id ${id}`);
+  });
+
   it('switches to the copyable text view through the URL', async () => {
     open('#/trace/777', fakeApi({ traces: { '777': spans } }));
     await screen.findByRole('tree');

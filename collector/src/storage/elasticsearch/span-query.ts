@@ -100,8 +100,11 @@ export class SpanQuery {
               start: { min: { field: 'timestamp.us' } },
               end: { max: { field: 'phosphor.end.us' } },
               errors: { filter: { term: { 'event.outcome': 'failure' } } },
-              callees: { terms: { field: 'service.name', size: MAX_SERVICES_PER_TRACE } },
-              callers: { terms: { field: 'caller.service', size: MAX_SERVICES_PER_TRACE } },
+              // '' is no service, so not listed (as in the memory store's summaries): caller.service of a span
+              // called from outside (an untraced client, an OTel root SERVER span), service.name of a caller-only
+              // span whose callee is unnamed (an OTel CLIENT span without peer.service or server.address).
+              callees: { terms: { field: 'service.name', size: MAX_SERVICES_PER_TRACE, exclude: [''] } },
+              callers: { terms: { field: 'caller.service', size: MAX_SERVICES_PER_TRACE, exclude: [''] } },
               // The root: no parent; when the root hop is missing, the earliest span stands in.
               root: {
                 top_hits: {

@@ -75,6 +75,17 @@ describe.each(ES_TARGET_NAMES)('Elasticsearch store on a real node (%s)', (targe
     await indexer.close(1000);
   });
 
+  it('a root called by an untraced client adds no empty service to the trace summary', async () => {
+    real = await openRealStore(target);
+    // The entry hop of a request from outside (IN/OUT only) has no caller: from '' in the span.
+    const trace = makeTrace(2, { from: '', fromEndpoint: '', to: 'gateway', toEndpoint: 'GET /convert/:symbol' });
+    real.store.write(trace);
+    await real.store.flush();
+    await real.refresh();
+    const [summary] = await real.store.findTraces({ limit: 10 });
+    expect(summary?.services).toEqual(['gateway', 'id-generator', 'store']);
+  });
+
   it('findTraces filters by service, error, duration and tag, newest first', async () => {
     real = await openRealStore(target);
     const ok = makeTrace(3, { startMicros: BASE_MICROS });
