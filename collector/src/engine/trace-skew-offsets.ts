@@ -19,7 +19,7 @@ import { TraceIdRing, unrolled } from '../util/trace-id-ring.js';
 
 /** Traces whose host offsets are kept for emission-time skew correction. */
 export const MAX_TRACKED_TRACE_OFFSETS = 20_000;
-/** Slots allocated at first; they double up to the cap's next power of two. */
+/** Slots allocated at first; they double up to MAX_TRACKED_TRACE_OFFSETS. */
 const INITIAL_SLOTS = 1024;
 
 class TraceOffsetsRing extends TraceIdRing {
@@ -105,7 +105,7 @@ class SlotHostOffsets implements HostOffsetTable {
 }
 
 export class TraceSkewOffsets {
-  private readonly ring = new TraceOffsetsRing(INITIAL_SLOTS);
+  private readonly ring = new TraceOffsetsRing(INITIAL_SLOTS, MAX_TRACKED_TRACE_OFFSETS);
   private readonly view = new SlotHostOffsets(this.ring);
   /** Last trace asked for: consecutive spans mostly belong to one trace. */
   private lastTraceId: string | undefined;

@@ -5,14 +5,15 @@
  * ({@link TraceIdRing.growColumns}).
  *
  * Layout. Every id gets a serial number on arrival (0, 1, 2 … never reused); the live ids are
- * serials `headSerial … headSerial + count - 1`, in slots `(headSlot + serial - headSerial) &
- * mask`. Per slot: the id as bytes (`ids`, no string kept) and its hash. `index` finds a slot from
+ * serials `headSerial … headSerial + count - 1`, in slots `(headSlot + serial - headSerial) %
+ * capacity`. Per slot: the id as bytes (`ids`, no string kept) and its hash. `index` finds a slot from
  * an id: open addressing (linear probing) with entries `slot + 1` (0 = empty), at most half full,
  * deletion by shifting later entries of the probe run back (no tombstones). A serial below
  * `headSerial` names a forgotten id, so serials (not slots) are what other structures keep.
  *
- * Invariants: `index` holds exactly the live slots; the ring grows by doubling (unrolled so the
- * head is slot 0, subclasses' columns alike) and never shrinks until {@link TraceIdRing.reset}.
+ * Invariants: `index` holds exactly the live slots; the ring grows by doubling up to the expected
+ * size, then by doubling again only if more is needed (unrolled so the head is slot 0, subclasses'
+ * columns alike), and never shrinks until {@link TraceIdRing.reset}.
  */
 import { IdBytesColumn } from './id-bytes-column.js';
 
@@ -27,28 +28,33 @@ export class TraceIdRing {
   count = 0;
   private headSlot = 0;
   private capacity = 0;
-  private mask = 0;
   ids = new IdBytesColumn(TRACE_ID_BYTES, 0);
   private hashes = new Int32Array(0);
   private index = new Int32Array(0);
   private indexMask = 0;
 
-  /** Slots are allocated on the first push, `initialCapacity` (a power of two) of them. */
-  constructor(private readonly initialCapacity: number) {}
+  /**
+   * Slots are allocated on the first push, `initialCapacity` of them; growth stops at
+   * `expectedCapacity` (the most ids the owner expects to keep) rather than doubling past it.
+   */
+  constructor(
+    private readonly initialCapacity: number,
+    private readonly expectedCapacity = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Slot of a live serial. */
   slotOf(serial: number): number {
-    return (this.headSlot + (serial - this.headSerial)) & this.mask;
+    return (this.headSlot + (serial - this.headSerial)) % this.capacity;
   }
 
   /** Slot of the id `age` places from the oldest (0 = oldest, count - 1 = newest). */
   slotAt(age: number): number {
-    return (this.headSlot + age) & this.mask;
+    return (this.headSlot + age) % this.capacity;
   }
 
   /** Serial of a live slot. */
   serialOf(slot: number): number {
-    return this.headSerial + ((slot - this.headSlot) & this.mask);
+    return this.headSerial + ((slot - this.headSlot + this.capacity) % this.capacity);
   }
 
   /** True while the id of `serial` is kept. */
@@ -71,8 +77,8 @@ export class TraceIdRing {
 
   /** Appends a new id and returns its slot (the caller fills its own columns there). */
   push(traceId: string, hash: number): number {
-    if (this.count === this.capacity) this.grow(this.capacity === 0 ? this.initialCapacity : this.capacity * 2);
-    const slot = (this.headSlot + this.count) & this.mask;
+    if (this.count === this.capacity) this.grow(this.nextCapacity());
+    const slot = (this.headSlot + this.count) % this.capacity;
     this.count++;
     this.ids.set(slot, traceId);
     this.hashes[slot] = hash;
@@ -85,7 +91,7 @@ export class TraceIdRing {
     const slot = this.headSlot;
     this.unplace(slot);
     this.ids.clear(slot);
-    this.headSlot = (slot + 1) & this.mask;
+    this.headSlot = slot + 1 === this.capacity ? 0 : slot + 1;
     this.headSerial++;
     this.count--;
   }
@@ -96,7 +102,6 @@ export class TraceIdRing {
     this.count = 0;
     this.headSlot = 0;
     this.capacity = 0;
-    this.mask = 0;
     this.ids = new IdBytesColumn(TRACE_ID_BYTES, 0);
     this.hashes = new Int32Array(0);
     this.index = new Int32Array(0);
@@ -136,6 +141,12 @@ export class TraceIdRing {
     index[i] = 0;
   }
 
+  private nextCapacity(): number {
+    if (this.capacity === 0) return Math.min(this.initialCapacity, this.expectedCapacity);
+    const doubled = this.capacity * 2;
+    return this.capacity < this.expectedCapacity ? Math.min(doubled, this.expectedCapacity) : doubled;
+  }
+
   private grow(capacity: number): void {
     const head = this.headSlot;
     this.ids.grow(capacity, head);
@@ -143,8 +154,8 @@ export class TraceIdRing {
     this.growColumns(capacity, head);
     this.headSlot = 0;
     this.capacity = capacity;
-    this.mask = capacity - 1;
-    const size = capacity * 2;
+    // At most half full: the smallest power of two holding twice the slots.
+    const size = 2 ** Math.ceil(Math.log2(capacity * 2));
     this.index = new Int32Array(size);
     this.indexMask = size - 1;
     for (let age = 0; age < this.count; age++) this.place(age);

@@ -17,8 +17,8 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * Span rows and trace slots allocated at first; both double from here as the store fills (rows
- * up to `maxSpans` + ROW_SLACK; trace slots to a power of two, as the ring's mask needs).
+ * Span rows and trace slots allocated at first; both double from here as the store fills, up to
+ * `maxSpans` + ROW_SLACK.
  */
 const INITIAL_ROWS = 1024;
 
@@ -47,7 +47,7 @@ export class MemoryStore implements SpanStore {
   private readonly strings = new StringInterner();
   private readonly tagSets = new TagSetInterner();
   private readonly rows: SpanRows;
-  private readonly traces = new TraceRing(INITIAL_ROWS);
+  private readonly traces: TraceRing;
   private readonly byService = new ServiceIndex();
   /** spanId → row for traces past SPAN_INDEX_THRESHOLD spans, by trace serial. */
   private readonly spanIndexes = new Map<number, Map<string, number>>();
@@ -59,6 +59,8 @@ export class MemoryStore implements SpanStore {
   private closed = false;
 
   constructor(private readonly options: MemoryStoreOptions) {
+    // Every trace holds a span: traces never outnumber rows.
+    this.traces = new TraceRing(INITIAL_ROWS, options.maxSpans + ROW_SLACK);
     this.rows = new SpanRows(
       Math.min(INITIAL_ROWS, options.maxSpans + ROW_SLACK),
       options.maxSpans + ROW_SLACK,
