@@ -207,7 +207,7 @@ export class MemoryStore implements SpanStore {
     return index;
   }
 
-  /** Lists `service` (an interned id, '' included as the old store did not) under the trace once. */
+  /** Lists `service` (an interned id; '' is no service and is not listed) under the trace once. */
   private indexService(slot: number, serial: number, service: number): void {
     if (service === NO_STRING || this.strings.get(service) === '') return;
     if (this.traces.hasService(slot, serial, service)) return;
