@@ -376,7 +376,9 @@ async function main(): Promise<void> {
   const otelHot = otelPeer('OTel 2 spans, no-op exporter', undefined);
   const otelFull = otelPeer(
     'OTel 2 spans, OTLP/proto HTTP',
-    new OTLPTraceExporter({ url: `http://127.0.0.1:${sink.port}/v1/traces` }),
+    // forceFlush exports the whole queue at once (65,536 / 512 = 128 requests): past the exporter's
+    // default limit of 30 concurrent exports the rest would fail and OTel would be measured doing less.
+    new OTLPTraceExporter({ url: `http://127.0.0.1:${sink.port}/v1/traces`, concurrencyLimit: 256 }),
   );
   const peers: Peer[] = [baselinePeer(), phosphorPeer('Phosphor hop (4 events, UDP)', phosphor), otelHot, otelFull];
   const results = new Map<string, Round[]>(peers.map((p) => [p.name, []]));

@@ -18,7 +18,7 @@ export interface TracerOptions {
   maxBufferedEvents?: number;
   /**
    * Largest datagram sent, header and HMAC included. Default 1400 (no IP fragmentation on an
-   * Ethernet path), or 8192 when every collector is a loopback address (see
+   * Ethernet path), or 16384 when every collector is a loopback address (see
    * {@link DEFAULT_LOOPBACK_DATAGRAM_BYTES}).
    */
   maxDatagramBytes?: number;
@@ -59,14 +59,16 @@ export const DEFAULT_FLUSH_INTERVAL_MILLIS = 1000;
 export const DEFAULT_SAMPLE_RATE = 1;
 /**
  * Loopback has a 64 KiB MTU, so a local collector (the default 127.0.0.1 sidecar setup) takes
- * bigger datagrams without fragmentation. Each send costs a syscall of several µs whatever the
- * size; 8 KiB carries ~85 events instead of ~12, cutting the tracer's total cost per event several
- * times (docs/benchmarks.md). Not bigger: on loopback a datagram stays charged to the sender's
- * socket send buffer (~208 KiB by default) until the receiver reads it, and with 64 KiB datagrams
- * sends started failing with EAGAIN and waiting for the socket — the ID service bench measured the
- * send at ≈ 4.6 µs per request with 64 KiB datagrams against ≈ 1.4 µs with 8 KiB.
+ * bigger datagrams without fragmentation. Each send is a syscall whose cost barely depends on the
+ * size (on loopback the sender's CPU also delivers the datagram to the receiving socket and wakes
+ * the receiver); 16 KiB carries ~95 events with the default attributes instead of ~8, and measured
+ * ≈ 0.3 µs per hop below 8 KiB in the tracer bench (docs/benchmarks.md, "Tracer send path"). Not
+ * bigger by default: with 64 KiB datagrams sends to a loaded receiver started waiting for the
+ * socket (the ID service bench measured the send at ≈ 4.6 µs per request with 64 KiB datagrams
+ * against ≈ 1.4 µs with 8 KiB); 32 KiB measured cheaper still in the tracer bench and is a
+ * `maxDatagramBytes` away.
  */
-export const DEFAULT_LOOPBACK_DATAGRAM_BYTES = 8192;
+export const DEFAULT_LOOPBACK_DATAGRAM_BYTES = 16_384;
 /** Below this a datagram cannot hold the batch header plus a typical event. */
 export const MIN_DATAGRAM_BYTES = 512;
 /** A flush interval this short would spin the event loop; longer than an hour loses the live view. */

@@ -1,6 +1,7 @@
 import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
 import type { AttributePolicy } from './attributes/attribute-set.js';
 import { EventRing, type HopEventKind, type HopRecord, SlotKind } from './buffer/event-ring.js';
+import { HopTemplates } from './buffer/hop-templates.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
 import { withEnvironment } from './env-options.js';
@@ -116,7 +117,7 @@ const DRAIN_BURST_MAX_DATAGRAMS = 8;
  * by default). On Linux loopback the sender's buffer gives no warning: the kernel hands each
  * datagram to the receiving socket during the send (1000 sends of 8 KiB to a socket that never
  * reads all complete at once, measured) and drops it there when that buffer is full.
- * 64 KiB = 8 datagrams of the 8 KiB loopback default.
+ * 64 KiB = 4 datagrams of the 16 KiB loopback default.
  */
 const DRAIN_BURST_MAX_BYTES = 64 * 1024;
 /**
@@ -130,8 +131,8 @@ const DRAIN_BURST_MAX_BYTES = 64 * 1024;
 const DRAIN_PACE_MILLIS = 1;
 /**
  * Bytes one drain may send while the buffer is over 3/4 full (losing events to the full buffer is
- * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which an 8 KiB datagram
- * takes more than 8 KiB of bookkeeping), where 128 KiB per turn was measured to overflow a receiver
+ * then near): 96 KiB still fits a default receive buffer (≈ 208 KiB, of which a datagram takes
+ * more than its size in bookkeeping), where 128 KiB per turn was measured to overflow a receiver
  * in the same process.
  */
 const DRAIN_URGENT_MAX_BYTES = 96 * 1024;
@@ -164,6 +165,8 @@ class UdpTracer implements Tracer {
     flags: 0,
   };
   private readonly writer: DatagramWriter;
+  /** Encoded repeating fields of the hops' events (see HopTemplates). */
+  private readonly templates: HopTemplates;
   private readonly transport: UdpTransport;
   private readonly idSource: IdSource;
   private readonly fallbackIds = new LocalIdSource();
@@ -223,6 +226,7 @@ class UdpTracer implements Tracer {
       hostname: options.hostname,
       hmacKey: options.hmacKey,
     });
+    this.templates = new HopTemplates(options.hostname, options.zone);
     this.burstDatagrams = Math.max(
       1,
       Math.min(DRAIN_BURST_MAX_DATAGRAMS, Math.floor(DRAIN_BURST_MAX_BYTES / options.maxDatagramBytes)),
@@ -425,14 +429,16 @@ class UdpTracer implements Tracer {
     const scratch = this.scratch;
     for (let kind = ring.peekKind(); kind !== undefined; kind = ring.peekKind()) {
       const ref = ring.peekRef();
-      let event: TraceEvent;
+      let status: AppendStatus | undefined;
       if (kind === SlotKind.event) {
-        event = ref as TraceEvent;
+        status = writer.append(ref as TraceEvent);
       } else {
-        (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
-        event = scratch;
+        status = (ref as HopRecord).appendTo(kind, writer, this.templates, this.service);
+        if (status === undefined) {
+          (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
+          status = writer.append(scratch);
+        }
       }
-      const status = writer.append(event);
       if (status === AppendStatus.appended) {
         ring.drop();
       } else if (status === AppendStatus.full) {
@@ -442,7 +448,8 @@ class UdpTracer implements Tracer {
         this.sendDatagram();
       } else {
         ring.drop();
-        this.rejected(event, status);
+        if (kind !== SlotKind.event) (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
+        this.rejected(kind === SlotKind.event ? (ref as TraceEvent) : scratch, status);
       }
     }
     if (!this.partialWanted) return;

@@ -134,7 +134,7 @@ describe('a burst the buffer accepted', () => {
     sampling = false;
     const { sentDatagrams } = tracer.stats();
     expect(sentDatagrams).toBeGreaterThan(100);
-    // One burst is 8 datagrams of the 8 KiB loopback default (64 KiB); a turn's timers phase and
+    // One burst is 4 datagrams of the 16 KiB loopback default (64 KiB); a turn's timers phase and
     // check phase can each run one drain, so at most two bursts fall between two samples.
     expect(most).toBeLessThanOrEqual(16);
     expect(turns).toBeGreaterThanOrEqual(sentDatagrams / 16);

@@ -133,8 +133,8 @@ describe('createTracer', () => {
     for (let round = 0; round < 50; round++) {
       for (let i = 0; i < 2000; i++) tracer.emit(makeEvent());
       const stats = tracer.stats();
-      // The buffer plus the one datagram being filled (8 KiB on loopback; these events exceed 64 bytes).
-      expect(stats.bufferedEvents).toBeLessThanOrEqual(1000 + 8192 / 64);
+      // The buffer plus the one datagram being filled (16 KiB on loopback; these events exceed 64 bytes).
+      expect(stats.bufferedEvents).toBeLessThanOrEqual(1000 + 16_384 / 64);
       expect(stats.inFlightDatagrams).toBeLessThanOrEqual(MAX_PENDING_DATAGRAMS);
       await new Promise((r) => setImmediate(r));
     }
@@ -158,13 +158,13 @@ describe('createTracer', () => {
     expect(tracer.stats().lastProblem?.message).toContain('ECONNREFUSED');
   });
 
-  it('uses 8 KiB datagrams by default for a loopback collector', async () => {
+  it('uses 16 KiB datagrams by default for a loopback collector', async () => {
     const tracer = tracerFor({ flushIntervalMillis: 3_600_000 });
     for (let i = 0; i < 300; i++) tracer.emit(makeEvent());
     await tracer.flush();
     await receiver.waitForEvents(300);
-    expect(Math.max(...receiver.sizes)).toBeGreaterThan(1400);
-    expect(Math.max(...receiver.sizes)).toBeLessThanOrEqual(8192);
+    expect(Math.max(...receiver.sizes)).toBeGreaterThan(8192);
+    expect(Math.max(...receiver.sizes)).toBeLessThanOrEqual(16_384);
     expect(receiver.events).toHaveLength(300);
   });
 

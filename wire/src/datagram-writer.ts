@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DropCounters, TraceEvent } from './event.js';
+import type { DropCounters, EventType, TraceEvent } from './event.js';
 import {
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
@@ -92,6 +92,8 @@ export class DatagramWriter {
   private readonly identity: Buffer;
   private readonly hmacKey: Buffer | undefined;
   private buffer: Buffer;
+  /** A view of `buffer` for writing doubles (inlined by the JIT, unlike a byte loop through a scratch array). */
+  private view: DataView;
   private position: number;
   private events = 0;
   private readonly prepared = new PreparedRuns();
@@ -113,6 +115,7 @@ export class DatagramWriter {
       throw new RangeError(`maxDatagramBytes: ${this.maxDatagramBytes} leaves no room for events after the header`);
     }
     this.buffer = Buffer.allocUnsafe(this.maxDatagramBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.maxDatagramBytes);
     this.position = this.prefixBytes;
   }
 
@@ -154,6 +157,50 @@ export class DatagramWriter {
   }
 
   /**
+   * Encodes the event made of `template` (its repeating fields, encoded once) and the fields that
+   * differ per event into the current datagram: the same event `append` would write for those
+   * fields, with the fields in another order (ids, timestamp, duration, then the template's bytes —
+   * protobuf decoders accept any order). `durationMicros` undefined: none (REQ, IN). Never throws;
+   * an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged.
+   */
+  appendFromTemplate(
+    template: EventTemplate,
+    traceId: string,
+    spanId: string,
+    parentSpanId: string | undefined,
+    timestampMicros: number,
+    durationMicros: number | undefined,
+  ): AppendStatus {
+    const start = this.position;
+    const limit = this.eventsLimit;
+    const buf = this.buffer;
+    const lengthBytes = this.lengthBytesGuess;
+    const bodyStart = start + 1 + lengthBytes;
+    if (bodyStart > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    const ids = this.prepared.ids;
+    let at = writeIds(buf, bodyStart, limit, traceId, spanId, parentSpanId, ids);
+    if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
+    if (at >= 0) at = copyRun(buf, at, limit, template.bytes);
+    if (at < 0) {
+      if (at === INVALID) return AppendStatus.invalid;
+      return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    }
+    const length = at - bodyStart;
+    const delta = varintBytes(length) - lengthBytes;
+    if (delta !== 0) {
+      if (at + delta > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+      buf.copyWithin(bodyStart + delta, bodyStart, at);
+    }
+    buf[start] = TAG_BATCH_EVENTS;
+    writeVarint(buf, start + 1, length);
+    ids.commit(traceId, spanId, parentSpanId, delta);
+    this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
+    this.position = at + delta;
+    this.events++;
+    return AppendStatus.appended;
+  }
+
+  /**
    * Completes the current datagram with the batch header fields and returns it; the writer
    * starts a new datagram. The returned buffer is owned by the caller (it is not reused).
    */
@@ -189,6 +236,7 @@ export class DatagramWriter {
     const datagram = buf.subarray(0, at);
     // A different buffer for the next datagram: the socket holds this one until its send completes.
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.maxDatagramBytes);
     this.position = this.prefixBytes;
     this.events = 0;
     this.prepared.ids.valid = false;
@@ -224,7 +272,7 @@ function writeEventFrame(
     buf.copyWithin(bodyStart + delta, bodyStart, end);
   }
   writeVarint(buf, start + 1, length);
-  prepared.ids.commit(e, delta);
+  prepared.ids.commit(e.traceId, e.spanId, e.parentSpanId, delta);
   return end + delta;
 }
 
@@ -244,11 +292,11 @@ class LastIds {
   pendingStart = 0;
   pendingEnd = 0;
 
-  commit(e: TraceEvent, delta: number): void {
+  commit(traceId: string, spanId: string, parentSpanId: string | undefined, delta: number): void {
     this.valid = true;
-    this.traceId = e.traceId;
-    this.spanId = e.spanId;
-    this.parentSpanId = e.parentSpanId;
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.parentSpanId = parentSpanId;
     this.start = this.pendingStart + delta;
     this.end = this.pendingEnd + delta;
   }
@@ -256,8 +304,12 @@ class LastIds {
 
 /** Most distinct (from, fromEndpoint, to, toEndpoint) tuples kept prepared: a service's endpoints times its peers. */
 const MAX_PREPARED_PEERS = 64;
-/** Prepared runs shorter than this are copied with a byte loop; `Uint8Array#set` has a fixed cost that only pays off above it. */
-const LOOP_COPY_MAX_BYTES = 48;
+/**
+ * Prepared runs up to this long are copied with a byte loop; `Uint8Array#set` has a fixed cost
+ * (≈ 17 ns on Node 24, whatever the length up to ~100 bytes) that a byte loop (≈ 1–1.5 ns per
+ * byte) matches at about this length.
+ */
+const LOOP_COPY_MAX_BYTES = 16;
 /** Room for the encoded fields 5..8 (or 10..11) of one event: four names of up to 3 UTF-8 bytes per char, tag and length each. */
 const PREPARED_SCRATCH_BYTES = 4 * (1 + 2 + MAX_NAME_LENGTH * 3);
 
@@ -420,26 +472,8 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  const idsStart = start + 2;
-  let at: number;
-  const ids = prepared.ids;
-  if (ids.valid && e.traceId === ids.traceId && e.spanId === ids.spanId && e.parentSpanId === ids.parentSpanId) {
-    // The previous event in this datagram had the same ids (the events of one hop usually travel
-    // together): copy its encoded bytes instead of encoding three strings again.
-    const length = ids.end - ids.start;
-    if (idsStart + length > limit) return NO_ROOM;
-    for (let i = 0; i < length; i++) buf[idsStart + i] = buf[ids.start + i] as number;
-    at = idsStart + length;
-  } else {
-    at = writeString(buf, idsStart, limit, TAG_TRACE_ID, e.traceId);
-    if (at < 0) return at;
-    at = writeString(buf, at, limit, TAG_SPAN_ID, e.spanId);
-    if (at < 0) return at;
-    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, e.parentSpanId, MAX_ID_LENGTH);
-    if (at < 0) return at;
-  }
-  ids.pendingStart = idsStart;
-  ids.pendingEnd = at;
+  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, e.parentSpanId, prepared.ids);
+  if (at < 0) return at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
   if (at + 9 > limit) return NO_ROOM;
@@ -473,6 +507,149 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
     at = writeVarint(buf, at, flags);
   }
   return at;
+}
+
+/** Below this many bytes the ids of the previous event are copied with a byte loop rather than `copyWithin`. */
+const LOOP_COPY_IDS_MAX_BYTES = 16;
+
+/**
+ * Writes fields 2..4 (trace, span, parent span id) at `at` — copied from the previous event in this
+ * datagram when it had the same ids (a hop's events often travel together) — and marks them as the
+ * pending ids of the event being written. Returns the end, NO_ROOM or INVALID.
+ */
+function writeIds(
+  buf: Buffer,
+  at: number,
+  limit: number,
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | undefined,
+  ids: LastIds,
+): number {
+  const idsStart = at;
+  if (ids.valid && traceId === ids.traceId && spanId === ids.spanId && parentSpanId === ids.parentSpanId) {
+    const length = ids.end - ids.start;
+    if (at + length > limit) return NO_ROOM;
+    if (length <= LOOP_COPY_IDS_MAX_BYTES) {
+      for (let i = 0; i < length; i++) buf[at + i] = buf[ids.start + i] as number;
+    } else {
+      buf.copyWithin(at, ids.start, ids.end);
+    }
+    at += length;
+  } else {
+    if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > MAX_ID_LENGTH) return INVALID;
+    if (typeof spanId !== 'string' || spanId.length === 0 || spanId.length > MAX_ID_LENGTH) return INVALID;
+    at = writeString(buf, at, limit, TAG_TRACE_ID, traceId);
+    if (at < 0) return at;
+    at = writeString(buf, at, limit, TAG_SPAN_ID, spanId);
+    if (at < 0) return at;
+    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH);
+    if (at < 0) return at;
+  }
+  ids.pendingStart = idsStart;
+  ids.pendingEnd = at;
+  return at;
+}
+
+/** Writes fields 9 (timestamp) and 12 (duration, when defined); INVALID for a bad value, NO_ROOM. */
+function writeTimes(
+  buf: Buffer,
+  view: DataView,
+  at: number,
+  limit: number,
+  timestampMicros: number,
+  durationMicros: number | undefined,
+): number {
+  if (typeof timestampMicros !== 'number' || !(timestampMicros > 0) || timestampMicros === Number.POSITIVE_INFINITY) {
+    return INVALID;
+  }
+  if (at + 18 > limit) return NO_ROOM;
+  buf[at] = TAG_TIMESTAMP;
+  view.setFloat64(at + 1, timestampMicros, true);
+  at += 9;
+  if (durationMicros !== undefined) {
+    if (typeof durationMicros !== 'number' || !(durationMicros >= 0) || durationMicros === Number.POSITIVE_INFINITY) {
+      return INVALID;
+    }
+    buf[at] = TAG_DURATION;
+    view.setFloat64(at + 1, durationMicros, true);
+    at += 9;
+  }
+  return at;
+}
+
+/** The fields of an event an {@link EventTemplate} holds: those that repeat across many events. */
+export interface EventTemplateFields {
+  type: EventType;
+  from: string;
+  fromEndpoint: string;
+  to: string;
+  toEndpoint: string;
+  hostname: string;
+  zone?: string | undefined;
+  /** Must not change after the template is made (instrumentation passes frozen objects). */
+  tags?: Readonly<Record<string, string>> | undefined;
+  /** Default: sampled (1), as in {@link TraceEvent}. */
+  flags?: number | undefined;
+}
+
+/**
+ * The repeating fields of an event — type, from/from_endpoint/to/to_endpoint, hostname/zone, tags
+ * and flags — encoded once, for {@link DatagramWriter.appendFromTemplate}: the events of one
+ * endpoint, status and host differ only in ids and times, so writing one is copying this run after
+ * them. Immutable; make one with {@link EventTemplate.encode} and keep it as long as those fields
+ * stay the same (the tracer keeps one per endpoint, event type and status).
+ */
+export class EventTemplate {
+  /** The fields encoded (for callers matching a template to an event). */
+  readonly fields: Readonly<EventTemplateFields>;
+  /** Encoded fields 1, 5..8, 10, 11, 15 and 16, in that order. */
+  readonly bytes: Uint8Array;
+
+  private constructor(fields: EventTemplateFields, bytes: Uint8Array) {
+    this.fields = Object.freeze({ ...fields });
+    this.bytes = bytes;
+  }
+
+  /** Encodes `fields`; undefined when one is invalid (the same checks as {@link DatagramWriter.append}). */
+  static encode(fields: EventTemplateFields): EventTemplate | undefined {
+    const type = eventTypeCode(fields.type);
+    if (type === 0) return undefined;
+    const flags = fields.flags ?? 1;
+    if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) return undefined;
+    const tags = fields.tags;
+    const buf = Buffer.allocUnsafe(
+      2 + PREPARED_SCRATCH_BYTES * 2 + (tags === undefined ? 0 : tagsBytesBound(tags)) + 7,
+    );
+    buf[0] = TAG_EVENT_TYPE;
+    buf[1] = type;
+    const limit = buf.length;
+    let at = writeOptional(buf, 2, limit, TAG_FROM, fields.from, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, fields.fromEndpoint, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO, fields.to, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, fields.toEndpoint, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, limit, TAG_HOSTNAME, fields.hostname, MAX_NAME_LENGTH);
+    if (at >= 0) at = writeOptional(buf, at, limit, TAG_ZONE, fields.zone, MAX_NAME_LENGTH);
+    if (at >= 0 && tags !== undefined) at = writeTags(buf, at, limit, tags);
+    if (at < 0) return undefined;
+    if (flags !== 0) {
+      buf[at++] = TAG_FLAGS_0;
+      buf[at++] = TAG_FLAGS_1;
+      at = writeVarint(buf, at, flags);
+    }
+    return new EventTemplate(fields, Uint8Array.prototype.slice.call(buf, 0, at));
+  }
+}
+
+/** Most bytes `writeTags` may write for `tags` (UTF-8 is at most 3 bytes per UTF-16 unit); 0 when not an object. */
+function tagsBytesBound(tags: Readonly<Record<string, string>>): number {
+  if (typeof tags !== 'object' || tags === null) return 0;
+  let bytes = 0;
+  for (const key in tags) {
+    const value = tags[key];
+    bytes += 12 + key.length * 3 + (typeof value === 'string' ? value.length * 3 : 0);
+  }
+  return bytes;
 }
 
 /** The wire code of an event type; 0 (unspecified, never sent) for anything else. */

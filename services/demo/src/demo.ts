@@ -68,7 +68,7 @@ export async function startDemo(options: unknown = {}, extras: StartDemoExtras =
       );
       idConfig.service.httpHostPort = `${host}:${config.idGenerator.httpPort}`;
       idConfig.service.grpcHostPort = `${host}:${config.idGenerator.grpcPort}`;
-      idConfig.tracing = { ...config.tracing };
+      idConfig.tracing = { ...config.tracing, attributes: idConfig.tracing.attributes };
       idService = await buildIdService(idConfig);
       const started = idService;
       cleanups.push(() => started.close());

@@ -22,13 +22,15 @@ export type BenchServerKind =
   | 'id-on'
   | 'id-on-no-emit'
   | 'id-on-no-encode'
-  | 'id-on-no-send';
+  | 'id-on-no-send'
+  | 'id-on-no-attributes';
 
 /**
  * Diagnostic variants of the traced ID service (BENCH_BREAKDOWN=1), each cutting the tracer's work at one
  * stage so the cost of the stages after it shows: `no-emit` builds the hop but records
  * nothing; `no-encode` records events into the buffer and drops them at the flush; `no-send` encodes
- * full datagrams and recycles them without the UDP send. They reach into the tracer's private fields —
+ * full datagrams and recycles them without the UDP send. (`id-on-no-attributes` is the traced service with
+ * `tracing.attributes: false`, a configuration.) They reach into the tracer's private fields —
  * a measuring tool, never a configuration.
  */
 type TracerCut = 'no-emit' | 'no-encode' | 'no-send';
@@ -94,14 +96,14 @@ async function bareGrpc(): Promise<BenchServerAddresses> {
 
 let tracerStats: () => TracerStats | undefined = () => undefined;
 
-async function idService(tracing: boolean, stage?: TracerCut): Promise<BenchServerAddresses> {
+async function idService(tracing: boolean, stage?: TracerCut, attributes = true): Promise<BenchServerAddresses> {
   // No Redis/Influx backends and no per-request log lines: the bench measures the service's own request
   // path (correlation, generator, validation, metrics/log calls) against the bare peers.
   const service = await buildIdService(
     resolveIdServiceConfig({
       service: { httpHostPort: '127.0.0.1:0', grpcHostPort: '127.0.0.1:0' },
       logging: { stdout: false, requestLogs: false },
-      tracing: { enabled: tracing, collectors: [`127.0.0.1:${sinkPort}`] },
+      tracing: { enabled: tracing, collectors: [`127.0.0.1:${sinkPort}`], attributes },
     }),
   );
   if (stage !== undefined) cut(service.tracer, stage);
@@ -118,6 +120,7 @@ const starters: Record<BenchServerKind, () => Promise<BenchServerAddresses>> = {
   'id-on-no-emit': () => idService(true, 'no-emit'),
   'id-on-no-encode': () => idService(true, 'no-encode'),
   'id-on-no-send': () => idService(true, 'no-send'),
+  'id-on-no-attributes': () => idService(true, undefined, false),
 };
 const start = starters[kind];
 if (start === undefined) throw new Error(`bench-servers: argv[2] must be one of ${Object.keys(starters).join(', ')}`);

@@ -1,4 +1,5 @@
-import type { TraceEvent } from '@phosphor/wire';
+import type { AppendStatus, DatagramWriter, TraceEvent } from '@phosphor/wire';
+import type { HopTemplates } from './hop-templates.js';
 
 /**
  * What a ring slot holds: a fully built event given to `emit()`, or one of the four events of a
@@ -21,6 +22,17 @@ export type HopEventKind = typeof SlotKind.REQ | typeof SlotKind.IN | typeof Slo
 export interface HopRecord {
   /** Writes event `kind` of this hop into `into` (a scratch object reused for every event). */
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void;
+  /**
+   * Appends event `kind` of this hop to `writer` from a template of its repeating fields (the same
+   * event `fill` describes); undefined when this event has no template (an error on it, an invalid
+   * field) and must go through `fill` instead.
+   */
+  appendTo(
+    kind: HopEventKind,
+    writer: DatagramWriter,
+    templates: HopTemplates,
+    service: string,
+  ): AppendStatus | undefined;
 }
 
 /**

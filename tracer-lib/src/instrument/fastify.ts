@@ -68,18 +68,32 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   // route patterns are the app's routes, methods are the ones Node's HTTP parser accepts.
   const endpoints = new Map<string, Map<string, HttpServerEndpoint>>();
   const policy = tracer.attributes;
+  // The last endpoint found: a service's traffic mostly repeats a route, and the pattern and method
+  // strings of one route are the same strings on every request, so this usually skips both maps.
+  let lastPattern: string | undefined;
+  let lastMethod = '';
+  let lastEndpoint: HttpServerEndpoint | undefined;
   const endpointOf = (request: FastifyRequest): HttpServerEndpoint => {
     const pattern = request.routeOptions.url;
+    const method = request.method;
+    if (lastEndpoint !== undefined && pattern === lastPattern && method === lastMethod) return lastEndpoint;
+    const endpoint = lookupEndpoint(pattern, method);
+    lastPattern = pattern;
+    lastMethod = method;
+    lastEndpoint = endpoint;
+    return endpoint;
+  };
+  const lookupEndpoint = (pattern: string | undefined, method: string): HttpServerEndpoint => {
     const route = pattern ?? UNMATCHED_ROUTE;
     let byMethod = endpoints.get(route);
     if (byMethod === undefined) {
       byMethod = new Map();
       endpoints.set(route, byMethod);
     }
-    let endpoint = byMethod.get(request.method);
+    let endpoint = byMethod.get(method);
     if (endpoint === undefined) {
-      endpoint = new HttpServerEndpoint(policy, clipName(`${request.method} ${route}`), request.method, pattern);
-      byMethod.set(request.method, endpoint);
+      endpoint = new HttpServerEndpoint(policy, clipName(`${method} ${route}`), method, pattern);
+      byMethod.set(method, endpoint);
     }
     return endpoint;
   };

@@ -1,6 +1,14 @@
-import { EventFlags, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, type TraceEvent } from '@phosphor/wire';
+import {
+  type AppendStatus,
+  type DatagramWriter,
+  EventFlags,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  type TraceEvent,
+} from '@phosphor/wire';
 import type { AttributeSet } from '../attributes/attribute-set.js';
 import { type HopEventKind, type HopRecord, SlotKind } from '../buffer/event-ring.js';
+import type { HopTemplates } from '../buffer/hop-templates.js';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
 import { newSpanId } from '../ids.js';
@@ -142,6 +150,33 @@ export class ServerHop implements TraceContext, HopRecord {
       fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
     }
   }
+
+  appendTo(
+    kind: HopEventKind,
+    writer: DatagramWriter,
+    templates: HopTemplates,
+    service: string,
+  ): AppendStatus | undefined {
+    if (this.error !== undefined) return undefined;
+    const attributes = this.attributes;
+    if (kind === SlotKind.IN) {
+      const template = templates.get(kind, '', '', service, this.endpoint ?? '', attributes?.request, flagsOf(this));
+      if (template === undefined) return undefined;
+      return writer.appendFromTemplate(
+        template,
+        this.traceId,
+        this.spanId,
+        this.parentSpanId,
+        this.startMicros,
+        undefined,
+      );
+    }
+    const tags = attributes?.response(this.status, undefined);
+    const template = templates.get(kind, '', '', service, this.endpoint ?? '', tags, flagsOf(this));
+    if (template === undefined) return undefined;
+    const duration = Math.max(0, this.endMicros - this.startMicros);
+    return writer.appendFromTemplate(template, this.traceId, this.spanId, this.parentSpanId, this.endMicros, duration);
+  }
 }
 
 /** A call in progress. It is also what the call propagates ({@link OutgoingTrace}). */
@@ -205,6 +240,34 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     } else {
       fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
     }
+  }
+
+  appendTo(
+    kind: HopEventKind,
+    writer: DatagramWriter,
+    templates: HopTemplates,
+    service: string,
+  ): AppendStatus | undefined {
+    if (this.error !== undefined) return undefined;
+    const attributes = this.attributes;
+    if (kind === SlotKind.REQ) {
+      const tags = attributes?.request;
+      const template = templates.get(kind, service, this.fromEndpoint, this.to, this.toEndpoint, tags, flagsOf(this));
+      if (template === undefined) return undefined;
+      return writer.appendFromTemplate(
+        template,
+        this.traceId,
+        this.spanId,
+        this.parentSpanId,
+        this.startMicros,
+        undefined,
+      );
+    }
+    const tags = attributes?.response(this.status, undefined);
+    const template = templates.get(kind, service, this.fromEndpoint, this.to, this.toEndpoint, tags, flagsOf(this));
+    if (template === undefined) return undefined;
+    const duration = Math.max(0, this.endMicros - this.startMicros);
+    return writer.appendFromTemplate(template, this.traceId, this.spanId, this.parentSpanId, this.endMicros, duration);
   }
 }
 

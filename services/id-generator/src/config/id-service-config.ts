@@ -77,6 +77,8 @@ export interface IdServiceConfig {
     sampleRate: number;
     /** Shared HMAC key for datagrams; null = unsigned. */
     hmacKey: string | null;
+    /** Default semantic-convention attributes on hops: true (all), false (none) or a list of names (tracer `attributes`). */
+    attributes: boolean | string[];
   };
 }
 
@@ -184,6 +186,7 @@ const SCHEMA = {
         collectors: { type: 'array', items: { type: 'string', pattern: HOST_PORT }, default: ['127.0.0.1:7760'] },
         sampleRate: { type: 'number', minimum: 0, maximum: 1, default: 1 },
         hmacKey: { type: ['string', 'null'], minLength: 1, default: null },
+        attributes: { type: ['boolean', 'array'], items: { type: 'string', minLength: 1 }, default: true },
       },
     },
   },

@@ -36,6 +36,7 @@ export function createServiceTracing(config: IdServiceConfig, generator: IdGener
       ...(config.tracing.hmacKey ? { hmacKey: config.tracing.hmacKey } : {}),
       idSource: new GeneratorIdSource(generator),
       enabled: config.tracing.enabled,
+      attributes: config.tracing.attributes,
     });
   if (!resolved.enabled) return { tracer: resolved, httpPlugin: undefined, grpcHandlers: undefined };
   return {

@@ -36,6 +36,11 @@ describe('id service config', () => {
     ],
     ['redis url scheme', { redis: { url: 'http://x' } }, /redis\.url: must match/],
     ['sample rate', { tracing: { sampleRate: 2 } }, /tracing\.sampleRate: must be <= 1/],
+    [
+      'attributes not a boolean or list',
+      { tracing: { attributes: 'yes' } },
+      /tracing\.attributes: must be boolean,array/,
+    ],
   ];
   for (const [name, raw, message] of bad) {
     it(`rejects ${name} naming the field`, () => {

@@ -6,6 +6,8 @@ import { buildIdService, type IdService } from '../../src/app.js';
 import { resolveIdServiceConfig } from '../../src/config/id-service-config.js';
 import { createIdGeneratorClient } from '../../src/grpc/grpc-client.js';
 import { decodeId } from '../../src/ids/flaki-layout.js';
+import type { IdGenerator } from '../../src/ids/id-generator.js';
+import { createServiceTracing } from '../../src/tracing/service-tracing.js';
 
 const events: TraceEvent[] = [];
 const lines: Record<string, unknown>[] = [];
@@ -90,5 +92,31 @@ describe('tracing the ID service itself', () => {
 
   it('the tracer reports no id fallbacks: the generator supplied every root id', () => {
     expect(service.tracer.stats().idFallbacks).toBe(0);
+  });
+});
+
+describe('tracing.attributes', () => {
+  const generator = {} as IdGenerator;
+  it.each([
+    [true, ['http.request.method', 'http.route']],
+    [false, []],
+    [['http.route'], ['http.route']],
+  ] as const)('%j selects the semantic-convention attributes recorded', async (attributes, recorded) => {
+    const config = resolveIdServiceConfig({ tracing: { collectors: ['127.0.0.1:9'], attributes } });
+    const { tracer } = createServiceTracing(config, generator);
+    try {
+      for (const name of ['http.request.method', 'http.route']) {
+        expect(tracer.attributes.has(name)).toBe((recorded as readonly string[]).includes(name));
+      }
+    } finally {
+      await tracer.close();
+    }
+  });
+
+  it('records the HTTP attributes on the hops by default', async () => {
+    const response = await service.http.inject({ method: 'POST', url: '/nextid' });
+    const traced = await eventsFor(response.headers['x-correlation-id'] as string, 2);
+    expect(traced.find((e) => e.type === 'IN')?.tags).toMatchObject({ 'http.route': '/nextid' });
+    expect(traced.find((e) => e.type === 'OUT')?.tags).toEqual({ 'http.response.status_code': '200' });
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * Tracers write the events of instrumented hops from templates (wire `EventTemplate`): the ids and
+ * times first, then the repeating fields, not in field-number order. Protobuf allows any order; this
+ * checks that the engine's own decoder takes such datagrams on its fast path and assembles exactly
+ * the spans it assembles from the same events in field-number order.
+ */
+import { AppendStatus, DatagramWriter, EventTemplate, type TraceEvent } from '@phosphor/wire';
+import { describe, expect, it } from 'vitest';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
+import { CollectorEngine } from '../../src/engine/collector-engine.js';
+import type { Span } from '../../src/model/span.js';
+import { hopEvents } from '../support/hops.js';
+
+const T0 = 1_700_000_000_000_000;
+const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
+const requestTags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/prix/:sku', 'server.port': '8080' });
+const statusTags = Object.freeze({ 'http.response.status_code': '200' });
+
+function events(): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    const hop = hopEvents({
+      traceId: String(397_237_206_544_449_536n + BigInt(i % 13)),
+      spanId: (0x4000 + i).toString(16).padStart(16, '0'),
+      ...(i % 3 === 0 ? {} : { parentSpanId: (0x4000 + i - 1).toString(16).padStart(16, '0') }),
+      toEndpoint: i % 2 === 0 ? 'GET /prix/:sku' : 'POST /commande/é',
+      times: { REQ: T0 + i * 1000, IN: T0 + i * 1000 + 120, OUT: T0 + i * 1000 + 480, REP: T0 + i * 1000 + 600 },
+    });
+    for (const event of hop) {
+      event.tags = event.type === 'REQ' || event.type === 'IN' ? requestTags : statusTags;
+      event.flags = i % 7 === 0 ? 3 : 1;
+      if (i % 5 === 0) event.zone = 'eu-west-1a';
+    }
+    out.push(...hop);
+  }
+  return out;
+}
+
+function datagrams(list: TraceEvent[], templated: boolean): Buffer[] {
+  const writer = new DatagramWriter({
+    maxDatagramBytes: 1400,
+    tracerId: 'abcdef0123456789',
+    service: 's',
+    hostname: 'h',
+  });
+  const out: Buffer[] = [];
+  const write = (e: TraceEvent): AppendStatus => {
+    if (!templated) return writer.append(e);
+    const template = EventTemplate.encode(e) as EventTemplate;
+    return writer.appendFromTemplate(
+      template,
+      e.traceId,
+      e.spanId,
+      e.parentSpanId,
+      e.timestampMicros,
+      e.durationMicros,
+    );
+  };
+  for (const event of list) {
+    if (write(event) === AppendStatus.full) {
+      out.push(Buffer.from(writer.finish(out.length, drops, T0)));
+      expect(write(event)).toBe(AppendStatus.appended);
+    }
+  }
+  out.push(Buffer.from(writer.finish(out.length, drops, T0)));
+  return out;
+}
+
+function assemble(list: Buffer[]): { spans: { span: Span; reason: EmitReason }[]; byCodec: number } {
+  const spans: { span: Span; reason: EmitReason }[] = [];
+  const engine = new CollectorEngine(
+    {
+      spanTimeoutMillis: 1000,
+      maxPendingSpans: 1000,
+      skewCorrection: true,
+      lateWindowMillis: 60_000,
+      maxRememberedSpans: 1000,
+      now: () => 0,
+    },
+    (emitted, reason) => {
+      for (const span of emitted) spans.push({ span, reason });
+    },
+  );
+  let byCodec = 0;
+  for (const datagram of list) {
+    const outcome = engine.ingestDatagram(datagram);
+    expect(outcome.ok).toBe(true);
+    if (outcome.decodedByCodec) byCodec++;
+  }
+  engine.flushAll();
+  return { spans, byCodec };
+}
+
+describe('events written from templates', () => {
+  it('assemble into the same spans as events in field-number order, on the fast path', () => {
+    const list = events();
+    const templated = datagrams(list, true);
+    expect(templated.length).toBeGreaterThan(10);
+    const fromTemplates = assemble(templated);
+    const canonical = assemble(datagrams(list, false));
+    expect(fromTemplates.byCodec).toBe(0);
+    expect(fromTemplates.spans).toHaveLength(60);
+    expect(fromTemplates.spans).toEqual(canonical.spans);
+    expect(fromTemplates.spans[0]?.span.tags).toEqual({ ...requestTags, ...statusTags });
+  });
+});

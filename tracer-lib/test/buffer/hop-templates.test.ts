@@ -1,0 +1,151 @@
+import { AppendStatus, DatagramWriter, decodeDatagram, type TraceEvent } from '@phosphor/wire';
+import { describe, expect, it } from 'vitest';
+import { AttributePolicy } from '../../src/attributes/attribute-set.js';
+import { type HopEventKind, SlotKind } from '../../src/buffer/event-ring.js';
+import { HopTemplates } from '../../src/buffer/hop-templates.js';
+import { ClientHop, ServerHop } from '../../src/instrument/hop.js';
+
+const SERVICE = 'quote';
+const HOST = 'host-a';
+const ZONE = 'eu-west-1a';
+const identity = { tracerId: 'abcdef0123456789', service: SERVICE, hostname: HOST };
+const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
+
+function blankEvent(): TraceEvent {
+  return {
+    type: 'REQ',
+    traceId: '',
+    spanId: '',
+    from: '',
+    fromEndpoint: '',
+    to: '',
+    toEndpoint: '',
+    timestampMicros: 0,
+    hostname: '',
+  };
+}
+
+function decode(datagram: Buffer): TraceEvent[] {
+  const result = decodeDatagram(datagram);
+  if (!result.ok) throw new Error(result.reason);
+  return result.batch.events;
+}
+
+type Hop = ServerHop | ClientHop;
+
+/** Hops of every shape the instrumentation records: both sides, with and without attributes, errors, flags. */
+function hops(): [Hop, HopEventKind, HopEventKind][] {
+  const policy = new AttributePolicy(true);
+  const server = policy.attributeSet(
+    [
+      ['http.request.method', 'GET'],
+      ['http.route', '/prix/:sku'],
+      ['server.port', 8080],
+    ],
+    'http.response.status_code',
+  );
+  const client = policy.attributeSet([['rpc.system', 'grpc']], 'rpc.grpc.status_code');
+  const out: [Hop, HopEventKind, HopEventKind][] = [];
+  for (let i = 0; i < 24; i++) {
+    const traceId = String(397237206544449536n + BigInt(i));
+    const spanId = (0x1000 + i).toString(16).padStart(16, '0');
+    const error = i % 5 === 4 ? { code: 'E_BOOM', description: 'it broke', type: 'Boom' } : undefined;
+    const server_ = new ServerHop(
+      traceId,
+      spanId,
+      i % 7 !== 3,
+      i % 6 === 1,
+      `GET /prix/:sku/${i % 3}`,
+      i % 2 === 0 ? undefined : 'aaaaaaaaaaaaaaaa',
+      i % 4 === 2 ? undefined : server,
+      undefined,
+    );
+    server_.endMicros = server_.startMicros + 100 + i;
+    server_.status = i % 3 === 0 ? 200 : 503;
+    server_.error = error;
+    out.push([server_, SlotKind.IN, SlotKind.OUT]);
+    const parent = i % 2 === 0 ? undefined : server_;
+    const call = new ClientHop(
+      traceId,
+      parent,
+      true,
+      false,
+      'ledger',
+      '/ledger.Ledger/Post',
+      i % 4 === 1 ? undefined : client,
+    );
+    call.endMicros = call.startMicros + 300;
+    call.status = i % 2;
+    call.error = error;
+    out.push([call, SlotKind.REQ, SlotKind.REP]);
+  }
+  return out;
+}
+
+describe('HopTemplates', () => {
+  it('encodes every hop event as fill() describes it, templated or not', () => {
+    const templates = new HopTemplates(HOST, ZONE);
+    const templated = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    const reference = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    let viaTemplate = 0;
+    // Twice over: the second pass finds every template made in the first.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [hop, first, second] of hops()) {
+        for (const kind of [first, second]) {
+          const scratch = blankEvent();
+          hop.fill(kind, scratch, SERVICE, HOST, ZONE);
+          expect(reference.append({ ...scratch })).toBe(AppendStatus.appended);
+          const status = hop.appendTo(kind, templated, templates, SERVICE);
+          if (status === undefined) {
+            expect(templated.append({ ...scratch })).toBe(AppendStatus.appended);
+          } else {
+            expect(status).toBe(AppendStatus.appended);
+            viaTemplate++;
+          }
+        }
+      }
+    }
+    // Events with an error go field by field; the rest from templates.
+    expect(viaTemplate).toBeGreaterThan(60);
+    expect(decode(templated.finish(0, drops, 1))).toEqual(decode(reference.finish(0, drops, 1)));
+  });
+
+  it('finds a template by identity of its strings and tags, and refuses tags that are not frozen', () => {
+    const templates = new HopTemplates(HOST, undefined);
+    const tags = Object.freeze({ 'http.route': '/a' });
+    const first = templates.get(SlotKind.IN, '', '', SERVICE, 'GET /a', tags, 1);
+    expect(first).toBeDefined();
+    expect(templates.get(SlotKind.IN, '', '', SERVICE, 'GET /a', tags, 1)).toBe(first);
+    expect(templates.get(SlotKind.OUT, '', '', SERVICE, 'GET /a', tags, 1)).not.toBe(first);
+    expect(templates.get(SlotKind.IN, '', '', SERVICE, 'GET /a', Object.freeze({ 'http.route': '/a' }), 1)).not.toBe(
+      first,
+    );
+    expect(templates.get(SlotKind.IN, '', '', SERVICE, 'GET /a', tags, 3)).not.toBe(first);
+    expect(templates.get(SlotKind.IN, '', '', SERVICE, 'GET /a', { 'http.route': '/a' }, 1)).toBeUndefined();
+    expect(templates.get(SlotKind.IN, '', '', SERVICE, 'x'.repeat(300), tags, 1)).toBeUndefined();
+  });
+
+  it('stays correct past the templates it keeps per kind', () => {
+    const templates = new HopTemplates(HOST, undefined);
+    const writer = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    const expected: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 150; i++) {
+        const endpoint = `GET /e/${i}`;
+        const template = templates.get(SlotKind.IN, '', '', SERVICE, endpoint, undefined, 1);
+        if (template === undefined) throw new Error('no template');
+        const status = writer.appendFromTemplate(
+          template,
+          '1',
+          String(i).padStart(16, '0'),
+          undefined,
+          1 + i,
+          undefined,
+        );
+        expect(status).toBe(AppendStatus.appended);
+        expected.push(endpoint);
+      }
+    }
+    expect(decode(writer.finish(0, drops, 1)).map((e) => e.toEndpoint)).toEqual(expected);
+  });
+});

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AppendStatus,
+  DatagramWriter,
+  decodeDatagram,
+  EventTemplate,
+  type EventTemplateFields,
+  type TraceEvent,
+} from '../src/index.js';
+import { makeEvent } from './support/events.js';
+
+const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
+const identity = { tracerId: 'abcdef0123456789', service: 'quote', hostname: 'host-a' };
+
+/** The repeating fields of `event`, as a template holds them. */
+function fieldsOf(event: TraceEvent): EventTemplateFields {
+  return {
+    type: event.type,
+    from: event.from,
+    fromEndpoint: event.fromEndpoint,
+    to: event.to,
+    toEndpoint: event.toEndpoint,
+    hostname: event.hostname,
+    zone: event.zone,
+    tags: event.tags,
+    flags: event.flags,
+  };
+}
+
+function appendFromTemplate(writer: DatagramWriter, event: TraceEvent): AppendStatus {
+  const template = EventTemplate.encode(fieldsOf(event));
+  if (template === undefined) throw new Error('template refused a valid event');
+  return writer.appendFromTemplate(
+    template,
+    event.traceId,
+    event.spanId,
+    event.parentSpanId,
+    event.timestampMicros,
+    event.durationMicros,
+  );
+}
+
+function decodeAll(datagrams: Buffer[]): TraceEvent[] {
+  return datagrams.flatMap((d) => {
+    const result = decodeDatagram(d);
+    if (!result.ok) throw new Error(result.reason);
+    return result.batch.events;
+  });
+}
+
+/** What `append` writes for `event`, decoded: the reference for the templated encoding. */
+function viaAppend(events: TraceEvent[]): TraceEvent[] {
+  const writer = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+  for (const event of events) expect(writer.append(event)).toBe(AppendStatus.appended);
+  return decodeAll([writer.finish(0, drops, 1)]);
+}
+
+const tags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/prix/:sku', clé: 'välue ✓' });
+
+describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
+  const cases: [string, Partial<TraceEvent>][] = [
+    ['a REQ with tags and a parent', { type: 'REQ', tags }],
+    ['an IN of a root span, no tags, zone set', { type: 'IN', parentSpanId: undefined, zone: 'eu-west-1a', from: '' }],
+    ['an OUT with a duration and non-ASCII names', { type: 'OUT', toEndpoint: 'GET /prix/é', durationMicros: 5590.5 }],
+    ['a REP with flags 0 (not written) and a zero duration', { type: 'REP', flags: 0, durationMicros: 0 }],
+    ['a persistent event with a 32-hex trace id', { flags: 3, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
+    ['an event without flags (defaults to sampled)', { flags: undefined }],
+  ];
+
+  it.each(cases)('decodes to the same event as append: %s', (_name, overrides) => {
+    const event = makeEvent(overrides);
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    expect(appendFromTemplate(writer, event)).toBe(AppendStatus.appended);
+    expect(decodeAll([writer.finish(0, drops, 1)])).toEqual(viaAppend([event]));
+  });
+
+  it('mixes with append in one datagram, copying repeated ids across both, over datagram boundaries', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 700, ...identity });
+    const events: TraceEvent[] = [];
+    const datagrams: Buffer[] = [];
+    for (let hop = 0; hop < 60; hop++) {
+      const base = makeEvent({ parentSpanId: hop % 3 === 0 ? undefined : '2222222222222222' });
+      for (const type of ['REQ', 'IN', 'OUT', 'REP'] as const) {
+        // Long events (a two-byte length prefix) and short ones alternate; so do both ways of writing.
+        const long = (hop + type.length) % 2 === 0;
+        const event: TraceEvent = {
+          ...base,
+          type,
+          tags: long ? Object.freeze({ long: 'x'.repeat(150) }) : undefined,
+          durationMicros: type === 'OUT' || type === 'REP' ? hop : undefined,
+        };
+        const write = () =>
+          (hop + events.length) % 3 === 0 ? writer.append(event) : appendFromTemplate(writer, event);
+        let status = write();
+        if (status === AppendStatus.full) {
+          datagrams.push(Buffer.from(writer.finish(datagrams.length, drops, 1)));
+          status = write();
+        }
+        expect(status).toBe(AppendStatus.appended);
+        events.push(event);
+      }
+    }
+    datagrams.push(Buffer.from(writer.finish(datagrams.length, drops, 1)));
+    expect(datagrams.length).toBeGreaterThan(5);
+    expect(decodeAll(datagrams)).toEqual(viaAppend(events));
+  });
+
+  it('rejects invalid ids, timestamps and durations, leaving the datagram as it was', () => {
+    const event = makeEvent({ type: 'OUT', durationMicros: 5 });
+    const template = EventTemplate.encode(fieldsOf(event)) as EventTemplate;
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    expect(appendFromTemplate(writer, event)).toBe(AppendStatus.appended);
+    const { traceId, spanId, parentSpanId, timestampMicros } = event;
+    const bad: [string, string, string | undefined, number, number | undefined][] = [
+      ['', spanId, parentSpanId, timestampMicros, 5],
+      [traceId, 'x'.repeat(65), parentSpanId, timestampMicros, 5],
+      [`${traceId}0`, spanId, 'p'.repeat(65), timestampMicros, 5],
+      [traceId, spanId, parentSpanId, 0, 5],
+      [traceId, spanId, parentSpanId, Number.NaN, 5],
+      [traceId, spanId, parentSpanId, timestampMicros, -1],
+      [traceId, spanId, parentSpanId, timestampMicros, Number.POSITIVE_INFINITY],
+    ];
+    for (const [t, s, p, ts, d] of bad) {
+      expect(writer.appendFromTemplate(template, t, s, p, ts, d)).toBe(AppendStatus.invalid);
+    }
+    expect(writer.eventCount).toBe(1);
+    expect(appendFromTemplate(writer, event)).toBe(AppendStatus.appended);
+    expect(decodeAll([writer.finish(0, drops, 1)])).toEqual(viaAppend([event, event]));
+  });
+
+  it('refuses fields append would refuse', () => {
+    const fields = fieldsOf(makeEvent());
+    expect(EventTemplate.encode({ ...fields, type: 'NOPE' as TraceEvent['type'] })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, toEndpoint: 'x'.repeat(300) })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, hostname: 'h'.repeat(300) })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, flags: -1 })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, tags: { '': 'empty key' } })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, tags: { big: 'v'.repeat(5000) } })).toBeUndefined();
+    expect(EventTemplate.encode({ ...fields, tags: { ok: 'v'.repeat(4096) } })).toBeInstanceOf(EventTemplate);
+  });
+
+  it('reports full when the next event does not fit, and tooLarge when it fits no datagram', () => {
+    const writer = new DatagramWriter({ maxDatagramBytes: 600, ...identity });
+    const event = makeEvent();
+    let appended = 0;
+    while (
+      appendFromTemplate(writer, { ...event, spanId: String(appended).padStart(16, '0') }) === AppendStatus.appended
+    ) {
+      appended++;
+    }
+    expect(appended).toBeGreaterThan(1);
+    expect(writer.finish(0, drops, 1).length).toBeLessThanOrEqual(600);
+    const huge = makeEvent({ tags: { big: 'v'.repeat(4000) } });
+    expect(appendFromTemplate(writer, huge)).toBe(AppendStatus.tooLarge);
+    expect(writer.eventCount).toBe(0);
+  });
+});
