@@ -6,6 +6,13 @@
 export class PairMap<V> {
   private readonly outer = new Map<string, Map<string, V>>();
   private count = 0;
+  /**
+   * The pair found or set last and its value: consecutive spans mostly share their names, and
+   * two string comparisons (the same interned objects) are cheaper than two Map lookups.
+   */
+  private lastA: string | undefined;
+  private lastB: string | undefined;
+  private lastValue: V | undefined;
 
   /** Entries stored. */
   get size(): number {
@@ -13,7 +20,14 @@ export class PairMap<V> {
   }
 
   get(a: string, b: string): V | undefined {
-    return this.outer.get(a)?.get(b);
+    if (a === this.lastA && b === this.lastB) return this.lastValue;
+    const value = this.outer.get(a)?.get(b);
+    if (value !== undefined) {
+      this.lastA = a;
+      this.lastB = b;
+      this.lastValue = value;
+    }
+    return value;
   }
 
   /** Adds or replaces the value of (a, b). */
@@ -25,6 +39,9 @@ export class PairMap<V> {
     }
     if (!inner.has(b)) this.count++;
     inner.set(b, value);
+    this.lastA = a;
+    this.lastB = b;
+    this.lastValue = value;
   }
 
   /** Every value, grouped by the first key. */
@@ -34,6 +51,7 @@ export class PairMap<V> {
 
   /** Removes the entries for which `remove` is true. */
   deleteWhere(remove: (value: V) => boolean): void {
+    this.lastA = this.lastB = this.lastValue = undefined;
     for (const [a, inner] of this.outer) {
       for (const [b, value] of inner) {
         if (!remove(value)) continue;

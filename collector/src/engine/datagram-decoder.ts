@@ -36,7 +36,7 @@ import {
 } from '@phosphor/wire';
 import type { IngestOutcome } from '../receivers/udp/udp-receiver.js';
 import type { HopJoiner } from './hop-joiner.js';
-import { type BufferSlicers, hashIdPair } from './id-table.js';
+import { type BufferSlicers, idHashSeed, mixWord, pairHash } from './id-table.js';
 import {
   F_ERROR_CODE,
   F_ERROR_DESCRIPTION,
@@ -62,9 +62,10 @@ export interface DatagramOutcome extends IngestOutcome {
 /** Names interned (services, endpoints, hosts, zones, error codes, tag keys). */
 const NAME_SLOTS = 8192;
 /**
- * Per event in the scratch: at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and
- * varint fields keep their value at `field * 2`: type 2, timestamp 18, duration 24, flags 32),
- * then the tag entry count and the index of its first range in `tagRanges`.
+ * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`),
+ * at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and varint fields keep their value
+ * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count and the
+ * index of its first range in `tagRanges`.
  */
 const EVENT_STRIDE = 40;
 const S_TAG_COUNT = 36;
@@ -114,6 +115,14 @@ const EVENT_FIELD_TEXT = [
   -1,
 ];
 
+/** Whether `length` bytes at `a` and at `b` of one datagram are equal (four at a time). */
+function sameBytes(view: DataView, a: number, b: number, length: number): boolean {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (view.getInt32(a + i, true) !== view.getInt32(b + i, true)) return false;
+  for (; i < length; i++) if (view.getUint8(a + i) !== view.getUint8(b + i)) return false;
+  return true;
+}
+
 /** Signals "let the codec decide" inside the fast path. */
 const FALLBACK = -1;
 
@@ -145,6 +154,10 @@ export class DatagramDecoder {
   private drops = [0, 0, 0, 0];
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
   private tagRanges: number[] = [];
+  /** Per text column, the previous event's bytes in this datagram (-1 length: none yet) and its string. */
+  private readonly lastTextStart = new Int32Array(TEXT_FIELDS);
+  private readonly lastTextLength = new Int32Array(TEXT_FIELDS);
+  private readonly lastText: string[] = new Array<string>(TEXT_FIELDS).fill('');
 
   constructor(
     private readonly joiner: HopJoiner,
@@ -296,7 +309,7 @@ export class DatagramDecoder {
     s[at + 24] = Number.NaN; // duration (field 12 keeps its value here, not a range)
     s[at + S_FIRST_TAG] = -1;
     let tagCount = 0;
-    const buf = this.buf;
+    const view = this.view;
     while (this.pos < end) {
       const tag = this.varint(end);
       if (tag < 0) return false;
@@ -322,9 +335,23 @@ export class DatagramDecoder {
         this.pos += length;
         if (field <= 4) {
           // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
+          // Checked four bytes at a time, hashing the trace and span ids in the same read
+          // (the same hash as idHash over these bytes).
           let high = 0;
-          for (let i = from; i < this.pos; i++) high |= buf[i] as number;
-          if (high >= 0x80) return false;
+          let hash = idHashSeed(length);
+          let i = from;
+          for (const last = this.pos - 3; i < last; i += 4) {
+            const word = view.getInt32(i, true);
+            high |= word;
+            hash = mixWord(hash, word);
+          }
+          for (; i < this.pos; i++) {
+            const byte = view.getUint8(i);
+            high |= byte;
+            hash = mixWord(hash, byte);
+          }
+          if ((high & 0x80808080) !== 0) return false;
+          if (field < 4) s[at + field - 2] = hash;
         }
         s[at + field * 2] = from;
         s[at + field * 2 + 1] = this.pos;
@@ -384,6 +411,11 @@ export class DatagramDecoder {
   private secondPass(events: number, now: number): void {
     const s = this.scratch;
     const buf = this.buf;
+    const view = this.view;
+    const lastStart = this.lastTextStart;
+    const lastLength = this.lastTextLength;
+    const lastText = this.lastText;
+    lastLength.fill(-1);
     const joiner = this.joiner;
     const columns = joiner.columns;
     for (let e = 0; e < events; e++) {
@@ -392,7 +424,7 @@ export class DatagramDecoder {
       const traceEnd = s[at + 5] as number;
       const spanStart = s[at + 6] as number;
       const spanEnd = s[at + 7] as number;
-      const hash = hashIdPair(buf, traceStart, traceEnd, buf, spanStart, spanEnd);
+      const hash = pairHash(s[at] as number, s[at + 1] as number);
       const cell = joiner.locate(
         (s[at + 2] as number) - 1,
         hash,
@@ -416,17 +448,59 @@ export class DatagramDecoder {
         if (column < 0) continue;
         const from = s[at + field * 2] as number;
         const to = s[at + field * 2 + 1] as number;
-        text[base + column] =
-          from === to
-            ? ''
-            : column === F_ERROR_DESCRIPTION
-              ? buf.utf8Slice(from, to)
-              : this.names.get(buf, this.view, from, to);
+        const length = to - from;
+        if (length === 0) {
+          text[base + column] = '';
+          continue;
+        }
+        // The events of one datagram mostly repeat the previous event's names (one tracer, one
+        // host, the same few endpoints; REQ and REP of a hop share its parent id): comparing
+        // with the previous event's bytes is cheaper than hashing them into the intern table.
+        if (length === lastLength[column] && sameBytes(view, lastStart[column] as number, from, length)) {
+          text[base + column] = lastText[column] as string;
+          continue;
+        }
+        const value =
+          column === F_ERROR_DESCRIPTION
+            ? buf.utf8Slice(from, to)
+            : column === F_PARENT
+              ? this.parentId(cell, from, to)
+              : this.names.get(buf, view, from, to);
+        text[base + column] = value;
+        lastStart[column] = from;
+        lastLength[column] = length;
+        lastText[column] = value;
       }
       const firstTag = s[at + S_FIRST_TAG] as number;
       columns.tags[eventCell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
       joiner.commit(now);
     }
+  }
+
+  /**
+   * The parent id at `buf[from, to)` for the event at `cell`. Parent ids are unique per hop, so
+   * they are not interned (they would evict the names the intern table is for); the hop's other
+   * events carry the same parent, so a string one of them already holds is reused when its
+   * characters match these bytes — comparing a few characters costs less than making a string.
+   * Ids are ASCII here (checked by readEvent): one byte per character.
+   */
+  private parentId(cell: number, from: number, to: number): string {
+    const columns = this.joiner.columns;
+    const row = cell >> 2;
+    const mask = columns.mask[row] as number;
+    const text = columns.text;
+    const rowBase = columns.textBase(row);
+    const buf = this.buf;
+    const length = to - from;
+    for (let k = 0; k < 4; k++) {
+      if (k === (cell & 3) || (mask & (1 << k)) === 0) continue;
+      const other = text[rowBase + k * TEXT_FIELDS + F_PARENT] as string;
+      if (other.length !== length) continue;
+      let i = 0;
+      while (i < length && other.charCodeAt(i) === buf[from + i]) i++;
+      if (i === length) return other;
+    }
+    return buf.latin1Slice(from, to);
   }
 
   private readTags(first: number, count: number): Record<string, string> {

@@ -172,7 +172,7 @@ export class HopJoiner {
     columns.late[row] = late;
     this.counters.lateEvents++;
     this.counters.updatedSpans++;
-    this.lateOutbox.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, late)));
+    this.lateOutbox.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, late), row));
     if (mask === ALL_EVENTS) this.seal(row);
   }
 
@@ -276,7 +276,7 @@ export class HopJoiner {
     const columns = this.columns;
     for (let row = columns.pendingHead; row >= 0; row = columns.pendingNext[row] as number) {
       const match = key.digested ? this.ids.traceId(row) === traceId : this.ids.traceIs(row, key.bytes);
-      if (match) spans.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0)));
+      if (match) spans.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row));
     }
     return spans;
   }
@@ -358,7 +358,7 @@ export class HopJoiner {
   private emitRow(row: number, now: number, outbox: Span[]): void {
     const columns = this.columns;
     columns.unlinkPending(row);
-    const span = this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0));
+    const span = this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row);
     const complete = span.missing.length === 0;
     if (complete) this.counters.completeSpans++;
     else this.counters.partialSpans++;
@@ -388,12 +388,13 @@ export class HopJoiner {
     this.columns.release(row);
   }
 
-  private finishSpan(span: Span): Span {
+  /** Skew-corrects the span built from `row` with its trace's offsets (found by the row's trace key hash). */
+  private finishSpan(span: Span, row: number): Span {
     if (!this.options.skewCorrection) {
       clearSpanSkew(span);
       return span;
     }
-    const offsets = this.skewOffsets.of(span.traceId);
+    const offsets = this.skewOffsets.of(span.traceId, this.ids.traceHash(row));
     adjustSpanSkew(span, offsets);
     return span;
   }

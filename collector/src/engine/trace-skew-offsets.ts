@@ -14,7 +14,6 @@
  * call — the caller adjusts one span with it at a time.
  */
 import type { HostOffsetTable } from '../assembly/skew.js';
-import { hashId } from '../util/id-bytes-column.js';
 import { TraceIdRing, unrolled } from '../util/trace-id-ring.js';
 
 /** Traces whose host offsets are kept for emission-time skew correction. */
@@ -109,18 +108,22 @@ export class TraceSkewOffsets {
   private readonly view = new SlotHostOffsets(this.ring);
   /** Last trace asked for: consecutive spans mostly belong to one trace. */
   private lastTraceId: string | undefined;
+  private lastHash = 0;
   private lastSerial = -1;
 
-  /** The host offsets of `traceId` (new and empty the first time), valid until the next call. */
-  of(traceId: string): HostOffsetTable {
+  /**
+   * The host offsets of `traceId` (new and empty the first time), valid until the next call.
+   * `hash` is the caller's hash of the id (the joiner's id table hashes its key bytes, so no
+   * string is hashed here): equal ids must always come with equal hashes.
+   */
+  of(traceId: string, hash: number): HostOffsetTable {
     const ring = this.ring;
     const view = this.view;
-    if (traceId === this.lastTraceId && ring.isLive(this.lastSerial)) {
+    if (hash === this.lastHash && traceId === this.lastTraceId && ring.isLive(this.lastSerial)) {
       view.serial = this.lastSerial;
       view.slot = ring.slotOf(this.lastSerial);
       return view;
     }
-    const hash = hashId(traceId);
     let slot = ring.find(traceId, hash);
     if (slot < 0) {
       if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
@@ -129,6 +132,7 @@ export class TraceSkewOffsets {
     view.slot = slot;
     view.serial = ring.serialOf(slot);
     this.lastTraceId = traceId;
+    this.lastHash = hash;
     this.lastSerial = view.serial;
     return view;
   }

@@ -1,3 +1,4 @@
+import { PairMap } from '../aggregates/pair-map.js';
 import type { EmitReason } from '../assembly/span-sink.js';
 import { CollectorError } from '../errors.js';
 import type { Span } from '../model/span.js';
@@ -41,6 +42,13 @@ export class SpanDurationHistograms implements SpanConsumer {
   readonly bucketsSeconds: readonly number[];
   private readonly bounds: Float64Array;
   private readonly series = new Map<string, Series>();
+  /**
+   * The series of each (service, endpoint) already found in `series`, by the two strings: the
+   * names are interned by the decoder, so nested lookups reuse their cached hashes where the
+   * joined key would be a new string to build and hash for every span. Pairs counted under
+   * `_other` are not kept here (each such span is counted as overflowed).
+   */
+  private readonly byPair = new PairMap<Series>();
   private readonly maxSeries: number;
   /** Spans counted under `_other` because the series bound was reached. */
   overflowedSpans = 0;
@@ -86,6 +94,17 @@ export class SpanDurationHistograms implements SpanConsumer {
   }
 
   private seriesFor(service: string, endpoint: string): Series {
+    let s = this.byPair.get(service, endpoint);
+    if (s === undefined) {
+      const overflowed = this.overflowedSpans;
+      s = this.seriesByKey(service, endpoint);
+      if (this.overflowedSpans !== overflowed) return s;
+      this.byPair.set(service, endpoint, s);
+    }
+    return s;
+  }
+
+  private seriesByKey(service: string, endpoint: string): Series {
     const key = `${service}\u0000${endpoint}`;
     let s = this.series.get(key);
     if (s) return s;

@@ -26,6 +26,9 @@ export interface ClientLoss {
 
 interface ClientState extends ClientLoss {
   nextSequence: number;
+  /** Neighbours in the recency list (older, newer). */
+  older: ClientState | undefined;
+  newer: ClientState | undefined;
 }
 
 /**
@@ -34,7 +37,12 @@ interface ClientState extends ClientLoss {
  */
 export class ClientLossTracker {
   private readonly clients = new Map<string, ClientState>();
-  /** The client last moved to the end of the Map (most recently seen): no need to move it again. */
+  /**
+   * Clients in a doubly-linked list from least to most recently seen. Moving a client to the end
+   * is a few pointer writes; re-inserting it into the Map (to use the Map's order) cost a delete
+   * and a set on nearly every datagram, as tracers' datagrams interleave.
+   */
+  private oldest: ClientState | undefined;
   private newest: ClientState | undefined;
   private forgotten = 0;
 
@@ -45,8 +53,11 @@ export class ClientLossTracker {
     let client = this.clients.get(batch.tracerId);
     if (!client) {
       if (this.clients.size >= this.maxClients) {
-        const oldest = this.clients.keys().next().value;
-        if (oldest !== undefined) this.clients.delete(oldest);
+        const oldest = this.oldest;
+        if (oldest !== undefined) {
+          this.clients.delete(oldest.tracerId);
+          this.unlink(oldest);
+        }
         this.forgotten++;
       }
       client = {
@@ -59,14 +70,15 @@ export class ClientLossTracker {
         tracerDrops: batch.drops,
         lastSeenMillis: nowMillis,
         nextSequence: batch.sequence,
+        older: undefined,
+        newer: undefined,
       };
       this.clients.set(batch.tracerId, client);
+      this.append(client);
     } else if (client !== this.newest) {
-      // Re-insert so Map order stays least-recently-seen first.
-      this.clients.delete(batch.tracerId);
-      this.clients.set(batch.tracerId, client);
+      this.unlink(client);
+      this.append(client);
     }
-    this.newest = client;
     client.receivedDatagrams++;
     client.lastSeenMillis = nowMillis;
     client.tracerDrops = batch.drops;
@@ -87,7 +99,28 @@ export class ClientLossTracker {
 
   /** Every tracked client's loss, most recently seen first. */
   clientsLoss(): ClientLoss[] {
-    return [...this.clients.values()].reverse().map(({ nextSequence: _, ...loss }) => ({ ...loss }));
+    const out: ClientLoss[] = [];
+    for (let c = this.newest; c !== undefined; c = c.older) {
+      const { nextSequence: _, older: _older, newer: _newer, ...loss } = c;
+      out.push(loss);
+    }
+    return out;
+  }
+
+  private unlink(client: ClientState): void {
+    if (client.older === undefined) this.oldest = client.newer;
+    else client.older.newer = client.newer;
+    if (client.newer === undefined) this.newest = client.older;
+    else client.newer.older = client.older;
+    client.older = client.newer = undefined;
+  }
+
+  private append(client: ClientState): void {
+    client.older = this.newest;
+    client.newer = undefined;
+    if (this.newest === undefined) this.oldest = client;
+    else this.newest.newer = client;
+    this.newest = client;
   }
 
   /** Totals over tracked clients, for /api/stats and /metrics. */
