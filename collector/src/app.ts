@@ -6,7 +6,7 @@ import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
-import { createClusterRole, roleStorageConfig } from './cluster/cluster-role.js';
+import type { ClusterRole } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
 import { CollectorEngine } from './engine/collector-engine.js';
 import { createInfluxExporter, EXPORTER_NAMES } from './exporters/create-exporters.js';
@@ -79,7 +79,10 @@ export interface Collector {
 export async function buildCollector(config: CollectorConfig, options: BuildCollectorOptions = {}): Promise<Collector> {
   const logger = options.logger ?? pino({ level: config.logging.level, name: 'phosphor-collector' });
   const components = new ComponentRegistry();
-  const store = await createStore(roleStorageConfig(config), logger);
+  // The Kafka client (~40 MB of RSS) is loaded only by a receiver or an assembler, never by the
+  // default single-process collector.
+  const cluster = config.role === 'all' ? undefined : await import('./cluster/cluster-role.js');
+  const store = await createStore(cluster ? cluster.roleStorageConfig(config) : config, logger);
   const aggregates = new Aggregates(config.aggregates);
   const tail = new TailHub(config.tail);
   const spanDurations = new SpanDurationHistograms(config.metrics);
@@ -88,7 +91,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
   const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
   // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
-  const role = createClusterRole(config, {
+  const role: ClusterRole | undefined = cluster?.createClusterRole(config, {
     store,
     aggregates,
     tail,

@@ -24,7 +24,7 @@
  * the batch of newly finished spans, then late updates — as the old core does.
  */
 import type { TraceEvent } from '@phosphor/wire';
-import { adjustSpanSkew, clearSpanSkew, type HostOffsets } from '../assembly/skew.js';
+import { adjustSpanSkew, clearSpanSkew } from '../assembly/skew.js';
 import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { hashIdPair, IdTable, idKeyBytes } from './id-table.js';
@@ -43,7 +43,7 @@ import {
   SpanColumns,
   TEXT_FIELDS,
 } from './span-columns.js';
-import { TraceOffsets } from './trace-offsets.js';
+import { TraceSkewOffsets } from './trace-skew-offsets.js';
 
 /** Engine assembly settings: the old assembler's plus the entry-span switch. */
 export interface HopJoinerOptions extends SpanAssemblerOptions {
@@ -56,8 +56,6 @@ export interface HopJoinerOptions extends SpanAssemblerOptions {
   finishEntrySpans?: boolean;
 }
 
-/** Traces whose host offsets are kept for emission-time skew correction (as the old core). */
-const MAX_TRACKED_TRACE_OFFSETS = 20_000;
 /** Rows allocated up front; columns double from here up to the caps. */
 const INITIAL_ROWS = 1024;
 const IN_OUT = 0b0110;
@@ -77,10 +75,7 @@ export class HopJoiner {
   private readonly uninstrumented = new Set<string>();
   /** Services whose parentless IN+OUT hops timed out without REQ/REP: their entry hops finish at once. */
   private readonly entryServices = new Set<string>();
-  private readonly traceOffsets = new TraceOffsets(MAX_TRACKED_TRACE_OFFSETS);
-  private lastOffsetsTraceId: string | undefined;
-  private lastOffsetsHash = 0;
-  private lastOffsets: HostOffsets | undefined;
+  private readonly skewOffsets = new TraceSkewOffsets();
   private readonly counters = {
     receivedEvents: 0,
     duplicateEvents: 0,
@@ -271,9 +266,7 @@ export class HopJoiner {
     this.flushAll();
     this.ids = new IdTable(INITIAL_ROWS);
     this.columns.reset(INITIAL_ROWS);
-    this.traceOffsets.clear();
-    this.lastOffsetsTraceId = undefined;
-    this.lastOffsets = undefined;
+    this.skewOffsets.clear();
   }
 
   /** Spans of a trace still waiting for events, built as partial spans, in first-seen order. */
@@ -401,13 +394,7 @@ export class HopJoiner {
       clearSpanSkew(span);
       return span;
     }
-    const hash = this.ids.traceHash(row);
-    let offsets =
-      hash === this.lastOffsetsHash && span.traceId === this.lastOffsetsTraceId ? this.lastOffsets : undefined;
-    if (!offsets) offsets = this.traceOffsets.offsetsOf(span.traceId, hash);
-    this.lastOffsetsTraceId = span.traceId;
-    this.lastOffsetsHash = hash;
-    this.lastOffsets = offsets;
+    const offsets = this.skewOffsets.of(span.traceId, this.ids.traceHash(row));
     adjustSpanSkew(span, offsets);
     return span;
   }

@@ -1,8 +1,14 @@
 import { formatDuration } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
-import { Ring } from '../../util/ring.js';
+import { hashId } from '../../util/id-bytes-column.js';
 import type { ComponentHealth, SpanStore } from '../span-store.js';
-import { summarizeTrace, traceMatches } from '../trace-query.js';
+import { summarizeTrace } from '../trace-query.js';
+import { RowQuery } from './row-query.js';
+import { ServiceIndex } from './service-index.js';
+import { F_FROM, F_TO, NAME_FIELDS, SpanRows } from './span-rows.js';
+import { NO_STRING, StringInterner } from './string-interner.js';
+import { TagSetInterner } from './tag-set-interner.js';
+import { TraceRing } from './trace-ring.js';
 
 /** Memory store settings (`storage.memory`). */
 export interface MemoryStoreOptions {
@@ -11,76 +17,57 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * Spans of a trace are an array, searched linearly on upsert while the trace is small; past this
- * many spans a spanId → index map is built so huge traces stay O(1) per write. Most traces have a
- * handful of spans, and an array costs a fraction of a Map's memory.
+ * Span rows and trace slots allocated at first; both double from here as the store fills, up to
+ * `maxSpans` + ROW_SLACK.
+ */
+const INITIAL_ROWS = 1024;
+
+/**
+ * Rows beyond `maxSpans`: a write batch is stored before the oldest traces are evicted, and a
+ * batch is one datagram's spans (or one OTLP request's), so this covers nearly all; a larger
+ * batch grows the rows further.
+ */
+const ROW_SLACK = 1024;
+
+/**
+ * Spans of a trace are a chain of rows, searched linearly on upsert while the trace is small;
+ * past this many spans a spanId → row map is built so huge traces stay O(1) per write.
  */
 const SPAN_INDEX_THRESHOLD = 16;
 
-/** A service's traces; `evicted` counts the evicted ones still in the ring. */
-interface ServiceTraces {
-  traces: Ring<StoredTrace>;
-  evicted: number;
-}
-
 /**
- * One stored trace. Most traces are small and a store holds hundreds of thousands, so a lone span
- * is kept without an array and the first two services without one (each array costs two objects).
- */
-interface StoredTrace {
-  traceId: string;
-  /** The only span, or every span once there are several. */
-  spans: Span | Span[];
-  /** spanId → position in `spans`, once the trace has more than SPAN_INDEX_THRESHOLD spans. */
-  index: Map<string, number> | undefined;
-  /** Distinct services (callers and callees): the first two, then any others; '' = none. */
-  service0: string;
-  service1: string;
-  moreServices: string[] | undefined;
-  /** False once evicted (the eviction queue may still reference it briefly). */
-  live: boolean;
-}
-
-/** The spans of a trace as an array (a new one-element array for a lone span). */
-function spansOf(trace: StoredTrace): Span[] {
-  return Array.isArray(trace.spans) ? trace.spans : [trace.spans];
-}
-
-function spanCountOf(trace: StoredTrace): number {
-  return Array.isArray(trace.spans) ? trace.spans.length : 1;
-}
-
-function servicesOf(trace: StoredTrace): string[] {
-  const services: string[] = [];
-  if (trace.service0) services.push(trace.service0);
-  if (trace.service1) services.push(trace.service1);
-  if (trace.moreServices) services.push(...trace.moreServices);
-  return services;
-}
-
-/**
- * The embedded default store: bounded, in memory, oldest traces evicted first (counted). Traces
- * are kept in arrival order with a per-service index, so searches walk newest first and stop at
- * the limit. Also used as the in-memory test double.
+ * The embedded default store: bounded, in memory, oldest traces evicted first (counted). Spans
+ * are kept as rows of typed-array columns ({@link SpanRows}: ids as bytes, names and tag sets
+ * interned) rather than objects, traces as a ring in arrival order ({@link TraceRing}) with a
+ * per-service index ({@link ServiceIndex}), so searches walk newest first and stop at the limit.
+ * Span objects are made only for what a query returns. Also used as the in-memory test double.
  */
 export class MemoryStore implements SpanStore {
   readonly name = 'memory';
-  private readonly traces = new Map<string, StoredTrace>();
-  /** Traces in arrival order (eviction order); see Ring for why not the Map's own order. */
-  private readonly arrival = new Ring<StoredTrace>();
-  /**
-   * Traces per service, in the order the service first appeared in them. Evicted traces are
-   * dropped lazily (skipped by searches, removed at the head or by compaction), which costs no
-   * hashing per write, unlike a Set of trace ids.
-   */
-  private readonly byService = new Map<string, ServiceTraces>();
-  /** Last trace written: consecutive spans mostly belong to one trace. */
-  private lastTrace: StoredTrace | undefined;
+  private readonly strings = new StringInterner();
+  private readonly tagSets = new TagSetInterner();
+  private readonly rows: SpanRows;
+  private readonly traces: TraceRing;
+  private readonly byService = new ServiceIndex();
+  /** spanId → row for traces past SPAN_INDEX_THRESHOLD spans, by trace serial. */
+  private readonly spanIndexes = new Map<number, Map<string, number>>();
+  /** Last trace written (its id and serial): consecutive spans mostly belong to one trace. */
+  private lastTraceId: string | undefined;
+  private lastSerial = -1;
   private spanCount = 0;
   private readonly counters = { writtenSpans: 0, updatedSpans: 0, evictedTraces: 0, evictedSpans: 0 };
   private closed = false;
 
-  constructor(private readonly options: MemoryStoreOptions) {}
+  constructor(private readonly options: MemoryStoreOptions) {
+    // Every trace holds a span: traces never outnumber rows.
+    this.traces = new TraceRing(INITIAL_ROWS, options.maxSpans + ROW_SLACK);
+    this.rows = new SpanRows(
+      Math.min(INITIAL_ROWS, options.maxSpans + ROW_SLACK),
+      options.maxSpans + ROW_SLACK,
+      this.strings,
+      this.tagSets,
+    );
+  }
 
   /** Stores spans at once; a span with a known (traceId, spanId) replaces the earlier version. */
   write(spans: readonly Span[]): void {
@@ -89,22 +76,32 @@ export class MemoryStore implements SpanStore {
     this.evict();
   }
 
-  /** All stored spans of a trace. */
+  /** All stored spans of a trace, in write order. */
   async getTrace(traceId: string): Promise<Span[] | undefined> {
-    const trace = this.traces.get(traceId);
-    return trace ? [...spansOf(trace)] : undefined;
+    const slot = this.traces.find(traceId, hashId(traceId));
+    return slot < 0 ? undefined : this.spansOf(slot, traceId);
   }
 
   /** Walks traces newest first (by arrival), through the service index when a service is given. */
   async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
-    const candidates = query.service !== undefined ? this.byService.get(query.service)?.traces : this.arrival;
     const results: TraceSummary[] = [];
-    if (candidates === undefined) return results;
-    for (let i = candidates.size - 1; i >= 0 && results.length < query.limit; i--) {
-      const trace = candidates.at(i) as StoredTrace;
-      if (!trace.live) continue;
-      const spans = spansOf(trace);
-      if (traceMatches(spans, query)) results.push(summarizeTrace(trace.traceId, spans));
+    const traces = this.traces;
+    const match = new RowQuery(query, this.strings, this.tagSets);
+    const collect = (slot: number): void => {
+      if (!match.matchesTrace(this.rows, traces.firstRow[slot] as number)) return;
+      const traceId = traces.ids.get(slot) as string;
+      results.push(summarizeTrace(traceId, this.spansOf(slot, traceId)));
+    };
+    if (query.service !== undefined) {
+      const service = this.strings.idOf(query.service);
+      const serials = service === NO_STRING ? undefined : this.byService.get(service);
+      if (serials === undefined) return results;
+      for (let i = serials.size - 1; i >= 0 && results.length < query.limit; i--) {
+        const serial = serials.at(i);
+        if (traces.isLive(serial)) collect(traces.slotOf(serial));
+      }
+    } else {
+      for (let age = traces.count - 1; age >= 0 && results.length < query.limit; age--) collect(traces.slotAt(age));
     }
     return results.sort((a, b) => b.startMicros - a.startMicros);
   }
@@ -121,129 +118,127 @@ export class MemoryStore implements SpanStore {
 
   /** Counters for /api/stats and /metrics. */
   stats(): Record<string, number> {
-    return { ...this.counters, storedSpans: this.spanCount, storedTraces: this.traces.size, queuedSpans: 0 };
+    return { ...this.counters, storedSpans: this.spanCount, storedTraces: this.traces.count, queuedSpans: 0 };
   }
 
   /** Nothing to flush; drops the data so a closed store holds no memory. Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
-    this.traces.clear();
-    this.arrival.clear();
+    this.rows.reset(1);
+    this.traces.reset();
     this.byService.clear();
-    this.lastTrace = undefined;
+    this.spanIndexes.clear();
+    this.strings.clear();
+    this.tagSets.clear();
+    this.lastTraceId = undefined;
+    this.lastSerial = -1;
     this.spanCount = 0;
   }
 
+  /** The spans of a trace slot as new Span objects, in write order. */
+  private spansOf(slot: number, traceId: string): Span[] {
+    const spans: Span[] = [];
+    const rows = this.rows;
+    for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
+      spans.push(rows.toSpan(row, traceId));
+    }
+    return spans;
+  }
+
   private writeOne(span: Span): void {
-    let trace = this.lastTrace;
-    if (trace === undefined || trace.traceId !== span.traceId || !trace.live) {
-      trace = this.traces.get(span.traceId);
-      if (trace === undefined) {
-        const { from, to } = span;
-        trace = {
-          traceId: span.traceId,
-          spans: span,
-          index: undefined,
-          service0: from || to,
-          service1: from && to && from !== to ? to : '',
-          moreServices: undefined,
-          live: true,
-        };
-        this.traces.set(span.traceId, trace);
-        this.arrival.push(trace);
-        if (trace.service0) this.serviceTraces(trace.service0).push(trace);
-        if (trace.service1) this.serviceTraces(trace.service1).push(trace);
-        this.spanCount++;
-        this.counters.writtenSpans++;
-        this.lastTrace = trace;
-        return;
-      }
-      this.lastTrace = trace;
+    const traces = this.traces;
+    const traceId = span.traceId;
+    let slot: number;
+    let serial: number;
+    if (traceId === this.lastTraceId && traces.isLive(this.lastSerial)) {
+      serial = this.lastSerial;
+      slot = traces.slotOf(serial);
+    } else {
+      const hash = hashId(traceId);
+      slot = traces.find(traceId, hash);
+      if (slot < 0) slot = traces.push(traceId, hash);
+      serial = traces.serialOf(slot);
+      this.lastTraceId = traceId;
+      this.lastSerial = serial;
     }
-    this.upsert(trace, span);
     this.counters.writtenSpans++;
-    this.indexService(trace, span.from);
-    this.indexService(trace, span.to);
-  }
-
-  private upsert(trace: StoredTrace, span: Span): void {
-    const spans = trace.spans;
-    if (!Array.isArray(spans)) {
-      if (spans.spanId === span.spanId) {
-        trace.spans = span;
-        this.counters.updatedSpans++;
-      } else {
-        trace.spans = [spans, span];
-        this.spanCount++;
-      }
-      return;
-    }
-    const at = findSpan(trace, spans, span.spanId);
-    if (at >= 0) {
-      spans[at] = span;
+    const rows = this.rows;
+    const existing = this.findRow(slot, serial, span.spanId);
+    if (existing >= 0) {
+      rows.write(existing, span, true);
       this.counters.updatedSpans++;
-      return;
+    } else {
+      const row = rows.allocate();
+      rows.write(row, span, false);
+      const last = traces.lastRow[slot] as number;
+      if (last < 0) traces.firstRow[slot] = row;
+      else rows.next[last] = row;
+      traces.lastRow[slot] = row;
+      const count = (traces.spanCount[slot] as number) + 1;
+      traces.spanCount[slot] = count;
+      this.spanCount++;
+      const index = this.spanIndexes.get(serial);
+      if (index !== undefined) index.set(span.spanId, row);
+      else if (count > SPAN_INDEX_THRESHOLD) this.spanIndexes.set(serial, this.buildSpanIndex(slot));
     }
-    spans.push(span);
-    if (trace.index !== undefined) trace.index.set(span.spanId, spans.length - 1);
-    else if (spans.length > SPAN_INDEX_THRESHOLD) trace.index = new Map(spans.map((s, i) => [s.spanId, i]));
-    this.spanCount++;
+    const row = existing >= 0 ? existing : (traces.lastRow[slot] as number);
+    const names = rows.names;
+    this.indexService(slot, serial, names[row * NAME_FIELDS + F_FROM] as number);
+    this.indexService(slot, serial, names[row * NAME_FIELDS + F_TO] as number);
   }
 
-  private indexService(trace: StoredTrace, service: string): void {
-    if (!service || trace.service0 === service || trace.service1 === service) return;
-    if (trace.moreServices?.includes(service)) return;
-    if (!trace.service0) trace.service0 = service;
-    else if (!trace.service1) trace.service1 = service;
-    else if (trace.moreServices) trace.moreServices.push(service);
-    else trace.moreServices = [service];
-    this.serviceTraces(service).push(trace);
+  /** Row of `spanId` in the trace, or -1. */
+  private findRow(slot: number, serial: number, spanId: string): number {
+    const index = this.spanIndexes.get(serial);
+    if (index !== undefined) return index.get(spanId) ?? -1;
+    const rows = this.rows;
+    for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
+      if (rows.spanIds.equals(row, spanId)) return row;
+    }
+    return -1;
   }
 
-  private serviceTraces(service: string): Ring<StoredTrace> {
-    let entry = this.byService.get(service);
-    if (entry === undefined) {
-      entry = { traces: new Ring(), evicted: 0 };
-      this.byService.set(service, entry);
+  private buildSpanIndex(slot: number): Map<string, number> {
+    const index = new Map<string, number>();
+    const rows = this.rows;
+    for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
+      index.set(rows.spanIds.get(row) as string, row);
     }
-    return entry.traces;
+    return index;
   }
 
-  /** Accounts an evicted trace of `service`: drops dead traces at the head, compacts when they dominate. */
-  private dropFromService(service: string): void {
-    const entry = this.byService.get(service);
-    if (entry === undefined) return;
-    entry.evicted++;
-    const ring = entry.traces;
-    for (let head = ring.peek(); head !== undefined && !head.live; head = ring.peek()) {
-      ring.shift();
-      entry.evicted--;
-    }
-    if (ring.size === 0) this.byService.delete(service);
-    else if (entry.evicted > ring.size / 2) {
-      ring.retain((t) => t.live);
-      entry.evicted = 0;
-    }
+  /** Lists `service` (an interned id; '' is no service and is not listed) under the trace once. */
+  private indexService(slot: number, serial: number, service: number): void {
+    if (service === NO_STRING || this.strings.get(service) === '') return;
+    if (this.traces.hasService(slot, serial, service)) return;
+    // The trace's list holds its own count, so the id outlives a span upserted away from it.
+    this.strings.retain(service);
+    this.traces.addService(slot, serial, service);
+    this.byService.add(service, serial);
   }
 
   private evict(): void {
-    while (this.spanCount > this.options.maxSpans) {
-      const trace = this.arrival.shift();
-      if (!trace) return;
-      trace.live = false;
-      this.traces.delete(trace.traceId);
-      const count = spanCountOf(trace);
+    const traces = this.traces;
+    const rows = this.rows;
+    while (this.spanCount > this.options.maxSpans && traces.count > 0) {
+      const slot = traces.slotAt(0);
+      const serial = traces.headSerial;
+      const services = traces.servicesOf(slot, serial);
+      const count = traces.spanCount[slot] as number;
+      for (let row = traces.firstRow[slot] as number; row >= 0; ) {
+        const next = rows.next[row] as number;
+        rows.free(row);
+        row = next;
+      }
+      this.spanIndexes.delete(serial);
+      traces.shift();
       this.spanCount -= count;
       this.counters.evictedTraces++;
       this.counters.evictedSpans += count;
-      for (const service of servicesOf(trace)) this.dropFromService(service);
+      for (const service of services) {
+        this.byService.evicted(service, traces.headSerial);
+        this.strings.release(service);
+      }
     }
   }
-}
-
-/** Position of a span in its trace's span array, or -1. */
-function findSpan(trace: StoredTrace, spans: Span[], spanId: string): number {
-  if (trace.index !== undefined) return trace.index.get(spanId) ?? -1;
-  for (let i = 0; i < spans.length; i++) if ((spans[i] as Span).spanId === spanId) return i;
-  return -1;
 }

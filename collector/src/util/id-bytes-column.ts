@@ -1,0 +1,132 @@
+/**
+ * Id bytes column: one id (a trace or span id) per entry, kept as bytes instead of a string, so
+ * a stored span's ids cost their length in bytes rather than a heap string each.
+ *
+ * Layout. Entry `i` owns `stride` bytes of `bytes` at `i * stride`, holding the id's characters
+ * as Latin-1 bytes, and its length in `lengths[i]`. Two length values are markers: ABSENT (the
+ * id is undefined) and LONG (the id is longer than `stride` or has a character above U+00FF; its
+ * string is kept in `long` instead — rare: the ids tracers send are 16 to 32 ASCII characters).
+ *
+ * Invariant: `lengths[i] === LONG` iff `long` has key `i`.
+ */
+import type { BufferSlicers } from '../engine/id-table.js';
+
+/** Length marker of an undefined id. */
+const ABSENT = 255;
+/** Length marker of an id kept in `long`. */
+const LONG = 254;
+
+/** Seed of {@link hashId}; any odd constant mixes well. */
+const HASH_SEED = 0x9747b28c;
+
+/** 32-bit hash of an id's characters (murmur-style mixing, one character at a time). */
+export function hashId(id: string): number {
+  let hash = HASH_SEED ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    hash = Math.imul(hash ^ id.charCodeAt(i), 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  return (hash ^ (hash >>> 15)) | 0;
+}
+
+export class IdBytesColumn {
+  private bytes: Uint8Array;
+  /** A Buffer over `bytes`, for decoding an id into a string without a Buffer per call. */
+  private buffer: Buffer & BufferSlicers;
+  private lengths: Uint8Array;
+  private readonly long = new Map<number, string>();
+
+  /** `stride` bytes are kept inline per entry (at most 253). */
+  constructor(
+    readonly stride: number,
+    capacity: number,
+  ) {
+    this.bytes = new Uint8Array(capacity * stride);
+    this.buffer = bufferOver(this.bytes);
+    this.lengths = new Uint8Array(capacity).fill(ABSENT);
+  }
+
+  /** Stores `id` (undefined included) at entry `i`, replacing what was there. */
+  set(i: number, id: string | undefined): void {
+    if (this.lengths[i] === LONG) this.long.delete(i);
+    if (id === undefined) {
+      this.lengths[i] = ABSENT;
+      return;
+    }
+    const length = id.length;
+    if (length > this.stride) {
+      this.setLong(i, id);
+      return;
+    }
+    const bytes = this.bytes;
+    const base = i * this.stride;
+    for (let k = 0; k < length; k++) {
+      const code = id.charCodeAt(k);
+      if (code > 0xff) {
+        this.setLong(i, id);
+        return;
+      }
+      bytes[base + k] = code;
+    }
+    this.lengths[i] = length;
+  }
+
+  /** The id at entry `i` (a new string), or undefined. */
+  get(i: number): string | undefined {
+    const length = this.lengths[i] as number;
+    if (length === ABSENT) return undefined;
+    if (length === LONG) return this.long.get(i);
+    const start = i * this.stride;
+    return this.buffer.latin1Slice(start, start + length);
+  }
+
+  /** True when entry `i` holds exactly `id` (no string made). */
+  equals(i: number, id: string): boolean {
+    const length = this.lengths[i] as number;
+    if (length === LONG) return this.long.get(i) === id;
+    if (length !== id.length) return false;
+    const bytes = this.bytes;
+    const base = i * this.stride;
+    for (let k = 0; k < length; k++) if (bytes[base + k] !== id.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** Marks entry `i` absent (drops a long id's string). */
+  clear(i: number): void {
+    if (this.lengths[i] === LONG) this.long.delete(i);
+    this.lengths[i] = ABSENT;
+  }
+
+  /**
+   * Grows to `capacity` entries. With `headSlot` (a ring being grown), entries are unrolled:
+   * old entry `(headSlot + j) % oldCapacity` moves to `j`, so the ring starts at 0 afterwards.
+   */
+  grow(capacity: number, headSlot = 0): void {
+    const oldCapacity = this.lengths.length;
+    const stride = this.stride;
+    const bytes = new Uint8Array(capacity * stride);
+    const lengths = new Uint8Array(capacity).fill(ABSENT);
+    const tail = oldCapacity - headSlot;
+    bytes.set(this.bytes.subarray(headSlot * stride, oldCapacity * stride), 0);
+    bytes.set(this.bytes.subarray(0, headSlot * stride), tail * stride);
+    lengths.set(this.lengths.subarray(headSlot, oldCapacity), 0);
+    lengths.set(this.lengths.subarray(0, headSlot), tail);
+    if (this.long.size > 0 && headSlot !== 0) {
+      const moved = [...this.long].map(([i, id]) => [(i - headSlot + oldCapacity) % oldCapacity, id] as const);
+      this.long.clear();
+      for (const [i, id] of moved) this.long.set(i, id);
+    }
+    this.bytes = bytes;
+    this.buffer = bufferOver(bytes);
+    this.lengths = lengths;
+  }
+
+  private setLong(i: number, id: string): void {
+    this.lengths[i] = LONG;
+    this.long.set(i, id);
+  }
+}
+
+function bufferOver(bytes: Uint8Array): Buffer & BufferSlicers {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Buffer & BufferSlicers;
+}
