@@ -76,6 +76,31 @@ function fillEnd(
 }
 
 /**
+ * Appends a hop's start (REQ/IN) or end (OUT/REP) event from its endpoint's template; undefined when
+ * no template fits (the caller then encodes the event field by field).
+ */
+function appendFromTemplate(
+  hop: ServerHop | ClientHop,
+  start: boolean,
+  writer: DatagramWriter,
+  templates: HopTemplates,
+  kind: HopEventKind,
+  from: string,
+  fromEndpoint: string,
+  to: string,
+  toEndpoint: string,
+): AppendStatus | undefined {
+  const tags = start ? hop.attributes?.request : hop.attributes?.response(hop.status, undefined);
+  const template = templates.get(kind, from, fromEndpoint, to, toEndpoint, tags, flagsOf(hop));
+  if (template === undefined) return undefined;
+  if (start) {
+    return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.startMicros, undefined);
+  }
+  const duration = Math.max(0, hop.endMicros - hop.startMicros);
+  return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.endMicros, duration);
+}
+
+/**
  * A hop being served. It is also the hop's {@link TraceContext} (what `currentTrace()` and
  * `traceOf()` return in the handler), so serving a request makes one object, not three.
  */
@@ -158,24 +183,17 @@ export class ServerHop implements TraceContext, HopRecord {
     service: string,
   ): AppendStatus | undefined {
     if (this.error !== undefined) return undefined;
-    const attributes = this.attributes;
-    if (kind === SlotKind.IN) {
-      const template = templates.get(kind, '', '', service, this.endpoint ?? '', attributes?.request, flagsOf(this));
-      if (template === undefined) return undefined;
-      return writer.appendFromTemplate(
-        template,
-        this.traceId,
-        this.spanId,
-        this.parentSpanId,
-        this.startMicros,
-        undefined,
-      );
-    }
-    const tags = attributes?.response(this.status, undefined);
-    const template = templates.get(kind, '', '', service, this.endpoint ?? '', tags, flagsOf(this));
-    if (template === undefined) return undefined;
-    const duration = Math.max(0, this.endMicros - this.startMicros);
-    return writer.appendFromTemplate(template, this.traceId, this.spanId, this.parentSpanId, this.endMicros, duration);
+    return appendFromTemplate(
+      this,
+      kind === SlotKind.IN,
+      writer,
+      templates,
+      kind,
+      '',
+      '',
+      service,
+      this.endpoint ?? '',
+    );
   }
 }
 
@@ -249,25 +267,17 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     service: string,
   ): AppendStatus | undefined {
     if (this.error !== undefined) return undefined;
-    const attributes = this.attributes;
-    if (kind === SlotKind.REQ) {
-      const tags = attributes?.request;
-      const template = templates.get(kind, service, this.fromEndpoint, this.to, this.toEndpoint, tags, flagsOf(this));
-      if (template === undefined) return undefined;
-      return writer.appendFromTemplate(
-        template,
-        this.traceId,
-        this.spanId,
-        this.parentSpanId,
-        this.startMicros,
-        undefined,
-      );
-    }
-    const tags = attributes?.response(this.status, undefined);
-    const template = templates.get(kind, service, this.fromEndpoint, this.to, this.toEndpoint, tags, flagsOf(this));
-    if (template === undefined) return undefined;
-    const duration = Math.max(0, this.endMicros - this.startMicros);
-    return writer.appendFromTemplate(template, this.traceId, this.spanId, this.parentSpanId, this.endMicros, duration);
+    return appendFromTemplate(
+      this,
+      kind === SlotKind.REQ,
+      writer,
+      templates,
+      kind,
+      service,
+      this.fromEndpoint,
+      this.to,
+      this.toEndpoint,
+    );
   }
 }
 
