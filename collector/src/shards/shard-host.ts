@@ -98,12 +98,24 @@ export function shardConfig(config: CollectorConfig, index: number): CollectorCo
 }
 
 /**
+ * A shard's young generation cap. Under sustained ingest V8 grows each isolate's young generation
+ * to its maximum (128 MB on 64-bit), so N shards would hold N × 128 MB of mostly empty semi-spaces;
+ * the engine's long-lived state is in typed arrays, and a smaller nursery only means more frequent,
+ * still short, scavenges.
+ */
+const SHARD_YOUNG_GENERATION_MB = 48;
+
+/**
  * Where the worker entry is and how to start it: the compiled `.js` runs as is; from TypeScript
  * sources (workspace runs, tests) the worker first registers tsx's loader, as bin/ does.
  */
 function startWorker(data: ShardWorkerData): Worker {
   // Named, so the OS thread is too (`shard-<n>` in top -H, /proc/<pid>/task/<tid>/comm).
-  const options = { workerData: data, name: `shard-${data.shardIndex}` };
+  const options = {
+    workerData: data,
+    name: `shard-${data.shardIndex}`,
+    resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
+  };
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return new Worker(new URL('./shard-worker.js', import.meta.url), options);
   // tsx resolves its ESM API for `import` only; the resolved CommonJS path has the ESM file beside it.
