@@ -7,8 +7,11 @@
  */
 import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, type TraceEvent } from '@phosphor/wire';
 
-/** Same datagram budget as the tracer's default for a network collector (MTU-safe). */
-export const MAX_DATAGRAM_BYTES = DEFAULT_MAX_DATAGRAM_BYTES;
+/**
+ * Same datagram budget as the tracer's default for a network collector (MTU-safe);
+ * BENCH_DATAGRAM_BYTES=16384 gives what tracers send to a collector on their own host (loopback).
+ */
+export const MAX_DATAGRAM_BYTES = Number(process.env.BENCH_DATAGRAM_BYTES ?? DEFAULT_MAX_DATAGRAM_BYTES);
 /** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
 export const HOPS_PER_ROUND = 1000;
 /** Digits of the round number patched into every trace id (10^7 rounds before ids repeat). */
