@@ -134,10 +134,15 @@ elasticsearch.version=$ES9_VERSION
 EOF
 }
 
-ensure_es_user() { # home state-dir
+create_es_user() {
   [ "$(id -u)" -eq 0 ] || return 0 # not root: ES runs as the current user
   id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER" \
     || die "could not create user $ES_USER (Elasticsearch refuses to run as root)"
+}
+
+ensure_es_user() { # home state-dir
+  [ "$(id -u)" -eq 0 ] || return 0
+  create_es_user
   # ES reads its config (mode 660) and writes a keystore next to it.
   chown -R "$ES_USER" "$1" "$2"
   # The non-root user must be able to reach the install and state directories.
@@ -377,7 +382,9 @@ case "${1:-}" in
     provision
     start_redis
     start_influx
-    # The two nodes start in parallel (each takes most of a minute on a small machine).
+    # The two nodes start in parallel (each takes most of a minute on a small machine). The user is created
+    # first: two concurrent useradd calls on a fresh machine can leave files owned by a uid that no longer exists.
+    create_es_user
     start_es &
     es8=$!
     start_es9 &
