@@ -127,23 +127,35 @@ export class EventRouter {
     return count;
   }
 
-  /** Walks one Event (pos..end) with the decoder's wire-type rules; returns the owner of its last trace_id. */
+  /**
+   * Walks one Event (pos..end) with the decoder's wire-type rules; returns the owner of its last
+   * trace_id. The cursor is kept in a local (written back around the reader's calls for the rare
+   * cases: multi-byte tags and varints, unknown fields, tags), which measured about a third
+   * cheaper per event than advancing the reader's field byte by byte.
+   */
   private walkEvent(): number {
     let idStart = 0;
     let idEnd = 0;
     const r = this.reader;
     const buf = r.buf;
     const end = r.end;
-    while (r.pos < end) {
+    let pos = r.pos;
+    while (pos < end) {
       // Event tags are one byte for fields 1–15 and two for field 16: the common case inline.
-      let tag = buf[r.pos] as number;
-      if (tag < 0x80) r.pos++;
-      else tag = r.varint32();
+      let tag = buf[pos] as number;
+      if (tag < 0x80) pos++;
+      else {
+        r.pos = pos;
+        tag = r.varint32();
+        pos = r.pos;
+      }
       const wireType = tag & 7;
       const field = tag >>> 3;
       const expected = field < EVENT_WIRE_TYPES.length ? (EVENT_WIRE_TYPES[field] as number) : -1;
       if (expected === -1) {
+        r.pos = pos;
         r.skip(wireType);
+        pos = r.pos;
         continue;
       }
       if (wireType !== expected) {
@@ -151,31 +163,42 @@ export class EventRouter {
       }
       if (expected === WIRE_LEN) {
         if (field === 15) {
+          r.pos = pos;
           this.walkTag();
+          pos = r.pos;
           continue;
         }
-        // A length: one byte for anything under 128 bytes, as nearly every field is.
-        let length = buf[r.pos] as number;
-        if (length < 0x80) r.pos++;
-        else length = r.varint32();
-        if (length > end - r.pos) {
+        // A length: one byte for anything under 128 bytes, as nearly every field is. (At the end
+        // of the event the byte read belongs to what follows; the bound check below rejects it.)
+        let length = buf[pos] as number;
+        if (length < 0x80) pos++;
+        else {
+          r.pos = pos;
+          length = r.varint32();
+          pos = r.pos;
+        }
+        if (length > end - pos) {
           throw new MalformedPayload(
-            `${EVENT_FIELD_NAMES[field]}: length ${length} runs past the end of its message at byte ${r.pos}`,
+            `${EVENT_FIELD_NAMES[field]}: length ${length} runs past the end of its message at byte ${pos}`,
           );
         }
         if (field === TRACE_ID_FIELD) {
-          idStart = r.pos;
-          idEnd = r.pos + length;
+          idStart = pos;
+          idEnd = pos + length;
         }
-        r.pos += length;
+        pos += length;
       } else if (expected === WIRE_FIXED64) {
-        if (end - r.pos < 8)
-          throw new MalformedPayload(`${EVENT_FIELD_NAMES[field]}: truncated double at byte ${r.pos}`);
-        r.pos += 8;
+        if (end - pos < 8) throw new MalformedPayload(`${EVENT_FIELD_NAMES[field]}: truncated double at byte ${pos}`);
+        pos += 8;
+      } else if (pos < end && (buf[pos] as number) < 0x80) {
+        pos++;
       } else {
+        r.pos = pos;
         r.varint32();
+        pos = r.pos;
       }
     }
+    r.pos = pos;
     // An event without a trace id is invalid; its shard (0) decodes and counts it.
     return idEnd > idStart ? ownerOfIdBytes(buf, idStart, idEnd, this.shardCount) : 0;
   }

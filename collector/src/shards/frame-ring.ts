@@ -28,6 +28,8 @@
  * the other's store, so no record is left unnoticed.
  */
 
+import { copyBytes } from './copy-bytes.js';
+
 /** Control words (Int32 indices). */
 const WRITE = 0;
 const READ = 1;
@@ -100,7 +102,7 @@ export class FrameRingWriter {
     }
     this.words[at >> 2] = payload.length;
     this.words[(at >> 2) + 1] = frames;
-    this.bytes.set(payload, at + RECORD_HEADER_BYTES);
+    copyBytes(payload, 0, payload.length, this.bytes, at + RECORD_HEADER_BYTES);
     this.write = at + need;
     Atomics.store(this.control, WRITE, this.write);
     // Clearing the flag here wakes the consumer once per sleep, however many records follow.

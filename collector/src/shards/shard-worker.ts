@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { copyBytes } from './copy-bytes.js';
 import { EngineShardCore } from './engine-shard-core.js';
 import { FrameRingReader } from './frame-ring.js';
 import type { ShardCore } from './shard-core.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   let scratch = Buffer.allocUnsafeSlow(OUTBOX_BYTES);
   const ingestRecord = (payload: Uint8Array, frames: number) => {
     if (payload.length > scratch.length) scratch = Buffer.allocUnsafeSlow(payload.length);
-    scratch.set(payload);
+    copyBytes(payload, 0, payload.length, scratch, 0);
     core.ingest(scratch.subarray(0, payload.length));
     Atomics.add(data.processedFrames, data.shardIndex, BigInt(frames));
   };
