@@ -1,16 +1,17 @@
 /**
- * In-process CPU split of the sharded path, no socket and no threads: the benchmark's datagrams
- * (BENCH_DATAGRAM_BYTES) fed (1) to one collector core (engine, aggregates, memory store), as the single core ingests them, and (2)
- * through the receiving thread's router and outbox into PROFILE_SHARDS shard cores, each step timed
- * on this one thread. What sharding adds per event, without the scheduler's noise:
+ * In-process CPU split of the sharded path, no socket and no threads:
  * `node --conditions=@phosphor/source --import tsx collector/bench/profile-shards.ts`.
+ * The benchmark's datagrams (BENCH_DATAGRAM_BYTES) are fed (1) to one collector core (engine,
+ * aggregates, memory store), as the single core ingests them, and (2) through the receiving
+ * thread's router and outbox into PROFILE_SHARDS shard cores, each step timed on this one thread:
+ * what sharding adds per event before any thread, wake-up or scheduler is involved.
  */
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/load-config.js';
 import { EngineShardCore } from '../src/shards/engine-shard-core.js';
 import { EventRouter } from '../src/shards/event-router.js';
 import { shardConfig } from '../src/shards/shard-host.js';
-import { ShardOutbox } from '../src/shards/shard-outbox.js';
+import { HANDOFF_BUFFER_BYTES, ShardOutbox } from '../src/shards/shard-outbox.js';
 import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
 
 const SHARDS = Number(process.env.PROFILE_SHARDS ?? 2);
@@ -40,7 +41,11 @@ const cores = await Promise.all(
 );
 // Routed buffers are collected per shard (copied, as the ring copies them) and ingested after routing.
 const routed: { shard: number; bytes: Uint8Array }[] = [];
-const outbox = new ShardOutbox(SHARDS, (shard, bytes) => routed.push({ shard, bytes: bytes.slice() }));
+const outbox = new ShardOutbox(
+  SHARDS,
+  (shard, bytes) => routed.push({ shard, bytes: bytes.slice() }),
+  HANDOFF_BUFFER_BYTES,
+);
 const router = new EventRouter(SHARDS, outbox);
 
 function runSingle(): number {
