@@ -34,7 +34,9 @@ function takeRandom8(): number {
  * hop. (A slice keeps its 32 KiB parent string alive while it lives; span ids are short-lived.)
  */
 const SPAN_ID_BATCH_BYTES = 16 * 1024;
-const spanIdBytes = Buffer.allocUnsafe(SPAN_ID_BATCH_BYTES);
+/** The batch as 32-bit words (for the zero check) and as bytes (for randomFillSync and hex). */
+const spanIdWords = new Uint32Array(SPAN_ID_BATCH_BYTES / 4);
+const spanIdBytes = Buffer.from(spanIdWords.buffer);
 let spanIdHex = '';
 let spanIdOffset = 0;
 
@@ -44,8 +46,9 @@ let spanIdOffset = 0;
  */
 function refillSpanIds(): void {
   randomFillSync(spanIdBytes);
-  for (let at = 0; at < SPAN_ID_BATCH_BYTES; at += 8) {
-    if (spanIdBytes.readUInt32LE(at) === 0 && spanIdBytes.readUInt32LE(at + 4) === 0) spanIdBytes[at + 7] = 1;
+  const words = spanIdWords;
+  for (let i = 0; i < words.length; i += 2) {
+    if (((words[i] as number) | (words[i + 1] as number)) === 0) spanIdBytes[i * 4 + 7] = 1;
   }
   spanIdHex = spanIdBytes.toString('hex');
   spanIdOffset = 0;
@@ -109,7 +112,9 @@ function traceIdBlock(): string {
   block.fill(traceIdPattern);
   const suffixes = TRACE_ID_SUFFIX_BYTES;
   const prefixDigits = TRACE_ID_DIGITS - TRACE_ID_SUFFIX_DIGITS;
-  for (let i = 0, to = prefixDigits, from = 0; i < TRACE_ID_BLOCK; i++, to += TRACE_ID_DIGITS, from += TRACE_ID_SUFFIX_DIGITS) {
+  for (let i = 0; i < TRACE_ID_BLOCK; i++) {
+    const to = i * TRACE_ID_DIGITS + prefixDigits;
+    const from = i * TRACE_ID_SUFFIX_DIGITS;
     block[to] = suffixes[from] as number;
     block[to + 1] = suffixes[from + 1] as number;
     block[to + 2] = suffixes[from + 2] as number;
