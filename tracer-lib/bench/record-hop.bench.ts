@@ -15,7 +15,9 @@
  * port, and unresolvable, and the encoder comparison.
  *
  * Run: npm run bench:tracer   (≈ 1–2 minutes). Knobs for iterating (not for recorded figures):
- * BENCH_ROUNDS, BENCH_HOPS_PER_ROUND, BENCH_DATAGRAM_BYTES.
+ * BENCH_ROUNDS, BENCH_HOPS_PER_ROUND, BENCH_DATAGRAM_BYTES. BENCH_HOT_CLOCK=wall: the hot path by the
+ * monotonic clock instead of main-thread CPU (see hotClockNs), for kernels whose thread CPU time is
+ * tick-sampled.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -244,10 +246,15 @@ interface Round {
 
 /**
  * Main-thread CPU time in µs (`process.threadCpuUsage`, Node ≥ 23.9): on a shared, loaded machine
- * wall time also counts the time the thread waited for a core, which is noise, not cost.
+ * wall time also counts the time the thread waited for a core, which is noise, not cost. Where the
+ * kernel advances a thread's CPU time only at scheduler ticks (a 25 µs loop reads 0 or ≈ 1 ms), a
+ * 100-hop chunk is mostly read as 0 or a whole tick: right on average, but a round's median moves by
+ * several times between runs. BENCH_HOT_CLOCK=wall times the same chunks with the monotonic clock.
  */
-const threadCpuUsage = (process as unknown as { threadCpuUsage?: () => { user: number; system: number } })
-  .threadCpuUsage;
+const threadCpuUsage =
+  process.env.BENCH_HOT_CLOCK === 'wall'
+    ? undefined
+    : (process as unknown as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
 const HOT_CLOCK = threadCpuUsage ? 'main-thread CPU' : 'wall';
 
 function hotClockNs(): number {

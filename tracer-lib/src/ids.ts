@@ -34,22 +34,32 @@ function takeRandom8(): number {
  * hop. (A slice keeps its 32 KiB parent string alive while it lives; span ids are short-lived.)
  */
 const SPAN_ID_BATCH_BYTES = 16 * 1024;
-const spanIdBytes = Buffer.allocUnsafe(SPAN_ID_BATCH_BYTES);
+/** The batch as 32-bit words (for the zero check) and as bytes (for randomFillSync and hex). */
+const spanIdWords = new Uint32Array(SPAN_ID_BATCH_BYTES / 4);
+const spanIdBytes = Buffer.from(spanIdWords.buffer);
 let spanIdHex = '';
 let spanIdOffset = 0;
 
+/**
+ * Refills the span id batch. An all-zero id (W3C forbids it as a parent-id) is made non-zero here,
+ * once per batch over the bytes, instead of comparing every id handed out with sixteen zeros.
+ */
+function refillSpanIds(): void {
+  randomFillSync(spanIdBytes);
+  const words = spanIdWords;
+  for (let i = 0; i < words.length; i += 2) {
+    if (((words[i] as number) | (words[i + 1] as number)) === 0) spanIdBytes[i * 4 + 7] = 1;
+  }
+  spanIdHex = spanIdBytes.toString('hex');
+  spanIdOffset = 0;
+}
+
 /** A new span id: 16 lowercase hex chars, never all zeros (W3C forbids an all-zero parent-id). */
 export function newSpanId(): string {
-  for (;;) {
-    if (spanIdOffset >= spanIdHex.length) {
-      randomFillSync(spanIdBytes);
-      spanIdHex = spanIdBytes.toString('hex');
-      spanIdOffset = 0;
-    }
-    const id = spanIdHex.slice(spanIdOffset, spanIdOffset + 16);
-    spanIdOffset += 16;
-    if (id !== '0000000000000000') return id;
-  }
+  if (spanIdOffset >= spanIdHex.length) refillSpanIds();
+  const at = spanIdOffset;
+  spanIdOffset = at + 16;
+  return spanIdHex.slice(at, at + 16);
 }
 
 /** Largest 64-bit unsigned id, the range of Flaki ids and of a traceparent's lower half. */
@@ -82,13 +92,34 @@ const TRACE_ID_SUFFIXES: readonly string[] = Array.from({ length: TRACE_ID_BLOCK
   String(i).padStart(TRACE_ID_SUFFIX_DIGITS, '0'),
 );
 
-/** One block of local trace ids as a flat string (see {@link LocalIdSource}). */
+/** The suffixes' digits, in block order, for {@link traceIdBlock}. */
+const TRACE_ID_SUFFIX_BYTES = Buffer.from(TRACE_ID_SUFFIXES.join(''), 'latin1');
+/** One id's bytes: the block's prefix and a placeholder suffix, repeated over the block by `fill`. */
+const traceIdPattern = Buffer.alloc(TRACE_ID_DIGITS);
+const traceIdBlockBytes = Buffer.allocUnsafe(TRACE_ID_BLOCK * TRACE_ID_DIGITS);
+
+/**
+ * One block of local trace ids as a flat string (see {@link LocalIdSource}). Built as bytes — the
+ * prefix repeated by one native `fill`, the suffix digits stored over it — then read back as one
+ * Latin-1 string: about a tenth of what concatenating and joining a thousand strings costs, which
+ * was ≈ 20 ns per trace id.
+ */
 function traceIdBlock(): string {
   const at = takeRandom8();
   const prefix = String((randomPool.readBigUInt64BE(at) % TRACE_ID_PREFIX_SPAN) + TRACE_ID_PREFIX_MIN);
-  const parts = new Array<string>(TRACE_ID_BLOCK);
-  for (let i = 0; i < TRACE_ID_BLOCK; i++) parts[i] = prefix + (TRACE_ID_SUFFIXES[i] as string);
-  return parts.join('');
+  traceIdPattern.write(prefix, 0, 'latin1');
+  const block = traceIdBlockBytes;
+  block.fill(traceIdPattern);
+  const suffixes = TRACE_ID_SUFFIX_BYTES;
+  const prefixDigits = TRACE_ID_DIGITS - TRACE_ID_SUFFIX_DIGITS;
+  for (let i = 0; i < TRACE_ID_BLOCK; i++) {
+    const to = i * TRACE_ID_DIGITS + prefixDigits;
+    const from = i * TRACE_ID_SUFFIX_DIGITS;
+    block[to] = suffixes[from] as number;
+    block[to + 1] = suffixes[from + 1] as number;
+    block[to + 2] = suffixes[from + 2] as number;
+  }
+  return block.toString('latin1');
 }
 
 /**

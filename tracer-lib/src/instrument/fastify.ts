@@ -103,11 +103,10 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   };
   app.addHook('onRequest', (request: TracedRequest, reply, next) => {
     const headers = request.headers;
-    // Most requests to a trace root carry none of the three headers: skip the parser (and its closure) then.
+    // Most requests to a trace root carry neither header that names a trace (tracestate alone names
+    // none): skip the parser (and its closure) then.
     const incoming =
-      headers[HttpHeaders.correlationId] === undefined &&
-      headers[HttpHeaders.traceparent] === undefined &&
-      headers[HttpHeaders.tracestate] === undefined
+      headers[HttpHeaders.correlationId] === undefined && headers[HttpHeaders.traceparent] === undefined
         ? undefined
         : extractTrace((name) => readHeader(headers, name), HttpHeaders);
     const endpoint = endpointOf(request);

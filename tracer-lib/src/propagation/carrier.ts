@@ -70,8 +70,12 @@ export function extractTrace(
   names: typeof HttpHeaders | typeof GrpcMetadataKeys,
 ): IncomingTrace | undefined {
   const rawCorrelation = get(names.correlationId)?.trim();
+  const rawParent = get(names.traceparent);
+  // Without a correlation id or a traceparent there is no trace to continue (tracestate alone
+  // carries none): most requests to a trace root end here, before any parsing.
+  if (!rawCorrelation && rawParent === undefined) return undefined;
   const correlationId = rawCorrelation && isValidCorrelationId(rawCorrelation) ? rawCorrelation : undefined;
-  const parent = parseTraceparent(get(names.traceparent));
+  const parent = parseTraceparent(rawParent);
   const state = parseTracestate(get(names.tracestate));
   const consistent =
     parent !== undefined && (correlationId === undefined || traceIdToW3c(correlationId) === parent.traceId);
