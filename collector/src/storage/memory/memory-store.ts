@@ -177,7 +177,7 @@ export class MemoryStore implements SpanStore {
       const count = (traces.spanCount[slot] as number) + 1;
       traces.spanCount[slot] = count;
       this.spanCount++;
-      const index = this.spanIndexes.get(serial);
+      const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
       if (index !== undefined) index.set(span.spanId, row);
       else if (count > SPAN_INDEX_THRESHOLD) this.spanIndexes.set(serial, this.buildSpanIndex(slot));
     }
@@ -189,7 +189,8 @@ export class MemoryStore implements SpanStore {
 
   /** Row of `spanId` in the trace, or -1. */
   private findRow(slot: number, serial: number, spanId: string): number {
-    const index = this.spanIndexes.get(serial);
+    // Most traces are small: no Map lookup while no trace has an index.
+    const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
     if (index !== undefined) return index.get(spanId) ?? -1;
     const rows = this.rows;
     for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
@@ -223,22 +224,32 @@ export class MemoryStore implements SpanStore {
     while (this.spanCount > this.options.maxSpans && traces.count > 0) {
       const slot = traces.slotAt(0);
       const serial = traces.headSerial;
-      const services = traces.servicesOf(slot, serial);
+      // The first two services are read from their columns (no list per evicted trace); only
+      // traces crossing more services have a list, in `moreServices`.
+      const service0 = traces.service0[slot] as number;
+      const service1 = traces.service1[slot] as number;
+      const more = traces.moreServices.size > 0 ? traces.moreServices.get(serial) : undefined;
       const count = traces.spanCount[slot] as number;
       for (let row = traces.firstRow[slot] as number; row >= 0; ) {
         const next = rows.next[row] as number;
         rows.free(row);
         row = next;
       }
-      this.spanIndexes.delete(serial);
+      if (this.spanIndexes.size > 0) this.spanIndexes.delete(serial);
       traces.shift();
       this.spanCount -= count;
       this.counters.evictedTraces++;
       this.counters.evictedSpans += count;
-      for (const service of services) {
-        this.byService.evicted(service, traces.headSerial);
-        this.strings.release(service);
-      }
+      const liveFrom = traces.headSerial;
+      if (service0 !== NO_STRING) this.forgetService(service0, liveFrom);
+      if (service1 !== NO_STRING) this.forgetService(service1, liveFrom);
+      if (more !== undefined) for (const service of more) this.forgetService(service, liveFrom);
     }
+  }
+
+  /** Drops an evicted trace's listing under `service` and its count on the service's name. */
+  private forgetService(service: number, liveFrom: number): void {
+    this.byService.evicted(service, liveFrom);
+    this.strings.release(service);
   }
 }
