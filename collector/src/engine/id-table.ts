@@ -100,6 +100,12 @@ export class IdTable {
   private keysBuffer: Buffer & BufferSlicers;
   private traceLengths: Uint8Array;
   private spanLengths: Uint8Array;
+  /**
+   * 1 when the row's key has a byte above 0x7F (a non-ASCII id, keyed by its UTF-8 encoding).
+   * The ids of every other row are decoded with `latin1Slice`, which costs about half what
+   * `utf8Slice` does per call (no UTF-8 validation), and ids are decoded for every emitted span.
+   */
+  private nonAscii: Uint8Array;
   private hashes: Int32Array;
   private slots: Int32Array;
   private mask: number;
@@ -122,6 +128,7 @@ export class IdTable {
     this.keysView = new DataView(this.keys.buffer);
     this.traceLengths = new Uint8Array(initialRows);
     this.spanLengths = new Uint8Array(initialRows);
+    this.nonAscii = new Uint8Array(initialRows);
     this.hashes = new Int32Array(initialRows);
     const size = slotCount(initialRows);
     this.slots = new Int32Array(size * 2);
@@ -142,6 +149,9 @@ export class IdTable {
     const spanLengths = new Uint8Array(rows);
     spanLengths.set(this.spanLengths);
     this.spanLengths = spanLengths;
+    const nonAscii = new Uint8Array(rows);
+    nonAscii.set(this.nonAscii);
+    this.nonAscii = nonAscii;
     const hashes = new Int32Array(rows);
     hashes.set(this.hashes);
     this.hashes = hashes;
@@ -217,9 +227,19 @@ export class IdTable {
       keys = key;
       base = 0;
     }
-    for (let i = 0; i < traceLength; i++) keys[base + i] = trace[traceStart + i] as number;
+    let high = 0;
+    for (let i = 0; i < traceLength; i++) {
+      const byte = trace[traceStart + i] as number;
+      high |= byte;
+      keys[base + i] = byte;
+    }
     const spanBase = base + traceLength;
-    for (let i = 0; i < spanLength; i++) keys[spanBase + i] = span[spanStart + i] as number;
+    for (let i = 0; i < spanLength; i++) {
+      const byte = span[spanStart + i] as number;
+      high |= byte;
+      keys[spanBase + i] = byte;
+    }
+    this.nonAscii[row] = high >= 0x80 ? 1 : 0;
     this.traceLengths[row] = traceLength;
     this.spanLengths[row] = spanLength;
     this.hashes[row] = hash;
@@ -275,7 +295,32 @@ export class IdTable {
     const long = this.longKeyOf(row);
     if (long !== undefined) return long.utf8Slice(0, length);
     const start = row * KEY_STRIDE;
-    return this.keysBuffer.utf8Slice(start, start + length);
+    return this.nonAscii[row] === 0
+      ? this.keysBuffer.latin1Slice(start, start + length)
+      : this.keysBuffer.utf8Slice(start, start + length);
+  }
+
+  /** Trace id left by {@link decodeIds}. */
+  decodedTraceId = '';
+  /** Span id left by {@link decodeIds}. */
+  decodedSpanId = '';
+
+  /**
+   * Both ids of `row` as strings, left in {@link decodedTraceId} and {@link decodedSpanId} (every
+   * emitted span needs both). An inline ASCII key is decoded with one call into one string, and
+   * the two ids are cut from it: a string from bytes costs a native call, a substring does not.
+   */
+  decodeIds(row: number): void {
+    if (this.longIds.size > 0 || this.nonAscii[row] !== 0 || this.longKeyOf(row) !== undefined) {
+      this.decodedTraceId = this.traceId(row);
+      this.decodedSpanId = this.spanId(row);
+      return;
+    }
+    const traceLength = this.traceLengths[row] as number;
+    const start = row * KEY_STRIDE;
+    const key = this.keysBuffer.latin1Slice(start, start + traceLength + (this.spanLengths[row] as number));
+    this.decodedTraceId = key.slice(0, traceLength);
+    this.decodedSpanId = key.slice(traceLength);
   }
 
   /** The span id of `row` as a string. */
@@ -289,7 +334,9 @@ export class IdTable {
     const long = this.longKeyOf(row);
     if (long !== undefined) return long.utf8Slice(traceLength, traceLength + spanLength);
     const start = row * KEY_STRIDE + traceLength;
-    return this.keysBuffer.utf8Slice(start, start + spanLength);
+    return this.nonAscii[row] === 0
+      ? this.keysBuffer.latin1Slice(start, start + spanLength)
+      : this.keysBuffer.utf8Slice(start, start + spanLength);
   }
 
   /**
