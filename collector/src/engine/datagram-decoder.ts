@@ -62,7 +62,8 @@ export interface DatagramOutcome extends IngestOutcome {
 /** Names interned (services, endpoints, hosts, zones, error codes, tag keys). */
 const NAME_SLOTS = 8192;
 /**
- * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`),
+ * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`;
+ * once the event is checked, 0 holds their `pairHash`),
  * at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and varint fields keep their value
  * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count, the
  * index of its first range in `tagRanges`, and the mask of the LEN fields present.
@@ -154,6 +155,8 @@ export class DatagramDecoder {
   private sequence = 0;
   private sentAtMicros = 0;
   private drops = [0, 0, 0, 0];
+  /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
+  private warmed = 0;
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
   private tagRanges: number[] = [];
   /** Per text column, the previous event's bytes in this datagram (-1 length: none yet) and its string. */
@@ -400,7 +403,7 @@ export class DatagramDecoder {
     const type = s[at + 2] as number;
     const timestamp = s[at + 18] as number;
     const duration = s[at + 24] as number;
-    return (
+    const valid =
       type >= 1 &&
       type <= 4 &&
       (present & ((1 << 2) | (1 << 3))) === ((1 << 2) | (1 << 3)) &&
@@ -408,8 +411,16 @@ export class DatagramDecoder {
       (s[at + 7] as number) > (s[at + 6] as number) && // spanId not empty
       timestamp > 0 &&
       timestamp < Number.POSITIVE_INFINITY &&
-      (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY))
-    );
+      (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY));
+    if (!valid) return false;
+    const hash = pairHash(s[at] as number, s[at + 1] as number);
+    s[at] = hash;
+    // Reads the id table's index entry this event will probe, while the datagram is still being
+    // checked: the index spans megabytes and a new hop's entry is a cache miss, and misses taken
+    // here for all of a datagram's events overlap, where the second pass would wait for each in
+    // turn. The value is kept in a field so the read is not optimised away.
+    this.warmed ^= this.joiner.ids.indexEntry(hash);
+    return true;
   }
 
   /** A tag entry the fast path takes: key (field 1) 1..MAX_NAME_LENGTH bytes, value ≤ MAX_TEXT_LENGTH, nothing else. */
@@ -453,7 +464,7 @@ export class DatagramDecoder {
       const traceEnd = s[at + 5] as number;
       const spanStart = s[at + 6] as number;
       const spanEnd = s[at + 7] as number;
-      const hash = pairHash(s[at] as number, s[at + 1] as number);
+      const hash = s[at] as number;
       const cell = joiner.locate(
         (s[at + 2] as number) - 1,
         hash,

@@ -206,6 +206,11 @@ export class IdTable {
     }
   }
 
+  /** The index entry a lookup of `hash` reads first (for reading it ahead; see the decoder). */
+  indexEntry(hash: number): number {
+    return this.slots[(hash & this.mask) * 2] as number;
+  }
+
   /** Keys `row` with (trace, span) and indexes it; the pair must not be in the table. */
   insert(
     row: number,
