@@ -290,7 +290,12 @@ export class IdTable {
     this.longKeys.clear();
   }
 
-  /** The trace id of `row` as a string (made when a span is materialised). */
+  /**
+   * The trace id of `row` as a string (made when a span is materialised). Each id is decoded on
+   * its own: cutting both from one decoded key saves a native call but gives sliced strings,
+   * which the consumers' charCodeAt loops (the store hashes and copies ids as bytes) read more
+   * slowly than that call costs.
+   */
   traceId(row: number): string {
     if (this.longIds.size > 0) {
       const kept = this.longIds.get(row);
@@ -303,29 +308,6 @@ export class IdTable {
     return this.nonAscii[row] === 0
       ? this.keysBuffer.latin1Slice(start, start + length)
       : this.keysBuffer.utf8Slice(start, start + length);
-  }
-
-  /** Trace id left by {@link decodeIds}. */
-  decodedTraceId = '';
-  /** Span id left by {@link decodeIds}. */
-  decodedSpanId = '';
-
-  /**
-   * Both ids of `row` as strings, left in {@link decodedTraceId} and {@link decodedSpanId} (every
-   * emitted span needs both). An inline ASCII key is decoded with one call into one string, and
-   * the two ids are cut from it: a string from bytes costs a native call, a substring does not.
-   */
-  decodeIds(row: number): void {
-    if (this.longIds.size > 0 || this.nonAscii[row] !== 0 || this.longKeyOf(row) !== undefined) {
-      this.decodedTraceId = this.traceId(row);
-      this.decodedSpanId = this.spanId(row);
-      return;
-    }
-    const traceLength = this.traceLengths[row] as number;
-    const start = row * KEY_STRIDE;
-    const key = this.keysBuffer.latin1Slice(start, start + traceLength + (this.spanLengths[row] as number));
-    this.decodedTraceId = key.slice(0, traceLength);
-    this.decodedSpanId = key.slice(traceLength);
   }
 
   /** The span id of `row` as a string. */

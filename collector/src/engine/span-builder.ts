@@ -96,10 +96,9 @@ export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number
   for (let k = 0; k < 4; k++) {
     if ((mask & (1 << k)) !== 0 && ((flags[cell + k] as number) & EventFlags.persistent) !== 0) persistent = true;
   }
-  ids.decodeIds(row);
   const span: Span = {
-    traceId: ids.decodedTraceId,
-    spanId: ids.decodedSpanId,
+    traceId: ids.traceId(row),
+    spanId: ids.spanId(row),
     parentSpanId: parent || undefined,
     from: firstOf(text, base, F_FROM, client, server),
     fromEndpoint: firstOf(text, base, F_FROM_ENDPOINT, client, server),
