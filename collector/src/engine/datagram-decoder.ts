@@ -303,6 +303,16 @@ export class DatagramDecoder {
         return FALLBACK;
       }
     }
+    // Reads the id-table index entry each event will probe, all in one tight loop: the index
+    // spans megabytes, a new hop's entry is a cache miss, and misses issued back to back overlap
+    // — the second pass would wait for each in turn (a read per event inside readEvent did not
+    // help: the parsing between two reads keeps them from overlapping). The value is kept in a
+    // field only so the reads are not optimised away.
+    const ids = this.joiner.ids;
+    const s = this.scratch;
+    let warmed = 0;
+    for (let e = 0; e < events; e++) warmed ^= ids.indexEntry(s[e * EVENT_STRIDE] as number);
+    this.warmed ^= warmed;
     return events;
   }
 
@@ -413,13 +423,7 @@ export class DatagramDecoder {
       timestamp < Number.POSITIVE_INFINITY &&
       (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY));
     if (!valid) return false;
-    const hash = pairHash(s[at] as number, s[at + 1] as number);
-    s[at] = hash;
-    // Reads the id table's index entry this event will probe, while the datagram is still being
-    // checked: the index spans megabytes and a new hop's entry is a cache miss, and misses taken
-    // here for all of a datagram's events overlap, where the second pass would wait for each in
-    // turn. The value is kept in a field so the read is not optimised away.
-    this.warmed ^= this.joiner.ids.indexEntry(hash);
+    s[at] = pairHash(s[at] as number, s[at + 1] as number);
     return true;
   }
 

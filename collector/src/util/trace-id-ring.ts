@@ -77,6 +77,19 @@ export class TraceIdRing {
     }
   }
 
+  /**
+   * The index entry a lookup of `hash` starts at (callers read entries ahead of their use, so
+   * that cache misses on an index of megabytes overlap).
+   */
+  indexEntry(hash: number): number {
+    return this.capacity === 0 ? 0 : (this.index[(hash & this.indexMask) * 2] as number);
+  }
+
+  /** The {@link indexEntry} of the `age`-th oldest id (0: the next one {@link shift} removes), 0 past the newest. */
+  indexEntryAt(age: number): number {
+    return age >= this.count ? 0 : this.indexEntry(this.hashes[this.slotAt(age)] as number);
+  }
+
   /** Appends a new id and returns its slot (the caller fills its own columns there). */
   push(traceId: string, hash: number): number {
     if (this.count === this.capacity) this.grow(this.nextCapacity());
