@@ -312,6 +312,9 @@ export class DatagramDecoder {
     const s = this.scratch;
     let warmed = 0;
     for (let e = 0; e < events; e++) warmed ^= ids.indexEntry(s[e * EVENT_STRIDE] as number);
+    // Completed hops make the joiner forget as many of its oldest remembered hops: at most one
+    // per two events of a datagram as tracers send them (a side's two events of a hop).
+    warmed ^= this.joiner.readAheadForgets((events + 1) >> 1);
     this.warmed ^= warmed;
     return events;
   }

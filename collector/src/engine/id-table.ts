@@ -211,6 +211,11 @@ export class IdTable {
     return this.slots[(hash & this.mask) * 2] as number;
   }
 
+  /** The index entry {@link remove} of `row` reads first (for reading it ahead). */
+  indexEntryOfRow(row: number): number {
+    return this.slots[((this.hashes[row] as number) & this.mask) * 2] as number;
+  }
+
   /** Keys `row` with (trace, span) and indexes it; the pair must not be in the table. */
   insert(
     row: number,
