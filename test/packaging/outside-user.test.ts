@@ -224,6 +224,9 @@ describe('outside user: installed tarballs, plain node', () => {
       'httpUrl',
     );
     const api = started.httpUrl as string;
+    // The daemon re-executed itself in place (same pid) with the young-generation cap.
+    const collectorPid = children.at(-1)?.pid;
+    expect(readFileSync(`/proc/${collectorPid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
     const common = {
       PHOSPHOR_COLLECTORS: `127.0.0.1:${started.udpPort}`,
       PHOSPHOR_FLUSH_INTERVAL_MILLIS: '50',

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DAEMON_MAX_SEMI_SPACE_MB, youngGenerationRelaunchArgs } from '../../src/cli/young-generation.js';
+
+const ARGV = ['/usr/bin/node', '/app/collector/dist/main.js', '--udp-port', '0'];
+
+describe('youngGenerationRelaunchArgs', () => {
+  it('adds the semi-space cap before the script, keeping the node flags and the daemon flags', () => {
+    expect(youngGenerationRelaunchArgs(['--enable-source-maps'], ARGV, {})).toEqual([
+      '/usr/bin/node',
+      `--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MB}`,
+      '--enable-source-maps',
+      '/app/collector/dist/main.js',
+      '--udp-port',
+      '0',
+    ]);
+  });
+
+  it.each([
+    ['a node flag', ['--max-semi-space-size=64'], {}],
+    ['a node flag with underscores', ['--max_semi_space_size=64'], {}],
+    ['NODE_OPTIONS', [], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8' }],
+    ['NODE_OPTIONS with a separate value', [], { NODE_OPTIONS: '--max-semi-space-size 8' }],
+  ])('leaves a size the user set through %s alone', (_, execArgv, env) => {
+    expect(youngGenerationRelaunchArgs(execArgv, ARGV, env)).toBeUndefined();
+  });
+
+  it('does not re-execute a process that was already re-executed', () => {
+    expect(youngGenerationRelaunchArgs([], ARGV, { PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED: '1' })).toBeUndefined();
+  });
+
+  it('does not mistake a similar flag for the cap', () => {
+    expect(
+      youngGenerationRelaunchArgs(['--max-semi-space-sizes=1'], ARGV, { NODE_OPTIONS: '--semi-space-size=2' }),
+    ).toBeDefined();
+  });
+});
