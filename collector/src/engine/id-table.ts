@@ -102,8 +102,9 @@ export class IdTable {
   private spanLengths: Uint8Array;
   /**
    * 1 when the row's key has a byte above 0x7F (a non-ASCII id, keyed by its UTF-8 encoding).
-   * The ids of every other row are decoded with `latin1Slice`, which costs about half what
-   * `utf8Slice` does per call (no UTF-8 validation), and ids are decoded for every emitted span.
+   * The ids of every other row are decoded with `latin1Slice` (no UTF-8 validation): in the
+   * ingest profile a call took about half the time of a `utf8Slice` call, and ids are decoded
+   * for every emitted span.
    */
   private nonAscii: Uint8Array;
   private hashes: Int32Array;
