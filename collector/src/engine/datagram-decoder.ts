@@ -62,14 +62,17 @@ export interface DatagramOutcome extends IngestOutcome {
 /** Names interned (services, endpoints, hosts, zones, error codes, tag keys). */
 const NAME_SLOTS = 8192;
 /**
- * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`),
+ * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`;
+ * once the event is checked, 0 holds their `pairHash`),
  * at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and varint fields keep their value
- * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count and the
- * index of its first range in `tagRanges`.
+ * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count, the
+ * index of its first range in `tagRanges`, and the mask of the LEN fields present.
  */
 const EVENT_STRIDE = 40;
 const S_TAG_COUNT = 36;
 const S_FIRST_TAG = 37;
+/** Bit `field` set for each LEN field (2–14) the event holds: the ranges of the others are stale. */
+const S_PRESENT = 38;
 const NO_EVENTS: never[] = [];
 
 /** Per field: 0 LEN string, 1 fixed64, 2 varint (Event fields 1–16 of phosphor.proto). */
@@ -152,6 +155,8 @@ export class DatagramDecoder {
   private sequence = 0;
   private sentAtMicros = 0;
   private drops = [0, 0, 0, 0];
+  /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
+  private warmed = 0;
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
   private tagRanges: number[] = [];
   /** Per text column, the previous event's bytes in this datagram (-1 length: none yet) and its string. */
@@ -298,41 +303,75 @@ export class DatagramDecoder {
         return FALLBACK;
       }
     }
+    // Reads the id-table index entry each event will probe, all in one tight loop: the index
+    // spans megabytes, a new hop's entry is a cache miss, and misses issued back to back overlap
+    // — the second pass would wait for each in turn (a read per event inside readEvent did not
+    // help: the parsing between two reads keeps them from overlapping). The value is kept in a
+    // field only so the reads are not optimised away.
+    const ids = this.joiner.ids;
+    const s = this.scratch;
+    let warmed = 0;
+    for (let e = 0; e < events; e++) warmed ^= ids.indexEntry(s[e * EVENT_STRIDE] as number);
+    // Completed hops make the joiner forget as many of its oldest remembered hops: at most one
+    // per two events of a datagram as tracers send them (a side's two events of a hop).
+    warmed ^= this.joiner.readAheadForgets((events + 1) >> 1);
+    this.warmed ^= warmed;
     return events;
   }
 
   /** Records one event's fields at `at` in the scratch; false when the codec must decide. */
   private readEvent(at: number, end: number): boolean {
     const s = this.scratch;
-    // Absent fields: empty ranges, type 0, no duration (NaN), flags 0, no tags (-1).
-    for (let i = 0; i < EVENT_STRIDE; i++) s[at + i] = 0;
-    s[at + 24] = Number.NaN; // duration (field 12 keeps its value here, not a range)
+    // Only the slots read whatever the event holds are reset (type 0, timestamp 0, no duration
+    // (NaN), flags 0, no tags); a LEN field's range is read only when its bit is in S_PRESENT,
+    // so the 26 range slots need no clearing per event.
+    s[at + 2] = 0;
+    s[at + 18] = 0;
+    s[at + 24] = Number.NaN;
+    s[at + 32] = 0;
+    s[at + S_TAG_COUNT] = 0;
     s[at + S_FIRST_TAG] = -1;
+    let present = 0;
     let tagCount = 0;
     const view = this.view;
-    while (this.pos < end) {
-      const tag = this.varint(end);
-      if (tag < 0) return false;
+    const buf = this.buf;
+    // The position is kept in a local, and one-byte varints (every tag, and the length of
+    // every field shorter than 128 bytes) are read inline: `varint` is called for longer ones only.
+    let pos = this.pos;
+    while (pos < end) {
+      let tag = buf[pos] as number;
+      if (tag < 0x80) pos++;
+      else {
+        this.pos = pos;
+        tag = this.varint(end);
+        if (tag < 0) return false;
+        pos = this.pos;
+      }
       const field = tag >>> 3;
       const wireType = tag & 7;
       const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
-      if (field === 15 && wireType === 2) {
-        const length = this.varint(end);
-        if (length < 0 || length > end - this.pos) return false;
-        if (!this.checkTag(this.pos, this.pos + length)) return false;
-        if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRanges.length;
-        this.tagRanges.push(this.pos, this.pos + length);
-        tagCount++;
-        // Repeated keys could make 65 entries legal; the codec decides such rare cases.
-        if (tagCount > MAX_TAGS) return false;
-        s[at + S_TAG_COUNT] = tagCount;
-        this.pos += length;
-      } else if (kind === 0 && wireType === 2) {
-        const length = this.varint(end);
-        if (length < 0 || length > end - this.pos) return false;
+      if (wireType === 2 && (kind === 0 || field === 15)) {
+        let length = pos < end ? (buf[pos] as number) : -1;
+        if (length >= 0 && length < 0x80) pos++;
+        else {
+          this.pos = pos;
+          length = this.varint(end);
+          pos = this.pos;
+        }
+        if (length < 0 || length > end - pos) return false;
+        const from = pos;
+        pos += length;
+        if (field === 15) {
+          if (!this.checkTag(from, pos)) return false;
+          if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRanges.length;
+          this.tagRanges.push(from, pos);
+          tagCount++;
+          // Repeated keys could make 65 entries legal; the codec decides such rare cases.
+          if (tagCount > MAX_TAGS) return false;
+          s[at + S_TAG_COUNT] = tagCount;
+          continue;
+        }
         if (length > (EVENT_FIELD_MAX[field] as number)) return false;
-        const from = this.pos;
-        this.pos += length;
         if (field <= 4) {
           // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
           // Checked four bytes at a time, hashing the trace and span ids in the same read
@@ -340,47 +379,55 @@ export class DatagramDecoder {
           let high = 0;
           let hash = idHashSeed(length);
           let i = from;
-          for (const last = this.pos - 3; i < last; i += 4) {
+          for (const last = pos - 3; i < last; i += 4) {
             const word = view.getInt32(i, true);
             high |= word;
             hash = mixWord(hash, word);
           }
-          for (; i < this.pos; i++) {
-            const byte = view.getUint8(i);
+          for (; i < pos; i++) {
+            const byte = buf[i] as number;
             high |= byte;
             hash = mixWord(hash, byte);
           }
           if ((high & 0x80808080) !== 0) return false;
           if (field < 4) s[at + field - 2] = hash;
         }
+        present |= 1 << field;
         s[at + field * 2] = from;
-        s[at + field * 2 + 1] = this.pos;
+        s[at + field * 2 + 1] = pos;
       } else if (kind === 1 && wireType === 1) {
-        if (end - this.pos < 8) return false;
-        const value = this.view.getFloat64(this.pos, true);
-        this.pos += 8;
+        if (end - pos < 8) return false;
+        const value = view.getFloat64(pos, true);
+        pos += 8;
         if (field === 9) s[at + 18] = value;
         else s[at + 24] = value;
       } else if (kind === 2 && wireType === 0) {
+        this.pos = pos;
         const value = this.varint(end);
         if (value < 0) return false;
+        pos = this.pos;
         s[at + field * 2] = value;
       } else {
         return false;
       }
     }
+    this.pos = pos;
+    s[at + S_PRESENT] = present;
     const type = s[at + 2] as number;
     const timestamp = s[at + 18] as number;
     const duration = s[at + 24] as number;
-    return (
+    const valid =
       type >= 1 &&
       type <= 4 &&
-      (s[at + 5] as number) > (s[at + 4] as number) && // traceId present
-      (s[at + 7] as number) > (s[at + 6] as number) && // spanId present
+      (present & ((1 << 2) | (1 << 3))) === ((1 << 2) | (1 << 3)) &&
+      (s[at + 5] as number) > (s[at + 4] as number) && // traceId not empty
+      (s[at + 7] as number) > (s[at + 6] as number) && // spanId not empty
       timestamp > 0 &&
       timestamp < Number.POSITIVE_INFINITY &&
-      (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY))
-    );
+      (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY));
+    if (!valid) return false;
+    s[at] = pairHash(s[at] as number, s[at + 1] as number);
+    return true;
   }
 
   /** A tag entry the fast path takes: key (field 1) 1..MAX_NAME_LENGTH bytes, value ≤ MAX_TEXT_LENGTH, nothing else. */
@@ -424,7 +471,7 @@ export class DatagramDecoder {
       const traceEnd = s[at + 5] as number;
       const spanStart = s[at + 6] as number;
       const spanEnd = s[at + 7] as number;
-      const hash = pairHash(s[at] as number, s[at + 1] as number);
+      const hash = s[at] as number;
       const cell = joiner.locate(
         (s[at + 2] as number) - 1,
         hash,
@@ -446,6 +493,10 @@ export class DatagramDecoder {
       for (let field = 4; field <= 14; field++) {
         const column = EVENT_FIELD_TEXT[field] as number;
         if (column < 0) continue;
+        if (((s[at + S_PRESENT] as number) & (1 << field)) === 0) {
+          text[base + column] = '';
+          continue;
+        }
         const from = s[at + field * 2] as number;
         const to = s[at + field * 2 + 1] as number;
         const length = to - from;

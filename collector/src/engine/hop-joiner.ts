@@ -155,6 +155,24 @@ export class HopJoiner {
     return row * 4 + k;
   }
 
+  /**
+   * Reads the id-table index entries of the next `count` rows the remembered cap will make the
+   * joiner forget (the oldest remembered), and returns a meaningless number. The decoder calls
+   * it with a datagram's event count before ingesting the events, alongside its own reads
+   * ahead, so these cache misses overlap instead of each stalling an emission.
+   */
+  readAheadForgets(count: number): number {
+    const columns = this.columns;
+    if (!this.remember || columns.rememberedCount + count <= this.options.maxRememberedSpans) return 0;
+    let warmed = 0;
+    let row = columns.rememberedHead;
+    for (let k = 0; k < count && row >= 0; k++) {
+      warmed ^= this.ids.indexEntryOfRow(row);
+      row = columns.rememberedNext[row] as number;
+    }
+    return warmed;
+  }
+
   /** Finishes the event located last: emits the hop when complete (or an entry), or re-emits a late update. */
   commit(now: number): void {
     const row = this.currentRow;

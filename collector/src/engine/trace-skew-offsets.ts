@@ -38,7 +38,7 @@ class TraceOffsetsRing extends TraceIdRing {
   }
 
   override shift(): void {
-    this.more.delete(this.headSerial);
+    if (this.more.size > 0) this.more.delete(this.headSerial);
     super.shift();
   }
 
@@ -66,7 +66,7 @@ class SlotHostOffsets implements HostOffsetTable {
     const ring = this.ring;
     if (host === ring.host0[this.slot]) return ring.offset0[this.slot];
     if (host === ring.host1[this.slot]) return ring.offset1[this.slot];
-    return ring.more.get(this.serial)?.get(host);
+    return ring.more.size > 0 ? ring.more.get(this.serial)?.get(host) : undefined;
   }
 
   has(host: string): boolean {
@@ -74,7 +74,7 @@ class SlotHostOffsets implements HostOffsetTable {
     return (
       host === ring.host0[this.slot] ||
       host === ring.host1[this.slot] ||
-      (ring.more.get(this.serial)?.has(host) ?? false)
+      (ring.more.size > 0 && (ring.more.get(this.serial)?.has(host) ?? false))
     );
   }
 

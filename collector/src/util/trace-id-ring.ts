@@ -7,8 +7,11 @@
  * Layout. Every id gets a serial number on arrival (0, 1, 2 … never reused); the live ids are
  * serials `headSerial … headSerial + count - 1`, in slots `(headSlot + serial - headSerial) %
  * capacity`. Per slot: the id as bytes (`ids`, no string kept) and its hash. `index` finds a slot from
- * an id: open addressing (linear probing) with entries `slot + 1` (0 = empty), at most half full,
- * deletion by shifting later entries of the probe run back (no tombstones). A serial below
+ * an id: open addressing (linear probing) with two-word entries `slot + 1` (0 = empty) and that
+ * slot's hash, at most half full, deletion by shifting later entries of the probe run back (no
+ * tombstones). The hash beside the slot lets a probe skip other ids, and deletion find each
+ * entry's home, without a random read of `hashes[slot]` — a cache miss per probe step once the
+ * ring holds a few hundred thousand traces. A serial below
  * `headSerial` names a forgotten id, so serials (not slots) are what other structures keep.
  *
  * Invariants: `index` holds exactly the live slots; the ring grows by doubling up to the expected
@@ -68,11 +71,23 @@ export class TraceIdRing {
     const index = this.index;
     const mask = this.indexMask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const entry = index[i] as number;
+      const entry = index[i * 2] as number;
       if (entry === 0) return NONE;
-      const slot = entry - 1;
-      if (this.hashes[slot] === hash && this.ids.equals(slot, traceId)) return slot;
+      if (index[i * 2 + 1] === hash && this.ids.equals(entry - 1, traceId)) return entry - 1;
     }
+  }
+
+  /**
+   * The index entry a lookup of `hash` starts at (callers read entries ahead of their use, so
+   * that cache misses on an index of megabytes overlap).
+   */
+  indexEntry(hash: number): number {
+    return this.capacity === 0 ? 0 : (this.index[(hash & this.indexMask) * 2] as number);
+  }
+
+  /** The {@link indexEntry} of the `age`-th oldest id (0: the next one {@link shift} removes), 0 past the newest. */
+  indexEntryAt(age: number): number {
+    return age >= this.count ? 0 : this.indexEntry(this.hashes[this.slotAt(age)] as number);
   }
 
   /** Appends a new id and returns its slot (the caller fills its own columns there). */
@@ -118,9 +133,11 @@ export class TraceIdRing {
   private place(slot: number): void {
     const index = this.index;
     const mask = this.indexMask;
-    let i = (this.hashes[slot] as number) & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = slot + 1;
+    const hash = this.hashes[slot] as number;
+    let i = hash & mask;
+    while (index[i * 2] !== 0) i = (i + 1) & mask;
+    index[i * 2] = slot + 1;
+    index[i * 2 + 1] = hash;
   }
 
   /** Removes a slot from the index, shifting back later entries of its probe run. */
@@ -128,17 +145,18 @@ export class TraceIdRing {
     const index = this.index;
     const mask = this.indexMask;
     let i = (this.hashes[slot] as number) & mask;
-    while (index[i] !== slot + 1) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const entry = index[j] as number;
-      const home = (this.hashes[entry - 1] as number) & mask;
+    while (index[i * 2] !== slot + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j * 2] !== 0; j = (j + 1) & mask) {
+      const hash = index[j * 2 + 1] as number;
+      const home = hash & mask;
       // Entry j may move into the hole at i iff its home is not cyclically within (i, j].
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        index[i] = entry;
+        index[i * 2] = index[j * 2] as number;
+        index[i * 2 + 1] = hash;
         i = j;
       }
     }
-    index[i] = 0;
+    index[i * 2] = 0;
   }
 
   private nextCapacity(): number {
@@ -156,7 +174,7 @@ export class TraceIdRing {
     this.capacity = capacity;
     // At most half full: the smallest power of two holding twice the slots.
     const size = 2 ** Math.ceil(Math.log2(capacity * 2));
-    this.index = new Int32Array(size);
+    this.index = new Int32Array(size * 2);
     this.indexMask = size - 1;
     for (let age = 0; age < this.count; age++) this.place(age);
   }

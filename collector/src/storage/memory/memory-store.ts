@@ -55,6 +55,10 @@ export class MemoryStore implements SpanStore {
   private lastTraceId: string | undefined;
   private lastSerial = -1;
   private spanCount = 0;
+  /** Trace id hashes of the batch being written (see write). */
+  private batchHashes = new Int32Array(64);
+  /** Index entries read ahead of their use (see write); the value itself is unused. */
+  private warmed = 0;
   private readonly counters = { writtenSpans: 0, updatedSpans: 0, evictedTraces: 0, evictedSpans: 0 };
   private closed = false;
 
@@ -72,7 +76,26 @@ export class MemoryStore implements SpanStore {
   /** Stores spans at once; a span with a known (traceId, spanId) replaces the earlier version. */
   write(spans: readonly Span[]): void {
     if (this.closed) return;
-    for (let i = 0; i < spans.length; i++) this.writeOne(spans[i] as Span);
+    let hashes = this.batchHashes;
+    if (hashes.length < spans.length) hashes = this.batchHashes = new Int32Array(spans.length * 2);
+    for (let i = 0; i < spans.length; i++) {
+      const traceId = (spans[i] as Span).traceId;
+      // Batches often hold several spans of one trace in a row (OTLP requests): hashed once.
+      hashes[i] = i > 0 && traceId === (spans[i - 1] as Span).traceId ? (hashes[i - 1] as number) : hashId(traceId);
+    }
+    // The trace index entries the batch will probe, and those of as many of the oldest traces
+    // (which eviction removes once the store is full), read in one tight loop: the index spans
+    // megabytes, and misses issued back to back overlap where each write would otherwise wait
+    // for its own. Kept in a field only so the reads are not optimised away.
+    const traces = this.traces;
+    const full = this.spanCount >= this.options.maxSpans;
+    let warmed = 0;
+    for (let i = 0; i < spans.length; i++) {
+      warmed ^= traces.indexEntry(hashes[i] as number);
+      if (full) warmed ^= traces.indexEntryAt(i);
+    }
+    this.warmed ^= warmed;
+    for (let i = 0; i < spans.length; i++) this.writeOne(spans[i] as Span, hashes[i] as number);
     this.evict();
   }
 
@@ -145,7 +168,7 @@ export class MemoryStore implements SpanStore {
     return spans;
   }
 
-  private writeOne(span: Span): void {
+  private writeOne(span: Span, hash: number): void {
     const traces = this.traces;
     const traceId = span.traceId;
     let slot: number;
@@ -154,7 +177,6 @@ export class MemoryStore implements SpanStore {
       serial = this.lastSerial;
       slot = traces.slotOf(serial);
     } else {
-      const hash = hashId(traceId);
       slot = traces.find(traceId, hash);
       if (slot < 0) slot = traces.push(traceId, hash);
       serial = traces.serialOf(slot);
@@ -177,7 +199,7 @@ export class MemoryStore implements SpanStore {
       const count = (traces.spanCount[slot] as number) + 1;
       traces.spanCount[slot] = count;
       this.spanCount++;
-      const index = this.spanIndexes.get(serial);
+      const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
       if (index !== undefined) index.set(span.spanId, row);
       else if (count > SPAN_INDEX_THRESHOLD) this.spanIndexes.set(serial, this.buildSpanIndex(slot));
     }
@@ -189,7 +211,8 @@ export class MemoryStore implements SpanStore {
 
   /** Row of `spanId` in the trace, or -1. */
   private findRow(slot: number, serial: number, spanId: string): number {
-    const index = this.spanIndexes.get(serial);
+    // Most traces are small: no Map lookup while no trace has an index.
+    const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
     if (index !== undefined) return index.get(spanId) ?? -1;
     const rows = this.rows;
     for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
@@ -223,22 +246,32 @@ export class MemoryStore implements SpanStore {
     while (this.spanCount > this.options.maxSpans && traces.count > 0) {
       const slot = traces.slotAt(0);
       const serial = traces.headSerial;
-      const services = traces.servicesOf(slot, serial);
+      // The first two services are read from their columns (no list per evicted trace); only
+      // traces crossing more services have a list, in `moreServices`.
+      const service0 = traces.service0[slot] as number;
+      const service1 = traces.service1[slot] as number;
+      const more = traces.moreServices.size > 0 ? traces.moreServices.get(serial) : undefined;
       const count = traces.spanCount[slot] as number;
       for (let row = traces.firstRow[slot] as number; row >= 0; ) {
         const next = rows.next[row] as number;
         rows.free(row);
         row = next;
       }
-      this.spanIndexes.delete(serial);
+      if (this.spanIndexes.size > 0) this.spanIndexes.delete(serial);
       traces.shift();
       this.spanCount -= count;
       this.counters.evictedTraces++;
       this.counters.evictedSpans += count;
-      for (const service of services) {
-        this.byService.evicted(service, traces.headSerial);
-        this.strings.release(service);
-      }
+      const liveFrom = traces.headSerial;
+      if (service0 !== NO_STRING) this.forgetService(service0, liveFrom);
+      if (service1 !== NO_STRING) this.forgetService(service1, liveFrom);
+      if (more !== undefined) for (const service of more) this.forgetService(service, liveFrom);
     }
+  }
+
+  /** Drops an evicted trace's listing under `service` and its count on the service's name. */
+  private forgetService(service: number, liveFrom: number): void {
+    this.byService.evicted(service, liveFrom);
+    this.strings.release(service);
   }
 }

@@ -34,26 +34,14 @@ export class TraceRing extends TraceIdRing {
 
   /** Removes the oldest trace (the caller has released its rows and services first). */
   override shift(): void {
-    this.moreServices.delete(this.headSerial);
+    if (this.moreServices.size > 0) this.moreServices.delete(this.headSerial);
     super.shift();
-  }
-
-  /** The services of a slot's trace (interned ids), first two first. */
-  servicesOf(slot: number, serial: number): number[] {
-    const services: number[] = [];
-    const s0 = this.service0[slot] as number;
-    const s1 = this.service1[slot] as number;
-    if (s0 !== NO_STRING) services.push(s0);
-    if (s1 !== NO_STRING) services.push(s1);
-    const more = this.moreServices.get(serial);
-    if (more) services.push(...more);
-    return services;
   }
 
   /** True when the trace already lists `service`. */
   hasService(slot: number, serial: number, service: number): boolean {
     if (this.service0[slot] === service || this.service1[slot] === service) return true;
-    return this.moreServices.get(serial)?.includes(service) ?? false;
+    return this.moreServices.size > 0 && (this.moreServices.get(serial)?.includes(service) ?? false);
   }
 
   /** Adds `service` to the trace's list (the caller checked it is new). */
