@@ -9,14 +9,14 @@ import type { FrameSink } from './event-router.js';
 export const OUTBOX_BYTES = 64 * 1024;
 
 /**
- * Bytes of each shard's hand-off buffer on the receiving thread: 256 KiB, ~1,800 events of a
- * typical hop. A shard ingests a buffer in a fraction of the time the receiving thread takes to
- * fill the next, so it goes idle between hand-offs and nearly every hand-off wakes it (a futex
- * wake, a turn of its event loop, cold caches). With 64 KiB (OUTBOX_BYTES) 60–90 % of hand-offs
- * woke a shard at 400k events/s; 256 KiB makes 3× fewer hand-offs and wake-ups, and at a million
- * events/s fills about as often as the receiver's 5 ms hand-off delay hands a buffer on.
+ * Bytes of each shard's hand-off buffer on the receiving thread: 64 KiB, ~450 events of a typical
+ * hop. 256 KiB makes 3× fewer hand-offs and shard wake-ups, which measured 5–9 % less CPU per event
+ * at a fixed 16 KiB-datagram load, but in the sustained-rate benchmark it lost ~1 % of 1,400-byte
+ * datagrams at every rate from 660k events/s (the receiving thread below half a core: the shards
+ * work in long bursts and the receiver waits for a core) — two shards 0.86–0.92× of one core,
+ * against 1.37× with 64 KiB in the same hour, and equal at 16 KiB (docs/benchmarks.md).
  */
-export const HANDOFF_BUFFER_BYTES = 256 * 1024;
+export const HANDOFF_BUFFER_BYTES = OUTBOX_BYTES;
 
 /**
  * Receives a full or flushed buffer of `frames` events for a shard. The bytes are valid only

@@ -15,10 +15,10 @@ import { HANDOFF_BUFFER_BYTES } from './shard-outbox.js';
 
 /**
  * Ring records ingested per turn of the event loop before it yields (so calls from the host —
- * queries, stats — are answered while traffic flows): 16 records of up to 256 KiB
+ * queries, stats — are answered while traffic flows): 64 records of up to 64 KiB
  * (HANDOFF_BUFFER_BYTES) is a few ms.
  */
-const RECORDS_PER_TURN = 16;
+const RECORDS_PER_TURN = 64;
 /** Drains in a row that found records before the shard yields to its event loop anyway. */
 const YIELD_EVERY_TURNS = 16;
 
