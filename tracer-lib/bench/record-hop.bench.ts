@@ -15,9 +15,9 @@
  * port, and unresolvable, and the encoder comparison.
  *
  * Run: npm run bench:tracer   (≈ 1–2 minutes). Knobs for iterating (not for recorded figures):
- * BENCH_ROUNDS, BENCH_HOPS_PER_ROUND, BENCH_DATAGRAM_BYTES. BENCH_HOT_CLOCK=wall: the hot path by the
- * monotonic clock instead of main-thread CPU (see hotClockNs), for kernels whose thread CPU time is
- * tick-sampled.
+ * BENCH_ROUNDS, BENCH_HOPS_PER_ROUND, BENCH_DATAGRAM_BYTES. BENCH_HOT_CLOCK=auto|cpu|wall: the hot path
+ * by main-thread CPU or by the monotonic clock; auto (default) probes whether this kernel's thread CPU
+ * time is tick-sampled and then uses the monotonic clock (see hotClockNs).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -249,13 +249,40 @@ interface Round {
  * wall time also counts the time the thread waited for a core, which is noise, not cost. Where the
  * kernel advances a thread's CPU time only at scheduler ticks (a 25 µs loop reads 0 or ≈ 1 ms), a
  * 100-hop chunk is mostly read as 0 or a whole tick: right on average, but a round's median moves by
- * several times between runs. BENCH_HOT_CLOCK=wall times the same chunks with the monotonic clock.
+ * several times between runs. So by default (BENCH_HOT_CLOCK=auto) the clock is probed first and the
+ * monotonic clock used where it is tick-sampled; BENCH_HOT_CLOCK=cpu or =wall forces one.
  */
-const threadCpuUsage =
-  process.env.BENCH_HOT_CLOCK === 'wall'
-    ? undefined
-    : (process as unknown as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+const HOT_CLOCK_CHOICE = process.env.BENCH_HOT_CLOCK ?? 'auto';
+if (!['auto', 'cpu', 'wall'].includes(HOT_CLOCK_CHOICE)) {
+  throw new Error(`BENCH_HOT_CLOCK: expected auto, cpu or wall (got "${HOT_CLOCK_CHOICE}")`);
+}
+const nodeThreadCpuUsage = (process as unknown as { threadCpuUsage?: () => { user: number; system: number } })
+  .threadCpuUsage;
+
+/** Share of 200 readings around a 25 µs busy loop that the thread CPU clock reads as no time at all. */
+function zeroReadingsOfThreadCpu(read: () => { user: number; system: number }): number {
+  let zeros = 0;
+  for (let i = 0; i < 200; i++) {
+    const before = read.call(process);
+    const until = performance.now() + 0.025;
+    while (performance.now() < until) {
+      // busy: the probe needs CPU time to pass
+    }
+    const after = read.call(process);
+    if (after.user + after.system === before.user + before.system) zeros++;
+  }
+  return zeros / 200;
+}
+
+const threadCpuZeroShare =
+  HOT_CLOCK_CHOICE === 'auto' && nodeThreadCpuUsage ? zeroReadingsOfThreadCpu(nodeThreadCpuUsage) : 0;
+const threadCpuUsage = HOT_CLOCK_CHOICE === 'wall' || threadCpuZeroShare >= 0.5 ? undefined : nodeThreadCpuUsage;
 const HOT_CLOCK = threadCpuUsage ? 'main-thread CPU' : 'wall';
+if (threadCpuZeroShare >= 0.5) {
+  console.log(
+    `hot path timed by the wall clock: this kernel's thread CPU clock read ${Math.round(threadCpuZeroShare * 100)} % of 25 µs busy loops as 0 (tick-sampled)`,
+  );
+}
 
 function hotClockNs(): number {
   if (threadCpuUsage) {
