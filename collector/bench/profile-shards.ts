@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { EngineShardCore } from '../src/shards/engine-shard-core.js';
 import { EventRouter } from '../src/shards/event-router.js';
 import { shardConfig } from '../src/shards/shard-host.js';
-import { HANDOFF_BUFFER_BYTES, ShardOutbox } from '../src/shards/shard-outbox.js';
+import { ShardOutbox } from '../src/shards/shard-outbox.js';
 import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
 
 const SHARDS = Number(process.env.PROFILE_SHARDS ?? 2);
@@ -41,11 +41,7 @@ const cores = await Promise.all(
 );
 // Routed buffers are collected per shard (copied, as the ring copies them) and ingested after routing.
 const routed: { shard: number; bytes: Uint8Array }[] = [];
-const outbox = new ShardOutbox(
-  SHARDS,
-  (shard, bytes) => routed.push({ shard, bytes: bytes.slice() }),
-  HANDOFF_BUFFER_BYTES,
-);
+const outbox = new ShardOutbox(SHARDS, (shard, bytes) => routed.push({ shard, bytes: bytes.slice() }));
 const router = new EventRouter(SHARDS, outbox);
 
 function runSingle(): number {

@@ -2,21 +2,15 @@ import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@ph
 import type { FrameSink } from './event-router.js';
 
 /**
- * Default bytes of one outgoing buffer. Each hand-off has a fixed cost (a ring record, maybe a
- * wake-up of the shard), so frames are coalesced: 64 KiB holds ~450 events of a typical hop. The
- * sharded receiver asks for HANDOFF_BUFFER_BYTES.
+ * Bytes of one hand-off buffer. Each hand-off has a fixed cost (a ring record, maybe a wake-up of
+ * the shard), so frames are coalesced: 64 KiB holds ~450 events of a typical hop. 256 KiB makes 3×
+ * fewer hand-offs and shard wake-ups, which measured 5–9 % less CPU per event at a fixed 16 KiB-datagram
+ * load, but in the sustained-rate benchmark it lost ~1 % of 1,400-byte datagrams at every rate from
+ * 660k events/s (the receiving thread below half a core: the shards work in long bursts and the
+ * receiver waits for a core) — two shards 0.86–0.92× of one core, against 1.37× with 64 KiB in the
+ * same hour, and equal at 16 KiB (docs/benchmarks.md).
  */
 export const OUTBOX_BYTES = 64 * 1024;
-
-/**
- * Bytes of each shard's hand-off buffer on the receiving thread: 64 KiB, ~450 events of a typical
- * hop. 256 KiB makes 3× fewer hand-offs and shard wake-ups, which measured 5–9 % less CPU per event
- * at a fixed 16 KiB-datagram load, but in the sustained-rate benchmark it lost ~1 % of 1,400-byte
- * datagrams at every rate from 660k events/s (the receiving thread below half a core: the shards
- * work in long bursts and the receiver waits for a core) — two shards 0.86–0.92× of one core,
- * against 1.37× with 64 KiB in the same hour, and equal at 16 KiB (docs/benchmarks.md).
- */
-export const HANDOFF_BUFFER_BYTES = OUTBOX_BYTES;
 
 /**
  * Receives a full or flushed buffer of `frames` events for a shard. The bytes are valid only
@@ -36,13 +30,11 @@ export class ShardOutbox implements FrameSink {
   private readonly used: number[];
   private readonly frameCounts: number[];
 
-  /** `bufferBytes`: size of each shard's buffer (OUTBOX_BYTES unless the caller's hand-offs cost more, see HANDOFF_BUFFER_BYTES). */
   constructor(
     shardCount: number,
     private readonly onFlush: OutboxFlush,
-    private readonly bufferBytes = OUTBOX_BYTES,
   ) {
-    this.buffers = Array.from({ length: shardCount }, () => newBuffer(bufferBytes));
+    this.buffers = Array.from({ length: shardCount }, () => newBuffer(OUTBOX_BYTES));
     this.used = new Array<number>(shardCount).fill(WIRE_HEADER_BYTES);
     this.frameCounts = new Array<number>(shardCount).fill(0);
   }
@@ -53,7 +45,7 @@ export class ShardOutbox implements FrameSink {
     let used = this.used[shard] as number;
     if (used + length > buffer.length) {
       this.flushShard(shard);
-      if (WIRE_HEADER_BYTES + length > this.bufferBytes) {
+      if (WIRE_HEADER_BYTES + length > OUTBOX_BYTES) {
         // A frame larger than the usual buffer (big tags): a buffer of its own size.
         this.buffers[shard] = newBuffer(WIRE_HEADER_BYTES + length);
       }
@@ -85,7 +77,7 @@ export class ShardOutbox implements FrameSink {
     this.used[shard] = WIRE_HEADER_BYTES;
     this.frameCounts[shard] = 0;
     // An outsized buffer (one big frame) is not kept: the next burst starts a usual one.
-    if (buffer.length !== this.bufferBytes) this.buffers[shard] = newBuffer(this.bufferBytes);
+    if (buffer.length !== OUTBOX_BYTES) this.buffers[shard] = newBuffer(OUTBOX_BYTES);
     this.onFlush(shard, buffer.subarray(0, used), frames);
   }
 }

@@ -11,12 +11,11 @@ import { EngineShardCore } from './engine-shard-core.js';
 import { FrameRingReader } from './frame-ring.js';
 import type { ShardCore } from './shard-core.js';
 import type { FromShard, ShardCallable, ShardWorkerData, ToShard } from './shard-messages.js';
-import { HANDOFF_BUFFER_BYTES } from './shard-outbox.js';
+import { OUTBOX_BYTES } from './shard-outbox.js';
 
 /**
  * Ring records ingested per turn of the event loop before it yields (so calls from the host —
- * queries, stats — are answered while traffic flows): 64 records of up to 64 KiB
- * (HANDOFF_BUFFER_BYTES) is a few ms.
+ * queries, stats — are answered while traffic flows): 64 records of up to 64 KiB is a few ms.
  */
 const RECORDS_PER_TURN = 64;
 /** Drains in a row that found records before the shard yields to its event loop anyway. */
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
   const ring = new FrameRingReader(data.ring);
   // Each record is copied out of shared memory before decoding: the decoder then reads private
   // memory that no other thread writes, and the ring's room is given back at once.
-  let scratch = Buffer.allocUnsafeSlow(HANDOFF_BUFFER_BYTES);
+  let scratch = Buffer.allocUnsafeSlow(OUTBOX_BYTES);
   const ingestRecord = (payload: Uint8Array, frames: number) => {
     if (payload.length > scratch.length) scratch = Buffer.allocUnsafeSlow(payload.length);
     copyBytes(payload, 0, payload.length, scratch, 0);

@@ -6,10 +6,10 @@ import { DROP_REASONS, type DropReason, type UdpReceiverOptions } from '../recei
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import { EventRouter } from './event-router.js';
 import type { ShardHost } from './shard-host.js';
-import { HANDOFF_BUFFER_BYTES, ShardOutbox } from './shard-outbox.js';
+import { ShardOutbox } from './shard-outbox.js';
 
 /**
- * How long routed frames may wait before they are handed to their shards (a shard's HANDOFF_BUFFER_BYTES buffer
+ * How long routed frames may wait before they are handed to their shards (a shard's 64 KiB buffer
  * that fills is handed on at once). Each hand-off that finds a shard idle wakes its thread — a
  * futex wake, a turn of its event loop, cold caches — which measured as much CPU as decoding a few
  * dozen events; waiting a few milliseconds lets a shard take hundreds of events per wake-up. Spans
@@ -63,11 +63,7 @@ export class ShardedUdpReceiver {
   ) {
     this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
     this.clients = new ClientLossTracker(options.maxTrackedClients);
-    this.outbox = new ShardOutbox(
-      host.shardCount,
-      (shard, datagram, frames) => host.deliver(shard, datagram, frames),
-      HANDOFF_BUFFER_BYTES,
-    );
+    this.outbox = new ShardOutbox(host.shardCount, (shard, datagram, frames) => host.deliver(shard, datagram, frames));
     this.router = new EventRouter(host.shardCount, this.outbox, options.hmacKey);
   }
 

@@ -2,7 +2,7 @@ import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { EventRouter } from '../../src/shards/event-router.js';
-import { HANDOFF_BUFFER_BYTES, ShardOutbox } from '../../src/shards/shard-outbox.js';
+import { OUTBOX_BYTES, ShardOutbox } from '../../src/shards/shard-outbox.js';
 import { ownerOfTraceId } from '../../src/shards/trace-owner.js';
 import { batchOf, prng } from '../support/hops.js';
 
@@ -138,15 +138,11 @@ describe('ShardOutbox', () => {
     expect(outbox.pendingFrames()).toBe(0);
   });
 
-  it('sized as the receiver sizes it, coalesces up to HANDOFF_BUFFER_BYTES before a hand-off', () => {
+  it('coalesces up to OUTBOX_BYTES before a hand-off', () => {
     const flushed: { shard: number; bytes: number; frames: number }[] = [];
-    const outbox = new ShardOutbox(
-      1,
-      (shard, d, frames) => flushed.push({ shard, bytes: d.length, frames }),
-      HANDOFF_BUFFER_BYTES,
-    );
+    const outbox = new ShardOutbox(1, (shard, d, frames) => flushed.push({ shard, bytes: d.length, frames }));
     const frame = new Uint8Array(40_000).fill(3);
-    const fit = Math.floor((HANDOFF_BUFFER_BYTES - 4) / frame.length);
+    const fit = Math.floor((OUTBOX_BYTES - 4) / frame.length);
     for (let i = 0; i < fit; i++) outbox.append(0, frame, 0, frame.length, 1);
     expect(flushed).toEqual([]);
     outbox.append(0, frame, 0, frame.length, 1);
