@@ -83,6 +83,12 @@ export interface CollectorConfig {
    * single core on the main thread.
    */
   shards: number;
+  /**
+   * With `shards` > 1, shard 0 runs on the receiving (main) thread and owns this share of the
+   * trace-id space; the other shards run on worker threads and split the rest. 0 puts every shard
+   * on a worker thread (equal slices).
+   */
+  receiverShardShare: number;
   /** What this process does; see {@link CollectorRole}. */
   role: CollectorRole;
   /** Kafka, for the receiver and assembler roles. */

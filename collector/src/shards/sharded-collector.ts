@@ -30,7 +30,6 @@ import type { ShardCoreStats, ShardTrace } from './shard-core.js';
 import { ShardHost } from './shard-host.js';
 import { ShardedUdpReceiver } from './sharded-udp-receiver.js';
 import { sumCounters } from './sum-counters.js';
-import { ownerOfTraceId } from './trace-owner.js';
 
 /**
  * How often shard counters are fetched for /metrics (which reads counters synchronously) and
@@ -110,7 +109,7 @@ export async function buildShardedCollector(
   // each mapped event goes to the shard owning its trace, where it joins that trace's datagram events.
   const otlp = new OtlpReceiver(
     config.otlp,
-    otlpEventRouter(shards.shardCount, (shard, events) => shards.deliverEvents(shard, events)),
+    otlpEventRouter(shards.owners, (shard, events) => shards.deliverEvents(shard, events)),
     logger.child({ component: 'otlp' }),
     config.logging.warnIntervalMillis,
   );
@@ -188,7 +187,7 @@ export async function buildShardedCollector(
   // core does); searches from every shard (or one, when they share Elasticsearch), merged.
   const traces: TraceQueries = {
     async getTrace(traceId: string): Promise<TraceView | undefined> {
-      const owner = ownerOfTraceId(traceId, shards.shardCount);
+      const owner = shards.owners.ofTraceId(traceId);
       let trace: ShardTrace;
       try {
         trace = await shards.call<ShardTrace>(owner, 'getTrace', traceId);
