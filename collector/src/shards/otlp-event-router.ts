@@ -15,10 +15,7 @@ export type ShardEventsSink = (shard: number, events: TraceEvent[]) => void;
  * shard counts datagram events as UDP events (`udp.acceptedEvents`), which OTLP events are not —
  * the single core hands them to `ingestEvents` too, past the UDP counters.
  */
-export function otlpEventRouter(
-  owners: TraceOwners | number,
-  sink: ShardEventsSink,
-): (events: TraceEvent[]) => void {
+export function otlpEventRouter(owners: TraceOwners | number, sink: ShardEventsSink): (events: TraceEvent[]) => void {
   const ownership = traceOwners(owners);
   const shardCount = ownership.shardCount;
   return (events) => {

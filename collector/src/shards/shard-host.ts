@@ -349,7 +349,8 @@ export class ShardHost {
    * restarted like any crashed shard.
    */
   async killShard(shard: number): Promise<void> {
-    if (this.isLocal(shard)) throw new Error(`shard ${shard} runs on the receiving thread: it ends with the process only`);
+    if (this.isLocal(shard))
+      throw new Error(`shard ${shard} runs on the receiving thread: it ends with the process only`);
     const worker = this.slots[shard]?.worker;
     if (worker) await worker.terminate();
   }

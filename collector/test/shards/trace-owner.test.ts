@@ -39,7 +39,9 @@ describe('trace ownership', () => {
       counts[owner] = (counts[owner] as number) + 1;
     }
     const expected = [share, ...new Array<number>(n - 1).fill((1 - share) / (n - 1))];
-    counts.forEach((c, shard) => expect(Math.abs(c / total - (expected[shard] as number))).toBeLessThan(0.01));
+    for (const [shard, c] of counts.entries()) {
+      expect(Math.abs(c / total - (expected[shard] as number))).toBeLessThan(0.01);
+    }
     // The same owner from a datagram's bytes as from the string.
     const id = '4bf92f3577b34da6a3ce929d0e0e4736';
     const datagram = Buffer.concat([Buffer.from([7]), Buffer.from(id)]);
