@@ -78,9 +78,9 @@ export interface LoggingConfig {
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
   /**
-   * Collector cores (shards), each on its own worker thread and owning a slice of the trace-id
-   * space; `auto` in the file resolves here to the cores the process may use. 1 runs today's
-   * single core on the main thread.
+   * Collector cores (shards), each owning a slice of the trace-id space: shard 0 on the main
+   * thread (see receiverShardShare), the others on worker threads; `auto` in the file resolves here
+   * to the cores the process may use. 1 runs today's single core on the main thread.
    */
   shards: number;
   /**

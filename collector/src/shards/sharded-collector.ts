@@ -39,7 +39,7 @@ const STATS_REFRESH_MILLIS = 1000;
 /** Merged aggregate snapshots for the Influx exporter are refreshed this often (it samples every 10 s by default). */
 const EXPORT_SNAPSHOT_REFRESH_MILLIS = 5000;
 
-/** A collector running `config.shards` cores on worker threads behind one UDP socket, API, tail and dashboard. */
+/** A collector running `config.shards` cores (shard 0 on this thread, the others on worker threads) behind one UDP socket, API, tail and dashboard. */
 export interface ShardedCollector {
   readonly config: CollectorConfig;
   readonly logger: Logger;
@@ -85,8 +85,8 @@ class ShardedTailHub extends TailHub {
 }
 
 /**
- * Assembles a sharded collector: `config.shards` collector cores on worker threads (see
- * ShardHost), a receiver that routes each event to the shard owning its trace, and the same HTTP
+ * Assembles a sharded collector: `config.shards` collector cores, shard 0 on this thread and the
+ * others on worker threads (see ShardHost), a receiver that routes each event to the shard owning its trace, and the same HTTP
  * API as the single core, answering from the shards — a trace from its owner, searches and
  * aggregates merged. Nothing listens until `start()`.
  */
