@@ -81,6 +81,11 @@ export function idHashSeed(length: number): number {
   return HASH_SEED ^ length;
 }
 
+/** The per-trace hash of {@link IdTable.traceHash}, from the trace id's {@link idHash}. */
+export function finalTraceHash(traceKeyHash: number): number {
+  return (traceKeyHash ^ (traceKeyHash >>> 15)) | 0;
+}
+
 /** The pair hash of a trace id's and a span id's {@link idHash}. */
 export function pairHash(traceHash: number, spanHash: number): number {
   let hash = Math.imul(traceHash ^ 0xff, 0x5bd1e995);
@@ -108,6 +113,8 @@ export class IdTable {
    */
   private nonAscii: Uint8Array;
   private hashes: Int32Array;
+  /** {@link idHash} of each row's trace id key bytes (see {@link traceHash}). */
+  private traceKeyHashes: Int32Array;
   private slots: Int32Array;
   private mask: number;
   private rows: number;
@@ -131,6 +138,7 @@ export class IdTable {
     this.spanLengths = new Uint8Array(initialRows);
     this.nonAscii = new Uint8Array(initialRows);
     this.hashes = new Int32Array(initialRows);
+    this.traceKeyHashes = new Int32Array(initialRows);
     const size = slotCount(initialRows);
     this.slots = new Int32Array(size * 2);
     this.mask = size - 1;
@@ -156,6 +164,9 @@ export class IdTable {
     const hashes = new Int32Array(rows);
     hashes.set(this.hashes);
     this.hashes = hashes;
+    const traceKeyHashes = new Int32Array(rows);
+    traceKeyHashes.set(this.traceKeyHashes);
+    this.traceKeyHashes = traceKeyHashes;
     const old = this.slots;
     const size = slotCount(rows);
     this.slots = new Int32Array(size * 2);
@@ -217,7 +228,10 @@ export class IdTable {
     return this.slots[((this.hashes[row] as number) & this.mask) * 2] as number;
   }
 
-  /** Keys `row` with (trace, span) and indexes it; the pair must not be in the table. */
+  /**
+   * Keys `row` with (trace, span) and indexes it; the pair must not be in the table.
+   * `traceKeyHash` is the trace id's {@link idHash} when the caller has it (computed otherwise).
+   */
   insert(
     row: number,
     hash: number,
@@ -227,6 +241,7 @@ export class IdTable {
     span: Uint8Array,
     spanStart: number,
     spanEnd: number,
+    traceKeyHash = idHash(trace, traceStart, traceEnd),
   ): void {
     const traceLength = traceEnd - traceStart;
     const spanLength = spanEnd - spanStart;
@@ -254,6 +269,7 @@ export class IdTable {
     this.traceLengths[row] = traceLength;
     this.spanLengths[row] = spanLength;
     this.hashes[row] = hash;
+    this.traceKeyHashes[row] = traceKeyHash;
     this.place(row);
     this.lastRow = row;
   }
@@ -337,11 +353,7 @@ export class IdTable {
    * key), so per-trace state can be found without hashing the id's string.
    */
   traceHash(row: number): number {
-    const length = this.traceLengths[row] as number;
-    const long = this.longKeyOf(row);
-    const hash =
-      long !== undefined ? idHash(long, 0, length) : idHash(this.keys, row * KEY_STRIDE, row * KEY_STRIDE + length);
-    return (hash ^ (hash >>> 15)) | 0;
+    return finalTraceHash(this.traceKeyHashes[row] as number);
   }
 
   /** Whether `row`'s trace id equals the given bytes. */
@@ -376,6 +388,12 @@ export class IdTable {
       sameWords(keys, at, this.viewOf(trace), traceStart, traceLength) &&
       sameWords(keys, at + traceLength, this.viewOf(span), spanStart, spanLength)
     );
+  }
+
+  /** Makes `view` (over all of `bytes`) the one {@link find} uses to compare keys read from `bytes`. */
+  compareWith(bytes: Uint8Array, view: DataView): void {
+    this.otherArray = bytes;
+    this.otherView = view;
   }
 
   /** A DataView over `bytes`, made once per array (the decoder passes one datagram for both ids). */

@@ -137,6 +137,11 @@ export class TraceSkewOffsets {
     return view;
   }
 
+  /** The ring's index entry a lookup of `hash` reads first (for reading it ahead of {@link of}). */
+  indexEntry(hash: number): number {
+    return this.ring.indexEntry(hash);
+  }
+
   /** Traces tracked now. */
   get size(): number {
     return this.ring.count;
