@@ -332,6 +332,8 @@ export class DatagramDecoder {
     // Completed hops make the joiner forget as many of its oldest remembered hops: at most one
     // per two events of a datagram as tracers send them (a side's two events of a hop).
     warmed ^= joiner.readAheadForgets((events + 1) >> 1);
+    // A new trace makes the skew offsets forget their oldest: at most one per hop begun here.
+    warmed ^= joiner.oldestTraceOffsetsEntries((events + 1) >> 1);
     this.warmed ^= warmed;
     return events;
   }

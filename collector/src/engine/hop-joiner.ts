@@ -182,6 +182,11 @@ export class HopJoiner {
     return this.options.skewCorrection ? this.skewOffsets.indexEntry(finalTraceHash(traceKeyHash)) : 0;
   }
 
+  /** The skew offsets' index entries of the `count` traces they forget next (read ahead; see above). */
+  oldestTraceOffsetsEntries(count: number): number {
+    return this.options.skewCorrection ? this.skewOffsets.oldestEntries(count) : 0;
+  }
+
   /** Finishes the event located last: emits the hop when complete (or an entry), or re-emits a late update. */
   commit(now: number): void {
     const row = this.currentRow;
