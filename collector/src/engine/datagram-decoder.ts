@@ -118,6 +118,26 @@ const EVENT_FIELD_TEXT = [
   -1,
 ];
 
+/** What readEvent does with a field, by its tag: a LEN field's byte limit (≥ 0), or one of these. */
+const A_TAG_ENTRY = -1;
+const A_INVALID = -2;
+const A_FIXED64 = -3;
+const A_VARINT = -4;
+
+/** The action for an Event field tag (field number and wire type): anything else is for the codec. */
+function tagAction(tag: number): number {
+  const field = tag >>> 3;
+  const wireType = tag & 7;
+  const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
+  if (wireType === 2 && kind === 0) return field === 15 ? A_TAG_ENTRY : (EVENT_FIELD_MAX[field] as number);
+  if (kind === 1 && wireType === 1) return A_FIXED64;
+  if (kind === 2 && wireType === 0) return A_VARINT;
+  return A_INVALID;
+}
+
+/** {@link tagAction} of every one-byte tag (fields 0–15): one load per field on the hot path. */
+const TAG_ACTION = Int32Array.from({ length: 0x80 }, (_, tag) => tagAction(tag));
+
 /** Event field of each text column (the inverse of EVENT_FIELD_TEXT), in column order. */
 const TEXT_COLUMN_FIELD = (() => {
   const fields = new Int32Array(TEXT_FIELDS);
@@ -367,9 +387,9 @@ export class DatagramDecoder {
         pos = this.pos;
       }
       const field = tag >>> 3;
-      const wireType = tag & 7;
-      const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
-      if (wireType === 2 && (kind === 0 || field === 15)) {
+      const action = tag < 0x80 ? (TAG_ACTION[tag] as number) : tagAction(tag);
+      // LEN fields (a limit ≥ 0) and tag entries.
+      if (action >= A_TAG_ENTRY) {
         let length = pos < end ? (buf[pos] as number) : -1;
         if (length >= 0 && length < 0x80) pos++;
         else {
@@ -380,7 +400,7 @@ export class DatagramDecoder {
         if (length < 0 || length > end - pos) return false;
         const from = pos;
         pos += length;
-        if (field === 15) {
+        if (action === A_TAG_ENTRY) {
           if (!this.checkTag(from, pos)) return false;
           if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRangesLength;
           this.tagRanges[this.tagRangesLength++] = from;
@@ -391,7 +411,7 @@ export class DatagramDecoder {
           s[at + S_TAG_COUNT] = tagCount;
           continue;
         }
-        if (length > (EVENT_FIELD_MAX[field] as number)) return false;
+        if (length > action) return false;
         if (field <= 4) {
           // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
           // Checked four bytes at a time, hashing the trace and span ids in the same read
@@ -415,13 +435,13 @@ export class DatagramDecoder {
         present |= 1 << field;
         s[at + field * 2] = from;
         s[at + field * 2 + 1] = pos;
-      } else if (kind === 1 && wireType === 1) {
+      } else if (action === A_FIXED64) {
         if (end - pos < 8) return false;
         const value = view.getFloat64(pos, true);
         pos += 8;
         if (field === 9) s[at + 18] = value;
         else s[at + 24] = value;
-      } else if (kind === 2 && wireType === 0) {
+      } else if (action === A_VARINT) {
         this.pos = pos;
         const value = this.varint(end);
         if (value < 0) return false;

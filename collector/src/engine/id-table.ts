@@ -245,33 +245,45 @@ export class IdTable {
   ): void {
     const traceLength = traceEnd - traceStart;
     const spanLength = spanEnd - spanStart;
-    let keys: Uint8Array = this.keys;
-    let base = row * KEY_STRIDE;
-    if (traceLength + spanLength > KEY_STRIDE) {
-      const key = Buffer.allocUnsafe(traceLength + spanLength) as Buffer & BufferSlicers;
-      this.longKeys.set(row, key);
-      keys = key;
-      base = 0;
-    }
-    let high = 0;
-    for (let i = 0; i < traceLength; i++) {
-      const byte = trace[traceStart + i] as number;
-      high |= byte;
-      keys[base + i] = byte;
-    }
-    const spanBase = base + traceLength;
-    for (let i = 0; i < spanLength; i++) {
-      const byte = span[spanStart + i] as number;
-      high |= byte;
-      keys[spanBase + i] = byte;
-    }
-    this.nonAscii[row] = high >= 0x80 ? 1 : 0;
+    if (traceLength + spanLength <= KEY_STRIDE) {
+      // Copied four bytes at a time (a hop's first event copies its ids here).
+      const base = row * KEY_STRIDE;
+      let high = copyWords(this.keysView, base, this.viewOf(trace), traceStart, traceLength);
+      high |= copyWords(this.keysView, base + traceLength, this.viewOf(span), spanStart, spanLength);
+      this.nonAscii[row] = (high & 0x80808080) !== 0 ? 1 : 0;
+    } else this.insertLong(row, trace, traceStart, traceLength, span, spanStart, spanLength);
     this.traceLengths[row] = traceLength;
     this.spanLengths[row] = spanLength;
     this.hashes[row] = hash;
     this.traceKeyHashes[row] = traceKeyHash;
     this.place(row);
     this.lastRow = row;
+  }
+
+  /** {@link insert}'s key bytes of a pair longer than KEY_STRIDE, in a buffer of their own. */
+  private insertLong(
+    row: number,
+    trace: Uint8Array,
+    traceStart: number,
+    traceLength: number,
+    span: Uint8Array,
+    spanStart: number,
+    spanLength: number,
+  ): void {
+    const keys = Buffer.allocUnsafe(traceLength + spanLength) as Buffer & BufferSlicers;
+    this.longKeys.set(row, keys);
+    let high = 0;
+    for (let i = 0; i < traceLength; i++) {
+      const byte = trace[traceStart + i] as number;
+      high |= byte;
+      keys[i] = byte;
+    }
+    for (let i = 0; i < spanLength; i++) {
+      const byte = span[spanStart + i] as number;
+      high |= byte;
+      keys[traceLength + i] = byte;
+    }
+    this.nonAscii[row] = high >= 0x80 ? 1 : 0;
   }
 
   /** Remembers the strings of a row keyed by at least one digest (see {@link idKeyBytes}). */
@@ -426,6 +438,26 @@ export class IdTable {
 function sameBytes(keys: Uint8Array, at: number, other: Uint8Array, start: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
   return true;
+}
+
+/**
+ * Copies `length` bytes at `start` in `from` to `at` in `to`, four at a time; returns the OR of
+ * every word and byte copied (bit 7 of some byte set: not ASCII).
+ */
+function copyWords(to: DataView, at: number, from: DataView, start: number, length: number): number {
+  let high = 0;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const word = from.getInt32(start + i, true);
+    high |= word;
+    to.setInt32(at + i, word, true);
+  }
+  for (; i < length; i++) {
+    const byte = from.getUint8(start + i);
+    high |= byte;
+    to.setUint8(at + i, byte);
+  }
+  return high;
 }
 
 /** Whether `length` bytes at `at` in `keys` equal those at `start` in `other`, compared four at a time. */
