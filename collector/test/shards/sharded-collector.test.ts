@@ -71,7 +71,7 @@ describe.each([
   [2, 0.3],
   [3, 0.3],
   [2, 0],
-])('%i shards, receiverShardShare %d', (shardCount, receiverShardShare) => {
+])('%i shards, receiverShardShare %s', (shardCount, receiverShardShare) => {
   it('shuffled hops from two tracers land whole: every hop complete, every trace in one piece', async () => {
     const c = await sharded(shardCount, { receiverShardShare });
     // Shard 0 runs on the receiving thread unless the share is 0.

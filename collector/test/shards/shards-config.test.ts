@@ -74,7 +74,7 @@ describe('shards setting', () => {
   it.each([
     [-0.1, 'receiverShardShare'],
     [0.95, 'receiverShardShare'],
-  ])('rejects receiverShardShare %d', (value, field) => {
+  ])('rejects receiverShardShare %s', (value, field) => {
     const err = errorOf(() => loadConfig({ values: { receiverShardShare: value } }));
     expect(err.code).toBe('COL_ERR_CONFIG_INVALID');
     expect(err.field).toBe(field);

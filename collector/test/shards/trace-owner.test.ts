@@ -28,7 +28,7 @@ describe('trace ownership', () => {
   it.each([
     [2, 0.25],
     [3, 0.2],
-  ])('gives the receiving thread’s shard its share of %i shards (%d) and splits the rest evenly', (n, share) => {
+  ])('gives the receiving thread’s shard its share of %i shards (%s) and splits the rest evenly', (n, share) => {
     const owners = TraceOwners.forShards(n, share);
     expect(owners.shardCount).toBe(n);
     expect(owners.shares[0]).toBeCloseTo(share, 3);
