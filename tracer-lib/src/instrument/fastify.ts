@@ -311,13 +311,15 @@ function hookList(hooks: unknown): unknown[] {
 }
 
 /**
- * Fastify plugin: `app.register(phosphorFastify, { tracer, context? })`. For every request it
- * records IN (on arrival) and OUT (just before the reply is sent, with the handler duration and,
- * for status >= 500 or a thrown error, an error code), with endpoint `"METHOD /route/pattern"`.
- * It continues the trace from `X-Correlation-ID` / `traceparent` (starting one when neither is
- * present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to the request
- * (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs inside
- * the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
+ * Fastify plugin: `app.register(phosphorFastify, { tracer, context?, instrument? })`. For every request
+ * it records IN (as the route's handler starts) and OUT (when the reply's status is known: the handler
+ * settled, or the response finished, with the handler duration and, for status >= 500, an error code —
+ * the thrown error's when there was one), with endpoint `"METHOD /route/pattern"`; see
+ * {@link PhosphorFastifyOptions.instrument} for what the default `'routes'` mode records and the
+ * `'hooks'` alternative. It continues the trace from `X-Correlation-ID` / `traceparent` (starting one
+ * when neither is present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to
+ * the request (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs
+ * inside the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
  * with `context: 'request'` AsyncLocalStorage is not used at all. With a disabled tracer it does nothing.
  */
 export const phosphorFastify = markFastifyPlugin(plugin, { name: '@phosphor/tracer-fastify', fastify: '5.x' });
