@@ -25,16 +25,17 @@ export interface PhosphorFastifyOptions {
    */
   context?: ContextMode;
   /**
-   * Where IN and OUT are recorded. `'routes'` (default): each route's handler is wrapped when the route is
+   * Where IN and OUT are recorded. `'hooks'` (default): application-wide `onRequest` + `onSend` hooks
+   * record every request, whatever answered it, at the cost of fastify running both hook chains for
+   * every request. `'routes'`: each route's handler is wrapped when the route is
    * registered (an `onRoute` hook) — IN as the handler starts, OUT when it settles (or, for a handler that
    * replies later through `reply.send`, or one that fails, when the response is finished, with the status
    * the error handler chose) — so fastify's per-request hook runners stay off a route's path; unmatched
    * requests (the not-found handler) are recorded by `onRequest`/`onSend` hooks given to that handler
    * only; a request failing before its handler (body parsing, validation) is recorded from the `onError`
    * hook, which runs only on errors. Routes registered before the plugin, and requests answered by the
-   * application's own hooks without an error (e.g. an `onRequest` hook replying 401), are not recorded.
-   * `'hooks'`: application-wide `onRequest` + `onSend` hooks record every request, whatever answered it,
-   * at the cost of fastify running its hook chains for every request.
+   * application's own hooks without an error (e.g. an `onRequest` hook replying 401), are not recorded —
+   * for services whose requests all reach a handler.
    */
   instrument?: FastifyInstrumentMode;
 }
@@ -75,7 +76,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     );
     return;
   }
-  const instrument = options.instrument ?? 'routes';
+  const instrument = options.instrument ?? 'hooks';
   if (!INSTRUMENT_MODES.includes(instrument)) {
     done(
       new TracerError(
@@ -284,16 +285,13 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
         typeof result === 'object' &&
         typeof (result as PromiseLike<unknown>).then === 'function'
       ) {
-        return (result as PromiseLike<unknown>).then(
-          (value) => {
-            settle(request, reply, value);
-            return value;
-          },
-          (error: unknown) => {
-            endWhenSent(request, reply);
-            throw error;
-          },
+        // Reactions on the handler's own promise, which is what fastify gets: they run before
+        // fastify's (registered first), and fastify's are not deferred behind a derived promise.
+        (result as PromiseLike<unknown>).then(
+          (value) => settle(request, reply, value),
+          () => endWhenSent(request, reply),
         );
+        return result;
       }
       settle(request, reply, result);
       return result;
@@ -312,11 +310,10 @@ function hookList(hooks: unknown): unknown[] {
 
 /**
  * Fastify plugin: `app.register(phosphorFastify, { tracer, context?, instrument? })`. For every request
- * it records IN (as the route's handler starts) and OUT (when the reply's status is known: the handler
- * settled, or the response finished, with the handler duration and, for status >= 500, an error code —
- * the thrown error's when there was one), with endpoint `"METHOD /route/pattern"`; see
- * {@link PhosphorFastifyOptions.instrument} for what the default `'routes'` mode records and the
- * `'hooks'` alternative. It continues the trace from `X-Correlation-ID` / `traceparent` (starting one
+ * it records IN (on arrival, or as the route's handler starts with `instrument: 'routes'`) and OUT
+ * (just before the reply is sent, or when the handler settles with `'routes'`, with the handler duration
+ * and, for status >= 500, an error code — the thrown error's when there was one), with endpoint
+ * `"METHOD /route/pattern"`; see {@link PhosphorFastifyOptions.instrument}. It continues the trace from `X-Correlation-ID` / `traceparent` (starting one
  * when neither is present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to
  * the request (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs
  * inside the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
