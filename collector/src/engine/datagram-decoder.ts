@@ -64,7 +64,7 @@ export interface DatagramOutcome extends IngestOutcome {
 const NAME_SLOTS = 8192;
 /**
  * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`;
- * once the event is checked, 0 holds their `pairHash`),
+ * once the event is checked, 0 holds their `pairHash` and 1 the trace id's hash),
  * at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and varint fields keep their value
  * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count, the
  * index of its first range in `tagRanges`, and the mask of the LEN fields present.
@@ -119,6 +119,37 @@ const EVENT_FIELD_TEXT = [
   -1,
 ];
 
+/** What readEvent does with a field, by its tag: a LEN field's byte limit (≥ 0), or one of these. */
+const A_TAG_ENTRY = -1;
+const A_INVALID = -2;
+const A_FIXED64 = -3;
+const A_VARINT = -4;
+
+/** The action for an Event field tag (field number and wire type): anything else is for the codec. */
+function tagAction(tag: number): number {
+  const field = tag >>> 3;
+  const wireType = tag & 7;
+  const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
+  // Field 17: `standard_tags`, tag entries keyed by a standard key's code instead of its text.
+  if (wireType === 2 && field === 17) return A_TAG_ENTRY;
+  if (wireType === 2 && kind === 0) return field === 15 ? A_TAG_ENTRY : (EVENT_FIELD_MAX[field] as number);
+  if (kind === 1 && wireType === 1) return A_FIXED64;
+  if (kind === 2 && wireType === 0) return A_VARINT;
+  return A_INVALID;
+}
+
+/** {@link tagAction} of every one-byte tag (fields 0–15): one load per field on the hot path. */
+const TAG_ACTION = Int32Array.from({ length: 0x80 }, (_, tag) => tagAction(tag));
+
+/** Event field of each text column (the inverse of EVENT_FIELD_TEXT), in column order. */
+const TEXT_COLUMN_FIELD = (() => {
+  const fields = new Int32Array(TEXT_FIELDS);
+  EVENT_FIELD_TEXT.forEach((column, field) => {
+    if (column >= 0) fields[column] = field;
+  });
+  return fields;
+})();
+
 /** Whether `length` bytes at `a` and at `b` of one datagram are equal (four at a time). */
 function sameBytes(view: DataView, a: number, b: number, length: number): boolean {
   let i = 0;
@@ -158,8 +189,9 @@ export class DatagramDecoder {
   private drops = [0, 0, 0, 0];
   /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
   private warmed = 0;
-  /** Positions of tag entries ([start, end) pairs) per event, when any event has tags. */
-  private tagRanges: number[] = [];
+  /** Positions of tag entries ([start, end) pairs) per event, when any event has tags; `tagRangesLength` in use. */
+  private readonly tagRanges: number[] = [];
+  private tagRangesLength = 0;
   /** Per text column, the previous event's bytes in this datagram (-1 length: none yet) and its string. */
   private readonly lastTextStart = new Int32Array(TEXT_FIELDS);
   private readonly lastTextLength = new Int32Array(TEXT_FIELDS);
@@ -231,6 +263,8 @@ export class DatagramDecoder {
   private firstPass(d: Buffer, start: number): number {
     this.buf = d as Buffer & BufferSlicers;
     this.view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    // The id table compares keys through the same view (it would otherwise make its own).
+    this.joiner.ids.compareWith(d, this.view);
     this.pos = start;
     this.tracerIdStart = this.tracerIdEnd = this.serviceStart = this.serviceEnd = 0;
     this.hostnameStart = this.hostnameEnd = 0;
@@ -238,7 +272,7 @@ export class DatagramDecoder {
     this.sentAtMicros = 0;
     const drops = this.drops;
     drops[0] = drops[1] = drops[2] = drops[3] = 0;
-    this.tagRanges.length = 0;
+    this.tagRangesLength = 0;
     const end = d.length;
     let events = 0;
     while (this.pos < end) {
@@ -309,13 +343,20 @@ export class DatagramDecoder {
     // — the second pass would wait for each in turn (a read per event inside readEvent did not
     // help: the parsing between two reads keeps them from overlapping). The value is kept in a
     // field only so the reads are not optimised away.
-    const ids = this.joiner.ids;
+    const joiner = this.joiner;
+    const ids = joiner.ids;
     const s = this.scratch;
     let warmed = 0;
-    for (let e = 0; e < events; e++) warmed ^= ids.indexEntry(s[e * EVENT_STRIDE] as number);
+    for (let e = 0; e < events; e++) {
+      warmed ^= ids.indexEntry(s[e * EVENT_STRIDE] as number);
+      // The skew offsets' entry of the event's trace, read when its span is emitted.
+      warmed ^= joiner.traceOffsetsEntry(s[e * EVENT_STRIDE + 1] as number);
+    }
     // Completed hops make the joiner forget as many of its oldest remembered hops: at most one
     // per two events of a datagram as tracers send them (a side's two events of a hop).
-    warmed ^= this.joiner.readAheadForgets((events + 1) >> 1);
+    warmed ^= joiner.readAheadForgets((events + 1) >> 1);
+    // A new trace makes the skew offsets forget their oldest: at most one per hop begun here.
+    warmed ^= joiner.oldestTraceOffsetsEntries((events + 1) >> 1);
     this.warmed ^= warmed;
     return events;
   }
@@ -349,10 +390,9 @@ export class DatagramDecoder {
         pos = this.pos;
       }
       const field = tag >>> 3;
-      const wireType = tag & 7;
-      const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
-      // Field 17: `standard_tags`, tag entries keyed by a standard key's code instead of its text.
-      if (wireType === 2 && (kind === 0 || field === 15 || field === 17)) {
+      const action = tag < 0x80 ? (TAG_ACTION[tag] as number) : tagAction(tag);
+      // LEN fields (a limit ≥ 0) and tag entries.
+      if (action >= A_TAG_ENTRY) {
         let length = pos < end ? (buf[pos] as number) : -1;
         if (length >= 0 && length < 0x80) pos++;
         else {
@@ -363,17 +403,18 @@ export class DatagramDecoder {
         if (length < 0 || length > end - pos) return false;
         const from = pos;
         pos += length;
-        if (field === 15 || field === 17) {
+        if (action === A_TAG_ENTRY) {
           if (!this.checkTag(from, pos, field === 17)) return false;
-          if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRanges.length;
-          this.tagRanges.push(from, pos);
+          if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRangesLength;
+          this.tagRanges[this.tagRangesLength++] = from;
+          this.tagRanges[this.tagRangesLength++] = pos;
           tagCount++;
           // Repeated keys could make 65 entries legal; the codec decides such rare cases.
           if (tagCount > MAX_TAGS) return false;
           s[at + S_TAG_COUNT] = tagCount;
           continue;
         }
-        if (length > (EVENT_FIELD_MAX[field] as number)) return false;
+        if (length > action) return false;
         if (field <= 4) {
           // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
           // Checked four bytes at a time, hashing the trace and span ids in the same read
@@ -397,13 +438,13 @@ export class DatagramDecoder {
         present |= 1 << field;
         s[at + field * 2] = from;
         s[at + field * 2 + 1] = pos;
-      } else if (kind === 1 && wireType === 1) {
+      } else if (action === A_FIXED64) {
         if (end - pos < 8) return false;
         const value = view.getFloat64(pos, true);
         pos += 8;
         if (field === 9) s[at + 18] = value;
         else s[at + 24] = value;
-      } else if (kind === 2 && wireType === 0) {
+      } else if (action === A_VARINT) {
         this.pos = pos;
         const value = this.varint(end);
         if (value < 0) return false;
@@ -428,7 +469,9 @@ export class DatagramDecoder {
       timestamp < Number.POSITIVE_INFINITY &&
       (Number.isNaN(duration) || (duration >= 0 && duration < Number.POSITIVE_INFINITY));
     if (!valid) return false;
-    s[at] = pairHash(s[at] as number, s[at + 1] as number);
+    const traceHash = s[at] as number;
+    s[at] = pairHash(traceHash, s[at + 1] as number);
+    s[at + 1] = traceHash;
     return true;
   }
 
@@ -488,6 +531,7 @@ export class DatagramDecoder {
       const cell = joiner.locate(
         (s[at + 2] as number) - 1,
         hash,
+        s[at + 1] as number,
         buf,
         traceStart,
         traceEnd,
@@ -503,10 +547,11 @@ export class DatagramDecoder {
       columns.flags[eventCell] = (s[at + 32] as number) >>> 0;
       const text = columns.text;
       const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
-      for (let field = 4; field <= 14; field++) {
-        const column = EVENT_FIELD_TEXT[field] as number;
-        if (column < 0) continue;
-        if (((s[at + S_PRESENT] as number) & (1 << field)) === 0) {
+      // Every column is written, in column order; absent fields are ''.
+      const present = s[at + S_PRESENT] as number;
+      for (let column = 0; column < TEXT_FIELDS; column++) {
+        const field = TEXT_COLUMN_FIELD[column] as number;
+        if ((present & (1 << field)) === 0) {
           text[base + column] = '';
           continue;
         }

@@ -27,7 +27,7 @@ import type { TraceEvent } from '@phosphor/wire';
 import { adjustSpanSkew, clearSpanSkew } from '../assembly/skew.js';
 import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
-import { hashIdPair, IdTable, idKeyBytes } from './id-table.js';
+import { finalTraceHash, IdTable, idHash, idKeyBytes, pairHash } from './id-table.js';
 import { buildSpanFromRow } from './span-builder.js';
 import {
   F_ERROR_CODE,
@@ -128,6 +128,7 @@ export class HopJoiner {
   locate(
     k: number,
     hash: number,
+    traceKeyHash: number,
     trace: Uint8Array,
     traceStart: number,
     traceEnd: number,
@@ -147,7 +148,7 @@ export class HopJoiner {
       }
     } else {
       row = this.newRow(now);
-      this.ids.insert(row, hash, trace, traceStart, traceEnd, span, spanStart, spanEnd);
+      this.ids.insert(row, hash, trace, traceStart, traceEnd, span, spanStart, spanEnd, traceKeyHash);
     }
     columns.mask[row] = (columns.mask[row] as number) | bit;
     this.currentRow = row;
@@ -171,6 +172,19 @@ export class HopJoiner {
       row = columns.rememberedNext[row] as number;
     }
     return warmed;
+  }
+
+  /**
+   * The skew offsets' index entry for a trace whose key bytes hash to `traceKeyHash` (the id
+   * table's `idHash`), for the decoder's reads ahead; 0 when skew correction is off.
+   */
+  traceOffsetsEntry(traceKeyHash: number): number {
+    return this.options.skewCorrection ? this.skewOffsets.indexEntry(finalTraceHash(traceKeyHash)) : 0;
+  }
+
+  /** The skew offsets' index entries of the `count` traces they forget next (read ahead; see above). */
+  oldestTraceOffsetsEntries(count: number): number {
+    return this.options.skewCorrection ? this.skewOffsets.oldestEntries(count) : 0;
   }
 
   /** Finishes the event located last: emits the hop when complete (or an entry), or re-emits a late update. */
@@ -226,9 +240,21 @@ export class HopJoiner {
     if (k === undefined) return;
     const trace = idKeyBytes(event.traceId);
     const span = idKeyBytes(event.spanId);
-    const hash = hashIdPair(trace.bytes, 0, trace.bytes.length, span.bytes, 0, span.bytes.length);
+    const traceKeyHash = idHash(trace.bytes, 0, trace.bytes.length);
+    const hash = pairHash(traceKeyHash, idHash(span.bytes, 0, span.bytes.length));
     const known = this.ids.find(hash, trace.bytes, 0, trace.bytes.length, span.bytes, 0, span.bytes.length) >= 0;
-    const cell = this.locate(k, hash, trace.bytes, 0, trace.bytes.length, span.bytes, 0, span.bytes.length, now);
+    const cell = this.locate(
+      k,
+      hash,
+      traceKeyHash,
+      trace.bytes,
+      0,
+      trace.bytes.length,
+      span.bytes,
+      0,
+      span.bytes.length,
+      now,
+    );
     if (cell < 0) return;
     if (!known && (trace.digested || span.digested)) this.ids.keepStrings(cell >> 2, event.traceId, event.spanId);
     const columns = this.columns;

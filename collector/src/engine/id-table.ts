@@ -81,6 +81,11 @@ export function idHashSeed(length: number): number {
   return HASH_SEED ^ length;
 }
 
+/** The per-trace hash of {@link IdTable.traceHash}, from the trace id's {@link idHash}. */
+export function finalTraceHash(traceKeyHash: number): number {
+  return (traceKeyHash ^ (traceKeyHash >>> 15)) | 0;
+}
+
 /** The pair hash of a trace id's and a span id's {@link idHash}. */
 export function pairHash(traceHash: number, spanHash: number): number {
   let hash = Math.imul(traceHash ^ 0xff, 0x5bd1e995);
@@ -108,6 +113,8 @@ export class IdTable {
    */
   private nonAscii: Uint8Array;
   private hashes: Int32Array;
+  /** {@link idHash} of each row's trace id key bytes (see {@link traceHash}). */
+  private traceKeyHashes: Int32Array;
   private slots: Int32Array;
   private mask: number;
   private rows: number;
@@ -131,6 +138,7 @@ export class IdTable {
     this.spanLengths = new Uint8Array(initialRows);
     this.nonAscii = new Uint8Array(initialRows);
     this.hashes = new Int32Array(initialRows);
+    this.traceKeyHashes = new Int32Array(initialRows);
     const size = slotCount(initialRows);
     this.slots = new Int32Array(size * 2);
     this.mask = size - 1;
@@ -156,6 +164,9 @@ export class IdTable {
     const hashes = new Int32Array(rows);
     hashes.set(this.hashes);
     this.hashes = hashes;
+    const traceKeyHashes = new Int32Array(rows);
+    traceKeyHashes.set(this.traceKeyHashes);
+    this.traceKeyHashes = traceKeyHashes;
     const old = this.slots;
     const size = slotCount(rows);
     this.slots = new Int32Array(size * 2);
@@ -217,7 +228,10 @@ export class IdTable {
     return this.slots[((this.hashes[row] as number) & this.mask) * 2] as number;
   }
 
-  /** Keys `row` with (trace, span) and indexes it; the pair must not be in the table. */
+  /**
+   * Keys `row` with (trace, span) and indexes it; the pair must not be in the table.
+   * `traceKeyHash` is the trace id's {@link idHash} when the caller has it (computed otherwise).
+   */
   insert(
     row: number,
     hash: number,
@@ -227,35 +241,49 @@ export class IdTable {
     span: Uint8Array,
     spanStart: number,
     spanEnd: number,
+    traceKeyHash = idHash(trace, traceStart, traceEnd),
   ): void {
     const traceLength = traceEnd - traceStart;
     const spanLength = spanEnd - spanStart;
-    let keys: Uint8Array = this.keys;
-    let base = row * KEY_STRIDE;
-    if (traceLength + spanLength > KEY_STRIDE) {
-      const key = Buffer.allocUnsafe(traceLength + spanLength) as Buffer & BufferSlicers;
-      this.longKeys.set(row, key);
-      keys = key;
-      base = 0;
-    }
+    if (traceLength + spanLength <= KEY_STRIDE) {
+      // Copied four bytes at a time (a hop's first event copies its ids here).
+      const base = row * KEY_STRIDE;
+      let high = copyWords(this.keysView, base, this.viewOf(trace), traceStart, traceLength);
+      high |= copyWords(this.keysView, base + traceLength, this.viewOf(span), spanStart, spanLength);
+      this.nonAscii[row] = (high & 0x80808080) !== 0 ? 1 : 0;
+    } else this.insertLong(row, trace, traceStart, traceLength, span, spanStart, spanLength);
+    this.traceLengths[row] = traceLength;
+    this.spanLengths[row] = spanLength;
+    this.hashes[row] = hash;
+    this.traceKeyHashes[row] = traceKeyHash;
+    this.place(row);
+    this.lastRow = row;
+  }
+
+  /** {@link insert}'s key bytes of a pair longer than KEY_STRIDE, in a buffer of their own. */
+  private insertLong(
+    row: number,
+    trace: Uint8Array,
+    traceStart: number,
+    traceLength: number,
+    span: Uint8Array,
+    spanStart: number,
+    spanLength: number,
+  ): void {
+    const keys = Buffer.allocUnsafe(traceLength + spanLength) as Buffer & BufferSlicers;
+    this.longKeys.set(row, keys);
     let high = 0;
     for (let i = 0; i < traceLength; i++) {
       const byte = trace[traceStart + i] as number;
       high |= byte;
-      keys[base + i] = byte;
+      keys[i] = byte;
     }
-    const spanBase = base + traceLength;
     for (let i = 0; i < spanLength; i++) {
       const byte = span[spanStart + i] as number;
       high |= byte;
-      keys[spanBase + i] = byte;
+      keys[traceLength + i] = byte;
     }
     this.nonAscii[row] = high >= 0x80 ? 1 : 0;
-    this.traceLengths[row] = traceLength;
-    this.spanLengths[row] = spanLength;
-    this.hashes[row] = hash;
-    this.place(row);
-    this.lastRow = row;
   }
 
   /** Remembers the strings of a row keyed by at least one digest (see {@link idKeyBytes}). */
@@ -337,11 +365,7 @@ export class IdTable {
    * key), so per-trace state can be found without hashing the id's string.
    */
   traceHash(row: number): number {
-    const length = this.traceLengths[row] as number;
-    const long = this.longKeyOf(row);
-    const hash =
-      long !== undefined ? idHash(long, 0, length) : idHash(this.keys, row * KEY_STRIDE, row * KEY_STRIDE + length);
-    return (hash ^ (hash >>> 15)) | 0;
+    return finalTraceHash(this.traceKeyHashes[row] as number);
   }
 
   /** Whether `row`'s trace id equals the given bytes. */
@@ -378,6 +402,12 @@ export class IdTable {
     );
   }
 
+  /** Makes `view` (over all of `bytes`) the one {@link find} uses to compare keys read from `bytes`. */
+  compareWith(bytes: Uint8Array, view: DataView): void {
+    this.otherArray = bytes;
+    this.otherView = view;
+  }
+
   /** A DataView over `bytes`, made once per array (the decoder passes one datagram for both ids). */
   private viewOf(bytes: Uint8Array): DataView {
     if (bytes !== this.otherArray) {
@@ -408,6 +438,26 @@ export class IdTable {
 function sameBytes(keys: Uint8Array, at: number, other: Uint8Array, start: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
   return true;
+}
+
+/**
+ * Copies `length` bytes at `start` in `from` to `at` in `to`, four at a time; returns the OR of
+ * every word and byte copied (bit 7 of some byte set: not ASCII).
+ */
+function copyWords(to: DataView, at: number, from: DataView, start: number, length: number): number {
+  let high = 0;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const word = from.getInt32(start + i, true);
+    high |= word;
+    to.setInt32(at + i, word, true);
+  }
+  for (; i < length; i++) {
+    const byte = from.getUint8(start + i);
+    high |= byte;
+    to.setUint8(at + i, byte);
+  }
+  return high;
 }
 
 /** Whether `length` bytes at `at` in `keys` equal those at `start` in `other`, compared four at a time. */

@@ -137,6 +137,23 @@ export class TraceSkewOffsets {
     return view;
   }
 
+  /** The ring's index entry a lookup of `hash` reads first (for reading it ahead of {@link of}). */
+  indexEntry(hash: number): number {
+    return this.ring.indexEntry(hash);
+  }
+
+  /**
+   * The index entries of the next `count` traces a full ring forgets (its oldest), for reading
+   * them ahead like {@link indexEntry}; 0 while the ring is not full.
+   */
+  oldestEntries(count: number): number {
+    const ring = this.ring;
+    if (ring.count < MAX_TRACKED_TRACE_OFFSETS) return 0;
+    let warmed = 0;
+    for (let age = 0; age < count; age++) warmed ^= ring.indexEntryAt(age);
+    return warmed;
+  }
+
   /** Traces tracked now. */
   get size(): number {
     return this.ring.count;
