@@ -13,6 +13,7 @@ import {
   WIRE_MAGIC_1,
   WIRE_VERSION,
 } from './limits.js';
+import { standardTagCode } from './standard-tag-keys.js';
 
 /**
  * A hand-written protobuf encoder for the tracer's background flush, producing exactly the bytes
@@ -69,6 +70,11 @@ const TAG_TAGS = 0x7a;
 /** Field 16 needs a two-byte varint tag: (16 << 3 | 0) = 128 → 0x80 0x01. */
 const TAG_FLAGS_0 = 0x80;
 const TAG_FLAGS_1 = 0x01;
+/** Field 17 (`standard_tags`), wire type 2: (17 << 3 | 2) = 138 → 0x8a 0x01. */
+const TAG_STANDARD_TAGS_0 = 0x8a;
+const TAG_STANDARD_TAGS_1 = 0x01;
+/** Key of a `map<uint32, string>` entry: field 1, varint. */
+const TAG_MAP_KEY_VARINT = 0x08;
 const TAG_MAP_KEY = 0x0a;
 const TAG_MAP_VALUE = 0x12;
 const TAG_BATCH_TRACER_ID = 0x0a;
@@ -678,6 +684,21 @@ function writeTags(buf: Buffer, start: number, limit: number, tags: Record<strin
     const value = tags[key];
     if (key.length === 0 || key.length > MAX_NAME_LENGTH) return INVALID;
     if (typeof value !== 'string' || value.length > MAX_TEXT_LENGTH) return INVALID;
+    const code = standardTagCode(key);
+    if (code !== undefined) {
+      // A standard key: its one-byte code in `standard_tags` instead of its text.
+      if (at + 5 > limit) return NO_ROOM;
+      buf[at] = TAG_STANDARD_TAGS_0;
+      buf[at + 1] = TAG_STANDARD_TAGS_1;
+      const entryStart = at + 3;
+      buf[entryStart] = TAG_MAP_KEY_VARINT;
+      buf[entryStart + 1] = code;
+      const end = writeString(buf, entryStart + 2, limit, TAG_MAP_VALUE, value);
+      if (end < 0) return end;
+      at = closeLengthPrefix(buf, at + 2, entryStart, end, limit);
+      if (at < 0) return at;
+      continue;
+    }
     if (at + 2 > limit) return NO_ROOM;
     buf[at] = TAG_TAGS;
     const entryStart = at + 2;

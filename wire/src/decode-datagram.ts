@@ -16,6 +16,7 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
 } from './protobuf-reader.js';
+import { standardTagKey } from './standard-tag-keys.js';
 import { validateBatchHeader, validateEvent } from './validate-event.js';
 
 /** Event type numbers on the wire (phosphor.proto `EventType`). */
@@ -269,6 +270,10 @@ function readEvent(r: PayloadReader): TraceEvent | string {
         expectWireType(wireType, WIRE_VARINT, 'flags');
         flags = r.varint32();
         break;
+      case 17:
+        expectWireType(wireType, WIRE_LEN, 'standardTags');
+        tags = readStandardTag(r, tags);
+        break;
       default:
         r.skip(wireType);
     }
@@ -294,6 +299,40 @@ function readEvent(r: PayloadReader): TraceEvent | string {
   if (errorDescription) event.errorDescription = errorDescription;
   if (tags) event.tags = tags;
   return event;
+}
+
+/**
+ * Reads one map entry of `Event.standard_tags` (a key code, a value) into `tags` under the code's key; an
+ * entry whose code this version does not know is skipped (a newer tracer's key).
+ */
+function readStandardTag(
+  r: PayloadReader,
+  tags: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  const end = r.lengthEnd('standardTags');
+  const outer = r.end;
+  r.end = end;
+  let code = 0;
+  let value = '';
+  while (r.pos < end) {
+    const tag = r.varint32();
+    const field = tag >>> 3;
+    if (field === 1) {
+      expectWireType(tag & 7, WIRE_VARINT, 'standardTags');
+      code = r.varint32();
+    } else if (field === 2) {
+      expectWireType(tag & 7, WIRE_LEN, 'standardTags');
+      value = r.string('standardTags');
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  r.end = outer;
+  const key = standardTagKey(code);
+  if (key === undefined) return tags;
+  const into = tags ?? {};
+  into[key] = value;
+  return into;
 }
 
 /** Reads one map entry of `Event.tags` into `tags` (a missing key or value is ''; a repeated key: last wins). */

@@ -12,4 +12,5 @@ export * from './event.js';
 export { InternTable } from './intern-table.js';
 export * from './limits.js';
 export * from './protobuf-reader.js';
+export * from './standard-tag-keys.js';
 export * from './validate-event.js';

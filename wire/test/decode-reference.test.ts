@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { type Batch, DatagramWriter, decodeDatagram, type TraceEvent, validateEvent } from '../src/index.js';
+import {
+  type Batch,
+  DatagramWriter,
+  decodeDatagram,
+  standardTagKey,
+  type TraceEvent,
+  validateEvent,
+} from '../src/index.js';
 import { encodeBatch } from './support/reference-encoder.js';
 
 /*
@@ -52,7 +59,13 @@ function referenceDecode(datagram: Buffer): Reference | 'malformed' {
     if (raw.durationMicros != null) event.durationMicros = raw.durationMicros;
     if (raw.errorCode) event.errorCode = raw.errorCode;
     if (raw.errorDescription) event.errorDescription = raw.errorDescription;
-    if (raw.tags && Object.keys(raw.tags).length > 0) event.tags = { ...raw.tags };
+    const tags: Record<string, string> = {};
+    for (const [code, value] of Object.entries(raw.standardTags ?? {})) {
+      const key = standardTagKey(Number(code));
+      if (key !== undefined) tags[key] = value as string;
+    }
+    Object.assign(tags, raw.tags);
+    if (Object.keys(tags).length > 0) event.tags = tags;
     if (validateEvent(event) !== undefined) invalidEvents++;
     else events.push(event);
   }

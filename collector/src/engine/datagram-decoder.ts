@@ -26,6 +26,7 @@ import {
   MAX_NAME_LENGTH,
   MAX_TAGS,
   MAX_TEXT_LENGTH,
+  standardTagKey,
   type TraceEvent,
   WIRE_FLAG_HMAC,
   WIRE_HEADER_BYTES,
@@ -129,6 +130,8 @@ function tagAction(tag: number): number {
   const field = tag >>> 3;
   const wireType = tag & 7;
   const kind = field <= 16 ? (EVENT_FIELD_KIND[field] as number) : -1;
+  // Field 17: `standard_tags`, tag entries keyed by a standard key's code instead of its text.
+  if (wireType === 2 && field === 17) return A_TAG_ENTRY;
   if (wireType === 2 && kind === 0) return field === 15 ? A_TAG_ENTRY : (EVENT_FIELD_MAX[field] as number);
   if (kind === 1 && wireType === 1) return A_FIXED64;
   if (kind === 2 && wireType === 0) return A_VARINT;
@@ -401,7 +404,7 @@ export class DatagramDecoder {
         const from = pos;
         pos += length;
         if (action === A_TAG_ENTRY) {
-          if (!this.checkTag(from, pos)) return false;
+          if (!this.checkTag(from, pos, field === 17)) return false;
           if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRangesLength;
           this.tagRanges[this.tagRangesLength++] = from;
           this.tagRanges[this.tagRangesLength++] = pos;
@@ -472,16 +475,26 @@ export class DatagramDecoder {
     return true;
   }
 
-  /** A tag entry the fast path takes: key (field 1) 1..MAX_NAME_LENGTH bytes, value ≤ MAX_TEXT_LENGTH, nothing else. */
-  private checkTag(start: number, end: number): boolean {
+  /**
+   * A tag entry the fast path takes: key (field 1) 1..MAX_NAME_LENGTH bytes — or, in a `standard_tags`
+   * entry (`coded`), a varint code of a key this version knows — value ≤ MAX_TEXT_LENGTH, nothing else.
+   */
+  private checkTag(start: number, end: number, coded: boolean): boolean {
     const saved = this.pos;
     this.pos = start;
     let keyLength = -1;
     let keyStart = 0;
     while (this.pos < end) {
       const tag = this.varint(end);
+      if (coded && tag === 0x08) {
+        const code = this.varint(end);
+        if (code < 0 || standardTagKey(code) === undefined) return false;
+        keyLength = 1;
+        continue;
+      }
       if (tag < 0 || (tag & 7) !== 2) return false;
       const field = tag >>> 3;
+      if (coded && field === 1) return false;
       const length = this.varint(end);
       if (length < 0 || length > end - this.pos) return false;
       if (field === 1) {
@@ -491,6 +504,7 @@ export class DatagramDecoder {
       this.pos += length;
     }
     this.pos = saved;
+    if (coded) return keyLength === 1;
     // A "__proto__" key is the codec's business (it defines it as an own property).
     if (keyLength === 9 && this.buf.latin1Slice(keyStart, keyStart + 9) === '__proto__') return false;
     return keyLength >= 1 && keyLength <= MAX_NAME_LENGTH;
@@ -608,7 +622,13 @@ export class DatagramDecoder {
       let key = '';
       let value = '';
       while (this.pos < end) {
-        const field = this.varint(end) >>> 3;
+        const tag = this.varint(end);
+        if (tag === 0x08) {
+          // A `standard_tags` entry's key code (checkTag let only known codes through).
+          key = standardTagKey(this.varint(end)) as string;
+          continue;
+        }
+        const field = tag >>> 3;
         const length = this.varint(end);
         const from = this.pos;
         this.pos += length;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ids` — the ID service against its peers, all in one run (< 2 min):
+ * `npm run bench:ids` — the ID service against its peers (≈ 2 min):
  *   HTTP  POST /nextid (tracing off) vs a bare fastify route returning a constant   target ≥ 80 %
  *   gRPC  NextID       (tracing off) vs a bare grpc-js echo                          target ≥ 80 %
  *   HTTP  POST /nextid tracing on vs tracing off                                    target ≥ 95 %
@@ -7,22 +7,34 @@
  * Each server runs in its own child process (bench-servers.ts: bare fastify, bare grpc-js echo, ID service
  * with no tracer, ID service traced) so nothing one turns on process-wide leaks into another's figures; this
  * process is the load generator (autocannon for HTTP, a bounded-concurrency loop for gRPC); a UDP sink standing
- * in for the collector runs in one more child (udp-sink.ts). Rounds rotate the targets so drift on a shared
- * machine hits all of them; the median over rounds is reported. Besides req/s, the serving process's CPU time
- * per request is measured (process.cpuUsage in that child, and per thread from /proc): on a busy shared
- * machine wall-clock throughput swings with other load, while CPU per request (whose inverse is the
- * throughput one core would give) stays steadier, so ratios are given for both.
+ * in for the collector runs in one more child (udp-sink.ts).
  *
- * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_ROUNDS, BENCH_ONLY (comma-separated
- * target names, e.g. "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on":
- * that child runs with --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory),
- * BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID services with the tracer cut after building events,
- * after buffering, after encoding — see bench-servers.ts — to show what each stage costs — one traced with
- * `tracing.attributes: false`, and one sending 32 KiB datagrams).
+ * What it reports. Each comparison above is measured as many short PAIRS: the two servers of a comparison are
+ * loaded one right after the other (BENCH_SECONDS each, default 1 s; the order alternates between pairs, and
+ * the comparisons take turns), and each pair gives one ratio — req/s of the first server over req/s of the
+ * second (the target's definition), and beside it the ratio of the servers' CPU time per request (second
+ * over first: the throughput one core would give). The verdict is the MEDIAN of the per-pair req/s ratios,
+ * printed with its quartiles; the CPU ratio is printed beside it, not used for the verdict. Why pairs: on a
+ * shared machine one server's rate moves by 2–3× between minutes, so medians of each server's rates taken
+ * minutes apart cannot tell 95 % from 91 %; two measurements a second apart see the same machine, and the
+ * median of many pair ratios discards the pairs another process disturbed. Server CPU per request is the
+ * serving child's process.cpuUsage (all its threads) over the measurement; per thread from /proc.
+ *
+ * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
+ * default 15), BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
+ * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
+ * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
+ * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
+ * to show what each stage costs — one traced with `tracing.attributes: false`, and one sending 32 KiB
+ * datagrams; each is paired with the untraced service), BENCH_COMPARE_DIR (the root of another checkout of
+ * this repository with its dependencies installed: its traced ID service runs too, and is paired with this
+ * checkout's traced and untraced services — an A/B of two versions in the same minutes).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -30,14 +42,17 @@ import autocannon from 'autocannon';
 import { IdGeneratorService } from '../src/grpc/proto.js';
 import type { BenchServerAddresses, BenchServerKind } from './bench-servers.js';
 
-/** Seconds per measurement; 5 rounds × 6 measurements × 3 s + warm-up stays under 2 minutes. */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Seconds per measurement: short, so the two measurements of a pair see the same machine. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+/** Pairs per comparison: 4 comparisons × 15 pairs × 2 × 1 s + warm-up ≈ 2 minutes. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 15);
 /** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
 const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
+const COMPARE_DIR = process.env.BENCH_COMPARE_DIR;
+const loadAverageAtStart = loadavg();
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
@@ -52,12 +67,18 @@ interface BenchServer {
   addresses: BenchServerAddresses;
 }
 
-async function startServer(kind: BenchServerKind, env: Record<string, string> = {}): Promise<BenchServer> {
+async function startServer(
+  kind: BenchServerKind,
+  env: Record<string, string> = {},
+  script = fileURLToPath(new URL('./bench-servers.ts', import.meta.url)),
+): Promise<BenchServer> {
   const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
-  const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [kind, String(sinkPort)], {
+  const child = fork(script, [kind, String(sinkPort)], {
     execArgv: [...profile, '--conditions=@phosphor/source', '--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
+    // The other checkout's script resolves its own workspace packages from its own directory.
+    ...(script.startsWith(COMPARE_DIR ?? '\0') ? { cwd: COMPARE_DIR } : {}),
   });
   const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
@@ -80,6 +101,10 @@ const breakdown = BREAKDOWN
       datagrams32k: await startServer('id-on', { PHOSPHOR_MAX_DATAGRAM_BYTES: '32768' }),
     }
   : undefined;
+const compared =
+  COMPARE_DIR === undefined
+    ? undefined
+    : await startServer('id-on', {}, join(COMPARE_DIR, 'services/id-generator/bench/bench-servers.ts'));
 
 interface Sample {
   rate: number;
@@ -197,34 +222,88 @@ const allMeasurements: Array<[string, (seconds: number) => Promise<Sample>]> = [
   ['grpc id tracing off', (seconds) => grpc('id', servers.idOff, seconds)],
   ['grpc id tracing on', (seconds) => grpc('id', servers.idOn, seconds)],
 ];
+/** A comparison: [label, numerator target, denominator target, target % or undefined (informational)]. */
+type Check = readonly [string, string, string, number | undefined];
+const allChecks: Check[] = [
+  ['HTTP id route / bare fastify', 'http id tracing off', 'http bare fastify', 80],
+  ['gRPC NextID / bare grpc-js echo', 'grpc id tracing off', 'grpc bare echo', 80],
+  ['HTTP id route tracing on / off', 'http id tracing on', 'http id tracing off', 95],
+  ['gRPC NextID tracing on / off', 'grpc id tracing on', 'grpc id tracing off', 95],
+];
 if (breakdown !== undefined) {
+  const variants: Array<[string, BenchServer]> = [
+    ['http id traced no-emit', breakdown.noEmit],
+    ['http id traced no-encode', breakdown.noEncode],
+    ['http id traced no-send', breakdown.noSend],
+    ['http id traced no-attributes', breakdown.noAttributes],
+    ['http id traced 32 KiB datagrams', breakdown.datagrams32k],
+  ];
+  for (const [name, server] of variants) {
+    allMeasurements.push([name, (seconds) => http(server, seconds)]);
+    allChecks.push([`${name} / off`, name, 'http id tracing off', undefined]);
+  }
+}
+if (compared !== undefined) {
   allMeasurements.push(
-    ['http id traced no-emit', (seconds) => http(breakdown.noEmit, seconds)],
-    ['http id traced no-encode', (seconds) => http(breakdown.noEncode, seconds)],
-    ['http id traced no-send', (seconds) => http(breakdown.noSend, seconds)],
-    ['http id traced no-attributes', (seconds) => http(breakdown.noAttributes, seconds)],
-    ['http id traced 32 KiB datagrams', (seconds) => http(breakdown.datagrams32k, seconds)],
+    ['http compared tree tracing on', (seconds) => http(compared, seconds)],
+    ['grpc compared tree tracing on', (seconds) => grpc('id', compared, seconds)],
+  );
+  allChecks.push(
+    ['HTTP compared tree tracing on / off', 'http compared tree tracing on', 'http id tracing off', 95],
+    ['HTTP tracing on: this tree / compared tree', 'http id tracing on', 'http compared tree tracing on', undefined],
+    ['gRPC compared tree tracing on / off', 'grpc compared tree tracing on', 'grpc id tracing off', 95],
+    ['gRPC tracing on: this tree / compared tree', 'grpc id tracing on', 'grpc compared tree tracing on', undefined],
   );
 }
 const measurements = allMeasurements.filter(([name]) => ONLY === undefined || ONLY.includes(name));
 if (measurements.length === 0)
   throw new Error(`BENCH_ONLY matched no target (${allMeasurements.map(([n]) => n).join(', ')})`);
+const runs = new Map(measurements);
+const checks = allChecks.filter(([, a, b]) => runs.has(a) && runs.has(b));
 
 // Warm-up (JIT, connection pools), not recorded.
 for (const [, run] of measurements) await run(1);
 
 const samples = new Map<string, Sample[]>(measurements.map(([name]) => [name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  // Rotate the order each round so no target always runs first (or last) on a drifting machine.
-  const order = measurements.map((_, i) => measurements[(i + round) % measurements.length]!);
-  for (const [name, run] of order) samples.get(name)!.push(await run(SECONDS));
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** Per comparison, one entry per pair: [req/s ratio, CPU-per-request ratio], both as "first is x % of second". */
+const pairRatios = new Map<string, Array<[number, number]>>(checks.map(([label]) => [label, []]));
+const measureOne = async (name: string): Promise<Sample> => {
+  const sample = await runs.get(name)!(SECONDS);
+  samples.get(name)!.push(sample);
+  return sample;
 };
+for (let pair = 0; pair < PAIRS; pair++) {
+  // The comparisons take turns (rotated each pair), and within a comparison the order alternates, so
+  // neither server of a pair is always the one measured first (a drifting machine favours one side).
+  for (let c = 0; c < checks.length; c++) {
+    const [label, a, b] = checks[(c + pair) % checks.length]!;
+    let first: Sample;
+    let second: Sample;
+    if (pair % 2 === 0) {
+      first = await measureOne(a);
+      second = await measureOne(b);
+    } else {
+      second = await measureOne(b);
+      first = await measureOne(a);
+    }
+    pairRatios
+      .get(label)!
+      .push([(100 * first.rate) / second.rate, (100 * second.cpuMicrosPerRequest) / first.cpuMicrosPerRequest]);
+  }
+}
+// Servers with no comparison left after BENCH_ONLY are measured once per pair round on their own.
+const alone = measurements.filter(([name]) => !checks.some(([, a, b]) => a === name || b === name));
+for (let round = 0; round < PAIRS; round++) for (const [name] of alone) await measureOne(name);
+
+/** The q-quantile (0..1) by linear interpolation. */
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+};
+const median = (values: number[]) => quantile(values, 0.5);
 const rate = (name: string) => median(samples.get(name)!.map((s) => s.rate));
 const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMicrosPerRequest));
 
@@ -232,8 +311,12 @@ servers.idOn.child.send('stats');
 const [childStats] = (await once(servers.idOn.child, 'message')) as [
   { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
 ];
-const loadAverage = (await import('node:os')).loadavg();
-for (const server of [...Object.values(servers), ...Object.values(breakdown ?? {})]) {
+const loadAverage = loadavg();
+for (const server of [
+  ...Object.values(servers),
+  ...Object.values(breakdown ?? {}),
+  ...(compared === undefined ? [] : [compared]),
+]) {
   // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
   server.child.send('exit');
   await once(server.child, 'exit');
@@ -242,37 +325,29 @@ sink.send('count');
 const [{ datagrams: sinkDatagrams }] = (await once(sink, 'message')) as [{ datagrams: number }];
 sink.send('exit');
 
-const checks = [
-  ['HTTP id route / bare fastify', 'http id tracing off', 'http bare fastify', 80],
-  ['gRPC NextID / bare grpc-js echo', 'grpc id tracing off', 'grpc bare echo', 80],
-  ['HTTP id route tracing on / off', 'http id tracing on', 'http id tracing off', 95],
-  ['gRPC NextID tracing on / off', 'grpc id tracing on', 'grpc id tracing off', 95],
-] as const;
-const measured = new Set(measurements.map(([name]) => name));
-const verdict = (value: number, target: number) => (value >= target ? 'met' : 'NOT met');
+const verdict = (value: number, target: number | undefined) =>
+  target === undefined ? '' : value >= target ? ' (met)' : ' (NOT met)';
+const spread = (values: number[]) =>
+  `${median(values).toFixed(1)} % [${quantile(values, 0.25).toFixed(1)}–${quantile(values, 0.75).toFixed(1)}]`;
 
 const lines = [
-  `node ${process.version}, ${SECONDS} s × ${ROUNDS} rounds per target (medians), ${CONCURRENCY} connections / in-flight calls`,
+  `node ${process.version}, ${PAIRS} pairs per comparison × 2 × ${SECONDS} s, ${CONCURRENCY} connections / in-flight calls`,
   '',
-  '| target | req/s | req/s per round | server CPU µs/req |',
-  '|---|---:|---|---:|',
-  ...measurements.map(
-    ([name]) =>
-      `| ${name} | ${Math.round(rate(name))} | ${samples
-        .get(name)!
-        .map((s) => Math.round(s.rate))
-        .join(' / ')} | ${cpu(name).toFixed(1)} |`,
-  ),
-  '',
-  '| ratio | by req/s | by server CPU/req | target |',
+  '| ratio (median of per-pair ratios [quartiles]) | by req/s (the target) | by server CPU/req | target |',
   '|---|---:|---:|---:|',
-  ...checks
-    .filter(([, a, b]) => measured.has(a) && measured.has(b))
-    .map(([label, a, b, target]) => {
-      const byRate = (100 * rate(a)) / rate(b);
-      const byCpu = (100 * cpu(b)) / cpu(a);
-      return `| ${label} | ${byRate.toFixed(1)} % (${verdict(byRate, target)}) | ${byCpu.toFixed(1)} % (${verdict(byCpu, target)}) | ≥ ${target} % |`;
-    }),
+  ...checks.map(([label, , , target]) => {
+    const ratios = pairRatios.get(label)!;
+    const byRate = ratios.map(([r]) => r);
+    const byCpu = ratios.map(([, c]) => c);
+    return `| ${label} | ${spread(byRate)}${verdict(median(byRate), target)} | ${spread(byCpu)} | ${target === undefined ? '–' : `≥ ${target} %`} |`;
+  }),
+  '',
+  '| target | req/s (median) | req/s min–max | server CPU µs/req (median) | measurements |',
+  '|---|---:|---|---:|---:|',
+  ...measurements.map(([name]) => {
+    const rates = samples.get(name)!.map((s) => s.rate);
+    return `| ${name} | ${Math.round(rate(name))} | ${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} | ${cpu(name).toFixed(2)} | ${rates.length} |`;
+  }),
   '',
   'server CPU µs/req by thread (medians; /proc, 10 ms ticks — coarse for short runs):',
   '',
@@ -288,7 +363,7 @@ const lines = [
     return `- ${name}: ${parts.join(', ')}`;
   }),
   '',
-  `load average at the end (1/5/15 min): ${loadAverage.map((l) => l.toFixed(2)).join(' / ')}`,
+  `load average (1/5/15 min) at the start: ${loadAverageAtStart.map((l) => l.toFixed(2)).join(' / ')}; at the end: ${loadAverage.map((l) => l.toFixed(2)).join(' / ')}`,
   `tracing-on server: ${childStats.tracer.sentEvents} events sent, drops ${JSON.stringify(childStats.tracer.droppedEvents)}; sink received ${sinkDatagrams} datagrams`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,4 +1,12 @@
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  RouteHandlerMethod,
+  RouteOptions,
+} from 'fastify';
 import { HttpServerEndpoint } from '../attributes/endpoint-attributes.js';
 import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceContext } from '../context.js';
 import { TracerError } from '../errors.js';
@@ -16,7 +24,25 @@ export interface PhosphorFastifyOptions {
    * `traceOf(request)`, no AsyncLocalStorage — for services that make no traced outgoing calls.
    */
   context?: ContextMode;
+  /**
+   * Where IN and OUT are recorded. `'hooks'` (default): application-wide `onRequest` + `onSend` hooks
+   * record every request, whatever answered it, at the cost of fastify running both hook chains for
+   * every request. `'routes'`: each route's handler is wrapped when the route is
+   * registered (an `onRoute` hook) — IN as the handler starts, OUT when it settles (or, for a handler that
+   * replies later through `reply.send`, or one that fails, when the response is finished, with the status
+   * the error handler chose) — so fastify's per-request hook runners stay off a route's path; unmatched
+   * requests (the not-found handler) are recorded by `onRequest`/`onSend` hooks given to that handler
+   * only; a request failing before its handler (body parsing, validation) is recorded from the `onError`
+   * hook, which runs only on errors. Routes registered before the plugin, and requests answered by the
+   * application's own hooks without an error (e.g. an `onRequest` hook replying 401), are not recorded —
+   * for services whose requests all reach a handler.
+   */
+  instrument?: FastifyInstrumentMode;
 }
+
+/** Where {@link phosphorFastify} records a request's IN and OUT (see {@link PhosphorFastifyOptions.instrument}). */
+export type FastifyInstrumentMode = 'routes' | 'hooks';
+const INSTRUMENT_MODES: readonly FastifyInstrumentMode[] = ['routes', 'hooks'];
 
 /** Responses with a status at or above this are errors on OUT (4xx are the caller's mistake, not a failure of the hop). */
 const ERROR_STATUS_MIN = 500;
@@ -25,8 +51,11 @@ const UNMATCHED_ROUTE = '<unmatched>';
 
 const HOP = Symbol('phosphor.hop');
 const ERROR = Symbol('phosphor.error');
+/** Marks a handler this plugin wrapped (its original under the symbol), so it is never wrapped twice. */
+const ORIGINAL_HANDLER = Symbol('phosphor.originalHandler');
 interface TracedRequest extends FastifyRequest {
-  [HOP]?: ServerHop | null;
+  /** The open hop; null before it starts; false once OUT is recorded. */
+  [HOP]?: ServerHop | null | false;
   [ERROR]?: HopError | null;
   [TRACE_KEY]?: TraceContext | null;
 }
@@ -43,6 +72,16 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       new TracerError(
         'TRC_ERR_OPTIONS_INVALID',
         `phosphorFastify: context: must be one of ${CONTEXT_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(mode)})`,
+      ),
+    );
+    return;
+  }
+  const instrument = options.instrument ?? 'hooks';
+  if (!INSTRUMENT_MODES.includes(instrument)) {
+    done(
+      new TracerError(
+        'TRC_ERR_OPTIONS_INVALID',
+        `phosphorFastify: instrument: must be one of ${INSTRUMENT_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(instrument)})`,
       ),
     );
     return;
@@ -101,7 +140,8 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  app.addHook('onRequest', (request: TracedRequest, reply, next) => {
+  /** Records IN for `request` through `endpoint` and attaches the hop to the request (and the reply's header). */
+  const begin = (request: TracedRequest, reply: FastifyReply, endpoint: HttpServerEndpoint): ServerHop => {
     const headers = request.headers;
     // Most requests to a trace root carry neither header that names a trace (tracestate alone names
     // none): skip the parser (and its closure) then.
@@ -109,53 +149,174 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       headers[HttpHeaders.correlationId] === undefined && headers[HttpHeaders.traceparent] === undefined
         ? undefined
         : extractTrace((name) => readHeader(headers, name), HttpHeaders);
-    const endpoint = endpointOf(request);
     const attributes = policy.none ? undefined : endpoint.attributes(headers.host, request.protocol);
     const hop = beginServerHop(tracer, incoming, endpoint.endpoint, attributes);
     request[HOP] = hop;
     request[TRACE_KEY] = hop.context;
     reply.header(HttpHeaders.correlationId, hop.context.traceId);
-    // Continuing the hook chain inside the context makes the handler (and all it awaits) see it.
-    if (useAsyncLocalStorage) runWithTrace(hop.context, next);
-    else next();
-  });
+    return hop;
+  };
+  /** Records OUT with the reply's status, once per request (a second call does nothing). */
+  const end = (request: TracedRequest, reply: FastifyReply): void => {
+    const hop = request[HOP];
+    if (hop == null || hop === false) return;
+    request[HOP] = false;
+    const status = reply.statusCode;
+    const thrown = request[ERROR];
+    const error =
+      status >= ERROR_STATUS_MIN
+        ? {
+            code: thrown?.code ?? `HTTP_${status}`,
+            description: thrown?.description ?? `HTTP ${status}`,
+            type: String(status),
+          }
+        : undefined;
+    endServerHop(tracer, hop, error, status);
+  };
+  /**
+   * Records OUT when the response is finished (or the connection closes first): for replies whose
+   * status is decided after the handler (an error handler's, a `reply.send` called later). One
+   * listener pair per such request; the handlers' ordinary return path needs none.
+   */
+  const endWhenSent = (request: TracedRequest, reply: FastifyReply): void => {
+    const raw = reply.raw;
+    const onDone = (): void => {
+      raw.removeListener('finish', onDone);
+      raw.removeListener('close', onDone);
+      end(request, reply);
+    };
+    raw.on('finish', onDone);
+    raw.on('close', onDone);
+  };
 
-  app.addHook('onError', (request: TracedRequest, _reply, error, next) => {
+  app.addHook('onError', (request: TracedRequest, reply, error: FastifyError, next) => {
     request[ERROR] = { code: error.code ?? error.name, description: error.message };
+    // Failed before a wrapped handler started (body parsing, validation, an application hook): the
+    // request still gets its hop, from here to the error handler's reply.
+    if (instrument === 'routes' && request[HOP] === null) {
+      begin(request, reply, endpointOf(request));
+      endWhenSent(request, reply);
+    }
     next();
   });
 
-  app.addHook('onSend', (request: TracedRequest, reply, payload, next) => {
-    const hop = request[HOP];
-    if (hop != null) {
-      // Cleared so a second send (e.g. a reply sent from an error handler after onSend failed) records no second OUT.
-      request[HOP] = null;
-      const status = reply.statusCode;
-      const thrown = request[ERROR];
-      const error =
-        status >= ERROR_STATUS_MIN
-          ? {
-              code: thrown?.code ?? `HTTP_${status}`,
-              description: thrown?.description ?? `HTTP ${status}`,
-              type: String(status),
-            }
-          : undefined;
-      endServerHop(tracer, hop, error, status);
-    }
+  /** IN for the hook-based paths. Continuing the hook chain inside the context makes the handler see it. */
+  const onRequest = (request: TracedRequest, reply: FastifyReply, next: () => void): void => {
+    const hop = begin(request, reply, endpointOf(request));
+    if (useAsyncLocalStorage) runWithTrace(hop.context, next);
+    else next();
+  };
+  /** OUT for the hook-based paths, just before the reply is sent. */
+  const onSend = (
+    request: TracedRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    next: (error: null, payload: unknown) => void,
+  ): void => {
+    end(request, reply);
     next(null, payload);
+  };
+
+  if (instrument === 'hooks') {
+    app.addHook('onRequest', onRequest);
+    app.addHook('onSend', onSend);
+    done();
+    return;
+  }
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const handler = route.handler as RouteHandlerMethod & { [ORIGINAL_HANDLER]?: RouteHandlerMethod };
+    if (typeof handler !== 'function') return;
+    route.handler = wrapHandler(handler[ORIGINAL_HANDLER] ?? handler, route);
   });
+  // Unmatched requests: the not-found handler (fastify's default, or the application's, set before or
+  // after this plugin) gets the hook pair as its own hooks, so no route pays for them.
+  const notFoundHooks = { onRequest: [onRequest], onSend: [onSend] };
+  // Typed with preValidation/preHandler options only; fastify 5 takes every lifecycle hook there
+  // (the not-found context's hooks are the instance's plus the options').
+  const setNotFoundHandler = app.setNotFoundHandler as unknown as (
+    this: FastifyInstance,
+    opts?: unknown,
+    handler?: unknown,
+  ) => FastifyInstance;
+  const tracedSetNotFoundHandler = function (this: FastifyInstance, opts?: unknown, handler?: unknown) {
+    if (typeof opts === 'function') return setNotFoundHandler.call(this, notFoundHooks, opts);
+    const given = (opts ?? {}) as Record<string, unknown>;
+    const merged = {
+      ...given,
+      onRequest: [onRequest, ...hookList(given.onRequest)],
+      onSend: [onSend, ...hookList(given.onSend)],
+    };
+    return handler === undefined
+      ? setNotFoundHandler.call(this, merged)
+      : setNotFoundHandler.call(this, merged, handler);
+  };
+  // Encapsulated children inherit the instance's methods through their prototype, so their
+  // not-found handlers are traced too.
+  app.setNotFoundHandler = tracedSetNotFoundHandler as FastifyInstance['setNotFoundHandler'];
+  // Fastify's default handler, with the hooks: the application may still set its own afterwards.
+  setNotFoundHandler.call(app, notFoundHooks);
+
+  /**
+   * The route's handler with IN before it and OUT when it settles: returned a value (fastify sends it
+   * now, with the status the handler set) or has already sent the reply. A handler that returns nothing
+   * and replies later, or throws, gets OUT when the response is finished.
+   */
+  function wrapHandler(handler: RouteHandlerMethod, route: RouteOptions): RouteHandlerMethod {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const single = methods.length === 1 ? lookupEndpoint(route.url, methods[0] as string) : undefined;
+    const settle = (request: TracedRequest, reply: FastifyReply, value: unknown): void => {
+      if (reply.sent || (value !== undefined && value !== reply)) end(request, reply);
+      else endWhenSent(request, reply);
+    };
+    const wrapped = function (this: FastifyInstance, request: TracedRequest, reply: FastifyReply): unknown {
+      const hop = begin(request, reply, single ?? lookupEndpoint(route.url, request.method));
+      let result: unknown;
+      try {
+        result = useAsyncLocalStorage
+          ? runWithTrace(hop.context, () => handler.call(this, request, reply))
+          : handler.call(this, request, reply);
+      } catch (error) {
+        endWhenSent(request, reply);
+        throw error;
+      }
+      if (
+        result !== null &&
+        typeof result === 'object' &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      ) {
+        // Reactions on the handler's own promise, which is what fastify gets: they run before
+        // fastify's (registered first), and fastify's are not deferred behind a derived promise.
+        (result as PromiseLike<unknown>).then(
+          (value) => settle(request, reply, value),
+          () => endWhenSent(request, reply),
+        );
+        return result;
+      }
+      settle(request, reply, result);
+      return result;
+    } as RouteHandlerMethod & { [ORIGINAL_HANDLER]?: RouteHandlerMethod };
+    wrapped[ORIGINAL_HANDLER] = handler;
+    return wrapped;
+  }
 
   done();
 };
 
+/** A hook option (one function, a list, or absent) as a list. */
+function hookList(hooks: unknown): unknown[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
 /**
- * Fastify plugin: `app.register(phosphorFastify, { tracer, context? })`. For every request it
- * records IN (on arrival) and OUT (just before the reply is sent, with the handler duration and,
- * for status >= 500 or a thrown error, an error code), with endpoint `"METHOD /route/pattern"`.
- * It continues the trace from `X-Correlation-ID` / `traceparent` (starting one when neither is
- * present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to the request
- * (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs inside
- * the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
+ * Fastify plugin: `app.register(phosphorFastify, { tracer, context?, instrument? })`. For every request
+ * it records IN (on arrival, or as the route's handler starts with `instrument: 'routes'`) and OUT
+ * (just before the reply is sent, or when the handler settles with `'routes'`, with the handler duration
+ * and, for status >= 500, an error code — the thrown error's when there was one), with endpoint
+ * `"METHOD /route/pattern"`; see {@link PhosphorFastifyOptions.instrument}. It continues the trace from `X-Correlation-ID` / `traceparent` (starting one
+ * when neither is present), echoes `X-Correlation-ID` on the reply, and attaches the hop's context to
+ * the request (`traceOf(request)`). With `context: 'asyncLocalStorage'` (default) the handler also runs
+ * inside the trace context, so `currentTrace()` works and outgoing calls made there become child spans;
  * with `context: 'request'` AsyncLocalStorage is not used at all. With a disabled tracer it does nothing.
  */
 export const phosphorFastify = markFastifyPlugin(plugin, { name: '@phosphor/tracer-fastify', fastify: '5.x' });

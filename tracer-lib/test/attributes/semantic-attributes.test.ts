@@ -9,8 +9,10 @@ import {
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
+import { standardTagCode, standardTagKey } from '@phosphor/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ATTRIBUTES } from '../../src/attributes/semantic-conventions.js';
 import { phosphorFastify } from '../../src/fastify.js';
 import { tracedFetch } from '../../src/fetch.js';
 import { grpcClientInterceptor, traceGrpcHandlers } from '../../src/grpc.js';
@@ -84,6 +86,10 @@ describe('OpenTelemetry semantic-convention attributes', () => {
     const some = await httpHop('/price/abc', { attributes: ['http.request.method', 'http.response.status_code'] });
     expect(eventOf(some.events, 'IN', 'quote').tags).toEqual({ 'http.request.method': 'GET' });
     expect(eventOf(some.events, 'OUT', 'quote').tags).toEqual({ 'http.response.status_code': '200' });
+  });
+
+  it('has a one-byte wire code for every default attribute key (they travel as codes, not text)', () => {
+    for (const name of DEFAULT_ATTRIBUTES) expect(standardTagKey(standardTagCode(name) ?? 0)).toBe(name);
   });
 
   it('refuses an attribute name it does not know', () => {

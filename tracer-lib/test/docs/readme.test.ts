@@ -24,6 +24,7 @@ describe('tracer-lib/README.md', () => {
     // phosphorFastify / traceGrpcHandlers
     'tracer',
     'context',
+    'instrument',
   ])('documents option %s with its default', (option) => {
     // A table row: option, a non-empty default, a non-empty reason (column padding allowed).
     expect(readme).toMatch(new RegExp(`^\\| \`${option}\` +\\| *[^| ][^|]* \\| *[^| ][^|]* \\|$`, 'm'));

@@ -22,10 +22,13 @@ interface Seen {
 }
 
 /** A quote service traced in `context` mode; its handlers report what they see of the trace. */
-async function quoteApp(context: 'request' | 'asyncLocalStorage'): Promise<{ app: FastifyInstance; errors: Seen[] }> {
+async function quoteApp(
+  context: 'request' | 'asyncLocalStorage',
+  instrument: 'hooks' | 'routes' = 'hooks',
+): Promise<{ app: FastifyInstance; errors: Seen[] }> {
   const app = Fastify();
   apps.push(app);
-  await app.register(phosphorFastify, { tracer: services.tracer('quote'), context });
+  await app.register(phosphorFastify, { tracer: services.tracer('quote'), context, instrument });
   const errors: Seen[] = [];
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     errors.push({ fromRequest: traceOf(request) ?? null, fromStorage: currentTrace() ?? null });
@@ -46,76 +49,83 @@ async function quoteApp(context: 'request' | 'asyncLocalStorage'): Promise<{ app
   return { app, errors };
 }
 
-describe("phosphorFastify with context: 'request'", () => {
-  it('records IN and OUT with one span id; the handler gets the hop from traceOf(request), no AsyncLocalStorage store', async () => {
-    const { app } = await quoteApp('request');
-    const response = await app.inject({ url: '/price/abc' });
-    expect(response.statusCode).toBe(200);
-    const seen = response.json() as Seen;
-    const events = await services.events(2);
-    const inEvent = eventOf(events, 'IN', 'quote');
-    const outEvent = eventOf(events, 'OUT', 'quote');
-    expect(inEvent).toMatchObject({ toEndpoint: 'GET /price/:sku', hostname: 'quote-host', flags: 1 });
-    expect(outEvent).toMatchObject({ spanId: inEvent.spanId, traceId: inEvent.traceId, toEndpoint: 'GET /price/:sku' });
-    expect(outEvent.errorCode).toBeUndefined();
-    expect(outEvent.durationMicros).toBeGreaterThanOrEqual(0);
-    expect(seen.fromRequest).toMatchObject({
-      traceId: inEvent.traceId,
-      spanId: inEvent.spanId,
-      sampled: true,
-      endpoint: 'GET /price/:sku',
+describe.each([['hooks'], ['routes']] as const)(
+  "phosphorFastify with context: 'request', instrument: '%s'",
+  (instrument) => {
+    it('records IN and OUT with one span id; the handler gets the hop from traceOf(request), no AsyncLocalStorage store', async () => {
+      const { app } = await quoteApp('request', instrument);
+      const response = await app.inject({ url: '/price/abc' });
+      expect(response.statusCode).toBe(200);
+      const seen = response.json() as Seen;
+      const events = await services.events(2);
+      const inEvent = eventOf(events, 'IN', 'quote');
+      const outEvent = eventOf(events, 'OUT', 'quote');
+      expect(inEvent).toMatchObject({ toEndpoint: 'GET /price/:sku', hostname: 'quote-host', flags: 1 });
+      expect(outEvent).toMatchObject({
+        spanId: inEvent.spanId,
+        traceId: inEvent.traceId,
+        toEndpoint: 'GET /price/:sku',
+      });
+      expect(outEvent.errorCode).toBeUndefined();
+      expect(outEvent.durationMicros).toBeGreaterThanOrEqual(0);
+      expect(seen.fromRequest).toMatchObject({
+        traceId: inEvent.traceId,
+        spanId: inEvent.spanId,
+        sampled: true,
+        endpoint: 'GET /price/:sku',
+      });
+      expect(seen.fromStorage).toBeNull();
+      expect(response.headers['x-correlation-id']).toBe(inEvent.traceId);
     });
-    expect(seen.fromStorage).toBeNull();
-    expect(response.headers['x-correlation-id']).toBe(inEvent.traceId);
-  });
 
-  it('continues an incoming X-Correlation-ID and traceparent, as the default mode does', async () => {
-    const { app } = await quoteApp('request');
-    const flaki = await app.inject({ url: '/price/a', headers: { 'x-correlation-id': '397237206544449536' } });
-    expect(flaki.headers['x-correlation-id']).toBe('397237206544449536');
-    expect((flaki.json() as Seen).fromRequest?.traceId).toBe('397237206544449536');
-    const w3c = await app.inject({
-      url: '/price/b',
-      headers: {
-        traceparent: '00-0000000000000000000000000000002a-00f067aa0ba902b7-01',
-        tracestate: 'phosphor=p:1111111111111111',
-      },
+    it('continues an incoming X-Correlation-ID and traceparent, as the default mode does', async () => {
+      const { app } = await quoteApp('request', instrument);
+      const flaki = await app.inject({ url: '/price/a', headers: { 'x-correlation-id': '397237206544449536' } });
+      expect(flaki.headers['x-correlation-id']).toBe('397237206544449536');
+      expect((flaki.json() as Seen).fromRequest?.traceId).toBe('397237206544449536');
+      const w3c = await app.inject({
+        url: '/price/b',
+        headers: {
+          traceparent: '00-0000000000000000000000000000002a-00f067aa0ba902b7-01',
+          tracestate: 'phosphor=p:1111111111111111',
+        },
+      });
+      expect((w3c.json() as Seen).fromRequest).toMatchObject({ traceId: '42', spanId: '00f067aa0ba902b7' });
+      const events = await services.events(4);
+      const continued = events.filter((e) => e.traceId === '42');
+      expect(continued.map((e) => [e.type, e.spanId, e.parentSpanId])).toEqual([
+        ['IN', '00f067aa0ba902b7', '1111111111111111'],
+        ['OUT', '00f067aa0ba902b7', '1111111111111111'],
+      ]);
     });
-    expect((w3c.json() as Seen).fromRequest).toMatchObject({ traceId: '42', spanId: '00f067aa0ba902b7' });
-    const events = await services.events(4);
-    const continued = events.filter((e) => e.traceId === '42');
-    expect(continued.map((e) => [e.type, e.spanId, e.parentSpanId])).toEqual([
-      ['IN', '00f067aa0ba902b7', '1111111111111111'],
-      ['OUT', '00f067aa0ba902b7', '1111111111111111'],
-    ]);
-  });
 
-  it("puts the thrown error's code on OUT for a 500, none for a 4xx, and the error handler sees the hop", async () => {
-    const { app, errors } = await quoteApp('request');
-    const boom = await app.inject({ url: '/boom' });
-    const bad = await app.inject({ url: '/bad' });
-    expect([boom.statusCode, bad.statusCode]).toEqual([500, 400]);
-    const events = await services.events(4);
-    const outs = events.filter((e) => e.type === 'OUT');
-    expect(outs.map((e) => [e.toEndpoint, e.errorCode, e.errorDescription])).toEqual([
-      ['GET /boom', 'E_CONFIG', 'Missing config at xxx'],
-      ['GET /bad', undefined, undefined],
-    ]);
-    expect(errors).toHaveLength(2);
-    expect(errors.map((e) => e.fromRequest?.traceId)).toEqual([
-      boom.headers['x-correlation-id'],
-      bad.headers['x-correlation-id'],
-    ]);
-    expect(errors.every((e) => e.fromStorage === null)).toBe(true);
-  });
+    it("puts the thrown error's code on OUT for a 500, none for a 4xx, and the error handler sees the hop", async () => {
+      const { app, errors } = await quoteApp('request', instrument);
+      const boom = await app.inject({ url: '/boom' });
+      const bad = await app.inject({ url: '/bad' });
+      expect([boom.statusCode, bad.statusCode]).toEqual([500, 400]);
+      const events = await services.events(4);
+      const outs = events.filter((e) => e.type === 'OUT');
+      expect(outs.map((e) => [e.toEndpoint, e.errorCode, e.errorDescription])).toEqual([
+        ['GET /boom', 'E_CONFIG', 'Missing config at xxx'],
+        ['GET /bad', undefined, undefined],
+      ]);
+      expect(errors).toHaveLength(2);
+      expect(errors.map((e) => e.fromRequest?.traceId)).toEqual([
+        boom.headers['x-correlation-id'],
+        bad.headers['x-correlation-id'],
+      ]);
+      expect(errors.every((e) => e.fromStorage === null)).toBe(true);
+    });
 
-  it('traces requests no route matched as one endpoint', async () => {
-    const { app } = await quoteApp('request');
-    expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(404);
-    const events = await services.events(2);
-    expect(eventOf(events, 'IN', 'quote').toEndpoint).toBe('GET <unmatched>');
-  });
-});
+    it('traces requests no route matched as one endpoint', async () => {
+      const { app } = await quoteApp('request', instrument);
+      expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(404);
+      const events = await services.events(2);
+      expect(eventOf(events, 'IN', 'quote').toEndpoint).toBe('GET <unmatched>');
+    });
+  },
+);
 
 describe("phosphorFastify with context: 'asyncLocalStorage' (default)", () => {
   it('attaches the hop to the request too, and runs the handler inside it', async () => {

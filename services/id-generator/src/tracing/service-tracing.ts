@@ -42,7 +42,9 @@ export function createServiceTracing(config: IdServiceConfig, generator: IdGener
   return {
     tracer: resolved,
     httpPlugin: async (app) => {
-      await app.register(phosphorFastify, { tracer: resolved, context: 'request' });
+      // Every request reaches a route's handler or the not-found handler (no hook of the service
+      // answers one), so the route-wrapping mode records them all without per-request hook chains.
+      await app.register(phosphorFastify, { tracer: resolved, context: 'request', instrument: 'routes' });
     },
     grpcHandlers: (implementation) =>
       traceGrpcHandlers(resolved, IdGeneratorService.service, implementation, { context: 'request' }),
