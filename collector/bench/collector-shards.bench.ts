@@ -28,15 +28,24 @@
 import { readFileSync } from 'node:fs';
 import { decodeDatagram } from '@phosphor/wire';
 import { buildCollector } from '../src/app.js';
+import { DEFAULT_RECEIVER_SHARD_SHARE } from '../src/config/defaults.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { EventRouter } from '../src/shards/event-router.js';
 import { ShardOutbox } from '../src/shards/shard-outbox.js';
 import { buildShardedCollector } from '../src/shards/sharded-collector.js';
+import { TraceOwners } from '../src/shards/trace-owner.js';
 import { buildRound, type Round } from './bench-datagrams.js';
 import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
 import { drain, RECEIVE_BUFFER_BYTES, SENDER_THREAD_NAME, send } from './udp-blast.js';
 
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
+/**
+ * BENCH_RECEIVER_SHARES: comma-separated `receiverShardShare` values, one N-shard collector each
+ * (taking turns with the others): 0 = every shard on a worker thread; the default is the config's.
+ */
+const RECEIVER_SHARES = (process.env.BENCH_RECEIVER_SHARES ?? String(DEFAULT_RECEIVER_SHARD_SHARE))
+  .split(',')
+  .map(Number);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
 /**
  * BENCH_FIXED_EVENTS_PER_SECOND: skip the search and hold every collector at this one offered load
@@ -86,10 +95,11 @@ interface Subject {
   close(): Promise<void>;
 }
 
-function configValues(shards: number) {
+function configValues(shards: number, receiverShardShare = 0) {
   return loadConfig({
     values: {
       shards,
+      receiverShardShare,
       udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
       http: { port: 0 },
       // Both collectors are up at once (and other work may hold the OTLP defaults): free ports.
@@ -115,11 +125,14 @@ async function oneShard(): Promise<Subject> {
   };
 }
 
-async function sharded(n: number): Promise<Subject> {
-  const c = await buildShardedCollector(configValues(n));
+async function sharded(n: number, receiverShare: number): Promise<Subject> {
+  const c = await buildShardedCollector(configValues(n, receiverShare));
   const { udpPort } = await c.start();
   return {
-    label: `${n} shards (worker threads)`,
+    label:
+      receiverShare > 0
+        ? `${n} shards (shard-0 on the receiving thread, ${receiverShare} of the traces)`
+        : `${n} shards (worker threads)`,
     udpPort,
     // Event frames the shards have ingested, read from shared memory: polling it costs the shards
     // nothing (a stats call to every shard every 10 ms would cost them more than the one shard's
@@ -319,7 +332,7 @@ async function hold(subject: Subject, round: Round, rate: number): Promise<RunRe
  */
 function routingCost(round: Round) {
   const outbox = new ShardOutbox(SHARDS, () => {});
-  const router = new EventRouter(SHARDS, outbox);
+  const router = new EventRouter(TraceOwners.forShards(SHARDS, RECEIVER_SHARES[0] ?? 0), outbox);
   const measure = (pass: () => number) => {
     const cpu = process.cpuUsage();
     const start = performance.now();
@@ -359,7 +372,8 @@ async function main() {
   console.log(
     `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
   );
-  const subjects = [await oneShard(), await sharded(SHARDS)];
+  const subjects = [await oneShard()];
+  for (const share of RECEIVER_SHARES) subjects.push(await sharded(SHARDS, share));
   let results: { label: string; result: RunResult | undefined }[];
   try {
     const found = await sustainedAll(subjects, round);

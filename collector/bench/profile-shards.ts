@@ -12,6 +12,7 @@ import { EngineShardCore } from '../src/shards/engine-shard-core.js';
 import { EventRouter } from '../src/shards/event-router.js';
 import { shardConfig } from '../src/shards/shard-host.js';
 import { ShardOutbox } from '../src/shards/shard-outbox.js';
+import { TraceOwners } from '../src/shards/trace-owner.js';
 import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
 
 const SHARDS = Number(process.env.PROFILE_SHARDS ?? 2);
@@ -32,7 +33,14 @@ const cpuMicros = () => {
   return u.user + u.system;
 };
 
-const config = loadConfig({ values: { shards: SHARDS, logging: { level: 'silent' } } });
+// PROFILE_RECEIVER_SHARE: the receiving thread's slice (receiverShardShare; the config default if unset).
+const config = loadConfig({
+  values: {
+    shards: SHARDS,
+    logging: { level: 'silent' },
+    ...(process.env.PROFILE_RECEIVER_SHARE ? { receiverShardShare: Number(process.env.PROFILE_RECEIVER_SHARE) } : {}),
+  },
+});
 const logger = pino({ level: 'silent' });
 // The single core is the same core (engine, aggregates, store) with the whole config, as `shards: 1` runs it.
 const single = await EngineShardCore.create(loadConfig({ values: { logging: { level: 'silent' } } }), logger);
@@ -42,7 +50,7 @@ const cores = await Promise.all(
 // Routed buffers are collected per shard (copied, as the ring copies them) and ingested after routing.
 const routed: { shard: number; bytes: Uint8Array }[] = [];
 const outbox = new ShardOutbox(SHARDS, (shard, bytes) => routed.push({ shard, bytes: bytes.slice() }));
-const router = new EventRouter(SHARDS, outbox);
+const router = new EventRouter(TraceOwners.forShards(SHARDS, config.receiverShardShare), outbox);
 
 function runSingle(): number {
   const start = cpuMicros();

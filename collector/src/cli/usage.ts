@@ -32,7 +32,7 @@ export const COLLECTOR_FLAGS = {
   shards: {
     type: 'string',
     value: 'auto|<n>',
-    text: 'collector cores on worker threads (shards, default auto = one per core; 1 = main thread only)',
+    text: 'collector cores (shards, default auto = one per core; shard 0 on the main thread, the rest on worker threads)',
   },
   role: {
     type: 'string',

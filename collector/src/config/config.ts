@@ -78,11 +78,17 @@ export interface LoggingConfig {
 /** The whole, validated collector config with every default filled in. */
 export interface CollectorConfig {
   /**
-   * Collector cores (shards), each on its own worker thread and owning a slice of the trace-id
-   * space; `auto` in the file resolves here to the cores the process may use. 1 runs today's
-   * single core on the main thread.
+   * Collector cores (shards), each owning a slice of the trace-id space: shard 0 on the main
+   * thread (see receiverShardShare), the others on worker threads; `auto` in the file resolves here
+   * to the cores the process may use. 1 runs today's single core on the main thread.
    */
   shards: number;
+  /**
+   * With `shards` > 1, shard 0 runs on the receiving (main) thread and owns this share of the
+   * trace-id space; the other shards run on worker threads and split the rest. 0 puts every shard
+   * on a worker thread (equal slices).
+   */
+  receiverShardShare: number;
   /** What this process does; see {@link CollectorRole}. */
   role: CollectorRole;
   /** Kafka, for the receiver and assembler roles. */

@@ -63,3 +63,12 @@ export const DEFAULT_WARN_INTERVAL_MILLIS = 10_000;
  * cores only adds hand-off cost between threads.
  */
 export const MAX_SHARDS = 256;
+/**
+ * Share of the trace-id space owned by the shard that runs on the receiving thread (`shards` > 1):
+ * that thread also receives every datagram and routes every event, so its shard takes a smaller
+ * slice than the shards on worker threads, to keep the threads equally busy (docs/benchmarks.md,
+ * "Collector shards: one shard on the receiving thread").
+ */
+export const DEFAULT_RECEIVER_SHARD_SHARE = 0.3;
+/** Most of the trace-id space the receiving thread's shard may own (the rest is the worker shards'). */
+export const MAX_RECEIVER_SHARD_SHARE = 0.9;

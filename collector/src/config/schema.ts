@@ -27,6 +27,12 @@ export const collectorConfigSchema = {
       anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1, maximum: d.MAX_SHARDS }],
       default: 'auto',
     },
+    receiverShardShare: {
+      type: 'number',
+      minimum: 0,
+      maximum: d.MAX_RECEIVER_SHARD_SHARE,
+      default: d.DEFAULT_RECEIVER_SHARD_SHARE,
+    },
     role: { enum: COLLECTOR_ROLES, default: 'all' },
     kafka: kafkaConfigSchema,
     udp: {

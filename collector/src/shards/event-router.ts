@@ -14,7 +14,7 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
 } from '@phosphor/wire';
-import { hashIdBytes, ownerOfIdBytes } from './trace-owner.js';
+import { hashIdBytes, type TraceOwners, traceOwners } from './trace-owner.js';
 
 /*
  * The receiving side of a sharded collector does not decode events: it walks the datagram's
@@ -58,12 +58,15 @@ export class EventRouter {
   private readonly header = new BatchHeaderFields();
   /** Per event of the current datagram: frame start, frame end, owner shard. */
   private frames = new Int32Array(3 * 256);
+  private readonly owners: TraceOwners;
 
+  /** `owners`: the collector's trace ownership (a number: that many equal slices). */
   constructor(
-    private readonly shardCount: number,
+    owners: TraceOwners | number,
     private readonly sink: FrameSink,
     hmacKey?: string,
   ) {
+    this.owners = traceOwners(owners);
     this.key = hmacKey ? Buffer.from(hmacKey, 'utf8') : undefined;
   }
 
@@ -200,7 +203,7 @@ export class EventRouter {
     }
     r.pos = pos;
     // An event without a trace id is invalid; its shard (0) decodes and counts it.
-    return idEnd > idStart ? ownerOfIdBytes(buf, idStart, idEnd, this.shardCount) : 0;
+    return idEnd > idStart ? this.owners.ofIdBytes(buf, idStart, idEnd) : 0;
   }
 
   private walkTag(): void {

@@ -1,5 +1,5 @@
 import type { TraceEvent } from '@phosphor/wire';
-import { ownerOfTraceId } from './trace-owner.js';
+import { type TraceOwners, traceOwners } from './trace-owner.js';
 
 /** Where a shard's share of a batch of events goes (ShardHost.deliverEvents). */
 export type ShardEventsSink = (shard: number, events: TraceEvent[]) => void;
@@ -15,7 +15,9 @@ export type ShardEventsSink = (shard: number, events: TraceEvent[]) => void;
  * shard counts datagram events as UDP events (`udp.acceptedEvents`), which OTLP events are not —
  * the single core hands them to `ingestEvents` too, past the UDP counters.
  */
-export function otlpEventRouter(shardCount: number, sink: ShardEventsSink): (events: TraceEvent[]) => void {
+export function otlpEventRouter(owners: TraceOwners | number, sink: ShardEventsSink): (events: TraceEvent[]) => void {
+  const ownership = traceOwners(owners);
+  const shardCount = ownership.shardCount;
   return (events) => {
     if (events.length === 0) return;
     if (shardCount === 1) {
@@ -23,7 +25,7 @@ export function otlpEventRouter(shardCount: number, sink: ShardEventsSink): (eve
       return;
     }
     const byShard: TraceEvent[][] = Array.from({ length: shardCount }, () => []);
-    for (const event of events) (byShard[ownerOfTraceId(event.traceId, shardCount)] as TraceEvent[]).push(event);
+    for (const event of events) (byShard[ownership.ofTraceId(event.traceId)] as TraceEvent[]).push(event);
     byShard.forEach((list, shard) => {
       if (list.length > 0) sink(shard, list);
     });

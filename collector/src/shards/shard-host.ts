@@ -8,8 +8,11 @@ import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/config.js';
 import type { Span } from '../model/span.js';
 import type { ComponentHealth } from '../storage/span-store.js';
+import { EngineShardCore } from './engine-shard-core.js';
 import { createFrameRing, FrameRingWriter } from './frame-ring.js';
-import type { FromShard, ShardCallMethod, ShardWorkerData, ToShard } from './shard-messages.js';
+import type { ShardCore } from './shard-core.js';
+import type { FromShard, ShardCallable, ShardCallMethod, ShardWorkerData, ToShard } from './shard-messages.js';
+import { TraceOwners } from './trace-owner.js';
 
 /** A call to a shard that has not answered in this long fails (the API answers 503, health says KO). */
 export const SHARD_CALL_TIMEOUT_MILLIS = 5000;
@@ -61,6 +64,8 @@ interface PendingCall {
 
 interface ShardSlot {
   index: number;
+  /** The core of a shard running on this (the receiving) thread; such a slot has no worker. */
+  local: ShardCore | undefined;
   worker: Worker | undefined;
   ready: boolean;
   /** Calls waiting for this worker's answer, by id. */
@@ -82,8 +87,9 @@ interface ShardSlot {
  * shard gets its own Elasticsearch spool folder (shard 0 the configured one, shard n `<spoolDir>/shard-<n>`).
  */
 export function shardConfig(config: CollectorConfig, index: number): CollectorConfig {
-  const n = config.shards;
-  const share = (value: number) => Math.max(1, Math.ceil(value / n));
+  // Caps follow the shard's slice of the trace-id space (the receiving thread's shard owns a smaller one).
+  const part = TraceOwners.forShards(config.shards, config.receiverShardShare).shares[index] ?? 1 / config.shards;
+  const share = (value: number) => Math.max(1, Math.ceil(value * part));
   const copy = structuredClone(config);
   copy.assembly.maxPendingSpans = share(config.assembly.maxPendingSpans);
   copy.assembly.maxRememberedSpans =
@@ -130,13 +136,20 @@ function startWorker(data: ShardWorkerData): Worker {
 }
 
 /**
- * Runs N collector cores on worker threads: starts them, hands each its events, calls into them
- * (queries, aggregates, stats, health), streams their finished spans to the tail while someone
- * listens, and restarts one that crashes — a crashed shard is reported (stats, health) and never
- * takes the daemon down; events routed to it meanwhile are dropped and counted.
+ * Runs N collector cores: shard 0 on this thread (the one receiving datagrams) when
+ * `receiverShardShare` > 0, the others on worker threads. Starts them, hands each its events,
+ * calls into them (queries, aggregates, stats, health), streams their finished spans to the tail
+ * while someone listens, and restarts a worker that crashes — a crashed shard is reported (stats,
+ * health) and never takes the daemon down; events routed to it meanwhile are dropped and counted.
+ * The shard on this thread takes its events by a plain call: no ring, no copy across threads, no
+ * wake-up; its slice of the trace-id space is smaller, since this thread also receives and routes.
  */
 export class ShardHost {
+  /** Which shard owns which traces: used by every router (UDP, OTLP) and by the API. */
+  readonly owners: TraceOwners;
   private readonly slots: ShardSlot[];
+  /** Event frames ingested by the shard on this thread. */
+  private localFrames = 0;
   private nextCallId = 1;
   private tailOn = false;
   private closing = false;
@@ -160,8 +173,10 @@ export class ShardHost {
     private readonly onSpans: (spans: Span[]) => void,
     private readonly logger: Logger,
   ) {
+    this.owners = TraceOwners.forShards(config.shards, config.receiverShardShare);
     this.slots = Array.from({ length: config.shards }, (_, index) => ({
       index,
+      local: undefined,
       worker: undefined,
       ready: false,
       calls: new Map(),
@@ -182,7 +197,15 @@ export class ShardHost {
 
   /** Starts every shard; resolves once all are ready (rejects if one fails to start). */
   async start(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    const onReceiver = this.config.shards > 1 && this.config.receiverShardShare > 0;
+    await Promise.all(
+      this.slots.map((slot) => (onReceiver && slot.index === 0 ? this.startLocal(slot) : this.spawn(slot))),
+    );
+  }
+
+  /** Whether `shard` runs on this thread. */
+  isLocal(shard: number): boolean {
+    return this.slots[shard]?.local !== undefined;
   }
 
   /**
@@ -191,6 +214,15 @@ export class ShardHost {
    */
   deliver(shard: number, datagram: Uint8Array, events: number): void {
     const slot = this.slots[shard] as ShardSlot;
+    if (slot.local) {
+      if (!slot.ready) this.counters.droppedEventsShardDown += events;
+      else {
+        // The core copies what it keeps (ShardCore.ingest), so the caller's buffer is reused as is.
+        slot.local.ingest(datagram);
+        this.localFrames += events;
+      }
+      return;
+    }
     if (!slot.worker || !slot.ready || !slot.ring) {
       this.counters.droppedEventsShardDown += events;
       return;
@@ -208,6 +240,11 @@ export class ShardHost {
    */
   deliverEvents(shard: number, events: TraceEvent[]): void {
     const slot = this.slots[shard] as ShardSlot;
+    if (slot.local) {
+      if (!slot.ready) this.counters.droppedEventsShardDown += events.length;
+      else slot.local.ingestEvents(events);
+      return;
+    }
     if (!slot.worker || !slot.ready) {
       this.counters.droppedEventsShardDown += events.length;
       return;
@@ -226,6 +263,12 @@ export class ShardHost {
   /** Calls a core method on one shard. */
   call<T>(shard: number, method: ShardCallMethod, ...args: unknown[]): Promise<T> {
     const slot = this.slots[shard] as ShardSlot;
+    const local = slot.local;
+    if (local && slot.ready) {
+      // Asynchronous like a worker's answer (a caller never runs inside the core's own stack).
+      const callable: ShardCallable = local;
+      return Promise.resolve().then(() => (callable[method] as (...a: unknown[]) => T | Promise<T>).apply(local, args));
+    }
     const worker = slot.worker;
     if (!worker || !slot.ready) {
       return Promise.reject(new Error(`shard ${shard} is down${slot.lastError ? `: ${slot.lastError}` : ''}`));
@@ -253,7 +296,10 @@ export class ShardHost {
   setTail(on: boolean): void {
     if (on === this.tailOn) return;
     this.tailOn = on;
-    for (const slot of this.slots) if (slot.ready) this.post(slot, { kind: 'tail', on });
+    for (const slot of this.slots) {
+      if (slot.local) slot.local.setTailListener(on ? this.onSpans : undefined);
+      else if (slot.ready) this.post(slot, { kind: 'tail', on });
+    }
   }
 
   /** Host counters. */
@@ -269,7 +315,7 @@ export class ShardHost {
 
   /** Event frames the shards have ingested so far: read from shared memory, no call to the shards. */
   processedFrames(): number {
-    let n = this.counters.processedFrames;
+    let n = this.counters.processedFrames + this.localFrames;
     for (let i = 0; i < this.slots.length; i++) n += Number(Atomics.load(this.frames, i));
     return n;
   }
@@ -303,6 +349,8 @@ export class ShardHost {
    * restarted like any crashed shard.
    */
   async killShard(shard: number): Promise<void> {
+    if (this.isLocal(shard))
+      throw new Error(`shard ${shard} runs on the receiving thread: it ends with the process only`);
     const worker = this.slots[shard]?.worker;
     if (worker) await worker.terminate();
   }
@@ -313,6 +361,11 @@ export class ShardHost {
     this.closing = true;
     await Promise.all(
       this.slots.map(async (slot) => {
+        if (slot.local) {
+          await slot.local.close();
+          slot.ready = false;
+          return;
+        }
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         const worker = slot.worker;
         if (!worker) return;
@@ -332,6 +385,18 @@ export class ShardHost {
 
   private post(slot: ShardSlot, message: ToShard): void {
     slot.worker?.postMessage(message);
+  }
+
+  /** Builds the core of the shard that runs on this thread (its store may connect to Elasticsearch). */
+  private async startLocal(slot: ShardSlot): Promise<void> {
+    const core = await EngineShardCore.create(
+      shardConfig(this.config, slot.index),
+      this.logger.child({ shard: slot.index }),
+    );
+    core.start();
+    if (this.tailOn) core.setTailListener(this.onSpans);
+    slot.local = core;
+    slot.ready = true;
   }
 
   private spawn(slot: ShardSlot): Promise<void> {

@@ -30,7 +30,6 @@ import type { ShardCoreStats, ShardTrace } from './shard-core.js';
 import { ShardHost } from './shard-host.js';
 import { ShardedUdpReceiver } from './sharded-udp-receiver.js';
 import { sumCounters } from './sum-counters.js';
-import { ownerOfTraceId } from './trace-owner.js';
 
 /**
  * How often shard counters are fetched for /metrics (which reads counters synchronously) and
@@ -40,7 +39,7 @@ const STATS_REFRESH_MILLIS = 1000;
 /** Merged aggregate snapshots for the Influx exporter are refreshed this often (it samples every 10 s by default). */
 const EXPORT_SNAPSHOT_REFRESH_MILLIS = 5000;
 
-/** A collector running `config.shards` cores on worker threads behind one UDP socket, API, tail and dashboard. */
+/** A collector running `config.shards` cores (shard 0 on this thread, the others on worker threads) behind one UDP socket, API, tail and dashboard. */
 export interface ShardedCollector {
   readonly config: CollectorConfig;
   readonly logger: Logger;
@@ -86,8 +85,8 @@ class ShardedTailHub extends TailHub {
 }
 
 /**
- * Assembles a sharded collector: `config.shards` collector cores on worker threads (see
- * ShardHost), a receiver that routes each event to the shard owning its trace, and the same HTTP
+ * Assembles a sharded collector: `config.shards` collector cores, shard 0 on this thread and the
+ * others on worker threads (see ShardHost), a receiver that routes each event to the shard owning its trace, and the same HTTP
  * API as the single core, answering from the shards — a trace from its owner, searches and
  * aggregates merged. Nothing listens until `start()`.
  */
@@ -110,7 +109,7 @@ export async function buildShardedCollector(
   // each mapped event goes to the shard owning its trace, where it joins that trace's datagram events.
   const otlp = new OtlpReceiver(
     config.otlp,
-    otlpEventRouter(shards.shardCount, (shard, events) => shards.deliverEvents(shard, events)),
+    otlpEventRouter(shards.owners, (shard, events) => shards.deliverEvents(shard, events)),
     logger.child({ component: 'otlp' }),
     config.logging.warnIntervalMillis,
   );
@@ -188,7 +187,7 @@ export async function buildShardedCollector(
   // core does); searches from every shard (or one, when they share Elasticsearch), merged.
   const traces: TraceQueries = {
     async getTrace(traceId: string): Promise<TraceView | undefined> {
-      const owner = ownerOfTraceId(traceId, shards.shardCount);
+      const owner = shards.owners.ofTraceId(traceId);
       let trace: ShardTrace;
       try {
         trace = await shards.call<ShardTrace>(owner, 'getTrace', traceId);

@@ -64,7 +64,7 @@ export class ShardedUdpReceiver {
     this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
     this.clients = new ClientLossTracker(options.maxTrackedClients);
     this.outbox = new ShardOutbox(host.shardCount, (shard, datagram, frames) => host.deliver(shard, datagram, frames));
-    this.router = new EventRouter(host.shardCount, this.outbox, options.hmacKey);
+    this.router = new EventRouter(host.owners, this.outbox, options.hmacKey);
   }
 
   /** Binds the socket; resolves with the bound port (useful with port 0). */

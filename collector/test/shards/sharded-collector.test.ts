@@ -67,9 +67,16 @@ const EVENTS = HOPS.reduce((n, h) => n + Object.keys(h.times).length, 0);
 /** Hops with both sides: the entry hop of each trace has only IN/OUT and waits for its timeout. */
 const TWO_SIDED = HOPS.filter((h) => h.times.REQ !== undefined).length;
 
-describe.each([2, 3])('%i shards', (shardCount) => {
+describe.each([
+  [2, 0.3],
+  [3, 0.3],
+  [2, 0],
+])('%i shards, receiverShardShare %s', (shardCount, receiverShardShare) => {
   it('shuffled hops from two tracers land whole: every hop complete, every trace in one piece', async () => {
-    const c = await sharded(shardCount);
+    const c = await sharded(shardCount, { receiverShardShare });
+    // Shard 0 runs on the receiving thread unless the share is 0.
+    expect(c.shards.isLocal(0)).toBe(receiverShardShare > 0);
+    expect(c.shards.isLocal(shardCount - 1)).toBe(false);
     await sendFromTwoTracers(c.addresses?.udpPort as number, twoTracerDatagrams(HOPS));
     await waitFor(async () => (await statsOf(c)).assembly.receivedEvents === EVENTS);
     const stats = await statsOf(c);
@@ -197,6 +204,14 @@ describe('faults', () => {
     c.flush();
     const trace = await json<{ spans: Span[] }>(c, '/api/traces/after-restart');
     expect(trace.spans).toHaveLength(1);
+  });
+
+  it('the shard on the receiving thread cannot be ended on its own; it closes with the collector', async () => {
+    const c = await sharded(2, { receiverShardShare: 0.3 });
+    await expect(c.shards.killShard(0)).rejects.toThrow('receiving thread');
+    expect(c.shards.health().status).toBe('OK');
+    await c.close();
+    await expect(c.shards.call(0, 'stats')).rejects.toThrow('shard 0 is down');
   });
 
   it('bad datagrams and invalid events are counted once per reason, as by one core', async () => {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/app.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
-import { ownerOfTraceId } from '../../src/shards/trace-owner.js';
 import { testCollector } from '../support/collector.js';
 import { startSharded, traceHops, twoTracerDatagrams, waitFor } from './support.js';
 
@@ -41,7 +40,7 @@ describe('sharded collector with the OTLP exporter', () => {
     const hops = traceHops(TRACES);
     const traceIds = [...new Set(hops.map((h) => h.traceId))];
     // The traces are spread over both shards, so both export.
-    expect(new Set(traceIds.map((id) => ownerOfTraceId(id, SHARDS))).size).toBe(SHARDS);
+    expect(new Set(traceIds.map((id) => sharded.shards.owners.ofTraceId(id))).size).toBe(SHARDS);
     for (const d of twoTracerDatagrams(hops)) sharded.ingest(d);
     sharded.flush();
 

@@ -9,7 +9,6 @@ import type { CollectorAddresses } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
 import { traceIdFromOtel } from '../../src/otlp/otlp-trace-id.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
-import { ownerOfTraceId } from '../../src/shards/trace-owner.js';
 import { extractHeaders, otelService, otlpExporter, SpanKind, startSpan } from '../receivers/otlp/otel-sdk.js';
 import { startSharded, waitFor } from './support.js';
 
@@ -86,7 +85,7 @@ describe('sharded collector with OTLP in', () => {
     while (owners.size < SHARDS && traceIds.length < 40) {
       const reply = (await (await fetch(`${gatewayUrl}/order`)).json()) as { traceId: string };
       traceIds.push(reply.traceId);
-      owners.add(ownerOfTraceId(reply.traceId, SHARDS));
+      owners.add(collector.shards.owners.ofTraceId(reply.traceId));
     }
     expect(owners.size).toBe(SHARDS);
     await Promise.all([tracer.flush(), catalogProvider.forceFlush()]);
@@ -146,7 +145,7 @@ describe('closing a sharded collector with OTLP in', () => {
       });
       await c.close();
       // The span's REQ and REP, to the shard owning its trace, before the shards were closed.
-      const owner = ownerOfTraceId(traceIdFromOtel('4bf92f3577b34da6a3ce929d0e0e4736'), SHARDS);
+      const owner = c.shards.owners.ofTraceId(traceIdFromOtel('4bf92f3577b34da6a3ce929d0e0e4736'));
       expect(order).toEqual([`events:${owner}:2`, 'shards.close']);
       expect(c.otlp.stats().waitingSpans).toBe(0);
     } finally {

@@ -48,7 +48,7 @@ describe('shards setting', () => {
 
   it('divides the memory caps among shards and gives each its own Elasticsearch spool', () => {
     const config = loadConfig({
-      values: { shards: 4, storage: { elasticsearch: { spoolDir: '/var/spool/phosphor' } } },
+      values: { shards: 4, receiverShardShare: 0, storage: { elasticsearch: { spoolDir: '/var/spool/phosphor' } } },
     });
     const shard = shardConfig(config, 2);
     expect(shard.assembly.maxPendingSpans).toBe(config.assembly.maxPendingSpans / 4);
@@ -59,5 +59,24 @@ describe('shards setting', () => {
     expect((shardConfig(config, 0).storage.elasticsearch as { spoolDir: string }).spoolDir).toBe('/var/spool/phosphor');
     // The collector's own config is left as it was.
     expect((config.storage.elasticsearch as { spoolDir: string }).spoolDir).toBe('/var/spool/phosphor');
+  });
+
+  it('sizes the caps of the shard on the receiving thread and of the worker shards by their slices', () => {
+    const config = loadConfig({ values: { shards: 3, receiverShardShare: 0.2 } });
+    const onReceiver = shardConfig(config, 0);
+    const worker = shardConfig(config, 1);
+    const max = config.storage.memory.maxSpans;
+    expect(onReceiver.storage.memory.maxSpans / max).toBeCloseTo(0.2, 3);
+    expect(worker.storage.memory.maxSpans / max).toBeCloseTo(0.4, 3);
+    expect(worker.assembly.maxPendingSpans / config.assembly.maxPendingSpans).toBeCloseTo(0.4, 3);
+  });
+
+  it.each([
+    [-0.1, 'receiverShardShare'],
+    [0.95, 'receiverShardShare'],
+  ])('rejects receiverShardShare %s', (value, field) => {
+    const err = errorOf(() => loadConfig({ values: { receiverShardShare: value } }));
+    expect(err.code).toBe('COL_ERR_CONFIG_INVALID');
+    expect(err.field).toBe(field);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashIdBytes, ownerOfIdBytes, ownerOfTraceId } from '../../src/shards/trace-owner.js';
+import { hashIdBytes, ownerOfIdBytes, ownerOfTraceId, TraceOwners } from '../../src/shards/trace-owner.js';
 
 describe('trace ownership', () => {
   it('hashes the same bytes the same way from a datagram and from a string', () => {
@@ -23,5 +23,33 @@ describe('trace ownership', () => {
       }
       for (const c of counts) expect(Math.abs(c - total / n) / (total / n)).toBeLessThan(0.05);
     }
+  });
+
+  it.each([
+    [2, 0.25],
+    [3, 0.2],
+  ])('gives the receiving thread’s shard its share of %i shards (%s) and splits the rest evenly', (n, share) => {
+    const owners = TraceOwners.forShards(n, share);
+    expect(owners.shardCount).toBe(n);
+    expect(owners.shares[0]).toBeCloseTo(share, 3);
+    const counts = new Array<number>(n).fill(0);
+    const total = 60_000;
+    for (let i = 0; i < total; i++) {
+      const owner = owners.ofTraceId(i.toString(16).padStart(32, '0'));
+      counts[owner] = (counts[owner] as number) + 1;
+    }
+    const expected = [share, ...new Array<number>(n - 1).fill((1 - share) / (n - 1))];
+    for (const [shard, c] of counts.entries()) {
+      expect(Math.abs(c / total - (expected[shard] as number))).toBeLessThan(0.01);
+    }
+    // The same owner from a datagram's bytes as from the string.
+    const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const datagram = Buffer.concat([Buffer.from([7]), Buffer.from(id)]);
+    expect(owners.ofIdBytes(datagram, 1, 1 + id.length)).toBe(owners.ofTraceId(id));
+  });
+
+  it('uses equal slices when no shard runs on the receiving thread', () => {
+    expect(TraceOwners.forShards(3, 0).shares).toEqual(TraceOwners.even(3).shares);
+    expect(TraceOwners.forShards(1, 0.3).shares).toEqual([1]);
   });
 });
