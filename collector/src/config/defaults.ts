@@ -66,9 +66,11 @@ export const MAX_SHARDS = 256;
 /**
  * Share of the trace-id space owned by the shard that runs on the receiving thread (`shards` > 1):
  * that thread also receives every datagram and routes every event, so its shard takes a smaller
- * slice than the shards on worker threads, to keep the threads equally busy (docs/benchmarks.md,
- * "Collector shards: one shard on the receiving thread").
+ * slice than the shards on worker threads, to keep the threads equally busy. 0.2 balances them for
+ * the tracer's default 1,400-byte datagrams (≈ 9 events each, where the receive costs most per
+ * event); with large datagrams (16 KiB) a larger share, or 0, measures better (docs/benchmarks.md,
+ * "Collector shards: one shard on the receiving thread" and the re-runs after it).
  */
-export const DEFAULT_RECEIVER_SHARD_SHARE = 0.3;
+export const DEFAULT_RECEIVER_SHARD_SHARE = 0.2;
 /** Most of the trace-id space the receiving thread's shard may own (the rest is the worker shards'). */
 export const MAX_RECEIVER_SHARD_SHARE = 0.9;
