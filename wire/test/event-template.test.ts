@@ -4,28 +4,12 @@ import {
   DatagramWriter,
   decodeDatagram,
   EventTemplate,
-  type EventTemplateFields,
   type TraceEvent,
 } from '../src/index.js';
-import { makeEvent } from './support/events.js';
+import { fieldsOf, makeEvent } from './support/events.js';
 
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
 const identity = { tracerId: 'abcdef0123456789', service: 'quote', hostname: 'host-a' };
-
-/** The repeating fields of `event`, as a template holds them. */
-function fieldsOf(event: TraceEvent): EventTemplateFields {
-  return {
-    type: event.type,
-    from: event.from,
-    fromEndpoint: event.fromEndpoint,
-    to: event.to,
-    toEndpoint: event.toEndpoint,
-    hostname: event.hostname,
-    zone: event.zone,
-    tags: event.tags,
-    flags: event.flags,
-  };
-}
 
 function appendFromTemplate(writer: DatagramWriter, event: TraceEvent): AppendStatus {
   const template = EventTemplate.encode(fieldsOf(event));

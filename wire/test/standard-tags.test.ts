@@ -11,7 +11,7 @@ import {
   standardTagKey,
   type TraceEvent,
 } from '../src/index.js';
-import { makeEvent } from './support/events.js';
+import { fieldsOf, makeEvent } from './support/events.js';
 import { encodeBatch, encodeDatagram, encodeEvent, PHOSPHOR_PROTO_URL } from './support/reference-encoder.js';
 
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
@@ -101,17 +101,7 @@ describe('standard tag keys', () => {
 
   it('encodes the codes from templates too', () => {
     const event = makeEvent({ type: 'IN', tags: serverTags });
-    const template = EventTemplate.encode({
-      type: event.type,
-      from: event.from,
-      fromEndpoint: event.fromEndpoint,
-      to: event.to,
-      toEndpoint: event.toEndpoint,
-      hostname: event.hostname,
-      zone: event.zone,
-      tags: event.tags,
-      flags: event.flags,
-    });
+    const template = EventTemplate.encode(fieldsOf(event));
     if (template === undefined) throw new Error('template refused a valid event');
     const writer = new DatagramWriter({ maxDatagramBytes: 16_384, ...identity });
     writer.appendFromTemplate(

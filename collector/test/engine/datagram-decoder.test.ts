@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
-import type { EmitReason } from '../../src/assembly/span-sink.js';
-import { CollectorEngine } from '../../src/engine/collector-engine.js';
-import type { Span } from '../../src/model/span.js';
 import { batchOf, hopEvents } from '../support/hops.js';
+import { recordingEngine } from '../support/recording-engine.js';
 
 const T0 = 1_700_000_000_000_000;
 /** A top-level field phosphor.proto does not define (field 20, varint 1): the fast path hands such datagrams to the codec. */
 const UNKNOWN_FIELD = Buffer.from([0xa0, 0x01, 0x01]);
 
-function engine() {
-  const emitted: { span: Span; reason: EmitReason }[] = [];
-  const collector = new CollectorEngine(
-    {
-      spanTimeoutMillis: 1000,
-      maxPendingSpans: 1000,
-      skewCorrection: true,
-      lateWindowMillis: 60_000,
-      maxRememberedSpans: 1000,
-      now: () => 0,
-    },
-    (spans, reason) => {
-      for (const span of spans) emitted.push({ span, reason });
-    },
-  );
-  return { collector, emitted };
-}
+const engine = recordingEngine;
 
 describe('DatagramDecoder', () => {
   // Id lengths around the 4-byte hashing words and the id table's 48-byte inline key room.

@@ -7,9 +7,10 @@ import { AppendStatus, DatagramWriter, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeDatagram, encodeEvent } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
-import { CollectorEngine } from '../../src/engine/collector-engine.js';
+import type { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 import { batchOf, hopEvents } from '../support/hops.js';
+import { recordingEngine } from '../support/recording-engine.js';
 
 const T0 = 1_700_000_000_000_000;
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
@@ -38,21 +39,8 @@ function events(): TraceEvent[] {
 }
 
 function engine(): { collector: CollectorEngine; spans: { span: Span; reason: EmitReason }[] } {
-  const spans: { span: Span; reason: EmitReason }[] = [];
-  const collector = new CollectorEngine(
-    {
-      spanTimeoutMillis: 1000,
-      maxPendingSpans: 1000,
-      skewCorrection: true,
-      lateWindowMillis: 60_000,
-      maxRememberedSpans: 1000,
-      now: () => 0,
-    },
-    (emitted, reason) => {
-      for (const span of emitted) spans.push({ span, reason });
-    },
-  );
-  return { collector, spans };
+  const { collector, emitted } = recordingEngine();
+  return { collector, spans: emitted };
 }
 
 function assemble(datagram: Buffer): { spans: { span: Span; reason: EmitReason }[]; byCodec: boolean } {

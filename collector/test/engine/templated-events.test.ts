@@ -7,9 +7,9 @@
 import { AppendStatus, DatagramWriter, EventTemplate, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
-import { CollectorEngine } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 import { hopEvents } from '../support/hops.js';
+import { recordingEngine } from '../support/recording-engine.js';
 
 const T0 = 1_700_000_000_000_000;
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
@@ -67,20 +67,7 @@ function datagrams(list: TraceEvent[], templated: boolean): Buffer[] {
 }
 
 function assemble(list: Buffer[]): { spans: { span: Span; reason: EmitReason }[]; byCodec: number } {
-  const spans: { span: Span; reason: EmitReason }[] = [];
-  const engine = new CollectorEngine(
-    {
-      spanTimeoutMillis: 1000,
-      maxPendingSpans: 1000,
-      skewCorrection: true,
-      lateWindowMillis: 60_000,
-      maxRememberedSpans: 1000,
-      now: () => 0,
-    },
-    (emitted, reason) => {
-      for (const span of emitted) spans.push({ span, reason });
-    },
-  );
+  const { collector: engine, emitted: spans } = recordingEngine();
   let byCodec = 0;
   for (const datagram of list) {
     const outcome = engine.ingestDatagram(datagram);

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../../src/index.js';
+import type { EventTemplateFields, TraceEvent } from '../../src/index.js';
 
 let counter = 0;
 
@@ -18,5 +18,20 @@ export function makeEvent(overrides: Partial<TraceEvent> = {}): TraceEvent {
     hostname: 'host-a',
     flags: 1,
     ...overrides,
+  };
+}
+
+export /** The repeating fields of `event`, as a template holds them. */
+function fieldsOf(event: TraceEvent): EventTemplateFields {
+  return {
+    type: event.type,
+    from: event.from,
+    fromEndpoint: event.fromEndpoint,
+    to: event.to,
+    toEndpoint: event.toEndpoint,
+    hostname: event.hostname,
+    zone: event.zone,
+    tags: event.tags,
+    flags: event.flags,
   };
 }
