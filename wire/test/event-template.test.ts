@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AppendStatus,
-  DatagramWriter,
-  decodeDatagram,
-  EventTemplate,
-  type TraceEvent,
-} from '../src/index.js';
+import { AppendStatus, DatagramWriter, decodeDatagram, EventTemplate, type TraceEvent } from '../src/index.js';
 import { fieldsOf, makeEvent } from './support/events.js';
 
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
