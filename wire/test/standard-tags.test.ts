@@ -11,23 +11,13 @@ import {
   standardTagKey,
   type TraceEvent,
 } from '../src/index.js';
-import { fieldsOf, makeEvent } from './support/events.js';
+import { fieldsOf, makeEvent, serverTags } from './support/events.js';
 import { encodeBatch, encodeDatagram, encodeEvent, PHOSPHOR_PROTO_URL } from './support/reference-encoder.js';
 
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
 const identity = { tracerId: 'abcdef0123456789', service: 'quote', hostname: 'host-a' };
 const root = protobuf.parse(readFileSync(PHOSPHOR_PROTO_URL, 'utf8')).root;
 const EventMessage = root.lookupType('phosphor.wire.v1.Event');
-
-/** The tags a server's IN and OUT carry (what the instrumentation records by default), plus a custom one. */
-const serverTags = Object.freeze({
-  'http.request.method': 'POST',
-  'http.route': '/nextid',
-  'url.scheme': 'http',
-  'server.address': '127.0.0.1',
-  'server.port': '8888',
-  tenant: 'acme',
-});
 
 function writeOne(event: TraceEvent): Buffer {
   const writer = new DatagramWriter({ maxDatagramBytes: 16_384, ...identity });

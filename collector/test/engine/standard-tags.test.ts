@@ -5,6 +5,7 @@
  */
 import { AppendStatus, DatagramWriter, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { serverTags } from '../../../wire/test/support/events.js';
 import { encodeBatch, encodeDatagram, encodeEvent } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import type { CollectorEngine } from '../../src/engine/collector-engine.js';
@@ -14,14 +15,7 @@ import { recordingEngine } from '../support/recording-engine.js';
 
 const T0 = 1_700_000_000_000_000;
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
-const requestTags = Object.freeze({
-  'http.request.method': 'POST',
-  'http.route': '/nextid',
-  'url.scheme': 'http',
-  'server.address': '127.0.0.1',
-  'server.port': '8888',
-  tenant: 'acme',
-});
+const requestTags = serverTags;
 const statusTags = Object.freeze({ 'http.response.status_code': '503', 'error.type': '503' });
 
 function events(): TraceEvent[] {

@@ -35,3 +35,13 @@ function fieldsOf(event: TraceEvent): EventTemplateFields {
     flags: event.flags,
   };
 }
+
+/** The tags a server's IN and OUT carry (what the instrumentation records by default), plus a custom one. */
+export const serverTags = Object.freeze({
+  'http.request.method': 'POST',
+  'http.route': '/nextid',
+  'url.scheme': 'http',
+  'server.address': '127.0.0.1',
+  'server.port': '8888',
+  tenant: 'acme',
+});
