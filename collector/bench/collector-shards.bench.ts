@@ -26,9 +26,10 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { decodeDatagram } from '@phosphor/wire';
 import { buildCollector } from '../src/app.js';
-import { DEFAULT_RECEIVER_SHARD_SHARE } from '../src/config/defaults.js';
+import { DEFAULT_RECEIVER_SHARD_SHARE, DEFAULT_SHARD_WORKER_NICENESS } from '../src/config/defaults.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { EventRouter } from '../src/shards/event-router.js';
 import { ShardOutbox } from '../src/shards/shard-outbox.js';
@@ -44,6 +45,13 @@ const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
  * (taking turns with the others): 0 = every shard on a worker thread; the default is the config's.
  */
 const RECEIVER_SHARES = (process.env.BENCH_RECEIVER_SHARES ?? String(DEFAULT_RECEIVER_SHARD_SHARE))
+  .split(',')
+  .map(Number);
+/**
+ * BENCH_WORKER_NICENESS: comma-separated `shardWorkerNiceness` values; every share above runs once
+ * with each (0 = worker shards at the receiving thread's priority); the default is the config's.
+ */
+const WORKER_NICENESS = (process.env.BENCH_WORKER_NICENESS ?? String(DEFAULT_SHARD_WORKER_NICENESS))
   .split(',')
   .map(Number);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
@@ -95,11 +103,12 @@ interface Subject {
   close(): Promise<void>;
 }
 
-function configValues(shards: number, receiverShardShare = 0) {
+function configValues(shards: number, receiverShardShare = 0, shardWorkerNiceness = 0) {
   return loadConfig({
     values: {
       shards,
       receiverShardShare,
+      shardWorkerNiceness,
       udp: { port: 0, receiveBufferBytes: RECEIVE_BUFFER_BYTES },
       http: { port: 0 },
       // Both collectors are up at once (and other work may hold the OTLP defaults): free ports.
@@ -125,14 +134,15 @@ async function oneShard(): Promise<Subject> {
   };
 }
 
-async function sharded(n: number, receiverShare: number): Promise<Subject> {
-  const c = await buildShardedCollector(configValues(n, receiverShare));
+async function sharded(n: number, receiverShare: number, niceness: number): Promise<Subject> {
+  const c = await buildShardedCollector(configValues(n, receiverShare, niceness));
   const { udpPort } = await c.start();
+  const workers = niceness > 0 ? `worker threads at nice ${niceness}` : 'worker threads';
   return {
     label:
       receiverShare > 0
-        ? `${n} shards (shard-0 on the receiving thread, ${receiverShare} of the traces)`
-        : `${n} shards (worker threads)`,
+        ? `${n} shards (shard-0 on the receiving thread, ${receiverShare} of the traces; ${workers})`
+        : `${n} shards (${workers})`,
     udpPort,
     // Event frames the shards have ingested, read from shared memory: polling it costs the shards
     // nothing (a stats call to every shard every 10 ms would cost them more than the one shard's
@@ -373,7 +383,9 @@ async function main() {
     `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
   );
   const subjects = [await oneShard()];
-  for (const share of RECEIVER_SHARES) subjects.push(await sharded(SHARDS, share));
+  for (const share of RECEIVER_SHARES) {
+    for (const niceness of WORKER_NICENESS) subjects.push(await sharded(SHARDS, share, niceness));
+  }
   let results: { label: string; result: RunResult | undefined }[];
   try {
     const found = await sustainedAll(subjects, round);
@@ -394,6 +406,30 @@ async function main() {
     '\nCPU ns per event by thread at the sustained rate (sender included; helpers = V8 GC/compiler and libuv threads):',
   );
   for (const { label, result } of results) if (result) console.log(`  ${label}: ${perThread(result)}`);
+  const one = results[0]?.result;
+  if (!one) return;
+  // The sender shares the machine's cores: N shards can at most use what it leaves. One shard's
+  // ceiling is one core at its own CPU per event; N shards' is every core at theirs plus the
+  // sender's and helpers' — both from this run's held rates.
+  const oneCollectorNanos = nanosOf(one, (k) => k === 'main');
+  console.log(
+    `\nceiling on this machine (${availableParallelism()} cores, the sender on them too): one shard ≤ ${fmt(1e9 / oneCollectorNanos)} events/s (one core at ${fmt(oneCollectorNanos)} ns/event)`,
+  );
+  for (const { label, result } of results.slice(1)) {
+    if (!result) continue;
+    const allNanos = nanosOf(result, () => true);
+    const ceiling = (Math.min(SHARDS, availableParallelism()) * 1e9) / allNanos;
+    console.log(
+      `  ${label}: ≤ ${fmt(ceiling)} events/s (${fmt(allNanos)} ns/event on all threads) = ${(ceiling / (1e9 / oneCollectorNanos)).toFixed(2)}× one shard's ceiling; held ${((result.offeredEventsPerSecond / ceiling) * 100).toFixed(0)} % of it`,
+    );
+  }
+}
+
+/** CPU ns per event summed over the thread groups `which` picks. */
+function nanosOf(r: RunResult, which: (group: string) => boolean): number {
+  let total = 0;
+  for (const [group, ns] of r.nanosPerEvent) if (which(group)) total += ns;
+  return total;
 }
 
 function fmt(n: number): string {

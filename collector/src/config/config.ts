@@ -89,6 +89,11 @@ export interface CollectorConfig {
    * on a worker thread (equal slices).
    */
   receiverShardShare: number;
+  /**
+   * Niceness added to each shard worker thread (0–19; Linux only, elsewhere ignored): the receiving
+   * thread, whose kernel buffer is small, gets a core first when both want one. 0 turns it off.
+   */
+  shardWorkerNiceness: number;
   /** What this process does; see {@link CollectorRole}. */
   role: CollectorRole;
   /** Kafka, for the receiver and assembler roles. */

@@ -74,3 +74,12 @@ export const MAX_SHARDS = 256;
 export const DEFAULT_RECEIVER_SHARD_SHARE = 0.2;
 /** Most of the trace-id space the receiving thread's shard may own (the rest is the worker shards'). */
 export const MAX_RECEIVER_SHARD_SHARE = 0.9;
+/**
+ * Niceness of the shard worker threads (Linux; 0 leaves them at the process's priority). The
+ * receiving thread drains a kernel buffer of a few MiB that overflows — losing datagrams — when the
+ * thread waits for a core; the worker shards drain a 16 MiB ring each, which rides out a wait many
+ * times longer. A worker therefore yields the core to the receiving thread when both are runnable.
+ */
+export const DEFAULT_SHARD_WORKER_NICENESS = 5;
+/** Highest niceness Linux allows (lowest priority). */
+export const MAX_SHARD_WORKER_NICENESS = 19;

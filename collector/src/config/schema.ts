@@ -33,6 +33,12 @@ export const collectorConfigSchema = {
       maximum: d.MAX_RECEIVER_SHARD_SHARE,
       default: d.DEFAULT_RECEIVER_SHARD_SHARE,
     },
+    shardWorkerNiceness: {
+      type: 'integer',
+      minimum: 0,
+      maximum: d.MAX_SHARD_WORKER_NICENESS,
+      default: d.DEFAULT_SHARD_WORKER_NICENESS,
+    },
     role: { enum: COLLECTOR_ROLES, default: 'all' },
     kafka: kafkaConfigSchema,
     udp: {

@@ -12,6 +12,7 @@ import { FrameRingReader } from './frame-ring.js';
 import type { ShardCore } from './shard-core.js';
 import type { FromShard, ShardCallable, ShardWorkerData, ToShard } from './shard-messages.js';
 import { OUTBOX_BYTES } from './shard-outbox.js';
+import { setCurrentThreadNiceness } from './thread-niceness.js';
 
 /**
  * Ring records ingested per turn of the event loop before it yields (so calls from the host —
@@ -27,6 +28,10 @@ function createCore(data: ShardWorkerData): Promise<ShardCore> {
     component: 'shard',
     shard: data.shardIndex,
   });
+  // The receiving thread gets a core first when both want one (see shardWorkerNiceness).
+  const niceness = data.config.shardWorkerNiceness;
+  const failure = setCurrentThreadNiceness(niceness);
+  if (failure) logger.warn({ niceness }, `shard thread priority unchanged: ${failure}`);
   return EngineShardCore.create(data.config, logger);
 }
 

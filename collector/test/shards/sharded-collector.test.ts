@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { TraceEvent } from '@phosphor/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
@@ -101,6 +102,36 @@ describe.each([
       // The entry span waits for its timeout: shown from the owner's pending hops.
       expect(trace.pendingSpanIds).toHaveLength(1);
     }
+  });
+});
+
+/** Niceness of this process's threads named `name` (Linux /proc; the thread's comm is its worker name). */
+function threadNiceness(name: string): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+    if (comm !== name) continue;
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return out;
+}
+
+describe.runIf(process.platform === 'linux')('worker thread priority', () => {
+  it('runs the worker shards at shardWorkerNiceness and leaves the receiving thread as it was', async () => {
+    const before = threadNiceness('MainThread');
+    const c = await sharded(3, { receiverShardShare: 0.2, shardWorkerNiceness: 7 });
+    expect(c.shards.isLocal(0)).toBe(true);
+    expect(threadNiceness('shard-1')).toEqual([7]);
+    expect(threadNiceness('shard-2')).toEqual([7]);
+    expect(threadNiceness('MainThread')).toEqual(before);
+  });
+
+  it('leaves the worker shards at the process priority with shardWorkerNiceness 0', async () => {
+    const [main] = threadNiceness('MainThread');
+    await sharded(2, { receiverShardShare: 0, shardWorkerNiceness: 0 });
+    expect(threadNiceness('shard-0')).toEqual([main]);
+    expect(threadNiceness('shard-1')).toEqual([main]);
   });
 });
 

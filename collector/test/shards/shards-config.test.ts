@@ -74,8 +74,11 @@ describe('shards setting', () => {
   it.each([
     [-0.1, 'receiverShardShare'],
     [0.95, 'receiverShardShare'],
-  ])('rejects receiverShardShare %s', (value, field) => {
-    const err = errorOf(() => loadConfig({ values: { receiverShardShare: value } }));
+    [-1, 'shardWorkerNiceness'],
+    [20, 'shardWorkerNiceness'],
+    [2.5, 'shardWorkerNiceness'],
+  ])('rejects %s for %s', (value, field) => {
+    const err = errorOf(() => loadConfig({ values: { [field]: value } }));
     expect(err.code).toBe('COL_ERR_CONFIG_INVALID');
     expect(err.field).toBe(field);
   });
