@@ -28,6 +28,7 @@ interface AssemblerStats {
       badRecords: Record<string, number>;
       lostWrites: number;
       resets: number;
+      stalls: number;
       paused: number;
       lag: number;
     };
@@ -155,6 +156,8 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
       { timeoutMillis: 120_000, what: `${sent.length} whole spans in Elasticsearch`, intervalMillis: 1000 },
     ).catch(async (err: Error) => {
       const stats = await Promise.all(liveAssemblers.map((a) => memberJson(a, '/api/stats').catch(() => ({}))));
+      // The assemblers' own logs say what their Kafka clients did (rebalances, reconnects).
+      for (const a of liveAssemblers) console.error(`${a.name} log (last lines):\n${a.stdout().split('\n').slice(-40).join('\n')}`);
       throw new Error(`${err.message}; last: ${lastCounts}; assemblers: ${JSON.stringify(stats).slice(0, 4000)}`);
     });
     expect(stored.count).toBe(sent.length);
@@ -213,7 +216,7 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     );
     expect(graph.edges.find((e) => e.from === 'gateway' && e.to === 'quote')?.calls ?? 0).toBeGreaterThan(0);
     console.info(
-      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}`,
+      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}; stalled consumers rebuilt ${assemblerStats.map((s) => s.cluster.kafka.stalls).join(', ')}`,
     );
   }, 400_000);
 

@@ -49,6 +49,11 @@ export interface KafkaAssemblerStats {
   failedCommits: number;
   /** Times assembly state was discarded for a rebalance or a reconnect (its records are replayed). */
   resets: number;
+  /**
+   * Times the consumer was rebuilt because it had stopped working without failing: no successful group
+   * heartbeat, or records waiting on an assigned partition and none fetched, for `stallMillis`.
+   */
+  stalls: number;
   /** 1 while consuming is paused because Elasticsearch is failing or its queue is long. */
   paused: number;
   pauses: number;
@@ -76,8 +81,17 @@ const RESTART_DELAY_MILLIS = 1000;
  * flush interval's order of magnitude, well under a request timeout.
  */
 const STORE_STALL_MILLIS = 3000;
-/** How often the lag is polled for stats. */
+/** How often the lag is polled for stats (and the consumer's liveness checked). */
 const LAG_POLL_MILLIS = 2000;
+/**
+ * A consumer with no successful heartbeat, or with records waiting on an assigned partition and none
+ * fetched, for this many session timeouts (and at least MIN_STALL_MILLIS) is rebuilt. The client can
+ * end up there without an error on the stream: a group rejoin that ran out of retries while the
+ * broker restarted leaves a member with no assignment and no heartbeat, and a fetch whose reply never
+ * came blocks its broker for two minutes. Rebuilding is safe: partitions replay from committed offsets.
+ */
+const STALL_SESSION_TIMEOUTS = 3;
+const MIN_STALL_MILLIS = 15_000;
 
 const REJECTIONS: readonly RecordRejection[] = ['empty', 'undecodable', 'key_mismatch'];
 
@@ -115,6 +129,11 @@ export class KafkaAssembler {
   /** Bumped on every consumer rebuild, so events of an old consumer are ignored. */
   private generation = 0;
   private restarting = false;
+  /** Last successful group heartbeat or join of the current consumer. */
+  private lastLivenessAt = performance.now();
+  /** Last record fetched by the current consumer (or when it was built). */
+  private lastMessageAt = performance.now();
+  private readonly stallMillis: number;
   private readonly emitDelayMillis: number;
   private readonly retired = { receivedEvents: 0, completeSpans: 0, partialSpans: 0, duplicateEvents: 0 };
   private readonly counters = {
@@ -124,6 +143,7 @@ export class KafkaAssembler {
     commits: 0,
     failedCommits: 0,
     resets: 0,
+    stalls: 0,
     pauses: 0,
   };
   private readonly bad = Object.fromEntries(REJECTIONS.map((r) => [r, 0])) as Record<RecordRejection, number>;
@@ -133,6 +153,7 @@ export class KafkaAssembler {
     // A record's hops are all emitted by the first sweep spanTimeoutMillis after it was consumed;
     // checkpoints coalesce records up to CHECKPOINT_COALESCE_MILLIS apart, and the tick may run late.
     this.emitDelayMillis = deps.assembly.spanTimeoutMillis + CHECKPOINT_COALESCE_MILLIS + TICK_MILLIS;
+    this.stallMillis = Math.max(MIN_STALL_MILLIS, STALL_SESSION_TIMEOUTS * deps.kafka.sessionTimeoutMillis);
   }
 
   /** Joins the group and starts consuming. Resolves once the stream exists (assignment may follow). */
@@ -140,7 +161,10 @@ export class KafkaAssembler {
     await this.connect();
     this.tick = setInterval(() => this.onTick(), TICK_MILLIS);
     this.tick.unref();
-    this.lagTimer = setInterval(() => void this.pollLag(), LAG_POLL_MILLIS);
+    this.lagTimer = setInterval(() => {
+      void this.pollLag();
+      void this.checkLiveness();
+    }, LAG_POLL_MILLIS);
     this.lagTimer.unref();
   }
 
@@ -227,8 +251,20 @@ export class KafkaAssembler {
       retries: 3,
     });
     this.consumer = consumer;
+    this.lastLivenessAt = performance.now();
+    this.lastMessageAt = performance.now();
+    consumer.on('consumer:heartbeat:end', () => {
+      if (generation === this.generation) this.lastLivenessAt = performance.now();
+    });
+    // The client emits 'error' when a group rejoin runs out of retries; unheard, it would end the process.
+    consumer.on('error', (err: Error) => {
+      if (generation !== this.generation || this.closed) return;
+      this.warner.warn('kafka_consumer', `Kafka consumer failed (${err.message}); reconnecting`);
+      this.scheduleRestart();
+    });
     consumer.on('consumer:group:join', () => {
       if (generation !== this.generation) return;
+      this.lastLivenessAt = performance.now();
       // The stream refetches every assigned partition from its committed offset after a join:
       // state built from records before that is discarded and rebuilt from the replay.
       this.resetState('rebalance');
@@ -287,6 +323,7 @@ export class KafkaAssembler {
   }
 
   private onMessage(message: KafkaMessage): void {
+    this.lastMessageAt = performance.now();
     const partition = message.partition;
     let progress = this.progress.get(partition);
     if (!progress) {
@@ -458,6 +495,46 @@ export class KafkaAssembler {
     } catch {
       // Lag is informational; the next poll tries again.
     }
+  }
+
+  /** Rebuilds a consumer that stopped heartbeating, or that leaves records on its partitions unfetched. */
+  private async checkLiveness(): Promise<void> {
+    const consumer = this.consumer;
+    const stream = this.stream;
+    if (!consumer || !stream || this.restarting || this.closed) return;
+    const now = performance.now();
+    if (now - this.lastLivenessAt > this.stallMillis) {
+      this.onStall(`no successful group heartbeat for ${Math.round((now - this.lastLivenessAt) / 1000)} s`);
+      return;
+    }
+    if (this.paused || now - this.lastMessageAt <= this.stallMillis) return;
+    const { topic } = this.deps.kafka;
+    const assigned = consumer.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
+    if (assigned.length === 0) return;
+    let latest: bigint[];
+    try {
+      latest = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    } catch {
+      return; // Broker unreachable: the heartbeat check covers a consumer that never recovers.
+    }
+    if (consumer !== this.consumer || this.paused || this.restarting || this.closed) return;
+    if (performance.now() - this.lastMessageAt <= this.stallMillis) return;
+    for (const partition of assigned) {
+      const end = latest[partition] ?? 0n;
+      const next = stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n;
+      if (end > next) {
+        this.onStall(
+          `partition ${partition} has records from offset ${next} to ${end} and none was fetched for ${Math.round((performance.now() - this.lastMessageAt) / 1000)} s`,
+        );
+        return;
+      }
+    }
+  }
+
+  private onStall(why: string): void {
+    this.counters.stalls++;
+    this.warner.warn('kafka_stalled', `Kafka consumer stalled: ${why}; rebuilding it (partitions replay)`);
+    this.scheduleRestart();
   }
 
   private resetState(why: string): void {
