@@ -157,7 +157,8 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     ).catch(async (err: Error) => {
       const stats = await Promise.all(liveAssemblers.map((a) => memberJson(a, '/api/stats').catch(() => ({}))));
       // The assemblers' own logs say what their Kafka clients did (rebalances, reconnects).
-      for (const a of liveAssemblers) console.error(`${a.name} log (last lines):\n${a.stdout().split('\n').slice(-40).join('\n')}`);
+      for (const a of liveAssemblers)
+        console.error(`${a.name} log (last lines):\n${a.stdout().split('\n').slice(-40).join('\n')}`);
       throw new Error(`${err.message}; last: ${lastCounts}; assemblers: ${JSON.stringify(stats).slice(0, 4000)}`);
     });
     expect(stored.count).toBe(sent.length);
