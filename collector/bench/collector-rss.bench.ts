@@ -9,7 +9,7 @@
  * (`auto` is the daemon's default: a worker thread with its own heap and store per core).
  * Knobs: BENCH_RSS_MILLIS (30 s; 600000 for the 10-minute flatness run), BENCH_RSS_EVENTS_PER_SECOND,
  * BENCH_RSS_SHARDS, BENCH_RSS_MAIN; NODE_OPTIONS reaches the daemon (e.g. `--max-semi-space-size=64`
- * replaces the 16 MB semi-spaces the daemon gives itself at start, src/cli/young-generation.ts: uncapped,
+ * replaces the 16 MB semi-spaces the daemon gives itself at start, src/cli/memory-caps.ts: uncapped,
  * V8 grows the young generation to 128 MB over minutes of this load, which is most of the growth).
  */
 import {

@@ -1,11 +1,11 @@
 /**
  * The `phosphor-collector` daemon: the only module that reads argv/env and listens (besides the
- * young-generation re-execution it imports first).
+ * re-execution with memory caps it imports first).
  * Flags: --config <file>, --udp-port <n>, --http-port <n>, --storage memory|elasticsearch, --shards auto|<n>,
  * --role all|receiver|assembler, --help, --version.
  */
-// First: may re-execute the process with the young-generation cap (see cli/young-generation.ts).
-import './cli/relaunch-with-young-generation-cap.js';
+// First: may re-execute the process with its memory caps (see cli/memory-caps.ts).
+import './cli/relaunch-with-memory-caps.js';
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app.js';
 import { COLLECTOR_FLAGS, collectorHelp, collectorVersion } from './cli/usage.js';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DAEMON_MAX_SEMI_SPACE_MB, youngGenerationRelaunchArgs } from '../../src/cli/young-generation.js';
+import {
+  DAEMON_MALLOC_ARENA_MAX,
+  DAEMON_MAX_SEMI_SPACE_MB,
+  memoryCapsRelaunchEnv,
+  youngGenerationRelaunchArgs,
+} from '../../src/cli/memory-caps.js';
 
 const ARGV = ['/usr/bin/node', '/app/collector/dist/main.js', '--udp-port', '0'];
 
@@ -32,5 +37,20 @@ describe('youngGenerationRelaunchArgs', () => {
     expect(
       youngGenerationRelaunchArgs(['--max-semi-space-sizes=1'], ARGV, { NODE_OPTIONS: '--semi-space-size=2' }),
     ).toBeDefined();
+  });
+});
+
+describe('memoryCapsRelaunchEnv', () => {
+  it('limits the malloc arenas and marks the process as re-executed, keeping the rest of the environment', () => {
+    expect(memoryCapsRelaunchEnv({ PATH: '/bin', NODE_ENV: 'production' })).toEqual({
+      PATH: '/bin',
+      NODE_ENV: 'production',
+      MALLOC_ARENA_MAX: String(DAEMON_MALLOC_ARENA_MAX),
+      PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED: '1',
+    });
+  });
+
+  it('keeps an arena limit the user set', () => {
+    expect(memoryCapsRelaunchEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX).toBe('8');
   });
 });
