@@ -1,5 +1,5 @@
 /**
- * Fault scenario 5 (issue 7): bad config files and bad API parameters get clear errors naming the field.
+ * Fault scenario 5: bad config files and bad API parameters get clear errors naming the field.
  * The three daemons (collector, ID service, demo) are started as real processes with bad YAML files and
  * must exit non-zero with the key (or the file and line) in stderr, without listening; the collector
  * API, the ID service's HTTP and gRPC APIs and the demo gateway must answer bad parameters with 400 /

@@ -1,5 +1,5 @@
 /**
- * Fault scenario 1 (issue 7): the collector is SIGKILLed and restarted under load. The collector runs as a
+ * Fault scenario 1: the collector is SIGKILLed and restarted under load. The collector runs as a
  * child process; the demo services run in this process, tracing to it, driven by a bounded closed-loop
  * client. Phases: baseline (collector up) → outage (collector killed) → recovery (restarted on the same
  * ports). See docs/faults.md.

@@ -1,5 +1,5 @@
 /**
- * Fault scenario 4 (issue 7): a flood of malformed and random datagrams alongside real demo traffic into
+ * Fault scenario 4: a flood of malformed and random datagrams alongside real demo traffic into
  * one collector that requires an HMAC. Every hostile datagram is built so its rejection reason is known
  * by construction (never by asking the decoder), so the collector's counters must match exactly, and
  * every real request's trace must still be complete. See docs/faults.md.

@@ -1,5 +1,5 @@
 /**
- * Fault scenario 2 (issue 7): Elasticsearch stops under load and comes back. An in-process collector
+ * Fault scenario 2: Elasticsearch stops under load and comes back. An in-process collector
  * stores to the real node (small memory queue, disk spool in a temp dir) while the demo services send it
  * real tracer traffic; ES is stopped, traffic continues, ES is started again, and once the store has
  * drained every span the collector handed to storage must be in ES exactly once. See docs/faults.md.

@@ -1,5 +1,5 @@
 /**
- * Fault scenario 3 (issue 7): Redis stops under the ID service. With a short lease (TTL 3 s, fail-closed
+ * Fault scenario 3: Redis stops under the ID service. With a short lease (TTL 3 s, fail-closed
  * margin 1 s, renewal every 500 ms) the service keeps issuing ids while its lease is safely valid, then
  * refuses with IDG_ERR_LEASE_UNAVAILABLE (HTTP 503, gRPC UNAVAILABLE) — never an id it could not prove
  * unique. Logs to Redis are dropped and counted while the local log stream continues; when Redis returns,

@@ -13,7 +13,7 @@ export interface AggregatesExporter {
   stats?(): Record<string, number>;
 }
 
-/** What `./influx/index.js` must export (written by the Influx engineer, issue 4). */
+/** What `./influx/index.js` must export. */
 export interface InfluxExporterModule {
   createInfluxExporter(
     config: InfluxConfig,

@@ -5,7 +5,7 @@ import type { ElasticsearchConfig } from './elasticsearch/config.js';
 import { MemoryStore } from './memory/memory-store.js';
 import type { SpanStore } from './span-store.js';
 
-/** What `./elasticsearch/index.js` must export (written by the Elasticsearch engineer, issue 4). */
+/** What `./elasticsearch/index.js` must export. */
 export interface ElasticsearchStoreModule {
   createElasticsearchStore(config: ElasticsearchConfig, logger: Logger): SpanStore | Promise<SpanStore>;
 }

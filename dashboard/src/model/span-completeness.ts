@@ -1,6 +1,6 @@
 /**
  * Which of a span's four events are expected. Two shapes of "missing" events are normal, not
- * data loss (issue 6):
+ * data loss:
  *
  *   - an **entry** span: a root span (no parent id) with IN/OUT only — its caller (a browser,
  *     curl, a load balancer) is not instrumented, so nobody sent REQ/REP;
