@@ -74,6 +74,28 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
+/** Advances the clock by `millis` with a successful heartbeat of `consumer` every 2 s. */
+async function heartbeating(consumer: FakeConsumer, millis: number): Promise<void> {
+  for (let t = 0; t < millis; t += 2000) {
+    consumer.emit('consumer:heartbeat:end');
+    await vi.advanceTimersByTimeAsync(2000);
+  }
+}
+
+/** Past the restart delay: the rebuilt consumer exists. */
+async function afterRestart(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(1500);
+  await settle();
+}
+
+/** The consumer was rebuilt once, as a stall; then the assembler closes. */
+async function expectOneStallRebuild(a: ReturnType<typeof assembler>): Promise<void> {
+  await afterRestart();
+  expect(a.stats().stalls).toBe(1);
+  expect(FakeConsumer.built).toHaveLength(2);
+  await a.close();
+}
+
 describe('assembler consumer liveness', () => {
   beforeEach(() => {
     FakeConsumer.built = [];
@@ -88,21 +110,14 @@ describe('assembler consumer liveness', () => {
     await a.start();
     const first = FakeConsumer.built[0]!;
     // Heartbeats keep it alive well past the limit.
-    for (let t = 0; t < 30_000; t += 2000) {
-      first.emit('consumer:heartbeat:end');
-      await vi.advanceTimersByTimeAsync(2000);
-    }
+    await heartbeating(first, 30_000);
     expect(FakeConsumer.built).toHaveLength(1);
     expect(a.stats().stalls).toBe(0);
     // Silence: rebuilt once 18 s have passed without one.
     await vi.advanceTimersByTimeAsync(16_000);
     expect(FakeConsumer.built).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(4000);
-    await vi.advanceTimersByTimeAsync(1500);
-    await settle();
-    expect(a.stats().stalls).toBe(1);
-    expect(FakeConsumer.built).toHaveLength(2);
-    await a.close();
+    await expectOneStallRebuild(a);
   });
 
   it('rebuilds a consumer whose assigned partition has records it does not fetch', async () => {
@@ -114,28 +129,19 @@ describe('assembler consumer liveness', () => {
     first.stream.offsetsToFetch.set(`${TOPIC}:0`, 10n);
     first.stream.offsetsToFetch.set(`${TOPIC}:1`, 20n);
     // Caught up: idle is not stalled.
-    for (let t = 0; t < 40_000; t += 2000) {
-      first.emit('consumer:heartbeat:end');
-      await vi.advanceTimersByTimeAsync(2000);
-    }
+    await heartbeating(first, 40_000);
     expect(a.stats().stalls).toBe(0);
     // Partition 1 gets records the stream never fetches (nothing was fetched for 40 s): the next check sees it.
     first.latest = [10n, 25n];
-    first.emit('consumer:heartbeat:end');
-    await vi.advanceTimersByTimeAsync(2000);
-    await vi.advanceTimersByTimeAsync(1500);
-    await settle();
-    expect(a.stats().stalls).toBe(1);
-    expect(FakeConsumer.built).toHaveLength(2);
-    await a.close();
+    await heartbeating(first, 2000);
+    await expectOneStallRebuild(a);
   });
 
   it("rebuilds the consumer on the client's own 'error' event instead of ending the process", async () => {
     const a = assembler(6000);
     await a.start();
     FakeConsumer.built[0]!.emit('error', new Error('rejoin failed after 3 retries'));
-    await vi.advanceTimersByTimeAsync(1500);
-    await settle();
+    await afterRestart();
     expect(FakeConsumer.built).toHaveLength(2);
     expect(a.stats().resets).toBe(1);
     expect(a.stats().stalls).toBe(0);
