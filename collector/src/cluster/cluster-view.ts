@@ -55,6 +55,14 @@ const STALE_INTERVALS = 3;
 const FORGET_INTERVALS = 12;
 /** A status record past this is refused (a record from something else on the topic). */
 const MAX_STATUS_BYTES = 16 * 1024 * 1024;
+/**
+ * The view's reader is rebuilt when this member's own status, published successfully since, has not
+ * come back for this many publish intervals (and at least MIN_STUCK_MILLIS): its consumer stopped
+ * without failing its stream (a group rejoin that ran out of retries during a broker restart leaves a
+ * member with no assignment), and the cluster page would go stale for good.
+ */
+const STUCK_INTERVALS = 5;
+const MIN_STUCK_MILLIS = 15_000;
 
 /** What the view reads from its own process. */
 export interface ClusterViewSource {
@@ -82,7 +90,12 @@ export class ClusterView {
   private httpUrl = '';
   private closed = false;
   private rereading = false;
+  private bootstrapBrokers: { host: string; port: number }[] = [];
+  /** When this member's own status last came back through the topic (or the reader was built). */
+  private ownStatusAtMillis = Date.now();
   badRecords = 0;
+  /** Readers rebuilt because this member's own status stopped coming back. */
+  stuckReaders = 0;
   publishedRecords = 0;
   failedPublishes = 0;
 
@@ -100,6 +113,7 @@ export class ClusterView {
   async start(httpUrl: string): Promise<void> {
     this.httpUrl = httpUrl;
     const bootstrapBrokers = this.kafka.brokers.map(parseBroker);
+    this.bootstrapBrokers = bootstrapBrokers;
     this.producer = new Producer({
       clientId: `phosphor-view-${this.kafka.memberName}`,
       bootstrapBrokers,
@@ -114,6 +128,7 @@ export class ClusterView {
   }
 
   private async read(bootstrapBrokers: { host: string; port: number }[]): Promise<void> {
+    this.ownStatusAtMillis = Date.now();
     try {
       // A group of its own per process: every member reads every status record.
       this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
@@ -123,6 +138,13 @@ export class ClusterView {
         autocommit: false,
         maxWaitTime: 500,
         maxBytes: 2 * MAX_STATUS_BYTES,
+      });
+      const consumer = this.consumer;
+      // The client emits 'error' when a group rejoin runs out of retries; unheard, it would end the process.
+      consumer.on('error', (err: Error) => {
+        if (consumer !== this.consumer) return;
+        this.warner.warn('view_consumer', `cluster view consumer failed (${err.message}); reconnecting`);
+        this.reread(bootstrapBrokers);
       });
       const stream = await this.consumer.consume({
         topics: [this.kafka.clusterTopic],
@@ -219,6 +241,7 @@ export class ClusterView {
         ],
       });
       this.publishedRecords++;
+      this.checkReader();
     } catch (err) {
       this.failedPublishes++;
       this.warner.warn('view_publish', `cannot publish cluster status: ${(err as Error).message}`);
@@ -232,7 +255,23 @@ export class ClusterView {
       this.warner.warn('view_bad_record', `ignored a record on ${this.kafka.clusterTopic} that is not a member status`);
       return;
     }
-    this.members.set(status.member, { status, receivedAtMillis: Date.now() });
+    const now = Date.now();
+    if (status.member === this.kafka.memberName) this.ownStatusAtMillis = now;
+    this.members.set(status.member, { status, receivedAtMillis: now });
+  }
+
+  /** After a successful publish: rebuilds a reader that has not seen this member's own status for too long. */
+  private checkReader(): void {
+    if (this.closed || this.rereading || !this.consumer) return;
+    const stuckMillis = Math.max(MIN_STUCK_MILLIS, STUCK_INTERVALS * this.kafka.publishIntervalMillis);
+    const silentMillis = Date.now() - this.ownStatusAtMillis;
+    if (silentMillis <= stuckMillis) return;
+    this.stuckReaders++;
+    this.warner.warn(
+      'view_stuck',
+      `cluster view has not read this member's own status for ${Math.round(silentMillis / 1000)} s; reconnecting`,
+    );
+    this.reread(this.bootstrapBrokers);
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeClockPerTest } from '../support/fake-clock.js';
 
 const TOPIC = 'events';
 
@@ -97,12 +98,8 @@ async function expectOneStallRebuild(a: ReturnType<typeof assembler>): Promise<v
 }
 
 describe('assembler consumer liveness', () => {
-  beforeEach(() => {
+  fakeClockPerTest('performance', () => {
     FakeConsumer.built = [];
-    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearInterval', 'clearTimeout', 'performance'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
   });
 
   it('rebuilds a consumer with no successful heartbeat for three session timeouts, and not before', async () => {
