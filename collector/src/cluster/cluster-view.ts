@@ -90,7 +90,7 @@ export class ClusterView {
   private httpUrl = '';
   private closed = false;
   private rereading = false;
-  private bootstrapBrokers: { host: string; port: number }[] = [];
+  private readonly bootstrapBrokers: { host: string; port: number }[];
   /** When this member's own status last came back through the topic (or the reader was built). */
   private ownStatusAtMillis = Date.now();
   badRecords = 0;
@@ -107,16 +107,15 @@ export class ClusterView {
     warnIntervalMillis: number,
   ) {
     this.warner = new RateLimitedWarner(logger, warnIntervalMillis);
+    this.bootstrapBrokers = kafka.brokers.map(parseBroker);
   }
 
   /** Starts publishing (with this member's API address) and reading. Never throws: Kafka may be down. */
   async start(httpUrl: string): Promise<void> {
     this.httpUrl = httpUrl;
-    const bootstrapBrokers = this.kafka.brokers.map(parseBroker);
-    this.bootstrapBrokers = bootstrapBrokers;
     this.producer = new Producer({
       clientId: `phosphor-view-${this.kafka.memberName}`,
-      bootstrapBrokers,
+      bootstrapBrokers: this.bootstrapBrokers,
       retries: 1,
       timeout: 5000,
     });
@@ -124,17 +123,17 @@ export class ClusterView {
     this.timer.unref();
     void this.publish();
     // Joining a group takes a rebalance round; the collector does not wait for it to serve.
-    void this.read(bootstrapBrokers);
+    void this.read();
   }
 
-  private async read(bootstrapBrokers: { host: string; port: number }[]): Promise<void> {
+  private async read(): Promise<void> {
     this.ownStatusAtMillis = Date.now();
     try {
       // A group of its own per process: every member reads every status record.
       this.consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
         clientId: `phosphor-view-${this.kafka.memberName}`,
         groupId: `${this.kafka.groupId}.view.${this.kafka.memberName}.${randomBytes(4).toString('hex')}`,
-        bootstrapBrokers,
+        bootstrapBrokers: this.bootstrapBrokers,
         autocommit: false,
         maxWaitTime: 500,
         maxBytes: 2 * MAX_STATUS_BYTES,
@@ -144,7 +143,7 @@ export class ClusterView {
       consumer.on('error', (err: Error) => {
         if (consumer !== this.consumer) return;
         this.warner.warn('view_consumer', `cluster view consumer failed (${err.message}); reconnecting`);
-        this.reread(bootstrapBrokers);
+        this.reread();
       });
       const stream = await this.consumer.consume({
         topics: [this.kafka.clusterTopic],
@@ -154,16 +153,16 @@ export class ClusterView {
       stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.onStatus(message.value));
       stream.on('error', (err: Error) => {
         this.warner.warn('view_stream', `cluster view stream failed (${err.message}); reconnecting`);
-        this.reread(bootstrapBrokers);
+        this.reread();
       });
     } catch (err) {
       this.warner.warn('view_start', `cluster view cannot read ${this.kafka.clusterTopic}: ${(err as Error).message}`);
-      this.reread(bootstrapBrokers);
+      this.reread();
     }
   }
 
   /** Drops the consumer (e.g. after a broker restart) and reads again a second later. */
-  private reread(bootstrapBrokers: { host: string; port: number }[]): void {
+  private reread(): void {
     if (this.closed || this.rereading) return;
     this.rereading = true;
     const consumer = this.consumer;
@@ -171,7 +170,7 @@ export class ClusterView {
     const timer = setTimeout(() => {
       this.rereading = false;
       if (consumer) consumer.close(true, () => undefined);
-      if (!this.closed) void this.read(bootstrapBrokers);
+      if (!this.closed) void this.read();
     }, 1000);
     timer.unref();
   }
@@ -271,7 +270,7 @@ export class ClusterView {
       'view_stuck',
       `cluster view has not read this member's own status for ${Math.round(silentMillis / 1000)} s; reconnecting`,
     );
-    this.reread(this.bootstrapBrokers);
+    this.reread();
   }
 }
 

@@ -323,7 +323,6 @@ export class KafkaAssembler {
   }
 
   private onMessage(message: KafkaMessage): void {
-    this.lastMessageAt = performance.now();
     const partition = message.partition;
     let progress = this.progress.get(partition);
     if (!progress) {
@@ -349,7 +348,10 @@ export class KafkaAssembler {
         this.warner.warn('assembly_error', `assembly failed: ${(err as Error).stack ?? String(err)}`);
       }
     }
-    progress.observe(message.offset, performance.now(), message);
+    // One clock read per record: the checkpoint's consumption time is also the stall check's last fetch.
+    const consumedAt = performance.now();
+    progress.observe(message.offset, consumedAt, message);
+    this.lastMessageAt = consumedAt;
   }
 
   private coreFor(partition: number): CollectorEngine {
