@@ -1,5 +1,5 @@
 import type { HopTimes, Span } from '../model/span.js';
-import { finishTimes } from './build-span.js';
+import { finishTimes } from './span-times.js';
 
 /** Clock offset of each host within one trace, microseconds to add to its raw timestamps (a Map fits). */
 export interface HostOffsetTable {

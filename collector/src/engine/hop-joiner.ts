@@ -1,6 +1,7 @@
 /**
  * Hop joiner: the engine's assembly. Joins REQ/IN/OUT/REP events into spans in any arrival
- * order, with the old core's rules (assembly/span-assembler.ts): a hop is emitted when its four
+ * order, with the rules of the assembler it replaced (pinned by the golden outputs of
+ * collector/test/engine/equivalence.test.ts): a hop is emitted when its four
  * events are in, or as partial when `spanTimeoutMillis` passes or the pending cap evicts its
  * oldest hop; duplicates are counted and ignored; late events for a partial span re-emit it
  * updated; emitted hops are remembered for `lateWindowMillis`, at most `maxRememberedSpans`.
@@ -21,7 +22,7 @@
  * (for the consumers) and for {@link HopJoiner.pendingSpansOf}.
  *
  * Ordering invariant: within one call, evicted spans are handed on first (they are older), then
- * the batch of newly finished spans, then late updates — as the old core does.
+ * the batch of newly finished spans, then late updates — as the replaced assembler did.
  */
 import type { TraceEvent } from '@phosphor/wire';
 import { adjustSpanSkew, clearSpanSkew } from '../assembly/skew.js';

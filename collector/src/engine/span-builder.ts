@@ -1,12 +1,12 @@
 /**
  * Materialises a Span object from a row of span columns — the only place the engine makes span
  * objects, called when a hop is emitted or a query asks for pending spans. Field for field it
- * follows assembly/build-span.ts (the old core's rules), so both give identical spans: the
+ * follows the rules of the span builder it replaced (pinned by the equivalence test's golden outputs): the
  * client side is REQ else REP, the server side IN else OUT, the callee's error wins, tags merge
  * client first so server keys win.
  */
 import { EventFlags, type EventType } from '@phosphor/wire';
-import { finishTimes } from '../assembly/build-span.js';
+import { finishTimes } from '../assembly/span-times.js';
 import type { HopTimes, Span } from '../model/span.js';
 import type { IdTable } from './id-table.js';
 import {
@@ -28,7 +28,7 @@ const IN = 1;
 const OUT = 2;
 const REP = 3;
 const ALL_TYPES: readonly EventType[] = ['REQ', 'IN', 'OUT', 'REP'];
-/** Frozen `missing` lists per presence mask, shared by every span (as build-span.ts does). */
+/** Frozen `missing` lists per presence mask, shared by every span. */
 const MISSING_BY_MASK: readonly EventType[][] = Array.from(
   { length: 16 },
   (_, mask) => Object.freeze(ALL_TYPES.filter((_, bit) => (mask & (1 << bit)) === 0)) as EventType[],
@@ -50,7 +50,7 @@ function fieldOf(text: string[], base: number, mask: number, k: number, f: numbe
   return (mask & (1 << k)) !== 0 ? (text[base + k * TEXT_FIELDS + f] as string) : '';
 }
 
-/** The span of `row` as the old core would have built it (no skew correction yet). */
+/** The span of `row` (no skew correction yet). */
 export function buildSpanFromRow(columns: SpanColumns, ids: IdTable, row: number, lateEvents: number): Span {
   const mask = columns.mask[row] as number;
   const text = columns.text;

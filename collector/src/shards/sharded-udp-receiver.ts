@@ -1,9 +1,9 @@
-import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { bindUdpSocket } from '../receivers/udp/bind-udp-socket.js';
-import { ClientLossTracker } from '../receivers/udp/client-loss.js';
-import { DROP_REASONS, type DropReason, type UdpReceiverOptions } from '../receivers/udp/udp-receiver.js';
-import { RateLimitedWarner } from '../util/rate-limited-warner.js';
+import {
+  UdpDatagramEndpoint,
+  type UdpDatagramStats,
+  type UdpReceiverOptions,
+} from '../receivers/udp/udp-datagram-endpoint.js';
 import { EventRouter } from './event-router.js';
 import type { ShardHost } from './shard-host.js';
 import { ShardOutbox } from './shard-outbox.js';
@@ -18,16 +18,9 @@ import { ShardOutbox } from './shard-outbox.js';
 export const HANDOFF_DELAY_MILLIS = 5;
 
 /** Datagram counters of the receiving thread (events are counted by the shard that decodes them). */
-export interface ShardedReceiverStats {
-  receivedDatagrams: number;
-  receivedBytes: number;
-  acceptedDatagrams: number;
-  rejectedDatagrams: number;
-  droppedDatagrams: Record<DropReason, number>;
+export interface ShardedReceiverStats extends UdpDatagramStats {
   /** Event frames routed to shards. */
   routedEvents: number;
-  handlerErrors: number;
-  receiveBufferBytes: number;
 }
 
 /**
@@ -38,70 +31,33 @@ export interface ShardedReceiverStats {
  * after the first of them was routed, or when a shard's buffer is full (one ring record per shard
  * per hand-off, not per datagram).
  */
-export class ShardedUdpReceiver {
-  private socket: Socket | undefined;
-  private readonly warner: RateLimitedWarner;
-  readonly clients: ClientLossTracker;
+export class ShardedUdpReceiver extends UdpDatagramEndpoint {
   private readonly router: EventRouter;
   private readonly outbox: ShardOutbox;
   private flushScheduled = false;
-  private readonly counters = {
-    receivedDatagrams: 0,
-    receivedBytes: 0,
-    acceptedDatagrams: 0,
-    rejectedDatagrams: 0,
-    routedEvents: 0,
-    handlerErrors: 0,
-  };
-  private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
-  private bufferBytes = 0;
+  private routedEvents = 0;
 
-  constructor(
-    private readonly options: UdpReceiverOptions,
-    host: ShardHost,
-    private readonly logger: Logger,
-  ) {
-    this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
-    this.clients = new ClientLossTracker(options.maxTrackedClients);
+  constructor(options: UdpReceiverOptions, host: ShardHost, logger: Logger) {
+    super(options, logger);
     this.outbox = new ShardOutbox(host.shardCount, (shard, datagram, frames) => host.deliver(shard, datagram, frames));
     this.router = new EventRouter(host.owners, this.outbox, options.hmacKey);
   }
 
-  /** Binds the socket; resolves with the bound port (useful with port 0). */
-  async start(): Promise<number> {
-    const socket = createSocket({ type: 'udp4', reuseAddr: false });
-    this.socket = socket;
-    socket.on('message', (msg) => this.receive(msg));
-    this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
-    return socket.address().port;
-  }
-
-  /** Checks and routes one datagram. Public so tests and benchmarks can bypass the socket. */
-  receive(msg: Buffer): void {
-    this.counters.receivedDatagrams++;
-    this.counters.receivedBytes += msg.length;
-    if (msg.length > this.options.maxDatagramBytes) {
-      this.drop(
-        'oversized',
-        `datagram of ${msg.length} bytes exceeds udp.maxDatagramBytes (${this.options.maxDatagramBytes})`,
-      );
-      return;
-    }
+  /** Checks one datagram and routes its events' bytes to their shards. */
+  protected handle(msg: Buffer): void {
     let result: ReturnType<EventRouter['route']>;
     try {
       result = this.router.route(msg);
     } catch (err) {
-      this.counters.handlerErrors++;
-      this.warner.warn('handler_error', `routing failed: ${(err as Error).stack ?? String(err)}`);
+      this.failed('routing', err);
       return;
     }
     if (!result.ok) {
       this.drop(result.reason, result.detail);
       return;
     }
-    this.counters.acceptedDatagrams++;
-    this.counters.routedEvents += result.events;
-    this.clients.observe(result.header, Date.now());
+    this.routedEvents += result.events;
+    this.accepted(result.header);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setTimeout(() => this.flush(), HANDOFF_DELAY_MILLIS).unref();
@@ -115,20 +71,12 @@ export class ShardedUdpReceiver {
   }
 
   stats(): ShardedReceiverStats {
-    return { ...this.counters, droppedDatagrams: { ...this.dropped }, receiveBufferBytes: this.bufferBytes };
+    return { ...this.datagramStats(), routedEvents: this.routedEvents };
   }
 
   /** Closes the socket and hands on what is buffered. Safe to call twice. */
-  async close(): Promise<void> {
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  override async close(): Promise<void> {
+    await super.close();
     this.flush();
-  }
-
-  private drop(reason: DropReason, detail: string): void {
-    this.dropped[reason]++;
-    this.counters.rejectedDatagrams++;
-    this.warner.warn(reason, `dropped datagram (${reason}): ${detail}`);
   }
 }

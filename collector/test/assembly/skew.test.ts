@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { buildSpan, type HopEvents } from '../../src/assembly/build-span.js';
 import { adjustSpanSkew, adjustTraceSkew, HostOffsets } from '../../src/assembly/skew.js';
 import type { Span } from '../../src/model/span.js';
-import { type HopSpec, hopEvents } from '../support/hops.js';
+import { spanOf } from '../support/hops.js';
 
 const T0 = 1_700_000_000_000_000;
 /** Host B's clock runs 50 ms ahead of the reference clock. */
 const B_AHEAD = 50_000;
 
-function span(spec: HopSpec): Span {
-  const hop: HopEvents = {};
-  for (const event of hopEvents(spec)) hop[event.type] = event;
-  return buildSpan(hop);
-}
+const span = spanOf;
 
 describe('single-hop skew correction', () => {
   it('moves a callee whose clock is ahead back inside REQ/REP, splitting network time evenly', () => {

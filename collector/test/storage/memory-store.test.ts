@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildSpan, type HopEvents } from '../../src/assembly/build-span.js';
 import type { Span } from '../../src/model/span.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
-import { type HopSpec, hopEvents } from '../support/hops.js';
+import { spanOf } from '../support/hops.js';
 
 const T0 = 1_700_000_000_000_000;
 
-function span(spec: HopSpec): Span {
-  const hop: HopEvents = {};
-  for (const event of hopEvents(spec)) hop[event.type] = event;
-  return buildSpan(hop);
-}
+const span = spanOf;
 
 function trace(traceId: string, start: number, opts: { service?: string; error?: boolean; slow?: boolean } = {}) {
   const duration = opts.slow ? 50_000 : 500;

@@ -1,4 +1,6 @@
 import type { Batch, EventType, TraceEvent } from '@phosphor/wire';
+import { HopJoiner } from '../../src/engine/hop-joiner.js';
+import type { Span } from '../../src/model/span.js';
 
 /** Describes one RPC hop for tests: the four timestamps on their hosts' clocks. */
 export interface HopSpec {
@@ -70,4 +72,27 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+/**
+ * The span the engine assembles from `spec`'s events, as emitted (no skew correction, nothing
+ * remembered): the hop joiner itself builds it, so tests of what consumes spans see real ones.
+ */
+export function spanOf(spec: HopSpec): Span {
+  const spans: Span[] = [];
+  const joiner = new HopJoiner(
+    {
+      spanTimeoutMillis: 60_000,
+      maxPendingSpans: 16,
+      skewCorrection: false,
+      lateWindowMillis: 0,
+      maxRememberedSpans: 0,
+      finishEntrySpans: false,
+    },
+    (batch) => spans.push(...batch),
+  );
+  joiner.addEvents(hopEvents(spec));
+  joiner.flushAll();
+  if (spans.length !== 1) throw new Error(`expected one span from the hop's events, got ${spans.length}`);
+  return spans[0] as Span;
 }

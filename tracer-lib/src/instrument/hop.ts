@@ -2,6 +2,7 @@ import {
   type AppendStatus,
   type DatagramWriter,
   EventFlags,
+  type EventType,
   MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
   type TraceEvent,
@@ -73,6 +74,37 @@ function fillEnd(
     into.errorDescription = error.description?.slice(0, MAX_TEXT_LENGTH);
     into.tags = attributes?.response(status, clipName(error.type ?? error.code));
   }
+}
+
+/**
+ * Writes one event of `hop` into `into`: the fields both of its events share, then the start (REQ/IN)
+ * or end (OUT/REP) fields. The caller names the sides: a server hop is the callee, a client hop the caller.
+ */
+function fillEvent(
+  into: TraceEvent,
+  hop: ServerHop | ClientHop,
+  type: EventType,
+  start: boolean,
+  from: string,
+  fromEndpoint: string,
+  to: string,
+  toEndpoint: string,
+  hostname: string,
+  zone: string | undefined,
+): void {
+  into.type = type;
+  into.traceId = hop.traceId;
+  into.spanId = hop.spanId;
+  into.parentSpanId = hop.parentSpanId;
+  into.from = from;
+  into.fromEndpoint = fromEndpoint;
+  into.to = to;
+  into.toEndpoint = toEndpoint;
+  into.hostname = hostname;
+  into.zone = zone;
+  into.flags = flagsOf(hop);
+  if (start) fillStart(into, hop.startMicros, hop.attributes);
+  else fillEnd(into, hop.startMicros, hop.endMicros, hop.status, hop.error, hop.attributes);
 }
 
 /**
@@ -158,22 +190,8 @@ export class ServerHop implements TraceContext, HopRecord {
   }
 
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void {
-    into.type = kind === SlotKind.IN ? 'IN' : 'OUT';
-    into.traceId = this.traceId;
-    into.spanId = this.spanId;
-    into.parentSpanId = this.parentSpanId;
-    into.from = '';
-    into.fromEndpoint = '';
-    into.to = service;
-    into.toEndpoint = this.endpoint ?? '';
-    into.hostname = hostname;
-    into.zone = zone;
-    into.flags = flagsOf(this);
-    if (kind === SlotKind.IN) {
-      fillStart(into, this.startMicros, this.attributes);
-    } else {
-      fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
-    }
+    const start = kind === SlotKind.IN;
+    fillEvent(into, this, start ? 'IN' : 'OUT', start, '', '', service, this.endpoint ?? '', hostname, zone);
   }
 
   appendTo(
@@ -242,22 +260,9 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   }
 
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void {
-    into.type = kind === SlotKind.REQ ? 'REQ' : 'REP';
-    into.traceId = this.traceId;
-    into.spanId = this.spanId;
-    into.parentSpanId = this.parentSpanId;
-    into.from = service;
-    into.fromEndpoint = this.fromEndpoint;
-    into.to = this.to;
-    into.toEndpoint = this.toEndpoint;
-    into.hostname = hostname;
-    into.zone = zone;
-    into.flags = flagsOf(this);
-    if (kind === SlotKind.REQ) {
-      fillStart(into, this.startMicros, this.attributes);
-    } else {
-      fillEnd(into, this.startMicros, this.endMicros, this.status, this.error, this.attributes);
-    }
+    const start = kind === SlotKind.REQ;
+    const type = start ? 'REQ' : 'REP';
+    fillEvent(into, this, type, start, service, this.fromEndpoint, this.to, this.toEndpoint, hostname, zone);
   }
 
   appendTo(

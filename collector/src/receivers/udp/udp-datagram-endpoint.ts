@@ -1,0 +1,134 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { Batch, DatagramRejection } from '@phosphor/wire';
+import type { Logger } from 'pino';
+import type { UdpConfig } from '../../config/config.js';
+import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
+import { bindUdpSocket } from './bind-udp-socket.js';
+import { ClientLossTracker } from './client-loss.js';
+
+/** Receiver settings: the `udp:` config section plus logging's warning interval. */
+export interface UdpReceiverOptions extends UdpConfig {
+  warnIntervalMillis: number;
+}
+
+/** Why a datagram was dropped: the wire codec's reasons plus `oversized`. */
+export type DropReason = DatagramRejection | 'oversized';
+
+/** Every drop reason, in the order stats list them. */
+export const DROP_REASONS: readonly DropReason[] = [
+  'oversized',
+  'too_short',
+  'bad_magic',
+  'wrong_version',
+  'missing_hmac',
+  'bad_hmac',
+  'malformed',
+];
+
+/** The datagram counters every UDP endpoint keeps, whatever it does with an accepted datagram. */
+export interface UdpDatagramStats {
+  receivedDatagrams: number;
+  receivedBytes: number;
+  acceptedDatagrams: number;
+  /** Datagrams dropped for any reason (sum of droppedDatagrams). */
+  rejectedDatagrams: number;
+  droppedDatagrams: Record<DropReason, number>;
+  handlerErrors: number;
+  /** Effective kernel receive buffer, bytes (0 before start). */
+  receiveBufferBytes: number;
+}
+
+/**
+ * A collector's UDP socket and what every use of it shares: binding (with the kernel receive
+ * buffer it could get), the datagram counters, oversized datagrams dropped before anything reads
+ * them, drops counted by reason with rate-limited warnings, and per-client loss from each accepted
+ * datagram's header. What happens to an accepted datagram — ingested by the engine on this thread,
+ * or routed to shard threads — is the subclass's {@link handle}.
+ */
+export abstract class UdpDatagramEndpoint {
+  private socket: Socket | undefined;
+  protected readonly warner: RateLimitedWarner;
+  readonly clients: ClientLossTracker;
+  protected readonly counters = {
+    receivedDatagrams: 0,
+    receivedBytes: 0,
+    acceptedDatagrams: 0,
+    rejectedDatagrams: 0,
+    handlerErrors: 0,
+  };
+  private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  private bufferBytes = 0;
+
+  constructor(
+    protected readonly options: UdpReceiverOptions,
+    protected readonly logger: Logger,
+  ) {
+    this.warner = new RateLimitedWarner(logger, options.warnIntervalMillis);
+    this.clients = new ClientLossTracker(options.maxTrackedClients);
+  }
+
+  /** Binds the socket; resolves with the bound port (useful with port 0). */
+  async start(): Promise<number> {
+    const socket = createSocket({ type: 'udp4', reuseAddr: false });
+    this.socket = socket;
+    socket.on('message', (msg) => this.receive(msg));
+    this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
+    return socket.address().port;
+  }
+
+  /** Counts one datagram and hands it on unless oversized. Public so tests and benchmarks can bypass the socket. */
+  receive(msg: Buffer): void {
+    this.counters.receivedDatagrams++;
+    this.counters.receivedBytes += msg.length;
+    if (msg.length > this.options.maxDatagramBytes) {
+      this.drop(
+        'oversized',
+        `datagram of ${msg.length} bytes exceeds udp.maxDatagramBytes (${this.options.maxDatagramBytes})`,
+      );
+      return;
+    }
+    this.handle(msg);
+  }
+
+  /** Closes the socket. Safe to call twice. */
+  async close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  /** Decodes or routes one datagram of acceptable size; reports through {@link accepted}, {@link drop}, {@link failed}. */
+  protected abstract handle(msg: Buffer): void;
+
+  /** The shared counters (the subclass adds its own). */
+  protected datagramStats(): UdpDatagramStats {
+    const c = this.counters;
+    return {
+      receivedDatagrams: c.receivedDatagrams,
+      receivedBytes: c.receivedBytes,
+      acceptedDatagrams: c.acceptedDatagrams,
+      rejectedDatagrams: c.rejectedDatagrams,
+      droppedDatagrams: { ...this.dropped },
+      handlerErrors: c.handlerErrors,
+      receiveBufferBytes: this.bufferBytes,
+    };
+  }
+
+  /** Counts an accepted datagram and its header's place in its client's sequence. */
+  protected accepted(header: Batch): void {
+    this.counters.acceptedDatagrams++;
+    this.clients.observe(header, Date.now());
+  }
+
+  /** A bug downstream must not take ingest down: it is counted and logged at a limited rate. */
+  protected failed(what: string, err: unknown): void {
+    this.counters.handlerErrors++;
+    this.warner.warn('handler_error', `${what} failed: ${(err as Error).stack ?? String(err)}`);
+  }
+
+  protected drop(reason: DropReason, detail: string): void {
+    this.dropped[reason]++;
+    this.counters.rejectedDatagrams++;
+    this.warner.warn(reason, `dropped datagram (${reason}): ${detail}`);
+  }
+}
