@@ -4,13 +4,14 @@
  * the fastify validation-error formatter, and the Flaki health helpers. Internal to Phosphor: no stable API.
  */
 
-export { readYamlFile, YamlFileError, type YamlFileProblem } from './config/read-yaml-file.js';
+export { readConfigFile, readYamlFile, YamlFileError, type YamlFileProblem } from './config/read-yaml-file.js';
 export {
   compileConfigSchema,
   configAjv,
   configErrorKey,
   describeConfigError,
   describeConfigErrors,
+  validatedCopy,
 } from './config/schema-validator.js';
 export { type ErrorBody, type ErrorCodeDefinition, errorBody, ServiceError } from './errors/service-error.js';
 export * from './health/flaki-health.js';

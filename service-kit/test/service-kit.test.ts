@@ -9,10 +9,12 @@ import {
   errorBody,
   formatDuration,
   formatValidationError,
+  readConfigFile,
   readYamlFile,
   ServiceError,
   summarize,
-  type YamlFileError,
+  validatedCopy,
+  YamlFileError,
 } from '../src/index.js';
 
 const schema = {
@@ -70,6 +72,31 @@ describe('config loading', () => {
     expect(problems.map((p) => p?.problem)).toEqual(['parse', 'not-a-mapping', 'read']);
     expect(problems[0]?.message).toMatch(/config\.yml \(line \d+\): not valid YAML/);
     expect(problems[2]?.message).toContain('/nonexistent/config.yml');
+  });
+
+  it("validates a copy (the input untouched) and throws the daemon's own error naming the source", () => {
+    const raw = { http: { port: 1 } };
+    const fail = (message: string) => new RangeError(message);
+    expect(validatedCopy(validate, raw, 'x.yml', fail)).toEqual({ http: { port: 1, level: 'info' } });
+    expect(raw).toEqual({ http: { port: 1 } });
+    expect(validatedCopy(validate, null, 'x.yml', fail)).toEqual({ http: { port: 8080, level: 'info' } });
+    expect(() => validatedCopy(validate, { http: { port: -1 } }, 'x.yml', fail)).toThrow(
+      new RangeError('x.yml: http.port: must be >= 0'),
+    );
+  });
+
+  it("reads a config file, turning a file problem into the daemon's own error with the cause", () => {
+    const fail = (message: string, cause: YamlFileError) => new RangeError(message, { cause });
+    expect(readConfigFile(yaml('http:\n  port: 2\n'), fail)).toEqual({ http: { port: 2 } });
+    let thrown: unknown;
+    try {
+      readConfigFile('/nonexistent/config.yml', fail);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(RangeError);
+    expect((thrown as Error).message).toContain('/nonexistent/config.yml: cannot read');
+    expect((thrown as Error).cause).toBeInstanceOf(YamlFileError);
   });
 });
 

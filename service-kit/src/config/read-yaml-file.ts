@@ -42,3 +42,16 @@ export function readYamlFile(file: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** {@link readYamlFile}, its {@link YamlFileError} turned into the daemon's own error by `fail`. */
+export function readConfigFile(
+  file: string,
+  fail: (message: string, cause: YamlFileError) => Error,
+): Record<string, unknown> {
+  try {
+    return readYamlFile(file);
+  } catch (error) {
+    if (!(error instanceof YamlFileError)) throw error;
+    throw fail(error.message, error);
+  }
+}

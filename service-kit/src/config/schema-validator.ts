@@ -40,3 +40,18 @@ export function describeConfigError(error: ErrorObject): string {
   }
   return `${key}: ${message}`;
 }
+
+/**
+ * A defaulted copy of `raw` (undefined or null is `{}`) that `validate` accepts; otherwise throws what
+ * `fail` makes of "`source`: <every bad key>". The input is never modified.
+ */
+export function validatedCopy<T>(
+  validate: ValidateFunction,
+  raw: unknown,
+  source: string,
+  fail: (message: string) => Error,
+): T {
+  const copy = raw === undefined || raw === null ? {} : structuredClone(raw);
+  if (!validate(copy)) throw fail(`${source}: ${describeConfigErrors(validate.errors)}`);
+  return copy as T;
+}

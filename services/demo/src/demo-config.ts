@@ -2,7 +2,7 @@
  * Demo configuration (configs/demo.yml): YAML validated with a JSON schema that fills the documented
  * defaults.
  */
-import { compileConfigSchema, describeConfigErrors, readYamlFile, YamlFileError } from '@phosphor/service-kit';
+import { compileConfigSchema, readConfigFile, validatedCopy } from '@phosphor/service-kit';
 import { DemoError } from './errors.js';
 
 /** Validated demo configuration. */
@@ -129,14 +129,12 @@ const SCHEMA = {
 } as const;
 
 const validate = compileConfigSchema(SCHEMA);
+const invalidConfig = (message: string, cause?: unknown) =>
+  new DemoError('DEMO_ERR_CONFIG_INVALID', message, cause === undefined ? undefined : { cause });
 
 /** Validates a parsed demo config and fills defaults; throws DEMO_ERR_CONFIG_INVALID naming the fields. */
 export function resolveDemoConfig(raw: unknown, source = 'demo configuration'): DemoConfig {
-  const copy = raw === undefined || raw === null ? {} : structuredClone(raw);
-  if (!validate(copy)) {
-    throw new DemoError('DEMO_ERR_CONFIG_INVALID', `${source}: ${describeConfigErrors(validate.errors)}`);
-  }
-  const config = copy as unknown as DemoConfig;
+  const config = validatedCopy<DemoConfig>(validate, raw, source, invalidConfig);
   if (!config.idGenerator.embedded && (!config.idGenerator.httpUrl || !config.idGenerator.grpcTarget)) {
     throw new DemoError(
       'DEMO_ERR_CONFIG_INVALID',
@@ -148,12 +146,5 @@ export function resolveDemoConfig(raw: unknown, source = 'demo configuration'): 
 
 /** Reads and validates a demo YAML file. */
 export async function loadDemoConfig(path: string): Promise<DemoConfig> {
-  let raw: unknown;
-  try {
-    raw = readYamlFile(path);
-  } catch (error) {
-    if (!(error instanceof YamlFileError)) throw error;
-    throw new DemoError('DEMO_ERR_CONFIG_INVALID', error.message, { cause: error });
-  }
-  return resolveDemoConfig(raw, path);
+  return resolveDemoConfig(readConfigFile(path, invalidConfig), path);
 }

@@ -2,7 +2,7 @@
  * The ID service configuration: YAML (configs/id-generator.yml), validated with a JSON schema (ajv)
  * that also fills in the documented defaults, so a missing entry means "default" (Flaki's rule).
  */
-import { compileConfigSchema, describeConfigErrors, readYamlFile, YamlFileError } from '@phosphor/service-kit';
+import { compileConfigSchema, describeConfigErrors, readConfigFile, validatedCopy } from '@phosphor/service-kit';
 import { IdServiceError } from '../errors.js';
 import { MAX_COMPONENT_ID, MAX_NODE_ID } from '../ids/flaki-layout.js';
 
@@ -193,6 +193,8 @@ const SCHEMA = {
 } as const;
 
 const validate = compileConfigSchema(SCHEMA);
+const invalidConfig = (message: string, cause?: unknown) =>
+  new IdServiceError('IDG_ERR_CONFIG_INVALID', message, cause === undefined ? undefined : { cause });
 
 /** The shared config error message (one per bad key); re-exported for the services that embed this config. */
 export { describeConfigErrors };
@@ -202,11 +204,7 @@ export { describeConfigErrors };
  * every bad field. `source` names where it came from in the message.
  */
 export function resolveIdServiceConfig(raw: unknown, source = 'configuration'): IdServiceConfig {
-  const copy = raw === undefined || raw === null ? {} : structuredClone(raw);
-  if (!validate(copy)) {
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${source}: ${describeConfigErrors(validate.errors)}`);
-  }
-  const config = copy as unknown as IdServiceConfig;
+  const config = validatedCopy<IdServiceConfig>(validate, raw, source, invalidConfig);
   if (Number.isNaN(Date.parse(config.ids.epoch))) {
     throw new IdServiceError('IDG_ERR_CONFIG_INVALID', `${source}: ids.epoch must be an ISO-8601 date`);
   }
@@ -231,14 +229,7 @@ export function resolveIdServiceConfig(raw: unknown, source = 'configuration'): 
 
 /** Reads and validates a YAML configuration file. Throws IDG_ERR_CONFIG_INVALID with the path on failure. */
 export async function loadIdServiceConfig(path: string): Promise<IdServiceConfig> {
-  let raw: unknown;
-  try {
-    raw = readYamlFile(path);
-  } catch (error) {
-    if (!(error instanceof YamlFileError)) throw error;
-    throw new IdServiceError('IDG_ERR_CONFIG_INVALID', error.message, { cause: error });
-  }
-  return resolveIdServiceConfig(raw, path);
+  return resolveIdServiceConfig(readConfigFile(path, invalidConfig), path);
 }
 
 /** Splits `host:port`; the schema already guaranteed the shape. Throws when the port is out of range. */
