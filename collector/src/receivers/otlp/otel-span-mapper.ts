@@ -26,46 +26,26 @@ export function mapOtelSpan(resolved: ResolvedSpan): TraceEvent[] {
   const a = span.attributes;
   const traceId = traceIdFromOtel(span.traceId);
   const error = errorOf(resolved);
-  const durationMicros = span.endMicros - span.startMicros;
   const zone = span.zone || undefined;
   if (span.kind === SpanKind.client) {
     const to = clip(a['peer.service'] || a['rpc.service'] || a['server.address'] || a['net.peer.name'] || '');
     const toEndpoint = clip(clientEndpoint(resolved));
     const fromEndpoint = clip(callerEndpoint);
-    return [
-      event(
-        'REQ',
-        traceId,
-        span.spanId,
-        parentHopId,
-        span.service,
-        fromEndpoint,
-        to,
-        toEndpoint,
-        span.startMicros,
-        span,
-        zone,
-        a,
-        undefined,
-        undefined,
-      ),
-      event(
-        'REP',
-        traceId,
-        span.spanId,
-        parentHopId,
-        span.service,
-        fromEndpoint,
-        to,
-        toEndpoint,
-        span.endMicros,
-        span,
-        zone,
-        a,
-        durationMicros,
-        error,
-      ),
-    ];
+    return sides(
+      'REQ',
+      'REP',
+      traceId,
+      span.spanId,
+      parentHopId,
+      span.service,
+      fromEndpoint,
+      to,
+      toEndpoint,
+      span,
+      zone,
+      a,
+      error,
+    );
   }
   const isServer = span.kind === SpanKind.server;
   if (isServer) a[SERVER_SPAN_ID_TAG] = span.spanId;
@@ -74,45 +54,16 @@ export function mapOtelSpan(resolved: ResolvedSpan): TraceEvent[] {
   const spanId = isServer ? (span.parentSpanId ?? span.spanId) : span.spanId;
   const parent = isServer ? undefined : parentHopId;
   const toEndpoint = clip(span.name);
-  return [
-    event(
-      'IN',
-      traceId,
-      spanId,
-      parent,
-      '',
-      '',
-      span.service,
-      toEndpoint,
-      span.startMicros,
-      span,
-      zone,
-      a,
-      undefined,
-      undefined,
-    ),
-    event(
-      'OUT',
-      traceId,
-      spanId,
-      parent,
-      '',
-      '',
-      span.service,
-      toEndpoint,
-      span.endMicros,
-      span,
-      zone,
-      a,
-      durationMicros,
-      error,
-    ),
-  ];
+  return sides('IN', 'OUT', traceId, spanId, parent, '', '', span.service, toEndpoint, span, zone, a, error);
 }
 
-/** One event as a literal of one shape (every field present), so all events share a hidden class. */
-function event(
-  type: TraceEvent['type'],
+/**
+ * The two events of one side of a hop: the start (REQ or IN) at the span's start, the end (REP or
+ * OUT) at its end with the span's duration and error.
+ */
+function sides(
+  startType: TraceEvent['type'],
+  endType: TraceEvent['type'],
   traceId: string,
   spanId: string,
   parentSpanId: string | undefined,
@@ -120,6 +71,33 @@ function event(
   fromEndpoint: string,
   to: string,
   toEndpoint: string,
+  span: OtelSpan,
+  zone: string | undefined,
+  tags: Record<string, string>,
+  error: SpanError | undefined,
+): TraceEvent[] {
+  const names = { traceId, spanId, parentSpanId, from, fromEndpoint, to, toEndpoint };
+  return [
+    event(startType, names, span.startMicros, span, zone, tags, undefined, undefined),
+    event(endType, names, span.endMicros, span, zone, tags, span.endMicros - span.startMicros, error),
+  ];
+}
+
+/** The ids and names both events of a side share. */
+interface SideNames {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  from: string;
+  fromEndpoint: string;
+  to: string;
+  toEndpoint: string;
+}
+
+/** One event as a literal of one shape (every field present), so all events share a hidden class. */
+function event(
+  type: TraceEvent['type'],
+  names: SideNames,
   timestampMicros: number,
   span: OtelSpan,
   zone: string | undefined,
@@ -129,13 +107,13 @@ function event(
 ): TraceEvent {
   return {
     type,
-    traceId,
-    spanId,
-    parentSpanId,
-    from,
-    fromEndpoint,
-    to,
-    toEndpoint,
+    traceId: names.traceId,
+    spanId: names.spanId,
+    parentSpanId: names.parentSpanId,
+    from: names.from,
+    fromEndpoint: names.fromEndpoint,
+    to: names.to,
+    toEndpoint: names.toEndpoint,
     timestampMicros,
     hostname: span.hostname,
     zone,
