@@ -6,9 +6,10 @@ export type {
   EdgeStats,
   EndpointStats,
   HostStats,
+  MergeableAggregates,
+  MergeableWindow,
   ServiceInfo,
-} from './aggregates/aggregates.js';
-export type { MergeableAggregates, MergeableWindow } from './aggregates/mergeable-snapshot.js';
+} from './aggregates/aggregate-views.js';
 export { mergeAggregateSnapshots } from './aggregates/mergeable-snapshot.js';
 export type { WindowStats } from './aggregates/rolling-histogram.js';
 export type { BuildCollectorOptions, Collector, CollectorAddresses } from './app.js';

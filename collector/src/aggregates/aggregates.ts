@@ -1,7 +1,14 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import { NON_HOP_KIND_TAG, type Span } from '../model/span.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
-import type { MergeableAggregates, MergeableWindow } from './mergeable-snapshot.js';
+import type {
+  AggregatesSnapshot,
+  DependencyGraph,
+  ExportedAggregates,
+  MergeableAggregates,
+  MergeableWindow,
+  ServiceInfo,
+} from './aggregate-views.js';
 import { PairMap } from './pair-map.js';
 import { RollingHistogram, type WindowStats } from './rolling-histogram.js';
 
@@ -13,58 +20,6 @@ export interface AggregatesOptions {
   maxKeys: number;
   /** Wall clock in ms; tests inject one. */
   now?: () => number;
-}
-
-/** Per callee service+endpoint, server side (IN→OUT). */
-export interface EndpointStats extends WindowStats {
-  service: string;
-  endpoint: string;
-}
-/** Per caller→callee edge, client side (REQ→REP). */
-export interface EdgeStats extends WindowStats {
-  from: string;
-  to: string;
-}
-/** Per server host, server side (IN→OUT). */
-export interface HostStats extends WindowStats {
-  host: string;
-}
-
-/** Response of `GET /api/aggregates?window=`. */
-export interface AggregatesSnapshot {
-  /** Window label, e.g. "5m". */
-  window: string;
-  windowSeconds: number;
-  /** When the snapshot was taken, µs since the epoch. */
-  generatedAtMicros: number;
-  endpoints: EndpointStats[];
-  edges: EdgeStats[];
-  hosts: HostStats[];
-}
-
-/** Response of `GET /api/dependencies`: cumulative since the collector started. */
-export interface DependencyGraph {
-  /** Every service seen; `calls`/`errors` count the spans it served. */
-  nodes: { service: string; calls: number; errors: number }[];
-  /** Every caller→callee pair seen. */
-  edges: { from: string; to: string; calls: number; errors: number }[];
-}
-
-/** Every window of one process in mergeable form: what an assembler publishes for cluster views. */
-export interface ExportedAggregates {
-  /** How long this process has been aggregating (shortens rates while a window is not full). */
-  elapsedMillis: number;
-  /** One mergeable snapshot per configured window. */
-  windows: MergeableAggregates[];
-  dependencies: DependencyGraph;
-  services: ServiceInfo[];
-}
-
-/** Response of `GET /api/services`. */
-export interface ServiceInfo {
-  service: string;
-  /** Endpoints seen on this service (served, or calling out from), sorted. */
-  endpoints: string[];
 }
 
 interface Keyed<T> {

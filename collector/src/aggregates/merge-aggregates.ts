@@ -1,5 +1,11 @@
-import type { AggregatesSnapshot, DependencyGraph, ExportedAggregates, ServiceInfo } from './aggregates.js';
-import { type MergeableAggregates, mergeAggregateSnapshots } from './mergeable-snapshot.js';
+import type {
+  AggregatesSnapshot,
+  DependencyGraph,
+  ExportedAggregates,
+  MergeableAggregates,
+  ServiceInfo,
+} from './aggregate-views.js';
+import { mergeAggregateSnapshots } from './mergeable-snapshot.js';
 
 /**
  * Merges the exports of several processes (the assemblers of a cluster) into the shapes the API

@@ -6,29 +6,8 @@
  * traffic would report.
  */
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import type { AggregatesSnapshot } from './aggregates.js';
+import type { AggregatesSnapshot, MergeableAggregates, MergeableWindow } from './aggregate-views.js';
 import type { WindowStats } from './rolling-histogram.js';
-
-/** One row's window as mergeable parts. */
-export interface MergeableWindow {
-  count: number;
-  errors: number;
-  maxMicros: number;
-  /** HDR histogram of the window's latencies, compressed base64 ('' when empty). */
-  histogram: string;
-}
-
-/** `Aggregates.mergeableSnapshot(minutes)`: like AggregatesSnapshot, rows as mergeable parts. */
-export interface MergeableAggregates {
-  window: string;
-  windowSeconds: number;
-  /** Time since that collector started: while shorter than the window, rates divide by it. */
-  elapsedMillis: number;
-  generatedAtMicros: number;
-  endpoints: ({ service: string; endpoint: string } & MergeableWindow)[];
-  edges: ({ from: string; to: string } & MergeableWindow)[];
-  hosts: ({ host: string } & MergeableWindow)[];
-}
 
 /** Sums snapshots of the same window from several collectors into the API's AggregatesSnapshot. */
 export function mergeAggregateSnapshots(parts: readonly MergeableAggregates[]): AggregatesSnapshot | undefined {

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregate-views.js';
 import type { TraceQueries } from '../assembly/trace-query-service.js';
 import type { ClusterMember } from '../cluster/cluster-view.js';
 import type { CollectorConfig } from '../config/config.js';

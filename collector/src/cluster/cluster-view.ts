@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Consumer, type Message, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type {
-  Aggregates,
   AggregatesSnapshot,
   DependencyGraph,
   ExportedAggregates,
   ServiceInfo,
-} from '../aggregates/aggregates.js';
+} from '../aggregates/aggregate-views.js';
+import type { Aggregates } from '../aggregates/aggregates.js';
 import { mergeDependencies, mergeServices, mergeWindow } from '../aggregates/merge-aggregates.js';
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import { type KafkaConfig, parseBroker } from './config.js';

@@ -1,4 +1,4 @@
-import type { DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
+import type { DependencyGraph, ServiceInfo } from '../aggregates/aggregate-views.js';
 
 /** One dependency graph from the shards' graphs: calls and errors summed per node and edge. */
 export function mergeDependencies(graphs: readonly DependencyGraph[]): DependencyGraph {

@@ -1,6 +1,5 @@
 import type { TraceEvent } from '@phosphor/wire';
-import type { DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
-import type { MergeableAggregates } from '../aggregates/mergeable-snapshot.js';
+import type { DependencyGraph, MergeableAggregates, ServiceInfo } from '../aggregates/aggregate-views.js';
 import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 

@@ -4,8 +4,13 @@ import { formatDuration } from '@phosphor/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AggregatesSnapshot, DependencyGraph, ServiceInfo } from '../aggregates/aggregates.js';
-import { type MergeableAggregates, mergeAggregateSnapshots } from '../aggregates/mergeable-snapshot.js';
+import type {
+  AggregatesSnapshot,
+  DependencyGraph,
+  MergeableAggregates,
+  ServiceInfo,
+} from '../aggregates/aggregate-views.js';
+import { mergeAggregateSnapshots } from '../aggregates/mergeable-snapshot.js';
 import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
 import type { CollectorAddresses } from '../app.js';

@@ -7,7 +7,7 @@ import { DashboardError, type DashboardErrorCode, DashboardErrorCodes } from '..
 import type { TraceText } from '../model/text-view.js';
 import type { TimeMode, TraceTree } from '../model/trace-tree.js';
 import type { TraceRequest } from './client.js';
-import type { LoadProgress } from './trace-source.js';
+import type { LoadProgress } from './trace-source-contract.js';
 import type { Span } from './types.js';
 
 /** Page → worker. */

@@ -6,7 +6,7 @@ import { DashboardError } from '../errors.js';
 import type { TraceText } from '../model/text-view.js';
 import type { TraceTree } from '../model/trace-tree.js';
 import type { TraceRequest } from './client.js';
-import type { LoadProgress, TraceSource } from './trace-source.js';
+import type { LoadProgress, TraceSource } from './trace-source-contract.js';
 import { deserializeError, type FromWorker, type ToWorker } from './trace-worker-protocol.js';
 import type { Span } from './types.js';
 

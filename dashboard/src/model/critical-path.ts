@@ -4,13 +4,20 @@
  * waiting for; it is on the path, and the cursor moves to that child's start (the usual
  * Jaeger/Zipkin definition). O(n log n) overall.
  */
-import type { RowTimes, TraceTree } from './trace-tree.js';
+/** The tree as rows in depth-first order: row `r`'s subtree is rows r … subtreeEnd[r] − 1. */
+export interface PathTree {
+  readonly size: number;
+  readonly subtreeEnd: ArrayLike<number>;
+}
+
+/** Each row's start and end on one time axis. */
+export interface PathTimes {
+  readonly start: ArrayLike<number>;
+  readonly end: ArrayLike<number>;
+}
 
 /** Returns 1 for every row on the critical path of the trace's longest root. */
-export function criticalPath(
-  tree: Pick<TraceTree, 'size' | 'subtreeEnd'>,
-  times: Pick<RowTimes, 'start' | 'end'>,
-): Uint8Array {
+export function criticalPath(tree: PathTree, times: PathTimes): Uint8Array {
   const n = tree.size;
   const onPath = new Uint8Array(n);
   if (n === 0) return onPath;

@@ -1,5 +1,5 @@
 import { EventTemplate, type EventType } from '@phosphor/wire';
-import type { HopEventKind } from './event-ring.js';
+import type { HopEventKind } from './slot-kind.js';
 
 /**
  * Most templates kept per event kind: a service's endpoints times the statuses they answer with
