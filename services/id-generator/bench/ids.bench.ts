@@ -25,8 +25,8 @@
  * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
  * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
  * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
- * to show what each stage costs — one traced with `tracing.attributes: false`, and one sending 32 KiB
- * datagrams; each is paired with the untraced service), BENCH_COMPARE_DIR (the root of another checkout of
+ * to show what each stage costs — one traced with `tracing.attributes: false`, and one sending larger
+ * datagrams (BENCH_LARGE_DATAGRAM_BYTES, default 32 KiB); each is paired with the untraced service), BENCH_COMPARE_DIR (the root of another checkout of
  * this repository with its dependencies installed: its traced ID service runs too, and is paired with this
  * checkout's traced and untraced services — an A/B of two versions in the same minutes).
  */
@@ -52,6 +52,8 @@ const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 const COMPARE_DIR = process.env.BENCH_COMPARE_DIR;
+/** Datagram size of the breakdown's "large datagrams" variant (BENCH_LARGE_DATAGRAM_BYTES). */
+const LARGE_DATAGRAM_BYTES = Number(process.env.BENCH_LARGE_DATAGRAM_BYTES ?? 32_768);
 const loadAverageAtStart = loadavg();
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
@@ -97,8 +99,8 @@ const breakdown = BREAKDOWN
       noEncode: await startServer('id-on-no-encode'),
       noSend: await startServer('id-on-no-send'),
       noAttributes: await startServer('id-on-no-attributes'),
-      // The tracer's environment variable: datagrams to the local sink of 32 KiB instead of the 16 KiB default.
-      datagrams32k: await startServer('id-on', { PHOSPHOR_MAX_DATAGRAM_BYTES: '32768' }),
+      // The tracer's environment variable: larger datagrams to the local sink than the 16 KiB default.
+      largeDatagrams: await startServer('id-on', { PHOSPHOR_MAX_DATAGRAM_BYTES: String(LARGE_DATAGRAM_BYTES) }),
     }
   : undefined;
 const compared =
@@ -236,7 +238,7 @@ if (breakdown !== undefined) {
     ['http id traced no-encode', breakdown.noEncode],
     ['http id traced no-send', breakdown.noSend],
     ['http id traced no-attributes', breakdown.noAttributes],
-    ['http id traced 32 KiB datagrams', breakdown.datagrams32k],
+    ['http id traced large datagrams', breakdown.largeDatagrams],
   ];
   for (const [name, server] of variants) {
     allMeasurements.push([name, (seconds) => http(server, seconds)]);
