@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { adjustSpanSkew, adjustTraceSkew, HostOffsets } from '../../src/assembly/skew.js';
-import type { Span } from '../../src/model/span.js';
 import { spanOf } from '../support/hops.js';
 
 const T0 = 1_700_000_000_000_000;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Span } from '../../src/model/span.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
 import { spanOf } from '../support/hops.js';
 
