@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ids` — the ID service against its peers (≈ 2 min):
+ * `npm run bench:ids` — the ID service against its peers (≈ 6 min):
  *   HTTP  POST /nextid (tracing off) vs a bare fastify route returning a constant   target ≥ 80 %
  *   gRPC  NextID       (tracing off) vs a bare grpc-js echo                          target ≥ 80 %
  *   HTTP  POST /nextid tracing on vs tracing off                                    target ≥ 95 %
@@ -21,7 +21,7 @@
  * serving child's process.cpuUsage (all its threads) over the measurement; per thread from /proc.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
- * default 15), BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
+ * default 40), BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
  * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
  * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
  * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
@@ -44,8 +44,12 @@ import type { BenchServerAddresses, BenchServerKind } from './bench-servers.js';
 
 /** Seconds per measurement: short, so the two measurements of a pair see the same machine. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-/** Pairs per comparison: 4 comparisons × 15 pairs × 2 × 1 s + warm-up ≈ 2 minutes. */
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 15);
+/**
+ * Pairs per comparison: 4 comparisons × 40 pairs × 2 × 1 s + warm-up ≈ 6 minutes. With 15 pairs the
+ * verdict of one comparison ranged 82–99 % within twenty minutes on a shared machine; two 40-pair runs
+ * minutes apart read 89.4 % and 89.6 % — the median of fewer pairs follows whichever minutes were noisy.
+ */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 40);
 /** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
 const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
