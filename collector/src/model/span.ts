@@ -83,8 +83,15 @@ export interface TraceQuery {
 /** One row of a trace search result. */
 export interface TraceSummary {
   traceId: string;
+  /** The callee of the root span (no parent); while that span is not stored, of the earliest span whose parent is missing. */
   rootService: string;
   rootEndpoint: string;
+  /**
+   * False while the trace has no span without a parent (the root is still in progress or was lost):
+   * `rootService`/`rootEndpoint` then name a span whose caller's span is missing — what Jaeger shows as
+   * a trace without a root span.
+   */
+  rootSeen: boolean;
   startMicros: number;
   durationMicros: number;
   spanCount: number;

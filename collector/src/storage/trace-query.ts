@@ -35,7 +35,10 @@ export function spanMatches(span: Span, query: TraceQuery): boolean {
 /** Summarises a trace for search results. The root is the earliest span without a parent in the trace. */
 export function summarizeTrace(traceId: string, spans: readonly Span[]): TraceSummary {
   const ids = new Set(spans.map((s) => s.spanId));
+  // A span without a parent is the root; while none is stored, the earliest span whose parent is
+  // missing stands in (as the Elasticsearch store's summaries do).
   let root: Span | undefined;
+  let orphan: Span | undefined;
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
   let errorCount = 0;
@@ -47,13 +50,18 @@ export function summarizeTrace(traceId: string, spans: readonly Span[]): TraceSu
     if (span.errorCode !== undefined) errorCount++;
     if (span.from) services.add(span.from);
     if (span.to) services.add(span.to);
-    const isRoot = span.parentSpanId === undefined || !ids.has(span.parentSpanId);
-    if (isRoot && (!root || span.startMicros < root.startMicros)) root = span;
+    if (span.parentSpanId === undefined) {
+      if (!root || span.startMicros < root.startMicros) root = span;
+    } else if (!ids.has(span.parentSpanId) && (!orphan || span.startMicros < orphan.startMicros)) {
+      orphan = span;
+    }
   }
+  const shown = root ?? orphan;
   return {
     traceId,
-    rootService: root?.to ?? '',
-    rootEndpoint: root?.toEndpoint ?? '',
+    rootService: shown?.to ?? '',
+    rootEndpoint: shown?.toEndpoint ?? '',
+    rootSeen: root !== undefined,
     startMicros: Number.isFinite(start) ? start : 0,
     durationMicros: Number.isFinite(end) && Number.isFinite(start) ? end - start : 0,
     spanCount: spans.length,

@@ -17,6 +17,34 @@ import { STREAMS } from './equivalence/streams.js';
 
 const goldenDir = join(dirname(fileURLToPath(import.meta.url)), 'equivalence', 'golden');
 
+type Searches = Record<string, Array<Record<string, unknown>>>;
+
+/**
+ * Trace summaries gained `rootSeen` after the golden files were written (summaries are the store's,
+ * not the engine's): it must say whether the trace as read holds a span without a parent, and is
+ * left out of the comparison with the old core's output.
+ */
+function checkRootSeen(actual: Record<string, unknown>): void {
+  const byTrace = new Map<string, Array<{ parentSpanId?: string }>>();
+  for (const trace of actual.traces as Array<
+    { traceId: string; spans: Array<{ parentSpanId?: string }> } | undefined
+  >) {
+    if (trace) byTrace.set(trace.traceId, trace.spans);
+  }
+  for (const rows of Object.values(actual.searches as Searches)) {
+    for (const row of rows) {
+      const spans = byTrace.get(row.traceId as string) ?? [];
+      expect(row.rootSeen, String(row.traceId)).toBe(spans.some((span) => span.parentSpanId === undefined));
+    }
+  }
+}
+
+function withoutRootSeen(searches: Searches): Searches {
+  return Object.fromEntries(
+    Object.entries(searches).map(([name, rows]) => [name, rows.map(({ rootSeen: _, ...row }) => row)]),
+  );
+}
+
 describe('engine ≡ old core', () => {
   it('decodes well-formed streams on the fast path (the comparison is not the codec against itself)', () => {
     for (const name of ['clean', 'chaos-1', 'tracer']) {
@@ -47,6 +75,8 @@ describe('engine ≡ old core', () => {
     it(`${name}: same spans, traces, aggregates and counters as the old core`, async () => {
       const golden = JSON.parse(readFileSync(join(goldenDir, `${name}.json`), 'utf8')) as Record<string, unknown>;
       const actual = (await runStream(make(), engineCore)) as Record<string, unknown>;
+      checkRootSeen(actual);
+      actual.searches = withoutRootSeen(actual.searches as Searches);
       // Section by section, so a difference names what differs.
       for (const key of Object.keys(golden)) expect(actual[key], key).toEqual(golden[key]);
       expect(Object.keys(actual).sort()).toEqual(Object.keys(golden).sort());

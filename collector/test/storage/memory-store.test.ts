@@ -89,12 +89,27 @@ describe('MemoryStore', () => {
       traceId: 'c',
       rootService: 'front',
       rootEndpoint: 'GET /',
+      rootSeen: true,
       startMicros: T0 + 2000,
       durationMicros: 50_100,
       spanCount: 2,
       errorCount: 0,
       services: ['auth', 'front'],
     });
+  });
+
+  it('names a trace whose root span is not stored yet by its earliest orphan, and says the root is not seen', async () => {
+    const store = new MemoryStore({ maxSpans: 100 });
+    // Only the child hop is in: its parent (the root hop, still in progress) is not.
+    const [, child] = trace('t', T0);
+    store.write([child!]);
+    const [pending] = await store.findTraces({ limit: 1 });
+    expect(pending).toMatchObject({ traceId: 't', rootService: 'ids', rootEndpoint: 'NextID', rootSeen: false });
+    // The root arrives later (and starts earlier): it names the trace now.
+    const [root] = trace('t', T0);
+    store.write([root!]);
+    const [whole] = await store.findTraces({ limit: 1 });
+    expect(whole).toMatchObject({ rootService: 'front', rootEndpoint: 'GET /', rootSeen: true, spanCount: 2 });
   });
 
   it('reports health in the Flaki shape and is safe to close twice', async () => {

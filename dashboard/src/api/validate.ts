@@ -164,6 +164,8 @@ export function parseTraceSummary(value: unknown, path: string): TraceSummary {
     traceId: str(o, 'traceId', path),
     rootService: str(o, 'rootService', path),
     rootEndpoint: str(o, 'rootEndpoint', path),
+    // Absent from collectors older than the field: their summaries said nothing about it.
+    rootSeen: optBool(o, 'rootSeen', path) ?? true,
     startMicros: num(o, 'startMicros', path),
     durationMicros: num(o, 'durationMicros', path),
     spanCount: num(o, 'spanCount', path),

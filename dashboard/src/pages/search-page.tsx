@@ -64,6 +64,14 @@ export function SearchPage({ params }: { params: URLSearchParams }) {
                       <span className="swatch" style={{ background: serviceColour(r.rootService) }} />
                       {r.rootService}.{r.rootEndpoint}
                     </a>
+                    {r.rootSeen ? null : (
+                      <span
+                        className="badge"
+                        title="No span without a parent is stored yet: the root request is in progress, or its events were lost"
+                      >
+                        root not seen
+                      </span>
+                    )}
                     <div className="mono small">{r.traceId}</div>
                   </td>
                   <td>{formatTimestamp(r.startMicros)}</td>

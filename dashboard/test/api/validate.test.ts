@@ -50,6 +50,7 @@ describe('API response validation', () => {
       traceId: '1',
       rootService: 'a',
       rootEndpoint: 'b',
+      rootSeen: false,
       startMicros: 1,
       durationMicros: 2,
       spanCount: 3,
@@ -57,6 +58,12 @@ describe('API response validation', () => {
       services: ['a'],
     };
     expect(parseTraceSummaries({ traces: [row] })).toEqual([row]);
+    // A collector that predates rootSeen: its rows read as having a root.
+    const { rootSeen: _, ...older } = row;
+    expect(parseTraceSummaries({ traces: [older] })).toEqual([{ ...row, rootSeen: true }]);
+    expect(shapeError(() => parseTraceSummaries({ traces: [{ ...row, rootSeen: 'no' }] }))).toContain(
+      'traces[0].rootSeen',
+    );
     expect(shapeError(() => parseTraceSummaries({ traces: [{ ...row, durationMicros: null }] }))).toContain(
       'traces[0].durationMicros',
     );

@@ -36,6 +36,15 @@ describe('search page', () => {
     expect(window.location.hash).toMatch(/^#\/trace\/10\d$/);
   });
 
+  it('marks a trace whose root span is not seen yet, in the list and on its scatter point', async () => {
+    const pending = { ...rows[0]!, traceId: '109', rootSeen: false };
+    open('#/search', fakeApi({ searchResults: [pending, rows[1]!] }));
+    await screen.findByText('2 traces, newest first');
+    expect(screen.getAllByText('root not seen')).toHaveLength(1);
+    const labels = [...document.querySelectorAll('.scatter .point')].map((p) => p.getAttribute('aria-label') ?? '');
+    expect(labels.filter((l) => l.includes('(root not seen)'))).toHaveLength(1);
+  });
+
   it('writes the form into the URL', async () => {
     open('#/search', fakeApi({ searchResults: [] }));
     await screen.findByText(/No traces match/);

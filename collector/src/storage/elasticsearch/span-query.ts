@@ -144,6 +144,7 @@ export class SpanQuery {
         traceId: String(b.key),
         rootService: rootHit?._source?.callee?.service ?? '',
         rootEndpoint: rootHit?._source?.callee?.endpoint ?? '',
+        rootSeen: b.rootless.hit.hits.hits.length > 0,
         startMicros: start,
         durationMicros: Math.max(0, (b.end.value ?? start) - start),
         spanCount: b.doc_count,

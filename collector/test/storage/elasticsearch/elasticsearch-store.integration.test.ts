@@ -108,6 +108,7 @@ describe.each(ES_TARGET_NAMES)('Elasticsearch store on a real node (%s)', (targe
     expect(okSummary).toMatchObject({
       rootService: 'id-generator',
       rootEndpoint: 'NextID',
+      rootSeen: true,
       spanCount: 3,
       errorCount: 0,
       startMicros: BASE_MICROS,

@@ -45,7 +45,7 @@ export function DurationScatter({ rows }: { rows: readonly TraceSummary[] }) {
         {rows.map((r) => {
           const cx = x(r.startMicros);
           const cy = y(r.durationMicros);
-          const label = `${r.rootService}.${r.rootEndpoint} ${formatDuration(r.durationMicros)}${r.errorCount > 0 ? `, ${r.errorCount} errors` : ''}`;
+          const label = `${r.rootService}.${r.rootEndpoint}${r.rootSeen ? '' : ' (root not seen)'} ${formatDuration(r.durationMicros)}${r.errorCount > 0 ? `, ${r.errorCount} errors` : ''}`;
           const open = () => navigate(traceHref(r.traceId));
           return (
             // biome-ignore lint/a11y/useSemanticElements: an SVG point cannot be a <button>; role and key handling make it one.
