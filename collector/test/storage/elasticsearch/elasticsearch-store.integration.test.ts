@@ -86,6 +86,21 @@ describe.each(ES_TARGET_NAMES)('Elasticsearch store on a real node (%s)', (targe
     expect(summary?.services).toEqual(['gateway', 'id-generator', 'store']);
   });
 
+  it('a trace whose root span is not stored yet is named by its earliest orphan, with rootSeen false', async () => {
+    real = await openRealStore(target);
+    const [root, ...children] = makeTrace(3);
+    real.store.write(children);
+    await real.store.flush();
+    await real.refresh();
+    const [pending] = await real.store.findTraces({ limit: 10 });
+    expect(pending).toMatchObject({ rootService: 'store', rootEndpoint: 'Lease', rootSeen: false, spanCount: 2 });
+    real.store.write([root!]);
+    await real.store.flush();
+    await real.refresh();
+    const [whole] = await real.store.findTraces({ limit: 10 });
+    expect(whole).toMatchObject({ rootService: 'id-generator', rootEndpoint: 'NextID', rootSeen: true, spanCount: 3 });
+  });
+
   it('findTraces filters by service, error, duration and tag, newest first', async () => {
     real = await openRealStore(target);
     const ok = makeTrace(3, { startMicros: BASE_MICROS });
