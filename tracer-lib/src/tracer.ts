@@ -1,7 +1,8 @@
 import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
 import type { AttributePolicy } from './attributes/attribute-set.js';
-import { EventRing, type HopEventKind, type HopRecord, SlotKind } from './buffer/event-ring.js';
+import { EventRing, type HopRecord } from './buffer/event-ring.js';
 import { HopTemplates } from './buffer/hop-templates.js';
+import { type HopEventKind, SlotKind } from './buffer/slot-kind.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
 import { withEnvironment } from './env-options.js';

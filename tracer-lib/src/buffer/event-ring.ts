@@ -2,8 +2,6 @@ import type { AppendStatus, DatagramWriter, TraceEvent } from '@phosphor/wire';
 import type { HopTemplates } from './hop-templates.js';
 import { type HopEventKind, SlotKind } from './slot-kind.js';
 
-export { type HopEventKind, SlotKind } from './slot-kind.js';
-
 /** Turns a recorded hop event into the wire event the encoder reads (in the background flush). */
 export interface HopRecord {
   /** Writes event `kind` of this hop into `into` (a scratch object reused for every event). */

@@ -8,8 +8,9 @@ import {
   type TraceEvent,
 } from '@phosphor/wire';
 import type { AttributeSet } from '../attributes/attribute-set.js';
-import { type HopEventKind, type HopRecord, SlotKind } from '../buffer/event-ring.js';
+import type { HopRecord } from '../buffer/event-ring.js';
 import type { HopTemplates } from '../buffer/hop-templates.js';
+import { type HopEventKind, SlotKind } from '../buffer/slot-kind.js';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
 import { newSpanId } from '../ids.js';

@@ -2,8 +2,6 @@ import type { Batch, DatagramRejection } from '@phosphor/wire';
 import type { Logger } from 'pino';
 import { UdpDatagramEndpoint, type UdpDatagramStats, type UdpReceiverOptions } from './udp-datagram-endpoint.js';
 
-export { DROP_REASONS, type DropReason, type UdpReceiverOptions } from './udp-datagram-endpoint.js';
-
 /** What decoding and ingesting one datagram came to (see engine/datagram-decoder.ts). */
 export interface IngestOutcome {
   ok: boolean;
