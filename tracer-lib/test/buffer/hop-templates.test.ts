@@ -1,8 +1,8 @@
 import { AppendStatus, DatagramWriter, decodeDatagram, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { AttributePolicy } from '../../src/attributes/attribute-set.js';
-import { type HopEventKind, SlotKind } from '../../src/buffer/slot-kind.js';
 import { HopTemplates } from '../../src/buffer/hop-templates.js';
+import { type HopEventKind, SlotKind } from '../../src/buffer/slot-kind.js';
 import { ClientHop, ServerHop } from '../../src/instrument/hop.js';
 
 const SERVICE = 'quote';
