@@ -9,6 +9,9 @@
  * --cluster: the distributed topology on this machine — the real backends plus Kafka, two receivers (UDP 7760
  * and 7762; the first serves the dashboard on 7761), two assemblers (API 7764, 7765) in one consumer group,
  * spans in Elasticsearch; the demo's tracers send to the receivers.
+ *
+ * With either, the backends this run started are stopped with it (those already up are left running);
+ * --keep-backends leaves them all up for a faster next start.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,12 +30,13 @@ const { values } = parseArgs({
   options: {
     'real-backends': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    'keep-backends': { type: 'boolean', default: false },
     'http-port': { type: 'string', default: '7761' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: npm start [-- --real-backends | --cluster] [--http-port 7761]\n');
+  process.stdout.write('usage: npm start [-- --real-backends | --cluster] [--keep-backends] [--http-port 7761]\n');
   process.exit(0);
 }
 const httpPort = Number(values['http-port']);
@@ -44,6 +48,9 @@ if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
 mkdirSync(RUN_DIR, { recursive: true });
 const children: { name: string; child: ChildProcess; log: string }[] = [];
 let stopping = false;
+const BACKENDS = `${ROOT}test/infra/backends.sh`;
+/** `backends.sh status` before this run started them: what was down then is stopped on exit. */
+let backendsBefore: string | undefined;
 
 function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
   const log = `${RUN_DIR}/${name}.log`;
@@ -124,8 +131,24 @@ async function stopAll(code: number): Promise<never> {
         });
       });
     }
+    stopStartedBackends();
   }
   process.exit(code);
+}
+
+/** Stops the backends this run started (unless --keep-backends), saying which stay up. */
+function stopStartedBackends(): void {
+  if (backendsBefore === undefined) return;
+  if (values['keep-backends']) {
+    process.stderr.write(`[phosphor] backends left running (--keep-backends); stop them with: bash ${BACKENDS} stop\n`);
+    return;
+  }
+  process.stderr.write('[phosphor] stopping the backends this run started…\n');
+  try {
+    execFileSync('bash', [BACKENDS, 'stop-new', backendsBefore], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (err) {
+    process.stderr.write(`[phosphor] stopping the backends failed: ${(err as Error).message}\n`);
+  }
 }
 
 process.once('SIGINT', () => void stopAll(0));
@@ -140,7 +163,8 @@ async function main(): Promise<void> {
     process.stderr.write(
       `[phosphor] starting Elasticsearch, Redis, VictoriaMetrics${values.cluster ? ' and Kafka' : ''} (test/infra/backends.sh)…\n`,
     );
-    const envText = execFileSync('bash', [`${ROOT}test/infra/backends.sh`, 'start'], {
+    backendsBefore = execFileSync('bash', [BACKENDS, 'status'], { encoding: 'utf8' });
+    const envText = execFileSync('bash', [BACKENDS, 'start'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

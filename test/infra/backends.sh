@@ -6,7 +6,7 @@
 #   VictoriaMetrics (Debian victoria-metrics: speaks the InfluxDB v2 write API), Chromium (Debian chromium) and
 #   Apache Kafka (KRaft, one combined broker+controller node, jars from Maven Central; see kafka.sh).
 #
-# Usage: backends.sh provision | start | stop | status | env
+# Usage: backends.sh provision | start | stop | stop-new <status before start> | status | env
 #                    start-es | stop-es | start-es9 | stop-es9 | start-redis | stop-redis | start-influx | stop-influx
 #                    start-kafka | stop-kafka | kill-kafka
 # `start` provisions what is missing, starts what is not running, waits until each answers, and writes
@@ -376,6 +376,17 @@ status() {
   bash "$ROOT/test/infra/kafka.sh" status
 }
 
+# Stops the backends reported down in $1 (what `status` printed before a `start`): a run stops what it
+# started and leaves backends that were already up (a developer's) running.
+stop_new() {
+  local before=$1
+  if grep -q '^elasticsearch: down' <<<"$before"; then stop_es; fi
+  if grep -q '^elasticsearch9: down' <<<"$before"; then stop_es9; fi
+  if grep -q '^redis: down' <<<"$before"; then stop_redis; fi
+  if grep -q '^victoria-metrics: down' <<<"$before"; then stop_influx; fi
+  if grep -q '^kafka: down' <<<"$before"; then bash "$ROOT/test/infra/kafka.sh" stop; fi
+}
+
 case "${1:-}" in
   provision) provision ;;
   start)
@@ -397,6 +408,7 @@ case "${1:-}" in
     write_env
     ;;
   stop) stop_es; stop_es9; stop_redis; stop_influx; bash "$ROOT/test/infra/kafka.sh" stop ;;
+  stop-new) stop_new "${2:-}" ;;
   status) status ;;
   env) write_env ;;
   start-es) start_es ;;
@@ -410,5 +422,5 @@ case "${1:-}" in
   start-kafka) bash "$ROOT/test/infra/kafka.sh" start ;;
   stop-kafka) bash "$ROOT/test/infra/kafka.sh" stop ;;
   kill-kafka) bash "$ROOT/test/infra/kafka.sh" kill ;;
-  *) die "usage: $0 provision|start|stop|status|env|start-es|stop-es|start-es9|stop-es9|start-redis|stop-redis|start-influx|stop-influx|start-kafka|stop-kafka|kill-kafka" ;;
+  *) die "usage: $0 provision|start|stop|stop-new STATUS|status|env|start-es|stop-es|start-es9|stop-es9|start-redis|stop-redis|start-influx|stop-influx|start-kafka|stop-kafka|kill-kafka" ;;
 esac

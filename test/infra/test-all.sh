@@ -21,11 +21,7 @@ before=$(bash test/infra/backends.sh status || true)
 bash test/infra/backends.sh start
 cleanup() {
   if [ "${PHOSPHOR_KEEP_BACKENDS:-0}" != 1 ]; then
-    grep -q 'elasticsearch: down' <<<"$before" && bash test/infra/backends.sh stop-es || true
-    grep -q 'elasticsearch9: down' <<<"$before" && bash test/infra/backends.sh stop-es9 || true
-    grep -q 'redis: down' <<<"$before" && bash test/infra/backends.sh stop-redis || true
-    grep -q 'victoria-metrics: down' <<<"$before" && bash test/infra/backends.sh stop-influx || true
-    grep -q 'kafka: down' <<<"$before" && bash test/infra/backends.sh stop-kafka || true
+    bash test/infra/backends.sh stop-new "$before" || true
   fi
 }
 trap cleanup EXIT
