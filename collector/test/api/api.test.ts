@@ -224,6 +224,18 @@ describe('HTTP API', () => {
     expect(route.json().code).toBe('COL_ERR_API_ROUTE_NOT_FOUND');
   });
 
+  it('answers an over-long trace id with the id limit, and echoes a long unknown path clipped', async () => {
+    collector = await testCollector();
+    const id = await collector.http.inject(`/api/traces/${'a'.repeat(500)}`);
+    expect(id.statusCode).toBe(400);
+    expect(id.json()).toMatchObject({ code: 'COL_ERR_API_BAD_PARAM', param: 'traceId' });
+    expect(id.json().message).toContain('64');
+    const unknown = await collector.http.inject(`/api/${'b'.repeat(5000)}`);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('COL_ERR_API_ROUTE_NOT_FOUND');
+    expect(unknown.json().message.length).toBeLessThan(300);
+  });
+
   it('serves the dashboard with an SPA fallback when distDir exists', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'phosphor-dist-'));
     writeFileSync(join(dir, 'index.html'), '<html>phosphor</html>');
