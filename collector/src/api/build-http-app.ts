@@ -34,7 +34,7 @@ export async function buildHttpApp(deps: ApiDeps, logger: Logger): Promise<Fasti
     // One log line per request would flood the log under dashboard polling; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimitBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Unknown query parameters are errors naming the parameter, not silently removed.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
