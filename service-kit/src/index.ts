@@ -15,4 +15,5 @@ export {
 } from './config/schema-validator.js';
 export { type ErrorBody, type ErrorCodeDefinition, errorBody, ServiceError } from './errors/service-error.js';
 export * from './health/flaki-health.js';
+export { MAX_ROUTE_PARAM_LENGTH, SHOWN_PATH_MAX_CHARS, shownPath } from './http/unknown-route.js';
 export { formatValidationError, type ValidationProblem } from './http/validation-error.js';

@@ -12,6 +12,8 @@ import {
   readConfigFile,
   readYamlFile,
   ServiceError,
+  SHOWN_PATH_MAX_CHARS,
+  shownPath,
   summarize,
   validatedCopy,
   YamlFileError,
@@ -151,5 +153,13 @@ describe('Flaki health', () => {
       ]),
     ).toBe('KO');
     expect(summarize([{ name: 'a', duration: '0s', status: 'Deactivated' }])).toBe('Deactivated');
+  });
+});
+
+describe('unknown routes', () => {
+  it('shows a path up to its limit, clipped and marked beyond it', () => {
+    expect(shownPath('/api/nope')).toBe('/api/nope');
+    const long = `/${'a'.repeat(1000)}`;
+    expect(shownPath(long)).toBe(`${long.slice(0, SHOWN_PATH_MAX_CHARS)}…`);
   });
 });

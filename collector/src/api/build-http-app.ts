@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { MAX_ROUTE_PARAM_LENGTH, shownPath } from '@phosphor/service-kit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiDeps } from './api-deps.js';
@@ -14,14 +15,6 @@ import { registerTraceRoutes } from './routes/traces.js';
 
 /** Paths that are API, never dashboard pages: unknown ones get a JSON 404, not index.html. */
 const API_PREFIXES = ['/api', '/health', '/metrics'];
-/**
- * Route parameters longer than this do not match their route (fastify's own default is 100). Set
- * well above every parameter's schema limit, so an over-long trace id is a 400 naming the limit
- * rather than a 404 for a route that exists.
- */
-const MAX_PARAM_LENGTH = 2048;
-/** An unknown path is echoed in its 404 message up to this many characters. */
-const ECHOED_PATH_MAX_CHARS = 200;
 
 /**
  * Builds the fastify app (API, health, metrics, dashboard files) without listening, so tests
@@ -34,7 +27,7 @@ export async function buildHttpApp(deps: ApiDeps, logger: Logger): Promise<Fasti
     // One log line per request would flood the log under dashboard polling; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimitBytes,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    routerOptions: { maxParamLength: MAX_ROUTE_PARAM_LENGTH },
     // Unknown query parameters are errors naming the parameter, not silently removed.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
@@ -69,8 +62,9 @@ export async function buildHttpApp(deps: ApiDeps, logger: Logger): Promise<Fasti
       // SPA fallback: client-side routes like /traces/123 load the app, which routes itself.
       return reply.sendFile('index.html');
     }
-    const shown = path.length > ECHOED_PATH_MAX_CHARS ? `${path.slice(0, ECHOED_PATH_MAX_CHARS)}…` : path;
-    return reply.code(404).send(errorBody('COL_ERR_API_ROUTE_NOT_FOUND', `${request.method} ${shown}: no such route`));
+    return reply
+      .code(404)
+      .send(errorBody('COL_ERR_API_ROUTE_NOT_FOUND', `${request.method} ${shownPath(path)}: no such route`));
   });
   return app;
 }

@@ -2,7 +2,14 @@
  * The HTTP API (fastify): the four operations as JSON routes with schema validation, and Flaki-format
  * health. Built without listening so tests use `inject()`.
  */
-import { errorBody, formatValidationError, type HealthComponent, summarize } from '@phosphor/service-kit';
+import {
+  errorBody,
+  formatValidationError,
+  type HealthComponent,
+  MAX_ROUTE_PARAM_LENGTH,
+  shownPath,
+  summarize,
+} from '@phosphor/service-kit';
 import { traceOf } from '@phosphor/tracer';
 import Fastify, {
   type FastifyError,
@@ -62,6 +69,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   const app = Fastify({
     logger: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_ROUTE_PARAM_LENGTH },
     // Reject what the schema does not allow instead of silently stripping or coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
@@ -125,7 +133,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       correlationId = fresh();
       reply.header(CORRELATION_HEADER, correlationId);
     }
-    const message = `no route ${request.method} ${request.url}`;
+    const message = `no route ${request.method} ${shownPath(request.url)}`;
     observer.finished(
       'http',
       '<unmatched>',

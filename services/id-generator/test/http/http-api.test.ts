@@ -88,13 +88,20 @@ describe('HTTP API (inject)', () => {
     expect(response.json()).toEqual(decodeId(id));
   });
 
-  for (const bad of ['abc', '18446744073709551616', '123456789012345678901']) {
+  for (const bad of ['abc', '18446744073709551616', '123456789012345678901', '9'.repeat(500)]) {
     it(`GET /decode/${bad} is a 400 naming params.id`, async () => {
       const response = await service.http.inject({ method: 'GET', url: `/decode/${bad}` });
       expect(response.statusCode).toBe(400);
       expect(response.json().message).toMatch(/params\.id/);
     });
   }
+
+  it('answers an unknown route with its path clipped', async () => {
+    const response = await service.http.inject({ method: 'GET', url: `/${'x'.repeat(5000)}` });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().code).toBe('IDG_ERR_INPUT_INVALID');
+    expect(response.json().message.length).toBeLessThan(300);
+  });
 
   it('rejects a malformed X-Correlation-ID naming the header', async () => {
     const response = await service.http.inject({
