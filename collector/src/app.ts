@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Aggregates } from './aggregates/aggregates.js';
 import type { ApiDeps } from './api/api-deps.js';
 import { buildHttpApp } from './api/build-http-app.js';
+import { listenHttp } from './api/listen-http.js';
 import { TraceQueryService } from './assembly/trace-query-service.js';
 import type { ClusterRole } from './cluster/cluster-role.js';
 import type { CollectorConfig } from './config/config.js';
@@ -222,10 +222,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
         components.add(new ExporterComponent('influx', exporter));
         await exporter.start();
       }
-      await http.listen({ host: config.http.host, port: config.http.port });
-      const httpPort = (http.server.address() as AddressInfo).port;
-      const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
+      addresses = { udpPort, ...(await listenHttp(http, config.http)), ...otlpAddresses };
       await role?.startView(addresses.httpUrl);
       return addresses;
     },

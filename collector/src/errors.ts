@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   COL_ERR_STORAGE_UNAVAILABLE: { status: 503, message: 'storage backend failed' },
   COL_ERR_UDP_BIND: { status: 500, message: 'cannot bind the UDP socket' },
   COL_ERR_OTLP_BIND: { status: 500, message: 'cannot bind an OTLP listener' },
+  COL_ERR_HTTP_BIND: { status: 500, message: 'cannot bind the API and dashboard port' },
   COL_ERR_API_BAD_PARAM: { status: 400, message: 'invalid request parameter' },
   COL_ERR_API_UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token' },
   COL_ERR_API_TRACE_NOT_FOUND: { status: 404, message: 'no trace with this id' },

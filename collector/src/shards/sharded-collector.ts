@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { formatDuration } from '@phosphor/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -13,6 +12,7 @@ import type {
 import { mergeAggregateSnapshots } from '../aggregates/mergeable-snapshot.js';
 import type { ApiDeps, LiveAggregates } from '../api/api-deps.js';
 import { buildHttpApp } from '../api/build-http-app.js';
+import { listenHttp } from '../api/listen-http.js';
 import type { CollectorAddresses } from '../app.js';
 import type { AssemblerStats } from '../assembly/span-sink.js';
 import { mergeTrace, type TraceQueries, type TraceView } from '../assembly/trace-query-service.js';
@@ -324,10 +324,7 @@ export async function buildShardedCollector(
         );
         await exporter?.start();
       }
-      await http.listen({ host: config.http.host, port: config.http.port });
-      const httpPort = (http.server.address() as AddressInfo).port;
-      const shownHost = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      addresses = { udpPort, httpPort, httpUrl: `http://${shownHost}:${httpPort}`, ...otlpAddresses };
+      addresses = { udpPort, ...(await listenHttp(http, config.http)), ...otlpAddresses };
       return addresses;
     },
     ingest(datagram) {

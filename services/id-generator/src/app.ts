@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type IdServiceConfig, parseHostPort } from './config/id-service-config.js';
+import { IdServiceError } from './errors.js';
 import { buildGrpcServer } from './grpc/grpc-api.js';
 import { buildHttpApi } from './http/http-api.js';
 import { IdOperations } from './id-operations.js';
@@ -256,11 +257,15 @@ export async function buildIdService(config: IdServiceConfig, deps: IdServiceDep
     async start() {
       const httpAddress = parseHostPort(config.service.httpHostPort, 'service.httpHostPort');
       const grpcAddress = parseHostPort(config.service.grpcHostPort, 'service.grpcHostPort');
-      await http.listen({ host: httpAddress.host, port: httpAddress.port });
+      try {
+        await http.listen({ host: httpAddress.host, port: httpAddress.port });
+      } catch (error) {
+        throw bindError('service.httpHostPort', config.service.httpHostPort, error);
+      }
       const httpPort = (http.server.address() as { port: number }).port;
       const grpcPort = await new Promise<number>((resolve, reject) =>
         grpc.bindAsync(`${grpcAddress.host}:${grpcAddress.port}`, ServerCredentials.createInsecure(), (error, port) =>
-          error ? reject(error) : resolve(port),
+          error ? reject(bindError('service.grpcHostPort', config.service.grpcHostPort, error)) : resolve(port),
         ),
       );
       grpcBound = true;
@@ -294,4 +299,11 @@ export async function buildIdService(config: IdServiceConfig, deps: IdServiceDep
       logRedis?.disconnect();
     },
   };
+}
+
+/** A listener that could not bind, named by its setting and address (grpc-js wraps the cause in a longer text). */
+function bindError(setting: string, hostPort: string, cause: unknown): IdServiceError {
+  const message = (cause as Error).message;
+  const reason = /\[(.*)\]/.exec(message)?.[1] ?? message;
+  return new IdServiceError('IDG_ERR_SERVER_BIND', `${setting} ${hostPort}: ${reason}`, { cause, field: setting });
 }

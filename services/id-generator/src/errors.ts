@@ -51,6 +51,11 @@ export const ERROR_CODES = {
     httpStatus: 502,
     grpcStatus: GrpcStatus.UNAVAILABLE,
   },
+  IDG_ERR_SERVER_BIND: {
+    description: 'the HTTP or gRPC listener could not bind its address (in use, not permitted)',
+    httpStatus: 500,
+    grpcStatus: GrpcStatus.INTERNAL,
+  },
   IDG_ERR_SERVER_INTERNAL: {
     description: 'an unexpected internal error',
     httpStatus: 500,
