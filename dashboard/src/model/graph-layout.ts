@@ -2,7 +2,10 @@
  * A simple layered (Sugiyama-style) layout for the service dependency graph: callers left,
  * callees right. Cycles are broken by ignoring DFS back edges when layering; each node goes to
  * the layer after its deepest caller; within a layer, nodes are ordered by the mean position of
- * their callers (barycentre), which removes most crossings for service graphs.
+ * their callers (barycentre), which removes most crossings for service graphs. An edge that skips
+ * layers (gateway → database past the services between) would cross the boxes of the layers it
+ * skips, hiding behind them with its label on another edge's; it gets a lane of its own below the
+ * rows instead.
  */
 import type { DependencyGraph } from '../api/types.js';
 
@@ -20,10 +23,19 @@ export interface GraphLayout {
   height: number;
   /** Edges that point back to an earlier or the same layer (cycles, self calls). */
   backEdges: ReadonlySet<string>;
+  /** Forward edges that skip at least one layer, by key: the y of the lane each runs along, below every row. */
+  lanes: ReadonlyMap<string, number>;
 }
 
 /** Spacing in CSS pixels; node boxes are drawn NODE_WIDTH wide (names are truncated to fit). */
-export const LAYOUT = { NODE_WIDTH: 180, NODE_HEIGHT: 36, LAYER_GAP: 90, ROW_GAP: 24, MARGIN: 20 } as const;
+export const LAYOUT = {
+  NODE_WIDTH: 180,
+  NODE_HEIGHT: 36,
+  LAYER_GAP: 90,
+  ROW_GAP: 24,
+  MARGIN: 20,
+  LANE_GAP: 22,
+} as const;
 
 /** Key of an edge in {@link GraphLayout.backEdges}. */
 export function edgeKey(from: string, to: string): string {
@@ -124,11 +136,27 @@ export function layoutGraph(graph: DependencyGraph): GraphLayout {
       });
     }
   }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const rowsBottom = LAYOUT.MARGIN + Math.max(1, maxRows) * (LAYOUT.NODE_HEIGHT + LAYOUT.ROW_GAP) - LAYOUT.ROW_GAP;
+  // One lane per layer-skipping edge; shorter edges nearer the boxes, so lanes nest instead of
+  // crossing; ties by key, so the same graph always draws the same way.
+  const lanes = new Map<string, number>();
+  const skipping: { key: string; span: number }[] = [];
+  for (const e of graph.edges) {
+    const a = byId.get(e.from);
+    const b = byId.get(e.to);
+    const key = edgeKey(e.from, e.to);
+    if (a === undefined || b === undefined || backEdges.has(key) || b.layer - a.layer < 2) continue;
+    skipping.push({ key, span: b.layer - a.layer });
+  }
+  skipping.sort((x, y) => x.span - y.span || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (const { key } of skipping) if (!lanes.has(key)) lanes.set(key, rowsBottom + LAYOUT.LANE_GAP * (lanes.size + 1));
   return {
     nodes,
-    byId: new Map(nodes.map((n) => [n.id, n])),
+    byId,
     width: LAYOUT.MARGIN * 2 + Math.max(1, layers.length) * (LAYOUT.NODE_WIDTH + LAYOUT.LAYER_GAP) - LAYOUT.LAYER_GAP,
-    height: LAYOUT.MARGIN * 2 + Math.max(1, maxRows) * (LAYOUT.NODE_HEIGHT + LAYOUT.ROW_GAP) - LAYOUT.ROW_GAP,
+    height: rowsBottom + LAYOUT.LANE_GAP * lanes.size + LAYOUT.MARGIN,
     backEdges,
+    lanes,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { edgeKey, layoutGraph } from '../../src/model/graph-layout.js';
+import { edgeKey, LAYOUT, layoutGraph } from '../../src/model/graph-layout.js';
 
 const node = (service: string) => ({ service, calls: 1, errors: 0 });
 const edge = (from: string, to: string) => ({ from, to, calls: 1, errors: 0 });
@@ -32,5 +32,33 @@ describe('layoutGraph', () => {
     });
     const ys = ['x', 'y', 'z'].map((id) => layout.byId.get(id)!.y);
     expect(new Set(ys).size).toBe(3);
+  });
+
+  it('gives each edge that skips layers its own lane below every box, and none to the others', () => {
+    const layout = layoutGraph({
+      nodes: ['gateway', 'rates', 'quote', 'id-generator'].map(node),
+      edges: [
+        edge('gateway', 'rates'),
+        edge('rates', 'quote'),
+        edge('quote', 'id-generator'),
+        edge('gateway', 'quote'),
+        edge('gateway', 'id-generator'),
+      ],
+    });
+    expect(layout.nodes.map((n) => n.layer)).toEqual([0, 1, 2, 3]);
+    expect([...layout.lanes.keys()].sort()).toEqual(
+      [edgeKey('gateway', 'id-generator'), edgeKey('gateway', 'quote')].sort(),
+    );
+    const lowestBox = Math.max(...layout.nodes.map((n) => n.y + LAYOUT.NODE_HEIGHT));
+    const laneYs = [...layout.lanes.values()];
+    for (const y of laneYs) {
+      expect(y).toBeGreaterThan(lowestBox);
+      expect(y).toBeLessThan(layout.height);
+    }
+    expect(new Set(laneYs).size).toBe(2);
+    // The shorter edge runs nearer the boxes, so the two lanes nest rather than cross.
+    expect(layout.lanes.get(edgeKey('gateway', 'quote'))!).toBeLessThan(
+      layout.lanes.get(edgeKey('gateway', 'id-generator'))!,
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The dependency graph as SVG: services as boxes in layers (callers left of callees), edges
- * labelled with call and error counts; edges with errors are drawn red. Names are SVG text
+ * labelled with call and error counts (an edge skipping layers runs along its own lane below the
+ * boxes); edges with errors are drawn red. Names are SVG text
  * (never markup) and truncated to the box with the full name in a <title>.
  */
 import type { DependencyGraph } from '../../api/types.js';
@@ -49,17 +50,21 @@ export function DependencyGraphView({ graph }: { graph: DependencyGraph }) {
         const x2 = back ? b.x + LAYOUT.NODE_WIDTH / 2 : b.x;
         const y2 = back ? b.y : b.y + LAYOUT.NODE_HEIGHT / 2;
         const mid = (x1 + x2) / 2;
+        const lane = layout.lanes.get(edgeKey(e.from, e.to));
         const d =
           e.from === e.to
             ? `M ${x1} ${y1} c 30 -30 30 30 0 10`
             : back
               ? `M ${x1} ${y1} C ${x1 + 60} ${y1 - 60}, ${x2} ${y2 - 60}, ${x2} ${y2}`
-              : `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
+              : lane !== undefined
+                ? // Down into the gap after the caller's layer, along the lane, up in the gap before the callee's.
+                  `M ${x1} ${y1} C ${x1 + 40} ${y1}, ${x1 + 20} ${lane}, ${x1 + 60} ${lane} L ${x2 - 60} ${lane} C ${x2 - 20} ${lane}, ${x2 - 40} ${y2}, ${x2} ${y2}`
+                : `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
         return (
           <g key={edgeKey(e.from, e.to)} className={e.errors > 0 ? 'edge edge-error' : 'edge'}>
             <title>{`${e.from} → ${e.to}: ${e.calls} calls, ${e.errors} errors`}</title>
             <path d={d} markerEnd="url(#arrow)" fill="none" />
-            <text x={mid} y={(y1 + y2) / 2 - 4} textAnchor="middle">
+            <text x={mid} y={(lane ?? (y1 + y2) / 2) - 4} textAnchor="middle">
               {e.calls}
               {e.errors > 0 ? ` / ${e.errors} err` : ''}
             </text>
