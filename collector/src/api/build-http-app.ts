@@ -59,12 +59,27 @@ export async function buildHttpApp(deps: ApiDeps, logger: Logger): Promise<Fasti
     const path = request.url.split('?', 1)[0] ?? '';
     const isApi = API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
     if (hasDashboard && !isApi && (request.method === 'GET' || request.method === 'HEAD')) {
-      // SPA fallback: client-side routes like /traces/123 load the app, which routes itself.
-      return reply.sendFile('index.html');
+      const target = dashboardRedirect(path, request.url.slice(path.length));
+      if (target !== undefined) return reply.redirect(target, 302);
     }
     return reply
       .code(404)
       .send(errorBody('COL_ERR_API_ROUTE_NOT_FOUND', `${request.method} ${shownPath(path)}: no such route`));
   });
   return app;
+}
+
+/**
+ * Where a page path that is not a file goes. The dashboard routes by the URL's hash (`#/trace/<id>`)
+ * and loads its assets relative to its root, so a path such as `/trace/<id>` (as Jaeger's links
+ * read) or `/services` would load the page without its scripts: it is redirected to the same view
+ * under the hash, by a relative Location (`../#/trace/<id>`), which also holds behind a proxy that
+ * serves the dashboard under a path prefix. Undefined for a missing file (a dot in the last
+ * segment), which stays a 404.
+ */
+export function dashboardRedirect(path: string, query: string): string | undefined {
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  if (last.includes('.')) return undefined;
+  const depth = path.split('/').length - 2;
+  return `${depth > 0 ? '../'.repeat(depth) : './'}#${path}${query}`;
 }

@@ -243,7 +243,13 @@ describe('HTTP API', () => {
     collector = await testCollector({ dashboard: { distDir: dir } });
     expect((await collector.http.inject('/')).body).toContain('phosphor');
     expect((await collector.http.inject('/app.js')).body).toContain('console.log');
-    expect((await collector.http.inject('/traces/123')).body).toContain('phosphor');
+    // Page paths go to the same view under the hash the dashboard routes by, relative to its root.
+    const deep = await collector.http.inject('/trace/123?mode=raw');
+    expect(deep.statusCode).toBe(302);
+    expect(deep.headers.location).toBe('../#/trace/123?mode=raw');
+    expect((await collector.http.inject('/services')).headers.location).toBe('./#/services');
+    expect((await collector.http.inject('//evil.example/x')).headers.location).toBe('../../#//evil.example/x');
+    expect((await collector.http.inject('/missing.png')).statusCode).toBe(404);
     const api = await collector.http.inject('/api/unknown');
     expect(api.statusCode).toBe(404);
     expect(api.json().code).toBe('COL_ERR_API_ROUTE_NOT_FOUND');
