@@ -13,8 +13,21 @@ import { DemoError } from './errors.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/demo.yml', import.meta.url));
 
+const USAGE = `usage: demo [--config-file <path>] [--help]
+
+  --config-file <path>  YAML config (default: DEMO_CONFIG_FILE, else configs/demo.yml)
+
+environment:
+  DEMO_CONFIG_FILE      config path when --config-file is not given
+  DEMO_COLLECTORS       Phosphor collectors, comma-separated host:port (overrides the file)
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'config-file': { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const given = values['config-file'] ?? process.env.DEMO_CONFIG_FILE;
   // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
   const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
@@ -50,6 +63,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`demo failed to start: ${error.message}\n`);
+  // A bad flag (node:util parseArgs) points at the usage.
+  const hint = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? ' (see --help)' : '';
+  process.stderr.write(`demo failed to start: ${error.message}${hint}\n`);
   process.exit(1);
 });

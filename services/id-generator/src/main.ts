@@ -15,8 +15,25 @@ import { IdServiceError } from './errors.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/id-generator.yml', import.meta.url));
 
+const USAGE = `usage: id-generator [--config-file <path>] [--help]
+
+  --config-file <path>  YAML config (default: IDGEN_CONFIG_FILE, else configs/id-generator.yml)
+
+environment (validated like the file; they override it):
+  IDGEN_CONFIG_FILE     config path when --config-file is not given
+  IDGEN_HTTP_HOST_PORT  HTTP API host:port (service.httpHostPort)
+  IDGEN_GRPC_HOST_PORT  gRPC API host:port (service.grpcHostPort)
+  IDGEN_REDIS_URL       Redis for request logs and id leases (redis.url)
+  IDGEN_INFLUX_URL      InfluxDB write API for metrics (influx.url)
+  IDGEN_COLLECTORS      Phosphor collectors, comma-separated host:port (tracing.collectors)
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'config-file': { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'config-file': { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const given = values['config-file'] ?? process.env.IDGEN_CONFIG_FILE;
   // `npm start -w …` runs in the workspace folder; INIT_CWD is where the user typed the command.
   const path = given ? resolve(process.env.INIT_CWD ?? process.cwd(), given) : DEFAULT_CONFIG;
@@ -49,6 +66,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`id-generator failed to start: ${error.message}\n`);
+  // A bad flag (node:util parseArgs) points at the usage.
+  const hint = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? ' (see --help)' : '';
+  process.stderr.write(`id-generator failed to start: ${error.message}${hint}\n`);
   process.exit(1);
 });
