@@ -3,7 +3,7 @@
  * cell (outer REQ→REP bar, inner IN→OUT bar, a tick per event). Memoised: scrolling re-renders
  * only rows whose inputs changed.
  */
-import { memo } from 'react';
+import { type CSSProperties, memo } from 'react';
 import type { EventType } from '../../api/types.js';
 import { formatDuration, formatOffset } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
@@ -85,6 +85,7 @@ function SpanRowImpl(props: SpanRowProps) {
     .filter(Boolean)
     .join(' ');
 
+  const label = barLabelPosition(pct(outerEnd, viewStart, viewSpan));
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: the tree container handles the keyboard for all rows (aria-activedescendant).
     <div
@@ -172,15 +173,24 @@ function SpanRowImpl(props: SpanRowProps) {
             style={{ left: `${pct(at[type]!, viewStart, viewSpan)}%` }}
           />
         ))}
-        <span
-          className="bar-label"
-          style={{ left: `${Math.min(92, Math.max(0, pct(outerEnd, viewStart, viewSpan)))}%` }}
-        >
+        <span className={label.inside ? 'bar-label bar-label-inside' : 'bar-label'} style={label.style}>
           {formatDuration(durationMicros)}
         </span>
       </div>
     </div>
   );
+}
+
+/** Past this share of the row a label after the bar's end would be cut off at the row's edge. */
+const LABEL_AFTER_END_MAX_PCT = 88;
+
+/**
+ * Where a bar's duration label goes: just after the bar's end, or — when the bar ends near or
+ * past the row's right edge — just inside its end (`inside`: on a light chip, to read over the bar).
+ */
+function barLabelPosition(endPct: number): { inside: boolean; style: CSSProperties } {
+  if (endPct <= LABEL_AFTER_END_MAX_PCT) return { inside: false, style: { left: `${Math.max(0, endPct)}%` } };
+  return { inside: true, style: { right: `${Math.max(0, 100 - endPct)}%` } };
 }
 
 export const SpanRow = memo(SpanRowImpl);
