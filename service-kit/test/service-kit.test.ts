@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import Fastify, { type FastifyError } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
   ServiceError,
   SHOWN_PATH_MAX_CHARS,
   shownPath,
+  startFailureLine,
   summarize,
   validatedCopy,
   YamlFileError,
@@ -161,5 +163,21 @@ describe('unknown routes', () => {
     expect(shownPath('/api/nope')).toBe('/api/nope');
     const long = `/${'a'.repeat(1000)}`;
     expect(shownPath(long)).toBe(`${long.slice(0, SHOWN_PATH_MAX_CHARS)}…`);
+  });
+});
+
+describe('start-failure line', () => {
+  it('names the program and the reason, and points a bad flag at --help', () => {
+    let flagError: unknown;
+    try {
+      parseArgs({ args: ['--bogus'], options: {} });
+    } catch (error) {
+      flagError = error;
+    }
+    expect(startFailureLine('demo', flagError)).toBe("demo failed to start: Unknown option '--bogus' (see --help)\n");
+    expect(startFailureLine('id-generator', new Error('port in use'))).toBe(
+      'id-generator failed to start: port in use\n',
+    );
+    expect(startFailureLine('demo', 'plain')).toBe('demo failed to start: plain\n');
   });
 });

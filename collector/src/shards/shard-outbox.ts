@@ -1,4 +1,5 @@
 import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@phosphor/wire';
+import { copyBytes } from './copy-bytes.js';
 import type { FrameSink } from './event-router.js';
 
 /**
@@ -52,7 +53,8 @@ export class ShardOutbox implements FrameSink {
       buffer = this.buffers[shard] as Uint8Array;
       used = WIRE_HEADER_BYTES;
     }
-    buffer.set(bytes.subarray(start, end), used);
+    // A native copy of the range: `subarray` + `set` made a Buffer object per run of frames.
+    copyBytes(bytes, start, end, buffer, used);
     this.used[shard] = used + length;
     this.frameCounts[shard] = (this.frameCounts[shard] as number) + frames;
   }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startFailureLine } from '@phosphor/service-kit';
 import { parse as parseYaml } from 'yaml';
 import { startDemo } from './demo.js';
 import { resolveDemoConfig } from './demo-config.js';
@@ -62,9 +63,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: Error) => {
-  // A bad flag (node:util parseArgs) points at the usage.
-  const hint = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? ' (see --help)' : '';
-  process.stderr.write(`demo failed to start: ${error.message}${hint}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(startFailureLine('demo', error));
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startFailureLine } from '@phosphor/service-kit';
 import { parse as parseYaml } from 'yaml';
 import { buildIdService } from './app.js';
 import { resolveIdServiceConfig } from './config/id-service-config.js';
@@ -65,9 +66,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: Error) => {
-  // A bad flag (node:util parseArgs) points at the usage.
-  const hint = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? ' (see --help)' : '';
-  process.stderr.write(`id-generator failed to start: ${error.message}${hint}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(startFailureLine('id-generator', error));
   process.exit(1);
 });
