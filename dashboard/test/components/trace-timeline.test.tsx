@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
+import { TimeAxis } from '../../src/components/timeline/time-axis.js';
 import { TraceTimeline } from '../../src/components/timeline/trace-timeline.js';
 import { generateTrace, HOSTILE_NAMES } from '../../src/fixtures/synthetic-trace.js';
 import { buildTraceTree, type TraceTree } from '../../src/model/trace-tree.js';
@@ -90,5 +91,20 @@ describe('TraceTimeline', () => {
     expect(screen.getByText(/^window /).textContent).not.toBe(before);
     fireEvent.click(screen.getByRole('button', { name: 'Reset zoom' }));
     expect(screen.getByText(/^window /).textContent).toBe(before);
+  });
+});
+
+describe('TimeAxis', () => {
+  it('puts labels right of their ticks, and left of a tick near the right edge', () => {
+    const { container } = render(<TimeAxis viewStart={1_000} viewEnd={1_000 + 8_300} traceStart={1_000} />);
+    const ticks = [...container.querySelectorAll<HTMLElement>('.axis-tick')];
+    expect(ticks.map((t) => t.textContent)).toEqual(['+0 µs', '+2.00 ms', '+4.00 ms', '+6.00 ms', '+8.00 ms']);
+    const last = ticks.at(-1) as HTMLElement;
+    expect(last.classList.contains('axis-tick-end')).toBe(true);
+    expect(Number.parseFloat(last.style.right)).toBeCloseTo(100 - (8_000 / 8_300) * 100, 5);
+    expect(last.style.left).toBe('');
+    const second = ticks[1] as HTMLElement;
+    expect(second.classList.contains('axis-tick-end')).toBe(false);
+    expect(Number.parseFloat(second.style.left)).toBeCloseTo((2_000 / 8_300) * 100, 5);
   });
 });
