@@ -12,6 +12,7 @@
  */
 import type { EventType, Span } from '../api/types.js';
 import { formatMillis, formatTimestamp } from './format.js';
+import { skewShifts } from './skew-shifts.js';
 import { type Completeness, spanCompleteness } from './span-completeness.js';
 import type { TimeMode } from './trace-tree.js';
 
@@ -81,9 +82,12 @@ export function traceToText(traceId: string, spans: readonly Span[], mode: TimeM
       duration = ` ${formatMillis(span.serverDurationMicros)}`;
     if (type === 'REP' && span.clientDurationMicros !== undefined)
       duration = ` ${formatMillis(span.clientDurationMicros)}`;
+    // Each event line notes the shift of its own side: IN/OUT the callee's, REQ/REP the caller's.
+    const shifts = skewShifts(span);
+    const shift = type === 'IN' || type === 'OUT' ? shifts.calleeMicros : shifts.callerMicros;
     const skew =
-      mode === 'adjusted' && span.skewCorrected && (type === 'IN' || type === 'OUT')
-        ? ` (skew-corrected ${span.skewMicros >= 0 ? '+' : '-'}${formatMillis(Math.abs(span.skewMicros))})`
+      mode === 'adjusted' && Math.abs(shift) >= 0.5
+        ? ` (skew-corrected ${shift >= 0 ? '+' : '-'}${formatMillis(Math.abs(shift))})`
         : '';
     const note =
       completeness === 'entry' && type === 'IN'

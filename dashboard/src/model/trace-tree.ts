@@ -12,6 +12,7 @@
 import type { EventType, HopTimes, Span } from '../api/types.js';
 import { EVENT_TYPES } from '../api/types.js';
 import { criticalPath } from './critical-path.js';
+import { isSkewCorrected, skewShifts } from './skew-shifts.js';
 import { COMPLETENESS_CODE, missingMask, spanCompleteness } from './span-completeness.js';
 
 /** Which timestamps to draw: as received, or after the collector's clock-skew correction. */
@@ -19,7 +20,7 @@ export type TimeMode = 'adjusted' | 'raw';
 
 /** Bit in {@link TraceTree.flags}: the span carries an error. */
 export const ROW_FLAG_ERROR = 1;
-/** Bit in {@link TraceTree.flags}: the collector shifted the span's server events (clock skew). */
+/** Bit in {@link TraceTree.flags}: the collector's clock-skew correction moved the span's callee or caller events. */
 export const ROW_FLAG_SKEW_CORRECTED = 2;
 
 /** Row times for one time mode, microseconds since the epoch. */
@@ -56,7 +57,10 @@ export interface TraceTree {
   /** ROW_FLAG_* bits per row. */
   flags: Uint8Array;
   durationMicros: Float64Array;
+  /** What the skew correction added to the callee's (IN/OUT) times. */
   skewMicros: Float64Array;
+  /** What it added to the caller's (REQ/REP) times (see skew-shifts.ts). */
+  callerShiftMicros: Float64Array;
   /** Interned names and error texts; the *Name columns index into it. */
   strings: string[];
   /** Callee service and endpoint of each row (index into `strings`). */
@@ -232,6 +236,7 @@ export function buildTrace(input: readonly Span[]): BuiltTrace {
   const flags = new Uint8Array(m);
   const durationMicros = new Float64Array(m);
   const skewMicros = new Float64Array(m);
+  const callerShiftMicros = new Float64Array(m);
   const spanIdEnd = new Uint32Array(m);
   const ids: string[] = new Array(m);
   const kindCounts = [0, 0, 0, 0];
@@ -252,14 +257,17 @@ export function buildTrace(input: readonly Span[]): BuiltTrace {
     const failed = isError(span);
     errorName[row] = failed ? intern(span.errorDescription || span.errorCode || 'error') : -1;
     if (failed) errorCount++;
-    if (span.skewCorrected) skewCorrectedCount++;
-    flags[row] = (failed ? ROW_FLAG_ERROR : 0) | (span.skewCorrected ? ROW_FLAG_SKEW_CORRECTED : 0);
+    const shifts = skewShifts(span);
+    const corrected = isSkewCorrected(shifts);
+    if (corrected) skewCorrectedCount++;
+    flags[row] = (failed ? ROW_FLAG_ERROR : 0) | (corrected ? ROW_FLAG_SKEW_CORRECTED : 0);
     missing[row] = missingMask(span.missing);
     const code = COMPLETENESS_CODE[spanCompleteness(span, childCount[row] === 0)];
     completeness[row] = code;
     kindCounts[code]!++;
     durationMicros[row] = span.durationMicros;
-    skewMicros[row] = span.skewMicros;
+    skewMicros[row] = shifts.calleeMicros;
+    callerShiftMicros[row] = shifts.callerMicros;
     ids[row] = span.spanId;
     idLength += span.spanId.length;
     spanIdEnd[row] = idLength;
@@ -277,6 +285,7 @@ export function buildTrace(input: readonly Span[]): BuiltTrace {
     flags,
     durationMicros,
     skewMicros,
+    callerShiftMicros,
     strings,
     toName,
     toEndpointName,
@@ -315,6 +324,7 @@ export function treeTransferables(tree: TraceTree): ArrayBuffer[] {
     tree.flags,
     tree.durationMicros,
     tree.skewMicros,
+    tree.callerShiftMicros,
     tree.toName,
     tree.toEndpointName,
     tree.errorName,

@@ -7,6 +7,7 @@ import type { Span } from '../../api/types.js';
 import { EVENT_TYPES } from '../../api/types.js';
 import { formatDuration, formatOffset, formatTimestamp } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
+import { skewDescription, skewShifts } from '../../model/skew-shifts.js';
 import { COMPLETENESS_TEXT, type Completeness } from '../../model/span-completeness.js';
 
 export interface SpanDetailsProps {
@@ -91,9 +92,7 @@ export function SpanDetails({
         <Field label="Server (IN→OUT)">
           {span.serverDurationMicros === undefined ? 'unknown' : formatDuration(span.serverDurationMicros)}
         </Field>
-        <Field label="Clock skew">
-          {span.skewCorrected ? `corrected by ${formatOffset(span.skewMicros)}` : 'no correction'}
-        </Field>
+        <Field label="Clock skew">{skewDescription(skewShifts(span))}</Field>
         <Field label="Missing events">
           {span.missing.length === 0
             ? 'none'

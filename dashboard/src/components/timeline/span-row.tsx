@@ -7,6 +7,7 @@ import { type CSSProperties, memo } from 'react';
 import type { EventType } from '../../api/types.js';
 import { formatDuration, formatOffset } from '../../model/format.js';
 import { serviceColour } from '../../model/service-colour.js';
+import { skewBadge, skewDescription } from '../../model/skew-shifts.js';
 import { COMPLETENESS_CODES, COMPLETENESS_TEXT } from '../../model/span-completeness.js';
 import {
   eventTime,
@@ -54,7 +55,7 @@ function SpanRowImpl(props: SpanRowProps) {
   const service = tree.strings[tree.toName[row]!]!;
   const endpoint = tree.strings[tree.toEndpointName[row]!]!;
   const durationMicros = tree.durationMicros[row]!;
-  const skewMicros = tree.skewMicros[row]!;
+  const shifts = { calleeMicros: tree.skewMicros[row]!, callerMicros: tree.callerShiftMicros[row]! };
   const errorIndex = tree.errorName[row]!;
   const failed = (tree.flags[row]! & ROW_FLAG_ERROR) !== 0;
   const skewCorrected = (tree.flags[row]! & ROW_FLAG_SKEW_CORRECTED) !== 0;
@@ -135,8 +136,8 @@ function SpanRowImpl(props: SpanRowProps) {
           </span>
         )}
         {skewCorrected && (
-          <span className="badge badge-skew" title="Server events shifted by the clock-skew correction">
-            skew {formatOffset(skewMicros)}
+          <span className="badge badge-skew" title={`Clock-skew correction: ${skewDescription(shifts)}`}>
+            {skewBadge(shifts)}
           </span>
         )}
         {orphan && (
