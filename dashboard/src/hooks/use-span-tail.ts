@@ -1,8 +1,9 @@
 /**
  * Subscribes to the collector's live tail (server-sent events, `event: span`). Spans are
  * validated, buffered and flushed to React at most every TAIL_FLUSH_MILLIS, so a busy stream
- * costs a few renders per second, not one per span. The list is bounded: the newest
- * MAX_TAIL_SPANS are kept. While paused the stream stays open and arrivals are counted, not shown.
+ * costs a few renders per second, not one per span. The list is sorted by start time, newest first,
+ * and bounded: the MAX_TAIL_SPANS that started last are kept. While paused the stream stays open and
+ * arrivals are counted, not shown.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { Span } from '../api/types.js';
@@ -12,6 +13,11 @@ import { parseSpan } from '../api/validate.js';
 export const MAX_TAIL_SPANS = 500;
 /** How often buffered arrivals are handed to React; ~5 renders/s reads as live without churn. */
 export const TAIL_FLUSH_MILLIS = 200;
+
+/** Later start first. */
+function byStartDescending(a: Span, b: Span): number {
+  return b.startMicros - a.startMicros;
+}
 
 export type TailStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -83,8 +89,10 @@ export function useSpanTail(url: string, paused: boolean, factory?: EventSourceF
       setState((prev) => {
         let spans = prev.spans;
         if (arrived.length > 0) {
-          // Newest first; keep the bound.
-          spans = [...arrived.reverse(), ...prev.spans];
+          // Newest start first, as the Time column reads: spans arrive as they finish, so a parent
+          // (finishing after its children) and a host's late batch would otherwise sit out of order.
+          // The sort is stable, so spans that started together stay newest-arrival first. Keep the bound.
+          spans = [...arrived.reverse(), ...prev.spans].sort(byStartDescending);
           if (spans.length > MAX_TAIL_SPANS) spans.length = MAX_TAIL_SPANS;
         }
         const next: TailState = { spans, status, missedWhilePaused: missed, malformed };

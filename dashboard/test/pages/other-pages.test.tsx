@@ -137,7 +137,7 @@ class FakeEventSource extends EventTarget {
 describe('live tail', () => {
   const factory = (url: string) => new FakeEventSource(url) as unknown as EventSource;
 
-  it('streams spans newest first, pauses, resumes, and keeps the list bounded', async () => {
+  it('streams spans newest start first, pauses, resumes, and keeps the list bounded', async () => {
     vi.useFakeTimers();
     try {
       render(
@@ -156,8 +156,9 @@ describe('live tail', () => {
       });
       let bodyRows = document.querySelectorAll('.tail-table tbody tr');
       expect(bodyRows).toHaveLength(2);
+      const later = spans[1]!.startMicros >= spans[0]!.startMicros ? spans[1]! : spans[0]!;
       expect(bodyRows[0]!.querySelector('a')!.getAttribute('href')).toBe(
-        `#/trace/${spans[1]!.traceId}?span=${spans[1]!.spanId}`,
+        `#/trace/${later.traceId}?span=${later.spanId}`,
       );
 
       fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
@@ -177,6 +178,15 @@ describe('live tail', () => {
       });
       bodyRows = document.querySelectorAll('.tail-table tbody tr');
       expect(bodyRows).toHaveLength(MAX_TAIL_SPANS);
+      // The rows kept are those that started last, in start order (spans that started together: the
+      // later arrival first).
+      const shown = [...bodyRows].map((tr) => tr.querySelector('a')!.getAttribute('href'));
+      const expected = [spans[0]!, spans[1]!, ...spans.slice(3)]
+        .reverse()
+        .sort((a, b) => b.startMicros - a.startMicros)
+        .slice(0, MAX_TAIL_SPANS)
+        .map((s) => `#/trace/${s.traceId}?span=${s.spanId}`);
+      expect(shown).toEqual(expected);
     } finally {
       vi.useRealTimers();
     }
@@ -197,9 +207,20 @@ describe('live tail', () => {
         for (const s of [entry, redis, lost]) source.send(s);
         vi.advanceTimersByTime(TAIL_FLUSH_MILLIS);
       });
-      // Newest first: lost, redis, entry.
+      // Newest start first, whatever the order they finish in: lost, redis, entry.
+      act(() => {
+        for (const s of [lost, entry, redis]) source.send(s);
+        vi.advanceTimersByTime(TAIL_FLUSH_MILLIS);
+      });
       const status = [...document.querySelectorAll('.tail-table tbody tr')].map((tr) => tr.children[3]!.textContent);
-      expect(status).toEqual(['missing OUT REP', 'uninstrumented callee', 'entry']);
+      expect(status).toEqual([
+        'missing OUT REP',
+        'missing OUT REP',
+        'uninstrumented callee',
+        'uninstrumented callee',
+        'entry',
+        'entry',
+      ]);
     } finally {
       vi.useRealTimers();
     }
