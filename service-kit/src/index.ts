@@ -1,7 +1,8 @@
 /**
  * Service plumbing shared by Phosphor's daemons (collector, ID service, demo), written once: the YAML +
  * JSON-schema config loader with its one Ajv setup, the error-class template and the one HTTP error body,
- * the fastify validation-error formatter, the Flaki health helpers and the start-failure line. Internal to Phosphor: no stable API.
+ * the fastify validation-error formatter, the Flaki health helpers and the start-failure line. Internal to
+ * Phosphor: no stable API.
  */
 
 export { startFailureLine } from './cli/start-failure.js';

@@ -4,7 +4,8 @@
  * minutes, hours), as a reader of Jaeger's or Kibana's scatter expects — not on offsets from the
  * first trace.
  */
-import { formatDuration } from './format.js';
+import { formatDuration, formatTimestamp } from './format.js';
+import { niceStep } from './ticks.js';
 
 export interface AxisTick {
   /** Position in the axis's unit (microseconds). */
@@ -12,18 +13,13 @@ export interface AxisTick {
   label: string;
 }
 
-/** Steps of the duration axis are 1, 2 or 5 × 10^k µs. */
-const DURATION_MULTIPLIERS = [1, 2, 5, 10] as const;
-
 /**
  * Ticks of a duration axis from 0 covering `maxMicros`, about `target` intervals: the last tick is
  * the axis's top (≥ maxMicros), so the slowest point never sits above the last label.
  */
 export function durationTicks(maxMicros: number, target = 4): AxisTick[] {
   const max = Number.isFinite(maxMicros) && maxMicros > 0 ? maxMicros : 1;
-  const raw = max / Math.max(1, target);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = (DURATION_MULTIPLIERS.find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+  const step = niceStep(max, target);
   const intervals = Math.ceil(max / step - 1e-9);
   return Array.from({ length: intervals + 1 }, (_, i) => ({
     value: i * step,
@@ -66,15 +62,9 @@ const TIME_STEPS = [
   24 * H,
 ] as const;
 
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-/** `14:41:50` (UTC), with milliseconds when the step is under a second. */
+/** `14:41:50` (UTC), with milliseconds when the step is under a second: the time part of formatTimestamp. */
 function clockLabel(micros: number, step: number): string {
-  const d = new Date(Math.floor(micros / 1000));
-  const hms = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return step < S ? `${hms}.${pad(d.getUTCMilliseconds(), 3)}` : hms;
+  return formatTimestamp(micros).slice(11, step < S ? 23 : 19);
 }
 
 /**

@@ -19,7 +19,7 @@ export interface SkewShifts {
 const NONE: SkewShifts = Object.freeze({ calleeMicros: 0, callerMicros: 0 });
 
 /** Shifts under half a microsecond print as +0 µs: they count as none. */
-function moved(micros: number): boolean {
+export function moved(micros: number): boolean {
   return Math.abs(micros) >= 0.5;
 }
 

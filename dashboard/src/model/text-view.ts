@@ -12,7 +12,7 @@
  */
 import type { EventType, Span } from '../api/types.js';
 import { formatMillis, formatTimestamp } from './format.js';
-import { skewShifts } from './skew-shifts.js';
+import { moved, skewShifts } from './skew-shifts.js';
 import { type Completeness, spanCompleteness } from './span-completeness.js';
 import type { TimeMode } from './trace-tree.js';
 
@@ -86,7 +86,7 @@ export function traceToText(traceId: string, spans: readonly Span[], mode: TimeM
     const shifts = skewShifts(span);
     const shift = type === 'IN' || type === 'OUT' ? shifts.calleeMicros : shifts.callerMicros;
     const skew =
-      mode === 'adjusted' && Math.abs(shift) >= 0.5
+      mode === 'adjusted' && moved(shift)
         ? ` (skew-corrected ${shift >= 0 ? '+' : '-'}${formatMillis(Math.abs(shift))})`
         : '';
     const note =

@@ -4,8 +4,7 @@
  */
 export function startFailureLine(program: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const hint = (error as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS')
-    ? ' (see --help)'
-    : '';
+  const code = (error as { code?: unknown } | null)?.code;
+  const hint = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS') ? ' (see --help)' : '';
   return `${program} failed to start: ${message}${hint}\n`;
 }
