@@ -1,6 +1,6 @@
 import { AppendStatus, DatagramWriter, EventFlags, type TraceEvent, validateEvent } from '@phosphor/wire';
 import type { AttributePolicy } from './attributes/attribute-set.js';
-import { EventRing, type HopRecord } from './buffer/event-ring.js';
+import { EventRing, HopPairing, type HopRecord } from './buffer/event-ring.js';
 import { HopTemplates } from './buffer/hop-templates.js';
 import { type HopEventKind, SlotKind } from './buffer/slot-kind.js';
 import { nowMicros, resyncClock } from './clock.js';
@@ -333,6 +333,7 @@ class UdpTracer implements Tracer {
       this.dropped.bufferFull++;
       return;
     }
+    if (kind === SlotKind.OUT || kind === SlotKind.REP) hop.pairing = HopPairing.endQueued;
     this.recorded++;
     if (this.ring.size >= this.flushThreshold) this.scheduleDrain(false);
   }
@@ -434,7 +435,19 @@ class UdpTracer implements Tracer {
       if (kind === SlotKind.event) {
         status = writer.append(ref as TraceEvent);
       } else {
-        status = (ref as HopRecord).appendTo(kind, writer, this.templates, this.service);
+        const hop = ref as HopRecord;
+        if (hop.pairing === HopPairing.endWritten && (kind === SlotKind.OUT || kind === SlotKind.REP)) {
+          // Already sent in its start event's frame (and counted there).
+          ring.drop();
+          continue;
+        }
+        if (hop.pairing === HopPairing.endQueued && (kind === SlotKind.IN || kind === SlotKind.REQ)) {
+          status = hop.appendPairTo(writer, this.templates, this.service);
+          if (status === AppendStatus.appended) hop.pairing = HopPairing.endWritten;
+          // Not as a pair (no template, or invalid as one): the two events go one by one.
+          else if (status !== AppendStatus.full) status = undefined;
+        }
+        status ??= hop.appendTo(kind, writer, this.templates, this.service);
         if (status === undefined) {
           (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
           status = writer.append(scratch);

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { DropCounters, EventType, TraceEvent } from './event.js';
+import { type DropCounters, EventFlags, type EventType, type TraceEvent } from './event.js';
 import {
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
@@ -155,7 +155,7 @@ export class DatagramWriter {
     if (end >= 0) {
       this.lengthBytesGuess = end - start - 2 >= 0x80 ? 2 : 1;
       this.position = end;
-      this.events++;
+      this.events += ((event.flags ?? 0) & EventFlags.carriesStart) === 0 ? 1 : 2;
       return AppendStatus.appended;
     }
     if (end === INVALID) return AppendStatus.invalid;
@@ -167,7 +167,8 @@ export class DatagramWriter {
    * differ per event into the current datagram: the same event `append` would write for those
    * fields, with the fields in another order (ids, timestamp, duration, then the template's bytes —
    * protobuf decoders accept any order). `durationMicros` undefined: none (REQ, IN). Never throws;
-   * an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged.
+   * an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged. A
+   * template with {@link EventFlags.carriesStart} writes one frame that counts as the hop's two events.
    */
   appendFromTemplate(
     template: EventTemplate,
@@ -183,6 +184,9 @@ export class DatagramWriter {
     const lengthBytes = this.lengthBytesGuess;
     const bodyStart = start + 1 + lengthBytes;
     if (bodyStart > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    if (template.events === 2 && !(durationMicros !== undefined && timestampMicros - durationMicros > 0)) {
+      return AppendStatus.invalid;
+    }
     const ids = this.prepared.ids;
     let at = writeIds(buf, bodyStart, limit, traceId, spanId, parentSpanId, ids);
     if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
@@ -202,7 +206,7 @@ export class DatagramWriter {
     ids.commit(traceId, spanId, parentSpanId, delta);
     this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
     this.position = at + delta;
-    this.events++;
+    this.events += template.events;
     return AppendStatus.appended;
   }
 
@@ -507,6 +511,12 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   const flags = e.flags ?? 1;
   if (flags !== 0) {
     if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) return INVALID;
+    if (
+      (flags & EventFlags.carriesStart) !== 0 &&
+      !(duration !== undefined && (type === 3 || type === 4) && ts - duration > 0)
+    ) {
+      return INVALID;
+    }
     if (at + 7 > limit) return NO_ROOM;
     buf[at++] = TAG_FLAGS_0;
     buf[at++] = TAG_FLAGS_1;
@@ -611,10 +621,13 @@ export class EventTemplate {
   readonly fields: Readonly<EventTemplateFields>;
   /** Encoded fields 1, 5..8, 10, 11, 15 and 16, in that order. */
   readonly bytes: Uint8Array;
+  /** Events one frame of this template counts as: 2 with {@link EventFlags.carriesStart}, else 1. */
+  readonly events: 1 | 2;
 
-  private constructor(fields: EventTemplateFields, bytes: Uint8Array) {
+  private constructor(fields: EventTemplateFields, bytes: Uint8Array, events: 1 | 2) {
     this.fields = Object.freeze({ ...fields });
     this.bytes = bytes;
+    this.events = events;
   }
 
   /** Encodes `fields`; undefined when one is invalid (the same checks as {@link DatagramWriter.append}). */
@@ -623,6 +636,8 @@ export class EventTemplate {
     if (type === 0) return undefined;
     const flags = fields.flags ?? 1;
     if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) return undefined;
+    const carriesStart = (flags & EventFlags.carriesStart) !== 0;
+    if (carriesStart && type !== 3 && type !== 4) return undefined;
     const tags = fields.tags;
     const buf = Buffer.allocUnsafe(
       2 + PREPARED_SCRATCH_BYTES * 2 + (tags === undefined ? 0 : tagsBytesBound(tags)) + 7,
@@ -643,7 +658,7 @@ export class EventTemplate {
       buf[at++] = TAG_FLAGS_1;
       at = writeVarint(buf, at, flags);
     }
-    return new EventTemplate(fields, Uint8Array.prototype.slice.call(buf, 0, at));
+    return new EventTemplate(fields, Uint8Array.prototype.slice.call(buf, 0, at), carriesStart ? 2 : 1);
   }
 }
 

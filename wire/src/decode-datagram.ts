@@ -5,7 +5,7 @@ import {
   readBatchHeaderField,
 } from './batch-header-reader.js';
 import { checkDatagramEnvelope, type DatagramRejection } from './datagram-envelope.js';
-import type { Batch, EventType, TraceEvent } from './event.js';
+import { type Batch, EventFlags, type EventType, splitStart, type TraceEvent } from './event.js';
 import { type BufferSlicers, InternTable } from './intern-table.js';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './limits.js';
 import {
@@ -136,7 +136,10 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
           invalidEvents++;
           firstInvalidReason ??= problem;
         } else {
-          events.push(event as TraceEvent);
+          const valid = event as TraceEvent;
+          // One frame standing for a hop's two events is handed on as the two events.
+          if (((valid.flags ?? 0) & EventFlags.carriesStart) !== 0) events.push(splitStart(valid));
+          events.push(valid);
         }
       } else {
         readBatchHeaderField(r, field, wireType, header);
@@ -164,6 +167,7 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
 function plainlyValid(e: TraceEvent): boolean {
   return (
     e.tags === undefined &&
+    ((e.flags ?? 0) & EventFlags.carriesStart) === 0 &&
     e.traceId.length > 0 &&
     e.traceId.length <= MAX_ID_LENGTH &&
     e.spanId.length > 0 &&

@@ -38,3 +38,25 @@ export function standardTagCode(key: string): number | undefined {
 export function standardTagKey(code: number): string | undefined {
   return code > 0 && code < STANDARD_TAG_KEYS.length ? STANDARD_TAG_KEYS[code] : undefined;
 }
+
+/**
+ * The standard keys that describe a request (known when it starts): a hop's REQ and IN carry them, its
+ * OUT and REP the outcome (status codes, `error.type`). A frame standing for a hop's two events
+ * (`EventFlags.carriesStart`) holds both sets; decoders give these keys to the start event and every
+ * other key to the end event, so the pair decodes to exactly the two events a tracer would have sent.
+ */
+const START_TAG_KEYS: ReadonlySet<string> = new Set([
+  'http.request.method',
+  'http.route',
+  'url.scheme',
+  'server.address',
+  'server.port',
+  'rpc.system',
+  'rpc.service',
+  'rpc.method',
+]);
+
+/** True for a key that belongs to a hop's start event (see {@link START_TAG_KEYS}). */
+export function isStartTagKey(key: string): boolean {
+  return START_TAG_KEYS.has(key);
+}

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, type TraceEvent } from './event.js';
+import { EVENT_TYPES, EventFlags, type TraceEvent } from './event.js';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from './limits.js';
 
 /**
@@ -29,6 +29,10 @@ export function validateEvent(event: TraceEvent): string | undefined {
   if (event.durationMicros !== undefined && (!Number.isFinite(event.durationMicros) || event.durationMicros < 0)) {
     return `durationMicros: must be a non-negative finite number (got ${String(event.durationMicros)})`;
   }
+  if (event.flags !== undefined && (event.flags & EventFlags.carriesStart) !== 0) {
+    const problem = carriesStartProblem(event);
+    if (problem) return problem;
+  }
   if (event.tags) {
     const keys = Object.keys(event.tags);
     if (keys.length > MAX_TAGS) return `tags: at most ${MAX_TAGS} tags (got ${keys.length})`;
@@ -39,6 +43,18 @@ export function validateEvent(event: TraceEvent): string | undefined {
         return `tags.${key}: must be a string of at most ${MAX_TEXT_LENGTH} chars`;
       }
     }
+  }
+  return undefined;
+}
+
+/** What makes a {@link EventFlags.carriesStart} event unusable: its start must be an event of its own. */
+function carriesStartProblem(event: TraceEvent): string | undefined {
+  if (event.type !== 'OUT' && event.type !== 'REP') {
+    return `flags: bit 2 (carries start) is only valid on OUT or REP (got ${event.type})`;
+  }
+  if (event.durationMicros === undefined) return 'durationMicros: required with flags bit 2 (carries start)';
+  if (!(event.timestampMicros - event.durationMicros > 0)) {
+    return 'durationMicros: with flags bit 2 (carries start), must be less than timestampMicros';
   }
   return undefined;
 }

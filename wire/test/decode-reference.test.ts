@@ -5,6 +5,8 @@ import {
   type Batch,
   DatagramWriter,
   decodeDatagram,
+  EventFlags,
+  splitStart,
   standardTagKey,
   type TraceEvent,
   validateEvent,
@@ -67,7 +69,11 @@ function referenceDecode(datagram: Buffer): Reference | 'malformed' {
     Object.assign(tags, raw.tags);
     if (Object.keys(tags).length > 0) event.tags = tags;
     if (validateEvent(event) !== undefined) invalidEvents++;
-    else events.push(event);
+    else {
+      // A frame standing for its hop's start too is the two events (the wire format's rule, applied here by the spec's helper).
+      if (((event.flags ?? 0) & EventFlags.carriesStart) !== 0) events.push(splitStart(event));
+      events.push(event);
+    }
   }
   const d = m.drops ?? {};
   return {

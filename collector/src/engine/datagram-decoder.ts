@@ -20,8 +20,10 @@ import {
   computeDatagramMac,
   type DropCounters,
   decodeDatagram,
+  EventFlags,
   emptyBatch,
   InternTable,
+  isStartTagKey,
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
   MAX_TAGS,
@@ -158,6 +160,10 @@ function sameBytes(view: DataView, a: number, b: number, length: number): boolea
   return true;
 }
 
+/** Which of an event's tags `readTags` reads: a paired frame's start (0) or end (1) event's (the `side` loop index), or all. */
+const START_TAGS = 0;
+const ALL_TAGS = 2;
+
 /** Signals "let the codec decide" inside the fast path. */
 const FALLBACK = -1;
 
@@ -189,6 +195,8 @@ export class DatagramDecoder {
   private drops = [0, 0, 0, 0];
   /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
   private warmed = 0;
+  /** Frames of the datagram standing for two events each (`EventFlags.carriesStart`). */
+  private pairedFrames = 0;
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags; `tagRangesLength` in use. */
   private readonly tagRanges: number[] = [];
   private tagRangesLength = 0;
@@ -215,7 +223,7 @@ export class DatagramDecoder {
     this.secondPass(events, now);
     this.joiner.flush();
     out.ok = true;
-    out.acceptedEvents = events;
+    out.acceptedEvents = events + this.pairedFrames;
     out.header = this.header();
     return out;
   }
@@ -273,6 +281,7 @@ export class DatagramDecoder {
     const drops = this.drops;
     drops[0] = drops[1] = drops[2] = drops[3] = 0;
     this.tagRangesLength = 0;
+    this.pairedFrames = 0;
     const end = d.length;
     let events = 0;
     while (this.pos < end) {
@@ -291,6 +300,7 @@ export class DatagramDecoder {
         }
         if (!this.readEvent(events * EVENT_STRIDE, eventEnd)) return FALLBACK;
         this.pos = eventEnd;
+        if (((this.scratch[events * EVENT_STRIDE + 32] as number) & EventFlags.carriesStart) !== 0) this.pairedFrames++;
         events++;
       } else if ((field === 1 || field === 3 || field === 4) && wireType === 2) {
         const length = this.varint(end);
@@ -459,7 +469,12 @@ export class DatagramDecoder {
     const type = s[at + 2] as number;
     const timestamp = s[at + 18] as number;
     const duration = s[at + 24] as number;
+    // A frame standing for a hop's two events: an OUT or REP whose start (timestamp − duration) is a time.
+    const pairOk =
+      ((s[at + 32] as number) & EventFlags.carriesStart) === 0 ||
+      ((type === 3 || type === 4) && timestamp - duration > 0);
     const valid =
+      pairOk &&
       type >= 1 &&
       type <= 4 &&
       (present & ((1 << 2) | (1 << 3))) === ((1 << 2) | (1 << 3)) &&
@@ -523,66 +538,80 @@ export class DatagramDecoder {
     const columns = joiner.columns;
     for (let e = 0; e < events; e++) {
       const at = e * EVENT_STRIDE;
-      const traceStart = s[at + 4] as number;
-      const traceEnd = s[at + 5] as number;
-      const spanStart = s[at + 6] as number;
-      const spanEnd = s[at + 7] as number;
-      const hash = s[at] as number;
-      const cell = joiner.locate(
-        (s[at + 2] as number) - 1,
-        hash,
-        s[at + 1] as number,
-        buf,
-        traceStart,
-        traceEnd,
-        buf,
-        spanStart,
-        spanEnd,
-        now,
-      );
-      if (cell < 0) continue;
-      const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
-      columns.timestamps[eventCell] = s[at + 18] as number;
-      columns.durations[eventCell] = s[at + 24] as number;
-      columns.flags[eventCell] = (s[at + 32] as number) >>> 0;
-      const text = columns.text;
-      const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
-      // Every column is written, in column order; absent fields are ''.
-      const present = s[at + S_PRESENT] as number;
-      for (let column = 0; column < TEXT_FIELDS; column++) {
-        const field = TEXT_COLUMN_FIELD[column] as number;
-        if ((present & (1 << field)) === 0) {
-          text[base + column] = '';
-          continue;
+      const eventFlags = (s[at + 32] as number) >>> 0;
+      const flags = eventFlags & ~EventFlags.carriesStart;
+      // A frame carrying its hop's start is written twice: first as the start event (REQ for REP,
+      // IN for OUT) at timestamp − duration, with no duration, tags or error, then as itself.
+      for (let side = flags === eventFlags ? 1 : 0; side < 2; side++) {
+        const asStart = side === 0;
+        const traceStart = s[at + 4] as number;
+        const traceEnd = s[at + 5] as number;
+        const spanStart = s[at + 6] as number;
+        const spanEnd = s[at + 7] as number;
+        const hash = s[at] as number;
+        const type = s[at + 2] as number;
+        // REQ 1 ← REP 4, IN 2 ← OUT 3: the start's kind index (type − 1).
+        const cell = joiner.locate(
+          asStart ? (type === 4 ? 0 : 1) : type - 1,
+          hash,
+          s[at + 1] as number,
+          buf,
+          traceStart,
+          traceEnd,
+          buf,
+          spanStart,
+          spanEnd,
+          now,
+        );
+        if (cell < 0) continue;
+        const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
+        const duration = s[at + 24] as number;
+        columns.timestamps[eventCell] = asStart ? (s[at + 18] as number) - duration : (s[at + 18] as number);
+        columns.durations[eventCell] = asStart ? Number.NaN : duration;
+        columns.flags[eventCell] = flags;
+        const text = columns.text;
+        const base = columns.textBase(cell >> 2) + (cell & 3) * TEXT_FIELDS;
+        // Every column is written, in column order; absent fields are ''.
+        const present = s[at + S_PRESENT] as number;
+        for (let column = 0; column < TEXT_FIELDS; column++) {
+          const field = TEXT_COLUMN_FIELD[column] as number;
+          // A start event stood for by its end event has no error of its own.
+          if ((present & (1 << field)) === 0 || (asStart && column >= F_ERROR_CODE)) {
+            text[base + column] = '';
+            continue;
+          }
+          const from = s[at + field * 2] as number;
+          const to = s[at + field * 2 + 1] as number;
+          const length = to - from;
+          if (length === 0) {
+            text[base + column] = '';
+            continue;
+          }
+          // The events of one datagram mostly repeat the previous event's names (one tracer, one
+          // host, the same few endpoints; REQ and REP of a hop share its parent id): comparing
+          // with the previous event's bytes is cheaper than hashing them into the intern table.
+          if (length === lastLength[column] && sameBytes(view, lastStart[column] as number, from, length)) {
+            text[base + column] = lastText[column] as string;
+            continue;
+          }
+          const value =
+            column === F_ERROR_DESCRIPTION
+              ? buf.utf8Slice(from, to)
+              : column === F_PARENT
+                ? this.parentId(cell, from, to)
+                : this.names.get(buf, view, from, to);
+          text[base + column] = value;
+          lastStart[column] = from;
+          lastLength[column] = length;
+          lastText[column] = value;
         }
-        const from = s[at + field * 2] as number;
-        const to = s[at + field * 2 + 1] as number;
-        const length = to - from;
-        if (length === 0) {
-          text[base + column] = '';
-          continue;
-        }
-        // The events of one datagram mostly repeat the previous event's names (one tracer, one
-        // host, the same few endpoints; REQ and REP of a hop share its parent id): comparing
-        // with the previous event's bytes is cheaper than hashing them into the intern table.
-        if (length === lastLength[column] && sameBytes(view, lastStart[column] as number, from, length)) {
-          text[base + column] = lastText[column] as string;
-          continue;
-        }
-        const value =
-          column === F_ERROR_DESCRIPTION
-            ? buf.utf8Slice(from, to)
-            : column === F_PARENT
-              ? this.parentId(cell, from, to)
-              : this.names.get(buf, view, from, to);
-        text[base + column] = value;
-        lastStart[column] = from;
-        lastLength[column] = length;
-        lastText[column] = value;
+        const firstTag = s[at + S_FIRST_TAG] as number;
+        columns.tags[eventCell] =
+          firstTag < 0
+            ? undefined
+            : this.readTags(firstTag, s[at + S_TAG_COUNT] as number, flags === eventFlags ? ALL_TAGS : side);
+        joiner.commit(now);
       }
-      const firstTag = s[at + S_FIRST_TAG] as number;
-      columns.tags[eventCell] = firstTag >= 0 ? this.readTags(firstTag, s[at + S_TAG_COUNT] as number) : undefined;
-      joiner.commit(now);
     }
   }
 
@@ -612,8 +641,13 @@ export class DatagramDecoder {
     return buf.latin1Slice(from, to);
   }
 
-  private readTags(first: number, count: number): Record<string, string> {
-    const tags: Record<string, string> = {};
+  /**
+   * The tags of the event whose entries are at `first` (`count` of them): all of them, or for a
+   * frame standing for a hop's two events, those of its start ({@link START_TAGS}) or its end — see
+   * `isStartTagKey`. Undefined when none are left.
+   */
+  private readTags(first: number, count: number, side: number): Record<string, string> | undefined {
+    let tags: Record<string, string> | undefined;
     const ranges = this.tagRanges;
     const buf = this.buf;
     for (let i = 0; i < count; i++) {
@@ -635,6 +669,8 @@ export class DatagramDecoder {
         if (field === 1) key = from === this.pos ? '' : this.names.get(buf, this.view, from, this.pos);
         else value = from === this.pos ? '' : buf.utf8Slice(from, this.pos);
       }
+      if (side !== ALL_TAGS && isStartTagKey(key) !== (side === START_TAGS)) continue;
+      tags ??= {};
       tags[key] = value;
     }
     return tags;

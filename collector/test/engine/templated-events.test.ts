@@ -4,11 +4,19 @@
  * checks that the engine's own decoder takes such datagrams on its fast path and assembles exactly
  * the spans it assembles from the same events in field-number order.
  */
-import { AppendStatus, DatagramWriter, EventTemplate, type TraceEvent } from '@phosphor/wire';
+import {
+  AppendStatus,
+  DatagramWriter,
+  decodeDatagram,
+  EventFlags,
+  EventTemplate,
+  type TraceEvent,
+} from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import type { Span } from '../../src/model/span.js';
-import { hopEvents } from '../support/hops.js';
+import { batchOf, hopEvents } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
 
 const T0 = 1_700_000_000_000_000;
@@ -32,6 +40,24 @@ function events(): TraceEvent[] {
       if (i % 5 === 0) event.zone = 'eu-west-1a';
     }
     out.push(...hop);
+  }
+  return out;
+}
+
+/**
+ * Each hop's two events of one side as one frame, as a tracer writes a hop whose end it already holds
+ * when it encodes the start: the end event with both events' tags and `EventFlags.carriesStart`.
+ */
+function pairs(list: TraceEvent[]): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < list.length; i += 4) {
+    const [req, inn, outEvent, rep] = list.slice(i, i + 4) as [TraceEvent, TraceEvent, TraceEvent, TraceEvent];
+    for (const [start, end] of [
+      [inn, outEvent],
+      [req, rep],
+    ] as const) {
+      out.push({ ...end, tags: { ...start.tags, ...end.tags }, flags: (end.flags ?? 1) | EventFlags.carriesStart });
+    }
   }
   return out;
 }
@@ -89,5 +115,54 @@ describe('events written from templates', () => {
     expect(fromTemplates.spans).toHaveLength(60);
     expect(fromTemplates.spans).toEqual(canonical.spans);
     expect(fromTemplates.spans[0]?.span.tags).toEqual({ ...requestTags, ...statusTags });
+  });
+
+  it('assemble from frames standing for both events of a hop side into the same spans as the four events', () => {
+    const list = events();
+    const paired = pairs(list);
+    for (const templated of [true, false]) {
+      const frames = datagrams(paired, templated);
+      const fromPairs = assemble(frames);
+      expect(fromPairs.byCodec).toBe(0);
+      expect(fromPairs.spans).toEqual(assemble(datagrams(list, false)).spans);
+    }
+  });
+
+  it('decode a paired frame to the two events a tracer would have sent, by the codec too', () => {
+    const list = events();
+    const decodedAll = (frames: Buffer[]) =>
+      frames.flatMap((d) => {
+        const result = decodeDatagram(d);
+        expect(result.ok).toBe(true);
+        return result.ok ? result.batch.events : [];
+      });
+    const byHop = (e: TraceEvent) => `${e.traceId}/${e.spanId}/${e.type}`;
+    const sorted = (events: TraceEvent[]) => [...events].sort((a, b) => byHop(a).localeCompare(byHop(b)));
+    const expected = sorted(list.map((e) => ({ ...e, tags: { ...e.tags } })));
+    expect(sorted(decodedAll(datagrams(pairs(list), true)))).toEqual(expected);
+    const { collector: engine } = recordingEngine();
+    let accepted = 0;
+    for (const datagram of datagrams(pairs(list), true)) accepted += engine.ingestDatagram(datagram).acceptedEvents;
+    expect(accepted).toBe(list.length);
+  });
+
+  it('reject a paired frame that cannot stand for a start, naming the problem', () => {
+    const [req] = events() as [TraceEvent];
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, tracerId: 't', service: 's', hostname: 'h' });
+    const bad = { ...req, flags: 1 | EventFlags.carriesStart };
+    expect(writer.append(bad)).toBe(AppendStatus.invalid);
+    const template = EventTemplate.encode({ ...req, type: 'OUT', flags: 1 | EventFlags.carriesStart });
+    expect(template?.events).toBe(2);
+    // No duration: no start time.
+    expect(writer.appendFromTemplate(template as EventTemplate, '1', 'a', undefined, T0, undefined)).toBe(
+      AppendStatus.invalid,
+    );
+    expect(EventTemplate.encode({ ...req, flags: 1 | EventFlags.carriesStart })).toBeUndefined();
+    // A foreign encoder's REQ with the bit: the collector's decoders reject it by name.
+    const { collector: engine } = recordingEngine();
+    const datagram = encodeBatch(batchOf([{ ...req, flags: 1 | EventFlags.carriesStart }]));
+    const outcome = engine.ingestDatagram(datagram);
+    expect(outcome.ok && outcome.invalidEvents).toBe(1);
+    expect(outcome.firstInvalidReason).toMatch(/flags: bit 2 \(carries start\) is only valid on OUT or REP/);
   });
 });

@@ -2,8 +2,24 @@ import type { AppendStatus, DatagramWriter, TraceEvent } from '@phosphor/wire';
 import type { HopTemplates } from './hop-templates.js';
 import { type HopEventKind, SlotKind } from './slot-kind.js';
 
+/**
+ * Where a hop's end event (OUT/REP) stands, so the flush can send both of the hop's events in one
+ * frame (`EventFlags.carriesStart`) when the end is already buffered as the start is encoded.
+ */
+export const HopPairing = {
+  /** The end event is not in the ring (not recorded yet, or dropped). */
+  none: 0,
+  /** The end event is in the ring, after the start. */
+  endQueued: 1,
+  /** The start was written as one frame with the end: the end's slot is skipped. */
+  endWritten: 2,
+} as const;
+export type HopPairing = (typeof HopPairing)[keyof typeof HopPairing];
+
 /** Turns a recorded hop event into the wire event the encoder reads (in the background flush). */
 export interface HopRecord {
+  /** See {@link HopPairing}; set by the tracer. */
+  pairing: HopPairing;
   /** Writes event `kind` of this hop into `into` (a scratch object reused for every event). */
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void;
   /**
@@ -17,6 +33,12 @@ export interface HopRecord {
     templates: HopTemplates,
     service: string,
   ): AppendStatus | undefined;
+  /**
+   * Appends the hop's start and end events as one frame (the end event, flagged as carrying the
+   * start) from a template; undefined when there is none (an error on the hop, clashing tags): the
+   * two events then go one by one.
+   */
+  appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined;
 }
 
 /**

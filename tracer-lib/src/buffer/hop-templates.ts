@@ -1,5 +1,5 @@
-import { EventTemplate, type EventType } from '@phosphor/wire';
-import type { HopEventKind } from './slot-kind.js';
+import { EventFlags, EventTemplate, type EventType, isStartTagKey } from '@phosphor/wire';
+import type { HopEventKind, SlotKind } from './slot-kind.js';
 
 /**
  * Most templates kept per event kind: a service's endpoints times the statuses they answer with
@@ -24,6 +24,10 @@ export class HopTemplates {
   private readonly byKind: EventTemplate[][] = [[], [], [], [], []];
   private readonly last: (EventTemplate | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
   private readonly nextReplaced = [0, 0, 0, 0, 0];
+  /** Templates of a hop's two events in one frame, by end kind (OUT, REP), matched by both events' tags. */
+  private readonly pairsByKind: PairTemplate[][] = [[], [], [], [], []];
+  private readonly lastPair: (PairTemplate | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  private readonly nextPairReplaced = [0, 0, 0, 0, 0];
 
   constructor(hostname: string, zone: string | undefined) {
     this.hostname = hostname;
@@ -78,6 +82,81 @@ export class HopTemplates {
     this.last[kind] = template;
     return template;
   }
+
+  /**
+   * The template of a hop's end event `kind` (OUT, REP) that also stands for its start event
+   * ({@link EventFlags.carriesStart}): the end event's fields with the start's tags and the end's
+   * together. Undefined where {@link get} would be, or when a tag would not decode back onto its own
+   * event (see `isStartTagKey`).
+   */
+  getPair(
+    kind: typeof SlotKind.OUT | typeof SlotKind.REP,
+    from: string,
+    fromEndpoint: string,
+    to: string,
+    toEndpoint: string,
+    startTags: Readonly<Record<string, string>> | undefined,
+    endTags: Readonly<Record<string, string>> | undefined,
+    flags: number,
+  ): EventTemplate | undefined {
+    const pairFlags = flags | EventFlags.carriesStart;
+    const last = this.lastPair[kind];
+    if (last !== undefined && pairMatches(last, from, fromEndpoint, to, toEndpoint, startTags, endTags, pairFlags)) {
+      return last.template;
+    }
+    const pairs = this.pairsByKind[kind] as PairTemplate[];
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i] as PairTemplate;
+      if (pairMatches(pair, from, fromEndpoint, to, toEndpoint, startTags, endTags, pairFlags)) {
+        this.lastPair[kind] = pair;
+        return pair.template;
+      }
+    }
+    if (
+      (startTags !== undefined && !Object.isFrozen(startTags)) ||
+      (endTags !== undefined && !Object.isFrozen(endTags))
+    ) {
+      return undefined;
+    }
+    // Decoders give a pair's request keys to the start event and the rest to the end (`isStartTagKey`):
+    // tags that would not land back where they were recorded make the hop go as two events.
+    if (
+      (startTags !== undefined && !Object.keys(startTags).every(isStartTagKey)) ||
+      (endTags !== undefined && Object.keys(endTags).some(isStartTagKey))
+    ) {
+      return undefined;
+    }
+    const tags = startTags === undefined ? endTags : endTags === undefined ? startTags : { ...startTags, ...endTags };
+    const template = EventTemplate.encode({
+      type: TYPE_OF_KIND[kind] as EventType,
+      from,
+      fromEndpoint,
+      to,
+      toEndpoint,
+      hostname: this.hostname,
+      zone: this.zone,
+      tags,
+      flags: pairFlags,
+    });
+    if (template === undefined) return undefined;
+    const pair: PairTemplate = { template, startTags, endTags };
+    if (pairs.length < MAX_TEMPLATES_PER_KIND) {
+      pairs.push(pair);
+    } else {
+      const at = this.nextPairReplaced[kind] as number;
+      pairs[at] = pair;
+      this.nextPairReplaced[kind] = (at + 1) % MAX_TEMPLATES_PER_KIND;
+    }
+    this.lastPair[kind] = pair;
+    return template;
+  }
+}
+
+/** A pair template and the start and end tags objects its union of tags was made from. */
+interface PairTemplate {
+  template: EventTemplate;
+  startTags: Readonly<Record<string, string>> | undefined;
+  endTags: Readonly<Record<string, string>> | undefined;
 }
 
 function matches(
@@ -92,6 +171,28 @@ function matches(
   const f = template.fields;
   return (
     f.tags === tags &&
+    f.toEndpoint === toEndpoint &&
+    f.flags === flags &&
+    f.to === to &&
+    f.fromEndpoint === fromEndpoint &&
+    f.from === from
+  );
+}
+
+function pairMatches(
+  pair: PairTemplate,
+  from: string,
+  fromEndpoint: string,
+  to: string,
+  toEndpoint: string,
+  startTags: Readonly<Record<string, string>> | undefined,
+  endTags: Readonly<Record<string, string>> | undefined,
+  flags: number,
+): boolean {
+  const f = pair.template.fields;
+  return (
+    pair.endTags === endTags &&
+    pair.startTags === startTags &&
     f.toEndpoint === toEndpoint &&
     f.flags === flags &&
     f.to === to &&

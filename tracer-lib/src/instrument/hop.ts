@@ -8,7 +8,7 @@ import {
   type TraceEvent,
 } from '@phosphor/wire';
 import type { AttributeSet } from '../attributes/attribute-set.js';
-import type { HopRecord } from '../buffer/event-ring.js';
+import type { HopPairing, HopRecord } from '../buffer/event-ring.js';
 import type { HopTemplates } from '../buffer/hop-templates.js';
 import { type HopEventKind, SlotKind } from '../buffer/slot-kind.js';
 import { nowMicros } from '../clock.js';
@@ -133,6 +133,34 @@ function appendFromTemplate(
   return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.endMicros, duration);
 }
 
+/** Appends a hop's start and end events as one frame (see {@link HopRecord.appendPairTo}). */
+function appendPairFromTemplate(
+  hop: ServerHop | ClientHop,
+  writer: DatagramWriter,
+  templates: HopTemplates,
+  kind: typeof SlotKind.OUT | typeof SlotKind.REP,
+  from: string,
+  fromEndpoint: string,
+  to: string,
+  toEndpoint: string,
+): AppendStatus | undefined {
+  if (hop.error !== undefined) return undefined;
+  const attributes = hop.attributes;
+  const template = templates.getPair(
+    kind,
+    from,
+    fromEndpoint,
+    to,
+    toEndpoint,
+    attributes?.request,
+    attributes?.response(hop.status, undefined),
+    flagsOf(hop),
+  );
+  if (template === undefined) return undefined;
+  const duration = Math.max(0, hop.endMicros - hop.startMicros);
+  return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.endMicros, duration);
+}
+
 /**
  * A hop being served. It is also the hop's {@link TraceContext} (what `currentTrace()` and
  * `traceOf()` return in the handler), so serving a request makes one object, not three.
@@ -151,6 +179,7 @@ export class ServerHop implements TraceContext, HopRecord {
   /** Response status for the attributes; -1 = none. */
   status = -1;
   error: HopError | undefined = undefined;
+  pairing: HopPairing = 0;
 
   constructor(
     traceId: string,
@@ -214,6 +243,10 @@ export class ServerHop implements TraceContext, HopRecord {
       this.endpoint ?? '',
     );
   }
+
+  appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined {
+    return appendPairFromTemplate(this, writer, templates, SlotKind.OUT, '', '', service, this.endpoint ?? '');
+  }
 }
 
 /** A call in progress. It is also what the call propagates ({@link OutgoingTrace}). */
@@ -232,6 +265,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   endMicros = 0;
   status = -1;
   error: HopError | undefined = undefined;
+  pairing: HopPairing = 0;
 
   constructor(
     traceId: string,
@@ -279,6 +313,19 @@ export class ClientHop implements OutgoingTrace, HopRecord {
       writer,
       templates,
       kind,
+      service,
+      this.fromEndpoint,
+      this.to,
+      this.toEndpoint,
+    );
+  }
+
+  appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined {
+    return appendPairFromTemplate(
+      this,
+      writer,
+      templates,
+      SlotKind.REP,
       service,
       this.fromEndpoint,
       this.to,

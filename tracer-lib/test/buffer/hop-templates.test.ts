@@ -110,6 +110,57 @@ describe('HopTemplates', () => {
     expect(decode(templated.finish(0, drops, 1))).toEqual(decode(reference.finish(0, drops, 1)));
   });
 
+  it("writes a hop side's two events as one frame that decodes to exactly the two events fill() describes", () => {
+    const templates = new HopTemplates(HOST, ZONE);
+    const paired = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    const reference = new DatagramWriter({ maxDatagramBytes: 65_000, ...identity });
+    let frames = 0;
+    let pairs = 0;
+    for (const [hop, first, second] of hops()) {
+      const events = [first, second].map((kind) => {
+        const scratch = blankEvent();
+        hop.fill(kind, scratch, SERVICE, HOST, ZONE);
+        return { ...scratch };
+      });
+      for (const event of events) expect(reference.append(event)).toBe(AppendStatus.appended);
+      const status = hop.appendPairTo(paired, templates, SERVICE);
+      if (status === undefined) {
+        // A hop with an error goes as its two events.
+        expect(hop.error).toBeDefined();
+        for (const event of events) expect(paired.append(event)).toBe(AppendStatus.appended);
+        frames += 2;
+      } else {
+        expect(status).toBe(AppendStatus.appended);
+        frames++;
+        pairs++;
+      }
+    }
+    expect(pairs).toBeGreaterThan(30);
+    // Every event counted, a pair's frame as two.
+    expect(paired.eventCount).toBe(reference.eventCount);
+    expect(frames).toBe(reference.eventCount - pairs);
+    const pairedBytes = paired.finish(0, drops, 1);
+    const referenceBytes = reference.finish(0, drops, 1);
+    expect(pairedBytes.length).toBeLessThan(0.7 * referenceBytes.length);
+    expect(decode(pairedBytes)).toEqual(decode(referenceBytes));
+  });
+
+  it('sends a hop as two events when its tags would not decode back onto their own events', () => {
+    const templates = new HopTemplates(HOST, undefined);
+    const request = Object.freeze({ 'http.route': '/a' });
+    const status = Object.freeze({ 'http.response.status_code': '200' });
+    expect(templates.getPair(SlotKind.OUT, '', '', SERVICE, 'GET /a', request, status, 1)?.events).toBe(2);
+    // A status key on the start event, a request key or a custom tag on the end one.
+    expect(templates.getPair(SlotKind.OUT, '', '', SERVICE, 'GET /a', status, undefined, 1)).toBeUndefined();
+    expect(templates.getPair(SlotKind.OUT, '', '', SERVICE, 'GET /a', undefined, request, 1)).toBeUndefined();
+    expect(
+      templates.getPair(SlotKind.OUT, '', '', SERVICE, 'GET /a', Object.freeze({ team: 'x' }), undefined, 1),
+    ).toBeUndefined();
+    expect(
+      templates.getPair(SlotKind.OUT, '', '', SERVICE, 'GET /a', { 'http.route': '/a' }, status, 1),
+    ).toBeUndefined();
+  });
+
   it('finds a template by identity of its strings and tags, and refuses tags that are not frozen', () => {
     const templates = new HopTemplates(HOST, undefined);
     const tags = Object.freeze({ 'http.route': '/a' });
