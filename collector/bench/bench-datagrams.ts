@@ -5,13 +5,21 @@
  * round number patched into every trace, span and parent span id so each replayed round is new
  * traffic to the collector (unique ids, as real tracers send).
  */
-import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, type TraceEvent } from '@phosphor/wire';
+import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, EventFlags, type TraceEvent } from '@phosphor/wire';
 
 /**
  * Same datagram budget as the tracer's default for a network collector (MTU-safe);
  * BENCH_DATAGRAM_BYTES=16384 gives what tracers send to a collector on their own host (loopback).
  */
 export const MAX_DATAGRAM_BYTES = Number(process.env.BENCH_DATAGRAM_BYTES ?? DEFAULT_MAX_DATAGRAM_BYTES);
+/**
+ * BENCH_HOP_FRAMES=pairs: each side of a hop as the one frame a tracer sends when it holds both of the
+ * side's events as it encodes them (wire flags bit 2, "carries start"; a hop with an error still as two
+ * frames). Default `events`: every event its own frame, as a tracer sends a hop whose end comes after
+ * its start was encoded (a slow call), and as every figure before paired frames was measured.
+ */
+export const HOP_FRAMES = process.env.BENCH_HOP_FRAMES ?? 'events';
+if (HOP_FRAMES !== 'events' && HOP_FRAMES !== 'pairs') throw new Error('BENCH_HOP_FRAMES: events or pairs');
 /** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
 export const HOPS_PER_ROUND = 1000;
 /** Digits of the round number patched into every trace id (10^7 rounds before ids repeat). */
@@ -27,6 +35,8 @@ export interface Round {
   patchOffsets: number[][];
   /** Events in the whole round. */
   events: number;
+  /** Event frames in the whole round: `events`, or fewer with BENCH_HOP_FRAMES=pairs (a paired frame is two events). */
+  frames: number;
 }
 
 function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
@@ -44,6 +54,31 @@ function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
   };
   const start = T0 + h * 1000;
   const latency = 200 + (h % 97) * 13;
+  if (HOP_FRAMES === 'pairs' && h % 50 !== 0) {
+    const flags = EventFlags.sampled | EventFlags.carriesStart;
+    return {
+      client: [
+        {
+          ...base,
+          type: 'REP',
+          timestampMicros: start + latency + 80,
+          hostname: 'web-1',
+          durationMicros: latency + 80,
+          flags,
+        },
+      ],
+      server: [
+        {
+          ...base,
+          type: 'OUT',
+          timestampMicros: start + 40 + latency,
+          hostname: 'ids-1',
+          durationMicros: latency,
+          flags,
+        },
+      ],
+    };
+  }
   return {
     client: [
       { ...base, type: 'REQ', timestampMicros: start, hostname: 'web-1' },
@@ -108,5 +143,5 @@ export function buildRound(): Round {
     }
     return offsets;
   });
-  return { datagrams, patchOffsets, events: HOPS_PER_ROUND * 4 };
+  return { datagrams, patchOffsets, events: HOPS_PER_ROUND * 4, frames: client.length + server.length };
 }

@@ -144,10 +144,10 @@ async function sharded(n: number, receiverShare: number, niceness: number): Prom
         ? `${n} shards (shard-0 on the receiving thread, ${receiverShare} of the traces; ${workers})`
         : `${n} shards (${workers})`,
     udpPort,
-    // Event frames the shards have ingested, read from shared memory: polling it costs the shards
-    // nothing (a stats call to every shard every 10 ms would cost them more than the one shard's
-    // counter read costs it). The bench sends no invalid events, so frames ingested = events accepted.
-    processedEvents: async () => c.shards.processedFrames(),
+    // Events the shards have ingested, read from shared memory: polling it costs the shards nothing
+    // (a stats call to every shard every 10 ms would cost them more than the one shard's counter read
+    // costs it). The bench sends no invalid events, so events ingested = events accepted.
+    processedEvents: async () => c.shards.processedEvents(),
     receivedDatagrams: () => c.receiver.stats().receivedDatagrams,
     internalDrops: async () => {
       const s = c.shards.stats();

@@ -5,6 +5,7 @@ import {
   type BatchHeaderSource,
   checkDatagramEnvelope,
   type DatagramRejection,
+  EventFlags,
   expectWireType,
   MalformedPayload,
   ProtobufReader,
@@ -27,10 +28,15 @@ import { hashIdBytes, type TraceOwners, traceOwners } from './trace-owner.js';
  * holds this walk to decodeDatagram on random and mutated datagrams.
  */
 
+/** Int32 slots per frame in `EventRouter.frames`. */
+const FRAME_STRIDE = 4;
+
 /** Header strings cached at most (tracers × 3 fields); a deployment's tracers fit, hostile variety only clears it. */
 const HEADER_STRING_CACHE = 4096;
 /** Field 2 of Event: trace_id. */
 const TRACE_ID_FIELD = 2;
+/** Field 16 of Event: flags. */
+const FLAGS_FIELD = 16;
 
 /** Outcome of routing one datagram. */
 export type RouteResult =
@@ -38,14 +44,14 @@ export type RouteResult =
       ok: true;
       /** The batch header (for per-client loss); `events` is always empty here. */
       header: Batch;
-      /** Event frames handed to shards. */
+      /** Events handed to shards (a frame standing for a hop side's two events counts two). */
       events: number;
     }
   | { ok: false; reason: DatagramRejection; detail: string };
 
-/** Receives routed event frames: `bytes[start, end)` holds `frames` consecutive frames belonging to `shard`. */
+/** Receives routed event frames: `bytes[start, end)` holds consecutive frames of `events` events belonging to `shard`. */
 export interface FrameSink {
-  append(shard: number, bytes: Uint8Array, start: number, end: number, frames: number): void;
+  append(shard: number, bytes: Uint8Array, start: number, end: number, events: number): void;
 }
 
 /**
@@ -56,8 +62,10 @@ export class EventRouter {
   private readonly key: Buffer | undefined;
   private readonly reader = new HeaderCachingReader();
   private readonly header = new BatchHeaderFields();
-  /** Per event of the current datagram: frame start, frame end, owner shard. */
-  private frames = new Int32Array(3 * 256);
+  /** Per event frame of the current datagram: frame start, frame end, owner shard, events it stands for. */
+  private frames = new Int32Array(FRAME_STRIDE * 256);
+  /** Events the frame walked last stands for (see walkEvent). */
+  private eventsInFrame = 1;
   private readonly owners: TraceOwners;
 
   /** `owners`: the collector's trace ownership (a number: that many equal slices). */
@@ -88,16 +96,32 @@ export class EventRouter {
     // Adjacent frames of the same shard go as one run (one copy instead of one per event).
     const frames = this.frames;
     let runStart = 0;
+    let runEvents = 0;
+    let events = 0;
     for (let i = 1; i <= count; i++) {
-      const shard = frames[3 * runStart + 2] as number;
-      if (i < count && frames[3 * i + 2] === shard && frames[3 * i] === frames[3 * i - 2]) continue;
-      this.sink.append(shard, datagram, frames[3 * runStart] as number, frames[3 * i - 2] as number, i - runStart);
+      runEvents += frames[FRAME_STRIDE * i - 1] as number;
+      const shard = frames[FRAME_STRIDE * runStart + 2] as number;
+      if (
+        i < count &&
+        frames[FRAME_STRIDE * i + 2] === shard &&
+        frames[FRAME_STRIDE * i] === frames[FRAME_STRIDE * i - 3]
+      )
+        continue;
+      this.sink.append(
+        shard,
+        datagram,
+        frames[FRAME_STRIDE * runStart] as number,
+        frames[FRAME_STRIDE * i - 3] as number,
+        runEvents,
+      );
+      events += runEvents;
+      runEvents = 0;
       runStart = i;
     }
-    return { ok: true, header: h.toBatch([]), events: count };
+    return { ok: true, header: h.toBatch([]), events };
   }
 
-  /** Walks the Batch: header fields into `header`, event frames into `frames`; returns the event count. */
+  /** Walks the Batch: header fields into `header`, event frames into `frames`; returns the frame count. */
   private walkBatch(): number {
     const r = this.reader;
     this.header.reset();
@@ -117,14 +141,15 @@ export class EventRouter {
       r.end = end;
       const owner = this.walkEvent();
       r.end = outer;
-      if (3 * count + 3 > this.frames.length) {
+      if (FRAME_STRIDE * count + FRAME_STRIDE > this.frames.length) {
         const grown = new Int32Array(this.frames.length * 2);
         grown.set(this.frames);
         this.frames = grown;
       }
-      this.frames[3 * count] = frameStart;
-      this.frames[3 * count + 1] = end;
-      this.frames[3 * count + 2] = owner;
+      this.frames[FRAME_STRIDE * count] = frameStart;
+      this.frames[FRAME_STRIDE * count + 1] = end;
+      this.frames[FRAME_STRIDE * count + 2] = owner;
+      this.frames[FRAME_STRIDE * count + 3] = this.eventsInFrame;
       count++;
     }
     return count;
@@ -139,6 +164,7 @@ export class EventRouter {
   private walkEvent(): number {
     let idStart = 0;
     let idEnd = 0;
+    let flags = 0;
     const r = this.reader;
     const buf = r.buf;
     const end = r.end;
@@ -194,14 +220,18 @@ export class EventRouter {
         if (end - pos < 8) throw new MalformedPayload(`${EVENT_FIELD_NAMES[field]}: truncated double at byte ${pos}`);
         pos += 8;
       } else if (pos < end && (buf[pos] as number) < 0x80) {
+        if (field === FLAGS_FIELD) flags = buf[pos] as number;
         pos++;
       } else {
         r.pos = pos;
-        r.varint32();
+        const value = r.varint32();
+        if (field === FLAGS_FIELD) flags = value;
         pos = r.pos;
       }
     }
     r.pos = pos;
+    // A frame standing for its hop side's two events (if valid: its shard decides) counts as two.
+    this.eventsInFrame = (flags & EventFlags.carriesStart) === 0 ? 1 : 2;
     // An event without a trace id is invalid; its shard (0) decodes and counts it.
     return idEnd > idStart ? this.owners.ofIdBytes(buf, idStart, idEnd) : 0;
   }

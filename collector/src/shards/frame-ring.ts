@@ -84,10 +84,10 @@ export class FrameRingWriter {
   }
 
   /**
-   * Copies `payload` as one record of `frames` frames and publishes it, waking the consumer if it
+   * Copies `payload` as one record of `events` events and publishes it, waking the consumer if it
    * sleeps. Returns false (nothing written) when the ring has not enough free room.
    */
-  push(payload: Uint8Array, frames: number): boolean {
+  push(payload: Uint8Array, events: number): boolean {
     const need = RECORD_HEADER_BYTES + align4(payload.length);
     const read = Atomics.load(this.control, READ);
     let at = this.write;
@@ -101,7 +101,7 @@ export class FrameRingWriter {
       at = 0;
     }
     this.words[at >> 2] = payload.length;
-    this.words[(at >> 2) + 1] = frames;
+    this.words[(at >> 2) + 1] = events;
     copyBytes(payload, 0, payload.length, this.bytes, at + RECORD_HEADER_BYTES);
     this.write = at + need;
     Atomics.store(this.control, WRITE, this.write);
@@ -135,7 +135,7 @@ export class FrameRingReader {
    * Hands up to `maxRecords` published records to `each` (a view into shared memory, valid only
    * during the call: the producer may reuse the bytes once it returns); returns how many.
    */
-  drain(maxRecords: number, each: (payload: Uint8Array, frames: number) => void): number {
+  drain(maxRecords: number, each: (payload: Uint8Array, events: number) => void): number {
     const write = Atomics.load(this.control, WRITE);
     let at = this.read;
     let n = 0;
@@ -145,11 +145,11 @@ export class FrameRingReader {
         continue;
       }
       const length = this.words[at >> 2] as number;
-      const frames = this.words[(at >> 2) + 1] as number;
+      const events = this.words[(at >> 2) + 1] as number;
       const start = at + RECORD_HEADER_BYTES;
       at = start + align4(length);
       try {
-        each(this.bytes.subarray(start, start + length), frames);
+        each(this.bytes.subarray(start, start + length), events);
       } finally {
         // Positions run up to `capacity` included (never normalised to 0 here: the producer's
         // WRITE may equal `capacity`, and read === write must keep meaning empty).

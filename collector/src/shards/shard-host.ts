@@ -48,8 +48,8 @@ export interface ShardHostStats {
   forwardedBuffers: number;
   /** Times a hand-off woke a shard that had found its ring empty and gone idle. */
   shardWakeUps: number;
-  /** Event frames the shards have taken from their rings and ingested (valid or not). */
-  processedFrames: number;
+  /** Events the shards have taken from their rings and ingested (valid or not). */
+  processedEvents: number;
   /** Events routed to a shard that was down at the time: dropped and counted here. */
   droppedEventsShardDown: number;
   /** Events routed to a shard whose ring was full (or with MAX_IN_FLIGHT_MESSAGES queued): dropped and counted here. */
@@ -148,8 +148,8 @@ export class ShardHost {
   /** Which shard owns which traces: used by every router (UDP, OTLP) and by the API. */
   readonly owners: TraceOwners;
   private readonly slots: ShardSlot[];
-  /** Event frames ingested by the shard on this thread. */
-  private localFrames = 0;
+  /** Events ingested by the shard on this thread. */
+  private localEvents = 0;
   private nextCallId = 1;
   private tailOn = false;
   private closing = false;
@@ -158,15 +158,15 @@ export class ShardHost {
     forwardedBuffers: 0,
     /** Wake-ups of rings already replaced (restarted shards). */
     shardWakeUps: 0,
-    /** Frames processed by workers already replaced (restarted shards). */
-    processedFrames: 0,
+    /** Events processed by workers already replaced (restarted shards). */
+    processedEvents: 0,
     droppedEventsShardDown: 0,
     droppedEventsShardBusy: 0,
   };
   /** Event messages each shard has processed, written by the shards (one Int32 each, wrapping). */
   private readonly processed: Int32Array;
-  /** Event frames each shard has taken from its ring, written by the shards. */
-  private readonly frames: BigInt64Array;
+  /** Events each shard has taken from its ring, written by the shards. */
+  private readonly events: BigInt64Array;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -188,7 +188,7 @@ export class ShardHost {
       posted: 0,
     }));
     this.processed = new Int32Array(new SharedArrayBuffer(4 * config.shards));
-    this.frames = new BigInt64Array(new SharedArrayBuffer(8 * config.shards));
+    this.events = new BigInt64Array(new SharedArrayBuffer(8 * config.shards));
   }
 
   get shardCount(): number {
@@ -209,7 +209,7 @@ export class ShardHost {
   }
 
   /**
-   * Hands a datagram of `events` event frames to `shard`: copied into its ring (the bytes may be
+   * Hands a datagram of event frames standing for `events` events to `shard`: copied into its ring (the bytes may be
    * reused once this returns); dropped and counted when the shard is down or its ring is full.
    */
   deliver(shard: number, datagram: Uint8Array, events: number): void {
@@ -219,7 +219,7 @@ export class ShardHost {
       else {
         // The core copies what it keeps (ShardCore.ingest), so the caller's buffer is reused as is.
         slot.local.ingest(datagram);
-        this.localFrames += events;
+        this.localEvents += events;
       }
       return;
     }
@@ -309,14 +309,14 @@ export class ShardHost {
       liveShards: this.slots.filter((s) => s.ready).length,
       ...this.counters,
       shardWakeUps: this.slots.reduce((sum, s) => sum + (s.ring?.wakeUps ?? 0), this.counters.shardWakeUps),
-      processedFrames: this.processedFrames(),
+      processedEvents: this.processedEvents(),
     };
   }
 
-  /** Event frames the shards have ingested so far: read from shared memory, no call to the shards. */
-  processedFrames(): number {
-    let n = this.counters.processedFrames + this.localFrames;
-    for (let i = 0; i < this.slots.length; i++) n += Number(Atomics.load(this.frames, i));
+  /** Events the shards have ingested so far: read from shared memory, no call to the shards. */
+  processedEvents(): number {
+    let n = this.counters.processedEvents + this.localEvents;
+    for (let i = 0; i < this.slots.length; i++) n += Number(Atomics.load(this.events, i));
     return n;
   }
 
@@ -403,14 +403,14 @@ export class ShardHost {
     slot.posted = 0;
     Atomics.store(this.processed, slot.index, 0);
     this.counters.shardWakeUps += slot.ring?.wakeUps ?? 0;
-    this.counters.processedFrames += Number(Atomics.exchange(this.frames, slot.index, 0n));
+    this.counters.processedEvents += Number(Atomics.exchange(this.events, slot.index, 0n));
     const ring = createFrameRing(SHARD_RING_BYTES);
     slot.ring = new FrameRingWriter(ring);
     const data: ShardWorkerData = {
       shardIndex: slot.index,
       config: shardConfig(this.config, slot.index),
       processedMessages: this.processed,
-      processedFrames: this.frames,
+      processedEvents: this.events,
       ring,
     };
     const worker = startWorker(data);

@@ -22,10 +22,10 @@ export interface ShardWorkerData {
   /** Event messages processed per shard (shared memory): the shard adds 1 at its index after each `traceEvents` message. */
   processedMessages: Int32Array;
   /**
-   * Event frames each shard has taken from its ring (shared memory, one BigInt64 per shard, written
+   * Events each shard has taken from its ring (shared memory, one BigInt64 per shard, written
    * by the shard only): read without a call, so watching progress costs the shards nothing.
    */
-  processedFrames: BigInt64Array;
+  processedEvents: BigInt64Array;
   /** The shard's hand-off ring (see frame-ring.ts): datagrams of its event frames, written by the receiving thread. */
   ring: SharedArrayBuffer;
 }

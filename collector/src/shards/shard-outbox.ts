@@ -14,10 +14,10 @@ import type { FrameSink } from './event-router.js';
 export const OUTBOX_BYTES = 64 * 1024;
 
 /**
- * Receives a full or flushed buffer of `frames` events for a shard. The bytes are valid only
+ * Receives a full or flushed buffer of `events` events for a shard. The bytes are valid only
  * during the call: the outbox reuses its buffers, so the receiver copies what it keeps.
  */
-export type OutboxFlush = (shard: number, datagram: Uint8Array, frames: number) => void;
+export type OutboxFlush = (shard: number, datagram: Uint8Array, events: number) => void;
 
 /**
  * One outgoing buffer per shard. Each buffer is itself a valid Phosphor datagram: the 4-byte
@@ -29,7 +29,7 @@ export type OutboxFlush = (shard: number, datagram: Uint8Array, frames: number) 
 export class ShardOutbox implements FrameSink {
   private readonly buffers: Uint8Array[];
   private readonly used: number[];
-  private readonly frameCounts: number[];
+  private readonly eventCounts: number[];
 
   constructor(
     shardCount: number,
@@ -37,10 +37,10 @@ export class ShardOutbox implements FrameSink {
   ) {
     this.buffers = Array.from({ length: shardCount }, () => newBuffer(OUTBOX_BYTES));
     this.used = new Array<number>(shardCount).fill(WIRE_HEADER_BYTES);
-    this.frameCounts = new Array<number>(shardCount).fill(0);
+    this.eventCounts = new Array<number>(shardCount).fill(0);
   }
 
-  append(shard: number, bytes: Uint8Array, start: number, end: number, frames: number): void {
+  append(shard: number, bytes: Uint8Array, start: number, end: number, events: number): void {
     const length = end - start;
     let buffer = this.buffers[shard] as Uint8Array;
     let used = this.used[shard] as number;
@@ -56,7 +56,7 @@ export class ShardOutbox implements FrameSink {
     // A native copy of the range: `subarray` + `set` made a Buffer object per run of frames.
     copyBytes(bytes, start, end, buffer, used);
     this.used[shard] = used + length;
-    this.frameCounts[shard] = (this.frameCounts[shard] as number) + frames;
+    this.eventCounts[shard] = (this.eventCounts[shard] as number) + events;
   }
 
   /** Hands every non-empty buffer on. */
@@ -64,10 +64,10 @@ export class ShardOutbox implements FrameSink {
     for (let shard = 0; shard < this.buffers.length; shard++) this.flushShard(shard);
   }
 
-  /** Event frames waiting in the buffers. */
-  pendingFrames(): number {
+  /** Events waiting in the buffers (a frame standing for two events counts two). */
+  pendingEvents(): number {
     let n = 0;
-    for (const c of this.frameCounts) n += c;
+    for (const c of this.eventCounts) n += c;
     return n;
   }
 
@@ -75,12 +75,12 @@ export class ShardOutbox implements FrameSink {
     const used = this.used[shard] as number;
     if (used === WIRE_HEADER_BYTES) return;
     const buffer = this.buffers[shard] as Uint8Array;
-    const frames = this.frameCounts[shard] as number;
+    const events = this.eventCounts[shard] as number;
     this.used[shard] = WIRE_HEADER_BYTES;
-    this.frameCounts[shard] = 0;
+    this.eventCounts[shard] = 0;
     // An outsized buffer (one big frame) is not kept: the next burst starts a usual one.
     if (buffer.length !== OUTBOX_BYTES) this.buffers[shard] = newBuffer(OUTBOX_BYTES);
-    this.onFlush(shard, buffer.subarray(0, used), frames);
+    this.onFlush(shard, buffer.subarray(0, used), events);
   }
 }
 

@@ -48,11 +48,11 @@ async function main(): Promise<void> {
   // Each record is copied out of shared memory before decoding: the decoder then reads private
   // memory that no other thread writes, and the ring's room is given back at once.
   let scratch = Buffer.allocUnsafeSlow(OUTBOX_BYTES);
-  const ingestRecord = (payload: Uint8Array, frames: number) => {
+  const ingestRecord = (payload: Uint8Array, events: number) => {
     if (payload.length > scratch.length) scratch = Buffer.allocUnsafeSlow(payload.length);
     copyBytes(payload, 0, payload.length, scratch, 0);
     core.ingest(scratch.subarray(0, payload.length));
-    Atomics.add(data.processedFrames, data.shardIndex, BigInt(frames));
+    Atomics.add(data.processedEvents, data.shardIndex, BigInt(events));
   };
   let closed = false;
   const pump = async () => {

@@ -19,7 +19,7 @@ export const HANDOFF_DELAY_MILLIS = 5;
 
 /** Datagram counters of the receiving thread (events are counted by the shard that decodes them). */
 export interface ShardedReceiverStats extends UdpDatagramStats {
-  /** Event frames routed to shards. */
+  /** Events routed to shards (a frame standing for two events counts two). */
   routedEvents: number;
 }
 

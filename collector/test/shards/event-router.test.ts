@@ -1,4 +1,4 @@
-import { decodeDatagram, type TraceEvent } from '@phosphor/wire';
+import { decodeDatagram, EventFlags, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import { EventRouter } from '../../src/shards/event-router.js';
@@ -25,6 +25,8 @@ function randomEvent(random: () => number, i: number): TraceEvent {
   if (random() < 0.2) event.errorCode = 'UNAVAILABLE';
   if (random() < 0.2) event.durationMicros = Math.floor(random() * 1000);
   if (random() < 0.1) event.parentSpanId = 'abcdef0123456789';
+  // A frame standing for its hop side's two events (invalid on REQ/IN or without a duration).
+  if (random() < 0.2) event.flags = 1 | EventFlags.carriesStart;
   // Invalid events (kept by the datagram, rejected one by one by the shard that decodes them).
   if (random() < 0.05) event.traceId = '';
   if (random() < 0.05) event.timestampMicros = -5;
@@ -99,6 +101,8 @@ describe('EventRouter', () => {
       });
       expect(canonical(shardEvents)).toEqual(canonical(expected.batch.events));
       expect(invalid).toBe(expected.invalidEvents);
+      // Counted as events, a valid paired frame as two (an invalid one is counted as the shard rejects it).
+      if (invalid === 0) expect(result.events).toBe(expected.batch.events.length);
     }
     // Both paths were exercised in earnest.
     expect(accepted).toBeGreaterThan(250);
@@ -135,7 +139,7 @@ describe('ShardOutbox', () => {
       { shard: 0, bytes: 100_004, frames: 1 },
       { shard: 1, bytes: 40_004, frames: 1 },
     ]);
-    expect(outbox.pendingFrames()).toBe(0);
+    expect(outbox.pendingEvents()).toBe(0);
   });
 
   it('coalesces up to OUTBOX_BYTES before a hand-off', () => {

@@ -25,9 +25,9 @@ describe('shard hand-off through the rings', () => {
     const routed = collector.receiver.stats().routedEvents;
     expect(routed).toBe(hops.reduce((n, h) => n + Object.keys(h.times).length, 0));
     // No flush(): the hand-off timer delivers.
-    await waitFor(() => collector.shards.processedFrames() === routed);
+    await waitFor(() => collector.shards.processedEvents() === routed);
     const host = collector.shards.stats();
-    expect(host.processedFrames).toBe(routed);
+    expect(host.processedEvents).toBe(routed);
     expect(host.forwardedBuffers).toBeGreaterThanOrEqual(1);
     expect(host.shardWakeUps).toBeLessThanOrEqual(host.forwardedBuffers);
     expect(host.droppedEventsShardBusy + host.droppedEventsShardDown).toBe(0);
