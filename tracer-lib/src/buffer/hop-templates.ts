@@ -60,25 +60,9 @@ export class HopTemplates {
     }
     // Identity matching is only sound for tags that cannot change.
     if (tags !== undefined && !Object.isFrozen(tags)) return undefined;
-    const template = EventTemplate.encode({
-      type: TYPE_OF_KIND[kind] as EventType,
-      from,
-      fromEndpoint,
-      to,
-      toEndpoint,
-      hostname: this.hostname,
-      zone: this.zone,
-      tags,
-      flags,
-    });
+    const template = this.encode(kind, from, fromEndpoint, to, toEndpoint, tags, flags);
     if (template === undefined) return undefined;
-    if (templates.length < MAX_TEMPLATES_PER_KIND) {
-      templates.push(template);
-    } else {
-      const at = this.nextReplaced[kind] as number;
-      templates[at] = template;
-      this.nextReplaced[kind] = (at + 1) % MAX_TEMPLATES_PER_KIND;
-    }
+    keepBounded(templates, template, this.nextReplaced, kind);
     this.last[kind] = template;
     return template;
   }
@@ -127,8 +111,26 @@ export class HopTemplates {
       return undefined;
     }
     const tags = startTags === undefined ? endTags : endTags === undefined ? startTags : { ...startTags, ...endTags };
-    const template = EventTemplate.encode({
-      type: TYPE_OF_KIND[kind] as EventType,
+    const template = this.encode(kind, from, fromEndpoint, to, toEndpoint, tags, pairFlags);
+    if (template === undefined) return undefined;
+    const pair: PairTemplate = { template, startTags, endTags };
+    keepBounded(pairs, pair, this.nextPairReplaced, kind);
+    this.lastPair[kind] = pair;
+    return template;
+  }
+
+  private encode(
+    kind: HopEventKind,
+    from: string,
+    fromEndpoint: string,
+    to: string,
+    toEndpoint: string,
+    tags: Readonly<Record<string, string>> | undefined,
+    flags: number,
+  ): EventTemplate | undefined {
+    const type = TYPE_OF_KIND[kind] as EventType;
+    return EventTemplate.encode({
+      type,
       from,
       fromEndpoint,
       to,
@@ -136,20 +138,20 @@ export class HopTemplates {
       hostname: this.hostname,
       zone: this.zone,
       tags,
-      flags: pairFlags,
+      flags,
     });
-    if (template === undefined) return undefined;
-    const pair: PairTemplate = { template, startTags, endTags };
-    if (pairs.length < MAX_TEMPLATES_PER_KIND) {
-      pairs.push(pair);
-    } else {
-      const at = this.nextPairReplaced[kind] as number;
-      pairs[at] = pair;
-      this.nextPairReplaced[kind] = (at + 1) % MAX_TEMPLATES_PER_KIND;
-    }
-    this.lastPair[kind] = pair;
-    return template;
   }
+}
+
+/** Adds `item` to `list`, past {@link MAX_TEMPLATES_PER_KIND} replacing the oldest (`nextReplaced[kind]` tracks it). */
+function keepBounded<T>(list: T[], item: T, nextReplaced: number[], kind: number): void {
+  if (list.length < MAX_TEMPLATES_PER_KIND) {
+    list.push(item);
+    return;
+  }
+  const at = nextReplaced[kind] as number;
+  list[at] = item;
+  nextReplaced[kind] = (at + 1) % MAX_TEMPLATES_PER_KIND;
 }
 
 /** A pair template and the start and end tags objects its union of tags was made from. */
