@@ -3,7 +3,7 @@
  * never throws, every datagram and event is accounted for, a span is only ever made of events of
  * its own (trace, span) — never another trace's — and memory stays within the caps.
  */
-import { decodeDatagram, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
+import { decodeDatagram, EventFlags, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
@@ -35,6 +35,8 @@ function randomEvent(random: () => number, t0: number): TraceEvent {
   if (random() < 0.1) event.errorCode = 'E';
   if (random() < 0.1) event.tags = { k: pick(['v', '']), ...(random() < 0.3 ? { '': 'empty key' } : {}) };
   if (random() < 0.1) event.flags = 3;
+  // Frames standing for a hop side's two events, valid (OUT/REP with a duration) or not.
+  if (random() < 0.15) event.flags = (event.flags ?? 1) | EventFlags.carriesStart;
   return event;
 }
 
@@ -98,6 +100,8 @@ describe('engine invariants under random and mutated datagrams', () => {
         datagrams++;
         const outcome = engine.ingestDatagram(bytes);
         expect(outcome.ok).toBe(decoded.ok);
+        // The fast path and the codec agree on the events, a valid paired frame counting two.
+        if (outcome.ok && decoded.ok) expect(outcome.acceptedEvents).toBe(decoded.batch.events.length);
         if (outcome.ok) {
           accepted++;
           acceptedEvents += outcome.acceptedEvents;
