@@ -115,6 +115,8 @@ const compared =
 interface Sample {
   rate: number;
   cpuMicrosPerRequest: number;
+  /** The kernel's part of it (system time: socket sends and receives, including loopback delivery). */
+  systemMicrosPerRequest: number;
   /** CPU µs per request by thread name (main = the JS thread; V8 GC helpers, libuv pool, tsx loader…). */
   threadMicrosPerRequest: Map<string, number>;
 }
@@ -150,10 +152,10 @@ function threadCpuMicros(pid: number): Map<string, number> {
   return byName;
 }
 
-async function childCpuMicros(child: ChildProcess): Promise<number> {
+async function childCpuMicros(child: ChildProcess): Promise<{ cpuMicros: number; systemMicros: number }> {
   child.send('cpu');
-  const [reply] = (await once(child, 'message')) as [{ cpuMicros: number }];
-  return reply.cpuMicros;
+  const [reply] = (await once(child, 'message')) as [{ cpuMicros: number; systemMicros: number }];
+  return reply;
 }
 
 /** Runs `load` (which returns the number of completed requests) and measures rate and server CPU/request. */
@@ -163,12 +165,19 @@ async function measure(server: BenchServer, seconds: number, load: () => Promise
   const started = performance.now();
   const completed = await load();
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = (await childCpuMicros(server.child)) - cpuBefore;
+  const cpuAfter = await childCpuMicros(server.child);
+  const cpu = cpuAfter.cpuMicros - cpuBefore.cpuMicros;
+  const system = cpuAfter.systemMicros - cpuBefore.systemMicros;
   const threadMicrosPerRequest = new Map<string, number>();
   for (const [name, micros] of threadCpuMicros(server.child.pid!)) {
     threadMicrosPerRequest.set(name, (micros - (threadsBefore.get(name) ?? 0)) / completed);
   }
-  return { rate: completed / Math.max(elapsed, seconds), cpuMicrosPerRequest: cpu / completed, threadMicrosPerRequest };
+  return {
+    rate: completed / Math.max(elapsed, seconds),
+    cpuMicrosPerRequest: cpu / completed,
+    systemMicrosPerRequest: system / completed,
+    threadMicrosPerRequest,
+  };
 }
 
 async function http(server: BenchServer, seconds: number): Promise<Sample> {
@@ -348,11 +357,12 @@ const lines = [
     return `| ${label} | ${spread(byRate)}${verdict(median(byRate), target)} | ${spread(byCpu)} | ${target === undefined ? '–' : `≥ ${target} %`} |`;
   }),
   '',
-  '| target | req/s (median) | req/s min–max | server CPU µs/req (median) | measurements |',
-  '|---|---:|---|---:|---:|',
+  '| target | req/s (median) | req/s min–max | server CPU µs/req (median) | of it system (kernel) | measurements |',
+  '|---|---:|---|---:|---:|---:|',
   ...measurements.map(([name]) => {
     const rates = samples.get(name)!.map((s) => s.rate);
-    return `| ${name} | ${Math.round(rate(name))} | ${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} | ${cpu(name).toFixed(2)} | ${rates.length} |`;
+    const system = median(samples.get(name)!.map((s) => s.systemMicrosPerRequest));
+    return `| ${name} | ${Math.round(rate(name))} | ${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} | ${cpu(name).toFixed(2)} | ${system.toFixed(2)} | ${rates.length} |`;
   }),
   '',
   'server CPU µs/req by thread (medians; /proc, 10 ms ticks — coarse for short runs):',
