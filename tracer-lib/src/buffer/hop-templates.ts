@@ -9,6 +9,9 @@ import type { HopEventKind, SlotKind } from './slot-kind.js';
 const MAX_TEMPLATES_PER_KIND = 64;
 
 const TYPE_OF_KIND: readonly EventType[] = ['REQ', 'REQ', 'IN', 'OUT', 'REP'];
+/** Template slots: the four hop kinds (1–4), then OUT and REP as pairs at kind + PAIR_SLOT_OFFSET (7, 8). */
+const PAIR_SLOT_OFFSET = 4;
+const SLOTS = 9;
 
 /**
  * The {@link EventTemplate}s of the hops a tracer records, made in the background flush and kept:
@@ -21,13 +24,10 @@ const TYPE_OF_KIND: readonly EventType[] = ['REQ', 'REQ', 'IN', 'OUT', 'REP'];
 export class HopTemplates {
   private readonly hostname: string;
   private readonly zone: string | undefined;
-  private readonly byKind: EventTemplate[][] = [[], [], [], [], []];
-  private readonly last: (EventTemplate | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
-  private readonly nextReplaced = [0, 0, 0, 0, 0];
-  /** Templates of a hop's two events in one frame, by end kind (OUT, REP), matched by both events' tags. */
-  private readonly pairsByKind: PairTemplate[][] = [[], [], [], [], []];
-  private readonly lastPair: (PairTemplate | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
-  private readonly nextPairReplaced = [0, 0, 0, 0, 0];
+  /** By slot: a kind's single-event templates at the kind, its paired ones at kind + PAIR_SLOT_OFFSET. */
+  private readonly bySlot: TemplateEntry[][] = Array.from({ length: SLOTS }, () => []);
+  private readonly last: (TemplateEntry | undefined)[] = new Array<TemplateEntry | undefined>(SLOTS).fill(undefined);
+  private readonly nextReplaced: number[] = new Array<number>(SLOTS).fill(0);
 
   constructor(hostname: string, zone: string | undefined) {
     this.hostname = hostname;
@@ -48,23 +48,11 @@ export class HopTemplates {
     tags: Readonly<Record<string, string>> | undefined,
     flags: number,
   ): EventTemplate | undefined {
-    const last = this.last[kind];
-    if (last !== undefined && matches(last, from, fromEndpoint, to, toEndpoint, tags, flags)) return last;
-    const templates = this.byKind[kind] as EventTemplate[];
-    for (let i = 0; i < templates.length; i++) {
-      const template = templates[i] as EventTemplate;
-      if (matches(template, from, fromEndpoint, to, toEndpoint, tags, flags)) {
-        this.last[kind] = template;
-        return template;
-      }
-    }
+    const found = this.find(kind, from, fromEndpoint, to, toEndpoint, tags, undefined, flags);
+    if (found !== undefined) return found;
     // Identity matching is only sound for tags that cannot change.
     if (tags !== undefined && !Object.isFrozen(tags)) return undefined;
-    const template = this.encode(kind, from, fromEndpoint, to, toEndpoint, tags, flags);
-    if (template === undefined) return undefined;
-    keepBounded(templates, template, this.nextReplaced, kind);
-    this.last[kind] = template;
-    return template;
+    return this.add(kind, kind, from, fromEndpoint, to, toEndpoint, tags, undefined, tags, flags);
   }
 
   /**
@@ -83,19 +71,10 @@ export class HopTemplates {
     endTags: Readonly<Record<string, string>> | undefined,
     flags: number,
   ): EventTemplate | undefined {
+    const slot = kind + PAIR_SLOT_OFFSET;
     const pairFlags = flags | EventFlags.carriesStart;
-    const last = this.lastPair[kind];
-    if (last !== undefined && pairMatches(last, from, fromEndpoint, to, toEndpoint, startTags, endTags, pairFlags)) {
-      return last.template;
-    }
-    const pairs = this.pairsByKind[kind] as PairTemplate[];
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i] as PairTemplate;
-      if (pairMatches(pair, from, fromEndpoint, to, toEndpoint, startTags, endTags, pairFlags)) {
-        this.lastPair[kind] = pair;
-        return pair.template;
-      }
-    }
+    const found = this.find(slot, from, fromEndpoint, to, toEndpoint, endTags, startTags, pairFlags);
+    if (found !== undefined) return found;
     if (
       (startTags !== undefined && !Object.isFrozen(startTags)) ||
       (endTags !== undefined && !Object.isFrozen(endTags))
@@ -111,90 +90,103 @@ export class HopTemplates {
       return undefined;
     }
     const tags = startTags === undefined ? endTags : endTags === undefined ? startTags : { ...startTags, ...endTags };
-    const template = this.encode(kind, from, fromEndpoint, to, toEndpoint, tags, pairFlags);
-    if (template === undefined) return undefined;
-    const pair: PairTemplate = { template, startTags, endTags };
-    keepBounded(pairs, pair, this.nextPairReplaced, kind);
-    this.lastPair[kind] = pair;
-    return template;
+    return this.add(slot, kind, from, fromEndpoint, to, toEndpoint, endTags, startTags, tags, pairFlags);
   }
 
-  private encode(
+  /** The template in `slot` made from these strings, tags objects (by identity) and flags, if kept. */
+  private find(
+    slot: number,
+    from: string,
+    fromEndpoint: string,
+    to: string,
+    toEndpoint: string,
+    tags: Readonly<Record<string, string>> | undefined,
+    startTags: Readonly<Record<string, string>> | undefined,
+    flags: number,
+  ): EventTemplate | undefined {
+    const last = this.last[slot];
+    if (last !== undefined && matches(last, from, fromEndpoint, to, toEndpoint, tags, startTags, flags)) {
+      return last.template;
+    }
+    const entries = this.bySlot[slot] as TemplateEntry[];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as TemplateEntry;
+      if (matches(entry, from, fromEndpoint, to, toEndpoint, tags, startTags, flags)) {
+        this.last[slot] = entry;
+        return entry.template;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Encodes event `kind` with `encodedTags` and keeps it in `slot` under the tags objects it is found
+   * by; past {@link MAX_TEMPLATES_PER_KIND} per slot the oldest is replaced.
+   */
+  private add(
+    slot: number,
     kind: HopEventKind,
     from: string,
     fromEndpoint: string,
     to: string,
     toEndpoint: string,
     tags: Readonly<Record<string, string>> | undefined,
+    startTags: Readonly<Record<string, string>> | undefined,
+    encodedTags: Readonly<Record<string, string>> | undefined,
     flags: number,
   ): EventTemplate | undefined {
     const type = TYPE_OF_KIND[kind] as EventType;
-    return EventTemplate.encode({
+    const { hostname, zone } = this;
+    const template = EventTemplate.encode({
       type,
       from,
       fromEndpoint,
       to,
       toEndpoint,
-      hostname: this.hostname,
-      zone: this.zone,
-      tags,
+      hostname,
+      zone,
+      tags: encodedTags,
       flags,
     });
+    if (template === undefined) return undefined;
+    const entry: TemplateEntry = { template, tags, startTags };
+    const entries = this.bySlot[slot] as TemplateEntry[];
+    if (entries.length < MAX_TEMPLATES_PER_KIND) {
+      entries.push(entry);
+    } else {
+      const at = this.nextReplaced[slot] as number;
+      entries[at] = entry;
+      this.nextReplaced[slot] = (at + 1) % MAX_TEMPLATES_PER_KIND;
+    }
+    this.last[slot] = entry;
+    return template;
   }
 }
 
-/** Adds `item` to `list`, past {@link MAX_TEMPLATES_PER_KIND} replacing the oldest (`nextReplaced[kind]` tracks it). */
-function keepBounded<T>(list: T[], item: T, nextReplaced: number[], kind: number): void {
-  if (list.length < MAX_TEMPLATES_PER_KIND) {
-    list.push(item);
-    return;
-  }
-  const at = nextReplaced[kind] as number;
-  list[at] = item;
-  nextReplaced[kind] = (at + 1) % MAX_TEMPLATES_PER_KIND;
-}
-
-/** A pair template and the start and end tags objects its union of tags was made from. */
-interface PairTemplate {
+/**
+ * A kept template and the tags objects it is found by: a single event's `tags` (`startTags` undefined),
+ * or a pair's end and start tags, whose union the template encodes.
+ */
+interface TemplateEntry {
   template: EventTemplate;
+  tags: Readonly<Record<string, string>> | undefined;
   startTags: Readonly<Record<string, string>> | undefined;
-  endTags: Readonly<Record<string, string>> | undefined;
 }
 
 function matches(
-  template: EventTemplate,
+  entry: TemplateEntry,
   from: string,
   fromEndpoint: string,
   to: string,
   toEndpoint: string,
   tags: Readonly<Record<string, string>> | undefined,
-  flags: number,
-): boolean {
-  const f = template.fields;
-  return (
-    f.tags === tags &&
-    f.toEndpoint === toEndpoint &&
-    f.flags === flags &&
-    f.to === to &&
-    f.fromEndpoint === fromEndpoint &&
-    f.from === from
-  );
-}
-
-function pairMatches(
-  pair: PairTemplate,
-  from: string,
-  fromEndpoint: string,
-  to: string,
-  toEndpoint: string,
   startTags: Readonly<Record<string, string>> | undefined,
-  endTags: Readonly<Record<string, string>> | undefined,
   flags: number,
 ): boolean {
-  const f = pair.template.fields;
+  const f = entry.template.fields;
   return (
-    pair.endTags === endTags &&
-    pair.startTags === startTags &&
+    entry.tags === tags &&
+    entry.startTags === startTags &&
     f.toEndpoint === toEndpoint &&
     f.flags === flags &&
     f.to === to &&
