@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type DropCounters, EventFlags, type EventType, type TraceEvent } from './event.js';
+import { type DropCounters, EventFlags, type EventType, hasStartTime, type TraceEvent } from './event.js';
 import {
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
@@ -184,7 +184,7 @@ export class DatagramWriter {
     const lengthBytes = this.lengthBytesGuess;
     const bodyStart = start + 1 + lengthBytes;
     if (bodyStart > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
-    if (template.events === 2 && !(durationMicros !== undefined && timestampMicros - durationMicros > 0)) {
+    if (template.events === 2 && !hasStartTime(timestampMicros, durationMicros)) {
       return AppendStatus.invalid;
     }
     const ids = this.prepared.ids;
@@ -511,10 +511,7 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   const flags = e.flags ?? 1;
   if (flags !== 0) {
     if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) return INVALID;
-    if (
-      (flags & EventFlags.carriesStart) !== 0 &&
-      !(duration !== undefined && (type === 3 || type === 4) && ts - duration > 0)
-    ) {
+    if ((flags & EventFlags.carriesStart) !== 0 && !((type === 3 || type === 4) && hasStartTime(ts, duration))) {
       return INVALID;
     }
     if (at + 7 > limit) return NO_ROOM;

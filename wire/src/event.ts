@@ -26,6 +26,14 @@ export const EventFlags = {
   carriesStart: 4,
 } as const;
 
+/**
+ * Whether an OUT or REP with these times can stand for its start ({@link EventFlags.carriesStart}): it
+ * has a duration (not undefined; NaN, the collector's "none", fails too) leaving a positive start time.
+ */
+export function hasStartTime(timestampMicros: number, durationMicros: number | undefined): boolean {
+  return durationMicros !== undefined && timestampMicros - durationMicros > 0;
+}
+
 /** The event type a {@link EventFlags.carriesStart} event stands for besides its own (OUT → IN, REP → REQ). */
 export function startTypeOf(type: EventType): EventType | undefined {
   return type === 'OUT' ? 'IN' : type === 'REP' ? 'REQ' : undefined;

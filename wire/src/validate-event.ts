@@ -1,4 +1,4 @@
-import { EVENT_TYPES, EventFlags, type TraceEvent } from './event.js';
+import { EVENT_TYPES, EventFlags, hasStartTime, type TraceEvent } from './event.js';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH } from './limits.js';
 
 /**
@@ -53,7 +53,7 @@ function carriesStartProblem(event: TraceEvent): string | undefined {
     return `flags: bit 2 (carries start) is only valid on OUT or REP (got ${event.type})`;
   }
   if (event.durationMicros === undefined) return 'durationMicros: required with flags bit 2 (carries start)';
-  if (!(event.timestampMicros - event.durationMicros > 0)) {
+  if (!hasStartTime(event.timestampMicros, event.durationMicros)) {
     return 'durationMicros: with flags bit 2 (carries start), must be less than timestampMicros';
   }
   return undefined;

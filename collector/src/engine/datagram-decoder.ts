@@ -22,6 +22,7 @@ import {
   decodeDatagram,
   EventFlags,
   emptyBatch,
+  hasStartTime,
   InternTable,
   isStartTagKey,
   MAX_ID_LENGTH,
@@ -160,10 +161,6 @@ function sameBytes(view: DataView, a: number, b: number, length: number): boolea
   return true;
 }
 
-/** Which of an event's tags `readTags` reads: a paired frame's start (0) or end (1) event's (the `side` loop index), or all. */
-const START_TAGS = 0;
-const ALL_TAGS = 2;
-
 /** Signals "let the codec decide" inside the fast path. */
 const FALLBACK = -1;
 
@@ -195,6 +192,8 @@ export class DatagramDecoder {
   private drops = [0, 0, 0, 0];
   /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
   private warmed = 0;
+  /** The start event's tags of the paired frame `readTags` read last. */
+  private startTags: Record<string, string> | undefined = undefined;
   /** Frames of the datagram standing for two events each (`EventFlags.carriesStart`). */
   private pairedFrames = 0;
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags; `tagRangesLength` in use. */
@@ -472,7 +471,7 @@ export class DatagramDecoder {
     // A frame standing for a hop's two events: an OUT or REP whose start (timestamp − duration) is a time.
     const pairOk =
       ((s[at + 32] as number) & EventFlags.carriesStart) === 0 ||
-      ((type === 3 || type === 4) && timestamp - duration > 0);
+      ((type === 3 || type === 4) && hasStartTime(timestamp, duration));
     const valid =
       pairOk &&
       type >= 1 &&
@@ -540,9 +539,13 @@ export class DatagramDecoder {
       const at = e * EVENT_STRIDE;
       const eventFlags = (s[at + 32] as number) >>> 0;
       const flags = eventFlags & ~EventFlags.carriesStart;
+      const paired = flags !== eventFlags;
+      const firstTag = s[at + S_FIRST_TAG] as number;
+      // The tags, read once: a paired frame's split between its two events.
+      const tags = firstTag < 0 ? undefined : this.readTags(firstTag, s[at + S_TAG_COUNT] as number, paired);
       // A frame carrying its hop's start is written twice: first as the start event (REQ for REP,
-      // IN for OUT) at timestamp − duration, with no duration, tags or error, then as itself.
-      for (let side = flags === eventFlags ? 1 : 0; side < 2; side++) {
+      // IN for OUT) at timestamp − duration, with no duration or error and the request's tags, then as itself.
+      for (let side = paired ? 0 : 1; side < 2; side++) {
         const asStart = side === 0;
         const traceStart = s[at + 4] as number;
         const traceEnd = s[at + 5] as number;
@@ -605,11 +608,7 @@ export class DatagramDecoder {
           lastLength[column] = length;
           lastText[column] = value;
         }
-        const firstTag = s[at + S_FIRST_TAG] as number;
-        columns.tags[eventCell] =
-          firstTag < 0
-            ? undefined
-            : this.readTags(firstTag, s[at + S_TAG_COUNT] as number, flags === eventFlags ? ALL_TAGS : side);
+        columns.tags[eventCell] = asStart ? this.startTags : tags;
         joiner.commit(now);
       }
     }
@@ -642,12 +641,13 @@ export class DatagramDecoder {
   }
 
   /**
-   * The tags of the event whose entries are at `first` (`count` of them): all of them, or for a
-   * frame standing for a hop's two events, those of its start ({@link START_TAGS}) or its end — see
-   * `isStartTagKey`. Undefined when none are left.
+   * The tags of the event whose entries are at `first` (`count` of them). For a frame standing for a
+   * hop's two events (`paired`), those of its end event, the start's (`isStartTagKey`) left in
+   * {@link startTags}. Undefined when there are none.
    */
-  private readTags(first: number, count: number, side: number): Record<string, string> | undefined {
+  private readTags(first: number, count: number, paired: boolean): Record<string, string> | undefined {
     let tags: Record<string, string> | undefined;
+    let startTags: Record<string, string> | undefined;
     const ranges = this.tagRanges;
     const buf = this.buf;
     for (let i = 0; i < count; i++) {
@@ -669,10 +669,15 @@ export class DatagramDecoder {
         if (field === 1) key = from === this.pos ? '' : this.names.get(buf, this.view, from, this.pos);
         else value = from === this.pos ? '' : buf.utf8Slice(from, this.pos);
       }
-      if (side !== ALL_TAGS && isStartTagKey(key) !== (side === START_TAGS)) continue;
-      tags ??= {};
-      tags[key] = value;
+      if (paired && isStartTagKey(key)) {
+        startTags ??= {};
+        startTags[key] = value;
+      } else {
+        tags ??= {};
+        tags[key] = value;
+      }
     }
+    this.startTags = startTags;
     return tags;
   }
 
