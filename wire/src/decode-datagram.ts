@@ -133,7 +133,9 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
         r.end = outer;
         const problem = typeof event === 'string' ? event : plainlyValid(event) ? undefined : validateEvent(event);
         if (problem !== undefined) {
-          invalidEvents++;
+          // A frame flagged as standing for its hop side's two events counts as two, as the writer and
+          // the sharded collector's router count it, so received = accepted + invalid holds.
+          invalidEvents += typeof event !== 'string' && ((event.flags ?? 0) & EventFlags.carriesStart) !== 0 ? 2 : 1;
           firstInvalidReason ??= problem;
         } else {
           const valid = event as TraceEvent;

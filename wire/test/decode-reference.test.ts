@@ -39,9 +39,11 @@ function referenceDecode(datagram: Buffer): Reference | 'malformed' {
   const events: TraceEvent[] = [];
   let invalidEvents = 0;
   for (const raw of m.events) {
+    // A frame flagged as standing for its hop side's two events counts as two, valid or not.
+    const claimed = ((raw.flags ?? 0) & EventFlags.carriesStart) !== 0 ? 2 : 1;
     const type = WIRE_TO_TYPE[raw.type];
     if (!type) {
-      invalidEvents++;
+      invalidEvents += claimed;
       continue;
     }
     const event: TraceEvent = {
@@ -68,7 +70,7 @@ function referenceDecode(datagram: Buffer): Reference | 'malformed' {
     }
     Object.assign(tags, raw.tags);
     if (Object.keys(tags).length > 0) event.tags = tags;
-    if (validateEvent(event) !== undefined) invalidEvents++;
+    if (validateEvent(event) !== undefined) invalidEvents += claimed;
     else {
       // A frame standing for its hop's start too is the two events (the wire format's rule, applied here by the spec's helper).
       if (((event.flags ?? 0) & EventFlags.carriesStart) !== 0) events.push(splitStart(event));

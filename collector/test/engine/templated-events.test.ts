@@ -158,11 +158,12 @@ describe('events written from templates', () => {
       AppendStatus.invalid,
     );
     expect(EventTemplate.encode({ ...req, flags: 1 | EventFlags.carriesStart })).toBeUndefined();
-    // A foreign encoder's REQ with the bit: the collector's decoders reject it by name.
+    // A foreign encoder's REQ with the bit: the collector's decoders reject it by name, counting the
+    // two events the frame claims to stand for (as the sharded router counts it).
     const { collector: engine } = recordingEngine();
     const datagram = encodeBatch(batchOf([{ ...req, flags: 1 | EventFlags.carriesStart }]));
     const outcome = engine.ingestDatagram(datagram);
-    expect(outcome.ok && outcome.invalidEvents).toBe(1);
+    expect(outcome.ok && outcome.invalidEvents).toBe(2);
     expect(outcome.firstInvalidReason).toMatch(/flags: bit 2 \(carries start\) is only valid on OUT or REP/);
   });
 });
