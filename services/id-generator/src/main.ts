@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { buildIdService } from './app.js';
 import { resolveIdServiceConfig } from './config/id-service-config.js';
 import { IdServiceError } from './errors.js';
+import { routeGrpcJsLogs } from './grpc/grpc-js-logs.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../configs/id-generator.yml', import.meta.url));
 
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   if (env.IDGEN_COLLECTORS) section('tracing').collectors = env.IDGEN_COLLECTORS.split(',').map((s) => s.trim());
   const config = resolveIdServiceConfig(raw, `${path} (+ IDGEN_* environment)`);
   const service = await buildIdService(config);
+  routeGrpcJsLogs(service.logger);
   const addresses = await service.start();
   process.stderr.write(`id-generator: HTTP ${addresses.httpUrl}, gRPC ${addresses.grpcTarget}\n`);
   const stop = () => {
