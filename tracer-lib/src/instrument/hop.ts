@@ -391,10 +391,7 @@ export function beginServerHop(
  * response status for the attributes (HTTP status, gRPC code; omit when there is none).
  */
 export function endServerHop(tracer: Tracer, hop: ServerHop, error?: HopError, status = -1): void {
-  hop.endMicros = nowMicros();
-  hop.status = status;
-  hop.error = error;
-  tracer.recordHop(SlotKind.OUT, hop);
+  endHop(tracer, hop, SlotKind.OUT, error, status);
 }
 
 /**
@@ -415,10 +412,21 @@ export function beginClientHop(tracer: Tracer, to: string, toEndpoint: string, a
 
 /** Records REP (round-trip duration, error if any) when the reply or the failure arrives. */
 export function endClientHop(tracer: Tracer, hop: ClientHop, error?: HopError, status = -1): void {
+  endHop(tracer, hop, SlotKind.REP, error, status);
+}
+
+/** Stamps a hop's end (time, status, error) and records its end event `kind`. */
+function endHop(
+  tracer: Tracer,
+  hop: ServerHop | ClientHop,
+  kind: typeof SlotKind.OUT | typeof SlotKind.REP,
+  error: HopError | undefined,
+  status: number,
+): void {
   hop.endMicros = nowMicros();
   hop.status = status;
   hop.error = error;
-  tracer.recordHop(SlotKind.REP, hop);
+  tracer.recordHop(kind, hop);
 }
 
 /**
