@@ -12,6 +12,8 @@ import { expectWireType, type ProtobufReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARIN
 
 /** Field 6 of Batch: the events, which each walk handles itself. */
 export const BATCH_EVENTS_FIELD = 6;
+/** Batch field of the fields several events of the datagram share (docs/wire-format.md, "Shared fields"). */
+export const BATCH_SHARED_FIELD = 8;
 
 /** A reader that can also read a header string (tracer id, service, host) its own way (interned, cached). */
 export interface BatchHeaderSource extends ProtobufReader {

@@ -84,6 +84,17 @@ const TAG_BATCH_HOSTNAME = 0x22;
 const TAG_BATCH_DROPS = 0x2a;
 const TAG_BATCH_EVENTS = 0x32;
 const TAG_BATCH_SENT_AT = 0x39;
+/** Batch field 8 (`shared`), wire type 2. */
+const TAG_BATCH_SHARED = 0x42;
+/** Event field 18 (`shared`), varint: (18 << 3 | 0) = 144 → 0x90 0x01. */
+const TAG_SHARED_0 = 0x90;
+const TAG_SHARED_1 = 0x01;
+/**
+ * Shared entries one datagram holds at most; a template past them is written inline. A service's
+ * datagram holds few endpoints' templates (each entry is looked up by a scan), and one-byte indexes
+ * keep every reference at 3 bytes.
+ */
+const MAX_SHARED_ENTRIES = 32;
 /** DropCounters: four doubles, each a one-byte tag plus 8 bytes. */
 const DROPS_BODY_BYTES = 4 * 9;
 /** Trailer after the events: sequence (tag + up to 5 varint bytes), drops (tag + len + body), sent-at (tag + 8). */
@@ -106,6 +117,17 @@ export class DatagramWriter {
   private readonly spare: Buffer[] = [];
   /** Length-prefix bytes of the last event frame: the guess for the next one. */
   private lengthBytesGuess = 1;
+  /** Templates written as `shared` entries into the current datagram; entry i has index i + 1. */
+  private readonly sharedTemplates: EventTemplate[] = [];
+  /**
+   * Templates the current datagram holds one event of, written inline: an entry is written at a
+   * template's second event. A 1,400-byte datagram often holds one event per endpoint, and an entry
+   * for it would only add bytes; a 16 KiB one holds dozens of each.
+   */
+  private readonly inlineTemplates: EventTemplate[] = [];
+  /** The template found last in `sharedTemplates` and its index (0: none): an endpoint's events come in runs. */
+  private lastShared: EventTemplate | undefined = undefined;
+  private lastSharedIndex = 0;
 
   constructor(options: DatagramWriterOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes;
@@ -178,19 +200,44 @@ export class DatagramWriter {
     timestampMicros: number,
     durationMicros: number | undefined,
   ): AppendStatus {
-    const start = this.position;
     const limit = this.eventsLimit;
     const buf = this.buffer;
-    const lengthBytes = this.lengthBytesGuess;
-    const bodyStart = start + 1 + lengthBytes;
-    if (bodyStart > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
     if (template.events === 2 && !hasStartTime(timestampMicros, durationMicros)) {
       return AppendStatus.invalid;
     }
+    // A template's fields go once per datagram, as a `shared` entry written before its second event;
+    // each event from then on refers to it (docs/wire-format.md, "Shared fields"). Past
+    // MAX_SHARED_ENTRIES templates, inline.
+    let start = this.position;
+    let sharedIndex = this.sharedIndexOf(template);
+    let newEntry = false;
+    let firstInline = false;
+    if (sharedIndex === 0 && !this.inlineTemplates.includes(template)) {
+      firstInline = this.inlineTemplates.length < MAX_SHARED_ENTRIES;
+    } else if (sharedIndex === 0 && this.sharedTemplates.length < MAX_SHARED_ENTRIES) {
+      const run = template.bytes;
+      if (start + 1 + varintBytes(run.length) + run.length > limit) {
+        return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+      }
+      buf[start] = TAG_BATCH_SHARED;
+      start = copyRun(buf, writeVarint(buf, start + 1, run.length), limit, run);
+      sharedIndex = this.sharedTemplates.length + 1;
+      newEntry = true;
+    }
+    const lengthBytes = this.lengthBytesGuess;
+    const bodyStart = start + 1 + lengthBytes;
+    if (bodyStart + 3 > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    let at = bodyStart;
+    if (sharedIndex !== 0) {
+      buf[at] = TAG_SHARED_0;
+      buf[at + 1] = TAG_SHARED_1;
+      buf[at + 2] = sharedIndex;
+      at += 3;
+    }
     const ids = this.prepared.ids;
-    let at = writeIds(buf, bodyStart, limit, traceId, spanId, parentSpanId, ids);
+    at = writeIds(buf, at, limit, traceId, spanId, parentSpanId, ids);
     if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
-    if (at >= 0) at = copyRun(buf, at, limit, template.bytes);
+    if (at >= 0 && sharedIndex === 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
       if (at === INVALID) return AppendStatus.invalid;
       return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
@@ -207,7 +254,28 @@ export class DatagramWriter {
     this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
     this.position = at + delta;
     this.events += template.events;
+    if (newEntry) {
+      this.sharedTemplates.push(template);
+      this.lastShared = template;
+      this.lastSharedIndex = sharedIndex;
+    } else if (firstInline) {
+      this.inlineTemplates.push(template);
+    }
     return AppendStatus.appended;
+  }
+
+  /** The index of `template`'s `shared` entry in the current datagram, 0 when it has none yet. */
+  private sharedIndexOf(template: EventTemplate): number {
+    if (template === this.lastShared) return this.lastSharedIndex;
+    const shared = this.sharedTemplates;
+    for (let i = 0; i < shared.length; i++) {
+      if (shared[i] === template) {
+        this.lastShared = template;
+        this.lastSharedIndex = i + 1;
+        return i + 1;
+      }
+    }
+    return 0;
   }
 
   /**
@@ -250,6 +318,10 @@ export class DatagramWriter {
     this.position = this.prefixBytes;
     this.events = 0;
     this.prepared.ids.valid = false;
+    this.sharedTemplates.length = 0;
+    this.inlineTemplates.length = 0;
+    this.lastShared = undefined;
+    this.lastSharedIndex = 0;
     return datagram;
   }
 }

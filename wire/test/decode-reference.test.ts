@@ -27,6 +27,59 @@ interface Reference {
   invalidEvents: number;
 }
 
+const EventMessage = root.lookupType('phosphor.wire.v1.Event');
+
+/** For each event of the payload, in order, how many `shared` entries (Batch field 8) come before it. */
+function sharedEntriesBefore(payload: Uint8Array): number[] {
+  const reader = protobuf.Reader.create(payload);
+  const before: number[] = [];
+  let shared = 0;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      const field = tag >>> 3;
+      if (field === 6) before.push(shared);
+      if (field === 8) shared++;
+      // As protobufjs's decoder reads them: a length for a message or bytes field, whatever the wire type.
+      if (field === 6 || field === 8) reader.skip(reader.uint32());
+      else reader.skipType(tag & 7);
+    }
+  } catch {
+    // protobufjs decoded the payload, so this walk reads what it read; kept total for safety.
+  }
+  return before;
+}
+
+/**
+ * The event with the fields of the shared entry it refers to, where it sets none of its own (the
+ * spec's rule, written against protobufjs's own-property presence); undefined when the reference
+ * cannot be used (no such entry before the event, or an entry holding ids or a reference).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: protobufjs returns untyped messages
+function withShared(own: any, shared: Uint8Array[], entriesBefore: number): any {
+  const index = own.shared ?? 0;
+  if (index === 0) return own;
+  if (index > entriesBefore) return undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: protobufjs returns untyped messages
+  let entry: any;
+  try {
+    entry = EventMessage.decode(shared[index - 1] as Uint8Array);
+  } catch {
+    return 'malformed';
+  }
+  const has = (message: object, key: string) => Object.hasOwn(message, key);
+  if (['traceId', 'spanId', 'parentSpanId', 'shared'].some((key) => has(entry, key))) return undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: protobufjs returns untyped messages
+  const merged: any = EventMessage.create(own);
+  for (const key of Object.keys(entry)) {
+    if (key === 'tags' || key === 'standardTags') continue;
+    if (!has(own, key)) merged[key] = entry[key];
+  }
+  merged.tags = { ...entry.tags, ...own.tags };
+  merged.standardTags = { ...entry.standardTags, ...own.standardTags };
+  return merged;
+}
+
 /** What the collector used to do: protobufjs decode, then the same conversion and validation. */
 function referenceDecode(datagram: Buffer): Reference | 'malformed' {
   // biome-ignore lint/suspicious/noExplicitAny: protobufjs returns untyped messages
@@ -38,7 +91,14 @@ function referenceDecode(datagram: Buffer): Reference | 'malformed' {
   }
   const events: TraceEvent[] = [];
   let invalidEvents = 0;
-  for (const raw of m.events) {
+  const sharedBefore = sharedEntriesBefore(datagram.subarray(4));
+  for (const [index, own] of (m.events as Record<string, unknown>[]).entries()) {
+    const raw = withShared(own, m.shared as Uint8Array[], sharedBefore[index] as number);
+    if (raw === 'malformed') return 'malformed';
+    if (raw === undefined) {
+      invalidEvents += ((own.flags as number) & EventFlags.carriesStart) !== 0 ? 2 : 1;
+      continue;
+    }
     // A frame flagged as standing for its hop side's two events counts as two, valid or not.
     const claimed = ((raw.flags ?? 0) & EventFlags.carriesStart) !== 0 ? 2 : 1;
     const type = WIRE_TO_TYPE[raw.type];

@@ -196,6 +196,10 @@ export class DatagramDecoder {
   private startTags: Record<string, string> | undefined = undefined;
   /** Frames of the datagram standing for two events each (`EventFlags.carriesStart`). */
   private pairedFrames = 0;
+  /** The datagram's `shared` entries seen so far ([start, end) of each, in order; `sharedCount` in use). */
+  private readonly sharedStarts: number[] = [];
+  private readonly sharedEnds: number[] = [];
+  private sharedCount = 0;
   /** Positions of tag entries ([start, end) pairs) per event, when any event has tags; `tagRangesLength` in use. */
   private readonly tagRanges: number[] = [];
   private tagRangesLength = 0;
@@ -281,6 +285,7 @@ export class DatagramDecoder {
     drops[0] = drops[1] = drops[2] = drops[3] = 0;
     this.tagRangesLength = 0;
     this.pairedFrames = 0;
+    this.sharedCount = 0;
     const end = d.length;
     let events = 0;
     while (this.pos < end) {
@@ -320,6 +325,15 @@ export class DatagramDecoder {
             this.hostnameEnd = this.pos;
           }
         }
+      } else if (field === 8 && wireType === 2) {
+        // Fields events of the datagram share (docs/wire-format.md, "Shared fields"): read with each
+        // event that refers to it.
+        const length = this.varint(end);
+        if (length < 0 || length > end - this.pos) return FALLBACK;
+        this.sharedStarts[this.sharedCount] = this.pos;
+        this.sharedEnds[this.sharedCount] = this.pos + length;
+        this.sharedCount++;
+        this.pos += length;
       } else if (field === 2 && wireType === 0) {
         const value = this.varint(end);
         if (value < 0) return FALLBACK;
@@ -389,79 +403,102 @@ export class DatagramDecoder {
     // The position is kept in a local, and one-byte varints (every tag, and the length of
     // every field shorter than 128 bytes) are read inline: `varint` is called for longer ones only.
     let pos = this.pos;
-    while (pos < end) {
-      let tag = buf[pos] as number;
-      if (tag < 0x80) pos++;
-      else {
-        this.pos = pos;
-        tag = this.varint(end);
-        if (tag < 0) return false;
-        pos = this.pos;
-      }
-      const field = tag >>> 3;
-      const action = tag < 0x80 ? (TAG_ACTION[tag] as number) : tagAction(tag);
-      // LEN fields (a limit ≥ 0) and tag entries.
-      if (action >= A_TAG_ENTRY) {
-        let length = pos < end ? (buf[pos] as number) : -1;
-        if (length >= 0 && length < 0x80) pos++;
+    // A reference to a `shared` entry, as the tracer writes it (the first field, a one-byte index):
+    // the entry's fields are read first, then the event's own, so its own win as the wire format
+    // says. A reference anywhere else, to an entry not seen yet, or an entry holding ids or a
+    // reference of its own is the codec's to decide.
+    const ownStart = pos;
+    let limit = end;
+    let inShared = false;
+    if (end - pos >= 3 && buf[pos] === 0x90 && buf[pos + 1] === 0x01) {
+      const index = buf[pos + 2] as number;
+      if (index === 0 || index >= 0x80 || index > this.sharedCount) return false;
+      pos = this.sharedStarts[index - 1] as number;
+      limit = this.sharedEnds[index - 1] as number;
+      inShared = true;
+    }
+    for (;;) {
+      while (pos < limit) {
+        let tag = buf[pos] as number;
+        if (tag < 0x80) pos++;
         else {
           this.pos = pos;
-          length = this.varint(end);
+          tag = this.varint(limit);
+          if (tag < 0) return false;
           pos = this.pos;
         }
-        if (length < 0 || length > end - pos) return false;
-        const from = pos;
-        pos += length;
-        if (action === A_TAG_ENTRY) {
-          if (!this.checkTag(from, pos, field === 17)) return false;
-          if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRangesLength;
-          this.tagRanges[this.tagRangesLength++] = from;
-          this.tagRanges[this.tagRangesLength++] = pos;
-          tagCount++;
-          // Repeated keys could make 65 entries legal; the codec decides such rare cases.
-          if (tagCount > MAX_TAGS) return false;
-          s[at + S_TAG_COUNT] = tagCount;
-          continue;
-        }
-        if (length > action) return false;
-        if (field <= 4) {
-          // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
-          // Checked four bytes at a time, hashing the trace and span ids in the same read
-          // (the same hash as idHash over these bytes).
-          let high = 0;
-          let hash = idHashSeed(length);
-          let i = from;
-          for (const last = pos - 3; i < last; i += 4) {
-            const word = view.getInt32(i, true);
-            high |= word;
-            hash = mixWord(hash, word);
+        const field = tag >>> 3;
+        const action = tag < 0x80 ? (TAG_ACTION[tag] as number) : tagAction(tag);
+        // LEN fields (a limit ≥ 0) and tag entries.
+        if (action >= A_TAG_ENTRY) {
+          let length = pos < limit ? (buf[pos] as number) : -1;
+          if (length >= 0 && length < 0x80) pos++;
+          else {
+            this.pos = pos;
+            length = this.varint(limit);
+            pos = this.pos;
           }
-          for (; i < pos; i++) {
-            const byte = buf[i] as number;
-            high |= byte;
-            hash = mixWord(hash, byte);
+          if (length < 0 || length > limit - pos) return false;
+          const from = pos;
+          pos += length;
+          if (action === A_TAG_ENTRY) {
+            if (!this.checkTag(from, pos, field === 17)) return false;
+            if (s[at + S_FIRST_TAG] === -1) s[at + S_FIRST_TAG] = this.tagRangesLength;
+            this.tagRanges[this.tagRangesLength++] = from;
+            this.tagRanges[this.tagRangesLength++] = pos;
+            tagCount++;
+            // Repeated keys could make 65 entries legal; the codec decides such rare cases.
+            if (tagCount > MAX_TAGS) return false;
+            s[at + S_TAG_COUNT] = tagCount;
+            continue;
           }
-          if ((high & 0x80808080) !== 0) return false;
-          if (field < 4) s[at + field - 2] = hash;
+          if (length > action) return false;
+          if (field <= 4) {
+            // Ids are per event: an entry holding one makes its events invalid (the codec says so).
+            if (inShared) return false;
+            // Ids: ASCII only on the fast path (then bytes = chars and the key is canonical).
+            // Checked four bytes at a time, hashing the trace and span ids in the same read
+            // (the same hash as idHash over these bytes).
+            let high = 0;
+            let hash = idHashSeed(length);
+            let i = from;
+            for (const last = pos - 3; i < last; i += 4) {
+              const word = view.getInt32(i, true);
+              high |= word;
+              hash = mixWord(hash, word);
+            }
+            for (; i < pos; i++) {
+              const byte = buf[i] as number;
+              high |= byte;
+              hash = mixWord(hash, byte);
+            }
+            if ((high & 0x80808080) !== 0) return false;
+            if (field < 4) s[at + field - 2] = hash;
+          }
+          present |= 1 << field;
+          s[at + field * 2] = from;
+          s[at + field * 2 + 1] = pos;
+        } else if (action === A_FIXED64) {
+          if (limit - pos < 8) return false;
+          const value = view.getFloat64(pos, true);
+          pos += 8;
+          if (field === 9) s[at + 18] = value;
+          else s[at + 24] = value;
+        } else if (action === A_VARINT) {
+          this.pos = pos;
+          const value = this.varint(limit);
+          if (value < 0) return false;
+          pos = this.pos;
+          s[at + field * 2] = value;
+        } else {
+          return false;
         }
-        present |= 1 << field;
-        s[at + field * 2] = from;
-        s[at + field * 2 + 1] = pos;
-      } else if (action === A_FIXED64) {
-        if (end - pos < 8) return false;
-        const value = view.getFloat64(pos, true);
-        pos += 8;
-        if (field === 9) s[at + 18] = value;
-        else s[at + 24] = value;
-      } else if (action === A_VARINT) {
-        this.pos = pos;
-        const value = this.varint(end);
-        if (value < 0) return false;
-        pos = this.pos;
-        s[at + field * 2] = value;
-      } else {
-        return false;
       }
+      if (!inShared) break;
+      // The shared entry is read: now the event's own fields, after its 3-byte reference.
+      inShared = false;
+      pos = ownStart + 3;
+      limit = end;
     }
     this.pos = pos;
     s[at + S_PRESENT] = present;
@@ -593,7 +630,11 @@ export class DatagramDecoder {
           // The events of one datagram mostly repeat the previous event's names (one tracer, one
           // host, the same few endpoints; REQ and REP of a hop share its parent id): comparing
           // with the previous event's bytes is cheaper than hashing them into the intern table.
-          if (length === lastLength[column] && sameBytes(view, lastStart[column] as number, from, length)) {
+          // (A field of a shared entry is the same bytes for every event referring to it.)
+          if (
+            length === lastLength[column] &&
+            (from === lastStart[column] || sameBytes(view, lastStart[column] as number, from, length))
+          ) {
             text[base + column] = lastText[column] as string;
             continue;
           }
