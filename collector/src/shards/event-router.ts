@@ -1,5 +1,6 @@
 import {
   BATCH_EVENTS_FIELD,
+  BATCH_SHARED_FIELD,
   type Batch,
   BatchHeaderFields,
   type BatchHeaderSource,
@@ -26,17 +27,44 @@ import { hashIdBytes, type TraceOwners, traceOwners } from './trace-owner.js';
  * (type, required ids, limits) stays with the shard that decodes the event, so each event is
  * validated and counted once. The differential test in collector/test/shards/event-router.test.ts
  * holds this walk to decodeDatagram on random and mutated datagrams.
+ *
+ * Shared entries (Batch field 8, docs/wire-format.md "Shared fields") are not forwarded: the shards
+ * receive events from many datagrams in one buffer, so an index into one datagram's entries means
+ * nothing there. An event referring to a usable entry is forwarded expanded instead — one frame whose
+ * body is the entry's bytes followed by the event's own bytes without its field 18, which protobuf's
+ * merge rules (later fields win, map entries accumulate) decode to exactly what decodeDatagram makes
+ * of the reference. An event whose reference is not usable (no such entry before it, or an entry
+ * holding ids or a reference) goes as received: with no entries in the shard's buffer, the shard
+ * finds the reference unusable too and counts the event invalid, as decodeDatagram does.
  */
 
-/** Int32 slots per frame in `EventRouter.frames`. */
-const FRAME_STRIDE = 4;
+/**
+ * Int32 slots per frame in `EventRouter.frames`: frame start, frame end, owner shard, events it
+ * stands for, then for a frame to expand: its entry's index (0: forwarded as received), body start,
+ * and the byte range of its field 18 (start -1: more than one field 18 to strip).
+ */
+const FRAME_STRIDE = 8;
+/** Int32 slots per shared entry in `EventRouter.entries`: start, end, state, events a frame using it counts. */
+const ENTRY_STRIDE = 4;
+/** Entry states: not walked yet (entries are walked only when referred to), usable, unusable. */
+const ENTRY_UNREAD = 0;
+const ENTRY_USABLE = 1;
+const ENTRY_UNUSABLE = 2;
+/** Event fields an entry must not hold (bit n: field n): the ids 2–4 and the reference 18. */
+const SHARED_FORBIDDEN_FIELDS = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18);
 
 /** Header strings cached at most (tracers × 3 fields); a deployment's tracers fit, hostile variety only clears it. */
 const HEADER_STRING_CACHE = 4096;
 /** Field 2 of Event: trace_id. */
 const TRACE_ID_FIELD = 2;
+/** Field 15 of Event: tags. */
+const TAGS_FIELD = 15;
 /** Field 16 of Event: flags. */
 const FLAGS_FIELD = 16;
+/** Field 17 of Event: standard_tags. */
+const STANDARD_TAGS_FIELD = 17;
+/** Field 18 of Event: shared (a 1-based index into the datagram's shared entries). */
+const SHARED_FIELD = 18;
 
 /** Outcome of routing one datagram. */
 export type RouteResult =
@@ -49,9 +77,26 @@ export type RouteResult =
     }
   | { ok: false; reason: DatagramRejection; detail: string };
 
-/** Receives routed event frames: `bytes[start, end)` holds consecutive frames of `events` events belonging to `shard`. */
+/** Receives routed event frames for shards. */
 export interface FrameSink {
+  /** `bytes[start, end)` holds consecutive frames of `events` events belonging to `shard`. */
   append(shard: number, bytes: Uint8Array, start: number, end: number, events: number): void;
+  /**
+   * One event frame (of `events` events) for `shard` whose body is `bytes[entryStart, entryEnd)`,
+   * `bytes[bodyStart, cutStart)` and `bytes[cutEnd, bodyEnd)` in that order: the sink writes the
+   * frame's tag and length itself, so the pieces are copied once, straight into its buffer.
+   */
+  appendJoined(
+    shard: number,
+    bytes: Uint8Array,
+    entryStart: number,
+    entryEnd: number,
+    bodyStart: number,
+    cutStart: number,
+    cutEnd: number,
+    bodyEnd: number,
+    events: number,
+  ): void;
 }
 
 /**
@@ -62,10 +107,29 @@ export class EventRouter {
   private readonly key: Buffer | undefined;
   private readonly reader = new HeaderCachingReader();
   private readonly header = new BatchHeaderFields();
-  /** Per event frame of the current datagram: frame start, frame end, owner shard, events it stands for. */
+  /** Per event frame of the current datagram: see FRAME_STRIDE. */
   private frames = new Int32Array(FRAME_STRIDE * 256);
+  /** The current datagram's shared entries, in payload order: see ENTRY_STRIDE. */
+  private entries = new Int32Array(ENTRY_STRIDE * 32);
+  private entryCount = 0;
+  /** Expanded frames with more than one field 18 are built here (rare: no encoder writes two). */
+  private scratch = new Uint8Array(0);
   /** Events the frame walked last stands for (see walkEvent). */
   private eventsInFrame = 1;
+  /** The usable entry the frame walked last refers to (1-based), 0 for none (see walkEvent). */
+  private frameEntry = 0;
+  /** The byte range of that frame's field 18, the start -1 when it has several (see FRAME_STRIDE). */
+  private frameCutStart = 0;
+  private frameCutEnd = 0;
+  /** What walkMessage read from the message walked last (bit n of `seenFields`: known field n seen). */
+  private seenFields = 0;
+  private lastFlags = 0;
+  private idStart = 0;
+  private idEnd = 0;
+  private sharedIndex = 0;
+  private sharedFieldCount = 0;
+  private cutStart = 0;
+  private cutEnd = 0;
   private readonly owners: TraceOwners;
 
   /** `owners`: the collector's trace ownership (a number: that many equal slices). */
@@ -93,30 +157,33 @@ export class EventRouter {
     const h = this.header;
     const problem = validateBatchHeader(h.tracerId, h.service, h.hostname, h.sentAtMicros);
     if (problem) return { ok: false, reason: 'malformed', detail: problem };
-    // Adjacent frames of the same shard go as one run (one copy instead of one per event).
+    // Adjacent frames of the same shard go as one run (one copy instead of one per event);
+    // expanded frames go one by one.
     const frames = this.frames;
-    let runStart = 0;
-    let runEvents = 0;
+    const sink = this.sink;
     let events = 0;
-    for (let i = 1; i <= count; i++) {
-      runEvents += frames[FRAME_STRIDE * i - 1] as number;
-      const shard = frames[FRAME_STRIDE * runStart + 2] as number;
-      if (
-        i < count &&
-        frames[FRAME_STRIDE * i + 2] === shard &&
-        frames[FRAME_STRIDE * i] === frames[FRAME_STRIDE * i - 3]
-      )
+    let i = 0;
+    while (i < count) {
+      const at = FRAME_STRIDE * i;
+      const shard = frames[at + 2] as number;
+      if (frames[at + 4] !== 0) {
+        this.appendExpanded(datagram, at);
+        events += frames[at + 3] as number;
+        i++;
         continue;
-      this.sink.append(
-        shard,
-        datagram,
-        frames[FRAME_STRIDE * runStart] as number,
-        frames[FRAME_STRIDE * i - 3] as number,
-        runEvents,
-      );
+      }
+      let runEvents = frames[at + 3] as number;
+      let runEnd = frames[at + 1] as number;
+      let next = i + 1;
+      for (; next < count; next++) {
+        const n = FRAME_STRIDE * next;
+        if (frames[n + 4] !== 0 || frames[n + 2] !== shard || frames[n] !== runEnd) break;
+        runEvents += frames[n + 3] as number;
+        runEnd = frames[n + 1] as number;
+      }
+      sink.append(shard, datagram, frames[at] as number, runEnd, runEvents);
       events += runEvents;
-      runEvents = 0;
-      runStart = i;
+      i = next;
     }
     return { ok: true, header: h.toBatch([]), events };
   }
@@ -125,6 +192,7 @@ export class EventRouter {
   private walkBatch(): number {
     const r = this.reader;
     this.header.reset();
+    this.entryCount = 0;
     let count = 0;
     while (r.pos < r.end) {
       const frameStart = r.pos;
@@ -132,13 +200,15 @@ export class EventRouter {
       const wireType = tag & 7;
       const field = tag >>> 3;
       if (field !== BATCH_EVENTS_FIELD) {
-        readBatchHeaderField(r, field, wireType, this.header);
+        if (field === BATCH_SHARED_FIELD) this.addEntry(wireType);
+        else readBatchHeaderField(r, field, wireType, this.header);
         continue;
       }
       expectWireType(wireType, WIRE_LEN, 'events');
       const end = r.lengthEnd('events');
       const outer = r.end;
       r.end = end;
+      const bodyStart = r.pos;
       const owner = this.walkEvent();
       r.end = outer;
       if (FRAME_STRIDE * count + FRAME_STRIDE > this.frames.length) {
@@ -146,34 +216,170 @@ export class EventRouter {
         grown.set(this.frames);
         this.frames = grown;
       }
-      this.frames[FRAME_STRIDE * count] = frameStart;
-      this.frames[FRAME_STRIDE * count + 1] = end;
-      this.frames[FRAME_STRIDE * count + 2] = owner;
-      this.frames[FRAME_STRIDE * count + 3] = this.eventsInFrame;
+      const frames = this.frames;
+      const at = FRAME_STRIDE * count;
+      frames[at] = frameStart;
+      frames[at + 1] = end;
+      frames[at + 2] = owner;
+      frames[at + 3] = this.eventsInFrame;
+      const entry = this.frameEntry;
+      frames[at + 4] = entry;
+      if (entry !== 0) {
+        frames[at + 5] = bodyStart;
+        frames[at + 6] = this.frameCutStart;
+        frames[at + 7] = this.frameCutEnd;
+      }
       count++;
     }
     return count;
   }
 
+  /** Records a shared entry's byte range (Batch field 8); its bytes are walked only if an event refers to it. */
+  private addEntry(wireType: number): void {
+    const r = this.reader;
+    expectWireType(wireType, WIRE_LEN, 'shared');
+    const end = r.lengthEnd('shared');
+    if (ENTRY_STRIDE * this.entryCount + ENTRY_STRIDE > this.entries.length) {
+      const grown = new Int32Array(this.entries.length * 2);
+      grown.set(this.entries);
+      this.entries = grown;
+    }
+    const at = ENTRY_STRIDE * this.entryCount;
+    this.entries[at] = r.pos;
+    this.entries[at + 1] = end;
+    this.entries[at + 2] = ENTRY_UNREAD;
+    this.entryCount++;
+    r.pos = end;
+  }
+
   /**
-   * Walks one Event (pos..end) with the decoder's wire-type rules; returns the owner of its last
-   * trace_id. The cursor is kept in a local (written back around the reader's calls for the rare
-   * cases: multi-byte tags and varints, unknown fields, tags), which measured about a third
-   * cheaper per event than advancing the reader's field byte by byte.
+   * Entry `index` (1-based) if an event may use it, else 0: it must come before the event (only
+   * entries seen so far are recorded) and hold no ids and no reference. Walked once per datagram, on
+   * its first use; a malformed one throws, rejecting the datagram as decodeDatagram does.
+   */
+  private usableEntry(index: number): number {
+    if (index > this.entryCount) return 0;
+    const entries = this.entries;
+    const at = ENTRY_STRIDE * (index - 1);
+    let state = entries[at + 2] as number;
+    if (state === ENTRY_UNREAD) {
+      const r = this.reader;
+      const pos = r.pos;
+      const end = r.end;
+      r.pos = entries[at] as number;
+      r.end = entries[at + 1] as number;
+      this.walkMessage();
+      r.pos = pos;
+      r.end = end;
+      state = (this.seenFields & SHARED_FORBIDDEN_FIELDS) === 0 ? ENTRY_USABLE : ENTRY_UNUSABLE;
+      entries[at + 2] = state;
+      entries[at + 3] = (this.lastFlags & EventFlags.carriesStart) === 0 ? 1 : 2;
+    }
+    return state === ENTRY_USABLE ? index : 0;
+  }
+
+  /** Hands the sink the expanded frame described at `frames[at]` (see FRAME_STRIDE). */
+  private appendExpanded(datagram: Uint8Array, at: number): void {
+    const frames = this.frames;
+    const entry = ENTRY_STRIDE * ((frames[at + 4] as number) - 1);
+    const entryStart = this.entries[entry] as number;
+    const entryEnd = this.entries[entry + 1] as number;
+    const shard = frames[at + 2] as number;
+    const events = frames[at + 3] as number;
+    const bodyStart = frames[at + 5] as number;
+    const bodyEnd = frames[at + 1] as number;
+    const cutStart = frames[at + 6] as number;
+    if (cutStart >= 0) {
+      this.sink.appendJoined(
+        shard,
+        datagram,
+        entryStart,
+        entryEnd,
+        bodyStart,
+        cutStart,
+        frames[at + 7] as number,
+        bodyEnd,
+        events,
+      );
+      return;
+    }
+    // Several field 18s: every one goes (the last one chose the entry; any left would refer to
+    // an entry the shard does not have). The body was walked already, so reading it cannot throw.
+    const worst = entryEnd - entryStart + (bodyEnd - bodyStart);
+    if (this.scratch.length < worst) this.scratch = new Uint8Array(worst);
+    const out = this.scratch;
+    out.set(datagram.subarray(entryStart, entryEnd), 0);
+    let length = entryEnd - entryStart;
+    const r = this.reader;
+    r.pos = bodyStart;
+    r.end = bodyEnd;
+    while (r.pos < bodyEnd) {
+      const fieldStart = r.pos;
+      const tag = r.varint32();
+      r.skip(tag & 7);
+      if (tag >>> 3 === SHARED_FIELD) continue;
+      out.set(datagram.subarray(fieldStart, r.pos), length);
+      length += r.pos - fieldStart;
+    }
+    this.sink.appendJoined(shard, out, 0, length, length, length, length, length, events);
+  }
+
+  /**
+   * Walks one Event frame's body (pos..end); returns the owner of its last trace_id and sets
+   * `eventsInFrame`, `frameEntry` and, with a reference, `frameCutStart`/`frameCutEnd`. Entries cost
+   * nothing to an event without a reference (field 18); with one, the entry is looked up, and
+   * walked if this is its first use.
    */
   private walkEvent(): number {
+    this.walkMessage();
+    const idStart = this.idStart;
+    const idEnd = this.idEnd;
+    // A frame standing for its hop side's two events (if valid: its shard decides) counts as two.
+    let events = (this.lastFlags & EventFlags.carriesStart) === 0 ? 1 : 2;
+    let entry = 0;
+    if (this.sharedIndex !== 0) {
+      // Read before usableEntry, which may walk the entry over these results.
+      const ownFlags = (this.seenFields & (1 << FLAGS_FIELD)) !== 0;
+      this.frameCutStart = this.sharedFieldCount === 1 ? this.cutStart : -1;
+      this.frameCutEnd = this.cutEnd;
+      entry = this.usableEntry(this.sharedIndex);
+      // The event's flags are its own, else its entry's (when it can use it), as the decoder merges them.
+      if (entry !== 0 && !ownFlags) events = this.entries[ENTRY_STRIDE * (entry - 1) + 3] as number;
+    }
+    this.eventsInFrame = events;
+    this.frameEntry = entry;
+    // An event without a trace id is invalid; its shard (0) decodes and counts it.
+    return idEnd > idStart ? this.owners.ofIdBytes(this.reader.buf, idStart, idEnd) : 0;
+  }
+
+  /**
+   * Walks one Event message (pos..end: an event frame's body or a shared entry) with the decoder's
+   * wire-type rules, leaving what the router needs in `seenFields`, `lastFlags`, `idStart`/`idEnd`
+   * (the last trace_id), `sharedIndex` (the last field 18, 0 if none) and, for field 18, how many
+   * there were and the byte range of the last. The cursor is kept in a local (written back around
+   * the reader's calls for the rare cases: multi-byte tags and varints, unknown fields, tags), which
+   * measured about a third cheaper per event than advancing the reader's field byte by byte.
+   */
+  private walkMessage(): void {
     let idStart = 0;
     let idEnd = 0;
     let flags = 0;
+    let seen = 0;
+    let shared = 0;
+    let sharedFields = 0;
+    let tagStart = 0;
+    let cutStart = 0;
+    let cutEnd = 0;
     const r = this.reader;
     const buf = r.buf;
     const end = r.end;
     let pos = r.pos;
     while (pos < end) {
-      // Event tags are one byte for fields 1–15 and two for field 16: the common case inline.
+      // Event tags are one byte for fields 1–15 and two for fields 16–18: the common case inline.
       let tag = buf[pos] as number;
       if (tag < 0x80) pos++;
       else {
+        tagStart = pos;
         r.pos = pos;
         tag = r.varint32();
         pos = r.pos;
@@ -190,10 +396,12 @@ export class EventRouter {
       if (wireType !== expected) {
         throw new MalformedPayload(`${EVENT_FIELD_NAMES[field]}: wire type ${wireType}, expected ${expected}`);
       }
+      seen |= 1 << field;
       if (expected === WIRE_LEN) {
-        if (field === 15) {
+        if (field === TAGS_FIELD || field === STANDARD_TAGS_FIELD) {
           r.pos = pos;
-          this.walkTag();
+          if (field === TAGS_FIELD) this.walkTag();
+          else this.walkStandardTag();
           pos = r.pos;
           continue;
         }
@@ -219,21 +427,35 @@ export class EventRouter {
       } else if (expected === WIRE_FIXED64) {
         if (end - pos < 8) throw new MalformedPayload(`${EVENT_FIELD_NAMES[field]}: truncated double at byte ${pos}`);
         pos += 8;
-      } else if (pos < end && (buf[pos] as number) < 0x80) {
-        if (field === FLAGS_FIELD) flags = buf[pos] as number;
-        pos++;
       } else {
-        r.pos = pos;
-        const value = r.varint32();
+        let value: number;
+        if (pos < end && (buf[pos] as number) < 0x80) {
+          value = buf[pos] as number;
+          pos++;
+        } else {
+          r.pos = pos;
+          value = r.varint32();
+          pos = r.pos;
+        }
         if (field === FLAGS_FIELD) flags = value;
-        pos = r.pos;
+        else if (field === SHARED_FIELD) {
+          // Field 18's tag is never one byte, so `tagStart` is where this field began.
+          shared = value;
+          sharedFields++;
+          cutStart = tagStart;
+          cutEnd = pos;
+        }
       }
     }
     r.pos = pos;
-    // A frame standing for its hop side's two events (if valid: its shard decides) counts as two.
-    this.eventsInFrame = (flags & EventFlags.carriesStart) === 0 ? 1 : 2;
-    // An event without a trace id is invalid; its shard (0) decodes and counts it.
-    return idEnd > idStart ? this.owners.ofIdBytes(buf, idStart, idEnd) : 0;
+    this.seenFields = seen;
+    this.lastFlags = flags;
+    this.idStart = idStart;
+    this.idEnd = idEnd;
+    this.sharedIndex = shared;
+    this.sharedFieldCount = sharedFields;
+    this.cutStart = cutStart;
+    this.cutEnd = cutEnd;
   }
 
   private walkTag(): void {
@@ -247,6 +469,28 @@ export class EventRouter {
       if (field === 1 || field === 2) {
         expectWireType(tag & 7, WIRE_LEN, 'tags');
         r.pos = r.lengthEnd('tags');
+      } else {
+        r.skip(tag & 7);
+      }
+    }
+    r.end = outer;
+  }
+
+  /** Walks one `standard_tags` map entry (key code, value) with readStandardTag's rules. */
+  private walkStandardTag(): void {
+    const r = this.reader;
+    const end = r.lengthEnd('standardTags');
+    const outer = r.end;
+    r.end = end;
+    while (r.pos < end) {
+      const tag = r.varint32();
+      const field = tag >>> 3;
+      if (field === 1) {
+        expectWireType(tag & 7, WIRE_VARINT, 'standardTags');
+        r.varint32();
+      } else if (field === 2) {
+        expectWireType(tag & 7, WIRE_LEN, 'standardTags');
+        r.pos = r.lengthEnd('standardTags');
       } else {
         r.skip(tag & 7);
       }
@@ -305,6 +549,8 @@ const EVENT_WIRE_TYPES: readonly number[] = [
   WIRE_LEN, // error_description
   WIRE_LEN, // tags
   WIRE_VARINT, // flags
+  WIRE_LEN, // standard_tags
+  WIRE_VARINT, // shared
 ];
 
 /** Event field names by number, for messages naming the bad field as the decoder does. */
@@ -326,4 +572,6 @@ const EVENT_FIELD_NAMES: readonly (string | undefined)[] = [
   'errorDescription',
   'tags',
   'flags',
+  'standardTags',
+  'shared',
 ];

@@ -1,4 +1,11 @@
-import { WIRE_HEADER_BYTES, WIRE_MAGIC_0, WIRE_MAGIC_1, WIRE_VERSION } from '@phosphor/wire';
+import {
+  BATCH_EVENTS_FIELD,
+  WIRE_HEADER_BYTES,
+  WIRE_LEN,
+  WIRE_MAGIC_0,
+  WIRE_MAGIC_1,
+  WIRE_VERSION,
+} from '@phosphor/wire';
 import { copyBytes } from './copy-bytes.js';
 import type { FrameSink } from './event-router.js';
 
@@ -13,6 +20,9 @@ import type { FrameSink } from './event-router.js';
  */
 export const OUTBOX_BYTES = 64 * 1024;
 
+/** Tag byte of Batch field 6 (events), wire type 2: the start of each frame `appendJoined` writes. */
+const EVENTS_FRAME_TAG = (BATCH_EVENTS_FIELD << 3) | WIRE_LEN;
+
 /**
  * Receives a full or flushed buffer of `events` events for a shard. The bytes are valid only
  * during the call: the outbox reuses its buffers, so the receiver copies what it keeps.
@@ -21,9 +31,10 @@ export type OutboxFlush = (shard: number, datagram: Uint8Array, events: number) 
 
 /**
  * One outgoing buffer per shard. Each buffer is itself a valid Phosphor datagram: the 4-byte
- * header (no HMAC: it never leaves the process) followed by event frames copied as received,
- * which is a Batch carrying only events — so a shard decodes it with the ordinary wire decoder
- * and nothing is re-encoded on the way. Buffers are handed on when full and at `flush()` (the
+ * header (no HMAC: it never leaves the process) followed by event frames copied as received (or,
+ * for an event referring to a shared entry, the entry's bytes and the event's joined into one
+ * frame), which is a Batch carrying only events — so a shard decodes it with the ordinary wire
+ * decoder and nothing is re-encoded on the way. Buffers are handed on when full and at `flush()` (the
  * receiver calls it once its current burst of datagrams is routed), then reused.
  */
 export class ShardOutbox implements FrameSink {
@@ -41,22 +52,55 @@ export class ShardOutbox implements FrameSink {
   }
 
   append(shard: number, bytes: Uint8Array, start: number, end: number, events: number): void {
-    const length = end - start;
-    let buffer = this.buffers[shard] as Uint8Array;
-    let used = this.used[shard] as number;
-    if (used + length > buffer.length) {
-      this.flushShard(shard);
-      if (WIRE_HEADER_BYTES + length > OUTBOX_BYTES) {
-        // A frame larger than the usual buffer (big tags): a buffer of its own size.
-        this.buffers[shard] = newBuffer(WIRE_HEADER_BYTES + length);
-      }
-      buffer = this.buffers[shard] as Uint8Array;
-      used = WIRE_HEADER_BYTES;
-    }
+    const used = this.room(shard, end - start);
     // A native copy of the range: `subarray` + `set` made a Buffer object per run of frames.
-    copyBytes(bytes, start, end, buffer, used);
-    this.used[shard] = used + length;
+    copyBytes(bytes, start, end, this.buffers[shard] as Uint8Array, used);
+    this.used[shard] = used + end - start;
     this.eventCounts[shard] = (this.eventCounts[shard] as number) + events;
+  }
+
+  appendJoined(
+    shard: number,
+    bytes: Uint8Array,
+    entryStart: number,
+    entryEnd: number,
+    bodyStart: number,
+    cutStart: number,
+    cutEnd: number,
+    bodyEnd: number,
+    events: number,
+  ): void {
+    const bodyBytes = entryEnd - entryStart + (cutStart - bodyStart) + (bodyEnd - cutEnd);
+    let lengthBytes = 1;
+    for (let v = bodyBytes; v >= 0x80; v >>>= 7) lengthBytes++;
+    let at = this.room(shard, 1 + lengthBytes + bodyBytes);
+    const buffer = this.buffers[shard] as Uint8Array;
+    buffer[at++] = EVENTS_FRAME_TAG;
+    let v = bodyBytes;
+    while (v >= 0x80) {
+      buffer[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buffer[at++] = v;
+    copyBytes(bytes, entryStart, entryEnd, buffer, at);
+    at += entryEnd - entryStart;
+    copyBytes(bytes, bodyStart, cutStart, buffer, at);
+    at += cutStart - bodyStart;
+    copyBytes(bytes, cutEnd, bodyEnd, buffer, at);
+    this.used[shard] = at + bodyEnd - cutEnd;
+    this.eventCounts[shard] = (this.eventCounts[shard] as number) + events;
+  }
+
+  /** Makes room for `bytes` more in `shard`'s buffer (handing the buffer on if they do not fit); returns where they go. */
+  private room(shard: number, bytes: number): number {
+    const used = this.used[shard] as number;
+    if (used + bytes <= (this.buffers[shard] as Uint8Array).length) return used;
+    this.flushShard(shard);
+    if (WIRE_HEADER_BYTES + bytes > OUTBOX_BYTES) {
+      // A frame larger than the usual buffer (big tags): a buffer of its own size.
+      this.buffers[shard] = newBuffer(WIRE_HEADER_BYTES + bytes);
+    }
+    return WIRE_HEADER_BYTES;
   }
 
   /** Hands every non-empty buffer on. */
