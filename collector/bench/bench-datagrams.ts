@@ -5,7 +5,14 @@
  * round number patched into every trace, span and parent span id so each replayed round is new
  * traffic to the collector (unique ids, as real tracers send).
  */
-import { AppendStatus, DatagramWriter, DEFAULT_MAX_DATAGRAM_BYTES, EventFlags, type TraceEvent } from '@phosphor/wire';
+import {
+  AppendStatus,
+  DatagramWriter,
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  EventFlags,
+  EventTemplate,
+  type TraceEvent,
+} from '@phosphor/wire';
 
 /**
  * Same datagram budget as the tracer's default for a network collector (MTU-safe);
@@ -20,6 +27,14 @@ export const MAX_DATAGRAM_BYTES = Number(process.env.BENCH_DATAGRAM_BYTES ?? DEF
  */
 export const HOP_FRAMES = process.env.BENCH_HOP_FRAMES ?? 'events';
 if (HOP_FRAMES !== 'events' && HOP_FRAMES !== 'pairs') throw new Error('BENCH_HOP_FRAMES: events or pairs');
+/**
+ * BENCH_TEMPLATES=1: events written as the tracer writes an instrumented hop's — from a template of the
+ * fields that repeat per endpoint (`appendFromTemplate`), so a datagram carries each endpoint's fields
+ * once as a shared entry from its second event on (docs/wire-format.md, "Shared fields"); an event
+ * with an error stays inline, as in the tracer. Default: every field inline (`append`), as every
+ * figure before shared fields was measured.
+ */
+export const TEMPLATES = process.env.BENCH_TEMPLATES === '1';
 /** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
 export const HOPS_PER_ROUND = 1000;
 /** Digits of the round number patched into every trace id (10^7 rounds before ids repeat). */
@@ -107,11 +122,23 @@ function pack(events: TraceEvent[], service: string, host: string): Buffer[] {
     hostname: host,
   });
   const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
+  const templates = new Map<string, EventTemplate>();
+  const write = (event: TraceEvent): AppendStatus => {
+    if (!TEMPLATES || event.errorCode !== undefined) return writer.append(event);
+    const key = `${event.type}|${event.hostname}|${event.flags ?? 1}`;
+    let template = templates.get(key);
+    if (template === undefined) {
+      template = EventTemplate.encode(event) as EventTemplate;
+      templates.set(key, template);
+    }
+    const { traceId, spanId, parentSpanId, timestampMicros, durationMicros } = event;
+    return writer.appendFromTemplate(template, traceId, spanId, parentSpanId, timestampMicros, durationMicros);
+  };
   for (const event of events) {
-    let status = writer.append(event);
+    let status = write(event);
     if (status === AppendStatus.full) {
       out.push(writer.finish(out.length, drops, T0));
-      status = writer.append(event);
+      status = write(event);
     }
     if (status !== AppendStatus.appended) throw new Error(`bench event not appended (status ${status})`);
   }
