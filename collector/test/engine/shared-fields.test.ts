@@ -6,21 +6,14 @@
  * first field, to an entry not seen yet, an entry holding ids or a reference, a malformed entry)
  * comes out exactly as the wire codec decides — same acceptance, reason and counts.
  */
-import {
-  AppendStatus,
-  DatagramWriter,
-  decodeDatagram,
-  EventFlags,
-  EventTemplate,
-  type TraceEvent,
-} from '@phosphor/wire';
+import { decodeDatagram, EventFlags, EventTemplate, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeEvent } from '../../../wire/test/support/reference-encoder.js';
 import { batchOf, hopEvents, prng } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
+import { assembleDatagrams, writeDatagrams } from '../support/template-datagrams.js';
 
 const T0 = 1_700_000_000_000_000;
-const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
 const requestTags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/prix/:sku', 'server.port': '8080' });
 const statusTags = Object.freeze({ 'http.response.status_code': '200', note: 'à la carte' });
 
@@ -43,60 +36,10 @@ function hops(count: number): TraceEvent[] {
   return out;
 }
 
-/** Datagrams of `list`: inline (`append`), or from templates kept per repeating fields, as the tracer keeps them. */
-function datagrams(list: TraceEvent[], templated: boolean, maxDatagramBytes = 1400): Buffer[] {
-  const writer = new DatagramWriter({
-    maxDatagramBytes,
-    tracerId: 'abcdef0123456789',
-    service: 's',
-    hostname: 'h',
-  });
-  const templates = new Map<string, EventTemplate>();
-  const templateOf = (e: TraceEvent): EventTemplate => {
-    const { traceId: _t, spanId: _s, parentSpanId: _p, timestampMicros: _ts, durationMicros: _d, ...fields } = e;
-    const key = JSON.stringify(fields);
-    let template = templates.get(key);
-    if (template === undefined) {
-      template = EventTemplate.encode(e) as EventTemplate;
-      templates.set(key, template);
-    }
-    return template;
-  };
-  const write = (e: TraceEvent): AppendStatus =>
-    templated
-      ? writer.appendFromTemplate(
-          templateOf(e),
-          e.traceId,
-          e.spanId,
-          e.parentSpanId,
-          e.timestampMicros,
-          e.durationMicros,
-        )
-      : writer.append(e);
-  const out: Buffer[] = [];
-  for (const event of list) {
-    if (write(event) === AppendStatus.full) {
-      out.push(Buffer.from(writer.finish(out.length, drops, T0)));
-      expect(write(event)).toBe(AppendStatus.appended);
-    }
-  }
-  out.push(Buffer.from(writer.finish(out.length, drops, T0)));
-  return out;
-}
-
-function assemble(list: Buffer[]) {
-  const { collector: engine, emitted } = recordingEngine();
-  let byCodec = 0;
-  let accepted = 0;
-  for (const datagram of list) {
-    const outcome = engine.ingestDatagram(datagram);
-    expect(outcome.ok).toBe(true);
-    accepted += outcome.acceptedEvents;
-    if (outcome.decodedByCodec) byCodec++;
-  }
-  engine.flushAll();
-  return { spans: emitted, byCodec, accepted };
-}
+/** Datagrams of `list`: inline, or from templates kept per repeating fields, as the tracer keeps them. */
+const datagrams = (list: TraceEvent[], templated: boolean, maxDatagramBytes = 1400): Buffer[] =>
+  writeDatagrams(list, { templated, reuseTemplates: true, maxDatagramBytes });
+const assemble = assembleDatagrams;
 
 /** Protobuf pieces for hand-built payloads. */
 function varint(value: number): number[] {

@@ -14,13 +14,11 @@ import {
 } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
-import type { EmitReason } from '../../src/assembly/span-sink.js';
-import type { Span } from '../../src/model/span.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
+import { assembleDatagrams, writeDatagrams } from '../support/template-datagrams.js';
 
 const T0 = 1_700_000_000_000_000;
-const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
 const requestTags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/prix/:sku', 'server.port': '8080' });
 const statusTags = Object.freeze({ 'http.response.status_code': '200' });
 
@@ -62,47 +60,9 @@ function pairs(list: TraceEvent[]): TraceEvent[] {
   return out;
 }
 
-function datagrams(list: TraceEvent[], templated: boolean): Buffer[] {
-  const writer = new DatagramWriter({
-    maxDatagramBytes: 1400,
-    tracerId: 'abcdef0123456789',
-    service: 's',
-    hostname: 'h',
-  });
-  const out: Buffer[] = [];
-  const write = (e: TraceEvent): AppendStatus => {
-    if (!templated) return writer.append(e);
-    const template = EventTemplate.encode(e) as EventTemplate;
-    return writer.appendFromTemplate(
-      template,
-      e.traceId,
-      e.spanId,
-      e.parentSpanId,
-      e.timestampMicros,
-      e.durationMicros,
-    );
-  };
-  for (const event of list) {
-    if (write(event) === AppendStatus.full) {
-      out.push(Buffer.from(writer.finish(out.length, drops, T0)));
-      expect(write(event)).toBe(AppendStatus.appended);
-    }
-  }
-  out.push(Buffer.from(writer.finish(out.length, drops, T0)));
-  return out;
-}
-
-function assemble(list: Buffer[]): { spans: { span: Span; reason: EmitReason }[]; byCodec: number } {
-  const { collector: engine, emitted: spans } = recordingEngine();
-  let byCodec = 0;
-  for (const datagram of list) {
-    const outcome = engine.ingestDatagram(datagram);
-    expect(outcome.ok).toBe(true);
-    if (outcome.decodedByCodec) byCodec++;
-  }
-  engine.flushAll();
-  return { spans, byCodec };
-}
+/** Datagrams of `list`: inline, or each event from a template of its own. */
+const datagrams = (list: TraceEvent[], templated: boolean): Buffer[] => writeDatagrams(list, { templated });
+const assemble = assembleDatagrams;
 
 describe('events written from templates', () => {
   it('assemble into the same spans as events in field-number order, on the fast path', () => {
