@@ -136,9 +136,8 @@ function decodePayload(datagram: Uint8Array, start: number): DecodeResult {
         const problem = typeof event === 'string' ? event : plainlyValid(event) ? undefined : validateEvent(event);
         if (problem !== undefined) {
           // A frame flagged as standing for its hop side's two events counts as two, as the writer and
-          // the sharded collector's router count it, so received = accepted + invalid holds. (`own`
-          // holds the frame's flags, its shared entry's when it has none and the entry is usable.)
-          invalidEvents += (own.flags & EventFlags.carriesStart) !== 0 ? 2 : 1;
+          // the sharded collector's router count it, so received = accepted + invalid holds.
+          invalidEvents += (lastFrameFlags & EventFlags.carriesStart) !== 0 ? 2 : 1;
           firstInvalidReason ??= problem;
         } else {
           const valid = event as TraceEvent;
@@ -197,150 +196,26 @@ function plainlyValid(e: TraceEvent): boolean {
   );
 }
 
-/** Event fields in `EventFields.set`, by field number (bit n = field n seen). */
+/** Event fields an entry must not hold (bit n: field n): the ids 2–4 and a reference of its own (18). */
 const SHARED_FORBIDDEN_FIELDS = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18);
 
-/** The fields of one Event message as read, before defaults and validation; `set` has bit n for field n seen. */
-class EventFields {
-  set = 0;
-  type = 0;
-  traceId = '';
-  spanId = '';
-  parentSpanId = '';
-  from = '';
-  fromEndpoint = '';
-  to = '';
-  toEndpoint = '';
-  timestampMicros = 0;
-  hostname = '';
-  zone = '';
-  durationMicros: number | undefined = undefined;
-  errorCode = '';
-  errorDescription = '';
-  tags: Record<string, string> | undefined = undefined;
-  flags = 0;
-  shared = 0;
-
-  /** Reads the message from the reader's position to its `end`. */
-  read(r: PayloadReader): this {
-    this.set = 0;
-    this.type = 0;
-    this.traceId = this.spanId = this.parentSpanId = '';
-    this.from = this.fromEndpoint = this.to = this.toEndpoint = '';
-    this.timestampMicros = 0;
-    this.hostname = this.zone = this.errorCode = this.errorDescription = '';
-    this.durationMicros = undefined;
-    this.tags = undefined;
-    this.flags = 0;
-    this.shared = 0;
-    while (r.pos < r.end) {
-      const tag = r.varint32();
-      const wireType = tag & 7;
-      const field = tag >>> 3;
-      if (field < 32) this.set |= 1 << field;
-      switch (field) {
-        case 1:
-          expectWireType(wireType, WIRE_VARINT, 'type');
-          // An enum is an int32 on the wire.
-          this.type = r.varint32() | 0;
-          break;
-        case 2:
-          expectWireType(wireType, WIRE_LEN, 'traceId');
-          this.traceId = r.id('traceId');
-          break;
-        case 3:
-          expectWireType(wireType, WIRE_LEN, 'spanId');
-          this.spanId = r.id('spanId');
-          break;
-        case 4:
-          expectWireType(wireType, WIRE_LEN, 'parentSpanId');
-          this.parentSpanId = r.id('parentSpanId');
-          break;
-        case 5:
-          expectWireType(wireType, WIRE_LEN, 'from');
-          this.from = r.name('from');
-          break;
-        case 6:
-          expectWireType(wireType, WIRE_LEN, 'fromEndpoint');
-          this.fromEndpoint = r.name('fromEndpoint');
-          break;
-        case 7:
-          expectWireType(wireType, WIRE_LEN, 'to');
-          this.to = r.name('to');
-          break;
-        case 8:
-          expectWireType(wireType, WIRE_LEN, 'toEndpoint');
-          this.toEndpoint = r.name('toEndpoint');
-          break;
-        case 9:
-          expectWireType(wireType, WIRE_FIXED64, 'timestampMicros');
-          this.timestampMicros = r.double('timestampMicros');
-          break;
-        case 10:
-          expectWireType(wireType, WIRE_LEN, 'hostname');
-          this.hostname = r.name('hostname');
-          break;
-        case 11:
-          expectWireType(wireType, WIRE_LEN, 'zone');
-          this.zone = r.name('zone');
-          break;
-        case 12:
-          expectWireType(wireType, WIRE_FIXED64, 'durationMicros');
-          this.durationMicros = r.double('durationMicros');
-          break;
-        case 13:
-          expectWireType(wireType, WIRE_LEN, 'errorCode');
-          this.errorCode = r.name('errorCode');
-          break;
-        case 14:
-          expectWireType(wireType, WIRE_LEN, 'errorDescription');
-          this.errorDescription = r.string('errorDescription');
-          break;
-        case 15:
-          expectWireType(wireType, WIRE_LEN, 'tags');
-          this.tags = readTag(r, this.tags ?? {});
-          break;
-        case 16:
-          expectWireType(wireType, WIRE_VARINT, 'flags');
-          this.flags = r.varint32();
-          break;
-        case 17:
-          expectWireType(wireType, WIRE_LEN, 'standardTags');
-          this.tags = readStandardTag(r, this.tags);
-          break;
-        case 18:
-          expectWireType(wireType, WIRE_VARINT, 'shared');
-          this.shared = r.varint32();
-          break;
-        default:
-          r.skip(wireType);
-      }
-    }
-    return this;
-  }
-
-  /** Takes every field of `shared` this event did not set itself; tags merge, this event's keys winning. */
-  mergeShared(shared: EventFields): void {
-    const missing = shared.set & ~this.set;
-    if (missing & (1 << 1)) this.type = shared.type;
-    if (missing & (1 << 5)) this.from = shared.from;
-    if (missing & (1 << 6)) this.fromEndpoint = shared.fromEndpoint;
-    if (missing & (1 << 7)) this.to = shared.to;
-    if (missing & (1 << 8)) this.toEndpoint = shared.toEndpoint;
-    if (missing & (1 << 9)) this.timestampMicros = shared.timestampMicros;
-    if (missing & (1 << 10)) this.hostname = shared.hostname;
-    if (missing & (1 << 11)) this.zone = shared.zone;
-    if (missing & (1 << 12)) this.durationMicros = shared.durationMicros;
-    if (missing & (1 << 13)) this.errorCode = shared.errorCode;
-    if (missing & (1 << 14)) this.errorDescription = shared.errorDescription;
-    if (missing & (1 << 16)) this.flags = shared.flags;
-    // Spread, not Object.assign: a "__proto__" key stays an own property.
-    if (shared.tags !== undefined) this.tags = { ...shared.tags, ...this.tags };
-  }
+/** The fields of one `shared` entry as read; `set` has bit n for field n seen. */
+interface EntryFields {
+  set: number;
+  type: number;
+  from: string;
+  fromEndpoint: string;
+  to: string;
+  toEndpoint: string;
+  timestampMicros: number;
+  hostname: string;
+  zone: string;
+  durationMicros: number | undefined;
+  errorCode: string;
+  errorDescription: string;
+  tags: Record<string, string> | undefined;
+  flags: number;
 }
-
-/** The event being read; reused (decoding is synchronous). */
-const own = new EventFields();
 
 /**
  * The datagram's `shared` entries (Batch field 8): byte ranges in the order they came, and each one
@@ -350,7 +225,7 @@ class SharedEntries {
   count = 0;
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  private readonly read: (EventFields | undefined)[] = [];
+  private readonly read: (EntryFields | undefined)[] = [];
 
   reset(): void {
     this.count = 0;
@@ -364,7 +239,7 @@ class SharedEntries {
   }
 
   /** Entry `index` (1-based) read from its bytes; a string names why it cannot be used. */
-  get(r: PayloadReader, index: number): EventFields | string {
+  get(r: PayloadReader, index: number): EntryFields | string {
     if (index < 1 || index > this.count) return `shared: no shared fields #${index} before this event`;
     let fields = this.read[index - 1];
     if (fields === undefined) {
@@ -372,7 +247,7 @@ class SharedEntries {
       const end = r.end;
       r.pos = this.starts[index - 1] as number;
       r.end = this.ends[index - 1] as number;
-      fields = new EventFields().read(r);
+      fields = readEvent(r, true);
       r.pos = pos;
       r.end = end;
       this.read[index - 1] = fields;
@@ -386,35 +261,183 @@ class SharedEntries {
 
 const sharedEntries = new SharedEntries();
 
-/** Reads one Event message (the reader's `end` is the message's end); a string names an invalid event. */
-function readEvent(r: PayloadReader): TraceEvent | string {
-  const f = own.read(r);
-  if (f.shared !== 0) {
-    const shared = sharedEntries.get(r, f.shared);
-    if (typeof shared === 'string') return shared;
-    f.mergeShared(shared);
+/**
+ * The flags of the frame `readEvent` read last — its own, else its usable shared entry's — for
+ * counting an invalid frame (a frame with {@link EventFlags.carriesStart} counts as two events).
+ */
+let lastFrameFlags = 0;
+
+/**
+ * Reads one Event message (the reader's `end` is the message's end); a string names an invalid event.
+ * `asEntry`: the message is a `shared` entry — its fields are returned as read, with the bits of the
+ * fields it holds. The fields are read into locals (the common event has no reference and costs
+ * what it did before references existed); an event's reference is resolved after its own fields,
+ * filling in only the fields it did not set itself.
+ */
+function readEvent(r: PayloadReader): TraceEvent | string;
+function readEvent(r: PayloadReader, asEntry: true): EntryFields;
+function readEvent(r: PayloadReader, asEntry = false): TraceEvent | EntryFields | string {
+  let set = 0;
+  let type = 0;
+  let traceId = '';
+  let spanId = '';
+  let parentSpanId = '';
+  let from = '';
+  let fromEndpoint = '';
+  let to = '';
+  let toEndpoint = '';
+  let timestampMicros = 0;
+  let hostname = '';
+  let zone = '';
+  let durationMicros: number | undefined;
+  let errorCode = '';
+  let errorDescription = '';
+  let tags: Record<string, string> | undefined;
+  let flags = 0;
+  let shared = 0;
+  while (r.pos < r.end) {
+    const tag = r.varint32();
+    const wireType = tag & 7;
+    const field = tag >>> 3;
+    if (field < 32) set |= 1 << field;
+    switch (field) {
+      case 1:
+        expectWireType(wireType, WIRE_VARINT, 'type');
+        // An enum is an int32 on the wire.
+        type = r.varint32() | 0;
+        break;
+      case 2:
+        expectWireType(wireType, WIRE_LEN, 'traceId');
+        traceId = r.id('traceId');
+        break;
+      case 3:
+        expectWireType(wireType, WIRE_LEN, 'spanId');
+        spanId = r.id('spanId');
+        break;
+      case 4:
+        expectWireType(wireType, WIRE_LEN, 'parentSpanId');
+        parentSpanId = r.id('parentSpanId');
+        break;
+      case 5:
+        expectWireType(wireType, WIRE_LEN, 'from');
+        from = r.name('from');
+        break;
+      case 6:
+        expectWireType(wireType, WIRE_LEN, 'fromEndpoint');
+        fromEndpoint = r.name('fromEndpoint');
+        break;
+      case 7:
+        expectWireType(wireType, WIRE_LEN, 'to');
+        to = r.name('to');
+        break;
+      case 8:
+        expectWireType(wireType, WIRE_LEN, 'toEndpoint');
+        toEndpoint = r.name('toEndpoint');
+        break;
+      case 9:
+        expectWireType(wireType, WIRE_FIXED64, 'timestampMicros');
+        timestampMicros = r.double('timestampMicros');
+        break;
+      case 10:
+        expectWireType(wireType, WIRE_LEN, 'hostname');
+        hostname = r.name('hostname');
+        break;
+      case 11:
+        expectWireType(wireType, WIRE_LEN, 'zone');
+        zone = r.name('zone');
+        break;
+      case 12:
+        expectWireType(wireType, WIRE_FIXED64, 'durationMicros');
+        durationMicros = r.double('durationMicros');
+        break;
+      case 13:
+        expectWireType(wireType, WIRE_LEN, 'errorCode');
+        errorCode = r.name('errorCode');
+        break;
+      case 14:
+        expectWireType(wireType, WIRE_LEN, 'errorDescription');
+        errorDescription = r.string('errorDescription');
+        break;
+      case 15:
+        expectWireType(wireType, WIRE_LEN, 'tags');
+        tags = readTag(r, tags ?? {});
+        break;
+      case 16:
+        expectWireType(wireType, WIRE_VARINT, 'flags');
+        flags = r.varint32();
+        break;
+      case 17:
+        expectWireType(wireType, WIRE_LEN, 'standardTags');
+        tags = readStandardTag(r, tags);
+        break;
+      case 18:
+        expectWireType(wireType, WIRE_VARINT, 'shared');
+        shared = r.varint32();
+        break;
+      default:
+        r.skip(wireType);
+    }
   }
-  const type = f.type;
+  if (asEntry) {
+    return {
+      set,
+      type,
+      from,
+      fromEndpoint,
+      to,
+      toEndpoint,
+      timestampMicros,
+      hostname,
+      zone,
+      durationMicros,
+      errorCode,
+      errorDescription,
+      tags,
+      flags,
+    };
+  }
+  lastFrameFlags = flags;
+  if (shared !== 0) {
+    const entry = sharedEntries.get(r, shared);
+    if (typeof entry === 'string') return entry;
+    // Every field of the entry the event did not set itself; tags merge, the event's keys winning.
+    const missing = entry.set & ~set;
+    if (missing & (1 << 1)) type = entry.type;
+    if (missing & (1 << 5)) from = entry.from;
+    if (missing & (1 << 6)) fromEndpoint = entry.fromEndpoint;
+    if (missing & (1 << 7)) to = entry.to;
+    if (missing & (1 << 8)) toEndpoint = entry.toEndpoint;
+    if (missing & (1 << 9)) timestampMicros = entry.timestampMicros;
+    if (missing & (1 << 10)) hostname = entry.hostname;
+    if (missing & (1 << 11)) zone = entry.zone;
+    if (missing & (1 << 12)) durationMicros = entry.durationMicros;
+    if (missing & (1 << 13)) errorCode = entry.errorCode;
+    if (missing & (1 << 14)) errorDescription = entry.errorDescription;
+    if (missing & (1 << 16)) flags = entry.flags;
+    // Spread, not Object.assign: a "__proto__" key stays an own property.
+    if (entry.tags !== undefined) tags = { ...entry.tags, ...tags };
+    lastFrameFlags = flags;
+  }
   const eventType = type >= 1 && type <= 4 ? WIRE_TO_TYPE[type] : undefined;
   if (eventType === undefined) return `type: unknown event type ${type}`;
   const event: TraceEvent = {
     type: eventType,
-    traceId: f.traceId,
-    spanId: f.spanId,
-    from: f.from,
-    fromEndpoint: f.fromEndpoint,
-    to: f.to,
-    toEndpoint: f.toEndpoint,
-    timestampMicros: f.timestampMicros,
-    hostname: f.hostname,
-    flags: f.flags,
+    traceId,
+    spanId,
+    from,
+    fromEndpoint,
+    to,
+    toEndpoint,
+    timestampMicros,
+    hostname,
+    flags,
   };
-  if (f.parentSpanId) event.parentSpanId = f.parentSpanId;
-  if (f.zone) event.zone = f.zone;
-  if (f.durationMicros !== undefined) event.durationMicros = f.durationMicros;
-  if (f.errorCode) event.errorCode = f.errorCode;
-  if (f.errorDescription) event.errorDescription = f.errorDescription;
-  if (f.tags) event.tags = f.tags;
+  if (parentSpanId) event.parentSpanId = parentSpanId;
+  if (zone) event.zone = zone;
+  if (durationMicros !== undefined) event.durationMicros = durationMicros;
+  if (errorCode) event.errorCode = errorCode;
+  if (errorDescription) event.errorDescription = errorDescription;
+  if (tags) event.tags = tags;
   return event;
 }
 

@@ -400,8 +400,8 @@ export class EventRouter {
       if (expected === WIRE_LEN) {
         if (field === TAGS_FIELD || field === STANDARD_TAGS_FIELD) {
           r.pos = pos;
-          if (field === TAGS_FIELD) this.walkTag();
-          else this.walkStandardTag();
+          if (field === TAGS_FIELD) this.walkMapEntry('tags', WIRE_LEN);
+          else this.walkMapEntry('standardTags', WIRE_VARINT);
           pos = r.pos;
           continue;
         }
@@ -458,39 +458,23 @@ export class EventRouter {
     this.cutEnd = cutEnd;
   }
 
-  private walkTag(): void {
+  /**
+   * Walks one map entry of `tags` (a text key: `keyWireType` LEN) or `standard_tags` (a key code:
+   * VARINT) with the decoder's rules: the key and the value's wire types checked, other fields skipped.
+   */
+  private walkMapEntry(name: string, keyWireType: number): void {
     const r = this.reader;
-    const end = r.lengthEnd('tags');
+    const end = r.lengthEnd(name);
     const outer = r.end;
     r.end = end;
     while (r.pos < end) {
       const tag = r.varint32();
       const field = tag >>> 3;
       if (field === 1 || field === 2) {
-        expectWireType(tag & 7, WIRE_LEN, 'tags');
-        r.pos = r.lengthEnd('tags');
-      } else {
-        r.skip(tag & 7);
-      }
-    }
-    r.end = outer;
-  }
-
-  /** Walks one `standard_tags` map entry (key code, value) with readStandardTag's rules. */
-  private walkStandardTag(): void {
-    const r = this.reader;
-    const end = r.lengthEnd('standardTags');
-    const outer = r.end;
-    r.end = end;
-    while (r.pos < end) {
-      const tag = r.varint32();
-      const field = tag >>> 3;
-      if (field === 1) {
-        expectWireType(tag & 7, WIRE_VARINT, 'standardTags');
-        r.varint32();
-      } else if (field === 2) {
-        expectWireType(tag & 7, WIRE_LEN, 'standardTags');
-        r.pos = r.lengthEnd('standardTags');
+        const expected = field === 1 ? keyWireType : WIRE_LEN;
+        expectWireType(tag & 7, expected, name);
+        if (expected === WIRE_LEN) r.pos = r.lengthEnd(name);
+        else r.varint32();
       } else {
         r.skip(tag & 7);
       }
