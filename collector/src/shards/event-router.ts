@@ -28,22 +28,34 @@ import { hashIdBytes, type TraceOwners, traceOwners } from './trace-owner.js';
  * validated and counted once. The differential test in collector/test/shards/event-router.test.ts
  * holds this walk to decodeDatagram on random and mutated datagrams.
  *
- * Shared entries (Batch field 8, docs/wire-format.md "Shared fields") are not forwarded: the shards
- * receive events from many datagrams in one buffer, so an index into one datagram's entries means
- * nothing there. An event referring to a usable entry is forwarded expanded instead — one frame whose
- * body is the entry's bytes followed by the event's own bytes without its field 18, which protobuf's
- * merge rules (later fields win, map entries accumulate) decode to exactly what decodeDatagram makes
- * of the reference. An event whose reference is not usable (no such entry before it, or an entry
- * holding ids or a reference) goes as received: with no entries in the shard's buffer, the shard
- * finds the reference unusable too and counts the event invalid, as decodeDatagram does.
+ * Shared entries (Batch field 8, docs/wire-format.md "Shared fields") go to a shard with the events
+ * that use them. A shard's buffer holds events of many datagrams, so an index into one datagram's
+ * entries means nothing there: the sink writes each entry into a shard's buffer once, before the
+ * buffer's first event using it, and renumbers the references (`appendReferring`). That takes the
+ * reference as the tracer writes it — the event's first field, its only field 18, a one-byte index —
+ * so the frame goes as received with that byte patched. Any other form of a reference to a usable
+ * entry goes expanded — one frame whose body is the entry's bytes followed by the event's own bytes
+ * without its field 18, which protobuf's merge rules (later fields win, map entries accumulate)
+ * decode to exactly what decodeDatagram makes of the reference. An event whose reference is not
+ * usable (no such entry before it, or an entry holding ids or a reference) is invalid; it goes
+ * without its field 18s and with a reference no buffer can satisfy instead (its index as received
+ * could name an entry of the shard's buffer), so its shard counts it invalid as decodeDatagram does.
  */
 
 /**
  * Int32 slots per frame in `EventRouter.frames`: frame start, frame end, owner shard, events it
- * stands for, then for a frame to expand: its entry's index (0: forwarded as received), body start,
- * and the byte range of its field 18 (start -1: more than one field 18 to strip).
+ * stands for, then for a frame with a reference: its entry's index (0: no reference, forwarded as
+ * received; UNUSABLE_REFERENCE), body start, and the byte range of its field 18 (start -1: more than
+ * one field 18 to strip).
  */
 const FRAME_STRIDE = 8;
+/** The entry slot of a frame whose reference no entry before it can satisfy (see the comment above). */
+const UNUSABLE_REFERENCE = -1;
+/**
+ * Field 18 with the largest index a reference reads (2^32 − 1): the reference of an event whose own
+ * could not be used. No buffer holds that many entries, so its shard finds it unusable too.
+ */
+const UNUSABLE_REFERENCE_FIELD = new Uint8Array([0x90, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f]);
 /** Int32 slots per shared entry in `EventRouter.entries`: start, end, state, events a frame using it counts. */
 const ENTRY_STRIDE = 4;
 /** Entry states: not walked yet (entries are walked only when referred to), usable, unusable. */
@@ -79,6 +91,11 @@ export type RouteResult =
 
 /** Receives routed event frames for shards. */
 export interface FrameSink {
+  /**
+   * A datagram's frames follow: entry indexes `appendReferring` is given from here on are the new
+   * datagram's. Called before the first frame of a datagram that has shared entries.
+   */
+  startDatagram(): void;
   /** `bytes[start, end)` holds consecutive frames of `events` events belonging to `shard`. */
   append(shard: number, bytes: Uint8Array, start: number, end: number, events: number): void;
   /**
@@ -97,6 +114,24 @@ export interface FrameSink {
     bodyEnd: number,
     events: number,
   ): void;
+  /**
+   * One event frame `bytes[frameStart, frameEnd)` (of `events` events) for `shard` whose reference
+   * is the one-byte index `entry` (1–127) at `indexAt`, to the datagram's usable entry
+   * `bytes[entryStart, entryEnd)`. The sink writes the entry into `shard`'s buffer unless this
+   * datagram's entry `entry` is there already, then the frame as received, its index byte set to
+   * the entry's index in that buffer.
+   */
+  appendReferring(
+    shard: number,
+    bytes: Uint8Array,
+    entry: number,
+    entryStart: number,
+    entryEnd: number,
+    frameStart: number,
+    frameEnd: number,
+    indexAt: number,
+    events: number,
+  ): void;
 }
 
 /**
@@ -112,11 +147,11 @@ export class EventRouter {
   /** The current datagram's shared entries, in payload order: see ENTRY_STRIDE. */
   private entries = new Int32Array(ENTRY_STRIDE * 32);
   private entryCount = 0;
-  /** Expanded frames with more than one field 18 are built here (rare: no encoder writes two). */
+  /** Frames with more than one field 18 or an unusable reference are rebuilt here (rare: no encoder writes them). */
   private scratch = new Uint8Array(0);
   /** Events the frame walked last stands for (see walkEvent). */
   private eventsInFrame = 1;
-  /** The usable entry the frame walked last refers to (1-based), 0 for none (see walkEvent). */
+  /** The usable entry the frame walked last refers to (1-based), 0 for none, UNUSABLE_REFERENCE (see walkEvent). */
   private frameEntry = 0;
   /** The byte range of that frame's field 18, the start -1 when it has several (see FRAME_STRIDE). */
   private frameCutStart = 0;
@@ -158,16 +193,17 @@ export class EventRouter {
     const problem = validateBatchHeader(h.tracerId, h.service, h.hostname, h.sentAtMicros);
     if (problem) return { ok: false, reason: 'malformed', detail: problem };
     // Adjacent frames of the same shard go as one run (one copy instead of one per event);
-    // expanded frames go one by one.
+    // frames with a reference go one by one.
     const frames = this.frames;
     const sink = this.sink;
+    if (this.entryCount !== 0) sink.startDatagram();
     let events = 0;
     let i = 0;
     while (i < count) {
       const at = FRAME_STRIDE * i;
       const shard = frames[at + 2] as number;
       if (frames[at + 4] !== 0) {
-        this.appendExpanded(datagram, at);
+        this.appendWithReference(datagram, at);
         events += frames[at + 3] as number;
         i++;
         continue;
@@ -278,10 +314,15 @@ export class EventRouter {
     return state === ENTRY_USABLE ? index : 0;
   }
 
-  /** Hands the sink the expanded frame described at `frames[at]` (see FRAME_STRIDE). */
-  private appendExpanded(datagram: Uint8Array, at: number): void {
+  /** Hands the sink the frame with a reference described at `frames[at]` (see FRAME_STRIDE). */
+  private appendWithReference(datagram: Uint8Array, at: number): void {
     const frames = this.frames;
-    const entry = ENTRY_STRIDE * ((frames[at + 4] as number) - 1);
+    const index = frames[at + 4] as number;
+    if (index === UNUSABLE_REFERENCE) {
+      this.appendRebuilt(datagram, at, UNUSABLE_REFERENCE_FIELD, 0, UNUSABLE_REFERENCE_FIELD.length);
+      return;
+    }
+    const entry = ENTRY_STRIDE * (index - 1);
     const entryStart = this.entries[entry] as number;
     const entryEnd = this.entries[entry + 1] as number;
     const shard = frames[at + 2] as number;
@@ -289,6 +330,22 @@ export class EventRouter {
     const bodyStart = frames[at + 5] as number;
     const bodyEnd = frames[at + 1] as number;
     const cutStart = frames[at + 6] as number;
+    // The reference as the tracer writes it: the first field, the only field 18 (cutStart ≥ 0), and 3
+    // bytes — the tag 0x90 0x01 and a one-byte index (as the shard's fast path reads it).
+    if (cutStart === bodyStart && (frames[at + 7] as number) === bodyStart + 3) {
+      this.sink.appendReferring(
+        shard,
+        datagram,
+        index,
+        entryStart,
+        entryEnd,
+        frames[at] as number,
+        bodyEnd,
+        bodyStart + 2,
+        events,
+      );
+      return;
+    }
     if (cutStart >= 0) {
       this.sink.appendJoined(
         shard,
@@ -304,12 +361,30 @@ export class EventRouter {
       return;
     }
     // Several field 18s: every one goes (the last one chose the entry; any left would refer to
-    // an entry the shard does not have). The body was walked already, so reading it cannot throw.
-    const worst = entryEnd - entryStart + (bodyEnd - bodyStart);
+    // an entry the shard does not have).
+    this.appendRebuilt(datagram, at, datagram, entryStart, entryEnd);
+  }
+
+  /**
+   * Hands the sink the frame at `frames[at]` rebuilt as `prefix[prefixStart, prefixEnd)` (its entry's
+   * bytes, or UNUSABLE_REFERENCE_FIELD) followed by its own fields without any field 18. The body was
+   * walked already, so reading it cannot throw.
+   */
+  private appendRebuilt(
+    datagram: Uint8Array,
+    at: number,
+    prefix: Uint8Array,
+    prefixStart: number,
+    prefixEnd: number,
+  ): void {
+    const frames = this.frames;
+    const bodyStart = frames[at + 5] as number;
+    const bodyEnd = frames[at + 1] as number;
+    const worst = prefixEnd - prefixStart + (bodyEnd - bodyStart);
     if (this.scratch.length < worst) this.scratch = new Uint8Array(worst);
     const out = this.scratch;
-    out.set(datagram.subarray(entryStart, entryEnd), 0);
-    let length = entryEnd - entryStart;
+    out.set(prefix.subarray(prefixStart, prefixEnd), 0);
+    let length = prefixEnd - prefixStart;
     const r = this.reader;
     r.pos = bodyStart;
     r.end = bodyEnd;
@@ -321,12 +396,15 @@ export class EventRouter {
       out.set(datagram.subarray(fieldStart, r.pos), length);
       length += r.pos - fieldStart;
     }
+    const shard = frames[at + 2] as number;
+    const events = frames[at + 3] as number;
     this.sink.appendJoined(shard, out, 0, length, length, length, length, length, events);
   }
 
   /**
    * Walks one Event frame's body (pos..end); returns the owner of its last trace_id and sets
-   * `eventsInFrame`, `frameEntry` and, with a reference, `frameCutStart`/`frameCutEnd`. Entries cost
+   * `eventsInFrame`, `frameEntry` (UNUSABLE_REFERENCE for a reference no entry before it satisfies)
+   * and, with a reference, `frameCutStart`/`frameCutEnd`. Entries cost
    * nothing to an event without a reference (field 18); with one, the entry is looked up, and
    * walked if this is its first use.
    */
@@ -344,7 +422,8 @@ export class EventRouter {
       this.frameCutEnd = this.cutEnd;
       entry = this.usableEntry(this.sharedIndex);
       // The event's flags are its own, else its entry's (when it can use it), as the decoder merges them.
-      if (entry !== 0 && !ownFlags) events = this.entries[ENTRY_STRIDE * (entry - 1) + 3] as number;
+      if (entry === 0) entry = UNUSABLE_REFERENCE;
+      else if (!ownFlags) events = this.entries[ENTRY_STRIDE * (entry - 1) + 3] as number;
     }
     this.eventsInFrame = events;
     this.frameEntry = entry;

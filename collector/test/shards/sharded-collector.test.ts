@@ -8,6 +8,7 @@ import type { Span } from '../../src/model/span.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { testCollector } from '../support/collector.js';
 import { batchOf, hopEvents } from '../support/hops.js';
+import { writeDatagrams } from '../support/template-datagrams.js';
 import { startSharded, T0, traceHops, twoTracerDatagrams, waitFor } from './support.js';
 
 const open: (Collector | ShardedCollector)[] = [];
@@ -177,6 +178,27 @@ describe('merged views', () => {
     for (const t of top.traces) expect(all.traces).toContainEqual(t);
     const errors = await json(two, '/api/traces?limit=1000&error=true&service=quote');
     expect(errors).toEqual(await json(one, '/api/traces?limit=1000&error=true&service=quote'));
+  });
+
+  it('datagrams with shared entries, as tracers write them, assemble in the shards as on one core', async () => {
+    const datagrams = writeDatagrams(HOPS.flatMap(hopEvents), {
+      templated: true,
+      reuseTemplates: true,
+      maxDatagramBytes: 16_384,
+    });
+    const one = await single();
+    const two = await sharded(2, { receiverShardShare: 0 });
+    for (const d of datagrams) {
+      one.ingest(d);
+      two.ingest(d);
+    }
+    two.flush();
+    await waitFor(async () => (await statsOf(two)).assembly.receivedEvents === EVENTS);
+    const stats = await statsOf(two);
+    expect(stats.udp.acceptedEvents).toBe(EVENTS);
+    expect(stats.assembly.completeSpans).toBe(TWO_SIDED);
+    expect(stats.assembly.partialSpans).toBe(0);
+    expect(await json(two, '/api/traces?limit=1000')).toEqual(await json(one, '/api/traces?limit=1000'));
   });
 
   it('the live tail streams spans from every shard', async () => {
