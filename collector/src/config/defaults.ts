@@ -64,14 +64,15 @@ export const DEFAULT_WARN_INTERVAL_MILLIS = 10_000;
  */
 export const MAX_SHARDS = 256;
 /**
- * Share of the trace-id space owned by the shard that runs on the receiving thread (`shards` > 1):
- * that thread also receives every datagram and routes every event, so its shard takes a smaller
- * slice than the shards on worker threads, to keep the threads equally busy. 0.2 balances them for
- * the tracer's default 1,400-byte datagrams (≈ 9 events each, where the receive costs most per
- * event); with large datagrams (16 KiB) a larger share, or 0, measures better (docs/benchmarks.md,
- * "Collector shards: one shard on the receiving thread" and the re-runs after it).
+ * Share of the trace-id space owned by a shard that runs on the receiving thread (`shards` > 1);
+ * 0: every shard on a worker thread with equal slices. A shard there saves its events a hand-off
+ * between threads, but the thread also receives every datagram and routes every event, and a busy
+ * receiving thread is what lets the kernel's receive buffer overflow. Since routing copies a
+ * referring event as received (shared entries forwarded once per shard buffer), 0 measured as
+ * well as or better than 0.2 whenever both ran in the same minutes, and better on its own in every
+ * run (docs/benchmarks.md, "Collector shards: shared entries forwarded once per shard buffer").
  */
-export const DEFAULT_RECEIVER_SHARD_SHARE = 0.2;
+export const DEFAULT_RECEIVER_SHARD_SHARE = 0;
 /** Most of the trace-id space the receiving thread's shard may own (the rest is the worker shards'). */
 export const MAX_RECEIVER_SHARD_SHARE = 0.9;
 /**
