@@ -14,6 +14,7 @@ import {
   WIRE_VERSION,
 } from './limits.js';
 import { standardTagCode } from './standard-tag-keys.js';
+import { varintBytes, writeVarint } from './varint-writer.js';
 
 /**
  * A hand-written protobuf encoder for the tracer's background flush, producing exactly the bytes
@@ -850,24 +851,6 @@ function writeString(buf: Buffer, at: number, limit: number, tag: number, value:
   buf[at] = tag;
   at = writeVarint(buf, at + 1, bytes);
   return at + buf.write(value, at);
-}
-
-function writeVarint(buf: Buffer, at: number, value: number): number {
-  while (value >= 0x80) {
-    buf[at++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  buf[at++] = value;
-  return at;
-}
-
-function varintBytes(value: number): number {
-  let bytes = 1;
-  while (value >= 0x80) {
-    value >>>= 7;
-    bytes++;
-  }
-  return bytes;
 }
 
 /** The largest datagram the writer accepts as `maxDatagramBytes`. */

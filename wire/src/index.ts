@@ -14,3 +14,4 @@ export * from './limits.js';
 export * from './protobuf-reader.js';
 export * from './standard-tag-keys.js';
 export * from './validate-event.js';
+export * from './varint-writer.js';

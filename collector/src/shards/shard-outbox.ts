@@ -1,11 +1,13 @@
 import {
   BATCH_EVENTS_FIELD,
   BATCH_SHARED_FIELD,
+  varintBytes,
   WIRE_HEADER_BYTES,
   WIRE_LEN,
   WIRE_MAGIC_0,
   WIRE_MAGIC_1,
   WIRE_VERSION,
+  writeVarint,
 } from '@phosphor/wire';
 import { copyBytes } from './copy-bytes.js';
 import type { FrameSink } from './event-router.js';
@@ -210,23 +212,10 @@ export class ShardOutbox implements FrameSink {
   }
 }
 
-/** Bytes of `value` as a varint. */
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let v = value; v >= 0x80; v >>>= 7) bytes++;
-  return bytes;
-}
-
 /** Writes a length-delimited field's tag byte and `length` varint at `at`; returns where its bytes go. */
 function writeFieldHeader(buffer: Uint8Array, at: number, tag: number, length: number): number {
-  buffer[at++] = tag;
-  let v = length;
-  while (v >= 0x80) {
-    buffer[at++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buffer[at++] = v;
-  return at;
+  buffer[at] = tag;
+  return writeVarint(buffer, at + 1, length);
 }
 
 function newBuffer(bytes: number): Uint8Array {
