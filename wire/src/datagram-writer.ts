@@ -87,9 +87,13 @@ const TAG_BATCH_EVENTS = 0x32;
 const TAG_BATCH_SENT_AT = 0x39;
 /** Batch field 8 (`shared`), wire type 2. */
 const TAG_BATCH_SHARED = 0x42;
-/** Event field 18 (`shared`), varint: (18 << 3 | 0) = 144 → 0x90 0x01. */
-const TAG_SHARED_0 = 0x90;
-const TAG_SHARED_1 = 0x01;
+/**
+ * The tag of Event field 18 (`shared`, varint): (18 << 3 | 0) = 144, two varint bytes 0x90 0x01. The
+ * writer puts a reference first in its event, with a one-byte index after these two bytes, and the
+ * collector's fast paths look for exactly that form.
+ */
+export const SHARED_REFERENCE_TAG_0 = 0x90;
+export const SHARED_REFERENCE_TAG_1 = 0x01;
 /**
  * Shared entries one datagram holds at most; a template past them is written inline. A service's
  * datagram holds few endpoints' templates (each entry is looked up by a scan), and one-byte indexes
@@ -230,8 +234,8 @@ export class DatagramWriter {
     if (bodyStart + 3 > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
     let at = bodyStart;
     if (sharedIndex !== 0) {
-      buf[at] = TAG_SHARED_0;
-      buf[at + 1] = TAG_SHARED_1;
+      buf[at] = SHARED_REFERENCE_TAG_0;
+      buf[at + 1] = SHARED_REFERENCE_TAG_1;
       buf[at + 2] = sharedIndex;
       at += 3;
     }

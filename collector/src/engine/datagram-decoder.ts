@@ -29,6 +29,8 @@ import {
   MAX_NAME_LENGTH,
   MAX_TAGS,
   MAX_TEXT_LENGTH,
+  SHARED_REFERENCE_TAG_0,
+  SHARED_REFERENCE_TAG_1,
   standardTagKey,
   type TraceEvent,
   WIRE_FLAG_HMAC,
@@ -410,7 +412,7 @@ export class DatagramDecoder {
     const ownStart = pos;
     let limit = end;
     let inShared = false;
-    if (end - pos >= 3 && buf[pos] === 0x90 && buf[pos + 1] === 0x01) {
+    if (end - pos >= 3 && buf[pos] === SHARED_REFERENCE_TAG_0 && buf[pos + 1] === SHARED_REFERENCE_TAG_1) {
       const index = buf[pos + 2] as number;
       if (index === 0 || index >= 0x80 || index > this.sharedCount) return false;
       pos = this.sharedStarts[index - 1] as number;

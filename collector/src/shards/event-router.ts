@@ -11,6 +11,8 @@ import {
   MalformedPayload,
   ProtobufReader,
   readBatchHeaderField,
+  SHARED_REFERENCE_TAG_0,
+  SHARED_REFERENCE_TAG_1,
   validateBatchHeader,
   WIRE_FIXED64,
   WIRE_LEN,
@@ -55,7 +57,15 @@ const UNUSABLE_REFERENCE = -1;
  * Field 18 with the largest index a reference reads (2^32 − 1): the reference of an event whose own
  * could not be used. No buffer holds that many entries, so its shard finds it unusable too.
  */
-const UNUSABLE_REFERENCE_FIELD = new Uint8Array([0x90, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+const UNUSABLE_REFERENCE_FIELD = new Uint8Array([
+  SHARED_REFERENCE_TAG_0,
+  SHARED_REFERENCE_TAG_1,
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0x0f,
+]);
 /** Int32 slots per shared entry in `EventRouter.entries`: start, end, state, events a frame using it counts. */
 const ENTRY_STRIDE = 4;
 /** Entry states: not walked yet (entries are walked only when referred to), usable, unusable. */
@@ -331,7 +341,7 @@ export class EventRouter {
     const bodyEnd = frames[at + 1] as number;
     const cutStart = frames[at + 6] as number;
     // The reference as the tracer writes it: the first field, the only field 18 (cutStart ≥ 0), and 3
-    // bytes — the tag 0x90 0x01 and a one-byte index (as the shard's fast path reads it).
+    // bytes — the field's two tag bytes and a one-byte index (as the shard's fast path reads it).
     if (cutStart === bodyStart && (frames[at + 7] as number) === bodyStart + 3) {
       this.sink.appendReferring(
         shard,
