@@ -196,8 +196,11 @@ function plainlyValid(e: TraceEvent): boolean {
   );
 }
 
-/** Event fields an entry must not hold (bit n: field n): the ids 2–4 and a reference of its own (18). */
-const SHARED_FORBIDDEN_FIELDS = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18);
+/**
+ * Event fields a `shared` entry must not hold (bit n: field n): the ids 2–4 and a reference of its own
+ * (18). An event referring to such an entry is invalid.
+ */
+export const SHARED_FORBIDDEN_FIELDS = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18);
 
 /** The fields of one `shared` entry as read; `set` has bit n for field n seen. */
 interface EntryFields {

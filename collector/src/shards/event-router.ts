@@ -11,6 +11,7 @@ import {
   MalformedPayload,
   ProtobufReader,
   readBatchHeaderField,
+  SHARED_FORBIDDEN_FIELDS,
   SHARED_REFERENCE_TAG_0,
   SHARED_REFERENCE_TAG_1,
   validateBatchHeader,
@@ -72,8 +73,6 @@ const ENTRY_STRIDE = 4;
 const ENTRY_UNREAD = 0;
 const ENTRY_USABLE = 1;
 const ENTRY_UNUSABLE = 2;
-/** Event fields an entry must not hold (bit n: field n): the ids 2–4 and the reference 18. */
-const SHARED_FORBIDDEN_FIELDS = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 18);
 
 /** Header strings cached at most (tracers × 3 fields); a deployment's tracers fit, hostile variety only clears it. */
 const HEADER_STRING_CACHE = 4096;
