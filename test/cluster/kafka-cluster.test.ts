@@ -28,6 +28,7 @@ interface AssemblerStats {
       badRecords: Record<string, number>;
       lostWrites: number;
       resets: number;
+      rewoundRecords: number;
       stalls: number;
       paused: number;
       lag: number;
@@ -155,7 +156,16 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
       },
       { timeoutMillis: 120_000, what: `${sent.length} whole spans in Elasticsearch`, intervalMillis: 1000 },
     ).catch(async (err: Error) => {
-      const stats = await Promise.all(liveAssemblers.map((a) => memberJson(a, '/api/stats').catch(() => ({}))));
+      // Each assembler's Kafka counters and partitions: the stats' other sections do not say why spans are missing.
+      const stats = await Promise.all(
+        liveAssemblers.map(async (a) => {
+          const s = await memberJson<{ cluster?: { kafka?: Record<string, unknown> } }>(a, '/api/stats').catch(
+            () => undefined,
+          );
+          const { assembly: _assembly, ...kafka } = s?.cluster?.kafka ?? {};
+          return { member: a.name, kafka };
+        }),
+      );
       // The assemblers' own logs say what their Kafka clients did (rebalances, reconnects).
       for (const a of liveAssemblers)
         console.error(`${a.name} log (last lines):\n${a.stdout().split('\n').slice(-40).join('\n')}`);
@@ -217,7 +227,7 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     );
     expect(graph.edges.find((e) => e.from === 'gateway' && e.to === 'quote')?.calls ?? 0).toBeGreaterThan(0);
     console.info(
-      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}; stalled consumers rebuilt ${assemblerStats.map((s) => s.cluster.kafka.stalls).join(', ')}`,
+      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}; records fetched past a replay start and read again ${assemblerStats.map((s) => s.cluster.kafka.rewoundRecords).join(', ')}; stalled consumers rebuilt ${assemblerStats.map((s) => s.cluster.kafka.stalls).join(', ')}`,
     );
   }, 400_000);
 

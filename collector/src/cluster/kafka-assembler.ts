@@ -1,4 +1,4 @@
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Aggregates } from '../aggregates/aggregates.js';
 import type { EmitReason } from '../assembly/span-sink.js';
@@ -11,6 +11,7 @@ import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import { PartitionProgress, WriteWatermark } from './commit-safety.js';
 import { type KafkaConfig, parseBroker } from './config.js';
 import { decodeRecord, type RecordRejection } from './event-records.js';
+import { ReplayGate, replayStarts } from './replay-gate.js';
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -50,6 +51,11 @@ export interface KafkaAssemblerStats {
   /** Times assembly state was discarded for a rebalance or a reconnect (its records are replayed). */
   resets: number;
   /**
+   * Records fetched after a rebalance from past a partition's replay start (a fetch in flight during
+   * the rebalance): dropped, and the partition read again from its start (see replay-gate.ts).
+   */
+  rewoundRecords: number;
+  /**
    * Times the consumer was rebuilt because it had stopped working without failing: no successful group
    * heartbeat, or records waiting on an assigned partition and none fetched, for `stallMillis`.
    */
@@ -75,6 +81,8 @@ const TICK_MILLIS = 100;
 const CHECKPOINT_COALESCE_MILLIS = 100;
 /** After a stream failure (broker restart), the consumer is rebuilt after this long. */
 const RESTART_DELAY_MILLIS = 1000;
+/** Lookups of the replay starts after a join (RESTART_DELAY_MILLIS apart) before the consumer is rebuilt. */
+const REPLAY_START_ATTEMPTS = 3;
 /**
  * Spans queued for Elasticsearch with none indexed for this long: it is not keeping up (a node not
  * answering, the index template not installed yet): pause as when requests fail. Twice the bulk
@@ -116,6 +124,8 @@ export class KafkaAssembler {
   private readonly watermark = new WriteWatermark();
   /** Per partition: partial spans open for late events → hold on commits (see commit-safety.ts). */
   private readonly holds = new Map<number, Map<string, { fromMillis: number; untilMillis: number }>>();
+  /** Lets through only records that continue each partition's replay from its start. */
+  private readonly gate = new ReplayGate();
   /** When the cores were last swept: a hop still pending then was first seen after this − spanTimeout. */
   private lastSweepAt = performance.now();
   private lastSettledSpans = 0;
@@ -143,6 +153,7 @@ export class KafkaAssembler {
     commits: 0,
     failedCommits: 0,
     resets: 0,
+    rewoundRecords: 0,
     stalls: 0,
     pauses: 0,
   };
@@ -174,19 +185,19 @@ export class KafkaAssembler {
     const assembly: Record<string, number> = { ...this.retired, pendingSpans: 0 };
     let lag = 0;
     let lagKnown = true;
-    for (const [partition, progress] of this.progress) {
-      const core = this.cores.get(partition);
-      const s = core?.stats();
+    for (const partition of new Set([...this.lags.keys(), ...this.progress.keys()])) {
+      const progress = this.progress.get(partition);
+      const s = this.cores.get(partition)?.stats();
       const partitionLag = this.lags.get(partition) ?? -1;
       if (partitionLag < 0) lagKnown = false;
       else lag += partitionLag;
       partitions.push({
         partition,
-        consumedRecords: progress.consumedRecords,
-        committedOffset: String(progress.committedOffset),
+        consumedRecords: progress?.consumedRecords ?? 0,
+        committedOffset: String(progress?.committedOffset ?? -1n),
         lag: partitionLag,
         pendingSpans: s?.pendingSpans ?? 0,
-        waitingCheckpoints: progress.waitingCheckpoints,
+        waitingCheckpoints: progress?.waitingCheckpoints ?? 0,
       });
     }
     for (const core of this.cores.values()) {
@@ -265,9 +276,10 @@ export class KafkaAssembler {
     consumer.on('consumer:group:join', () => {
       if (generation !== this.generation) return;
       this.lastLivenessAt = performance.now();
-      // The stream refetches every assigned partition from its committed offset after a join:
-      // state built from records before that is discarded and rebuilt from the replay.
+      // State built from records before the join is discarded and rebuilt from a replay of every
+      // assigned partition from its committed offset, which the gate enforces.
       this.resetState('rebalance');
+      void this.findReplayStarts(consumer, generation);
     });
     consumer.on('consumer:heartbeat:error', (payload) => {
       if (generation !== this.generation) return;
@@ -322,8 +334,57 @@ export class KafkaAssembler {
     timer.unref();
   }
 
+  /**
+   * Opens the gate with the replay start of every partition the join assigned to this member. A
+   * lookup that fails is tried again; when it keeps failing, a fresh consumer joins again.
+   */
+  private async findReplayStarts(
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+    generation: number,
+  ): Promise<void> {
+    const epoch = this.gate.shut();
+    const { topic } = this.deps.kafka;
+    const assigned = consumer.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
+    const current = () => generation === this.generation && this.gate.isCurrent(epoch) && !this.closed;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [committed, logStarts] = await Promise.all([
+          assigned.length > 0
+            ? consumer.listCommittedOffsets({ topics: [{ topic, partitions: assigned }] })
+            : Promise.resolve(new Map<string, bigint[]>()),
+          consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST }),
+        ]);
+        const starts = replayStarts(assigned, committed.get(topic) ?? [], logStarts.get(topic) ?? []);
+        if (!current() || !this.gate.open(epoch, starts)) return;
+        for (const [partition, start] of starts) this.stream?.offsetsToFetch.set(`${topic}:${partition}`, start);
+        return;
+      } catch (err) {
+        if (!current()) return;
+        if (attempt >= REPLAY_START_ATTEMPTS) {
+          this.warner.warn(
+            'kafka_replay_starts',
+            `cannot read committed offsets (${(err as Error).message}); reconnecting`,
+          );
+          this.scheduleRestart();
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MILLIS).unref());
+        if (!current()) return;
+      }
+    }
+  }
+
   private onMessage(message: KafkaMessage): void {
     const partition = message.partition;
+    const verdict = this.gate.check(partition, message.offset);
+    if (verdict !== 'accept') {
+      if (verdict === 'seek') {
+        this.counters.rewoundRecords++;
+        const start = this.gate.startOf(partition) as bigint;
+        this.stream?.offsetsToFetch.set(`${this.deps.kafka.topic}:${partition}`, start);
+      }
+      return;
+    }
     let progress = this.progress.get(partition);
     if (!progress) {
       progress = new PartitionProgress<KafkaMessage>(CHECKPOINT_COALESCE_MILLIS);
@@ -490,7 +551,9 @@ export class KafkaAssembler {
       const lag = await consumer.getLag({ topics: [this.deps.kafka.topic] });
       const perPartition = lag.get(this.deps.kafka.topic) ?? [];
       this.lags.clear();
-      for (const partition of this.progress.keys()) {
+      // Every assigned partition, including those with nothing consumed since the last rebalance.
+      const assigned = consumer.assignments?.find((a) => a.topic === this.deps.kafka.topic)?.partitions ?? [];
+      for (const partition of new Set([...assigned, ...this.progress.keys()])) {
         const value = perPartition[partition];
         if (value !== undefined && value >= 0n) this.lags.set(partition, Number(value));
       }

@@ -4,70 +4,14 @@
  * client that reports its own failure as an 'error' event. The client is a fake here (the real one
  * is exercised end to end in test/cluster/kafka-cluster.test.ts).
  */
-import { EventEmitter } from 'node:events';
-import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeClockPerTest } from '../support/fake-clock.js';
+import { FakeConsumer, fakeAssembler, fakeKafkaModule, TOPIC } from './support/fake-kafka.js';
 
-const TOPIC = 'events';
+vi.mock('@platformatic/kafka', () => fakeKafkaModule);
 
-class FakeStream extends EventEmitter {
-  readonly offsetsToFetch = new Map<string, bigint>();
-  pause(): void {}
-  resume(): void {}
-  close(callback: () => void): void {
-    callback();
-  }
-}
-
-class FakeConsumer extends EventEmitter {
-  static built: FakeConsumer[] = [];
-  assignments: { topic: string; partitions: number[] }[] | null = null;
-  /** High watermarks listOffsets returns. */
-  latest: bigint[] = [];
-  readonly stream = new FakeStream();
-  constructor() {
-    super();
-    FakeConsumer.built.push(this);
-  }
-  async consume(): Promise<FakeStream> {
-    return this.stream;
-  }
-  async listOffsets(): Promise<Map<string, bigint[]>> {
-    return new Map([[TOPIC, this.latest]]);
-  }
-  async getLag(): Promise<Map<string, bigint[]>> {
-    return new Map([[TOPIC, this.latest.map(() => 0n)]]);
-  }
-  close(_force: boolean, callback: () => void): void {
-    callback();
-  }
-}
-
-vi.mock('@platformatic/kafka', () => ({ Consumer: FakeConsumer }));
-
-const { KafkaAssembler } = await import('../../src/cluster/kafka-assembler.js');
-const { loadConfig } = await import('../../src/config/load-config.js');
-
-function assembler(sessionTimeoutMillis: number) {
-  const config = loadConfig({ values: { kafka: { topic: TOPIC, sessionTimeoutMillis } } });
-  const store = {
-    backendFailing: false,
-    stats: () => ({ queuedSpans: 0, inFlightSpans: 0, indexedSpans: 0, supersededSpans: 0, rejectedSpans: 0 }),
-    writeTracked: () => undefined,
-  };
-  return new KafkaAssembler({
-    kafka: config.kafka,
-    assembly: config.assembly,
-    // biome-ignore lint/suspicious/noExplicitAny: only the members the assembler calls are faked.
-    store: store as any,
-    // biome-ignore lint/suspicious/noExplicitAny: idem.
-    aggregates: { recordAll: () => undefined } as any,
-    // biome-ignore lint/suspicious/noExplicitAny: idem.
-    tail: { publish: () => undefined } as any,
-    logger: pino({ level: 'silent' }),
-    warnIntervalMillis: 60_000,
-  });
+async function assembler(sessionTimeoutMillis: number) {
+  return (await fakeAssembler(sessionTimeoutMillis)).assembler;
 }
 
 /** Lets the timers' async work (listOffsets, disconnect, connect) finish. */
@@ -90,7 +34,7 @@ async function afterRestart(): Promise<void> {
 }
 
 /** The consumer was rebuilt once, as a stall; then the assembler closes. */
-async function expectOneStallRebuild(a: ReturnType<typeof assembler>): Promise<void> {
+async function expectOneStallRebuild(a: Awaited<ReturnType<typeof assembler>>): Promise<void> {
   await afterRestart();
   expect(a.stats().stalls).toBe(1);
   expect(FakeConsumer.built).toHaveLength(2);
@@ -103,7 +47,7 @@ describe('assembler consumer liveness', () => {
   });
 
   it('rebuilds a consumer with no successful heartbeat for three session timeouts, and not before', async () => {
-    const a = assembler(6000);
+    const a = await assembler(6000);
     await a.start();
     const first = FakeConsumer.built[0]!;
     // Heartbeats keep it alive well past the limit.
@@ -118,7 +62,7 @@ describe('assembler consumer liveness', () => {
   });
 
   it('rebuilds a consumer whose assigned partition has records it does not fetch', async () => {
-    const a = assembler(6000);
+    const a = await assembler(6000);
     await a.start();
     const first = FakeConsumer.built[0]!;
     first.assignments = [{ topic: TOPIC, partitions: [0, 1] }];
@@ -135,7 +79,7 @@ describe('assembler consumer liveness', () => {
   });
 
   it("rebuilds the consumer on the client's own 'error' event instead of ending the process", async () => {
-    const a = assembler(6000);
+    const a = await assembler(6000);
     await a.start();
     FakeConsumer.built[0]!.emit('error', new Error('rejoin failed after 3 retries'));
     await afterRestart();
