@@ -166,6 +166,7 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
           paused: s.paused,
           lostWrites: s.lostWrites,
           resets: s.resets,
+          rewoundRecords: s.rewoundRecords,
           stalls: s.stalls,
           pendingSpans: s.assembly.pendingSpans ?? 0,
           partitions: s.partitions.length,
