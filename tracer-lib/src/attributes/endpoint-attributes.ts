@@ -21,6 +21,8 @@ import {
 
 /** Distinct hosts remembered per endpoint: a service is reached under a handful of names. */
 const MAX_HOSTS_PER_ENDPOINT = 16;
+/** Distinct schemes remembered per endpoint: http and https, or what a trusted proxy forwards. */
+const MAX_SCHEMES_PER_ENDPOINT = 4;
 /** Distinct origins / gRPC methods remembered per instrumented client or server. */
 const MAX_ENDPOINTS = 1024;
 
@@ -36,16 +38,24 @@ export function splitHostPort(host: string): { address: string; port: number | u
   return { address: bracket >= 0 ? host.slice(1, bracket) : host, port: undefined };
 }
 
-/** The attribute sets of one HTTP server endpoint (route + method), per Host header. */
+/** The attribute sets of one HTTP server endpoint (route + method), per scheme and Host header. */
 export class HttpServerEndpoint {
   readonly endpoint: string;
   private readonly policy: AttributePolicy;
   private readonly method: string;
   private readonly route: string | undefined;
-  private readonly byHost = new Map<string, AttributeSet>();
+  /**
+   * Per scheme, per Host header. Keyed by both: one server may answer http and https with the same Host
+   * header (default ports leave the port out).
+   */
+  private readonly bySchemeHost = new Map<string, Map<string, AttributeSet>>();
   private lastHost: string | undefined = undefined;
+  private lastScheme = '';
   private lastSet: AttributeSet | undefined = undefined;
-  private hostless: AttributeSet | undefined = undefined;
+  /** Per scheme: the set without a host (no Host header, or past MAX_HOSTS_PER_ENDPOINT hosts). */
+  private readonly hostless = new Map<string, AttributeSet>();
+  /** Past MAX_SCHEMES_PER_ENDPOINT schemes (a trusted proxy's X-Forwarded-Proto): neither scheme nor host. */
+  private unnamed: AttributeSet | undefined = undefined;
 
   /** `route` undefined for requests no route matched (no `http.route` then). */
   constructor(policy: AttributePolicy, endpoint: string, method: string, route: string | undefined) {
@@ -58,23 +68,37 @@ export class HttpServerEndpoint {
   /** The set for a request with this Host header and scheme; undefined when no attribute is enabled. */
   attributes(host: string | undefined, scheme: string): AttributeSet | undefined {
     if (this.policy.none) return undefined;
-    if (host === this.lastHost && this.lastSet !== undefined) return this.lastSet;
-    let set = host === undefined ? undefined : this.byHost.get(host);
+    if (host === this.lastHost && scheme === this.lastScheme && this.lastSet !== undefined) return this.lastSet;
+    let byHost = this.bySchemeHost.get(scheme);
+    if (byHost === undefined) {
+      if (this.bySchemeHost.size >= MAX_SCHEMES_PER_ENDPOINT) {
+        this.unnamed ??= this.build(undefined, undefined, undefined);
+        return this.unnamed;
+      }
+      byHost = new Map();
+      this.bySchemeHost.set(scheme, byHost);
+    }
+    let set = host === undefined ? undefined : byHost.get(host);
     if (set === undefined) {
-      if (host === undefined || this.byHost.size >= MAX_HOSTS_PER_ENDPOINT) {
-        this.hostless ??= this.build(undefined, undefined, scheme);
-        return this.hostless;
+      if (host === undefined || byHost.size >= MAX_HOSTS_PER_ENDPOINT) {
+        let hostless = this.hostless.get(scheme);
+        if (hostless === undefined) {
+          hostless = this.build(undefined, undefined, scheme);
+          this.hostless.set(scheme, hostless);
+        }
+        return hostless;
       }
       const { address, port } = splitHostPort(host);
       set = this.build(address, port, scheme);
-      this.byHost.set(host, set);
+      byHost.set(host, set);
     }
     this.lastHost = host;
+    this.lastScheme = scheme;
     this.lastSet = set;
     return set;
   }
 
-  private build(address: string | undefined, port: number | undefined, scheme: string): AttributeSet {
+  private build(address: string | undefined, port: number | undefined, scheme: string | undefined): AttributeSet {
     return this.policy.attributeSet(
       [
         [ATTR_HTTP_REQUEST_METHOD, this.method],
