@@ -94,13 +94,19 @@ export interface ElasticsearchConfig {
   indexReplicas?: number;
   /** Install/refresh the index template at start (needs the manage_index_templates privilege). */
   installTemplate?: boolean;
-  /** When the spool fsyncs its files: `batch` (before a spooled batch counts as stored), `interval`, `never`. */
+  /**
+   * When the spool fsyncs its files: `batch` (at the end of the event-loop turn that wrote them, on the thread
+   * pool), `interval`, `never`.
+   */
   spoolFsync?: SpoolFsyncPolicy;
   /** With `spoolFsync: interval`, the longest a spooled span stays only in the OS page cache. */
   spoolFsyncIntervalMillis?: number;
 }
 
-/** A spooled batch survives a power cut once written: that is what "acknowledged" means for the spool. */
+/**
+ * Spooled batches are fsync'd at the end of the event-loop turn that wrote them: a power cut loses at most
+ * that turn's writes and the fsync in flight (a killed process loses none of them: the page cache keeps them).
+ */
 export const DEFAULT_ES_SPOOL_FSYNC: SpoolFsyncPolicy = 'batch';
 /** Matches the default flush interval: at most a second of spooled spans exposed to a power cut. */
 export const DEFAULT_ES_SPOOL_FSYNC_INTERVAL_MILLIS = 1_000;
