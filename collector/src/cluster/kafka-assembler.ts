@@ -344,7 +344,7 @@ export class KafkaAssembler {
   ): Promise<void> {
     const epoch = this.gate.shut();
     const { topic } = this.deps.kafka;
-    const assigned = consumer.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
+    const assigned = this.assignedPartitions(consumer);
     const current = () => generation === this.generation && this.gate.isCurrent(epoch) && !this.closed;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -356,7 +356,7 @@ export class KafkaAssembler {
         ]);
         const starts = replayStarts(assigned, committed.get(topic) ?? [], logStarts.get(topic) ?? []);
         if (!current() || !this.gate.open(epoch, starts)) return;
-        for (const [partition, start] of starts) this.stream?.offsetsToFetch.set(`${topic}:${partition}`, start);
+        for (const [partition, start] of starts) this.fetchFrom(partition, start);
         return;
       } catch (err) {
         if (!current()) return;
@@ -374,14 +374,28 @@ export class KafkaAssembler {
     }
   }
 
+  /** The partitions of the topic the group has assigned to `consumer` (none before a join). */
+  private assignedPartitions(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): number[] {
+    return consumer.assignments?.find((a) => a.topic === this.deps.kafka.topic)?.partitions ?? [];
+  }
+
+  /** The messages stream's key for a partition's next fetch offset. */
+  private positionKey(partition: number): string {
+    return `${this.deps.kafka.topic}:${partition}`;
+  }
+
+  /** Makes the stream's next fetch of `partition` start at `offset`. */
+  private fetchFrom(partition: number, offset: bigint): void {
+    this.stream?.offsetsToFetch.set(this.positionKey(partition), offset);
+  }
+
   private onMessage(message: KafkaMessage): void {
     const partition = message.partition;
     const verdict = this.gate.check(partition, message.offset);
     if (verdict !== 'accept') {
       if (verdict === 'seek') {
         this.counters.rewoundRecords++;
-        const start = this.gate.startOf(partition) as bigint;
-        this.stream?.offsetsToFetch.set(`${this.deps.kafka.topic}:${partition}`, start);
+        this.fetchFrom(partition, this.gate.startOf(partition) as bigint);
       }
       return;
     }
@@ -552,7 +566,7 @@ export class KafkaAssembler {
       const perPartition = lag.get(this.deps.kafka.topic) ?? [];
       this.lags.clear();
       // Every assigned partition, including those with nothing consumed since the last rebalance.
-      const assigned = consumer.assignments?.find((a) => a.topic === this.deps.kafka.topic)?.partitions ?? [];
+      const assigned = this.assignedPartitions(consumer);
       for (const partition of new Set([...assigned, ...this.progress.keys()])) {
         const value = perPartition[partition];
         if (value !== undefined && value >= 0n) this.lags.set(partition, Number(value));
@@ -574,7 +588,7 @@ export class KafkaAssembler {
     }
     if (this.paused || now - this.lastMessageAt <= this.stallMillis) return;
     const { topic } = this.deps.kafka;
-    const assigned = consumer.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
+    const assigned = this.assignedPartitions(consumer);
     if (assigned.length === 0) return;
     let latest: bigint[];
     try {
@@ -586,7 +600,7 @@ export class KafkaAssembler {
     if (performance.now() - this.lastMessageAt <= this.stallMillis) return;
     for (const partition of assigned) {
       const end = latest[partition] ?? 0n;
-      const next = stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n;
+      const next = stream.offsetsToFetch.get(this.positionKey(partition)) ?? 0n;
       if (end > next) {
         this.onStall(
           `partition ${partition} has records from offset ${next} to ${end} and none was fetched for ${Math.round((performance.now() - this.lastMessageAt) / 1000)} s`,
