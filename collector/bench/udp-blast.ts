@@ -81,6 +81,7 @@ export function send(
   mode: 'blast' | 'rate',
   durationMillis: number,
   datagramsPerSecond = 0,
+  niceness = 0,
 ) {
   const firstRound = nextRound;
   // Reserve round numbers generously so phases never reuse trace ids.
@@ -97,6 +98,7 @@ export function send(
       mode,
       datagramsPerSecond,
       durationMillis,
+      niceness,
     },
   });
   return new Promise<SendResult>((resolve, reject) => {

@@ -29,6 +29,7 @@ interface AssemblerStats {
       lostWrites: number;
       resets: number;
       rewoundRecords: number;
+      skippedRecords: number;
       stalls: number;
       paused: number;
       lag: number;
@@ -227,7 +228,7 @@ describe('cluster: receivers → Kafka → assemblers → Elasticsearch', () => 
     );
     expect(graph.edges.find((e) => e.from === 'gateway' && e.to === 'quote')?.calls ?? 0).toBeGreaterThan(0);
     console.info(
-      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}; records fetched past a replay start and read again ${assemblerStats.map((s) => s.cluster.kafka.rewoundRecords).join(', ')}; stalled consumers rebuilt ${assemblerStats.map((s) => s.cluster.kafka.stalls).join(', ')}`,
+      `cluster: assemblers consumed ${assemblerStats.map((s) => s.cluster.kafka.consumedEvents).join(', ')} events; resets ${assemblerStats.map((s) => s.cluster.kafka.resets).join(', ')}; records fetched past a replay start and read again ${assemblerStats.map((s) => s.cluster.kafka.rewoundRecords).join(', ')}; records skipped by the replay gate ${assemblerStats.map((s) => s.cluster.kafka.skippedRecords).join(', ')}; stalled consumers rebuilt ${assemblerStats.map((s) => s.cluster.kafka.stalls).join(', ')}`,
     );
   }, 400_000);
 

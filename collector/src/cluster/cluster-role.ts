@@ -167,6 +167,7 @@ export function createClusterRole(config: CollectorConfig, deps: ClusterRoleDeps
           lostWrites: s.lostWrites,
           resets: s.resets,
           rewoundRecords: s.rewoundRecords,
+          skippedRecords: s.skippedRecords,
           stalls: s.stalls,
           pendingSpans: s.assembly.pendingSpans ?? 0,
           partitions: s.partitions.length,

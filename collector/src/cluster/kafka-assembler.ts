@@ -56,6 +56,12 @@ export interface KafkaAssemblerStats {
    */
   rewoundRecords: number;
   /**
+   * Records the replay gate dropped without sending the partition back: fetched while the replay
+   * starts of a join were still being looked up (read again once they are known), or repeats of
+   * records already assembled that a re-seek brought again (see replay-gate.ts).
+   */
+  skippedRecords: number;
+  /**
    * Times the consumer was rebuilt because it had stopped working without failing: no successful group
    * heartbeat, or records waiting on an assigned partition and none fetched, for `stallMillis`.
    */
@@ -154,6 +160,7 @@ export class KafkaAssembler {
     failedCommits: 0,
     resets: 0,
     rewoundRecords: 0,
+    skippedRecords: 0,
     stalls: 0,
     pauses: 0,
   };
@@ -396,6 +403,8 @@ export class KafkaAssembler {
       if (verdict === 'seek') {
         this.counters.rewoundRecords++;
         this.fetchFrom(partition, this.gate.startOf(partition) as bigint);
+      } else {
+        this.counters.skippedRecords++;
       }
       return;
     }

@@ -100,6 +100,9 @@ describe('assembler replay after a rebalance', () => {
     // The starts are being looked up: a record now may lie past them.
     fetch(consumer, 4);
     expect(assembler.stats().consumedRecords).toBe(0);
+    // Dropped without a rewind: the lookup's result sends the stream to the start.
+    expect(assembler.stats().skippedRecords).toBe(4);
+    expect(assembler.stats().rewoundRecords).toBe(0);
     await settle();
     expect(consumer.stream.offsetsToFetch.get(POSITION)).toBe(0n);
     fetch(consumer, 4);
