@@ -1,9 +1,29 @@
 import { createHmac } from 'node:crypto';
-import { type DropCounters, EventFlags, type EventType, hasStartTime, type TraceEvent } from './event.js';
+import { type DropCounters, EventFlags, hasStartTime, type TraceEvent } from './event.js';
+import {
+  copyRun,
+  eventTypeCode,
+  INVALID,
+  NO_ROOM,
+  TAG_DURATION,
+  TAG_ERROR_CODE,
+  TAG_ERROR_DESCRIPTION,
+  TAG_EVENT_TYPE,
+  TAG_FLAGS_0,
+  TAG_FLAGS_1,
+  TAG_PARENT_SPAN_ID,
+  TAG_SPAN_ID,
+  TAG_TIMESTAMP,
+  TAG_TRACE_ID,
+  writeDouble,
+  writeOptional,
+  writeString,
+  writeTags,
+} from './event-fields.js';
+import type { EventTemplate } from './event-template.js';
 import {
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
-  MAX_TAGS,
   MAX_TEXT_LENGTH,
   MAX_UDP_PAYLOAD_BYTES,
   WIRE_FLAG_HMAC,
@@ -13,7 +33,7 @@ import {
   WIRE_MAGIC_1,
   WIRE_VERSION,
 } from './limits.js';
-import { standardTagCode } from './standard-tag-keys.js';
+import { type LastIds, PreparedRuns } from './prepared-runs.js';
 import { varintBytes, writeVarint } from './varint-writer.js';
 
 /**
@@ -52,32 +72,7 @@ export interface DatagramWriterOptions {
   hmacKey?: Buffer | undefined;
 }
 
-// Field tags (field number << 3 | wire type) of phosphor.proto.
-const TAG_EVENT_TYPE = 0x08;
-const TAG_TRACE_ID = 0x12;
-const TAG_SPAN_ID = 0x1a;
-const TAG_PARENT_SPAN_ID = 0x22;
-const TAG_FROM = 0x2a;
-const TAG_FROM_ENDPOINT = 0x32;
-const TAG_TO = 0x3a;
-const TAG_TO_ENDPOINT = 0x42;
-const TAG_TIMESTAMP = 0x49;
-const TAG_HOSTNAME = 0x52;
-const TAG_ZONE = 0x5a;
-const TAG_DURATION = 0x61;
-const TAG_ERROR_CODE = 0x6a;
-const TAG_ERROR_DESCRIPTION = 0x72;
-const TAG_TAGS = 0x7a;
-/** Field 16 needs a two-byte varint tag: (16 << 3 | 0) = 128 → 0x80 0x01. */
-const TAG_FLAGS_0 = 0x80;
-const TAG_FLAGS_1 = 0x01;
-/** Field 17 (`standard_tags`), wire type 2: (17 << 3 | 2) = 138 → 0x8a 0x01. */
-const TAG_STANDARD_TAGS_0 = 0x8a;
-const TAG_STANDARD_TAGS_1 = 0x01;
-/** Key of a `map<uint32, string>` entry: field 1, varint. */
-const TAG_MAP_KEY_VARINT = 0x08;
-const TAG_MAP_KEY = 0x0a;
-const TAG_MAP_VALUE = 0x12;
+// Batch field tags (field number << 3 | wire type) of phosphor.proto; the Event's are in event-fields.ts.
 const TAG_BATCH_TRACER_ID = 0x0a;
 const TAG_BATCH_SEQUENCE = 0x10;
 const TAG_BATCH_SERVICE = 0x1a;
@@ -331,11 +326,6 @@ export class DatagramWriter {
   }
 }
 
-/** Returned by the writers when the event is invalid. */
-const INVALID = -2;
-/** Returned by the writers when the bytes do not fit before the limit. */
-const NO_ROOM = -1;
-
 /** Writes one `Batch.events` frame; returns the end offset, NO_ROOM or INVALID. */
 function writeEventFrame(
   buf: Buffer,
@@ -361,188 +351,6 @@ function writeEventFrame(
   writeVarint(buf, start + 1, length);
   prepared.ids.commit(e.traceId, e.spanId, e.parentSpanId, delta);
   return end + delta;
-}
-
-/**
- * Where the encoded ids (trace, span, parent span) of the last event written into the current
- * datagram are, so the next event of the same hop can copy them. Invalid after `finish` (the
- * next datagram is another buffer).
- */
-class LastIds {
-  valid = false;
-  traceId = '';
-  spanId = '';
-  parentSpanId: string | undefined = undefined;
-  start = 0;
-  end = 0;
-  /** Set by the event being written; committed only when it was appended whole. */
-  pendingStart = 0;
-  pendingEnd = 0;
-
-  commit(traceId: string, spanId: string, parentSpanId: string | undefined, delta: number): void {
-    this.valid = true;
-    this.traceId = traceId;
-    this.spanId = spanId;
-    this.parentSpanId = parentSpanId;
-    this.start = this.pendingStart + delta;
-    this.end = this.pendingEnd + delta;
-  }
-}
-
-/** Most distinct (from, fromEndpoint, to, toEndpoint) tuples kept prepared: a service's endpoints times its peers. */
-const MAX_PREPARED_PEERS = 64;
-/**
- * Prepared runs up to this long are copied with a byte loop; `Uint8Array#set` has a fixed cost
- * (≈ 17 ns on Node 24, whatever the length up to ~100 bytes) that a byte loop (≈ 1–1.5 ns per
- * byte) matches at about this length.
- */
-const LOOP_COPY_MAX_BYTES = 16;
-/** Room for the encoded fields 5..8 (or 10..11) of one event: four names of up to 3 UTF-8 bytes per char, tag and length each. */
-const PREPARED_SCRATCH_BYTES = 4 * (1 + 2 + MAX_NAME_LENGTH * 3);
-
-/** The encoded bytes of an event's fields that repeat across a service's events, and the strings they came from. */
-interface PeerRun {
-  from: string | undefined;
-  fromEndpoint: string | undefined;
-  to: string | undefined;
-  toEndpoint: string | undefined;
-  bytes: Uint8Array;
-}
-
-interface HostRun {
-  hostname: string | undefined;
-  zone: string | undefined;
-  bytes: Uint8Array;
-}
-
-/**
- * The events of one endpoint repeat the same service, endpoint, host and zone strings, and in
- * phosphor.proto those fields sit in two contiguous runs: from/from_endpoint/to/to_endpoint (5..8)
- * and hostname/zone (10..11). Their encoded bytes (tags, lengths, UTF-8) are prepared once per
- * distinct tuple, so encoding an event is copying two prepared byte runs plus writing the ids,
- * timestamp and duration. Tuples are matched with `===` (identical strings compare by pointer,
- * which is what instrumentation passes: one string per endpoint). Bounded: past
- * {@link MAX_PREPARED_PEERS} tuples the oldest entry is replaced.
- */
-class PreparedRuns {
-  /** The last event's encoded ids in the current datagram. */
-  readonly ids = new LastIds();
-  private readonly peers: PeerRun[] = [];
-  private lastPeer: PeerRun | undefined;
-  private nextReplaced = 0;
-  private host: HostRun | undefined;
-  private readonly tagRuns = new WeakMap<object, Uint8Array>();
-  private lastTags: object | undefined;
-  private lastTagsRun: Uint8Array | undefined;
-  private readonly scratch = Buffer.allocUnsafe(PREPARED_SCRATCH_BYTES);
-
-  /** The run for fields 5..8 of `e`, or undefined when one of them is invalid. */
-  peerRun(e: TraceEvent): Uint8Array | undefined {
-    const last = this.lastPeer;
-    if (
-      last !== undefined &&
-      last.toEndpoint === e.toEndpoint &&
-      last.to === e.to &&
-      last.fromEndpoint === e.fromEndpoint &&
-      last.from === e.from
-    ) {
-      return last.bytes;
-    }
-    const peers = this.peers;
-    for (let i = 0; i < peers.length; i++) {
-      const run = peers[i] as PeerRun;
-      if (
-        run.toEndpoint === e.toEndpoint &&
-        run.to === e.to &&
-        run.fromEndpoint === e.fromEndpoint &&
-        run.from === e.from
-      ) {
-        this.lastPeer = run;
-        return run.bytes;
-      }
-    }
-    const buf = this.scratch;
-    let at = writeOptional(buf, 0, buf.length, TAG_FROM, e.from, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO, e.to, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH);
-    if (at < 0) return undefined;
-    const run: PeerRun = {
-      from: e.from,
-      fromEndpoint: e.fromEndpoint,
-      to: e.to,
-      toEndpoint: e.toEndpoint,
-      bytes: Uint8Array.prototype.slice.call(buf, 0, at),
-    };
-    if (peers.length < MAX_PREPARED_PEERS) {
-      peers.push(run);
-    } else {
-      peers[this.nextReplaced] = run;
-      this.nextReplaced = (this.nextReplaced + 1) % MAX_PREPARED_PEERS;
-    }
-    this.lastPeer = run;
-    return run.bytes;
-  }
-
-  /**
-   * The encoded `tags` entries of a frozen tags object — instrumentation shares one per endpoint and
-   * status — remembered by identity (frozen, so the bytes cannot go stale; weakly, so they go with
-   * it). Undefined when it must be written directly: invalid, or too big for the scratch buffer.
-   */
-  tagsRun(tags: Readonly<Record<string, string>>): Uint8Array | undefined {
-    if (tags === this.lastTags) return this.lastTagsRun;
-    let run = this.tagRuns.get(tags);
-    if (run === undefined) {
-      const end = writeTags(this.scratch, 0, this.scratch.length, tags);
-      if (end < 0) return undefined;
-      run = Uint8Array.prototype.slice.call(this.scratch, 0, end);
-      this.tagRuns.set(tags, run);
-    }
-    this.lastTags = tags;
-    this.lastTagsRun = run;
-    return run;
-  }
-
-  /** The run for fields 10..11 of `e`, or undefined when one of them is invalid. */
-  hostRun(e: TraceEvent): Uint8Array | undefined {
-    const host = this.host;
-    if (host !== undefined && host.hostname === e.hostname && host.zone === e.zone) return host.bytes;
-    const buf = this.scratch;
-    let at = writeOptional(buf, 0, buf.length, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_ZONE, e.zone, MAX_NAME_LENGTH);
-    if (at < 0) return undefined;
-    // One entry: a tracer stamps its own host and zone on every event.
-    this.host = { hostname: e.hostname, zone: e.zone, bytes: Uint8Array.prototype.slice.call(buf, 0, at) };
-    return this.host.bytes;
-  }
-}
-
-/** Copies a prepared run; NO_ROOM when it does not fit before `limit`. */
-function copyRun(buf: Buffer, at: number, limit: number, run: Uint8Array): number {
-  const length = run.length;
-  if (at + length > limit) return NO_ROOM;
-  if (length <= LOOP_COPY_MAX_BYTES) {
-    for (let i = 0; i < length; i++) buf[at + i] = run[i] as number;
-  } else {
-    buf.set(run, at);
-  }
-  return at + length;
-}
-
-/** Scratch views for writing a double's bytes without Buffer#writeDoubleLE's argument checks. */
-const doubleScratch = new Float64Array(1);
-const doubleBytes = new Uint8Array(doubleScratch.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Writes `value` as a little-endian double at `at` (room already checked); returns the end. */
-function writeDouble(buf: Buffer, at: number, value: number): number {
-  doubleScratch[0] = value;
-  if (LITTLE_ENDIAN) {
-    for (let i = 0; i < 8; i++) buf[at + i] = doubleBytes[i] as number;
-  } else {
-    for (let i = 0; i < 8; i++) buf[at + i] = doubleBytes[7 - i] as number;
-  }
-  return at + 8;
 }
 
 function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent, prepared: PreparedRuns): number {
@@ -666,195 +474,6 @@ function writeTimes(
     at += 9;
   }
   return at;
-}
-
-/** The fields of an event an {@link EventTemplate} holds: those that repeat across many events. */
-export interface EventTemplateFields {
-  type: EventType;
-  from: string;
-  fromEndpoint: string;
-  to: string;
-  toEndpoint: string;
-  hostname: string;
-  zone?: string | undefined;
-  /** Must not change after the template is made (instrumentation passes frozen objects). */
-  tags?: Readonly<Record<string, string>> | undefined;
-  /** Default: sampled (1), as in {@link TraceEvent}. */
-  flags?: number | undefined;
-}
-
-/**
- * The repeating fields of an event — type, from/from_endpoint/to/to_endpoint, hostname/zone, tags
- * and flags — encoded once, for {@link DatagramWriter.appendFromTemplate}: the events of one
- * endpoint, status and host differ only in ids and times, so writing one is copying this run after
- * them. Immutable; make one with {@link EventTemplate.encode} and keep it as long as those fields
- * stay the same (the tracer keeps one per endpoint, event type and status).
- */
-export class EventTemplate {
-  /** The fields encoded (for callers matching a template to an event). */
-  readonly fields: Readonly<EventTemplateFields>;
-  /** Encoded fields 1, 5..8, 10, 11, 15 and 16, in that order. */
-  readonly bytes: Uint8Array;
-  /** Events one frame of this template counts as: 2 with {@link EventFlags.carriesStart}, else 1. */
-  readonly events: 1 | 2;
-
-  private constructor(fields: EventTemplateFields, bytes: Uint8Array, events: 1 | 2) {
-    this.fields = Object.freeze({ ...fields });
-    this.bytes = bytes;
-    this.events = events;
-  }
-
-  /** Encodes `fields`; undefined when one is invalid (the same checks as {@link DatagramWriter.append}). */
-  static encode(fields: EventTemplateFields): EventTemplate | undefined {
-    const type = eventTypeCode(fields.type);
-    if (type === 0) return undefined;
-    const flags = fields.flags ?? 1;
-    if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) return undefined;
-    const carriesStart = (flags & EventFlags.carriesStart) !== 0;
-    if (carriesStart && type !== 3 && type !== 4) return undefined;
-    const tags = fields.tags;
-    const buf = Buffer.allocUnsafe(
-      2 + PREPARED_SCRATCH_BYTES * 2 + (tags === undefined ? 0 : tagsBytesBound(tags)) + 7,
-    );
-    buf[0] = TAG_EVENT_TYPE;
-    buf[1] = type;
-    const limit = buf.length;
-    let at = writeOptional(buf, 2, limit, TAG_FROM, fields.from, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, fields.fromEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO, fields.to, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, fields.toEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_HOSTNAME, fields.hostname, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_ZONE, fields.zone, MAX_NAME_LENGTH);
-    if (at >= 0 && tags !== undefined) at = writeTags(buf, at, limit, tags);
-    if (at < 0) return undefined;
-    if (flags !== 0) {
-      buf[at++] = TAG_FLAGS_0;
-      buf[at++] = TAG_FLAGS_1;
-      at = writeVarint(buf, at, flags);
-    }
-    return new EventTemplate(fields, Uint8Array.prototype.slice.call(buf, 0, at), carriesStart ? 2 : 1);
-  }
-}
-
-/** Most bytes `writeTags` may write for `tags` (UTF-8 is at most 3 bytes per UTF-16 unit); 0 when not an object. */
-function tagsBytesBound(tags: Readonly<Record<string, string>>): number {
-  if (typeof tags !== 'object' || tags === null) return 0;
-  let bytes = 0;
-  for (const key in tags) {
-    const value = tags[key];
-    bytes += 12 + key.length * 3 + (typeof value === 'string' ? value.length * 3 : 0);
-  }
-  return bytes;
-}
-
-/** The wire code of an event type; 0 (unspecified, never sent) for anything else. */
-function eventTypeCode(type: unknown): number {
-  switch (type) {
-    case 'IN':
-      return 2;
-    case 'OUT':
-      return 3;
-    case 'REQ':
-      return 1;
-    case 'REP':
-      return 4;
-    default:
-      return 0;
-  }
-}
-
-function writeTags(buf: Buffer, start: number, limit: number, tags: Record<string, string>): number {
-  if (typeof tags !== 'object' || tags === null) return INVALID;
-  let at = start;
-  let count = 0;
-  for (const key in tags) {
-    if (!Object.hasOwn(tags, key)) continue;
-    if (++count > MAX_TAGS) return INVALID;
-    const value = tags[key];
-    if (key.length === 0 || key.length > MAX_NAME_LENGTH) return INVALID;
-    if (typeof value !== 'string' || value.length > MAX_TEXT_LENGTH) return INVALID;
-    const code = standardTagCode(key);
-    if (code !== undefined) {
-      // A standard key: its one-byte code in `standard_tags` instead of its text.
-      if (at + 5 > limit) return NO_ROOM;
-      buf[at] = TAG_STANDARD_TAGS_0;
-      buf[at + 1] = TAG_STANDARD_TAGS_1;
-      const entryStart = at + 3;
-      buf[entryStart] = TAG_MAP_KEY_VARINT;
-      buf[entryStart + 1] = code;
-      const end = writeString(buf, entryStart + 2, limit, TAG_MAP_VALUE, value);
-      if (end < 0) return end;
-      at = closeLengthPrefix(buf, at + 2, entryStart, end, limit);
-      if (at < 0) return at;
-      continue;
-    }
-    if (at + 2 > limit) return NO_ROOM;
-    buf[at] = TAG_TAGS;
-    const entryStart = at + 2;
-    let end = writeString(buf, entryStart, limit, TAG_MAP_KEY, key);
-    if (end < 0) return end;
-    end = writeString(buf, end, limit, TAG_MAP_VALUE, value);
-    if (end < 0) return end;
-    at = closeLengthPrefix(buf, at + 1, entryStart, end, limit);
-    if (at < 0) return at;
-  }
-  return at;
-}
-
-/**
- * Writes the varint length of the body [bodyStart, end) at `lengthAt`, where one byte was
- * reserved; a longer varint shifts the body right. Returns the new end or NO_ROOM.
- */
-function closeLengthPrefix(buf: Buffer, lengthAt: number, bodyStart: number, end: number, limit: number): number {
-  const length = end - bodyStart;
-  if (length < 0x80) {
-    buf[lengthAt] = length;
-    return end;
-  }
-  const extra = varintBytes(length) - 1;
-  if (end + extra > limit) return NO_ROOM;
-  buf.copyWithin(bodyStart + extra, bodyStart, end);
-  writeVarint(buf, lengthAt, length);
-  return end + extra;
-}
-
-function writeOptional(
-  buf: Buffer,
-  at: number,
-  limit: number,
-  tag: number,
-  value: string | undefined,
-  maxLength: number,
-): number {
-  if (value === undefined || value === '') return at;
-  if (typeof value !== 'string' || value.length > maxLength) return INVALID;
-  return writeString(buf, at, limit, tag, value);
-}
-
-/** Writes tag, length and UTF-8 bytes of a string; NO_ROOM when it does not fit before `limit`. */
-function writeString(buf: Buffer, at: number, limit: number, tag: number, value: string): number {
-  const chars = value.length;
-  if (chars < 0x80 && at + 2 + chars <= limit) {
-    // ASCII fast path: a plain loop beats Buffer#write's argument handling for short strings.
-    let i = 0;
-    const base = at + 2;
-    for (; i < chars; i++) {
-      const code = value.charCodeAt(i);
-      if (code >= 0x80) break;
-      buf[base + i] = code;
-    }
-    if (i === chars) {
-      buf[at] = tag;
-      buf[at + 1] = chars;
-      return base + chars;
-    }
-  }
-  const bytes = Buffer.byteLength(value);
-  const lengthBytes = varintBytes(bytes);
-  if (at + 1 + lengthBytes + bytes > limit) return NO_ROOM;
-  buf[at] = tag;
-  at = writeVarint(buf, at + 1, bytes);
-  return at + buf.write(value, at);
 }
 
 /** The largest datagram the writer accepts as `maxDatagramBytes`. */

@@ -9,6 +9,7 @@ export * from './datagram-mac.js';
 export * from './datagram-writer.js';
 export * from './decode-datagram.js';
 export * from './event.js';
+export * from './event-template.js';
 export { InternTable } from './intern-table.js';
 export * from './limits.js';
 export * from './protobuf-reader.js';
