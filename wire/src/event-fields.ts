@@ -188,3 +188,35 @@ export function writeString(buf: Buffer, at: number, limit: number, tag: number,
   at = writeVarint(buf, at + 1, bytes);
   return at + buf.write(value, at);
 }
+
+/**
+ * Writes fields 5..8 (from, from_endpoint, to, to_endpoint), each left out when empty: the run a
+ * service's events repeat per peer. Returns the end, NO_ROOM or INVALID.
+ */
+export function writePeerFields(
+  buf: Buffer,
+  at: number,
+  limit: number,
+  from: string | undefined,
+  fromEndpoint: string | undefined,
+  to: string | undefined,
+  toEndpoint: string | undefined,
+): number {
+  let end = writeOptional(buf, at, limit, TAG_FROM, from, MAX_NAME_LENGTH);
+  if (end >= 0) end = writeOptional(buf, end, limit, TAG_FROM_ENDPOINT, fromEndpoint, MAX_NAME_LENGTH);
+  if (end >= 0) end = writeOptional(buf, end, limit, TAG_TO, to, MAX_NAME_LENGTH);
+  if (end >= 0) end = writeOptional(buf, end, limit, TAG_TO_ENDPOINT, toEndpoint, MAX_NAME_LENGTH);
+  return end;
+}
+
+/** Writes fields 10..11 (hostname, zone), each left out when empty. Returns the end, NO_ROOM or INVALID. */
+export function writeHostFields(
+  buf: Buffer,
+  at: number,
+  limit: number,
+  hostname: string | undefined,
+  zone: string | undefined,
+): number {
+  const end = writeOptional(buf, at, limit, TAG_HOSTNAME, hostname, MAX_NAME_LENGTH);
+  return end >= 0 ? writeOptional(buf, end, limit, TAG_ZONE, zone, MAX_NAME_LENGTH) : end;
+}

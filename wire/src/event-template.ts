@@ -5,16 +5,10 @@ import {
   TAG_EVENT_TYPE,
   TAG_FLAGS_0,
   TAG_FLAGS_1,
-  TAG_FROM,
-  TAG_FROM_ENDPOINT,
-  TAG_HOSTNAME,
-  TAG_TO,
-  TAG_TO_ENDPOINT,
-  TAG_ZONE,
-  writeOptional,
+  writeHostFields,
+  writePeerFields,
   writeTags,
 } from './event-fields.js';
-import { MAX_NAME_LENGTH } from './limits.js';
 import { writeVarint } from './varint-writer.js';
 
 /** The fields of an event an {@link EventTemplate} holds: those that repeat across many events. */
@@ -68,12 +62,8 @@ export class EventTemplate {
     buf[0] = TAG_EVENT_TYPE;
     buf[1] = type;
     const limit = buf.length;
-    let at = writeOptional(buf, 2, limit, TAG_FROM, fields.from, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_FROM_ENDPOINT, fields.fromEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO, fields.to, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_TO_ENDPOINT, fields.toEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_HOSTNAME, fields.hostname, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, limit, TAG_ZONE, fields.zone, MAX_NAME_LENGTH);
+    let at = writePeerFields(buf, 2, limit, fields.from, fields.fromEndpoint, fields.to, fields.toEndpoint);
+    if (at >= 0) at = writeHostFields(buf, at, limit, fields.hostname, fields.zone);
     if (at >= 0 && tags !== undefined) at = writeTags(buf, at, limit, tags);
     if (at < 0) return undefined;
     if (flags !== 0) {

@@ -1,16 +1,5 @@
 import type { TraceEvent } from './event.js';
-import {
-  PREPARED_SCRATCH_BYTES,
-  TAG_FROM,
-  TAG_FROM_ENDPOINT,
-  TAG_HOSTNAME,
-  TAG_TO,
-  TAG_TO_ENDPOINT,
-  TAG_ZONE,
-  writeOptional,
-  writeTags,
-} from './event-fields.js';
-import { MAX_NAME_LENGTH } from './limits.js';
+import { PREPARED_SCRATCH_BYTES, writeHostFields, writePeerFields, writeTags } from './event-fields.js';
 
 /**
  * Where the encoded ids (trace, span, parent span) of the last event written into the current
@@ -103,10 +92,7 @@ export class PreparedRuns {
       }
     }
     const buf = this.scratch;
-    let at = writeOptional(buf, 0, buf.length, TAG_FROM, e.from, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_FROM_ENDPOINT, e.fromEndpoint, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO, e.to, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_TO_ENDPOINT, e.toEndpoint, MAX_NAME_LENGTH);
+    const at = writePeerFields(buf, 0, buf.length, e.from, e.fromEndpoint, e.to, e.toEndpoint);
     if (at < 0) return undefined;
     const run: PeerRun = {
       from: e.from,
@@ -149,8 +135,7 @@ export class PreparedRuns {
     const host = this.host;
     if (host !== undefined && host.hostname === e.hostname && host.zone === e.zone) return host.bytes;
     const buf = this.scratch;
-    let at = writeOptional(buf, 0, buf.length, TAG_HOSTNAME, e.hostname, MAX_NAME_LENGTH);
-    if (at >= 0) at = writeOptional(buf, at, buf.length, TAG_ZONE, e.zone, MAX_NAME_LENGTH);
+    const at = writeHostFields(buf, 0, buf.length, e.hostname, e.zone);
     if (at < 0) return undefined;
     // One entry: a tracer stamps its own host and zone on every event.
     this.host = { hostname: e.hostname, zone: e.zone, bytes: Uint8Array.prototype.slice.call(buf, 0, at) };
