@@ -57,13 +57,6 @@ const WORKER_NICENESS = (process.env.BENCH_WORKER_NICENESS ?? String(DEFAULT_SHA
   .split(',')
   .map(Number);
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
-/**
- * BENCH_SENDER_NICENESS: niceness of the sender thread (0, the default: the process's priority). The
- * sender stands in for tracers on other machines but shares this machine's cores with the collector
- * under test. At nice 10 the two-shard collector measured worse, not better (docs/benchmarks.md): a
- * sender held back sends in catch-up bursts.
- */
-const SENDER_NICENESS = Number(process.env.BENCH_SENDER_NICENESS ?? 0);
 /** A hold whose sender sent less than this share of the datagrams its rate asks for did not offer that rate. */
 const MIN_SENT_SHARE = 0.99;
 /**
@@ -227,7 +220,7 @@ async function run(subject: Subject, round: Round, eventsPerSecond: number, mill
   const handOffsBefore = subject.handOffs();
   const wakeUpsBefore = subject.wakeUps();
   const datagramsPerSecond = eventsPerSecond / eventsPerDatagram;
-  const sender = await send(round, subject.udpPort, 'rate', millis, datagramsPerSecond, SENDER_NICENESS);
+  const sender = await send(round, subject.udpPort, 'rate', millis, datagramsPerSecond);
   // The drain watches the processed count, refreshed in the background (a sharded count is a call to every shard).
   let latest = before;
   const poll = setInterval(() => {
@@ -398,8 +391,9 @@ async function main() {
   console.log(
     `routing (walk + copy to ${SHARDS} shard buffers): ${cost.routeNanos.toFixed(0)} CPU-ns/event; wire decode: ${cost.decodeNanos.toFixed(0)} CPU-ns/event`,
   );
-  const scaling = await coreScaling(Math.min(SHARDS, availableParallelism()));
-  const scalingLine = `${Math.min(SHARDS, availableParallelism())} threads at once against one: compute-bound ${scaling.compute.toFixed(2)}×, cache-missing ${scaling.memory.toFixed(2)}×`;
+  const threads = Math.min(SHARDS, availableParallelism());
+  const scaling = await coreScaling(threads);
+  const scalingLine = `${threads} threads at once against one: compute-bound ${scaling.compute.toFixed(2)}×, cache-missing ${scaling.memory.toFixed(2)}×`;
   console.log(`this machine: ${scalingLine}`);
   const subjects = [await oneShard()];
   for (const share of RECEIVER_SHARES) {

@@ -81,7 +81,6 @@ export function send(
   mode: 'blast' | 'rate',
   durationMillis: number,
   datagramsPerSecond = 0,
-  niceness = 0,
 ) {
   const firstRound = nextRound;
   // Reserve round numbers generously so phases never reuse trace ids.
@@ -98,7 +97,6 @@ export function send(
       mode,
       datagramsPerSecond,
       durationMillis,
-      niceness,
     },
   });
   return new Promise<SendResult>((resolve, reject) => {

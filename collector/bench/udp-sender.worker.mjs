@@ -4,15 +4,14 @@
  * Mode `blast` keeps at most MAX_IN_FLIGHT sends queued; mode `rate` paces to datagrams/s.
  */
 import { createSocket } from 'node:dgram';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /*
  * workerData (SenderJob in collector-ingest.bench.ts): { port, round: Uint8Array[] (one round of
  * datagrams; every hop completes within a round), patchOffsets: number[][] (offsets of the
  * round-number digits per datagram), roundDigits, firstRound, mode: 'blast' | 'rate',
- * datagramsPerSecond, durationMillis, niceness }.
+ * datagramsPerSecond, durationMillis }.
  * Plain JavaScript so the worker needs no TypeScript loader.
  */
 
@@ -34,22 +33,6 @@ function threadCpuMicros() {
   }
 }
 
-/**
- * Lowers this thread's priority (Linux: `setpriority` on its task id). The sender stands in for
- * tracers on other machines: at a lower priority it takes the cores the collector under test leaves,
- * instead of competing with the collector's receiving thread for them. Whether it still sent what it
- * was asked to is checked by the caller (`sent` against the rate).
- */
-function lowerPriority(niceness) {
-  if (!(niceness > 0)) return;
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
-  } catch {
-    // Not Linux, or no /proc: the sender runs at the process's priority.
-  }
-}
-
-lowerPriority(workerData.niceness);
 const cpuAtStart = threadCpuMicros();
 
 /**
