@@ -189,6 +189,8 @@ class UdpTracer implements Tracer {
   private closing: Promise<void> | undefined;
   private sequence = 0;
   private recorded = 0;
+  /** End events carried in their start's ring slot (see HopPairing.endQueued). */
+  private ridingEnds = 0;
   private sent = 0;
   private sentDatagrams = 0;
   private sentBytes = 0;
@@ -285,7 +287,7 @@ class UdpTracer implements Tracer {
       this.dropped.sampledOut++;
       return;
     }
-    if (!this.ring.push(event)) {
+    if (this.bufferFull() || !this.ring.push(event)) {
       this.dropped.bufferFull++;
       return;
     }
@@ -329,13 +331,26 @@ class UdpTracer implements Tracer {
       this.dropped.sampledOut++;
       return;
     }
-    if (!this.ring.pushHop(kind, hop)) {
+    const end = kind === SlotKind.OUT || kind === SlotKind.REP;
+    if (this.bufferFull()) {
       this.dropped.bufferFull++;
+      if (!end) hop.pairing = HopPairing.startGone;
       return;
     }
-    if (kind === SlotKind.OUT || kind === SlotKind.REP) hop.pairing = HopPairing.endQueued;
+    if (end && hop.pairing === HopPairing.none) {
+      // The start still waits in the ring: the end rides in its slot (no slot, no second pass of the drain).
+      hop.pairing = HopPairing.endQueued;
+      this.ridingEnds++;
+    } else {
+      this.ring.pushHop(kind, hop);
+    }
     this.recorded++;
-    if (this.ring.size >= this.flushThreshold) this.scheduleDrain(false);
+    if (this.ring.size + this.ridingEnds >= this.flushThreshold) this.scheduleDrain(false);
+  }
+
+  /** True when `maxBufferedEvents` events wait (ring slots plus the ends riding in them). */
+  private bufferFull(): boolean {
+    return this.ring.size + this.ridingEnds >= this.ring.capacity;
   }
 
   stats(): TracerStats {
@@ -347,7 +362,7 @@ class UdpTracer implements Tracer {
       sentDatagrams: this.sentDatagrams,
       sentBytes: this.sentBytes,
       droppedEvents: { ...this.dropped },
-      bufferedEvents: this.ring.size + this.writer.eventCount,
+      bufferedEvents: this.ring.size + this.ridingEnds + this.writer.eventCount,
       inFlightDatagrams: this.transport.inFlightDatagrams,
       idFallbacks: sourceFallbacks + this.idSourceFailures,
     };
@@ -436,21 +451,38 @@ class UdpTracer implements Tracer {
         status = writer.append(ref as TraceEvent);
       } else {
         const hop = ref as HopRecord;
-        if (hop.pairing === HopPairing.endWritten && (kind === SlotKind.OUT || kind === SlotKind.REP)) {
-          // Already sent in its start event's frame (and counted there).
-          ring.drop();
-          continue;
-        }
-        if (hop.pairing === HopPairing.endQueued && (kind === SlotKind.IN || kind === SlotKind.REQ)) {
+        const start = kind === SlotKind.IN || kind === SlotKind.REQ;
+        const carriesEnd = start && hop.pairing === HopPairing.endQueued;
+        if (carriesEnd) {
           status = hop.appendPairTo(writer, this.templates, this.service);
-          if (status === AppendStatus.appended) hop.pairing = HopPairing.endWritten;
+          if (status === AppendStatus.appended) {
+            this.ridingEnds--;
+            ring.drop();
+            continue;
+          }
           // Not as a pair (no template, or invalid as one): the two events go one by one.
-          else if (status !== AppendStatus.full) status = undefined;
+          if (status !== AppendStatus.full) status = undefined;
         }
         status ??= hop.appendTo(kind, writer, this.templates, this.service);
         if (status === undefined) {
-          (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
+          hop.fill(kind, scratch, this.service, this.hostname, this.zone);
           status = writer.append(scratch);
+        }
+        if (start && status !== AppendStatus.full) {
+          if (status !== AppendStatus.appended) {
+            hop.fill(kind, scratch, this.service, this.hostname, this.zone);
+            this.rejected(scratch, status);
+          }
+          if (carriesEnd) {
+            // The start went (or was rejected) alone: its slot now holds the end, sent next.
+            hop.pairing = HopPairing.startGone;
+            this.ridingEnds--;
+            ring.retypeOldest(kind === SlotKind.IN ? SlotKind.OUT : SlotKind.REP);
+          } else {
+            hop.pairing = HopPairing.startGone;
+            ring.drop();
+          }
+          continue;
         }
       }
       if (status === AppendStatus.appended) {

@@ -3,16 +3,17 @@ import type { HopTemplates } from './hop-templates.js';
 import { type HopEventKind, SlotKind } from './slot-kind.js';
 
 /**
- * Where a hop's end event (OUT/REP) stands, so the flush can send both of the hop's events in one
- * frame (`EventFlags.carriesStart`) when the end is already buffered as the start is encoded.
+ * Where a hop's events stand in the ring. A hop's end event recorded while its start still waits
+ * takes no slot of its own: the start's slot carries both, and the flush sends them as one frame
+ * (`EventFlags.carriesStart`), or one after the other when they cannot go as one.
  */
 export const HopPairing = {
-  /** The end event is not in the ring (not recorded yet, or dropped). */
+  /** The start is in the ring (or not recorded yet); the end is not recorded. */
   none: 0,
-  /** The end event is in the ring, after the start. */
+  /** The end is recorded and rides in the start's slot. */
   endQueued: 1,
-  /** The start was written as one frame with the end: the end's slot is skipped. */
-  endWritten: 2,
+  /** The start's slot is gone (sent alone, rejected, or never stored): the end takes a slot of its own. */
+  startGone: 2,
 } as const;
 export type HopPairing = (typeof HopPairing)[keyof typeof HopPairing];
 
@@ -82,6 +83,11 @@ export class EventRing {
   /** The oldest slot's event or hop record; undefined when empty. */
   peekRef(): TraceEvent | HopRecord | undefined {
     return this.count === 0 ? undefined : this.refs[this.head];
+  }
+
+  /** Changes the oldest slot's kind (a start slot that still carries its hop's end becomes the end's). */
+  retypeOldest(kind: SlotKind): void {
+    if (this.count !== 0) this.kinds[this.head] = kind;
   }
 
   /** Removes the oldest slot (releasing its reference so it can be collected). */

@@ -78,4 +78,49 @@ describe('hop pairs', () => {
     expect(receiver.events[1]?.errorCode).toBe('E_LATE');
     expect(tracer.stats().sentEvents).toBe(2);
   });
+
+  it('sends a buffered start and an end that cannot share its frame (an error) one after the other', async () => {
+    const hops = [];
+    for (let i = 0; i < 50; i++) {
+      const hop = beginServerHop(tracer, undefined, 'POST /nextid', attributes);
+      endServerHop(
+        tracer,
+        hop,
+        i % 2 === 0 ? { code: 'E_FAILED', description: 'no id' } : undefined,
+        i % 2 ? 200 : 500,
+      );
+      hops.push(hop);
+    }
+    expect(tracer.stats().bufferedEvents).toBe(100);
+    await tracer.flush();
+    await receiver.waitForEvents(100);
+    const events = receiver.events;
+    expect(events).toHaveLength(100);
+    expect(tracer.stats()).toMatchObject({ recordedEvents: 100, sentEvents: 100, bufferedEvents: 0 });
+    for (const [i, hop] of hops.entries()) {
+      const mine = events.filter((e) => e.spanId === hop.spanId);
+      expect(mine.map((e) => e.type)).toEqual(['IN', 'OUT']);
+      expect(mine[1]?.errorCode).toBe(i % 2 === 0 ? 'E_FAILED' : undefined);
+      expect(mine[0]?.timestampMicros).toBe(hop.startMicros);
+    }
+  });
+
+  it('counts an end riding in its start slot against maxBufferedEvents', async () => {
+    const small = createTracer({
+      service: 'ids',
+      hostname: 'host-a',
+      collectors: [receiver.address],
+      maxBufferedEvents: 10,
+    });
+    try {
+      for (let i = 0; i < 6; i++)
+        endServerHop(small, beginServerHop(small, undefined, 'POST /nextid', attributes), undefined, 200);
+      expect(small.stats()).toMatchObject({ recordedEvents: 10, bufferedEvents: 10 });
+      expect(small.stats().droppedEvents.bufferFull).toBe(2);
+      await small.flush();
+      expect(small.stats()).toMatchObject({ sentEvents: 10, bufferedEvents: 0 });
+    } finally {
+      await small.close();
+    }
+  });
 });
