@@ -17,11 +17,14 @@
  * printed with its quartiles; the CPU ratio is printed beside it, not used for the verdict. Why pairs: on a
  * shared machine one server's rate moves by 2–3× between minutes, so medians of each server's rates taken
  * minutes apart cannot tell 95 % from 91 %; two measurements a second apart see the same machine, and the
- * median of many pair ratios discards the pairs another process disturbed. Server CPU per request is the
+ * median of many pair ratios discards the pairs another process disturbed. The pairs are spread over
+ * BENCH_GENERATIONS (default 4) sets of freshly started server processes, since one process of a server can
+ * run a few per cent faster or slower than another for its whole life; the table shows each generation's
+ * median beside the verdict. Server CPU per request is the
  * serving child's process.cpuUsage (all its threads) over the measurement; per thread from /proc.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
- * default 40), BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
+ * default 40), BENCH_GENERATIONS, BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
  * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
  * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
  * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
@@ -50,6 +53,15 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
  * minutes apart read 89.4 % and 89.6 % — the median of fewer pairs follows whichever minutes were noisy.
  */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 40);
+/**
+ * Sets of server processes the pairs are spread over (BENCH_GENERATIONS): each generation starts every
+ * server afresh, runs its share of the pairs, and stops them. One process of a server keeps whatever its
+ * start gave it (code and heap layout, what the JIT made of the first requests) for all its pairs: two
+ * processes of the same traced server, paired 20 times, read 96.7, 96.4, 96.1 and 101.8 % of each other
+ * in four runs (docs/benchmarks.md) — as much as the gap the 95 % target is about. Spreading the pairs over
+ * several processes of each server keeps one lucky or unlucky start from deciding the verdict.
+ */
+const GENERATIONS = Math.max(1, Math.min(PAIRS, Number(process.env.BENCH_GENERATIONS ?? 4)));
 /** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
 const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
@@ -90,27 +102,63 @@ async function startServer(
   return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
 }
 
-// Started one after the other: each child's start-up (tsx compile, JIT) must not overlap another's.
-const servers = {
-  bareHttp: await startServer('bare-http'),
-  bareGrpc: await startServer('bare-grpc'),
-  idOff: await startServer('id-off'),
-  idOn: await startServer('id-on'),
-};
-const breakdown = BREAKDOWN
-  ? {
+/** Every server process of one generation (see GENERATIONS). */
+interface ServerSet {
+  bareHttp: BenchServer;
+  bareGrpc: BenchServer;
+  idOff: BenchServer;
+  idOn: BenchServer;
+  breakdown?: Record<'noEmit' | 'noEncode' | 'noSend' | 'noAttributes' | 'largeDatagrams', BenchServer>;
+  compared?: BenchServer;
+}
+
+/**
+ * Starts one generation of servers, one after the other: each child's start-up (tsx compile, JIT) must
+ * not overlap another's. The order of the ID services alternates between generations, so neither the
+ * traced nor the untraced service is always the one started first.
+ */
+async function startServers(generation: number): Promise<ServerSet> {
+  const bareHttp = await startServer('bare-http');
+  const bareGrpc = await startServer('bare-grpc');
+  let idOff: BenchServer;
+  let idOn: BenchServer;
+  if (generation % 2 === 0) {
+    idOff = await startServer('id-off');
+    idOn = await startServer('id-on');
+  } else {
+    idOn = await startServer('id-on');
+    idOff = await startServer('id-off');
+  }
+  const set: ServerSet = { bareHttp, bareGrpc, idOff, idOn };
+  if (BREAKDOWN) {
+    set.breakdown = {
       noEmit: await startServer('id-on-no-emit'),
       noEncode: await startServer('id-on-no-encode'),
       noSend: await startServer('id-on-no-send'),
       noAttributes: await startServer('id-on-no-attributes'),
       // The tracer's environment variable: larger datagrams to the local sink than the 16 KiB default.
       largeDatagrams: await startServer('id-on', { PHOSPHOR_MAX_DATAGRAM_BYTES: String(LARGE_DATAGRAM_BYTES) }),
-    }
-  : undefined;
-const compared =
-  COMPARE_DIR === undefined
-    ? undefined
-    : await startServer('id-on', {}, join(COMPARE_DIR, 'services/id-generator/bench/bench-servers.ts'));
+    };
+  }
+  if (COMPARE_DIR !== undefined) {
+    set.compared = await startServer('id-on', {}, join(COMPARE_DIR, 'services/id-generator/bench/bench-servers.ts'));
+  }
+  return set;
+}
+
+function serversOf(set: ServerSet): BenchServer[] {
+  return [
+    set.bareHttp,
+    set.bareGrpc,
+    set.idOff,
+    set.idOn,
+    ...Object.values(set.breakdown ?? {}),
+    ...(set.compared === undefined ? [] : [set.compared]),
+  ];
+}
+
+/** The servers being measured: replaced by a fresh generation every PAIRS / GENERATIONS pairs. */
+let servers: ServerSet;
 
 interface Sample {
   rate: number;
@@ -245,23 +293,23 @@ const allChecks: Check[] = [
   ['HTTP id route tracing on / off', 'http id tracing on', 'http id tracing off', 95],
   ['gRPC NextID tracing on / off', 'grpc id tracing on', 'grpc id tracing off', 95],
 ];
-if (breakdown !== undefined) {
-  const variants: Array<[string, BenchServer]> = [
-    ['http id traced no-emit', breakdown.noEmit],
-    ['http id traced no-encode', breakdown.noEncode],
-    ['http id traced no-send', breakdown.noSend],
-    ['http id traced no-attributes', breakdown.noAttributes],
-    ['http id traced large datagrams', breakdown.largeDatagrams],
+if (BREAKDOWN) {
+  const variants: Array<[string, keyof NonNullable<ServerSet['breakdown']>]> = [
+    ['http id traced no-emit', 'noEmit'],
+    ['http id traced no-encode', 'noEncode'],
+    ['http id traced no-send', 'noSend'],
+    ['http id traced no-attributes', 'noAttributes'],
+    ['http id traced large datagrams', 'largeDatagrams'],
   ];
-  for (const [name, server] of variants) {
-    allMeasurements.push([name, (seconds) => http(server, seconds)]);
+  for (const [name, key] of variants) {
+    allMeasurements.push([name, (seconds) => http(servers.breakdown![key], seconds)]);
     allChecks.push([`${name} / off`, name, 'http id tracing off', undefined]);
   }
 }
-if (compared !== undefined) {
+if (COMPARE_DIR !== undefined) {
   allMeasurements.push(
-    ['http compared tree tracing on', (seconds) => http(compared, seconds)],
-    ['grpc compared tree tracing on', (seconds) => grpc('id', compared, seconds)],
+    ['http compared tree tracing on', (seconds) => http(servers.compared!, seconds)],
+    ['grpc compared tree tracing on', (seconds) => grpc('id', servers.compared!, seconds)],
   );
   allChecks.push(
     ['HTTP compared tree tracing on / off', 'http compared tree tracing on', 'http id tracing off', 95],
@@ -276,40 +324,6 @@ if (measurements.length === 0)
 const runs = new Map(measurements);
 const checks = allChecks.filter(([, a, b]) => runs.has(a) && runs.has(b));
 
-// Warm-up (JIT, connection pools), not recorded.
-for (const [, run] of measurements) await run(1);
-
-const samples = new Map<string, Sample[]>(measurements.map(([name]) => [name, []]));
-/** Per comparison, one entry per pair: [req/s ratio, CPU-per-request ratio], both as "first is x % of second". */
-const pairRatios = new Map<string, Array<[number, number]>>(checks.map(([label]) => [label, []]));
-const measureOne = async (name: string): Promise<Sample> => {
-  const sample = await runs.get(name)!(SECONDS);
-  samples.get(name)!.push(sample);
-  return sample;
-};
-for (let pair = 0; pair < PAIRS; pair++) {
-  // The comparisons take turns (rotated each pair), and within a comparison the order alternates, so
-  // neither server of a pair is always the one measured first (a drifting machine favours one side).
-  for (let c = 0; c < checks.length; c++) {
-    const [label, a, b] = checks[(c + pair) % checks.length]!;
-    let first: Sample;
-    let second: Sample;
-    if (pair % 2 === 0) {
-      first = await measureOne(a);
-      second = await measureOne(b);
-    } else {
-      second = await measureOne(b);
-      first = await measureOne(a);
-    }
-    pairRatios
-      .get(label)!
-      .push([(100 * first.rate) / second.rate, (100 * second.cpuMicrosPerRequest) / first.cpuMicrosPerRequest]);
-  }
-}
-// Servers with no comparison left after BENCH_ONLY are measured once per pair round on their own.
-const alone = measurements.filter(([name]) => !checks.some(([, a, b]) => a === name || b === name));
-for (let round = 0; round < PAIRS; round++) for (const [name] of alone) await measureOne(name);
-
 /** The q-quantile (0..1) by linear interpolation. */
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -319,23 +333,76 @@ const quantile = (values: number[], q: number) => {
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
 };
 const median = (values: number[]) => quantile(values, 0.5);
+const samples = new Map<string, Sample[]>(measurements.map(([name]) => [name, []]));
+/** Per comparison, one entry per pair: [req/s ratio, CPU-per-request ratio], both as "first is x % of second". */
+const pairRatios = new Map<string, Array<[number, number]>>(checks.map(([label]) => [label, []]));
+/** Per comparison, the median req/s ratio of each generation's pairs (how much one set of processes moves it). */
+const generationMedians = new Map<string, number[]>(checks.map(([label]) => [label, []]));
+const measureOne = async (name: string): Promise<Sample> => {
+  const sample = await runs.get(name)!(SECONDS);
+  samples.get(name)!.push(sample);
+  return sample;
+};
+/** The traced server's tracer counters, summed over the generations. */
+const tracerTotals = { sentEvents: 0, droppedEvents: {} as Record<string, number> };
+for (let generation = 0; generation < GENERATIONS; generation++) {
+  servers = await startServers(generation);
+  // Warm-up (JIT, connection pools), not recorded.
+  for (const [, run] of measurements) await run(1);
+  const firstPair = Math.round((PAIRS * generation) / GENERATIONS);
+  const endPair = Math.round((PAIRS * (generation + 1)) / GENERATIONS);
+  for (let pair = firstPair; pair < endPair; pair++) {
+    // The comparisons take turns (rotated each pair), and within a comparison the order alternates, so
+    // neither server of a pair is always the one measured first (a drifting machine favours one side).
+    for (let c = 0; c < checks.length; c++) {
+      const [label, a, b] = checks[(c + pair) % checks.length]!;
+      let first: Sample;
+      let second: Sample;
+      if (pair % 2 === 0) {
+        first = await measureOne(a);
+        second = await measureOne(b);
+      } else {
+        second = await measureOne(b);
+        first = await measureOne(a);
+      }
+      pairRatios
+        .get(label)!
+        .push([(100 * first.rate) / second.rate, (100 * second.cpuMicrosPerRequest) / first.cpuMicrosPerRequest]);
+    }
+  }
+  for (const [label] of checks) {
+    generationMedians.get(label)!.push(
+      median(
+        pairRatios
+          .get(label)!
+          .slice(firstPair)
+          .map(([r]) => r),
+      ),
+    );
+  }
+  // Servers with no comparison left after BENCH_ONLY are measured once per pair round on their own.
+  const alone = measurements.filter(([name]) => !checks.some(([, a, b]) => a === name || b === name));
+  for (let round = firstPair; round < endPair; round++) for (const [name] of alone) await measureOne(name);
+
+  servers.idOn.child.send('stats');
+  const [childStats] = (await once(servers.idOn.child, 'message')) as [
+    { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
+  ];
+  tracerTotals.sentEvents += childStats.tracer.sentEvents;
+  for (const [reason, count] of Object.entries(childStats.tracer.droppedEvents)) {
+    tracerTotals.droppedEvents[reason] = (tracerTotals.droppedEvents[reason] ?? 0) + count;
+  }
+  for (const server of serversOf(servers)) {
+    // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
+    server.child.send('exit');
+    await once(server.child, 'exit');
+  }
+}
+
 const rate = (name: string) => median(samples.get(name)!.map((s) => s.rate));
 const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMicrosPerRequest));
 
-servers.idOn.child.send('stats');
-const [childStats] = (await once(servers.idOn.child, 'message')) as [
-  { tracer: { sentEvents: number; droppedEvents: Record<string, number> } },
-];
 const loadAverage = loadavg();
-for (const server of [
-  ...Object.values(servers),
-  ...Object.values(breakdown ?? {}),
-  ...(compared === undefined ? [] : [compared]),
-]) {
-  // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
-  server.child.send('exit');
-  await once(server.child, 'exit');
-}
 sink.send('count');
 const [{ datagrams: sinkDatagrams }] = (await once(sink, 'message')) as [{ datagrams: number }];
 sink.send('exit');
@@ -346,15 +413,19 @@ const spread = (values: number[]) =>
   `${median(values).toFixed(1)} % [${quantile(values, 0.25).toFixed(1)}–${quantile(values, 0.75).toFixed(1)}]`;
 
 const lines = [
-  `node ${process.version}, ${PAIRS} pairs per comparison × 2 × ${SECONDS} s, ${CONCURRENCY} connections / in-flight calls`,
+  `node ${process.version}, ${PAIRS} pairs per comparison × 2 × ${SECONDS} s over ${GENERATIONS} generations of server processes, ${CONCURRENCY} connections / in-flight calls`,
   '',
-  '| ratio (median of per-pair ratios [quartiles]) | by req/s (the target) | by server CPU/req | target |',
-  '|---|---:|---:|---:|',
+  '| ratio (median of per-pair ratios [quartiles]) | by req/s (the target) | by server CPU/req | target | by req/s, each generation |',
+  '|---|---:|---:|---:|---|',
   ...checks.map(([label, , , target]) => {
     const ratios = pairRatios.get(label)!;
     const byRate = ratios.map(([r]) => r);
     const byCpu = ratios.map(([, c]) => c);
-    return `| ${label} | ${spread(byRate)}${verdict(median(byRate), target)} | ${spread(byCpu)} | ${target === undefined ? '–' : `≥ ${target} %`} |`;
+    const generations = generationMedians
+      .get(label)!
+      .map((m) => m.toFixed(1))
+      .join(' / ');
+    return `| ${label} | ${spread(byRate)}${verdict(median(byRate), target)} | ${spread(byCpu)} | ${target === undefined ? '–' : `≥ ${target} %`} | ${generations} |`;
   }),
   '',
   '| target | req/s (median) | req/s min–max | server CPU µs/req (median) | of it system (kernel) | measurements |',
@@ -380,6 +451,6 @@ const lines = [
   }),
   '',
   `load average (1/5/15 min) at the start: ${loadAverageAtStart.map((l) => l.toFixed(2)).join(' / ')}; at the end: ${loadAverage.map((l) => l.toFixed(2)).join(' / ')}`,
-  `tracing-on server: ${childStats.tracer.sentEvents} events sent, drops ${JSON.stringify(childStats.tracer.droppedEvents)}; sink received ${sinkDatagrams} datagrams`,
+  `tracing-on servers: ${tracerTotals.sentEvents} events sent, drops ${JSON.stringify(tracerTotals.droppedEvents)}; sink received ${sinkDatagrams} datagrams`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
