@@ -292,7 +292,7 @@ class UdpTracer implements Tracer {
       return;
     }
     this.recorded++;
-    if (this.ring.size >= this.flushThreshold) this.scheduleDrain(false);
+    if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
   }
 
   startTrace(existingTraceId?: string): TraceContext {
@@ -345,12 +345,17 @@ class UdpTracer implements Tracer {
       this.ring.pushHop(kind, hop);
     }
     this.recorded++;
-    if (this.ring.size + this.ridingEnds >= this.flushThreshold) this.scheduleDrain(false);
+    if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
   }
 
-  /** True when `maxBufferedEvents` events wait (ring slots plus the ends riding in them). */
+  /** Events waiting in the ring: its slots plus the ends riding in them. */
+  private waitingEvents(): number {
+    return this.ring.size + this.ridingEnds;
+  }
+
+  /** True when `maxBufferedEvents` events wait. */
   private bufferFull(): boolean {
-    return this.ring.size + this.ridingEnds >= this.ring.capacity;
+    return this.waitingEvents() >= this.ring.capacity;
   }
 
   stats(): TracerStats {
@@ -362,7 +367,7 @@ class UdpTracer implements Tracer {
       sentDatagrams: this.sentDatagrams,
       sentBytes: this.sentBytes,
       droppedEvents: { ...this.dropped },
-      bufferedEvents: this.ring.size + this.ridingEnds + this.writer.eventCount,
+      bufferedEvents: this.waitingEvents() + this.writer.eventCount,
       inFlightDatagrams: this.transport.inFlightDatagrams,
       idFallbacks: sourceFallbacks + this.idSourceFailures,
     };
@@ -415,7 +420,7 @@ class UdpTracer implements Tracer {
    * polls sockets again, so chaining on them alone would send the whole buffer back to back.
    */
   private scheduleDrain(paced: boolean): void {
-    const hurry = this.ring.size >= this.urgentEvents;
+    const hurry = this.waitingEvents() >= this.urgentEvents;
     if (this.flushScheduled) {
       if (this.pacedDrain === undefined || !hurry) return;
       clearTimeout(this.pacedDrain);
@@ -509,13 +514,14 @@ class UdpTracer implements Tracer {
 
   /** Datagrams that may wait for the socket at once: one burst, a bit more while the buffer is over 3/4 full. */
   private sendWindow(): number {
-    return this.ring.size >= this.urgentEvents ? this.urgentDatagrams : this.burstDatagrams;
+    return this.waitingEvents() >= this.urgentEvents ? this.urgentDatagrams : this.burstDatagrams;
   }
 
   /** A send finished (or failed): when the burst is done and events wait, drain the next one. */
   private sendCompleted(): void {
     if (this.transport.inFlightDatagrams !== 0) return;
-    if (this.ring.size >= this.flushThreshold || (this.partialWanted && this.ring.size + this.writer.eventCount > 0)) {
+    const waiting = this.waitingEvents();
+    if (waiting >= this.flushThreshold || (this.partialWanted && waiting + this.writer.eventCount > 0)) {
       this.scheduleDrain(true);
     } else {
       this.settleDrained();
