@@ -287,10 +287,11 @@ class UdpTracer implements Tracer {
       this.dropped.sampledOut++;
       return;
     }
-    if (this.bufferFull() || !this.ring.push(event)) {
+    if (this.bufferFull()) {
       this.dropped.bufferFull++;
       return;
     }
+    this.ring.push(event);
     this.recorded++;
     if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
   }
@@ -456,9 +457,7 @@ class UdpTracer implements Tracer {
         status = writer.append(ref as TraceEvent);
       } else {
         const hop = ref as HopRecord;
-        const start = kind === SlotKind.IN || kind === SlotKind.REQ;
-        const carriesEnd = start && hop.pairing === HopPairing.endQueued;
-        if (carriesEnd) {
+        if ((kind === SlotKind.IN || kind === SlotKind.REQ) && hop.pairing === HopPairing.endQueued) {
           status = hop.appendPairTo(writer, this.templates, this.service);
           if (status === AppendStatus.appended) {
             this.ridingEnds--;
@@ -473,34 +472,18 @@ class UdpTracer implements Tracer {
           hop.fill(kind, scratch, this.service, this.hostname, this.zone);
           status = writer.append(scratch);
         }
-        if (start && status !== AppendStatus.full) {
-          if (status !== AppendStatus.appended) {
-            hop.fill(kind, scratch, this.service, this.hostname, this.zone);
-            this.rejected(scratch, status);
-          }
-          if (carriesEnd) {
-            // The start went (or was rejected) alone: its slot now holds the end, sent next.
-            hop.pairing = HopPairing.startGone;
-            this.ridingEnds--;
-            ring.retypeOldest(kind === SlotKind.IN ? SlotKind.OUT : SlotKind.REP);
-          } else {
-            hop.pairing = HopPairing.startGone;
-            ring.drop();
-          }
-          continue;
-        }
       }
       if (status === AppendStatus.appended) {
-        ring.drop();
+        this.releaseOldest(kind, ref);
       } else if (status === AppendStatus.full) {
         // Pace the next drain by what actually fitted in a datagram.
         this.flushThreshold = this.drainThreshold(writer.eventCount);
         if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
         this.sendDatagram();
       } else {
-        ring.drop();
         if (kind !== SlotKind.event) (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
         this.rejected(kind === SlotKind.event ? (ref as TraceEvent) : scratch, status);
+        this.releaseOldest(kind, ref);
       }
     }
     if (!this.partialWanted) return;
@@ -510,6 +493,24 @@ class UdpTracer implements Tracer {
     }
     this.partialWanted = false;
     this.settleDrained();
+  }
+
+  /**
+   * The oldest slot's event left (appended or rejected). A hop's start that carries its end hands the
+   * slot to the end, sent next; any other slot is dropped. Either way a start's slot is gone now.
+   */
+  private releaseOldest(kind: SlotKind, ref: TraceEvent | HopRecord | undefined): void {
+    if (kind === SlotKind.IN || kind === SlotKind.REQ) {
+      const hop = ref as HopRecord;
+      const carriesEnd = hop.pairing === HopPairing.endQueued;
+      hop.pairing = HopPairing.startGone;
+      if (carriesEnd) {
+        this.ridingEnds--;
+        this.ring.retypeOldest(kind === SlotKind.IN ? SlotKind.OUT : SlotKind.REP);
+        return;
+      }
+    }
+    this.ring.drop();
   }
 
   /** Datagrams that may wait for the socket at once: one burst, a bit more while the buffer is over 3/4 full. */
