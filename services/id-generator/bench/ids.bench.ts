@@ -24,7 +24,7 @@
  * serving child's process.cpuUsage (all its threads) over the measurement; per thread from /proc.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
- * default 40), BENCH_GENERATIONS, BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
+ * default 40), BENCH_GENERATIONS, BENCH_WARMUP_SECONDS, BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
  * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
  * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
  * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
@@ -62,6 +62,16 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 40);
  * several processes of each server keeps one lucky or unlucky start from deciding the verdict.
  */
 const GENERATIONS = Math.max(1, Math.min(PAIRS, Number(process.env.BENCH_GENERATIONS ?? 4)));
+/**
+ * Seconds each freshly started server is loaded, unrecorded, before a generation's pairs
+ * (BENCH_WARMUP_SECONDS). A fresh traced server reaches its steady rate later than a fresh untraced one
+ * (both climb while V8 optimises their code): in `npm run bench:ids-warm-up`
+ * fresh pairs of the two read 81–88 % of each other over their first two one-second rounds and 94–96 %
+ * from the third on, with the third and fourth rounds still low in one run of two (docs/benchmarks.md).
+ * With the one-second warm-up used before, each generation's first pairs were read in that state.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+if (!(WARMUP_SECONDS >= 1)) throw new Error('BENCH_WARMUP_SECONDS: a number of seconds ≥ 1');
 /** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
 const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
@@ -348,7 +358,7 @@ const tracerTotals = { sentEvents: 0, droppedEvents: {} as Record<string, number
 for (let generation = 0; generation < GENERATIONS; generation++) {
   servers = await startServers(generation);
   // Warm-up (JIT, connection pools), not recorded.
-  for (const [, run] of measurements) await run(1);
+  for (const [, run] of measurements) await run(WARMUP_SECONDS);
   const firstPair = Math.round((PAIRS * generation) / GENERATIONS);
   const endPair = Math.round((PAIRS * (generation + 1)) / GENERATIONS);
   for (let pair = firstPair; pair < endPair; pair++) {
@@ -413,7 +423,7 @@ const spread = (values: number[]) =>
   `${median(values).toFixed(1)} % [${quantile(values, 0.25).toFixed(1)}–${quantile(values, 0.75).toFixed(1)}]`;
 
 const lines = [
-  `node ${process.version}, ${PAIRS} pairs per comparison × 2 × ${SECONDS} s over ${GENERATIONS} generations of server processes, ${CONCURRENCY} connections / in-flight calls`,
+  `node ${process.version}, ${PAIRS} pairs per comparison × 2 × ${SECONDS} s over ${GENERATIONS} generations of server processes (each warmed up ${WARMUP_SECONDS} s), ${CONCURRENCY} connections / in-flight calls`,
   '',
   '| ratio (median of per-pair ratios [quartiles]) | by req/s (the target) | by server CPU/req | target | by req/s, each generation |',
   '|---|---:|---:|---:|---|',
