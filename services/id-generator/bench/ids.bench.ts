@@ -48,7 +48,7 @@ import type { BenchServerAddresses, BenchServerKind } from './bench-servers.js';
 /** Seconds per measurement: short, so the two measurements of a pair see the same machine. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 /**
- * Pairs per comparison: 4 comparisons × 40 pairs × 2 × 1 s + warm-up ≈ 6 minutes. With 15 pairs the
+ * Pairs per comparison: 4 comparisons × 40 pairs × 2 × 1 s, server starts and warm-ups ≈ 9 minutes. With 15 pairs the
  * verdict of one comparison ranged 82–99 % within twenty minutes on a shared machine; two 40-pair runs
  * minutes apart read 89.4 % and 89.6 % — the median of fewer pairs follows whichever minutes were noisy.
  */
