@@ -33,7 +33,7 @@
  * this repository with its dependencies installed: its traced ID service runs too, and is paired with this
  * checkout's traced and untraced services — an A/B of two versions in the same minutes).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -41,9 +41,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import autocannon from 'autocannon';
 import { IdGeneratorService } from '../src/grpc/proto.js';
-import type { BenchServerAddresses, BenchServerKind } from './bench-servers.js';
+import {
+  type BenchServer,
+  CONCURRENCY,
+  httpRequests,
+  median,
+  quantile,
+  startBenchServer,
+  startSink,
+  stopBenchServer,
+} from './bench-children.js';
+import type { BenchServerKind } from './bench-servers.js';
 
 /** Seconds per measurement: short, so the two measurements of a pair see the same machine. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
@@ -72,8 +81,6 @@ const GENERATIONS = Math.max(1, Math.min(PAIRS, Number(process.env.BENCH_GENERAT
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 if (!(WARMUP_SECONDS >= 1)) throw new Error('BENCH_WARMUP_SECONDS: a number of seconds ≥ 1');
-/** Concurrent HTTP connections / in-flight gRPC calls: enough to saturate one server core. */
-const CONCURRENCY = 32;
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const PROFILE = process.env.BENCH_PROFILE as BenchServerKind | undefined;
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
@@ -84,32 +91,14 @@ const loadAverageAtStart = loadavg();
 
 type UnaryClient = Record<string, (request: unknown, callback: (error: Error | null) => void) => void>;
 
-const sink = fork(fileURLToPath(new URL('./udp-sink.ts', import.meta.url)), [], {
-  execArgv: ['--conditions=@phosphor/source', '--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ port: sinkPort }] = (await once(sink, 'message')) as [{ port: number }];
+const { sink, port: sinkPort } = await startSink();
 
-interface BenchServer {
-  child: ChildProcess;
-  addresses: BenchServerAddresses;
-}
-
-async function startServer(
-  kind: BenchServerKind,
-  env: Record<string, string> = {},
-  script = fileURLToPath(new URL('./bench-servers.ts', import.meta.url)),
-): Promise<BenchServer> {
-  const profile = PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [];
-  const child = fork(script, [kind, String(sinkPort)], {
-    execArgv: [...profile, '--conditions=@phosphor/source', '--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
-    // The other checkout's script resolves its own workspace packages from its own directory.
-    ...(script.startsWith(COMPARE_DIR ?? '\0') ? { cwd: COMPARE_DIR } : {}),
+function startServer(kind: BenchServerKind, env: Record<string, string> = {}, script?: string): Promise<BenchServer> {
+  return startBenchServer(kind, sinkPort, {
+    env,
+    ...(script === undefined ? {} : { script, cwd: COMPARE_DIR }),
+    execArgv: PROFILE === kind ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? '.'}`] : [],
   });
-  const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };
 }
 
 /** Every server process of one generation (see GENERATIONS). */
@@ -239,18 +228,7 @@ async function measure(server: BenchServer, seconds: number, load: () => Promise
 }
 
 async function http(server: BenchServer, seconds: number): Promise<Sample> {
-  const url = server.addresses.http!;
-  return measure(server, seconds, async () => {
-    const result = await autocannon({
-      url: `${url}/nextid`,
-      method: 'POST',
-      connections: CONCURRENCY,
-      duration: seconds,
-    });
-    if (result.non2xx > 0 || result.errors > 0)
-      throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return result.requests.total;
-  });
+  return measure(server, seconds, () => httpRequests(server.addresses.http!, seconds));
 }
 
 const echoRoot = loadPackageDefinition(
@@ -334,15 +312,6 @@ if (measurements.length === 0)
 const runs = new Map(measurements);
 const checks = allChecks.filter(([, a, b]) => runs.has(a) && runs.has(b));
 
-/** The q-quantile (0..1) by linear interpolation. */
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  const high = Math.ceil(at);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
-};
-const median = (values: number[]) => quantile(values, 0.5);
 const samples = new Map<string, Sample[]>(measurements.map(([name]) => [name, []]));
 /** Per comparison, one entry per pair: [req/s ratio, CPU-per-request ratio], both as "first is x % of second". */
 const pairRatios = new Map<string, Array<[number, number]>>(checks.map(([label]) => [label, []]));
@@ -353,6 +322,8 @@ const measureOne = async (name: string): Promise<Sample> => {
   samples.get(name)!.push(sample);
   return sample;
 };
+/** Servers with no comparison left after BENCH_ONLY: measured once per pair round on their own. */
+const alone = measurements.filter(([name]) => !checks.some(([, a, b]) => a === name || b === name));
 /** The traced server's tracer counters, summed over the generations. */
 const tracerTotals = { sentEvents: 0, droppedEvents: {} as Record<string, number> };
 for (let generation = 0; generation < GENERATIONS; generation++) {
@@ -390,8 +361,6 @@ for (let generation = 0; generation < GENERATIONS; generation++) {
       ),
     );
   }
-  // Servers with no comparison left after BENCH_ONLY are measured once per pair round on their own.
-  const alone = measurements.filter(([name]) => !checks.some(([, a, b]) => a === name || b === name));
   for (let round = firstPair; round < endPair; round++) for (const [name] of alone) await measureOne(name);
 
   servers.idOn.child.send('stats');
@@ -402,11 +371,7 @@ for (let generation = 0; generation < GENERATIONS; generation++) {
   for (const [reason, count] of Object.entries(childStats.tracer.droppedEvents)) {
     tracerTotals.droppedEvents[reason] = (tracerTotals.droppedEvents[reason] ?? 0) + count;
   }
-  for (const server of serversOf(servers)) {
-    // Asked to exit rather than killed: a child run with --cpu-prof writes its profile on a normal exit.
-    server.child.send('exit');
-    await once(server.child, 'exit');
-  }
+  for (const server of serversOf(servers)) await stopBenchServer(server);
 }
 
 const rate = (name: string) => median(samples.get(name)!.map((s) => s.rate));

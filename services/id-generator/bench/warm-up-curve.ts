@@ -9,76 +9,40 @@
  * then the median of the first two rounds against that of the rest. It is what `bench:ids`'s warm-up
  * (BENCH_WARMUP_SECONDS) is chosen by: the pairs it records must come after the rounds that still climb.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import type { BenchServerAddresses } from './bench-servers.js';
+import { CONCURRENCY, httpRequests, median, startBenchServer, startSink, stopBenchServer } from './bench-children.js';
 
 const GENERATIONS = Number(process.env.BENCH_GENERATIONS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 if (!(GENERATIONS >= 1 && ROUNDS >= 3)) throw new Error('BENCH_GENERATIONS ≥ 1 and BENCH_ROUNDS ≥ 3');
-/** As in ids.bench.ts: enough connections to saturate one server core. */
-const CONCURRENCY = 32;
 /** The first rounds, compared with the rest. */
 const EARLY_ROUNDS = 2;
-const TS_ARGS = ['--conditions=@phosphor/source', '--import', 'tsx'];
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return ((sorted[Math.floor(middle)] as number) + (sorted[Math.ceil(middle)] as number)) / 2;
-};
-
-const sink = fork(fileURLToPath(new URL('./udp-sink.ts', import.meta.url)), [], {
-  execArgv: TS_ARGS,
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const [{ port: sinkPort }] = (await once(sink, 'message')) as [{ port: number }];
-
-async function startServer(kind: 'id-off' | 'id-on'): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL('./bench-servers.ts', import.meta.url)), [kind, String(sinkPort)], {
-    execArgv: TS_ARGS,
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
-  const addresses = JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses;
-  return { child, url: addresses.http! };
-}
-
-async function requestsInOneSecond(url: string): Promise<number> {
-  const result = await autocannon({ url: `${url}/nextid`, method: 'POST', connections: CONCURRENCY, duration: 1 });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.total;
-}
-
+const { sink, port: sinkPort } = await startSink();
 const loadAtStart = loadavg();
 /** ratios[round][generation]: traced req/s as % of untraced. */
 const ratios: number[][] = Array.from({ length: ROUNDS }, () => []);
 for (let generation = 0; generation < GENERATIONS; generation++) {
   const tracedFirst = generation % 2 === 1;
-  const first = await startServer(tracedFirst ? 'id-on' : 'id-off');
-  const second = await startServer(tracedFirst ? 'id-off' : 'id-on');
+  const first = await startBenchServer(tracedFirst ? 'id-on' : 'id-off', sinkPort);
+  const second = await startBenchServer(tracedFirst ? 'id-off' : 'id-on', sinkPort);
   const [off, on] = tracedFirst ? [second, first] : [first, second];
+  const offUrl = off.addresses.http!;
+  const onUrl = on.addresses.http!;
   for (let round = 0; round < ROUNDS; round++) {
     // The order alternates per round, as in ids.bench.ts.
     let untraced: number;
     let traced: number;
     if (round % 2 === 0) {
-      untraced = await requestsInOneSecond(off.url);
-      traced = await requestsInOneSecond(on.url);
+      untraced = await httpRequests(offUrl, 1);
+      traced = await httpRequests(onUrl, 1);
     } else {
-      traced = await requestsInOneSecond(on.url);
-      untraced = await requestsInOneSecond(off.url);
+      traced = await httpRequests(onUrl, 1);
+      untraced = await httpRequests(offUrl, 1);
     }
     (ratios[round] as number[]).push((100 * traced) / untraced);
   }
-  for (const server of [on, off]) {
-    server.child.send('exit');
-    await once(server.child, 'exit');
-  }
+  for (const server of [on, off]) await stopBenchServer(server);
 }
 sink.send('exit');
 
