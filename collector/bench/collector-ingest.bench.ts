@@ -18,6 +18,11 @@
  *   5. trace-by-id and search latency through the HTTP API with the memory store full.
  * Events/s are on one core: the receiving side is the main thread.
  */
+// First: this process re-executes itself under the daemon's memory caps (its young generation and
+// malloc arenas), so the collectors measured here run as `phosphor-collector` runs them. Without it
+// a collector on this main thread got V8's default 128 MB young generation, where the daemon's main
+// thread and every shard worker get 32 MB.
+import '../src/cli/relaunch-with-memory-caps.js';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildCollector, type Collector } from '../src/app.js';

@@ -53,6 +53,11 @@ export function memoryCapsRelaunchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv
 export function applyMemoryCaps(): void {
   if (typeof process.execve !== 'function') return;
   const args = youngGenerationRelaunchArgs(process.execArgv, process.argv, process.env);
-  if (args === undefined) return;
+  if (args === undefined) {
+    // The mark is for this process only: a collector it starts (a benchmark's daemon, a test's)
+    // must apply the caps to itself, not inherit "already applied" without the flag.
+    delete process.env[RELAUNCHED_ENV];
+    return;
+  }
   process.execve(process.execPath, args, memoryCapsRelaunchEnv(process.env));
 }

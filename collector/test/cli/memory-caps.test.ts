@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyMemoryCaps,
   DAEMON_MALLOC_ARENA_MAX,
   DAEMON_MAX_SEMI_SPACE_MB,
   memoryCapsRelaunchEnv,
@@ -31,6 +32,16 @@ describe('youngGenerationRelaunchArgs', () => {
 
   it('does not re-execute a process that was already re-executed', () => {
     expect(youngGenerationRelaunchArgs([], ARGV, { PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED: '1' })).toBeUndefined();
+  });
+
+  it('clears the re-executed mark once read, so processes it starts apply the caps themselves', () => {
+    process.env.PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED = '1';
+    try {
+      applyMemoryCaps();
+      expect(process.env.PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED).toBeUndefined();
+    } finally {
+      delete process.env.PHOSPHOR_DAEMON_YOUNG_GENERATION_CAPPED;
+    }
   });
 
   it('does not mistake a similar flag for the cap', () => {
