@@ -1,10 +1,16 @@
 /**
- * The benchmark's traffic, shared by the ingest benchmark and the profiling loop: one "round" of
- * batched datagrams written by the tracer's own DatagramWriter with its default network budget
- * (1400 bytes), every hop's REQ/REP in a client datagram and IN/OUT in a server datagram, with a
- * round number patched into every trace, span and parent span id so each replayed round is new
- * traffic to the collector (unique ids, as real tracers send).
+ * The benchmarks' traffic, shared by the ingest and shard benchmarks and the profiling loops: one
+ * "round" of batched datagrams written by the tracer's own DatagramWriter, every hop's REQ/REP in a
+ * client datagram and IN/OUT in a server datagram, with a round number patched into every trace,
+ * span and parent span id so each replayed round is new traffic to the collector (unique ids, as
+ * real tracers send). Two shapes of it, as the tracer sends them by default:
+ * - {@link NETWORK_TRAFFIC}: to a collector on another host — 1400-byte datagrams;
+ * - {@link LOOPBACK_TRAFFIC}: to a collector on its own host — 16 KiB datagrams, each endpoint's
+ *   repeating fields once per datagram (templates), a fast hop's two events of a side as one frame.
+ * Each bench picks its default; BENCH_DATAGRAM_BYTES, BENCH_TEMPLATES and BENCH_HOP_FRAMES override it.
  */
+
+import { DEFAULT_LOOPBACK_DATAGRAM_BYTES } from '@phosphor/tracer';
 import {
   AppendStatus,
   DatagramWriter,
@@ -14,27 +20,62 @@ import {
   type TraceEvent,
 } from '@phosphor/wire';
 
+/** What the round's datagrams look like. */
+export interface Traffic {
+  /** Datagram budget, header included (BENCH_DATAGRAM_BYTES). */
+  maxDatagramBytes: number;
+  /**
+   * BENCH_TEMPLATES=1/0: events written as the tracer writes an instrumented hop's — from a template
+   * of the fields that repeat per endpoint (`appendFromTemplate`), so a datagram carries each
+   * endpoint's fields once as a shared entry from its second event on (docs/wire-format.md, "Shared
+   * fields"); an event with an error stays inline, as in the tracer. Off: every field inline (`append`).
+   */
+  templates: boolean;
+  /**
+   * BENCH_HOP_FRAMES=pairs: each side of a hop as the one frame a tracer sends when it holds both of
+   * the side's events as it encodes them (wire flags bit 2, "carries start"; a hop with an error
+   * still as two frames). `events`: every event its own frame, as a tracer sends a hop whose end
+   * comes after its start was encoded (a slow call).
+   */
+  hopFrames: 'events' | 'pairs';
+}
+
 /**
- * Same datagram budget as the tracer's default for a network collector (MTU-safe);
- * BENCH_DATAGRAM_BYTES=16384 gives what tracers send to a collector on their own host (loopback).
+ * The tracer's default toward a collector on another host (MTU-safe datagrams), every event inline
+ * in its own frame: the traffic every ingest figure since the first was measured with.
  */
-export const MAX_DATAGRAM_BYTES = Number(process.env.BENCH_DATAGRAM_BYTES ?? DEFAULT_MAX_DATAGRAM_BYTES);
-/**
- * BENCH_HOP_FRAMES=pairs: each side of a hop as the one frame a tracer sends when it holds both of the
- * side's events as it encodes them (wire flags bit 2, "carries start"; a hop with an error still as two
- * frames). Default `events`: every event its own frame, as a tracer sends a hop whose end comes after
- * its start was encoded (a slow call), and as every figure before paired frames was measured.
- */
-export const HOP_FRAMES = process.env.BENCH_HOP_FRAMES ?? 'events';
-if (HOP_FRAMES !== 'events' && HOP_FRAMES !== 'pairs') throw new Error('BENCH_HOP_FRAMES: events or pairs');
-/**
- * BENCH_TEMPLATES=1: events written as the tracer writes an instrumented hop's — from a template of the
- * fields that repeat per endpoint (`appendFromTemplate`), so a datagram carries each endpoint's fields
- * once as a shared entry from its second event on (docs/wire-format.md, "Shared fields"); an event
- * with an error stays inline, as in the tracer. Default: every field inline (`append`), as every
- * figure before shared fields was measured.
- */
-export const TEMPLATES = process.env.BENCH_TEMPLATES === '1';
+export const NETWORK_TRAFFIC: Traffic = {
+  maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
+  templates: false,
+  hopFrames: 'events',
+};
+
+/** What the tracer sends by default to a collector on its own host (tracer-lib/src/options.ts). */
+export const LOOPBACK_TRAFFIC: Traffic = {
+  maxDatagramBytes: DEFAULT_LOOPBACK_DATAGRAM_BYTES,
+  templates: true,
+  hopFrames: 'pairs',
+};
+
+/** `defaults` with the BENCH_* overrides applied; throws on a malformed one. */
+export function trafficFromEnv(defaults: Traffic, env: NodeJS.ProcessEnv = process.env): Traffic {
+  const bytes = env.BENCH_DATAGRAM_BYTES === undefined ? defaults.maxDatagramBytes : Number(env.BENCH_DATAGRAM_BYTES);
+  if (!Number.isInteger(bytes) || bytes < 512 || bytes > 65_507) {
+    throw new Error(`BENCH_DATAGRAM_BYTES: an integer from 512 to 65507, got ${env.BENCH_DATAGRAM_BYTES}`);
+  }
+  const templates = env.BENCH_TEMPLATES ?? (defaults.templates ? '1' : '0');
+  if (templates !== '0' && templates !== '1') throw new Error(`BENCH_TEMPLATES: 0 or 1, got ${templates}`);
+  const hopFrames = env.BENCH_HOP_FRAMES ?? defaults.hopFrames;
+  if (hopFrames !== 'events' && hopFrames !== 'pairs')
+    throw new Error(`BENCH_HOP_FRAMES: events or pairs, got ${hopFrames}`);
+  return { maxDatagramBytes: bytes, templates: templates === '1', hopFrames };
+}
+
+/** One line saying what `traffic` is, for a bench's header. */
+export function describeTraffic(traffic: Traffic): string {
+  return `${traffic.maxDatagramBytes}-byte datagrams, ${traffic.templates ? 'shared endpoint fields' : 'every field inline'}, ${traffic.hopFrames === 'pairs' ? "a fast hop side's two events as one frame" : 'one frame per event'}`;
+}
+
 /** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
 export const HOPS_PER_ROUND = 1000;
 /** Digits of the round number patched into every trace id (10^7 rounds before ids repeat). */
@@ -50,11 +91,11 @@ export interface Round {
   patchOffsets: number[][];
   /** Events in the whole round. */
   events: number;
-  /** Event frames in the whole round: `events`, or fewer with BENCH_HOP_FRAMES=pairs (a paired frame is two events). */
+  /** Event frames in the whole round: `events`, or fewer with paired frames (a paired frame is two events). */
   frames: number;
 }
 
-function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
+function hopEvents(h: number, traffic: Traffic): { client: TraceEvent[]; server: TraceEvent[] } {
   // 20-char decimal-looking trace ids and 16-char span ids, as the tracer makes them.
   const traceId = `${PLACEHOLDERS[0]}${String(h).padStart(12, '0')}`;
   const spanId = `${PLACEHOLDERS[1]}${h.toString(16).padStart(8, '0')}`;
@@ -69,7 +110,7 @@ function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
   };
   const start = T0 + h * 1000;
   const latency = 200 + (h % 97) * 13;
-  if (HOP_FRAMES === 'pairs' && h % 50 !== 0) {
+  if (traffic.hopFrames === 'pairs' && h % 50 !== 0) {
     const flags = EventFlags.sampled | EventFlags.carriesStart;
     return {
       client: [
@@ -113,10 +154,10 @@ function hopEvents(h: number): { client: TraceEvent[]; server: TraceEvent[] } {
   };
 }
 
-function pack(events: TraceEvent[], service: string, host: string): Buffer[] {
+function pack(events: TraceEvent[], service: string, host: string, traffic: Traffic): Buffer[] {
   const out: Buffer[] = [];
   const writer = new DatagramWriter({
-    maxDatagramBytes: MAX_DATAGRAM_BYTES,
+    maxDatagramBytes: traffic.maxDatagramBytes,
     tracerId: `${service}-1`,
     service,
     hostname: host,
@@ -124,7 +165,7 @@ function pack(events: TraceEvent[], service: string, host: string): Buffer[] {
   const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
   const templates = new Map<string, EventTemplate>();
   const write = (event: TraceEvent): AppendStatus => {
-    if (!TEMPLATES || event.errorCode !== undefined) return writer.append(event);
+    if (!traffic.templates || event.errorCode !== undefined) return writer.append(event);
     const key = `${event.type}|${event.hostname}|${event.flags ?? 1}`;
     let template = templates.get(key);
     if (template === undefined) {
@@ -147,16 +188,16 @@ function pack(events: TraceEvent[], service: string, host: string): Buffer[] {
 }
 
 /** Builds one round: client and server datagrams interleaved, as two tracers would send them. */
-export function buildRound(): Round {
+export function buildRound(traffic: Traffic = trafficFromEnv(NETWORK_TRAFFIC)): Round {
   const client: TraceEvent[] = [];
   const server: TraceEvent[] = [];
   for (let h = 0; h < HOPS_PER_ROUND; h++) {
-    const hop = hopEvents(h);
+    const hop = hopEvents(h, traffic);
     client.push(...hop.client);
     server.push(...hop.server);
   }
-  const c = pack(client, 'frontend', 'web-1');
-  const s = pack(server, 'id-generator', 'ids-1');
+  const c = pack(client, 'frontend', 'web-1', traffic);
+  const s = pack(server, 'id-generator', 'ids-1', traffic);
   const datagrams: Buffer[] = [];
   for (let i = 0; i < Math.max(c.length, s.length); i++) {
     if (s[i]) datagrams.push(s[i] as Buffer);

@@ -1,7 +1,7 @@
 /**
  * In-process CPU split of the sharded path, no socket and no threads:
  * `node --conditions=@phosphor/source --import tsx collector/bench/profile-shards.ts`.
- * The benchmark's datagrams (BENCH_DATAGRAM_BYTES) are fed (1) to one collector core (engine,
+ * The shard benchmark's datagrams are fed (1) to one collector core (engine,
  * aggregates, memory store), as the single core ingests them, and (2) through the receiving
  * thread's router and outbox into PROFILE_SHARDS shard cores, each step timed on this one thread:
  * what sharding adds per event before any thread, wake-up or scheduler is involved.
@@ -13,13 +13,14 @@ import { EventRouter } from '../src/shards/event-router.js';
 import { shardConfig } from '../src/shards/shard-host.js';
 import { ShardOutbox } from '../src/shards/shard-outbox.js';
 import { TraceOwners } from '../src/shards/trace-owner.js';
-import { buildRound, ROUND_DIGITS } from './bench-datagrams.js';
+import { buildRound, LOOPBACK_TRAFFIC, ROUND_DIGITS, trafficFromEnv } from './bench-datagrams.js';
 
 const SHARDS = Number(process.env.PROFILE_SHARDS ?? 2);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 400);
 const REPEATS = 3;
 
-const round = buildRound();
+// The shard benchmark's traffic (bench:collector-shards).
+const round = buildRound(trafficFromEnv(LOOPBACK_TRAFFIC));
 let roundNumber = 0;
 function patch(r: number): void {
   const digits = String(r).padStart(ROUND_DIGITS, '0').slice(-ROUND_DIGITS);
