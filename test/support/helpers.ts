@@ -22,7 +22,9 @@ export async function poll<T>(
   probe: () => Promise<T | undefined>,
   options: { timeoutMillis: number; what: string; intervalMillis?: number },
 ): Promise<T> {
-  const deadline = Date.now() + options.timeoutMillis;
+  // The monotonic clock: a step of the wall clock (NTP, a virtual machine resumed from a snapshot)
+  // must not end a wait early or stretch it.
+  const deadline = performance.now() + options.timeoutMillis;
   let lastError: unknown;
   for (;;) {
     try {
@@ -31,7 +33,7 @@ export async function poll<T>(
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       const suffix = lastError ? ` (last error: ${(lastError as Error).message})` : '';
       throw new Error(`timed out after ${options.timeoutMillis} ms waiting for ${options.what}${suffix}`);
     }

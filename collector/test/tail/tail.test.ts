@@ -57,9 +57,9 @@ function openTail(url: string) {
 }
 
 async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
+  const deadline = performance.now() + timeoutMillis;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    if (performance.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -35,8 +35,8 @@ export class UdpReceiver {
 
   /** Waits (real time) until `count` events arrived or `timeoutMillis` passed. */
   async waitForEvents(count: number, timeoutMillis = 2000): Promise<void> {
-    const deadline = Date.now() + timeoutMillis;
-    while (this.events.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const deadline = performance.now() + timeoutMillis;
+    while (this.events.length < count && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
 
   close(): Promise<void> {

@@ -23,9 +23,9 @@ async function send(port: number, datagrams: Buffer[]): Promise<void> {
 }
 
 async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
+  const deadline = performance.now() + timeoutMillis;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    if (performance.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 10));
   }
 }
