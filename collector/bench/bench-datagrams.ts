@@ -41,8 +41,8 @@ export interface Traffic {
 }
 
 /**
- * The tracer's default toward a collector on another host (MTU-safe datagrams), every event inline
- * in its own frame: the traffic every ingest figure since the first was measured with.
+ * What a tracer sends a collector on another host (the default MTU-safe datagrams), every event
+ * inline in its own frame: bench:collector's traffic, whose bare-socket comparison is defined on it.
  */
 export const NETWORK_TRAFFIC: Traffic = {
   maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
