@@ -10,13 +10,14 @@
  * Each bench picks its default; BENCH_DATAGRAM_BYTES, BENCH_TEMPLATES and BENCH_HOP_FRAMES override it.
  */
 
-import { DEFAULT_LOOPBACK_DATAGRAM_BYTES } from '@phosphor/tracer';
+import { DEFAULT_LOOPBACK_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES } from '@phosphor/tracer';
 import {
   AppendStatus,
   DatagramWriter,
   DEFAULT_MAX_DATAGRAM_BYTES,
   EventFlags,
   EventTemplate,
+  MAX_UDP_PAYLOAD_BYTES,
   type TraceEvent,
 } from '@phosphor/wire';
 
@@ -60,8 +61,10 @@ export const LOOPBACK_TRAFFIC: Traffic = {
 /** `defaults` with the BENCH_* overrides applied; throws on a malformed one. */
 export function trafficFromEnv(defaults: Traffic, env: NodeJS.ProcessEnv = process.env): Traffic {
   const bytes = env.BENCH_DATAGRAM_BYTES === undefined ? defaults.maxDatagramBytes : Number(env.BENCH_DATAGRAM_BYTES);
-  if (!Number.isInteger(bytes) || bytes < 512 || bytes > 65_507) {
-    throw new Error(`BENCH_DATAGRAM_BYTES: an integer from 512 to 65507, got ${env.BENCH_DATAGRAM_BYTES}`);
+  if (!Number.isInteger(bytes) || bytes < MIN_DATAGRAM_BYTES || bytes > MAX_UDP_PAYLOAD_BYTES) {
+    throw new Error(
+      `BENCH_DATAGRAM_BYTES: an integer from ${MIN_DATAGRAM_BYTES} to ${MAX_UDP_PAYLOAD_BYTES}, got ${env.BENCH_DATAGRAM_BYTES}`,
+    );
   }
   const templates = env.BENCH_TEMPLATES ?? (defaults.templates ? '1' : '0');
   if (templates !== '0' && templates !== '1') throw new Error(`BENCH_TEMPLATES: 0 or 1, got ${templates}`);

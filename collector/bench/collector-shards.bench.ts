@@ -33,10 +33,7 @@
  * threads against one — for compute-bound and for cache-missing work — the ceiling of any sharding.
  */
 
-// First: this process re-executes itself under the daemon's memory caps (its young generation and
-// malloc arenas), so the collectors measured here run as `phosphor-collector` runs them. Without it
-// a collector on this main thread got V8's default 128 MB young generation, where the daemon's main
-// thread and every shard worker get 32 MB.
+// First: under the daemon's memory caps, as bench:collector runs (why: collector-ingest.bench.ts).
 import '../src/cli/relaunch-with-memory-caps.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

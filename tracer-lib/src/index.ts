@@ -51,6 +51,7 @@ export {
   DEFAULT_LOOPBACK_DATAGRAM_BYTES,
   DEFAULT_MAX_BUFFERED_EVENTS,
   DEFAULT_SAMPLE_RATE,
+  MIN_DATAGRAM_BYTES,
   type TracerOptions,
 } from './options.js';
 export * from './propagation/index.js';
