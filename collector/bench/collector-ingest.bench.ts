@@ -36,7 +36,15 @@ import { loadConfig } from '../src/config/load-config.js';
 import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
 import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { DAEMON_MAIN, mb, measureDaemonRss, RSS_TARGET_MB } from './daemon-rss.js';
-import { BLAST_MILLIS, drain, RECEIVE_BUFFER_BYTES, rawCeiling, send, withReceiverCpu } from './udp-blast.js';
+import {
+  BLAST_MILLIS,
+  drain,
+  RECEIVE_BUFFER_BYTES,
+  rawCeiling,
+  receiverThreadNanos,
+  send,
+  withReceiverCpu,
+} from './udp-blast.js';
 
 const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 10_000);
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 30_000);
@@ -112,6 +120,7 @@ async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 
     events,
     eventsPerSecond: events / seconds,
     eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
+    ...receiverThreadNanos(run, events),
     seconds,
     loss: 1 - received / run.sender.sent,
   };
@@ -230,6 +239,13 @@ async function main() {
     `bare socket at the same ${fmt(targetEps)} events/s: ${fmt(rawEqual.eventsPerCpuSecond)} events per receiver CPU-second (loss ${(rawEqual.loss * 100).toFixed(3)} %)`,
   );
 
+  // Where each receiver's CPU went at that load: the main thread (the socket's reads and the
+  // JavaScript handling them) and V8's helper threads (garbage collection, compilation).
+  const perEvent = (r: { mainThreadNanosPerEvent: number; helperNanosPerEvent: number }) =>
+    `main thread ${fmt(r.mainThreadNanosPerEvent)} ns, helper threads ${fmt(r.helperNanosPerEvent)} ns`;
+  console.log(
+    `  receiver CPU per event at that load: collector ${perEvent(loss)}; bare socket ${perEvent(rawEqual)}; the collector in-process ${fmt(1e9 / inProcessPerCpu)} ns`,
+  );
   const cpuRatio = loss.eventsPerCpuSecond / rawEqual.eventsPerCpuSecond;
   const verdict = (met: boolean) => (met ? 'met' : '**missed**');
   console.log(

@@ -5,6 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { ROUND_DIGITS, type Round } from './bench-datagrams.js';
+import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
 
 /** Length of each blasted phase. */
 export const BLAST_MILLIS = Number(process.env.BENCH_BLAST_MILLIS ?? 5000);
@@ -66,9 +67,24 @@ export interface SendResult {
  */
 export async function withReceiverCpu<T extends { sender: SendResult }>(run: () => Promise<T>) {
   const before = process.cpuUsage();
+  const threadsBefore = threadCpuSnapshot();
   const result = await run();
   const total = process.cpuUsage(before);
-  return { ...result, receiverCpuMicros: total.user + total.system - result.sender.cpuMicros };
+  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(), receiverThreadGroup);
+  return {
+    ...result,
+    receiverCpuMicros: total.user + total.system - result.sender.cpuMicros,
+    /** The main thread's share (NaN off Linux): the socket's reads, the JavaScript that handles them. */
+    mainThreadCpuMicros: byThread.get('main') ?? Number.NaN,
+    /** V8's and libuv's helper threads (garbage collection, compilation), the sender excluded. */
+    helperCpuMicros: byThread.get('helpers') ?? 0,
+  };
+}
+
+/** The receiving side's threads: `main`, `helpers` (V8, libuv); the sender is counted by itself. */
+function receiverThreadGroup(name: string): string {
+  if (name === 'MainThread') return 'main';
+  return name === SENDER_THREAD_NAME ? 'sender' : 'helpers';
 }
 
 /** OS thread name of the sender worker (in /proc/self/task/<tid>/comm, at most 15 characters). */
@@ -139,7 +155,19 @@ export async function rawCeiling(
     received: datagrams,
     eventsPerSecond: events / seconds,
     eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
+    ...receiverThreadNanos(run, events),
     seconds,
     loss: 1 - datagrams / run.sender.sent,
+  };
+}
+
+/** Receiver CPU per event by thread group, in nanoseconds (see withReceiverCpu). */
+export function receiverThreadNanos(
+  run: { mainThreadCpuMicros: number; helperCpuMicros: number },
+  events: number,
+): { mainThreadNanosPerEvent: number; helperNanosPerEvent: number } {
+  return {
+    mainThreadNanosPerEvent: (run.mainThreadCpuMicros * 1000) / events,
+    helperNanosPerEvent: (run.helperCpuMicros * 1000) / events,
   };
 }

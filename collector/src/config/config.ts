@@ -17,6 +17,11 @@ export interface UdpConfig {
   receiveBufferBytes: number;
   /** Shared key (UTF-8); when set, datagrams without a valid HMAC are rejected and counted. */
   hmacKey?: string;
+  /**
+   * Datagrams gather at most this long (from the first of a batch) and are ingested together;
+   * 0 ingests each one as it arrives.
+   */
+  ingestBatchMillis: number;
   /** Tracer instances tracked for per-client loss. */
   maxTrackedClients: number;
 }

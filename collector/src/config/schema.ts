@@ -61,6 +61,12 @@ export const collectorConfigSchema = {
           default: d.DEFAULT_RECEIVE_BUFFER_BYTES,
         },
         hmacKey: { type: 'string', minLength: 16, maxLength: 1024 },
+        ingestBatchMillis: {
+          type: 'integer',
+          minimum: 0,
+          maximum: d.MAX_INGEST_BATCH_MILLIS,
+          default: d.DEFAULT_INGEST_BATCH_MILLIS,
+        },
         maxTrackedClients: { ...positiveInt(10_000_000), default: d.DEFAULT_MAX_TRACKED_CLIENTS },
       },
     },

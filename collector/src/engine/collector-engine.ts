@@ -7,6 +7,8 @@
  * Entry points, for the UDP receiver, shards on worker threads and Kafka consumers alike:
  * - {@link CollectorEngine.ingestDatagram}: one tracer datagram's bytes (+ the sender's address,
  *   for callers that track it); returns what it came to (accepted events, rejection reason).
+ *   Between {@link CollectorEngine.beginBatch} and {@link CollectorEngine.endBatch}, the spans of
+ *   several datagrams reach the sink together.
  * - {@link CollectorEngine.ingestEvents}: already-decoded events (OTLP bridges, foreign spans).
  * - {@link CollectorEngine.pendingSpansOf}: spans still waiting for events (trace-by-id queries).
  * - {@link CollectorEngine.sweep}/{@link CollectorEngine.flushAll}: timeouts and shutdown.
@@ -49,15 +51,30 @@ export class CollectorEngine {
   }
 
   /**
-   * Decodes one datagram into the engine; finished spans reach the sink before it returns. The
-   * returned object is reused by the next call. `remote` (the sender's address) is accepted for
-   * callers that key per-sender state on it; loss accounting uses the batch's tracer id.
+   * Decodes one datagram into the engine; finished spans reach the sink before it returns (inside a
+   * batch: at {@link endBatch}). The returned object is reused by the next call. `remote` (the
+   * sender's address) is accepted for callers that key per-sender state on it; loss accounting uses
+   * the batch's tracer id.
    */
   ingestDatagram(datagram: Buffer, _remote?: { address: string; port: number }): DatagramOutcome {
     const outcome = this.decoder.ingest(datagram, this.now());
     if (outcome.decodedByCodec) this.codecDecoded++;
     else this.fastDecoded++;
     return outcome;
+  }
+
+  /**
+   * Starts a batch of datagrams: the spans their events finish are held, and reach the sink
+   * together at {@link endBatch} (evicted, then complete, then late updates, as within one datagram).
+   */
+  beginBatch(): void {
+    this.decoder.holdSpans = true;
+  }
+
+  /** Ends a batch: hands on the spans held since {@link beginBatch}. */
+  endBatch(): void {
+    this.decoder.holdSpans = false;
+    this.joiner.flush();
   }
 
   /** Adds already-decoded (valid) events; finished spans reach the sink before it returns. */

@@ -167,6 +167,8 @@ function sameBytes(view: DataView, a: number, b: number, length: number): boolea
 const FALLBACK = -1;
 
 export class DatagramDecoder {
+  /** While true, finished spans stay in the joiner for the caller to flush (a batch of datagrams). */
+  holdSpans = false;
   private readonly names = new InternTable(NAME_SLOTS);
   private scratch = new Float64Array(64 * EVENT_STRIDE);
   private buf: Buffer & BufferSlicers = Buffer.alloc(0) as Buffer & BufferSlicers;
@@ -215,7 +217,7 @@ export class DatagramDecoder {
     private readonly hmacKey: Buffer | undefined,
   ) {}
 
-  /** Decodes one datagram into the joiner (finished spans are handed on before it returns). */
+  /** Decodes one datagram into the joiner (finished spans are handed on before it returns, unless held). */
   ingest(datagram: Buffer, now: number): DatagramOutcome {
     const out = this.outcome;
     out.decodedByCodec = false;
@@ -226,7 +228,7 @@ export class DatagramDecoder {
     // A datagram whose HMAC was verified here is not verified again by the codec.
     if (events === FALLBACK) return this.viaCodec(datagram, now, payloadStart >= 0);
     this.secondPass(events, now);
-    this.joiner.flush();
+    if (!this.holdSpans) this.joiner.flush();
     out.ok = true;
     out.acceptedEvents = events + this.pairedFrames;
     out.header = this.header();
@@ -268,7 +270,7 @@ export class DatagramDecoder {
     out.header = { ...header, events: NO_EVENTS };
     const events = result.batch.events;
     for (let i = 0; i < events.length; i++) this.joiner.addEvent(events[i] as TraceEvent, now);
-    this.joiner.flush();
+    if (!this.holdSpans) this.joiner.flush();
     return out;
   }
 

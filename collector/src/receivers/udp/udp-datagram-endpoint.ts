@@ -25,6 +25,12 @@ export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
 ];
 
+/**
+ * Datagrams one batch holds at most (see `udp.ingestBatchMillis`): a full batch is ingested at once,
+ * which bounds the memory a batch holds at a high rate (256 datagrams of at most 64 KiB).
+ */
+export const MAX_BATCH_DATAGRAMS = 256;
+
 /** The datagram counters every UDP endpoint keeps, whatever it does with an accepted datagram. */
 export interface UdpDatagramStats {
   receivedDatagrams: number;
@@ -44,6 +50,11 @@ export interface UdpDatagramStats {
  * them, drops counted by reason with rate-limited warnings, and per-client loss from each accepted
  * datagram's header. What happens to an accepted datagram — ingested by the engine on this thread,
  * or routed to shard threads — is the subclass's {@link handle}.
+ *
+ * Datagrams from the socket gather for up to `ingestBatchMillis` (or MAX_BATCH_DATAGRAMS) and are
+ * then handled one after the other, between {@link beginBatch} and {@link endBatch}: the code that
+ * handles them runs with warm caches instead of after each datagram's system calls, and a
+ * subclass can hand on what a whole batch produced at once.
  */
 export abstract class UdpDatagramEndpoint {
   private socket: Socket | undefined;
@@ -58,6 +69,9 @@ export abstract class UdpDatagramEndpoint {
   };
   private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
   private bufferBytes = 0;
+  /** Datagrams taken off the socket and not yet handled (see ingestBatchMillis). */
+  private readonly batch: Buffer[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     protected readonly options: UdpReceiverOptions,
@@ -71,7 +85,7 @@ export abstract class UdpDatagramEndpoint {
   async start(): Promise<number> {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
     this.socket = socket;
-    socket.on('message', (msg) => this.receive(msg));
+    socket.on('message', (msg) => this.enqueue(msg));
     this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
     return socket.address().port;
   }
@@ -90,12 +104,56 @@ export abstract class UdpDatagramEndpoint {
     this.handle(msg);
   }
 
-  /** Closes the socket. Safe to call twice. */
+  /** Closes the socket, then handles the datagrams still gathered. Safe to call twice. */
   async close(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    this.handleBatch();
   }
+
+  /** A datagram from the socket: handled now (`ingestBatchMillis` 0), or when its batch is due or full. */
+  private enqueue(msg: Buffer): void {
+    const delay = this.options.ingestBatchMillis;
+    if (delay === 0) {
+      this.receive(msg);
+      return;
+    }
+    const batch = this.batch;
+    batch.push(msg);
+    if (batch.length >= MAX_BATCH_DATAGRAMS) {
+      this.handleBatch();
+    } else if (batch.length === 1) {
+      // One timer, re-armed by the first datagram of each batch.
+      if (this.batchTimer === undefined) {
+        this.batchTimer = setTimeout(this.handleBatch, delay);
+        this.batchTimer.unref();
+      } else {
+        this.batchTimer.refresh();
+      }
+    }
+  }
+
+  /** Handles the gathered datagrams in arrival order. Bound: it is the batch timer's callback. */
+  private readonly handleBatch = (): void => {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.beginBatch();
+    try {
+      for (let i = 0; i < batch.length; i++) this.receive(batch[i] as Buffer);
+    } finally {
+      batch.length = 0;
+      this.endBatch();
+    }
+  };
+
+  /** Called before a batch of datagrams is handled (nothing by default). */
+  protected beginBatch(): void {}
+
+  /** Called after a batch of datagrams was handled; must not throw (nothing by default). */
+  protected endBatch(): void {}
 
   /** Decodes or routes one datagram of acceptable size; reports through {@link accepted}, {@link drop}, {@link failed}. */
   protected abstract handle(msg: Buffer): void;

@@ -18,6 +18,10 @@ export interface IngestOutcome {
 /** Decodes a datagram and ingests its events in one step (the engine); must not throw. */
 export interface DatagramIngest {
   ingestDatagram(datagram: Buffer): IngestOutcome;
+  /** Holds the spans the next datagrams finish until {@link endBatch} (engines that can). */
+  beginBatch?(): void;
+  /** Hands on the spans held since {@link beginBatch}. */
+  endBatch?(): void;
 }
 
 /** Receiver self counters. */
@@ -43,6 +47,19 @@ export class UdpReceiver extends UdpDatagramEndpoint {
     logger: Logger,
   ) {
     super(options, logger);
+  }
+
+  protected override beginBatch(): void {
+    this.engine.beginBatch?.();
+  }
+
+  /** The batch's spans reach the consumers together (one store write for the batch). */
+  protected override endBatch(): void {
+    try {
+      this.engine.endBatch?.();
+    } catch (err) {
+      this.failed('handing on a batch of spans', err);
+    }
   }
 
   protected handle(msg: Buffer): void {
