@@ -5,6 +5,7 @@ import type { Collector } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
 import { testCollector } from '../support/collector.js';
 import { batchOf, hopEvents } from '../support/hops.js';
+import { until } from '../support/until.js';
 
 const T0 = 1_700_000_000_000_000;
 let collector: Collector | undefined;
@@ -54,14 +55,6 @@ function openTail(url: string) {
   });
   req.end();
   return { spans, ready, req, status: () => status, contentType: () => contentType, pause: () => response?.pause() };
-}
-
-async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMillis;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('GET /api/tail (SSE)', () => {

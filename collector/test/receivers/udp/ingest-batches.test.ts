@@ -7,6 +7,8 @@ import { CollectorEngine } from '../../../src/engine/collector-engine.js';
 import { MAX_BATCH_DATAGRAMS } from '../../../src/receivers/udp/udp-datagram-endpoint.js';
 import { UdpReceiver } from '../../../src/receivers/udp/udp-receiver.js';
 import { batchOf, hopEvents } from '../../support/hops.js';
+import { sendDatagrams } from '../../support/udp.js';
+import { until } from '../../support/until.js';
 
 const T0 = 1_700_000_000_000_000;
 const sender = createSocket('udp4');
@@ -46,21 +48,7 @@ async function startReceiver(ingestBatchMillis: number) {
   return { receiver, port, handOffs };
 }
 
-async function send(port: number, datagrams: Buffer[]): Promise<void> {
-  for (const d of datagrams) {
-    await new Promise<void>((resolve, reject) =>
-      sender.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-}
-
-async function until(check: () => boolean, timeoutMillis = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMillis;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const send = (port: number, datagrams: Buffer[]) => sendDatagrams(sender, port, datagrams);
 
 describe('UDP receiver: datagrams ingested in batches (udp.ingestBatchMillis)', () => {
   it('gathers the datagrams of ingestBatchMillis and hands their spans on together, in arrival order', async () => {

@@ -4,6 +4,8 @@ import { encodeBatch } from '../../../../wire/test/support/reference-encoder.js'
 import type { Collector } from '../../../src/app.js';
 import { testCollector } from '../../support/collector.js';
 import { batchOf, hopEvents } from '../../support/hops.js';
+import { sendDatagrams } from '../../support/udp.js';
+import { until } from '../../support/until.js';
 
 const T0 = 1_700_000_000_000_000;
 let collector: Collector | undefined;
@@ -14,21 +16,7 @@ afterEach(async () => {
   collector = undefined;
 });
 
-async function send(port: number, datagrams: Buffer[]): Promise<void> {
-  for (const d of datagrams) {
-    await new Promise<void>((resolve, reject) =>
-      sender.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-}
-
-async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMillis;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const send = (port: number, datagrams: Buffer[]) => sendDatagrams(sender, port, datagrams);
 
 const hop = (spanId: string) =>
   hopEvents({ traceId: 't', spanId, times: { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 } });

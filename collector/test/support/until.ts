@@ -1,0 +1,6 @@
+import { poll } from '../../../test/support/helpers.js';
+
+/** Waits until `check()` holds (polled every few milliseconds); throws after `timeoutMillis`. */
+export async function until(check: () => boolean, timeoutMillis = 10_000): Promise<void> {
+  await poll(async () => (check() ? true : undefined), { timeoutMillis, what: 'the condition', intervalMillis: 5 });
+}
