@@ -1,7 +1,9 @@
 /**
  * Property tests: random and mutated datagrams thrown at the engine. Whatever arrives, the engine
  * never throws, every datagram and event is accounted for, a span is only ever made of events of
- * its own (trace, span) — never another trace's — and memory stays within the caps.
+ * its own (trace, span) — never another trace's — a late update never reaches the sink before the
+ * span it updates, and memory stays within the caps. Even seeds ingest in batches of random length,
+ * as the UDP receiver does (`beginBatch`/`endBatch`).
  */
 import { decodeDatagram, EventFlags, MAX_NAME_LENGTH, type TraceEvent } from '@phosphor/wire';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +75,18 @@ describe('engine invariants under random and mutated datagrams', () => {
       let accepted = 0;
       let rejected = 0;
       let acceptedEvents = 0;
+      const batched = seed % 2 === 0;
+      /** Datagrams left in the open batch; 0 = none open. */
+      let batchLeft = 0;
+      const endBatch = () => {
+        if (batchLeft > 0) engine.endBatch();
+        batchLeft = 0;
+      };
       for (let i = 0; i < 600; i++) {
+        if (batched && batchLeft === 0 && random() < 0.3) {
+          engine.beginBatch();
+          batchLeft = 1 + Math.floor(random() * 20);
+        }
         const events = Array.from({ length: 1 + Math.floor(random() * 12) }, () => randomEvent(random, 1.7e15));
         const bytes = mutate(
           encodeBatch({
@@ -107,7 +120,11 @@ describe('engine invariants under random and mutated datagrams', () => {
           acceptedEvents += outcome.acceptedEvents;
           expect(outcome.acceptedEvents + outcome.invalidEvents).toBeLessThanOrEqual(64);
         } else rejected++;
+        if (batchLeft === 1) endBatch();
+        else if (batchLeft > 0) batchLeft--;
         if (random() < 0.1) {
+          // Timeouts run on a timer, never inside a batch.
+          endBatch();
           now += Math.floor(random() * 2000);
           engine.sweep();
         }
@@ -116,6 +133,7 @@ describe('engine invariants under random and mutated datagrams', () => {
         expect(stats.rememberedSpans).toBeLessThanOrEqual(CAPS.maxRememberedSpans);
         expect(stats.allocatedRows).toBeLessThanOrEqual(CAPS.maxPendingSpans + CAPS.maxRememberedSpans + 1);
       }
+      endBatch();
       const stats = engine.stats();
       expect(accepted + rejected).toBe(datagrams);
       expect(stats.fastDecodedDatagrams + stats.codecDecodedDatagrams).toBe(datagrams);
@@ -131,7 +149,11 @@ describe('engine invariants under random and mutated datagrams', () => {
       const flushed = emitted.slice(first.length + late.length).filter((e) => e.reason === 'shutdown');
       const pendingEvents = flushed.reduce((n, e) => n + Object.keys(e.span.rawEvents).length, 0);
       expect(stats.receivedEvents).toBe(stats.duplicateEvents + emittedEvents + pendingEvents);
-      for (const { span } of emitted) {
+      const seen = new Set<string>();
+      for (const { span, reason } of emitted) {
+        const key = `${span.traceId}\u0000${span.spanId}`;
+        if (reason === 'late') expect(seen.has(key), `late update of ${key} before the span`).toBe(true);
+        seen.add(key);
         for (const [type, t] of Object.entries(span.rawEvents)) {
           const own = sent.get(`${span.traceId}\u0000${span.spanId}\u0000${type}`);
           expect(own?.has(t), `${span.traceId}/${span.spanId} ${type}`).toBe(true);

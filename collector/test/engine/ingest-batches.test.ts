@@ -7,21 +7,27 @@ import { batchOf, hopEvents } from '../support/hops.js';
 const T0 = 1_700_000_000_000_000;
 const TIMES = { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 };
 
+/** An engine holding one pending hop at most, recording each hand-off's reason and span ids. */
+function oneHopEngine() {
+  const handOffs: { reason: EmitReason; spanIds: string[] }[] = [];
+  const engine = new CollectorEngine(
+    {
+      spanTimeoutMillis: 60_000,
+      maxPendingSpans: 1,
+      skewCorrection: true,
+      lateWindowMillis: 60_000,
+      maxRememberedSpans: 100,
+      now: () => 0,
+    },
+    (spans, reason) => handOffs.push({ reason, spanIds: spans.map((s) => s.spanId) }),
+  );
+  return { engine, handOffs };
+}
+
 describe('CollectorEngine batches', () => {
   it('holds the spans of a batch of datagrams and hands them on at its end, evicted before complete', () => {
-    const handOffs: { reason: EmitReason; spanIds: string[] }[] = [];
-    const engine = new CollectorEngine(
-      {
-        spanTimeoutMillis: 60_000,
-        // One pending hop at most: the second hop's first event evicts the first hop.
-        maxPendingSpans: 1,
-        skewCorrection: true,
-        lateWindowMillis: 60_000,
-        maxRememberedSpans: 100,
-        now: () => 0,
-      },
-      (spans, reason) => handOffs.push({ reason, spanIds: spans.map((s) => s.spanId) }),
-    );
+    // One pending hop at most: the second hop's first event evicts the first hop.
+    const { engine, handOffs } = oneHopEngine();
     const req = hopEvents({ traceId: 't1', spanId: 'x', times: { REQ: T0 } });
     const whole = hopEvents({ traceId: 't2', spanId: 'y', times: TIMES });
     engine.beginBatch();
@@ -37,5 +43,21 @@ describe('CollectorEngine batches', () => {
     engine.ingestDatagram(encodeBatch(batchOf(hopEvents({ traceId: 't3', spanId: 'z', times: TIMES }), 2)));
     expect(handOffs.at(-1)).toEqual({ reason: 'complete', spanIds: ['z'] });
     expect(engine.stats()).toMatchObject({ completeSpans: 2, evictedPendingSpans: 1, receivedEvents: 9 });
+  });
+
+  it('hands on a span evicted in a batch before its late update from the same batch', () => {
+    const { engine, handOffs } = oneHopEngine();
+    const x = hopEvents({ traceId: 't1', spanId: 'x', times: TIMES });
+    engine.beginBatch();
+    engine.ingestDatagram(encodeBatch(batchOf([x[0]!], 0)));
+    // y's first event evicts x (REQ only, emitted partial); x's REP then arrives late.
+    engine.ingestDatagram(encodeBatch(batchOf(hopEvents({ traceId: 't2', spanId: 'y', times: { REQ: T0 } }), 1)));
+    engine.ingestDatagram(encodeBatch(batchOf([x[3]!], 2)));
+    engine.endBatch();
+    expect(handOffs).toEqual([
+      { reason: 'evicted', spanIds: ['x'] },
+      { reason: 'late', spanIds: ['x'] },
+    ]);
+    expect(engine.stats()).toMatchObject({ evictedPendingSpans: 1, lateEvents: 1, pendingSpans: 1 });
   });
 });
