@@ -48,7 +48,7 @@ import { TraceOwners } from '../src/shards/trace-owner.js';
 import { buildRound, describeTraffic, LOOPBACK_TRAFFIC, type Round, trafficFromEnv } from './bench-datagrams.js';
 import { coreScaling } from './core-scaling.js';
 import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
-import { drain, RECEIVE_BUFFER_BYTES, SENDER_THREAD_NAME, send } from './udp-blast.js';
+import { drain, RECEIVE_BUFFER_BYTES, SENDER_THREAD_NAME, send, threadGroup } from './udp-blast.js';
 
 const SHARDS = Number(process.env.BENCH_SHARDS ?? 2);
 /**
@@ -209,13 +209,6 @@ interface RunResult {
   eventsPerHandOff: number;
   /** Share of the hand-offs that woke an idle shard. */
   wakeUpShare: number;
-}
-
-/** Thread groups for CPU accounting. */
-function threadGroup(name: string): string {
-  if (name === 'MainThread') return 'main';
-  if (name.startsWith('shard-') || name === SENDER_THREAD_NAME) return name;
-  return 'helpers';
 }
 
 async function run(subject: Subject, round: Round, eventsPerSecond: number, millis: number): Promise<RunResult> {

@@ -70,7 +70,7 @@ export async function withReceiverCpu<T extends { sender: SendResult }>(run: () 
   const threadsBefore = threadCpuSnapshot();
   const result = await run();
   const total = process.cpuUsage(before);
-  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(), receiverThreadGroup);
+  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(), threadGroup);
   return {
     ...result,
     receiverCpuMicros: total.user + total.system - result.sender.cpuMicros,
@@ -81,10 +81,14 @@ export async function withReceiverCpu<T extends { sender: SendResult }>(run: () 
   };
 }
 
-/** The receiving side's threads: `main`, `helpers` (V8, libuv); the sender is counted by itself. */
-function receiverThreadGroup(name: string): string {
+/**
+ * Thread groups for CPU accounting: `main`, each shard and the sender by their own names, and
+ * `helpers` for the rest (V8's garbage collection and compiler threads, libuv's pool).
+ */
+export function threadGroup(name: string): string {
   if (name === 'MainThread') return 'main';
-  return name === SENDER_THREAD_NAME ? 'sender' : 'helpers';
+  if (name.startsWith('shard-') || name === SENDER_THREAD_NAME) return name;
+  return 'helpers';
 }
 
 /** OS thread name of the sender worker (in /proc/self/task/<tid>/comm, at most 15 characters). */
