@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import type { TraceEvent } from '@phosphor/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poll } from '../../test/support/helpers.js';
 import { encodeBatch } from '../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../src/app.js';
 import type { Span } from '../src/model/span.js';
@@ -102,12 +103,11 @@ function randomDatagram(random: () => number): Buffer {
 }
 
 async function waitForReceived(n: number): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (collector.receiver.stats().receivedDatagrams < n) {
-    if (performance.now() > deadline)
-      throw new Error(`collector received ${collector.receiver.stats().receivedDatagrams} of ${n} datagrams`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await poll(async () => (collector.receiver.stats().receivedDatagrams >= n ? true : undefined), {
+    timeoutMillis: 10_000,
+    what: `the collector to receive ${n} datagrams`,
+    intervalMillis: 2,
+  });
 }
 
 describe('fuzz: hostile datagrams while valid traffic flows', () => {

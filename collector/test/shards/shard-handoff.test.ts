@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
-import { startSharded, traceHops, twoTracerDatagrams, waitFor } from './support.js';
+import { until } from '../support/until.js';
+import { startSharded, traceHops, twoTracerDatagrams } from './support.js';
 
 /*
  * The hand-off from the receiving thread to the shards' rings: every routed frame is ingested once,
@@ -25,7 +26,7 @@ describe('shard hand-off through the rings', () => {
     const routed = collector.receiver.stats().routedEvents;
     expect(routed).toBe(hops.reduce((n, h) => n + Object.keys(h.times).length, 0));
     // No flush(): the hand-off timer delivers.
-    await waitFor(() => collector.shards.processedEvents() === routed);
+    await until(() => collector.shards.processedEvents() === routed);
     const host = collector.shards.stats();
     expect(host.processedEvents).toBe(routed);
     expect(host.forwardedBuffers).toBeGreaterThanOrEqual(1);

@@ -9,7 +9,8 @@ import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { testCollector } from '../support/collector.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { writeDatagrams } from '../support/template-datagrams.js';
-import { startSharded, T0, traceHops, twoTracerDatagrams, waitFor } from './support.js';
+import { until } from '../support/until.js';
+import { startSharded, T0, traceHops, twoTracerDatagrams } from './support.js';
 
 const open: (Collector | ShardedCollector)[] = [];
 afterEach(async () => {
@@ -80,7 +81,7 @@ describe.each([
     expect(c.shards.isLocal(0)).toBe(receiverShardShare > 0);
     expect(c.shards.isLocal(shardCount - 1)).toBe(false);
     await sendFromTwoTracers(c.addresses?.udpPort as number, twoTracerDatagrams(HOPS));
-    await waitFor(async () => (await statsOf(c)).assembly.receivedEvents === EVENTS);
+    await until(async () => (await statsOf(c)).assembly.receivedEvents === EVENTS);
     const stats = await statsOf(c);
     // Both sides of every two-sided hop met in one shard: complete at once, nothing partial.
     expect(stats.assembly.completeSpans).toBe(TWO_SIDED);
@@ -146,7 +147,7 @@ describe('merged views', () => {
       two.ingest(d);
     }
     two.flush();
-    await waitFor(async () => (await statsOf(two)).assembly.receivedEvents === EVENTS);
+    await until(async () => (await statsOf(two)).assembly.receivedEvents === EVENTS);
     const withoutRate = <T extends { ratePerSecond: number }>(rows: T[]) =>
       rows
         .map(({ ratePerSecond: _, ...rest }) => rest)
@@ -193,7 +194,7 @@ describe('merged views', () => {
       two.ingest(d);
     }
     two.flush();
-    await waitFor(async () => (await statsOf(two)).assembly.receivedEvents === EVENTS);
+    await until(async () => (await statsOf(two)).assembly.receivedEvents === EVENTS);
     const stats = await statsOf(two);
     expect(stats.udp.acceptedEvents).toBe(EVENTS);
     expect(stats.assembly.completeSpans).toBe(TWO_SIDED);
@@ -214,7 +215,7 @@ describe('merged views', () => {
     let text = '';
     const decoder = new TextDecoder();
     const spanIds = new Set<string>();
-    await waitFor(async () => {
+    await until(async () => {
       const { value } = await reader.read();
       text += decoder.decode(value);
       for (const m of text.matchAll(/"spanId":"([^"]+)"/g)) spanIds.add(m[1] as string);
@@ -229,7 +230,7 @@ describe('faults', () => {
   it('a shard worker crash is reported in health and stats, does not crash the daemon, and the shard restarts', async () => {
     const c = await sharded(2);
     await c.shards.killShard(1);
-    await waitFor(async () => (await json<Record<string, string>>(c, '/health')).shards === 'KO');
+    await until(async () => (await json<Record<string, string>>(c, '/health')).shards === 'KO');
     const tests = await json<{ name: string; status: string; error?: string }[]>(c, '/health/shards');
     expect(tests.map((t) => [t.name, t.status])).toEqual([
       ['shard-0', 'OK'],
@@ -251,7 +252,7 @@ describe('faults', () => {
     expect(search.statusCode).toBe(503);
     expect(search.json().message).toContain('shard 1');
     // Restarted after the delay: Degraded (its memory was lost) and taking events again.
-    await waitFor(async () => (await json<Record<string, string>>(c, '/health')).shards === 'Degraded', 5000);
+    await until(async () => (await json<Record<string, string>>(c, '/health')).shards === 'Degraded', 5000);
     const [hop] = HOPS.filter((h) => h.times.REQ !== undefined);
     c.ingest(encodeBatch(batchOf(hopEvents({ ...(hop as (typeof HOPS)[number]), traceId: 'after-restart' }))));
     c.flush();
@@ -315,7 +316,7 @@ describe('faults', () => {
       malformed: 1,
     });
     expect(expected.invalidEvents).toBe(2);
-    await waitFor(async () => (await statsOf(two)).udp.acceptedEvents === expected.acceptedEvents);
+    await until(async () => (await statsOf(two)).udp.acceptedEvents === expected.acceptedEvents);
     const got = (await statsOf(two)).udp;
     for (const field of [
       'receivedDatagrams',

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/app.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { testCollector } from '../support/collector.js';
-import { startSharded, traceHops, twoTracerDatagrams, waitFor } from './support.js';
+import { until } from '../support/until.js';
+import { startSharded, traceHops, twoTracerDatagrams } from './support.js';
 
 /*
  * `otlpExport` with shards > 1: every shard exports the spans it assembles to the configured OTLP
@@ -46,7 +47,7 @@ describe('sharded collector with the OTLP exporter', () => {
 
     // Each hop crosses OTLP as a CLIENT and a SERVER span (the entry hop as one SERVER span) and
     // joins again into one hop at the receiver.
-    await waitFor(async () => (await storedSpans(receiver, traceIds)) === hops.length, 15_000);
+    await until(async () => (await storedSpans(receiver, traceIds)) === hops.length, 15_000);
     const stats = await sharded.stats();
     const exported = stats.otlpExport as { exportedSpans: number; droppedSpans: Record<string, number> };
     expect(exported.exportedSpans).toBe(hops.length);

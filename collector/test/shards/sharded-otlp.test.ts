@@ -10,7 +10,8 @@ import type { Span } from '../../src/model/span.js';
 import { traceIdFromOtel } from '../../src/otlp/otlp-trace-id.js';
 import type { ShardedCollector } from '../../src/shards/sharded-collector.js';
 import { extractHeaders, otelService, otlpExporter, SpanKind, startSpan } from '../receivers/otlp/otel-sdk.js';
-import { startSharded, waitFor } from './support.js';
+import { until } from '../support/until.js';
+import { startSharded } from './support.js';
 
 /*
  * A sharded collector (2 shards) with its OTLP receiver: gateway (Phosphor, fastify + tracedFetch,
@@ -92,7 +93,7 @@ describe('sharded collector with OTLP in', () => {
 
     for (const traceId of traceIds) {
       let spans: Span[] = [];
-      await waitFor(async () => {
+      await until(async () => {
         const res = await fetch(`${ports.httpUrl}/api/traces/${traceId}`);
         if (res.status !== 200) return false;
         spans = ((await res.json()) as { spans: Span[] }).spans;
@@ -131,7 +132,7 @@ describe('closing a sharded collector with OTLP in', () => {
       const call = startSpan(provider, 'GET', SpanKind.CLIENT, remote, { 'peer.service': 'stock' });
       call.span.end();
       await provider.forceFlush();
-      await waitFor(() => c.otlp.stats().waitingSpans === 1);
+      await until(() => c.otlp.stats().waitingSpans === 1);
       const order: string[] = [];
       const deliverEvents = c.shards.deliverEvents.bind(c.shards);
       const closeShards = c.shards.close.bind(c.shards);

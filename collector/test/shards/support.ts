@@ -113,12 +113,3 @@ export function twoTracerDatagrams(hops: HopSpec[], perDatagram = 25, seed = 11)
   }
   return out;
 }
-
-/** Polls `check` until it returns true (or throws after `timeoutMillis`). */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMillis = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMillis) throw new Error(`condition not met within ${timeoutMillis} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

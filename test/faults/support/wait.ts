@@ -1,12 +1,13 @@
 /** Polling helpers for the fault scenarios: wait for a condition on real, asynchronous systems. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../../support/helpers.js';
 
 export { sleep };
 
 /**
  * Polls `probe` every `intervalMillis` until it returns a value other than `undefined`/`false`, and
- * returns that value. Throws after `timeoutMillis` with `what` and the last probe error, so a failing
- * scenario says what it was waiting for.
+ * returns that value. Throws after `timeoutMillis` (the monotonic clock's) with `what` and the last
+ * probe error, so a failing scenario says what it was waiting for.
  */
 export async function waitFor<T>(
   what: string,
@@ -14,21 +15,13 @@ export async function waitFor<T>(
   timeoutMillis: number,
   intervalMillis = 200,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMillis;
-  let lastError: unknown;
-  for (;;) {
-    try {
+  return poll(
+    async () => {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMillis} ms waiting for ${what}${cause}`);
-    }
-    await sleep(intervalMillis);
-  }
+      return value === false ? undefined : value;
+    },
+    { timeoutMillis, what, intervalMillis },
+  );
 }
 
 /** GETs JSON from `url`; throws naming the URL and status when the answer is not 2xx. */

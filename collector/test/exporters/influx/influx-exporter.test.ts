@@ -145,9 +145,8 @@ describe('Influx exporter (fake v2 write endpoint)', () => {
     );
     exporters.push(exporter);
     const first = exporter.exportNow();
-    const started = Date.now();
+    // Nothing is awaited: each call sampled synchronously, behind the one write still hanging.
     for (let i = 0; i < 5; i++) void exporter.exportNow();
-    expect(Date.now() - started).toBeLessThan(50);
     expect(sampled).toBe(6);
     expect(exporter.stats()).toMatchObject({ writeRequests: 1, bufferedPoints: 3, droppedPoints: 3 });
     await first;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { poll } from '../../../../test/support/helpers.js';
 import type { Collector } from '../../../src/app.js';
 import type { Span } from '../../../src/model/span.js';
 import { traceIdFromOtel } from '../../../src/otlp/otlp-trace-id.js';
@@ -21,12 +22,13 @@ afterEach(async () => {
 });
 
 async function waitForSpans(c: Collector, traceId: string, count: number): Promise<Span[]> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const spans = (await c.store.getTrace(traceId)) ?? [];
-    if (spans.length >= count || performance.now() > deadline) return spans;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return poll(
+    async () => {
+      const spans = (await c.store.getTrace(traceId)) ?? [];
+      return spans.length >= count ? spans : undefined;
+    },
+    { timeoutMillis: 10_000, what: `${count} stored spans of trace ${traceId}`, intervalMillis: 50 },
+  );
 }
 
 describe.each(EXPORTER_KINDS)('OTel SDK with the %s exporter', (kind) => {
