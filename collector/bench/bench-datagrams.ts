@@ -42,8 +42,12 @@ export interface Traffic {
 }
 
 /**
- * What a tracer sends a collector on another host (the default MTU-safe datagrams), every event
- * inline in its own frame: bench:collector's traffic, whose bare-socket comparison is defined on it.
+ * The tracer's datagram size for a collector on another host (MTU-safe), every event inline in its
+ * own frame: bench:collector's default, on which its bare-socket comparison was defined. It is what
+ * the tracer writes for events outside an instrumented hop and for hops with an error; an
+ * instrumented hop's events it writes from templates, a fast hop's side as one frame — about three
+ * times the events per datagram (BENCH_TEMPLATES=1 BENCH_HOP_FRAMES=pairs), so a bare socket's
+ * per-datagram cost is spread over three times the events and the ratio reads lower on that shape.
  */
 export const NETWORK_TRAFFIC: Traffic = {
   maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,

@@ -89,7 +89,7 @@ export async function buildCollector(config: CollectorConfig, options: BuildColl
   // Finished spans go to every consumer through one fan-out: the store, the aggregates, the tail
   // (and any span exporter registered later), each isolated from the others' failures.
   const fanOut = new SpanFanOut(logger.child({ component: 'pipeline' }), config.logging.warnIntervalMillis);
-  const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut.consume);
+  const assembler = new CollectorEngine({ ...config.assembly, hmacKey: config.udp.hmacKey }, fanOut);
   // receiver / assembler roles (Kafka between them); undefined for the all-in-one default.
   const role: ClusterRole | undefined = cluster?.createClusterRole(config, {
     store,

@@ -1,5 +1,18 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import { NON_HOP_KIND_TAG, type Span } from '../model/span.js';
+import {
+  N_CLIENT_DURATION,
+  N_SERVER_DURATION,
+  NUMBER_STRIDE,
+  SpanBatch,
+  T_ERROR_CODE,
+  T_FROM,
+  T_FROM_ENDPOINT,
+  T_SERVER_HOST,
+  T_TO,
+  T_TO_ENDPOINT,
+  TEXT_STRIDE,
+} from '../model/span-batch.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 import type {
   AggregatesSnapshot,
@@ -47,6 +60,8 @@ export class Aggregates implements SpanConsumer {
   private catalogSize = 0;
   private droppedKeys = 0;
   private recordedSpans = 0;
+  /** The batch {@link recordAll} turns Span objects into. */
+  private readonly scratch = new SpanBatch();
 
   constructor(private readonly options: AggregatesOptions) {
     this.now = options.now ?? Date.now;
@@ -66,51 +81,70 @@ export class Aggregates implements SpanConsumer {
     if (reason !== 'late') this.recordAll(spans);
   }
 
+  /** {@link consume} for spans as columns. */
+  consumeBatch(batch: SpanBatch, reason: EmitReason): void {
+    if (reason !== 'late') this.recordBatch(batch);
+  }
+
   /** Counts a newly finished span (not its late updates, so no request is counted twice). */
   record(span: Span): void {
-    this.recordAt(span, this.now());
+    this.recordAll([span]);
   }
 
   /** Counts newly finished spans, all at the current time (one clock read per batch). */
   recordAll(spans: readonly Span[]): void {
-    const now = this.now();
-    for (let i = 0; i < spans.length; i++) this.recordAt(spans[i] as Span, now);
+    this.recordBatch(this.scratch.refill(spans));
+    this.scratch.clear();
   }
 
-  private recordAt(span: Span, now: number): void {
+  /** {@link recordAll} for spans as columns. */
+  recordBatch(batch: SpanBatch): void {
+    const now = this.now();
+    for (let i = 0; i < batch.length; i++) this.recordAt(batch, i, now);
+  }
+
+  private recordAt(batch: SpanBatch, i: number, now: number): void {
     // Spans that are not hops (OTel INTERNAL and messaging spans) have no caller/callee to count.
-    if (span.tags[NON_HOP_KIND_TAG] !== undefined) return;
+    if ((batch.tags[i] as Record<string, string>)[NON_HOP_KIND_TAG] !== undefined) return;
     this.recordedSpans++;
-    const error = span.errorCode !== undefined;
-    const to = span.to;
-    if (span.serverDurationMicros !== undefined && to) {
-      let endpoint = this.endpoints.get(to, span.toEndpoint);
+    const text = batch.text;
+    const t = i * TEXT_STRIDE;
+    const numbers = batch.numbers;
+    const n = i * NUMBER_STRIDE;
+    const error = text[t + T_ERROR_CODE] !== undefined;
+    const to = text[t + T_TO] as string;
+    const toEndpoint = text[t + T_TO_ENDPOINT] as string;
+    const from = text[t + T_FROM] as string;
+    const serverDuration = numbers[n + N_SERVER_DURATION] as number;
+    const clientDuration = numbers[n + N_CLIENT_DURATION] as number;
+    if (!Number.isNaN(serverDuration) && to) {
+      let endpoint = this.endpoints.get(to, toEndpoint);
       if (endpoint === undefined && this.hasRoom(this.endpoints.size)) {
-        endpoint = this.newKeyed({ service: to, endpoint: span.toEndpoint });
-        this.endpoints.set(to, span.toEndpoint, endpoint);
+        endpoint = this.newKeyed({ service: to, endpoint: toEndpoint });
+        this.endpoints.set(to, toEndpoint, endpoint);
       }
-      endpoint?.stats.record(span.serverDurationMicros, error, now);
-      const serverHost = span.serverHost;
+      endpoint?.stats.record(serverDuration, error, now);
+      const serverHost = text[t + T_SERVER_HOST];
       if (serverHost) {
         let host = this.hosts.get(serverHost);
         if (host === undefined && this.hasRoom(this.hosts.size)) {
           host = this.newKeyed({ host: serverHost });
           this.hosts.set(serverHost, host);
         }
-        host?.stats.record(span.serverDurationMicros, error, now);
+        host?.stats.record(serverDuration, error, now);
       }
     }
-    if (span.clientDurationMicros !== undefined && to) {
-      let edge = this.edges.get(span.from, to);
+    if (!Number.isNaN(clientDuration) && to) {
+      let edge = this.edges.get(from, to);
       if (edge === undefined && this.hasRoom(this.edges.size)) {
-        edge = this.newKeyed({ from: span.from, to });
-        this.edges.set(span.from, to, edge);
+        edge = this.newKeyed({ from, to });
+        this.edges.set(from, to, edge);
       }
-      edge?.stats.record(span.clientDurationMicros, error, now);
+      edge?.stats.record(clientDuration, error, now);
     }
-    this.recordGraph(span, error);
-    this.recordCatalog(to, span.toEndpoint);
-    this.recordCatalog(span.from, span.fromEndpoint);
+    this.recordGraph(from, to, error);
+    this.recordCatalog(to, toEndpoint);
+    this.recordCatalog(from, text[t + T_FROM_ENDPOINT] as string);
   }
 
   /** Stats over a window given as minutes; undefined when that window is not configured. */
@@ -225,24 +259,24 @@ export class Aggregates implements SpanConsumer {
     return { labels, stats: new RollingHistogram(this.bucketMillis, this.bucketCount) };
   }
 
-  private recordGraph(span: Span, error: boolean): void {
-    if (span.to) {
-      const node = this.graphNode(span.to);
+  private recordGraph(from: string, to: string, error: boolean): void {
+    if (to) {
+      const node = this.graphNode(to);
       if (node) {
         node.calls++;
         if (error) node.errors++;
       }
     }
-    if (span.from) this.graphNode(span.from);
-    if (span.from && span.to) {
-      let edge = this.graphEdges.get(span.from, span.to);
+    if (from) this.graphNode(from);
+    if (from && to) {
+      let edge = this.graphEdges.get(from, to);
       if (!edge) {
         if (this.graphEdges.size >= this.options.maxKeys) {
           this.droppedKeys++;
           return;
         }
-        edge = { from: span.from, to: span.to, calls: 0, errors: 0 };
-        this.graphEdges.set(span.from, span.to, edge);
+        edge = { from, to, calls: 0, errors: 0 };
+        this.graphEdges.set(from, to, edge);
       }
       edge.calls++;
       if (error) edge.errors++;

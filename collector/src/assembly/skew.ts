@@ -45,33 +45,63 @@ export class HostOffsets implements HostOffsetTable {
   }
 }
 
+/** The offsets {@link sideOffsets} found: microseconds to add to a span's client and server times. */
+export interface SideOffsets {
+  client: number;
+  server: number;
+}
+
 /**
- * Adjusts one span's times with the offsets known for its trace, and records the server host's
+ * The clock offsets for one span's raw times (undefined = absent), and records the server host's
  * offset for its descendants. The client side (REQ/REP) moves by the client host's offset
  * (inherited from an ancestor span served on that host). When both sides are present, the
  * server side (IN/OUT) must fall inside the adjusted REQ/REP; if it does not, the server host's
  * offset is estimated from the four timestamps with network time split evenly between request
- * and reply, as Zipkin and Jaeger do. `skewMicros` is the offset applied to the server events.
+ * and reply, as Zipkin and Jaeger do.
  */
-export function adjustSpanSkew(span: Span, offsets: HostOffsetTable): void {
-  const raw = span.rawEvents;
-  const clientOffset = span.clientHost !== undefined ? (offsets.get(span.clientHost) ?? 0) : 0;
-  const req = raw.REQ === undefined ? undefined : raw.REQ + clientOffset;
-  const rep = raw.REP === undefined ? undefined : raw.REP + clientOffset;
+export function sideOffsets(
+  rawReq: number | undefined,
+  rawIn: number | undefined,
+  rawOut: number | undefined,
+  rawRep: number | undefined,
+  clientHost: string | undefined,
+  serverHost: string | undefined,
+  offsets: HostOffsetTable,
+  into: SideOffsets,
+): void {
+  const clientOffset = clientHost !== undefined ? (offsets.get(clientHost) ?? 0) : 0;
+  const req = rawReq === undefined ? undefined : rawReq + clientOffset;
+  const rep = rawRep === undefined ? undefined : rawRep + clientOffset;
   let serverOffset = 0;
-  if (raw.IN !== undefined || raw.OUT !== undefined) {
-    if (span.serverHost !== undefined && span.serverHost === span.clientHost) {
+  if (rawIn !== undefined || rawOut !== undefined) {
+    if (serverHost !== undefined && serverHost === clientHost) {
       serverOffset = clientOffset;
     } else {
-      const known = span.serverHost === undefined ? undefined : offsets.get(span.serverHost);
-      if (known !== undefined && fits(raw, known, req, rep)) serverOffset = known;
-      else if (fits(raw, 0, req, rep)) serverOffset = 0;
-      else serverOffset = estimateOffset(raw, req, rep);
+      const known = serverHost === undefined ? undefined : offsets.get(serverHost);
+      if (known !== undefined && fits(rawIn, rawOut, known, req, rep)) serverOffset = known;
+      else if (fits(rawIn, rawOut, 0, req, rep)) serverOffset = 0;
+      else serverOffset = estimateOffset(rawIn, rawOut, req, rep);
     }
     // The first offset found for a host wins: spans are visited root first, so it is the one
     // measured closest to the trace's reference clock.
-    if (span.serverHost !== undefined && !offsets.has(span.serverHost)) offsets.set(span.serverHost, serverOffset);
+    if (serverHost !== undefined && !offsets.has(serverHost)) offsets.set(serverHost, serverOffset);
   }
+  into.client = clientOffset;
+  into.server = serverOffset;
+}
+
+const found: SideOffsets = { client: 0, server: 0 };
+
+/**
+ * Adjusts one span's times with the offsets known for its trace (see {@link sideOffsets}), and
+ * records the server host's offset for its descendants. `skewMicros` is the offset applied to the
+ * server events.
+ */
+export function adjustSpanSkew(span: Span, offsets: HostOffsetTable): void {
+  const raw = span.rawEvents;
+  sideOffsets(raw.REQ, raw.IN, raw.OUT, raw.REP, span.clientHost, span.serverHost, offsets, found);
+  const clientOffset = found.client;
+  const serverOffset = found.server;
   span.skewMicros = serverOffset;
   if (serverOffset === 0 && clientOffset === 0) {
     // Nothing moves: share the raw times (never modified in place) instead of copying them.
@@ -83,13 +113,23 @@ export function adjustSpanSkew(span: Span, offsets: HostOffsetTable): void {
     return;
   }
   const events: HopTimes = {};
-  if (req !== undefined) events.REQ = req;
+  if (raw.REQ !== undefined) events.REQ = raw.REQ + clientOffset;
   if (raw.IN !== undefined) events.IN = raw.IN + serverOffset;
   if (raw.OUT !== undefined) events.OUT = raw.OUT + serverOffset;
-  if (rep !== undefined) events.REP = rep;
+  if (raw.REP !== undefined) events.REP = raw.REP + clientOffset;
   span.events = events;
-  span.skewCorrected = serverOffset !== 0 || (clientOffset !== 0 && (req !== undefined || rep !== undefined));
+  span.skewCorrected = skewCorrected(clientOffset, serverOffset, raw.REQ, raw.REP);
   finishTimes(span);
+}
+
+/** Whether offsets moved a span: its server side, or a client side it has. */
+export function skewCorrected(
+  clientOffset: number,
+  serverOffset: number,
+  rawReq: number | undefined,
+  rawRep: number | undefined,
+): boolean {
+  return serverOffset !== 0 || (clientOffset !== 0 && (rawReq !== undefined || rawRep !== undefined));
 }
 
 /** Resets a span to its raw times (skew correction switched off); `events` becomes `rawEvents`. */
@@ -151,8 +191,14 @@ function rawStart(span: Span): number {
   return Math.min(r.REQ ?? Infinity, r.IN ?? Infinity, r.OUT ?? Infinity, r.REP ?? Infinity);
 }
 
-function fits(raw: HopTimes, offset: number, req: number | undefined, rep: number | undefined): boolean {
-  return fitsOne(raw.IN, offset, req, rep) && fitsOne(raw.OUT, offset, req, rep);
+function fits(
+  rawIn: number | undefined,
+  rawOut: number | undefined,
+  offset: number,
+  req: number | undefined,
+  rep: number | undefined,
+): boolean {
+  return fitsOne(rawIn, offset, req, rep) && fitsOne(rawOut, offset, req, rep);
 }
 
 function fitsOne(t: number | undefined, offset: number, req: number | undefined, rep: number | undefined): boolean {
@@ -162,8 +208,12 @@ function fitsOne(t: number | undefined, offset: number, req: number | undefined,
   return true;
 }
 
-function estimateOffset(raw: HopTimes, req: number | undefined, rep: number | undefined): number {
-  const { IN, OUT } = raw;
+function estimateOffset(
+  IN: number | undefined,
+  OUT: number | undefined,
+  req: number | undefined,
+  rep: number | undefined,
+): number {
   if (req !== undefined && rep !== undefined && IN !== undefined && OUT !== undefined) {
     // Network time split evenly: IN lands half the non-server time after REQ. When the server
     // measured longer than the client (clock rate drift), this centres IN/OUT around REQ/REP.

@@ -1,4 +1,5 @@
 import type { Span } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 
 /** Assembly settings; see `assembly:` in configs/collector.yml. */
 export interface SpanAssemblerOptions {
@@ -16,6 +17,14 @@ export type EmitReason = 'complete' | 'timeout' | 'evicted' | 'late' | 'shutdown
 
 /** Receives finished spans, in batches; `reason` is shared by the batch. */
 export type SpanSink = (spans: Span[], reason: EmitReason) => void;
+
+/**
+ * Receives finished spans as columns (see {@link SpanBatch}), which it must not keep: the batch is
+ * emptied and reused once the call returns.
+ */
+export interface SpanBatchSink {
+  consumeBatch(batch: SpanBatch, reason: EmitReason): void;
+}
 
 /** Self counters of the assembler. */
 export interface AssemblerStats {

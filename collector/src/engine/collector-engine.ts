@@ -16,7 +16,7 @@
  * `mergeableSnapshot(minutes)` + `mergeAggregateSnapshots()` to sum several engines' windows exactly.
  */
 import type { TraceEvent } from '@phosphor/wire';
-import type { AssemblerStats, SpanSink } from '../assembly/span-sink.js';
+import type { AssemblerStats, SpanBatchSink, SpanSink } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
 import { DatagramDecoder, type DatagramOutcome } from './datagram-decoder.js';
 import { HopJoiner, type HopJoinerOptions } from './hop-joiner.js';
@@ -44,7 +44,7 @@ export class CollectorEngine {
   private fastDecoded = 0;
   private codecDecoded = 0;
 
-  constructor(options: CollectorEngineOptions, sink: SpanSink) {
+  constructor(options: CollectorEngineOptions, sink: SpanSink | SpanBatchSink) {
     this.now = options.now ?? (() => performance.now());
     this.joiner = new HopJoiner(options, sink);
     this.decoder = new DatagramDecoder(this.joiner, options.hmacKey ? Buffer.from(options.hmacKey, 'utf8') : undefined);

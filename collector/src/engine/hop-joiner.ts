@@ -18,18 +18,25 @@
  * Events arrive two ways: {@link HopJoiner.locate} + {@link HopJoiner.commit} from the datagram
  * decoder (byte ids, fields written straight into the columns), and {@link HopJoiner.addEvents}
  * for already-decoded events (foreign spans, datagrams the fast decoder hands back). Rows live in
- * {@link SpanColumns}, found through the {@link IdTable}; span objects are made only on emission
- * (for the consumers) and for {@link HopJoiner.pendingSpansOf}.
+ * {@link SpanColumns}, found through the {@link IdTable}; finished spans leave as entries of a
+ * {@link SpanBatch} (columns, no Span objects unless a consumer asks for them), and
+ * {@link HopJoiner.pendingSpansOf} makes Span objects the same way.
  *
  * Ordering invariant: within one call, evicted spans are handed on first (they are older), then
  * the batch of newly finished spans, then late updates — as the replaced assembler did.
  */
 import type { TraceEvent } from '@phosphor/wire';
-import { adjustSpanSkew, clearSpanSkew } from '../assembly/skew.js';
-import type { AssemblerStats, EmitReason, SpanAssemblerOptions, SpanSink } from '../assembly/span-sink.js';
+import type {
+  AssemblerStats,
+  EmitReason,
+  SpanAssemblerOptions,
+  SpanBatchSink,
+  SpanSink,
+} from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
+import { SpanBatch } from '../model/span-batch.js';
 import { finalTraceHash, IdTable, idHash, idKeyBytes, pairHash } from './id-table.js';
-import { buildSpanFromRow } from './span-builder.js';
+import { adjustEntrySkew, appendSpanFromRow } from './span-builder.js';
 import {
   F_ERROR_CODE,
   F_ERROR_DESCRIPTION,
@@ -87,9 +94,11 @@ export class HopJoiner {
     evictedPendingSpans: 0,
     updatedSpans: 0,
   };
-  private outbox: Span[] = [];
-  private lateOutbox: Span[] = [];
-  private evictedOutbox: Span[] = [];
+  private outbox = new SpanBatch();
+  private lateOutbox = new SpanBatch();
+  private evictedOutbox = new SpanBatch();
+  /** A batch handed on and emptied, kept for the next outbox that is handed on. */
+  private spareOutbox: SpanBatch | undefined = new SpanBatch();
   private timer: NodeJS.Timeout | undefined;
   /** Row and type of the event between locate() and commit(). */
   private currentRow = -1;
@@ -97,7 +106,7 @@ export class HopJoiner {
 
   constructor(
     private readonly options: HopJoinerOptions,
-    private readonly sink: SpanSink,
+    private readonly sink: SpanSink | SpanBatchSink,
   ) {
     this.now = options.now ?? (() => performance.now());
     this.remember = options.maxRememberedSpans > 0 && options.lateWindowMillis > 0;
@@ -205,26 +214,45 @@ export class HopJoiner {
     columns.late[row] = late;
     this.counters.lateEvents++;
     this.counters.updatedSpans++;
-    this.lateOutbox.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, late), row));
+    this.finishEntry(this.lateOutbox, appendSpanFromRow(this.lateOutbox, columns, this.ids, row, late), row);
     if (mask === ALL_EVENTS) this.seal(row);
   }
 
   /** Hands the spans finished since the last flush to the sink (once per datagram). */
   flush(reason: EmitReason = 'complete'): void {
     if (this.evictedOutbox.length > 0) {
-      const spans = this.evictedOutbox;
-      this.evictedOutbox = [];
-      this.sink(spans, 'evicted');
+      const batch = this.evictedOutbox;
+      this.evictedOutbox = this.takeSpare();
+      this.handOn(batch, 'evicted');
     }
     if (this.outbox.length > 0) {
-      const spans = this.outbox;
-      this.outbox = [];
-      this.sink(spans, reason);
+      const batch = this.outbox;
+      this.outbox = this.takeSpare();
+      this.handOn(batch, reason);
     }
     if (this.lateOutbox.length > 0) {
-      const spans = this.lateOutbox;
-      this.lateOutbox = [];
-      this.sink(spans, 'late');
+      const batch = this.lateOutbox;
+      this.lateOutbox = this.takeSpare();
+      this.handOn(batch, 'late');
+    }
+  }
+
+  /** An empty batch for an outbox being handed on (a new one if the sink emits while it runs). */
+  private takeSpare(): SpanBatch {
+    const spare = this.spareOutbox;
+    this.spareOutbox = undefined;
+    return spare ?? new SpanBatch();
+  }
+
+  /** Gives `batch` to the sink (as Span objects to a function sink), then keeps it, emptied, as the spare. */
+  private handOn(batch: SpanBatch, reason: EmitReason): void {
+    const sink = this.sink;
+    try {
+      if (typeof sink === 'function') sink(batch.spans(), reason);
+      else sink.consumeBatch(batch, reason);
+    } finally {
+      batch.clear();
+      this.spareOutbox = batch;
     }
   }
 
@@ -316,14 +344,14 @@ export class HopJoiner {
 
   /** Spans of a trace still waiting for events, built as partial spans, in first-seen order. */
   pendingSpansOf(traceId: string): Span[] {
-    const spans: Span[] = [];
+    const batch = new SpanBatch();
     const key = idKeyBytes(traceId);
     const columns = this.columns;
     for (let row = columns.pendingHead; row >= 0; row = columns.pendingNext[row] as number) {
       const match = key.digested ? this.ids.traceId(row) === traceId : this.ids.traceIs(row, key.bytes);
-      if (match) spans.push(this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row));
+      if (match) this.finishEntry(batch, appendSpanFromRow(batch, columns, this.ids, row, 0), row);
     }
-    return spans;
+    return batch.spans();
   }
 
   stats(): AssemblerStats {
@@ -400,14 +428,13 @@ export class HopJoiner {
     }
   }
 
-  private emitRow(row: number, now: number, outbox: Span[]): void {
+  private emitRow(row: number, now: number, outbox: SpanBatch): void {
     const columns = this.columns;
     columns.unlinkPending(row);
-    const span = this.finishSpan(buildSpanFromRow(columns, this.ids, row, 0), row);
-    const complete = span.missing.length === 0;
+    this.finishEntry(outbox, appendSpanFromRow(outbox, columns, this.ids, row, 0), row);
+    const complete = columns.mask[row] === ALL_EVENTS;
     if (complete) this.counters.completeSpans++;
     else this.counters.partialSpans++;
-    outbox.push(span);
     if (!this.remember) {
       this.ids.remove(row);
       columns.release(row);
@@ -433,14 +460,9 @@ export class HopJoiner {
     this.columns.release(row);
   }
 
-  /** Skew-corrects the span built from `row` with its trace's offsets (found by the row's trace key hash). */
-  private finishSpan(span: Span, row: number): Span {
-    if (!this.options.skewCorrection) {
-      clearSpanSkew(span);
-      return span;
-    }
-    const offsets = this.skewOffsets.of(span.traceId, this.ids.traceHash(row));
-    adjustSpanSkew(span, offsets);
-    return span;
+  /** Skew-corrects entry `i` of `batch`, built from `row`, with its trace's offsets (found by the row's trace key hash). */
+  private finishEntry(batch: SpanBatch, i: number, row: number): void {
+    if (!this.options.skewCorrection) return;
+    adjustEntrySkew(batch, i, this.skewOffsets.ofEntry(batch, i, this.ids.traceHash(row)));
   }
 }

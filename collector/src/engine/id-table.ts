@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_ID_LENGTH } from '@phosphor/wire';
+import type { SpanBatch } from '../model/span-batch.js';
 
 /** Buffer's internal slicers, skipping `toString`'s argument handling (they exist on every Node Buffer). */
 export interface BufferSlicers {
@@ -342,6 +343,27 @@ export class IdTable {
     return this.nonAscii[row] === 0
       ? this.keysBuffer.latin1Slice(start, start + length)
       : this.keysBuffer.utf8Slice(start, start + length);
+  }
+
+  /**
+   * Writes `row`'s ids into entry `i` of `batch`: the key's bytes when they are the ids' Latin-1
+   * bytes (a plain ASCII key), else the id strings (a UTF-8, digested or long key).
+   */
+  copyIdsTo(row: number, batch: SpanBatch, i: number): void {
+    if (
+      this.nonAscii[row] !== 0 ||
+      (this.longIds.size > 0 && this.longIds.has(row)) ||
+      this.longKeyOf(row) !== undefined
+    ) {
+      batch.setIdStrings(i, this.traceId(row), this.spanId(row));
+      return;
+    }
+    const length = (this.traceLengths[row] as number) + (this.spanLengths[row] as number);
+    const at = batch.reserveIds(i, this.traceLengths[row] as number, this.spanLengths[row] as number);
+    const keys = this.keys;
+    const to = batch.idBytes;
+    const from = row * KEY_STRIDE;
+    for (let k = 0; k < length; k++) to[at + k] = keys[from + k] as number;
   }
 
   /** The span id of `row` as a string. */

@@ -14,6 +14,7 @@
  * call — the caller adjusts one span with it at a time.
  */
 import type { HostOffsetTable } from '../assembly/skew.js';
+import type { SpanBatch } from '../model/span-batch.js';
 import { TraceIdRing, unrolled } from '../util/trace-id-ring.js';
 
 /** Traces whose host offsets are kept for emission-time skew correction. */
@@ -30,11 +31,9 @@ class TraceOffsetsRing extends TraceIdRing {
   /** Hosts past the first two, by serial. */
   readonly more = new Map<number, Map<string, number>>();
 
-  override push(traceId: string, hash: number): number {
-    const slot = super.push(traceId, hash);
+  protected override initSlot(slot: number): void {
     this.host0[slot] = undefined;
     this.host1[slot] = undefined;
-    return slot;
   }
 
   override shift(): void {
@@ -129,8 +128,42 @@ export class TraceSkewOffsets {
       if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
       slot = ring.push(traceId, hash);
     }
+    return this.viewOf(slot, hash, traceId);
+  }
+
+  /**
+   * {@link of} for the trace of entry `i` of `batch`, found by its id bytes (no string made) when
+   * the batch holds them.
+   */
+  ofEntry(batch: SpanBatch, i: number, hash: number): HostOffsetTable {
+    if (!batch.hasIdBytes(i)) return this.of(batch.traceId(i), hash);
+    const ring = this.ring;
+    const view = this.view;
+    const bytes = batch.idBytes;
+    const start = batch.idStart[i] as number;
+    const length = batch.traceIdLength[i] as number;
+    if (hash === this.lastHash && ring.isLive(this.lastSerial)) {
+      const slot = ring.slotOf(this.lastSerial);
+      if (ring.ids.equalsBytes(slot, bytes, start, length)) {
+        view.serial = this.lastSerial;
+        view.slot = slot;
+        return view;
+      }
+    }
+    let slot = ring.findBytes(bytes, start, length, hash);
+    if (slot < 0) {
+      if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
+      slot = ring.pushBytes(bytes, start, length, hash);
+    }
+    // The trace's string is not known here: an `of` call for it finds its slot by lookup.
+    return this.viewOf(slot, hash, undefined);
+  }
+
+  /** Points the view at `slot` and remembers it as the last trace asked for. */
+  private viewOf(slot: number, hash: number, traceId: string | undefined): HostOffsetTable {
+    const view = this.view;
     view.slot = slot;
-    view.serial = ring.serialOf(slot);
+    view.serial = this.ring.serialOf(slot);
     this.lastTraceId = traceId;
     this.lastHash = hash;
     this.lastSerial = view.serial;

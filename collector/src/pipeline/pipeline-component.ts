@@ -1,5 +1,6 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 import type { ComponentHealth } from '../storage/span-store.js';
 
 /**
@@ -31,4 +32,10 @@ export interface SpanConsumer extends PipelineComponent {
    * was already consumed once, updated by events that arrived after its first emission.
    */
   consume(spans: readonly Span[], reason: EmitReason): void;
+  /**
+   * The same batch as columns, for consumers that read them without Span objects; the batch is
+   * emptied and reused after the call, so nothing of it may be kept. Optional: a consumer without
+   * it gets `consume(batch.spans(), reason)` (the Span objects made once, shared by such consumers).
+   */
+  consumeBatch?(batch: SpanBatch, reason: EmitReason): void;
 }

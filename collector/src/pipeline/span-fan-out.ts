@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 import { RateLimitedWarner } from '../util/rate-limited-warner.js';
 import type { SpanConsumer } from './pipeline-component.js';
 
@@ -24,16 +25,38 @@ export class SpanFanOut {
       try {
         consumer.consume(spans, reason);
       } catch (err) {
-        this.sinkErrors++;
-        this.errorsByConsumer[i] = (this.errorsByConsumer[i] ?? 0) + 1;
-        const label = consumerLabel(consumer, i);
-        this.warner.warn(label, `${label} failed to consume spans: ${(err as Error).message}`);
+        this.failed(consumer, i, err);
+      }
+    }
+  };
+
+  /**
+   * {@link consume} for a batch of spans as columns (the engine's sink): consumers that read
+   * columns get the batch, the others its Span objects, made once for all of them.
+   */
+  readonly consumeBatch = (batch: SpanBatch, reason: EmitReason): void => {
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) {
+      const consumer = consumers[i] as SpanConsumer;
+      try {
+        if (consumer.consumeBatch !== undefined) consumer.consumeBatch(batch, reason);
+        else consumer.consume(batch.spans(), reason);
+      } catch (err) {
+        this.failed(consumer, i, err);
       }
     }
   };
 
   constructor(logger: Logger, warnIntervalMillis: number) {
     this.warner = new RateLimitedWarner(logger, warnIntervalMillis);
+  }
+
+  /** Counts and warns about a consumer that threw (at a limited rate). */
+  private failed(consumer: SpanConsumer, index: number, err: unknown): void {
+    this.sinkErrors++;
+    this.errorsByConsumer[index] = (this.errorsByConsumer[index] ?? 0) + 1;
+    const label = consumerLabel(consumer, index);
+    this.warner.warn(label, `${label} failed to consume spans: ${(err as Error).message}`);
   }
 
   /** Adds a consumer; it receives every batch emitted from now on. */

@@ -1,5 +1,6 @@
 import type { EmitReason } from '../assembly/span-sink.js';
 import type { Span } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 import type { SpanStore } from '../storage/span-store.js';
 import type { SpanConsumer } from './pipeline-component.js';
 
@@ -17,6 +18,11 @@ export class StoreConsumer implements SpanConsumer {
 
   consume(spans: readonly Span[], _reason: EmitReason): void {
     this.store.write(spans);
+  }
+
+  consumeBatch(batch: SpanBatch, _reason: EmitReason): void {
+    if (this.store.writeBatch !== undefined) this.store.writeBatch(batch);
+    else this.store.write(batch.spans());
   }
 
   health() {

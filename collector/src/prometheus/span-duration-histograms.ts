@@ -2,6 +2,7 @@ import { PairMap } from '../aggregates/pair-map.js';
 import type { EmitReason } from '../assembly/span-sink.js';
 import { CollectorError } from '../errors.js';
 import type { Span } from '../model/span.js';
+import { N_DURATION, NUMBER_STRIDE, type SpanBatch, T_TO, T_TO_ENDPOINT, TEXT_STRIDE } from '../model/span-batch.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 
 /**
@@ -73,6 +74,21 @@ export class SpanDurationHistograms implements SpanConsumer {
     if (reason !== 'late') this.recordAll(spans);
   }
 
+  /** {@link consume} for spans as columns. */
+  consumeBatch(batch: SpanBatch, reason: EmitReason): void {
+    if (reason === 'late') return;
+    const text = batch.text;
+    const numbers = batch.numbers;
+    for (let i = 0; i < batch.length; i++) {
+      const t = i * TEXT_STRIDE;
+      this.recordOne(
+        text[t + T_TO] as string,
+        text[t + T_TO_ENDPOINT] as string,
+        numbers[i * NUMBER_STRIDE + N_DURATION] as number,
+      );
+    }
+  }
+
   /** Series kept and spans counted under `_other`, for /api/stats. */
   stats(): { spanDurationSeries: number; overflowedSpans: number } {
     return { spanDurationSeries: this.series.size, overflowedSpans: this.overflowedSpans };
@@ -80,12 +96,14 @@ export class SpanDurationHistograms implements SpanConsumer {
 
   /** Counts each span's duration under its callee service and endpoint. */
   recordAll(spans: readonly Span[]): void {
-    for (const span of spans) {
-      const seconds = span.durationMicros / 1e6;
-      const s = this.seriesFor(span.to, span.toEndpoint);
-      s.counts[this.bucketIndex(seconds)]! += 1;
-      s.sumSeconds += seconds;
-    }
+    for (const span of spans) this.recordOne(span.to, span.toEndpoint, span.durationMicros);
+  }
+
+  private recordOne(service: string, endpoint: string, durationMicros: number): void {
+    const seconds = durationMicros / 1e6;
+    const s = this.seriesFor(service, endpoint);
+    s.counts[this.bucketIndex(seconds)]! += 1;
+    s.sumSeconds += seconds;
   }
 
   /** Series in insertion order; `counts` has one slot per bucket plus `+Inf`. */

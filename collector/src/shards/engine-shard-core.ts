@@ -50,6 +50,8 @@ export class EngineShardCore implements ShardCore {
     this.fanOut.add({
       statsKey: 'tail',
       consume: (spans) => this.tailListener?.(spans as Span[]),
+      // Span objects are made only while the main thread has tail subscribers.
+      consumeBatch: (batch) => this.tailListener?.(batch.spans()),
     });
     this.otlpExporter = createOtlpExporter(
       config.otlpExport,
@@ -58,7 +60,7 @@ export class EngineShardCore implements ShardCore {
     );
     if (this.otlpExporter) this.fanOut.add(this.otlpExporter);
     // The receiving thread checked the HMAC: what reaches a shard is an events-only buffer without one.
-    this.assembler = new CollectorEngine(config.assembly, this.fanOut.consume);
+    this.assembler = new CollectorEngine(config.assembly, this.fanOut);
   }
 
   /** Builds the core with its store (which may connect to Elasticsearch). */

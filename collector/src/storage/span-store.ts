@@ -1,5 +1,6 @@
 import type { HealthStatus, HealthTestResult } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 
 /** Status values in the Flaki health format (shared with every daemon through service-kit). */
 export type { HealthStatus };
@@ -25,6 +26,11 @@ export interface SpanStore {
    * replaces the earlier version. Must never throw; failures are counted in `stats()`.
    */
   write(spans: readonly Span[]): void;
+  /**
+   * {@link write} for spans as columns, for stores that read them without Span objects (the batch
+   * is reused after the call). Optional: others get `batch.spans()`.
+   */
+  writeBatch?(batch: SpanBatch): void;
   /** All spans of a trace, or undefined when unknown. */
   getTrace(traceId: string): Promise<Span[] | undefined>;
   /** Traces matching the query, newest first, at most `query.limit`. */

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Span } from '../model/span.js';
+import type { SpanBatch } from '../model/span-batch.js';
 import type { SpanConsumer } from '../pipeline/pipeline-component.js';
 
 /** Live tail settings (`tail:` in collector.yml). */
@@ -66,6 +67,11 @@ export class TailHub implements SpanConsumer {
   /** Pipeline entry: every finished span and every late update is streamed. */
   consume(spans: readonly Span[]): void {
     this.publish(spans);
+  }
+
+  /** Span objects are made only while a client listens. */
+  consumeBatch(batch: SpanBatch): void {
+    if (this.clients.size > 0) this.publish(batch.spans());
   }
 
   /** Sends spans to every matching client. */

@@ -29,6 +29,16 @@ export function hashId(id: string): number {
   return (hash ^ (hash >>> 15)) | 0;
 }
 
+/** {@link hashId} of the id whose Latin-1 bytes are `bytes[start, start + length)` (the same value as for its string). */
+export function hashIdBytes(bytes: Uint8Array, start: number, length: number): number {
+  let hash = HASH_SEED ^ length;
+  for (let i = 0; i < length; i++) {
+    hash = Math.imul(hash ^ (bytes[start + i] as number), 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  return (hash ^ (hash >>> 15)) | 0;
+}
+
 export class IdBytesColumn {
   private bytes: Uint8Array;
   /** A Buffer over `bytes`, for decoding an id into a string without a Buffer per call. */
@@ -71,6 +81,19 @@ export class IdBytesColumn {
     this.lengths[i] = length;
   }
 
+  /** Stores the id whose Latin-1 bytes are `from[start, start + length)` at entry `i`, replacing what was there. */
+  setBytes(i: number, from: Uint8Array, start: number, length: number): void {
+    if (this.lengths[i] === LONG) this.long.delete(i);
+    if (length > this.stride) {
+      this.setLong(i, Buffer.from(from.buffer, from.byteOffset + start, length).toString('latin1'));
+      return;
+    }
+    const bytes = this.bytes;
+    const base = i * this.stride;
+    for (let k = 0; k < length; k++) bytes[base + k] = from[start + k] as number;
+    this.lengths[i] = length;
+  }
+
   /** The id at entry `i` (a new string), or undefined. */
   get(i: number): string | undefined {
     const length = this.lengths[i] as number;
@@ -88,6 +111,22 @@ export class IdBytesColumn {
     const bytes = this.bytes;
     const base = i * this.stride;
     for (let k = 0; k < length; k++) if (bytes[base + k] !== id.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** True when entry `i` holds the id whose Latin-1 bytes are `other[start, start + length)`. */
+  equalsBytes(i: number, other: Uint8Array, start: number, length: number): boolean {
+    const stored = this.lengths[i] as number;
+    if (stored === LONG) {
+      const id = this.long.get(i) as string;
+      if (id.length !== length) return false;
+      for (let k = 0; k < length; k++) if (id.charCodeAt(k) !== other[start + k]) return false;
+      return true;
+    }
+    if (stored !== length) return false;
+    const bytes = this.bytes;
+    const base = i * this.stride;
+    for (let k = 0; k < length; k++) if (bytes[base + k] !== other[start + k]) return false;
     return true;
   }
 

@@ -77,6 +77,18 @@ export class TraceIdRing {
     }
   }
 
+  /** Slot of the trace id whose Latin-1 bytes are `bytes[start, start + length)` (hash from {@link hashId} or the owner's), or -1. */
+  findBytes(bytes: Uint8Array, start: number, length: number, hash: number): number {
+    if (this.count === 0) return NONE;
+    const index = this.index;
+    const mask = this.indexMask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = index[i * 2] as number;
+      if (entry === 0) return NONE;
+      if (index[i * 2 + 1] === hash && this.ids.equalsBytes(entry - 1, bytes, start, length)) return entry - 1;
+    }
+  }
+
   /**
    * The index entry a lookup of `hash` starts at (callers read entries ahead of their use, so
    * that cache misses on an index of megabytes overlap).
@@ -92,14 +104,33 @@ export class TraceIdRing {
 
   /** Appends a new id and returns its slot (the caller fills its own columns there). */
   push(traceId: string, hash: number): number {
-    if (this.count === this.capacity) this.grow(this.nextCapacity());
-    const slot = (this.headSlot + this.count) % this.capacity;
-    this.count++;
+    const slot = this.nextSlot();
     this.ids.set(slot, traceId);
     this.hashes[slot] = hash;
     this.place(slot);
     return slot;
   }
+
+  /** Appends the id whose Latin-1 bytes are `bytes[start, start + length)`, as {@link push}. */
+  pushBytes(bytes: Uint8Array, start: number, length: number, hash: number): number {
+    const slot = this.nextSlot();
+    this.ids.setBytes(slot, bytes, start, length);
+    this.hashes[slot] = hash;
+    this.place(slot);
+    return slot;
+  }
+
+  /** Takes the slot after the newest (growing the ring when full) and resets its columns. */
+  private nextSlot(): number {
+    if (this.count === this.capacity) this.grow(this.nextCapacity());
+    const slot = (this.headSlot + this.count) % this.capacity;
+    this.count++;
+    this.initSlot(slot);
+    return slot;
+  }
+
+  /** Resets a subclass's columns at a slot taken for a new id (nothing here). */
+  protected initSlot(_slot: number): void {}
 
   /** Forgets the oldest id. */
   shift(): void {

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EmitReason } from '../../src/assembly/span-sink.js';
 import type { Span } from '../../src/model/span.js';
+import { SpanBatch } from '../../src/model/span-batch.js';
 import { ComponentRegistry, simpleHealth } from '../../src/pipeline/component-registry.js';
 import type { SpanConsumer } from '../../src/pipeline/pipeline-component.js';
 import { SpanFanOut } from '../../src/pipeline/span-fan-out.js';
@@ -52,6 +53,91 @@ describe('SpanFanOut', () => {
     expect(before.seen).toHaveLength(2);
     expect(after.seen).toHaveLength(2);
     expect(fanOut.stats()).toEqual({ sinkErrors: 2, consumerErrors: { before: 0, broken: 2, after: 0 } });
+  });
+});
+
+/** A batch of two finished spans, counting how often its Span objects are asked for. */
+function countingBatch(): SpanBatch & { spansCalls: number } {
+  const batch = new SpanBatch() as SpanBatch & { spansCalls: number };
+  batch.spansCalls = 0;
+  const spans = batch.spans.bind(batch);
+  batch.spans = () => {
+    batch.spansCalls++;
+    return spans();
+  };
+  const span: Span = {
+    traceId: '1308677380302176256',
+    spanId: 'a1b2c3d4e5f60718',
+    from: 'front',
+    fromEndpoint: 'GET /',
+    to: 'ids',
+    toEndpoint: 'NextID',
+    events: { IN: 1, OUT: 2 },
+    rawEvents: { IN: 1, OUT: 2 },
+    skewMicros: 0,
+    skewCorrected: false,
+    missing: ['REQ', 'REP'],
+    serverDurationMicros: 1,
+    startMicros: 1,
+    durationMicros: 1,
+    tags: {},
+  };
+  batch.push(span);
+  batch.push({ ...span, spanId: 'b1b2c3d4e5f60718' });
+  return batch;
+}
+
+describe('SpanFanOut with span batches', () => {
+  it('gives the batch to consumers that read columns and one shared set of Span objects to the others', () => {
+    const fanOut = new SpanFanOut(silent, 60_000);
+    const columns: [number, EmitReason][] = [];
+    const objects: Span[][] = [];
+    fanOut.add({
+      name: 'columns',
+      consume: () => {},
+      consumeBatch: (b, reason) => void columns.push([b.length, reason]),
+    });
+    fanOut.add({ name: 'objects-1', consume: (spans) => void objects.push(spans as Span[]) });
+    fanOut.add({ name: 'objects-2', consume: (spans) => void objects.push(spans as Span[]) });
+    const batch = countingBatch();
+    fanOut.consumeBatch(batch, 'complete');
+    expect(columns).toEqual([[2, 'complete']]);
+    expect(objects).toHaveLength(2);
+    expect(objects[0]).toBe(objects[1]);
+    expect(objects[0]?.map((s) => s.spanId)).toEqual(['a1b2c3d4e5f60718', 'b1b2c3d4e5f60718']);
+    expect(batch.spansCalls).toBe(2);
+  });
+
+  it('makes no Span object when every consumer reads columns', () => {
+    const fanOut = new SpanFanOut(silent, 60_000);
+    let seen = 0;
+    fanOut.add({
+      name: 'columns',
+      consume: () => {},
+      consumeBatch: (b) => {
+        seen += b.length;
+      },
+    });
+    const batch = countingBatch();
+    fanOut.consumeBatch(batch, 'complete');
+    expect(seen).toBe(2);
+    expect(batch.spansCalls).toBe(0);
+  });
+
+  it('isolates a consumer whose batch reading throws, and counts it', () => {
+    const fanOut = new SpanFanOut(silent, 60_000);
+    const after = recorder('after');
+    fanOut.add({
+      name: 'broken',
+      consume: () => {},
+      consumeBatch() {
+        throw new Error('bad column');
+      },
+    });
+    fanOut.add(after);
+    expect(() => fanOut.consumeBatch(countingBatch(), 'timeout')).not.toThrow();
+    expect(after.seen).toEqual([[2, 'timeout']]);
+    expect(fanOut.stats()).toEqual({ sinkErrors: 1, consumerErrors: { broken: 1, after: 0 } });
   });
 });
 

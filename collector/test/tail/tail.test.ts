@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
 import type { Collector } from '../../src/app.js';
 import type { Span } from '../../src/model/span.js';
+import { SpanBatch } from '../../src/model/span-batch.js';
+import { TailHub } from '../../src/tail/tail-hub.js';
 import { testCollector } from '../support/collector.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { until } from '../support/until.js';
@@ -56,6 +58,25 @@ function openTail(url: string) {
   req.end();
   return { spans, ready, req, status: () => status, contentType: () => contentType, pause: () => response?.pause() };
 }
+
+describe('TailHub', () => {
+  it('makes no Span object for a batch while no client listens', () => {
+    const hub = new TailHub({ maxClients: 4, maxBufferedBytes: 1 << 20, heartbeatMillis: 60_000 });
+    const batch = new SpanBatch();
+    let made = 0;
+    batch.spans = () => {
+      made++;
+      return [];
+    };
+    batch.add();
+    try {
+      hub.consumeBatch(batch);
+      expect(made).toBe(0);
+    } finally {
+      hub.close();
+    }
+  });
+});
 
 describe('GET /api/tail (SSE)', () => {
   it('streams finished spans, filtered by service and error', async () => {

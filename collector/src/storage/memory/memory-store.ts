@@ -1,6 +1,7 @@
 import { formatDuration } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
-import { hashId } from '../../util/id-bytes-column.js';
+import { SpanBatch } from '../../model/span-batch.js';
+import { hashId, hashIdBytes } from '../../util/id-bytes-column.js';
 import type { ComponentHealth, SpanStore } from '../span-store.js';
 import { summarizeTrace } from '../trace-query.js';
 import { RowQuery } from './row-query.js';
@@ -51,9 +52,11 @@ export class MemoryStore implements SpanStore {
   private readonly byService = new ServiceIndex();
   /** spanId → row for traces past SPAN_INDEX_THRESHOLD spans, by trace serial. */
   private readonly spanIndexes = new Map<number, Map<string, number>>();
-  /** Last trace written (its id and serial): consecutive spans mostly belong to one trace. */
-  private lastTraceId: string | undefined;
+  /** Last trace written (its id's hash and serial): consecutive spans mostly belong to one trace. */
+  private lastHash = 0;
   private lastSerial = -1;
+  /** The batch {@link write} turns Span objects into. */
+  private readonly scratch = new SpanBatch();
   private spanCount = 0;
   /** Trace id hashes of the batch being written (see write). */
   private batchHashes = new Int32Array(64);
@@ -76,12 +79,21 @@ export class MemoryStore implements SpanStore {
   /** Stores spans at once; a span with a known (traceId, spanId) replaces the earlier version. */
   write(spans: readonly Span[]): void {
     if (this.closed) return;
+    this.writeBatch(this.scratch.refill(spans));
+    this.scratch.clear();
+  }
+
+  /** {@link write} for spans as columns: the ids are copied as bytes, no Span object is made. */
+  writeBatch(batch: SpanBatch): void {
+    if (this.closed) return;
+    const count = batch.length;
     let hashes = this.batchHashes;
-    if (hashes.length < spans.length) hashes = this.batchHashes = new Int32Array(spans.length * 2);
-    for (let i = 0; i < spans.length; i++) {
-      const traceId = (spans[i] as Span).traceId;
-      // Batches often hold several spans of one trace in a row (OTLP requests): hashed once.
-      hashes[i] = i > 0 && traceId === (spans[i - 1] as Span).traceId ? (hashes[i - 1] as number) : hashId(traceId);
+    if (hashes.length < count) hashes = this.batchHashes = new Int32Array(count * 2);
+    const bytes = batch.idBytes;
+    for (let i = 0; i < count; i++) {
+      hashes[i] = batch.hasIdBytes(i)
+        ? hashIdBytes(bytes, batch.idStart[i] as number, batch.traceIdLength[i] as number)
+        : hashId(batch.traceId(i));
     }
     // The trace index entries the batch will probe, and those of as many of the oldest traces
     // (which eviction removes once the store is full), read in one tight loop: the index spans
@@ -90,12 +102,12 @@ export class MemoryStore implements SpanStore {
     const traces = this.traces;
     const full = this.spanCount >= this.options.maxSpans;
     let warmed = 0;
-    for (let i = 0; i < spans.length; i++) {
+    for (let i = 0; i < count; i++) {
       warmed ^= traces.indexEntry(hashes[i] as number);
       if (full) warmed ^= traces.indexEntryAt(i);
     }
     this.warmed ^= warmed;
-    for (let i = 0; i < spans.length; i++) this.writeOne(spans[i] as Span, hashes[i] as number);
+    for (let i = 0; i < count; i++) this.writeOne(batch, i, hashes[i] as number);
     this.evict();
   }
 
@@ -153,7 +165,6 @@ export class MemoryStore implements SpanStore {
     this.spanIndexes.clear();
     this.strings.clear();
     this.tagSets.clear();
-    this.lastTraceId = undefined;
     this.lastSerial = -1;
     this.spanCount = 0;
   }
@@ -168,30 +179,19 @@ export class MemoryStore implements SpanStore {
     return spans;
   }
 
-  private writeOne(span: Span, hash: number): void {
+  private writeOne(batch: SpanBatch, i: number, hash: number): void {
     const traces = this.traces;
-    const traceId = span.traceId;
-    let slot: number;
-    let serial: number;
-    if (traceId === this.lastTraceId && traces.isLive(this.lastSerial)) {
-      serial = this.lastSerial;
-      slot = traces.slotOf(serial);
-    } else {
-      slot = traces.find(traceId, hash);
-      if (slot < 0) slot = traces.push(traceId, hash);
-      serial = traces.serialOf(slot);
-      this.lastTraceId = traceId;
-      this.lastSerial = serial;
-    }
+    const slot = this.traceSlot(batch, i, hash);
+    const serial = traces.serialOf(slot);
     this.counters.writtenSpans++;
     const rows = this.rows;
-    const existing = this.findRow(slot, serial, span.spanId);
+    const existing = this.findRow(slot, serial, batch, i);
     if (existing >= 0) {
-      rows.write(existing, span, true);
+      rows.write(existing, batch, i, true);
       this.counters.updatedSpans++;
     } else {
       const row = rows.allocate();
-      rows.write(row, span, false);
+      rows.write(row, batch, i, false);
       const last = traces.lastRow[slot] as number;
       if (last < 0) traces.firstRow[slot] = row;
       else rows.next[last] = row;
@@ -200,7 +200,7 @@ export class MemoryStore implements SpanStore {
       traces.spanCount[slot] = count;
       this.spanCount++;
       const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
-      if (index !== undefined) index.set(span.spanId, row);
+      if (index !== undefined) index.set(batch.spanId(i), row);
       else if (count > SPAN_INDEX_THRESHOLD) this.spanIndexes.set(serial, this.buildSpanIndex(slot));
     }
     const row = existing >= 0 ? existing : (traces.lastRow[slot] as number);
@@ -209,14 +209,57 @@ export class MemoryStore implements SpanStore {
     this.indexService(slot, serial, names[row * NAME_FIELDS + F_TO] as number);
   }
 
-  /** Row of `spanId` in the trace, or -1. */
-  private findRow(slot: number, serial: number, spanId: string): number {
+  /** The slot of entry `i`'s trace, added when new. Consecutive spans mostly belong to one trace: the last one is tried first. */
+  private traceSlot(batch: SpanBatch, i: number, hash: number): number {
+    const traces = this.traces;
+    const last = this.lastSerial;
+    if (batch.hasIdBytes(i)) {
+      const bytes = batch.idBytes;
+      const start = batch.idStart[i] as number;
+      const length = batch.traceIdLength[i] as number;
+      if (
+        hash === this.lastHash &&
+        traces.isLive(last) &&
+        traces.ids.equalsBytes(traces.slotOf(last), bytes, start, length)
+      ) {
+        return traces.slotOf(last);
+      }
+      let slot = traces.findBytes(bytes, start, length, hash);
+      if (slot < 0) slot = traces.pushBytes(bytes, start, length, hash);
+      this.lastHash = hash;
+      this.lastSerial = traces.serialOf(slot);
+      return slot;
+    }
+    const traceId = batch.traceId(i);
+    if (hash === this.lastHash && traces.isLive(last) && traces.ids.equals(traces.slotOf(last), traceId)) {
+      return traces.slotOf(last);
+    }
+    let slot = traces.find(traceId, hash);
+    if (slot < 0) slot = traces.push(traceId, hash);
+    this.lastHash = hash;
+    this.lastSerial = traces.serialOf(slot);
+    return slot;
+  }
+
+  /** Row of entry `i`'s span id in the trace, or -1. */
+  private findRow(slot: number, serial: number, batch: SpanBatch, i: number): number {
     // Most traces are small: no Map lookup while no trace has an index.
     const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
-    if (index !== undefined) return index.get(spanId) ?? -1;
+    if (index !== undefined) return index.get(batch.spanId(i)) ?? -1;
     const rows = this.rows;
+    const spanIds = rows.spanIds;
+    if (batch.hasIdBytes(i)) {
+      const bytes = batch.idBytes;
+      const start = (batch.idStart[i] as number) + (batch.traceIdLength[i] as number);
+      const length = batch.spanIdLength[i] as number;
+      for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
+        if (spanIds.equalsBytes(row, bytes, start, length)) return row;
+      }
+      return -1;
+    }
+    const spanId = batch.spanId(i);
     for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
-      if (rows.spanIds.equals(row, spanId)) return row;
+      if (spanIds.equals(row, spanId)) return row;
     }
     return -1;
   }

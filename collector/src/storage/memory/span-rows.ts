@@ -26,6 +26,34 @@
  */
 import type { EventType } from '@phosphor/wire';
 import type { HopTimes, Span } from '../../model/span.js';
+import {
+  N_CLIENT_DURATION as B_CLIENT_DURATION,
+  N_DURATION as B_DURATION,
+  N_EVENTS as B_EVENTS,
+  FLAG_EVENTS_RAW as B_FLAG_EVENTS_RAW,
+  FLAG_PERSISTENT as B_FLAG_PERSISTENT,
+  FLAG_PERSISTENT_SET as B_FLAG_PERSISTENT_SET,
+  FLAG_SKEW_CORRECTED as B_FLAG_SKEW_CORRECTED,
+  N_RAW as B_RAW,
+  N_SERVER_DURATION as B_SERVER_DURATION,
+  N_SKEW as B_SKEW,
+  N_START as B_START,
+  NUMBER_STRIDE as BATCH_NUMBERS,
+  hopTimes,
+  type SpanBatch,
+  T_CLIENT_HOST,
+  T_CLIENT_ZONE,
+  T_ERROR_CODE,
+  T_ERROR_DESCRIPTION,
+  T_FROM,
+  T_FROM_ENDPOINT,
+  T_PARENT,
+  T_SERVER_HOST,
+  T_SERVER_ZONE,
+  T_TO,
+  T_TO_ENDPOINT,
+  TEXT_STRIDE,
+} from '../../model/span-batch.js';
 import { IdBytesColumn } from '../../util/id-bytes-column.js';
 import { NO_STRING, type StringInterner } from './string-interner.js';
 import type { TagSetInterner } from './tag-set-interner.js';
@@ -56,6 +84,20 @@ const N_CLIENT_DURATION = 7;
 const N_SERVER_DURATION = 8;
 export const N_START = 9;
 export const N_DURATION = 10;
+
+/** The batch's text field of each name field, in F_* order. */
+const NAME_TEXT: readonly number[] = [
+  T_FROM,
+  T_FROM_ENDPOINT,
+  T_TO,
+  T_TO_ENDPOINT,
+  T_CLIENT_HOST,
+  T_CLIENT_ZONE,
+  T_SERVER_HOST,
+  T_SERVER_ZONE,
+  T_ERROR_CODE,
+  T_ERROR_DESCRIPTION,
+];
 
 const FLAG_SKEW_CORRECTED = 1;
 const FLAG_PERSISTENT_SET = 2;
@@ -122,60 +164,72 @@ export class SpanRows {
     return row;
   }
 
-  /** Stores `span` in `row`; a row already holding a span (an upsert) lets go of its old values. */
-  write(row: number, span: Span, stored: boolean): void {
+  /** Stores entry `i` of `batch` in `row`; a row already holding a span (an upsert) lets go of its old values. */
+  write(row: number, batch: SpanBatch, i: number, stored: boolean): void {
     const strings = this.strings;
     const scratch = this.scratch;
     const last = this.lastNames;
-    scratch[F_FROM] = last[F_FROM] = strings.acquire(span.from, last[F_FROM]);
-    scratch[F_FROM_ENDPOINT] = last[F_FROM_ENDPOINT] = strings.acquire(span.fromEndpoint, last[F_FROM_ENDPOINT]);
-    scratch[F_TO] = last[F_TO] = strings.acquire(span.to, last[F_TO]);
-    scratch[F_TO_ENDPOINT] = last[F_TO_ENDPOINT] = strings.acquire(span.toEndpoint, last[F_TO_ENDPOINT]);
-    scratch[F_CLIENT_HOST] = last[F_CLIENT_HOST] = strings.acquireOptional(span.clientHost, last[F_CLIENT_HOST]);
-    scratch[F_CLIENT_ZONE] = last[F_CLIENT_ZONE] = strings.acquireOptional(span.clientZone, last[F_CLIENT_ZONE]);
-    scratch[F_SERVER_HOST] = last[F_SERVER_HOST] = strings.acquireOptional(span.serverHost, last[F_SERVER_HOST]);
-    scratch[F_SERVER_ZONE] = last[F_SERVER_ZONE] = strings.acquireOptional(span.serverZone, last[F_SERVER_ZONE]);
-    scratch[F_ERROR_CODE] = last[F_ERROR_CODE] = strings.acquireOptional(span.errorCode, last[F_ERROR_CODE]);
-    scratch[F_ERROR_DESCRIPTION] = last[F_ERROR_DESCRIPTION] = strings.acquireOptional(
-      span.errorDescription,
-      last[F_ERROR_DESCRIPTION],
+    const text = batch.text;
+    const t = i * TEXT_STRIDE;
+    scratch[F_FROM] = last[F_FROM] = strings.acquire(text[t + T_FROM] as string, last[F_FROM]);
+    scratch[F_FROM_ENDPOINT] = last[F_FROM_ENDPOINT] = strings.acquire(
+      text[t + T_FROM_ENDPOINT] as string,
+      last[F_FROM_ENDPOINT],
     );
-    const tagSet = this.tags.acquire(span.tags);
+    scratch[F_TO] = last[F_TO] = strings.acquire(text[t + T_TO] as string, last[F_TO]);
+    scratch[F_TO_ENDPOINT] = last[F_TO_ENDPOINT] = strings.acquire(
+      text[t + T_TO_ENDPOINT] as string,
+      last[F_TO_ENDPOINT],
+    );
+    for (let f = F_CLIENT_HOST; f < NAME_FIELDS; f++) {
+      scratch[f] = last[f] = strings.acquireOptional(text[t + (NAME_TEXT[f] as number)], last[f] as number);
+    }
+    const tagSet = this.tags.acquire(batch.tags[i] as Record<string, string>);
     if (stored) this.releaseValues(row);
     this.names.set(scratch, row * NAME_FIELDS);
     this.tagSets[row] = tagSet;
-    this.spanIds.set(row, span.spanId);
-    this.parentIds.set(row, span.parentSpanId);
+    if (batch.hasIdBytes(i)) {
+      const start = (batch.idStart[i] as number) + (batch.traceIdLength[i] as number);
+      this.spanIds.setBytes(row, batch.idBytes, start, batch.spanIdLength[i] as number);
+    } else {
+      this.spanIds.set(row, batch.spanId(i));
+    }
+    this.parentIds.set(row, text[t + T_PARENT]);
 
     const numbers = this.numbers;
     const n = row * NUMBER_FIELDS;
-    const raw = span.rawEvents;
-    numbers[n + N_REQ] = raw.REQ ?? Number.NaN;
-    numbers[n + N_IN] = raw.IN ?? Number.NaN;
-    numbers[n + N_OUT] = raw.OUT ?? Number.NaN;
-    numbers[n + N_REP] = raw.REP ?? Number.NaN;
-    numbers[n + N_SKEW] = span.skewMicros;
-    numbers[n + N_CLIENT_DURATION] = span.clientDurationMicros ?? Number.NaN;
-    numbers[n + N_SERVER_DURATION] = span.serverDurationMicros ?? Number.NaN;
-    numbers[n + N_START] = span.startMicros;
-    numbers[n + N_DURATION] = span.durationMicros;
-    let flags = span.skewCorrected ? FLAG_SKEW_CORRECTED : 0;
-    if (span.persistent !== undefined)
-      flags |= span.persistent ? FLAG_PERSISTENT_SET | FLAG_PERSISTENT : FLAG_PERSISTENT_SET;
-    if (!this.writeShifts(n, raw, span.events)) {
+    const from = batch.numbers;
+    const b = i * BATCH_NUMBERS;
+    numbers[n + N_REQ] = from[b + B_RAW] as number;
+    numbers[n + N_IN] = from[b + B_RAW + 1] as number;
+    numbers[n + N_OUT] = from[b + B_RAW + 2] as number;
+    numbers[n + N_REP] = from[b + B_RAW + 3] as number;
+    numbers[n + N_SKEW] = from[b + B_SKEW] as number;
+    numbers[n + N_CLIENT_DURATION] = from[b + B_CLIENT_DURATION] as number;
+    numbers[n + N_SERVER_DURATION] = from[b + B_SERVER_DURATION] as number;
+    numbers[n + N_START] = from[b + B_START] as number;
+    numbers[n + N_DURATION] = from[b + B_DURATION] as number;
+    const batchFlags = batch.flags[i] as number;
+    let flags = (batchFlags & B_FLAG_SKEW_CORRECTED) !== 0 ? FLAG_SKEW_CORRECTED : 0;
+    if ((batchFlags & B_FLAG_PERSISTENT_SET) !== 0)
+      flags |= (batchFlags & B_FLAG_PERSISTENT) !== 0 ? FLAG_PERSISTENT_SET | FLAG_PERSISTENT : FLAG_PERSISTENT_SET;
+    if ((batchFlags & B_FLAG_EVENTS_RAW) !== 0) {
+      numbers[n + N_CLIENT_SHIFT] = 0;
+      numbers[n + N_SERVER_SHIFT] = 0;
+    } else if (!this.writeShifts(n, from, b)) {
       flags |= SIDE_EVENTS;
-      this.sideEvents.set(row, span.events);
+      this.sideEvents.set(row, hopTimes(from, b + B_EVENTS));
     }
-    const missing = missingMask(span.missing);
+    const missing = missingMask(batch.missing[i] as EventType[]);
     if (missing < 0) {
       flags |= SIDE_MISSING;
-      this.sideMissing.set(row, span.missing);
+      this.sideMissing.set(row, batch.missing[i] as EventType[]);
       this.missing[row] = 0;
     } else {
       this.missing[row] = missing;
     }
     this.flags[row] = flags;
-    this.lateEvents[row] = span.lateEvents ?? NONE;
+    this.lateEvents[row] = batch.lateEvents[i] as number;
   }
 
   /** Lets go of a stored row's values and returns it to the free list. */
@@ -195,16 +249,7 @@ export class SpanRows {
     const numbers = this.numbers;
     const n = row * NUMBER_FIELDS;
     const flags = this.flags[row] as number;
-    const raw: HopTimes = {};
-    const req = numbers[n + N_REQ] as number;
-    const inTime = numbers[n + N_IN] as number;
-    const out = numbers[n + N_OUT] as number;
-    const rep = numbers[n + N_REP] as number;
-    // Insertion order REQ, IN, OUT, REP, as the span builders use, keeps the JSON key order.
-    if (!Number.isNaN(req)) raw.REQ = req;
-    if (!Number.isNaN(inTime)) raw.IN = inTime;
-    if (!Number.isNaN(out)) raw.OUT = out;
-    if (!Number.isNaN(rep)) raw.REP = rep;
+    const raw = hopTimes(numbers, n + N_REQ);
     let events = raw;
     if ((flags & SIDE_EVENTS) !== 0) events = this.sideEvents.get(row) as HopTimes;
     else {
@@ -274,17 +319,28 @@ export class SpanRows {
   }
 
   /**
-   * Stores the adjusted times as per-side shifts of the raw ones; false when they are not that
-   * (different events present, REQ and REP moved differently, a shift that does not add back
-   * exactly), and the caller keeps the object instead.
+   * Stores the adjusted times (at `from[b + B_EVENTS…]`) as per-side shifts of the raw ones; false
+   * when they are not that (different events present, REQ and REP moved differently, a shift that
+   * does not add back exactly), and the caller keeps them apart instead.
    */
-  private writeShifts(n: number, raw: HopTimes, events: HopTimes): boolean {
+  private writeShifts(n: number, from: Float64Array, b: number): boolean {
     const numbers = this.numbers;
     numbers[n + N_CLIENT_SHIFT] = 0;
     numbers[n + N_SERVER_SHIFT] = 0;
-    if (events === raw) return true;
-    const client = sideShift(raw.REQ, events.REQ, raw.REP, events.REP);
-    const server = sideShift(raw.IN, events.IN, raw.OUT, events.OUT);
+    const raw = b + B_RAW;
+    const events = b + B_EVENTS;
+    const client = sideShift(
+      from[raw] as number,
+      from[events] as number,
+      from[raw + 3] as number,
+      from[events + 3] as number,
+    );
+    const server = sideShift(
+      from[raw + 1] as number,
+      from[events + 1] as number,
+      from[raw + 2] as number,
+      from[events + 2] as number,
+    );
     if (Number.isNaN(client) || Number.isNaN(server)) return false;
     numbers[n + N_CLIENT_SHIFT] = client;
     numbers[n + N_SERVER_SHIFT] = server;
@@ -330,24 +386,20 @@ function grown<T extends Int32Array | Uint8Array | Float64Array>(array: T, lengt
   return copy;
 }
 
-/** The one shift taking the present raw times of a side to the adjusted ones, or NaN when there is none. */
-function sideShift(
-  rawA: number | undefined,
-  eventA: number | undefined,
-  rawB: number | undefined,
-  eventB: number | undefined,
-): number {
-  if ((rawA === undefined) !== (eventA === undefined) || (rawB === undefined) !== (eventB === undefined)) {
-    return Number.NaN;
-  }
+/**
+ * The one shift taking the present raw times of a side to the adjusted ones (NaN = absent), or NaN
+ * when there is none.
+ */
+function sideShift(rawA: number, eventA: number, rawB: number, eventB: number): number {
+  if (Number.isNaN(rawA) !== Number.isNaN(eventA) || Number.isNaN(rawB) !== Number.isNaN(eventB)) return Number.NaN;
   let shift = 0;
-  if (rawA !== undefined) {
-    shift = (eventA as number) - rawA;
+  if (!Number.isNaN(rawA)) {
+    shift = eventA - rawA;
     if (rawA + shift !== eventA) return Number.NaN;
   }
-  if (rawB !== undefined) {
-    const b = (eventB as number) - rawB;
-    if (rawA !== undefined && b !== shift) return Number.NaN;
+  if (!Number.isNaN(rawB)) {
+    const b = eventB - rawB;
+    if (!Number.isNaN(rawA) && b !== shift) return Number.NaN;
     if (rawB + b !== eventB) return Number.NaN;
     shift = b;
   }

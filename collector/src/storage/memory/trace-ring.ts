@@ -21,15 +21,13 @@ export class TraceRing extends TraceIdRing {
   /** Services past the first two, by serial (traces crossing many services; rare). */
   readonly moreServices = new Map<number, number[]>();
 
-  /** Appends a new trace (no spans, no services yet) and returns its slot. */
-  override push(traceId: string, hash: number): number {
-    const slot = super.push(traceId, hash);
+  /** A new trace's slot: no spans, no services yet. */
+  protected override initSlot(slot: number): void {
     this.firstRow[slot] = NONE;
     this.lastRow[slot] = NONE;
     this.spanCount[slot] = 0;
     this.service0[slot] = NO_STRING;
     this.service1[slot] = NO_STRING;
-    return slot;
   }
 
   /** Removes the oldest trace (the caller has released its rows and services first). */

@@ -7,7 +7,7 @@
  */
 import type { Batch, DatagramRejection } from '@phosphor/wire';
 import { Aggregates } from '../../../src/aggregates/aggregates.js';
-import type { EmitReason, SpanSink } from '../../../src/assembly/span-sink.js';
+import type { EmitReason, SpanBatchSink, SpanSink } from '../../../src/assembly/span-sink.js';
 import { TraceQueryService } from '../../../src/assembly/trace-query-service.js';
 import type { Span } from '../../../src/model/span.js';
 import { ClientLossTracker } from '../../../src/receivers/udp/client-loss.js';
@@ -41,8 +41,14 @@ export type CoreFactory = (
     maxRememberedSpans: number;
     now: () => number;
   },
-  sink: SpanSink,
+  sink: SpanSink | SpanBatchSink,
 ) => Core;
+
+/**
+ * How the core hands spans to the store and the aggregates: as Span objects (`spans`, a function
+ * sink) or as columns (`batch`, the collector's own path: `writeBatch`, `consumeBatch`).
+ */
+export type SinkKind = 'spans' | 'batch';
 
 /** Small caps so eviction and forgetting happen in the streams too. */
 export const CORE_OPTIONS = {
@@ -66,17 +72,26 @@ const ASSEMBLY_COUNTERS = [
   'rememberedSpans',
 ];
 
-export async function runStream(steps: Step[], makeCore: CoreFactory): Promise<unknown> {
+export async function runStream(steps: Step[], makeCore: CoreFactory, sinkKind: SinkKind = 'spans'): Promise<unknown> {
   let nowMillis = 1_000_000;
   const wallMillis = () => 1_700_000_000_000 + nowMillis;
   const store = new MemoryStore({ maxSpans: 100_000 });
   const aggregates = new Aggregates({ windowsMinutes: [1, 5, 15], bucketSeconds: 10, maxKeys: 2000, now: wallMillis });
   const emitted: { reason: EmitReason; spans: Span[] }[] = [];
-  const sink: SpanSink = (spans, reason) => {
-    emitted.push({ reason, spans: JSON.parse(JSON.stringify(spans)) });
-    store.write(spans);
-    aggregates.consume(spans, reason);
-  };
+  const sink: SpanSink | SpanBatchSink =
+    sinkKind === 'spans'
+      ? (spans, reason) => {
+          emitted.push({ reason, spans: JSON.parse(JSON.stringify(spans)) });
+          store.write(spans);
+          aggregates.consume(spans, reason);
+        }
+      : {
+          consumeBatch(batch, reason) {
+            emitted.push({ reason, spans: JSON.parse(JSON.stringify(batch.spans())) });
+            store.writeBatch(batch);
+            aggregates.consumeBatch(batch, reason);
+          },
+        };
   const core = makeCore({ ...CORE_OPTIONS, now: () => nowMillis }, sink);
   const clients = new ClientLossTracker(100);
   const ingest = { accepted: 0, acceptedEvents: 0, invalidEvents: 0, rejected: {} as Record<string, number> };
