@@ -171,16 +171,10 @@ export class SpanRows {
     const last = this.lastNames;
     const text = batch.text;
     const t = i * TEXT_STRIDE;
-    scratch[F_FROM] = last[F_FROM] = strings.acquire(text[t + T_FROM] as string, last[F_FROM]);
-    scratch[F_FROM_ENDPOINT] = last[F_FROM_ENDPOINT] = strings.acquire(
-      text[t + T_FROM_ENDPOINT] as string,
-      last[F_FROM_ENDPOINT],
-    );
-    scratch[F_TO] = last[F_TO] = strings.acquire(text[t + T_TO] as string, last[F_TO]);
-    scratch[F_TO_ENDPOINT] = last[F_TO_ENDPOINT] = strings.acquire(
-      text[t + T_TO_ENDPOINT] as string,
-      last[F_TO_ENDPOINT],
-    );
+    // The four names every span has, then the optional ones (absent = NO_STRING, nothing counted).
+    for (let f = 0; f < F_CLIENT_HOST; f++) {
+      scratch[f] = last[f] = strings.acquire(text[t + (NAME_TEXT[f] as number)] as string, last[f] as number);
+    }
     for (let f = F_CLIENT_HOST; f < NAME_FIELDS; f++) {
       scratch[f] = last[f] = strings.acquireOptional(text[t + (NAME_TEXT[f] as number)], last[f] as number);
     }
