@@ -227,7 +227,7 @@ describe('outside user: installed tarballs, plain node', () => {
     // The daemon re-executed itself in place (same pid) with its memory caps: the young generation and
     // glibc's malloc arenas.
     const collectorPid = children.at(-1)?.pid;
-    expect(readFileSync(`/proc/${collectorPid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
+    expect(readFileSync(`/proc/${collectorPid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=8');
     expect(readFileSync(`/proc/${collectorPid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     const common = {
       PHOSPHOR_COLLECTORS: `127.0.0.1:${started.udpPort}`,
