@@ -133,27 +133,23 @@ export class TraceSkewOffsets {
 
   /**
    * {@link of} for the trace of entry `i` of `batch`, found by its id bytes (no string made) when
-   * the batch holds them.
+   * the batch holds them, as the ring's other lookups are.
    */
   ofEntry(batch: SpanBatch, i: number, hash: number): HostOffsetTable {
-    if (!batch.hasIdBytes(i)) return this.of(batch.traceId(i), hash);
     const ring = this.ring;
     const view = this.view;
-    const bytes = batch.idBytes;
-    const start = batch.idStart[i] as number;
-    const length = batch.traceIdLength[i] as number;
     if (hash === this.lastHash && ring.isLive(this.lastSerial)) {
       const slot = ring.slotOf(this.lastSerial);
-      if (ring.ids.equalsBytes(slot, bytes, start, length)) {
+      if (batch.traceIdIn(i, ring.ids, slot)) {
         view.serial = this.lastSerial;
         view.slot = slot;
         return view;
       }
     }
-    let slot = ring.findBytes(bytes, start, length, hash);
+    let slot = ring.findTraceOf(batch, i, hash);
     if (slot < 0) {
       if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
-      slot = ring.pushBytes(bytes, start, length, hash);
+      slot = ring.pushTraceOf(batch, i, hash);
     }
     // The trace's string is not known here: an `of` call for it finds its slot by lookup.
     return this.viewOf(slot, hash, undefined);

@@ -20,6 +20,7 @@
  * are new and the consumer's to keep).
  */
 import type { EventType } from '@phosphor/wire';
+import { hashId, hashIdBytes, type IdBytesColumn } from '../util/id-bytes-column.js';
 import type { HopTimes, Span } from './span.js';
 
 export const T_PARENT = 0;
@@ -138,6 +139,46 @@ export class SpanBatch {
     if (!this.hasIdBytes(i)) return this.idStrings.get(i * 2 + 1) as string;
     const at = (this.idStart[i] as number) + (this.traceIdLength[i] as number);
     return this.idBuffer.latin1Slice(at, at + (this.spanIdLength[i] as number));
+  }
+
+  /** {@link hashId} of entry `i`'s trace id, from its bytes when the batch holds them. */
+  traceIdHash(i: number): number {
+    return this.hasIdBytes(i)
+      ? hashIdBytes(this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number)
+      : hashId(this.traceId(i));
+  }
+
+  /** Whether `column` holds entry `i`'s trace id at `at` (compared as bytes when the batch holds them). */
+  traceIdIn(i: number, column: IdBytesColumn, at: number): boolean {
+    return this.hasIdBytes(i)
+      ? column.equalsBytes(at, this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number)
+      : column.equals(at, this.traceId(i));
+  }
+
+  /** Whether `column` holds entry `i`'s span id at `at`. */
+  spanIdIn(i: number, column: IdBytesColumn, at: number): boolean {
+    if (!this.hasIdBytes(i)) return column.equals(at, this.spanId(i));
+    const start = (this.idStart[i] as number) + (this.traceIdLength[i] as number);
+    return column.equalsBytes(at, this.idBytes, start, this.spanIdLength[i] as number);
+  }
+
+  /** Stores entry `i`'s trace id in `column` at `at` (its bytes copied when the batch holds them). */
+  copyTraceIdTo(i: number, column: IdBytesColumn, at: number): void {
+    if (this.hasIdBytes(i)) {
+      column.setBytes(at, this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number);
+    } else {
+      column.set(at, this.traceId(i));
+    }
+  }
+
+  /** Stores entry `i`'s span id in `column` at `at`. */
+  copySpanIdTo(i: number, column: IdBytesColumn, at: number): void {
+    if (!this.hasIdBytes(i)) {
+      column.set(at, this.spanId(i));
+      return;
+    }
+    const start = (this.idStart[i] as number) + (this.traceIdLength[i] as number);
+    column.setBytes(at, this.idBytes, start, this.spanIdLength[i] as number);
   }
 
   /** Appends `span` as an entry (its ids as Latin-1 bytes when they are, else as strings). */

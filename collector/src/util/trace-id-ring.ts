@@ -18,6 +18,7 @@
  * size, then by doubling again only if more is needed (unrolled so the head is slot 0, subclasses'
  * columns alike), and never shrinks until {@link TraceIdRing.reset}.
  */
+import type { SpanBatch } from '../model/span-batch.js';
 import { IdBytesColumn } from './id-bytes-column.js';
 
 /** Trace ids inline per slot: 32 holds W3C/OTLP hex ids and this tracer's 20-digit ids. */
@@ -77,15 +78,15 @@ export class TraceIdRing {
     }
   }
 
-  /** Slot of the trace id whose Latin-1 bytes are `bytes[start, start + length)` (hash from {@link hashId} or the owner's), or -1. */
-  findBytes(bytes: Uint8Array, start: number, length: number, hash: number): number {
+  /** Slot of entry `i`'s trace id (hash from {@link hashId} or the owner's), or -1. */
+  findTraceOf(batch: SpanBatch, i: number, hash: number): number {
     if (this.count === 0) return NONE;
     const index = this.index;
     const mask = this.indexMask;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const entry = index[i * 2] as number;
+    for (let k = hash & mask; ; k = (k + 1) & mask) {
+      const entry = index[k * 2] as number;
       if (entry === 0) return NONE;
-      if (index[i * 2 + 1] === hash && this.ids.equalsBytes(entry - 1, bytes, start, length)) return entry - 1;
+      if (index[k * 2 + 1] === hash && batch.traceIdIn(i, this.ids, entry - 1)) return entry - 1;
     }
   }
 
@@ -111,10 +112,10 @@ export class TraceIdRing {
     return slot;
   }
 
-  /** Appends the id whose Latin-1 bytes are `bytes[start, start + length)`, as {@link push}. */
-  pushBytes(bytes: Uint8Array, start: number, length: number, hash: number): number {
+  /** Appends entry `i`'s trace id, as {@link push}. */
+  pushTraceOf(batch: SpanBatch, i: number, hash: number): number {
     const slot = this.nextSlot();
-    this.ids.setBytes(slot, bytes, start, length);
+    batch.copyTraceIdTo(i, this.ids, slot);
     this.hashes[slot] = hash;
     this.place(slot);
     return slot;

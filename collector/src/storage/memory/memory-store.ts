@@ -1,7 +1,7 @@
 import { formatDuration } from '@phosphor/service-kit';
 import type { Span, TraceQuery, TraceSummary } from '../../model/span.js';
 import { SpanBatch } from '../../model/span-batch.js';
-import { hashId, hashIdBytes } from '../../util/id-bytes-column.js';
+import { hashId } from '../../util/id-bytes-column.js';
 import type { ComponentHealth, SpanStore } from '../span-store.js';
 import { summarizeTrace } from '../trace-query.js';
 import { RowQuery } from './row-query.js';
@@ -89,12 +89,7 @@ export class MemoryStore implements SpanStore {
     const count = batch.length;
     let hashes = this.batchHashes;
     if (hashes.length < count) hashes = this.batchHashes = new Int32Array(count * 2);
-    const bytes = batch.idBytes;
-    for (let i = 0; i < count; i++) {
-      hashes[i] = batch.hasIdBytes(i)
-        ? hashIdBytes(bytes, batch.idStart[i] as number, batch.traceIdLength[i] as number)
-        : hashId(batch.traceId(i));
-    }
+    for (let i = 0; i < count; i++) hashes[i] = batch.traceIdHash(i);
     // The trace index entries the batch will probe, and those of as many of the oldest traces
     // (which eviction removes once the store is full), read in one tight loop: the index spans
     // megabytes, and misses issued back to back overlap where each write would otherwise wait
@@ -213,29 +208,11 @@ export class MemoryStore implements SpanStore {
   private traceSlot(batch: SpanBatch, i: number, hash: number): number {
     const traces = this.traces;
     const last = this.lastSerial;
-    if (batch.hasIdBytes(i)) {
-      const bytes = batch.idBytes;
-      const start = batch.idStart[i] as number;
-      const length = batch.traceIdLength[i] as number;
-      if (
-        hash === this.lastHash &&
-        traces.isLive(last) &&
-        traces.ids.equalsBytes(traces.slotOf(last), bytes, start, length)
-      ) {
-        return traces.slotOf(last);
-      }
-      let slot = traces.findBytes(bytes, start, length, hash);
-      if (slot < 0) slot = traces.pushBytes(bytes, start, length, hash);
-      this.lastHash = hash;
-      this.lastSerial = traces.serialOf(slot);
-      return slot;
-    }
-    const traceId = batch.traceId(i);
-    if (hash === this.lastHash && traces.isLive(last) && traces.ids.equals(traces.slotOf(last), traceId)) {
+    if (hash === this.lastHash && traces.isLive(last) && batch.traceIdIn(i, traces.ids, traces.slotOf(last))) {
       return traces.slotOf(last);
     }
-    let slot = traces.find(traceId, hash);
-    if (slot < 0) slot = traces.push(traceId, hash);
+    let slot = traces.findTraceOf(batch, i, hash);
+    if (slot < 0) slot = traces.pushTraceOf(batch, i, hash);
     this.lastHash = hash;
     this.lastSerial = traces.serialOf(slot);
     return slot;
@@ -247,19 +224,8 @@ export class MemoryStore implements SpanStore {
     const index = this.spanIndexes.size > 0 ? this.spanIndexes.get(serial) : undefined;
     if (index !== undefined) return index.get(batch.spanId(i)) ?? -1;
     const rows = this.rows;
-    const spanIds = rows.spanIds;
-    if (batch.hasIdBytes(i)) {
-      const bytes = batch.idBytes;
-      const start = (batch.idStart[i] as number) + (batch.traceIdLength[i] as number);
-      const length = batch.spanIdLength[i] as number;
-      for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
-        if (spanIds.equalsBytes(row, bytes, start, length)) return row;
-      }
-      return -1;
-    }
-    const spanId = batch.spanId(i);
     for (let row = this.traces.firstRow[slot] as number; row >= 0; row = rows.next[row] as number) {
-      if (spanIds.equals(row, spanId)) return row;
+      if (batch.spanIdIn(i, rows.spanIds, row)) return row;
     }
     return -1;
   }

@@ -182,12 +182,7 @@ export class SpanRows {
     if (stored) this.releaseValues(row);
     this.names.set(scratch, row * NAME_FIELDS);
     this.tagSets[row] = tagSet;
-    if (batch.hasIdBytes(i)) {
-      const start = (batch.idStart[i] as number) + (batch.traceIdLength[i] as number);
-      this.spanIds.setBytes(row, batch.idBytes, start, batch.spanIdLength[i] as number);
-    } else {
-      this.spanIds.set(row, batch.spanId(i));
-    }
+    batch.copySpanIdTo(i, this.spanIds, row);
     this.parentIds.set(row, text[t + T_PARENT]);
 
     const numbers = this.numbers;
