@@ -49,7 +49,6 @@ import {
   F_FROM,
   F_FROM_ENDPOINT,
   F_HOSTNAME,
-  F_PARENT,
   F_TO,
   F_TO_ENDPOINT,
   F_ZONE,
@@ -103,13 +102,13 @@ const EVENT_FIELD_MAX = [
   0,
   0,
 ];
-/** Text column of each LEN field (-1: ids and tags, handled apart). */
+/** Text column of each LEN field (-1: ids, the parent id and tags, handled apart). */
 const EVENT_FIELD_TEXT = [
   -1,
   -1,
   -1,
   -1,
-  F_PARENT,
+  -1,
   F_FROM,
   F_FROM_ENDPOINT,
   F_TO,
@@ -632,7 +631,7 @@ export class DatagramDecoder {
             continue;
           }
           // The events of one datagram mostly repeat the previous event's names (one tracer, one
-          // host, the same few endpoints; REQ and REP of a hop share its parent id): comparing
+          // host, the same few endpoints): comparing
           // with the previous event's bytes is cheaper than hashing them into the intern table.
           // (A field of a shared entry is the same bytes for every event referring to it.)
           if (
@@ -642,47 +641,24 @@ export class DatagramDecoder {
             text[base + column] = lastText[column] as string;
             continue;
           }
-          const value =
-            column === F_ERROR_DESCRIPTION
-              ? buf.utf8Slice(from, to)
-              : column === F_PARENT
-                ? this.parentId(cell, from, to)
-                : this.names.get(buf, view, from, to);
+          const value = column === F_ERROR_DESCRIPTION ? buf.utf8Slice(from, to) : this.names.get(buf, view, from, to);
           text[base + column] = value;
           lastStart[column] = from;
           lastLength[column] = length;
           lastText[column] = value;
         }
+        // The parent id, as bytes (ASCII, checked by readEvent); an empty one is none.
+        const parentStart = s[at + 8] as number;
+        const parentLength = (s[at + 9] as number) - parentStart;
+        if ((present & (1 << 4)) !== 0 && parentLength > 0) {
+          columns.parentIds.setBytes(eventCell, buf, parentStart, parentLength);
+        } else {
+          columns.parentIds.clear(eventCell);
+        }
         columns.tags[eventCell] = asStart ? this.startTags : tags;
         joiner.commit(now);
       }
     }
-  }
-
-  /**
-   * The parent id at `buf[from, to)` for the event at `cell`. Parent ids are unique per hop, so
-   * they are not interned (they would evict the names the intern table is for); the hop's other
-   * events carry the same parent, so a string one of them already holds is reused when its
-   * characters match these bytes — comparing a few characters costs less than making a string.
-   * Ids are ASCII here (checked by readEvent): one byte per character.
-   */
-  private parentId(cell: number, from: number, to: number): string {
-    const columns = this.joiner.columns;
-    const row = cell >> 2;
-    const mask = columns.mask[row] as number;
-    const text = columns.text;
-    const rowBase = columns.textBase(row);
-    const buf = this.buf;
-    const length = to - from;
-    for (let k = 0; k < 4; k++) {
-      if (k === (cell & 3) || (mask & (1 << k)) === 0) continue;
-      const other = text[rowBase + k * TEXT_FIELDS + F_PARENT] as string;
-      if (other.length !== length) continue;
-      let i = 0;
-      while (i < length && other.charCodeAt(i) === buf[from + i]) i++;
-      if (i === length) return other;
-    }
-    return buf.latin1Slice(from, to);
   }
 
   /**

@@ -43,7 +43,6 @@ import {
   F_FROM,
   F_FROM_ENDPOINT,
   F_HOSTNAME,
-  F_PARENT,
   F_TO,
   F_TO_ENDPOINT,
   F_ZONE,
@@ -299,9 +298,9 @@ export class HopJoiner {
     text[base + F_TO_ENDPOINT] = event.toEndpoint;
     text[base + F_HOSTNAME] = event.hostname;
     text[base + F_ZONE] = event.zone ?? '';
-    text[base + F_PARENT] = event.parentSpanId ?? '';
     text[base + F_ERROR_CODE] = event.errorCode ?? '';
     text[base + F_ERROR_DESCRIPTION] = event.errorDescription ?? '';
+    columns.parentIds.set(eventCell, event.parentSpanId || undefined);
     columns.tags[eventCell] = event.tags;
     this.commit(now);
   }
@@ -391,10 +390,10 @@ export class HopJoiner {
     const text = this.columns.text;
     if (mask === IN_OUT) {
       if (this.entryServices.size === 0) return;
-      const inCell = this.columns.textBase(row) + TEXT_FIELDS;
-      const outCell = inCell + TEXT_FIELDS;
-      if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
-      if (this.entryServices.has(text[inCell + F_TO] as string)) this.emitRow(row, now, this.outbox);
+      if (this.hasParent(row)) return;
+      if (this.entryServices.has(text[this.columns.textBase(row) + TEXT_FIELDS + F_TO] as string)) {
+        this.emitRow(row, now, this.outbox);
+      }
     } else if (mask === REQ_REP && this.uninstrumented.size > 0) {
       if (this.uninstrumented.has(text[this.columns.textBase(row) + F_TO] as string))
         this.emitRow(row, now, this.outbox);
@@ -408,7 +407,14 @@ export class HopJoiner {
     const text = this.columns.text;
     const callee = text[cell + F_TO] as string;
     if (k === 1 || k === 2) this.uninstrumented.delete(callee);
-    else if (text[cell + F_PARENT] === '') this.entryServices.delete(callee);
+    else if (!this.columns.parentIds.has(this.columns.tagsBase(row) + k)) this.entryServices.delete(callee);
+  }
+
+  /** Whether a row's IN or OUT names a parent span (the hop is not an entry request). */
+  private hasParent(row: number): boolean {
+    const parentIds = this.columns.parentIds;
+    const cell = this.columns.tagsBase(row);
+    return parentIds.has(cell + 1) || parentIds.has(cell + 2);
   }
 
   /** A hop timing out learns its callee: uninstrumented (REQ+REP only) or an entry service (parentless IN+OUT only). */
@@ -420,10 +426,8 @@ export class HopJoiner {
       const callee = text[this.columns.textBase(row) + F_TO] as string;
       if (callee && this.uninstrumented.size < MAX_LEARNT_SERVICES) this.uninstrumented.add(callee);
     } else if (mask === IN_OUT) {
-      const inCell = this.columns.textBase(row) + TEXT_FIELDS;
-      const outCell = inCell + TEXT_FIELDS;
-      if (text[inCell + F_PARENT] !== '' || text[outCell + F_PARENT] !== '') return;
-      const service = text[inCell + F_TO] as string;
+      if (this.hasParent(row)) return;
+      const service = text[this.columns.textBase(row) + TEXT_FIELDS + F_TO] as string;
       if (service && this.entryServices.size < MAX_LEARNT_SERVICES) this.entryServices.add(service);
     }
   }

@@ -28,7 +28,6 @@ import {
   T_ERROR_DESCRIPTION,
   T_FROM,
   T_FROM_ENDPOINT,
-  T_PARENT,
   T_SERVER_HOST,
   T_SERVER_ZONE,
   T_TO,
@@ -42,7 +41,6 @@ import {
   F_FROM,
   F_FROM_ENDPOINT,
   F_HOSTNAME,
-  F_PARENT,
   F_TO,
   F_TO_ENDPOINT,
   F_ZONE,
@@ -115,11 +113,13 @@ export function appendSpanFromRow(
     : fieldOf(text, base, mask, REP, F_ERROR_CODE)
       ? REP
       : -1;
-  const parent =
-    fieldOf(text, base, mask, REQ, F_PARENT) ||
-    fieldOf(text, base, mask, IN, F_PARENT) ||
-    fieldOf(text, base, mask, OUT, F_PARENT) ||
-    fieldOf(text, base, mask, REP, F_PARENT);
+  // The parent: the first event's in REQ, IN, OUT, REP order that names one.
+  const parentIds = columns.parentIds;
+  let parentCell = -1;
+  for (let k = 0; k < 4 && parentCell < 0; k++) {
+    if ((mask & (1 << k)) !== 0 && parentIds.has(cell + k)) parentCell = cell + k;
+  }
+  batch.setParentIdFrom(i, parentIds, parentCell);
   let persistent = false;
   const flags = columns.flags;
   for (let k = 0; k < 4; k++) {
@@ -127,7 +127,6 @@ export function appendSpanFromRow(
   }
   const t = i * TEXT_STRIDE;
   const fields = batch.text;
-  fields[t + T_PARENT] = parent || undefined;
   fields[t + T_FROM] = firstOf(text, base, F_FROM, client, server);
   fields[t + T_FROM_ENDPOINT] = firstOf(text, base, F_FROM_ENDPOINT, client, server);
   fields[t + T_TO] = firstOf(text, base, F_TO, server, client);

@@ -6,9 +6,11 @@
  * `emittedAtMillis`). Its events live apart, in event slots: a row that still needs its events
  * (pending, or emitted partial) holds slot `t = textSlot[r]`, and for each event type `k` (0 REQ,
  * 1 IN, 2 OUT, 3 REP) cell `c = t * 4 + k` (`tagsBase(r) + k`) in the per-event columns:
- * `timestamps[c]`, `durations[c]` (NaN = absent), `flags[c]`, `tags[c]`, and `TEXT_FIELDS`
- * string references at `text[c * TEXT_FIELDS + f]` (interned by the decoder, so a reference
- * costs a pointer, not a copy). A row emitted complete keeps only its key and scalars: its slot
+ * `timestamps[c]`, `durations[c]` (NaN = absent), `flags[c]`, `tags[c]`, the parent span id as
+ * bytes in `parentIds` (entry `c`; none when the event names no parent), and `TEXT_FIELDS` string
+ * references at `text[c * TEXT_FIELDS + f]` (interned by the decoder, so a reference costs a
+ * pointer, not a copy). Parent ids are kept as bytes, like the hop's own ids: they differ per hop,
+ * so a string per hop would be made from the datagram and turned back into bytes by the store. A row emitted complete keeps only its key and scalars: its slot
  * is freed (`textSlot[r] = -1`), so the remembered rows — most of the engine's rows — cost a few
  * dozen bytes each (the 80 bytes of event numbers are per slot, not per row, for that reason).
  * Rows are linked into two intrusive doubly-linked lists — pending hops in first-seen order
@@ -21,18 +23,21 @@
  * complete or free row none, and a slot belongs to at most one row; columns and slots grow (doubling) up to `maxRows` and never shrink
  * while the engine runs — memory is bounded by the caps, not by the traffic.
  */
+import { IdBytesColumn } from '../util/id-bytes-column.js';
 
 /** String fields kept per event, in this order. */
-export const TEXT_FIELDS = 9;
+export const TEXT_FIELDS = 8;
 export const F_FROM = 0;
 export const F_FROM_ENDPOINT = 1;
 export const F_TO = 2;
 export const F_TO_ENDPOINT = 3;
 export const F_HOSTNAME = 4;
 export const F_ZONE = 5;
-export const F_PARENT = 6;
-export const F_ERROR_CODE = 7;
-export const F_ERROR_DESCRIPTION = 8;
+export const F_ERROR_CODE = 6;
+export const F_ERROR_DESCRIPTION = 7;
+
+/** Parent span ids inline per event: the ids tracers send are 16 characters; longer ones go to the column's map. */
+const PARENT_ID_BYTES = 16;
 
 /** Where a row is in its life. */
 export const RowState = {
@@ -61,6 +66,8 @@ export class SpanColumns {
   textSlot = new Int32Array(0);
   text: string[] = [];
   tags: (Record<string, string> | undefined)[] = [];
+  /** Each event's parent span id (entry `tagsBase(row) + k`). */
+  parentIds = new IdBytesColumn(PARENT_ID_BYTES, 0);
   private slots = 0;
   /** Free text slots, chained through slotNext. */
   private slotNext = new Int32Array(0);
@@ -130,7 +137,11 @@ export class SpanColumns {
     const base = slot * 4 * TEXT_FIELDS;
     for (let i = 0; i < 4 * TEXT_FIELDS; i++) text[base + i] = '';
     const tags = this.tags;
-    for (let k = 0; k < 4; k++) tags[slot * 4 + k] = undefined;
+    const parentIds = this.parentIds;
+    for (let k = 0; k < 4; k++) {
+      tags[slot * 4 + k] = undefined;
+      parentIds.clear(slot * 4 + k);
+    }
     this.textSlot[row] = NONE;
     this.slotNext[slot] = this.freeSlot;
     this.freeSlot = slot;
@@ -185,6 +196,7 @@ export class SpanColumns {
     this.textSlot = new Int32Array(0);
     this.text = [];
     this.tags = [];
+    this.parentIds = new IdBytesColumn(PARENT_ID_BYTES, 0);
     this.timestamps = new Float64Array(0);
     this.durations = new Float64Array(0);
     this.flags = new Uint32Array(0);
@@ -241,6 +253,7 @@ export class SpanColumns {
     this.text.fill('', old * 4 * TEXT_FIELDS);
     this.tags.length = slots * 4;
     this.tags.fill(undefined, old * 4);
+    this.parentIds.grow(slots * 4);
     for (let slot = slots - 1; slot >= old; slot--) {
       this.slotNext[slot] = this.freeSlot;
       this.freeSlot = slot;

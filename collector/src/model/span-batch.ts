@@ -10,7 +10,9 @@
  * - ids: the trace id then the span id as Latin-1 bytes at `idBytes[idStart[i]…]`,
  *   `traceIdLength[i]` and `spanIdLength[i]` long; or, when `traceIdLength[i]` is -1, as strings in
  *   `idStrings` (ids that are not Latin-1 bytes: UTF-8 keys of the engine, other Span objects);
- * - `text[i * TEXT_STRIDE + T_*]`: parent span id, names, hosts, zones, error (undefined = absent);
+ * - the parent span id as Latin-1 bytes at `idBytes[parentIdStart[i]…]`, `parentIdLength[i]` long;
+ *   or, when that is -1, as the string (undefined = none) at `text[i * TEXT_STRIDE + T_PARENT]`;
+ * - `text[i * TEXT_STRIDE + T_*]`: names, hosts, zones, error (undefined = absent);
  * - `numbers[i * NUMBER_STRIDE + …]`: raw times REQ/IN/OUT/REP (NaN = absent), adjusted times
  *   likewise, skew, client and server durations (NaN = undefined), start, duration;
  * - `flags[i]`: skew corrected, persistent (set, value), adjusted times are the raw ones;
@@ -62,6 +64,9 @@ export class SpanBatch {
   idStart = new Int32Array(16);
   traceIdLength = new Int32Array(16);
   spanIdLength = new Int32Array(16);
+  parentIdStart = new Int32Array(16);
+  /** -1: the parent id is `text[i * TEXT_STRIDE + T_PARENT]`. */
+  parentIdLength = new Int32Array(16);
   /** Ids kept as strings, at `2i` (trace) and `2i + 1` (span): rare, so a map, not a sparse array. */
   idStrings = new Map<number, string>();
   text: (string | undefined)[] = [];
@@ -102,8 +107,51 @@ export class SpanBatch {
 
   /** Room for entry `i`'s ids as bytes (`traceLength` then `spanLength`); returns where to write them in {@link idBytes}. */
   reserveIds(i: number, traceLength: number, spanLength: number): number {
+    const at = this.reserveBytes(traceLength + spanLength);
+    this.idStart[i] = at;
+    this.traceIdLength[i] = traceLength;
+    this.spanIdLength[i] = spanLength;
+    return at;
+  }
+
+  /**
+   * Sets entry `i`'s parent span id to entry `at` of `column` (its bytes copied when inline), or to
+   * none when `at` is -1.
+   */
+  setParentIdFrom(i: number, column: IdBytesColumn, at: number): void {
+    const t = i * TEXT_STRIDE + T_PARENT;
+    const length = at < 0 ? -1 : column.inlineLength(at);
+    if (length < 0) {
+      this.parentIdLength[i] = -1;
+      this.text[t] = length === -2 ? column.get(at) : undefined;
+      return;
+    }
+    const start = this.reserveBytes(length);
+    column.copyInline(at, this.idBytes, start);
+    this.parentIdStart[i] = start;
+    this.parentIdLength[i] = length;
+    this.text[t] = undefined;
+  }
+
+  /** Entry `i`'s parent span id, or undefined. */
+  parentId(i: number): string | undefined {
+    const length = this.parentIdLength[i] as number;
+    if (length < 0) return this.text[i * TEXT_STRIDE + T_PARENT];
+    const at = this.parentIdStart[i] as number;
+    return this.idBuffer.latin1Slice(at, at + length);
+  }
+
+  /** Stores entry `i`'s parent span id (undefined included) in `column` at `at`. */
+  copyParentIdTo(i: number, column: IdBytesColumn, at: number): void {
+    const length = this.parentIdLength[i] as number;
+    if (length < 0) column.set(at, this.text[i * TEXT_STRIDE + T_PARENT]);
+    else column.setBytes(at, this.idBytes, this.parentIdStart[i] as number, length);
+  }
+
+  /** `length` bytes of {@link idBytes} for the entry being written; returns where they start. */
+  private reserveBytes(length: number): number {
     const at = this.idBytesUsed;
-    const end = at + traceLength + spanLength;
+    const end = at + length;
     if (end > this.idBytes.length) {
       const bytes = new Uint8Array(Math.max(end, this.idBytes.length * 2));
       bytes.set(this.idBytes.subarray(0, at));
@@ -111,9 +159,6 @@ export class SpanBatch {
       this.idBuffer = Buffer.from(bytes.buffer) as typeof this.idBuffer;
     }
     this.idBytesUsed = end;
-    this.idStart[i] = at;
-    this.traceIdLength[i] = traceLength;
-    this.spanIdLength[i] = spanLength;
     return at;
   }
 
@@ -197,6 +242,7 @@ export class SpanBatch {
     }
     const t = i * TEXT_STRIDE;
     const text = this.text;
+    this.parentIdLength[i] = -1;
     text[t + T_PARENT] = span.parentSpanId;
     text[t + T_FROM] = span.from;
     text[t + T_FROM_ENDPOINT] = span.fromEndpoint;
@@ -255,7 +301,7 @@ export class SpanBatch {
     return {
       traceId: this.traceId(i),
       spanId: this.spanId(i),
-      parentSpanId: text[t + T_PARENT],
+      parentSpanId: this.parentId(i),
       from: text[t + T_FROM] as string,
       fromEndpoint: text[t + T_FROM_ENDPOINT] as string,
       to: text[t + T_TO] as string,
@@ -299,6 +345,8 @@ export class SpanBatch {
     this.idStart = copy(this.idStart, entries);
     this.traceIdLength = copy(this.traceIdLength, entries);
     this.spanIdLength = copy(this.spanIdLength, entries);
+    this.parentIdStart = copy(this.parentIdStart, entries);
+    this.parentIdLength = copy(this.parentIdLength, entries);
     this.numbers = copy(this.numbers, entries * NUMBER_STRIDE);
     this.flags = copy(this.flags, entries);
     this.lateEvents = copy(this.lateEvents, entries);

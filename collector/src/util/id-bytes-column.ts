@@ -94,6 +94,25 @@ export class IdBytesColumn {
     this.lengths[i] = length;
   }
 
+  /** Entry `i`'s length in bytes when its id is inline; -1 when it has none, -2 when it is kept as a string ({@link get}). */
+  inlineLength(i: number): number {
+    const length = this.lengths[i] as number;
+    return length === ABSENT ? -1 : length === LONG ? -2 : length;
+  }
+
+  /** Copies entry `i`'s inline bytes ({@link inlineLength} of them) to `target` at `at`. */
+  copyInline(i: number, target: Uint8Array, at: number): void {
+    const length = this.lengths[i] as number;
+    const bytes = this.bytes;
+    const base = i * this.stride;
+    for (let k = 0; k < length; k++) target[at + k] = bytes[base + k] as number;
+  }
+
+  /** True when entry `i` holds an id. */
+  has(i: number): boolean {
+    return this.lengths[i] !== ABSENT;
+  }
+
   /** The id at entry `i` (a new string), or undefined. */
   get(i: number): string | undefined {
     const length = this.lengths[i] as number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '../../src/model/span.js';
 import { SpanBatch } from '../../src/model/span-batch.js';
+import { IdBytesColumn } from '../../src/util/id-bytes-column.js';
 
 const raw = { REQ: 1_000, IN: 1_040, OUT: 1_240, REP: 1_300 };
 
@@ -124,5 +125,31 @@ describe('SpanBatch', () => {
     const spans = Array.from({ length: 300 }, (_, i) => fullSpan(`${1e18 + i * 7919}`, `span-${i}`.padEnd(16, '0')));
     for (const span of spans) batch.push(span);
     expect(batch.spans()).toEqual(spans);
+  });
+
+  it('takes a parent id from an id column as bytes, or as its string when the column keeps one, or none', () => {
+    const engineParents = new IdBytesColumn(16, 4);
+    engineParents.set(0, 'a1b2c3d4e5f60718');
+    engineParents.set(1, 'a-parent-id-longer-than-sixteen');
+    engineParents.set(2, 'p☃');
+    const batch = new SpanBatch();
+    const expected: (string | undefined)[] = ['a1b2c3d4e5f60718', 'a-parent-id-longer-than-sixteen', 'p☃', undefined];
+    for (let cell = 0; cell < 4; cell++) {
+      const i = batch.push(sparseSpan(`${1e18 + cell}`, `s${cell}`));
+      // An entry filled by the engine: its parent comes from the column (cell 3 holds none; -1 is none too).
+      batch.setParentIdFrom(i, engineParents, cell === 3 ? -1 : cell);
+    }
+    const stored = new IdBytesColumn(16, 4);
+    for (let i = 0; i < 4; i++) {
+      expect(batch.parentId(i)).toBe(expected[i]);
+      expect(batch.spans()[i]?.parentSpanId).toBe(expected[i]);
+      stored.set(i, 'stale');
+      batch.copyParentIdTo(i, stored, i);
+      expect(stored.get(i)).toBe(expected[i]);
+    }
+    expect(engineParents.inlineLength(0)).toBe(16);
+    expect(engineParents.inlineLength(1)).toBe(-2);
+    expect(engineParents.inlineLength(3)).toBe(-1);
+    expect(engineParents.has(3)).toBe(false);
   });
 });

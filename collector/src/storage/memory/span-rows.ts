@@ -47,7 +47,6 @@ import {
   T_ERROR_DESCRIPTION,
   T_FROM,
   T_FROM_ENDPOINT,
-  T_PARENT,
   T_SERVER_HOST,
   T_SERVER_ZONE,
   T_TO,
@@ -183,7 +182,7 @@ export class SpanRows {
     this.names.set(scratch, row * NAME_FIELDS);
     this.tagSets[row] = tagSet;
     batch.copySpanIdTo(i, this.spanIds, row);
-    this.parentIds.set(row, text[t + T_PARENT]);
+    batch.copyParentIdTo(i, this.parentIds, row);
 
     const numbers = this.numbers;
     const n = row * NUMBER_FIELDS;
