@@ -19,7 +19,7 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
 } from '@phosphor/wire';
-import { hashIdBytes, type TraceOwners, traceOwners } from './trace-owner.js';
+import { fnv1aOfBytes, type TraceOwners, traceOwners } from './trace-owner.js';
 
 /*
  * The receiving side of a sharded collector does not decode events: it walks the datagram's
@@ -586,7 +586,7 @@ class HeaderCachingReader extends ProtobufReader implements BatchHeaderSource {
     this.pos = end;
     if (start === end) return '';
     const buf = this.buf;
-    const hash = hashIdBytes(buf, start, end);
+    const hash = fnv1aOfBytes(buf, start, end);
     const cached = this.headerStrings.get(hash);
     if (cached !== undefined && cached.bytes.length === end - start) {
       const bytes = cached.bytes;

@@ -15,7 +15,7 @@ const OWNER_TABLE_BITS = 12;
 const OWNER_TABLE_SHIFT = 32 - OWNER_TABLE_BITS;
 
 /** FNV-1a of `bytes[start, end)` as an unsigned 32-bit number. */
-export function hashIdBytes(bytes: Uint8Array, start: number, end: number): number {
+export function fnv1aOfBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = FNV_OFFSET_BASIS;
   for (let i = start; i < end; i++) {
     hash ^= bytes[i] as number;
@@ -84,7 +84,7 @@ export class TraceOwners {
 
   /** The shard owning the trace whose id bytes are `bytes[start, end)`. */
   ofIdBytes(bytes: Uint8Array, start: number, end: number): number {
-    return this.table[slotOfHash(hashIdBytes(bytes, start, end))] as number;
+    return this.table[slotOfHash(fnv1aOfBytes(bytes, start, end))] as number;
   }
 
   /** The shard owning `traceId` (a string, as the API receives it). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashIdBytes, ownerOfIdBytes, ownerOfTraceId, TraceOwners } from '../../src/shards/trace-owner.js';
+import { fnv1aOfBytes, ownerOfIdBytes, ownerOfTraceId, TraceOwners } from '../../src/shards/trace-owner.js';
 
 describe('trace ownership', () => {
   it('hashes the same bytes the same way from a datagram and from a string', () => {
@@ -7,7 +7,7 @@ describe('trace ownership', () => {
     const datagram = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(id), Buffer.from([9])]);
     for (const n of [1, 2, 3, 8]) expect(ownerOfIdBytes(datagram, 3, 3 + id.length, n)).toBe(ownerOfTraceId(id, n));
     // FNV-1a reference value of "a".
-    expect(hashIdBytes(Buffer.from('a'), 0, 1)).toBe(0xe40c292c);
+    expect(fnv1aOfBytes(Buffer.from('a'), 0, 1)).toBe(0xe40c292c);
   });
 
   it.each([2, 3, 4])('spreads sequential decimal and hex ids evenly over %i shards', (n) => {
