@@ -38,7 +38,6 @@ import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { DAEMON_MAIN, mb, measureDaemonRss, RSS_TARGET_MB } from './daemon-rss.js';
 import {
   BLAST_MILLIS,
-  collectGarbage,
   drain,
   RECEIVE_BUFFER_BYTES,
   rawCeiling,
@@ -234,7 +233,6 @@ async function main() {
     `at 80 % (${fmt(targetEps)} events/s) for ${LOSS_MILLIS / 1000} s: loss ${(loss.loss * 100).toFixed(3)} % (${loss.received}/${loss.sent}), ${fmt(loss.eventsPerCpuSecond)} events per receiver CPU-second; kernel receive-buffer overflows meanwhile (all sockets): ${Number.isNaN(overflows) ? 'n/a' : overflows}`,
   );
   await steady.close();
-  await collectGarbage();
   // The bare socket at the same offered load, same datagrams, same duration.
   const rawEqual = await rawCeiling(round, 'rate', LOSS_MILLIS, targetEps / eventsPerDatagram);
   console.log(

@@ -3,8 +3,6 @@
  * loopback, receiver CPU accounting, and the raw ceiling (a bare dgram socket counting datagrams).
  */
 import { createSocket } from 'node:dgram';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
@@ -26,22 +24,6 @@ const DRAIN_QUIET_MILLIS = 300;
 const DRAIN_MAX_MILLIS = 30_000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Lets V8's concurrent sweeping and freeing finish on its helper threads after a full collection. */
-const GC_SETTLE_MILLIS = 1000;
-
-/**
- * Collects what a closed collector left on this process's heap, and waits for V8's helper threads
- * to finish with it, before another receiver is measured here: receiver CPU counts every thread of
- * the process, and a bare socket measured while V8 freed a collector's store was charged that work
- * (its helper threads at 267 ns per event against the usual 40–50: a third more CPU per event
- * than the bare socket's own, and a collector-to-bare ratio about 11 points too kind).
- */
-export async function collectGarbage(): Promise<void> {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-  await sleep(GC_SETTLE_MILLIS);
-}
 
 /** How often the drain looks at the count. */
 const DRAIN_POLL_MILLIS = 20;
