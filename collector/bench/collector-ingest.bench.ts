@@ -4,7 +4,8 @@
  * In one run, with the same datagrams (made by the tracer's DatagramWriter, ≤ 1400 bytes, every
  * hop's four events split over a client and a server datagram, fresh ids every round) sent from a
  * worker thread over loopback:
- *   1. raw ceiling — a bare dgram socket counting blasted datagrams (context);
+ *   1. raw ceiling — a bare dgram socket counting blasted datagrams (context), in a process of its
+ *      own, as every bare socket here (udp-blast.ts `rawCeiling`);
  *   2. RSS of the built daemon in its own process (default config and caps, one shard) while it
  *      sustains 100k events/s, sampled every second (BENCH_RSS_MILLIS, 30 s by default;
  *      `bench:collector-rss` with 600000 for the 10-minute flatness run): this process holds the

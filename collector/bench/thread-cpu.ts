@@ -12,18 +12,18 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /** CPU microseconds per thread id, with the thread's name. */
 export type ThreadCpuSnapshot = Map<string, { name: string; cpuMicros: number }>;
 
-/** Reads every thread's user + system CPU time (empty off Linux). */
-export function threadCpuSnapshot(): ThreadCpuSnapshot {
+/** Reads every thread's user + system CPU time, of this process or of process `pid` (empty off Linux). */
+export function threadCpuSnapshot(pid: number | 'self' = 'self'): ThreadCpuSnapshot {
   const out: ThreadCpuSnapshot = new Map();
   let tids: string[];
   try {
-    tids = readdirSync('/proc/self/task');
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return out;
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       // utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

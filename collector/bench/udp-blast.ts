@@ -1,8 +1,10 @@
 /**
  * The UDP side of the collector benchmarks: a worker-thread sender replaying datagram rounds over
- * loopback, receiver CPU accounting, and the raw ceiling (a bare dgram socket counting datagrams).
+ * loopback, receiver CPU accounting, and the raw ceiling (a bare dgram socket counting datagrams, in
+ * a process of its own).
  */
-import { createSocket } from 'node:dgram';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ROUND_DIGITS, type Round } from './bench-datagrams.js';
 import { threadCpuDelta, threadCpuSnapshot } from './thread-cpu.js';
@@ -127,8 +129,9 @@ export function send(
 
 /**
  * The raw ceiling: a bare dgram socket (same receive buffer request as the collector) counting
- * datagrams — blasted by default, or paced at `datagramsPerSecond` for `millis` (the same offered
- * load as a collector phase, for a per-CPU-second comparison at equal load).
+ * datagrams, in a process of its own (bare-socket.child.mjs says why) — blasted by default, or
+ * paced at `datagramsPerSecond` for `millis` (the same offered load as a collector phase, for a
+ * per-CPU-second comparison at equal load). Its CPU is every thread of that process.
  */
 export async function rawCeiling(
   round: Round,
@@ -136,33 +139,69 @@ export async function rawCeiling(
   millis = BLAST_MILLIS,
   datagramsPerSecond = 0,
 ) {
-  const socket = createSocket('udp4');
-  let datagrams = 0;
-  socket.on('message', () => {
-    datagrams++;
+  const bare = await startBareSocket();
+  try {
+    const threadsBefore = threadCpuSnapshot(bare.pid);
+    const sender = await send(round, bare.port, mode, millis, datagramsPerSecond);
+    const backlogMillis = await drain(() => bare.datagrams);
+    const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(bare.pid), threadGroup);
+    const mainThreadCpuMicros = byThread.get('main') ?? Number.NaN;
+    const helperCpuMicros = byThread.get('helpers') ?? 0;
+    // Rates are over the sender's active time plus the backlog worked off after it (worker start-up
+    // and the final quiet wait excluded).
+    const seconds = (sender.elapsedMillis + backlogMillis) / 1000;
+    const datagrams = bare.datagrams;
+    const events = datagrams * (round.events / round.datagrams.length);
+    const run = { mainThreadCpuMicros, helperCpuMicros };
+    return {
+      sent: sender.sent,
+      received: datagrams,
+      eventsPerSecond: events / seconds,
+      eventsPerCpuSecond: events / ((mainThreadCpuMicros + helperCpuMicros) / 1e6),
+      ...receiverThreadNanos(run, events),
+      seconds,
+      loss: 1 - datagrams / sender.sent,
+    };
+  } finally {
+    bare.stop();
+  }
+}
+
+/** The bare socket's process (bare-socket.child.mjs): its pid, port, and latest datagram count. */
+interface BareSocket {
+  pid: number;
+  port: number;
+  datagrams: number;
+  stop(): void;
+}
+
+/** Starts a bare socket in a process of its own, with Node's defaults (no flags, no loader). */
+function startBareSocket(): Promise<BareSocket> {
+  const child = fork(
+    fileURLToPath(new URL('./bare-socket.child.mjs', import.meta.url)),
+    [String(RECEIVE_BUFFER_BYTES)],
+    {
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  return new Promise<BareSocket>((resolve, reject) => {
+    const bare: BareSocket = {
+      pid: child.pid as number,
+      port: 0,
+      datagrams: 0,
+      stop: () => child.disconnect(),
+    };
+    child.on('message', (message: { port?: number; datagrams?: number }) => {
+      if (message.datagrams !== undefined) bare.datagrams = message.datagrams;
+      if (message.port !== undefined) {
+        bare.port = message.port;
+        resolve(bare);
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bare socket process exited (code ${code}) before it was bound`)));
   });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
-  const run = await withReceiverCpu(async () => {
-    const sender = await send(round, socket.address().port, mode, millis, datagramsPerSecond);
-    const backlogMillis = await drain(() => datagrams);
-    return { sender, backlogMillis };
-  });
-  // Rates are over the sender's active time plus the backlog worked off after it (worker start-up
-  // and the final quiet wait excluded).
-  const seconds = (run.sender.elapsedMillis + run.backlogMillis) / 1000;
-  socket.close();
-  const eventsPerDatagram = round.events / round.datagrams.length;
-  const events = datagrams * eventsPerDatagram;
-  return {
-    sent: run.sender.sent,
-    received: datagrams,
-    eventsPerSecond: events / seconds,
-    eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
-    ...receiverThreadNanos(run, events),
-    seconds,
-    loss: 1 - datagrams / run.sender.sent,
-  };
 }
 
 /** Receiver CPU per event by thread group, in nanoseconds (see withReceiverCpu). */
