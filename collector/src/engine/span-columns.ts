@@ -9,10 +9,11 @@
  * `timestamps[c]`, `durations[c]` (NaN = absent), `flags[c]`, `tags[c]`, the parent span id as
  * bytes in `parentIds` (entry `c`; none when the event names no parent), and `TEXT_FIELDS` string
  * references at `text[c * TEXT_FIELDS + f]` (interned by the decoder, so a reference costs a
- * pointer, not a copy). Parent ids are kept as bytes, like the hop's own ids: they differ per hop,
- * so a string per hop would be made from the datagram and turned back into bytes by the store. A row emitted complete keeps only its key and scalars: its slot
- * is freed (`textSlot[r] = -1`), so the remembered rows — most of the engine's rows — cost a few
- * dozen bytes each (the 80 bytes of event numbers are per slot, not per row, for that reason).
+ * pointer, not a copy). Parent ids are kept as bytes, like the hop's own ids: they differ per
+ * hop, so a string per hop would be made from the datagram and turned back into bytes by the
+ * store. A row emitted complete keeps only its key and scalars: its slot is freed
+ * (`textSlot[r] = -1`), so the remembered rows — most of the engine's rows — cost a few dozen
+ * bytes each (the 80 bytes of event numbers are per slot, not per row, for that reason).
  * Rows are linked into two intrusive doubly-linked lists — pending hops in first-seen order
  * (`pendingPrev`/`pendingNext`) and remembered hops in emission order (`rememberedPrev`/
  * `rememberedNext`) — so timeouts, the pending cap and forgetting take the list heads and any
