@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBatch } from '../../../wire/test/support/reference-encoder.js';
+import { encodeBatch, encodeDatagram } from '../../../wire/test/support/reference-encoder.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
 
@@ -8,6 +8,21 @@ const T0 = 1_700_000_000_000_000;
 const UNKNOWN_FIELD = Buffer.from([0xa0, 0x01, 0x01]);
 
 const engine = recordingEngine;
+
+/** One protobuf field: a string (LEN), a double (fixed64) or a varint, by its field number. */
+function pbField(field: number, value: string | number, kind: 'len' | 'fixed64' | 'varint' = 'len'): Buffer {
+  const tag = (n: number) => (n < 128 ? Buffer.from([n]) : Buffer.from([(n & 0x7f) | 0x80, n >> 7]));
+  if (kind === 'len') {
+    const bytes = Buffer.from(value as string, 'utf8');
+    return Buffer.concat([tag((field << 3) | 2), Buffer.from([bytes.length]), bytes]);
+  }
+  if (kind === 'fixed64') {
+    const bytes = Buffer.alloc(8);
+    bytes.writeDoubleLE(value as number);
+    return Buffer.concat([tag((field << 3) | 1), bytes]);
+  }
+  return Buffer.concat([tag(field << 3), Buffer.from([value as number])]);
+}
 
 describe('DatagramDecoder', () => {
   // Id lengths around the 4-byte hashing words and the id table's 48-byte inline key room.
@@ -67,5 +82,65 @@ describe('DatagramDecoder', () => {
     collector.ingestDatagram(encodeBatch(batchOf(hop('p-22', { IN: T0 + 100, OUT: T0 + 400 }), 0, 'server')));
     collector.flushAll();
     expect(emitted.map(({ span }) => span.parentSpanId)).toEqual(['p-22']);
+  });
+
+  it("decodes each event's names and hosts as the codec does, whatever their order, gaps and repeats in a datagram", () => {
+    // REQ events (field 1 = 1), each of its own hop, their name fields laid out in different ways:
+    // the same fields again, one missing, one empty, reordered, split by another field.
+    const peer = (from: string, to: string) => [
+      pbField(5, from),
+      pbField(6, `${from}-ep`),
+      pbField(7, to),
+      pbField(8, `${to}-ep`),
+    ];
+    const layouts: Buffer[][] = [
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, 'z1')],
+      [...peer('web', 'ids'), pbField(10, 'h1')],
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, 'z1')],
+      [...peer('web', 'ids').slice(2), ...peer('web', 'ids').slice(0, 2), pbField(10, 'h1'), pbField(11, 'z1')],
+      [...peer('web', 'ids').slice(0, 2), pbField(4, 'parent-4'), ...peer('web', 'ids').slice(2), pbField(10, 'h1')],
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, 'z1')],
+      [...peer('web', 'ids'), pbField(10, 'h2'), pbField(11, 'z1')],
+      [...peer('api', 'db'), pbField(11, 'z2'), pbField(10, 'h2')],
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, '')],
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, '')],
+      [pbField(5, 'web'), pbField(7, 'ids'), pbField(8, 'ids-ep'), pbField(10, 'h1')],
+      [...peer('web', 'ids'), pbField(5, 'www'), pbField(10, 'h1')],
+      [...peer('web', 'ids'), pbField(10, 'h1'), pbField(11, 'z1')],
+    ];
+    const events = layouts.map((fields, i) =>
+      Buffer.concat([
+        pbField(1, 1, 'varint'),
+        pbField(2, `trace-${i}`),
+        pbField(3, `span-${i}`),
+        ...fields,
+        pbField(9, T0 + i, 'fixed64'),
+        pbField(16, 1, 'varint'),
+      ]),
+    );
+    const datagram = encodeDatagram(batchOf([]), events);
+    const names = (emitted: ReturnType<typeof engine>['emitted']) =>
+      emitted.map(({ span }) => [
+        span.from,
+        span.fromEndpoint,
+        span.to,
+        span.toEndpoint,
+        span.clientHost,
+        span.clientZone,
+      ]);
+    const fast = engine();
+    expect(fast.collector.ingestDatagram(datagram)).toMatchObject({ ok: true, decodedByCodec: false });
+    fast.collector.flushAll();
+    const codec = engine();
+    expect(codec.collector.ingestDatagram(Buffer.concat([datagram, UNKNOWN_FIELD]))).toMatchObject({
+      ok: true,
+      decodedByCodec: true,
+    });
+    codec.collector.flushAll();
+    expect(names(fast.emitted)).toEqual(names(codec.emitted));
+    expect(names(fast.emitted)).toHaveLength(layouts.length);
+    expect(names(fast.emitted)[7]).toEqual(['api', 'api-ep', 'db', 'db-ep', 'h2', 'z2']);
+    expect(names(fast.emitted)[9]).toEqual(['web', 'web-ep', 'ids', 'ids-ep', 'h1', undefined]);
+    expect(names(fast.emitted)[11]).toEqual(['www', 'web-ep', 'ids', 'ids-ep', 'h1', undefined]);
   });
 });
