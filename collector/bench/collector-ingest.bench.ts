@@ -107,7 +107,7 @@ async function newCollector(): Promise<Collector> {
 async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 'rate', millis: number, dps = 0) {
   const before = collector.receiver.stats();
   const run = await withReceiverCpu(async () => {
-    const sender = await send(round, collector.addresses!.udpPort, mode, millis, dps);
+    const sender = await send(round, collector.addresses!.udpPort, mode, millis, dps, 'process');
     const backlogMillis = await drain(() => collector.receiver.stats().receivedDatagrams);
     return { sender, backlogMillis };
   });

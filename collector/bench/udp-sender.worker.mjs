@@ -1,7 +1,10 @@
 /**
- * Benchmark sender, run in a worker thread (its own core): replays pre-encoded datagram rounds,
- * patching a round number into every trace id so each round's hops are new to the collector.
- * Mode `blast` keeps at most MAX_IN_FLIGHT sends queued; mode `rate` paces to datagrams/s.
+ * Benchmark sender, run in a worker thread or in a process of its own (its own core): replays
+ * pre-encoded datagram rounds, patching a round number into every trace id so each round's hops
+ * are new to the collector. Mode `blast` keeps at most MAX_IN_FLIGHT sends queued; mode `rate`
+ * paces to datagrams/s. As a thread it gets its job as workerData and reports to parentPort; as a
+ * process (forked with structured-clone IPC) it gets the job as its first message and reports back
+ * over IPC, then exits.
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -42,7 +45,11 @@ const cpuAtStart = threadCpuMicros();
  */
 const MAX_IN_FLIGHT = 64;
 
-const job = workerData;
+const job = workerData ?? (await new Promise((resolve) => process.once('message', resolve)));
+const report = (result) => {
+  if (parentPort) parentPort.postMessage(result);
+  else process.send?.(result, () => process.exit(0));
+};
 const datagrams = job.round.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 const socket = createSocket('udp4');
 let sendErrors = 0;
@@ -74,7 +81,7 @@ function next() {
 function done() {
   const finish = () => {
     socket.close();
-    parentPort?.postMessage({
+    report({
       sent,
       rounds: round - job.firstRound,
       elapsedMillis: performance.now() - started,
