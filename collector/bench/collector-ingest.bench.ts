@@ -2,8 +2,8 @@
  * Collector ingest benchmark: `npm run bench:collector`. Prints the four targets with their figures.
  *
  * In one run, with the same datagrams (made by the tracer's DatagramWriter, ≤ 1400 bytes, every
- * hop's four events split over a client and a server datagram, fresh ids every round) sent from a
- * worker thread over loopback:
+ * hop's four events split over a client and a server datagram, fresh ids every round) sent over
+ * loopback by a sender in a process of its own (the RSS phase's by a worker thread):
  *   1. raw ceiling — a bare dgram socket counting blasted datagrams (context), in a process of its
  *      own, as every bare socket here (udp-blast.ts `rawCeiling`);
  *   2. RSS of the built daemon in its own process (default config and caps, one shard) while it
