@@ -134,9 +134,12 @@ export function send(
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    child.send(job);
     return new Promise<SendResult>((resolve, reject) => {
-      child.once('message', (m: Omit<SendResult, 'inProcess'>) => resolve({ ...m, inProcess: false }));
+      // The first message asks for the job; the second is the result.
+      child.once('message', () => {
+        child.send(job);
+        child.once('message', (m: Omit<SendResult, 'inProcess'>) => resolve({ ...m, inProcess: false }));
+      });
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`sender process exited (code ${code}) before it reported`)));
     });

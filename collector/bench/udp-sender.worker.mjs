@@ -45,7 +45,13 @@ const cpuAtStart = threadCpuMicros();
  */
 const MAX_IN_FLIGHT = 64;
 
-const job = workerData ?? (await new Promise((resolve) => process.once('message', resolve)));
+// As a process: asks for its job once it listens, so the job cannot arrive before the listener.
+const job =
+  workerData ??
+  (await new Promise((resolve) => {
+    process.once('message', resolve);
+    process.send?.({ ready: true });
+  }));
 const report = (result) => {
   if (parentPort) parentPort.postMessage(result);
   else process.send?.(result, () => process.exit(0));
