@@ -71,20 +71,27 @@ export interface SendResult {
 export type SenderPlace = 'thread' | 'process';
 
 /**
- * CPU the receiving side used while `run` ran: the whole process's CPU time minus the sender
- * thread's. On this shared 2-core machine wall-clock rates swing with other load, so "events/s on
- * one core" is also reported as events per receiver CPU-second — stable across runs, and what a
- * dedicated core would deliver.
+ * CPU the receiving side used while `run` ran: this process's CPU time minus the sender thread's
+ * (when the sender ran here), or, for a receiver in another process (`pid`), the CPU time of all of
+ * that process's threads. On this shared 2-core machine wall-clock rates swing with other load, so
+ * "events/s on one core" is also reported as events per receiver CPU-second — stable across runs,
+ * and what a dedicated core would deliver.
  */
-export async function withReceiverCpu<T extends { sender: SendResult }>(run: () => Promise<T>) {
+export async function withReceiverCpu<T extends { sender: SendResult }>(
+  run: () => Promise<T>,
+  pid: number | 'self' = 'self',
+) {
   const before = process.cpuUsage();
-  const threadsBefore = threadCpuSnapshot();
+  const threadsBefore = threadCpuSnapshot(pid);
   const result = await run();
   const total = process.cpuUsage(before);
-  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(), threadGroup);
+  const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(pid), threadGroup);
+  let receiverCpuMicros = 0;
+  if (pid !== 'self') for (const micros of byThread.values()) receiverCpuMicros += micros;
+  else receiverCpuMicros = total.user + total.system - (result.sender.inProcess ? result.sender.cpuMicros : 0);
   return {
     ...result,
-    receiverCpuMicros: total.user + total.system - (result.sender.inProcess ? result.sender.cpuMicros : 0),
+    receiverCpuMicros,
     /** The main thread's share (NaN off Linux): the socket's reads, the JavaScript that handles them. */
     mainThreadCpuMicros: byThread.get('main') ?? Number.NaN,
     /** V8's and libuv's helper threads (garbage collection, compilation), the sender excluded. */
@@ -169,26 +176,24 @@ export async function rawCeiling(
 ) {
   const bare = await startBareSocket();
   try {
-    const threadsBefore = threadCpuSnapshot(bare.pid);
-    const sender = await send(round, bare.port, mode, millis, datagramsPerSecond, 'process');
-    const backlogMillis = await drain(() => bare.datagrams);
-    const byThread = threadCpuDelta(threadsBefore, threadCpuSnapshot(bare.pid), threadGroup);
-    const mainThreadCpuMicros = byThread.get('main') ?? Number.NaN;
-    const helperCpuMicros = byThread.get('helpers') ?? 0;
+    const run = await withReceiverCpu(async () => {
+      const sender = await send(round, bare.port, mode, millis, datagramsPerSecond, 'process');
+      const backlogMillis = await drain(() => bare.datagrams);
+      return { sender, backlogMillis };
+    }, bare.pid);
     // Rates are over the sender's active time plus the backlog worked off after it (worker start-up
     // and the final quiet wait excluded).
-    const seconds = (sender.elapsedMillis + backlogMillis) / 1000;
+    const seconds = (run.sender.elapsedMillis + run.backlogMillis) / 1000;
     const datagrams = bare.datagrams;
     const events = datagrams * (round.events / round.datagrams.length);
-    const run = { mainThreadCpuMicros, helperCpuMicros };
     return {
-      sent: sender.sent,
+      sent: run.sender.sent,
       received: datagrams,
       eventsPerSecond: events / seconds,
-      eventsPerCpuSecond: events / ((mainThreadCpuMicros + helperCpuMicros) / 1e6),
+      eventsPerCpuSecond: events / (run.receiverCpuMicros / 1e6),
       ...receiverThreadNanos(run, events),
       seconds,
-      loss: 1 - datagrams / sender.sent,
+      loss: 1 - datagrams / run.sender.sent,
     };
   } finally {
     bare.stop();
