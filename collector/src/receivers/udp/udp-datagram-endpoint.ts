@@ -5,6 +5,7 @@ import type { UdpConfig } from '../../config/config.js';
 import { RateLimitedWarner } from '../../util/rate-limited-warner.js';
 import { bindUdpSocket } from './bind-udp-socket.js';
 import { ClientLossTracker } from './client-loss.js';
+import { PolledSocketReader } from './polled-socket-reader.js';
 
 /** Receiver settings: the `udp:` config section plus logging's warning interval. */
 export interface UdpReceiverOptions extends UdpConfig {
@@ -31,6 +32,12 @@ export const DROP_REASONS: readonly DropReason[] = [
  */
 export const MAX_BATCH_DATAGRAMS = 256;
 
+/**
+ * Batches one poll of the socket handles at most before it lets the event loop run other work (an
+ * HTTP query, a timer); the rest is read at the next turn.
+ */
+const MAX_BATCHES_PER_POLL = 4;
+
 /** The datagram counters every UDP endpoint keeps, whatever it does with an accepted datagram. */
 export interface UdpDatagramStats {
   receivedDatagrams: number;
@@ -54,7 +61,12 @@ export interface UdpDatagramStats {
  * Datagrams from the socket gather for up to `ingestBatchMillis` (or MAX_BATCH_DATAGRAMS) and are
  * then handled one after the other, between {@link beginBatch} and {@link endBatch}: the code that
  * handles them runs with warm caches instead of after each datagram's system calls, and a
- * subclass can hand on what a whole batch produced at once.
+ * subclass can hand on what a whole batch produced at once. Where the platform allows it
+ * ({@link PolledSocketReader}), the first datagram of a burst arrives as a `'message'` event and
+ * pauses the socket's own receiving; the rest gather in the kernel's receive buffer, and every
+ * `ingestBatchMillis` whatever is queued there is read in one go (sooner while the buffer fills
+ * fast). A poll that finds nothing resumes the `'message'` events, so an idle collector is woken by
+ * the next datagram, not by a timer.
  */
 export abstract class UdpDatagramEndpoint {
   private socket: Socket | undefined;
@@ -72,6 +84,12 @@ export abstract class UdpDatagramEndpoint {
   /** Datagrams taken off the socket and not yet handled (see ingestBatchMillis). */
   private readonly batch: Buffer[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
+  /** Reads queued datagrams without a callback each; undefined where unavailable or with `ingestBatchMillis` 0. */
+  private reader: PolledSocketReader | undefined;
+  /** True while the socket's own receiving is paused and the batch timer polls the kernel's queue. */
+  private polling = false;
+  /** A poll scheduled for the next event-loop turn (the queue was filling fast). */
+  private pollSoon: NodeJS.Immediate | undefined;
 
   constructor(
     protected readonly options: UdpReceiverOptions,
@@ -87,6 +105,7 @@ export abstract class UdpDatagramEndpoint {
     this.socket = socket;
     socket.on('message', (msg) => this.enqueue(msg));
     this.bufferBytes = await bindUdpSocket(socket, this.options, this.warner, this.logger);
+    this.reader = this.options.ingestBatchMillis > 0 ? PolledSocketReader.open(socket) : undefined;
     return socket.address().port;
   }
 
@@ -108,10 +127,16 @@ export abstract class UdpDatagramEndpoint {
   async close(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
+    // What waits in the kernel was sent to a collector that was still listening: read it first.
+    if (this.polling) this.readQueued(Number.POSITIVE_INFINITY);
+    this.polling = false;
+    this.reader = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    this.handleBatch();
+    if (this.pollSoon) clearImmediate(this.pollSoon);
+    this.pollSoon = undefined;
+    this.handleGathered();
   }
 
   /** A datagram from the socket: handled now (`ingestBatchMillis` 0), or when its batch is due or full. */
@@ -123,8 +148,13 @@ export abstract class UdpDatagramEndpoint {
     }
     const batch = this.batch;
     batch.push(msg);
+    if (this.reader !== undefined && !this.polling) {
+      // The next datagrams wait in the kernel until the batch timer reads them all at once.
+      this.reader.pause();
+      this.polling = true;
+    }
     if (batch.length >= MAX_BATCH_DATAGRAMS) {
-      this.handleBatch();
+      this.handleGathered();
     } else if (batch.length === 1) {
       // One timer, re-armed by the first datagram of each batch.
       if (this.batchTimer === undefined) {
@@ -136,8 +166,60 @@ export abstract class UdpDatagramEndpoint {
     }
   }
 
-  /** Handles the gathered datagrams in arrival order. Bound: it is the batch timer's callback. */
+  /** The batch timer's callback (bound): polls the socket's queue while polling, then handles the batch. */
   private readonly handleBatch = (): void => {
+    this.pollSoon = undefined;
+    if (!this.polling) {
+      this.handleGathered();
+      return;
+    }
+    const bytes = this.readQueued(MAX_BATCHES_PER_POLL * MAX_BATCH_DATAGRAMS);
+    if (!this.polling) return;
+    if (bytes === 0) {
+      // Nothing came since the last poll: back to being woken by the next datagram.
+      this.polling = false;
+      this.reader?.resume();
+    } else if (bytes === Number.POSITIVE_INFINITY || bytes * 2 > this.bufferBytes / 4) {
+      // The poll stopped at its limit, or the queue filled a good part of the kernel's buffer
+      // (a datagram takes about twice its size there) within one interval: poll again at once.
+      this.pollSoon = setImmediate(this.handleBatch);
+    } else {
+      this.batchTimer?.refresh();
+    }
+  };
+
+  /**
+   * Reads up to `max` datagrams queued on the socket, handling them a batch at a time (with what
+   * was gathered before). Returns the bytes read, POSITIVE_INFINITY when it stopped at `max` with
+   * more perhaps waiting. A socket error is warned about and resumes the socket's own receiving.
+   */
+  private readQueued(max: number): number {
+    const reader = this.reader;
+    const batch = this.batch;
+    let bytes = 0;
+    let left = max;
+    while (reader !== undefined && left > 0) {
+      const before = batch.length;
+      const room = Math.min(left, MAX_BATCH_DATAGRAMS - before);
+      const read = reader.read(batch, room);
+      for (let i = before; i < batch.length; i++) bytes += (batch[i] as Buffer).length;
+      if (read instanceof Error) {
+        this.warner.warn('socket_error', `UDP socket read failed: ${read.message}`);
+        this.polling = false;
+        reader.resume();
+        this.handleGathered();
+        return bytes;
+      }
+      left -= read;
+      this.handleGathered();
+      // Fewer than asked: the queue is empty.
+      if (read < room) return bytes;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** Handles the gathered datagrams in arrival order. */
+  private handleGathered(): void {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.beginBatch();
@@ -147,7 +229,7 @@ export abstract class UdpDatagramEndpoint {
       batch.length = 0;
       this.endBatch();
     }
-  };
+  }
 
   /** Called before a batch of datagrams is handled (nothing by default). */
   protected beginBatch(): void {}

@@ -90,6 +90,35 @@ describe('UDP receiver: datagrams ingested in batches (udp.ingestBatchMillis)', 
     expect(started.receiver.stats()).toMatchObject({ receivedDatagrams: 2, acceptedEvents: 8 });
   });
 
+  it('reads a burst that waited in the kernel while it polled, loses nothing, and is woken by a datagram once idle', async () => {
+    const { port, handOffs, receiver: started } = await startReceiver(2);
+    const burst = Array.from({ length: 3 * MAX_BATCH_DATAGRAMS }, (_, i) => hopDatagram(`b${i}`, i));
+    await send(port, burst);
+    await until(() => handOffs.reduce((n, h) => n + h.spanIds.length, 0) === burst.length);
+    expect(handOffs.flatMap((h) => h.spanIds)).toEqual(burst.map((_, i) => `b${i}`));
+    // Idle for many poll intervals, then one more datagram: it is still received and ingested.
+    await new Promise((r) => setTimeout(r, 50));
+    await send(port, [hopDatagram('late', burst.length)]);
+    await until(() => handOffs.at(-1)?.spanIds.includes('late') === true);
+    expect(started.stats()).toMatchObject({
+      receivedDatagrams: burst.length + 1,
+      acceptedDatagrams: burst.length + 1,
+      rejectedDatagrams: 0,
+    });
+  });
+
+  it('close reads and ingests what still waits in the kernel', async () => {
+    const started = await startReceiver(1000);
+    // The first datagram pauses the socket's own receiving; the others stay queued in the kernel.
+    await send(started.port, [hopDatagram('a', 0)]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started.handOffs).toHaveLength(0);
+    await send(started.port, [hopDatagram('b', 1), hopDatagram('c', 2)]);
+    await started.receiver.close();
+    expect(started.handOffs.flatMap((h) => h.spanIds)).toEqual(['a', 'b', 'c']);
+    expect(started.receiver.stats()).toMatchObject({ receivedDatagrams: 3, acceptedEvents: 12 });
+  });
+
   it('rejects a negative, fractional or too long ingestBatchMillis, naming it', () => {
     for (const bad of [-1, 1.5, 1001, '2']) {
       expect(() => loadConfig({ values: { udp: { ingestBatchMillis: bad } } })).toThrow(/ingestBatchMillis/);
