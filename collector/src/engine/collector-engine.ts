@@ -51,6 +51,12 @@ export class CollectorEngine {
   }
 
   /**
+   * Nothing of a datagram's memory outlives `ingestDatagram`: ids are copied into the id table and
+   * the span columns, names interned as strings, tags decoded into strings.
+   */
+  readonly releasesDatagrams = true;
+
+  /**
    * Decodes one datagram into the engine; finished spans reach the sink before it returns (inside a
    * batch: at {@link endBatch}). The returned object is reused by the next call. `remote` (the
    * sender's address) is accepted for callers that key per-sender state on it; loss accounting uses

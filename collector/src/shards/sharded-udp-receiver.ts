@@ -43,6 +43,11 @@ export class ShardedUdpReceiver extends UdpDatagramEndpoint {
     this.router = new EventRouter(host.owners, this.outbox, options.hmacKey);
   }
 
+  /** The outbox copies each routed range into its shard's buffer: nothing of a datagram is kept. */
+  protected override releasesDatagrams(): boolean {
+    return true;
+  }
+
   /** Checks one datagram and routes its events' bytes to their shards. */
   protected handle(msg: Buffer): void {
     let result: ReturnType<EventRouter['route']>;

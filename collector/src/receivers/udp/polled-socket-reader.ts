@@ -18,9 +18,11 @@ import { readSync } from 'node:fs';
  * not as expected (another Node version, Windows, where the handle has no file descriptor), and
  * the endpoint then keeps the socket's own receiving.
  *
- * Each datagram is a view of a shared slab of memory; a slab is never reused, so a view a consumer
- * keeps (a Kafka record, a shard's frame) stays valid. The sender's address is not read (nothing
- * downstream uses it).
+ * Each datagram is a view of a shared slab of memory. A slab is reused only when the caller says the
+ * views read so far are out of use ({@link recycle}: the engine copies what it keeps); otherwise a
+ * fresh one is taken, so a view a consumer keeps (a Kafka record) stays valid. Reusing it matters: a
+ * fresh slab's pages are faulted in and zeroed by the kernel as the reads fill them. The sender's
+ * address is not read (nothing downstream uses it).
  */
 export class PolledSocketReader {
   private slab = Buffer.allocUnsafeSlow(0);
@@ -50,6 +52,11 @@ export class PolledSocketReader {
   /** Starts the socket's own receiving again (`'message'` events). */
   resume(): void {
     this.handle.recvStart();
+  }
+
+  /** The views {@link read} returned so far are out of use: the next reads may overwrite them. */
+  recycle(): void {
+    this.used = 0;
   }
 
   /**

@@ -32,12 +32,6 @@ export const DROP_REASONS: readonly DropReason[] = [
  */
 export const MAX_BATCH_DATAGRAMS = 256;
 
-/**
- * Batches one poll of the socket handles at most before it lets the event loop run other work (an
- * HTTP query, a timer); the rest is read at the next turn.
- */
-const MAX_BATCHES_PER_POLL = 4;
-
 /** The datagram counters every UDP endpoint keeps, whatever it does with an accepted datagram. */
 export interface UdpDatagramStats {
   receivedDatagrams: number;
@@ -173,7 +167,8 @@ export abstract class UdpDatagramEndpoint {
       this.handleGathered();
       return;
     }
-    const bytes = this.readQueued(MAX_BATCHES_PER_POLL * MAX_BATCH_DATAGRAMS);
+    // One batch per turn of the event loop, so an HTTP query or a timer waits for one batch at most.
+    const bytes = this.readQueued(MAX_BATCH_DATAGRAMS);
     if (!this.polling) return;
     if (bytes === 0) {
       // Nothing came since the last poll: back to being woken by the next datagram.
@@ -212,6 +207,7 @@ export abstract class UdpDatagramEndpoint {
       }
       left -= read;
       this.handleGathered();
+      if (this.releasesDatagrams()) reader.recycle();
       // Fewer than asked: the queue is empty.
       if (read < room) return bytes;
     }
@@ -229,6 +225,14 @@ export abstract class UdpDatagramEndpoint {
       batch.length = 0;
       this.endBatch();
     }
+  }
+
+  /**
+   * True when {@link handle} keeps nothing of a datagram's memory once it returns (it copies what it
+   * keeps), so the socket reader may reuse that memory for the next datagrams. False by default.
+   */
+  protected releasesDatagrams(): boolean {
+    return false;
   }
 
   /** Called before a batch of datagrams is handled (nothing by default). */

@@ -22,6 +22,8 @@ export interface DatagramIngest {
   beginBatch?(): void;
   /** Hands on the spans held since {@link beginBatch}. */
   endBatch?(): void;
+  /** True when nothing of a datagram's memory is kept once `ingestDatagram` returns (see UdpDatagramEndpoint). */
+  readonly releasesDatagrams?: boolean;
 }
 
 /** Receiver self counters. */
@@ -47,6 +49,10 @@ export class UdpReceiver extends UdpDatagramEndpoint {
     logger: Logger,
   ) {
     super(options, logger);
+  }
+
+  protected override releasesDatagrams(): boolean {
+    return this.engine.releasesDatagrams === true;
   }
 
   protected override beginBatch(): void {
