@@ -14,16 +14,32 @@
  * the user set is kept) took the one-shard daemon at 100k events/s from 248–260 MB to 237–253 MB in
  * alternating runs (docs/benchmarks.md); the daemon's hot allocations are V8's, not malloc's, so the
  * fewer arenas cost no measurable CPU there.
+ *
+ * V8's inlining budgets. The same re-execution raises them ({@link DAEMON_INLINING_FLAGS}): the engine's
+ * decode-and-join loop is a few large functions calling small ones, and with V8's default budgets the
+ * optimiser stops inlining part-way through it. The raised budgets took the engine from 0.82–0.89 to
+ * 0.75–0.85 µs of CPU per event in alternating runs of the ingest loop (docs/benchmarks.md, "The collector
+ * reads its socket in polls"). A budget the user gave on the command line is kept.
  */
 
 /**
- * Semi-space size in MB: a 24 MB young generation. The main thread receives every datagram in a Buffer of
- * its own whose memory is freed only when a scavenge collects it, so a larger young generation keeps more
- * received datagrams' memory resident (external memory): with the engine allocating little per span, 16 MB
+ * Semi-space size in MB: a 24 MB young generation. A datagram the main thread receives as a `'message'`
+ * event (the first of a burst, or every one where the socket cannot be polled) is a Buffer of its own whose
+ * memory is freed only when a scavenge collects it, so a larger young generation keeps more received
+ * datagrams' memory resident (external memory): with the engine allocating little per span, 16 MB
  * semi-spaces held 10 MB more of it than 8 MB (docs/benchmarks.md). Shard workers, which read datagrams
  * from shared rings, keep a 48 MB young generation.
  */
 export const DAEMON_MAX_SEMI_SPACE_MB = 8;
+
+/** V8 flags the re-executed process gets, each unless the user gave it (see the module comment). */
+export const DAEMON_INLINING_FLAGS: readonly string[] = [
+  '--max-inlined-bytecode-size=1000',
+  '--max-inlined-bytecode-size-cumulative=3000',
+];
+
+/** A flag's name, with V8's `_`/`-` spellings made one. */
+const flagName = (arg: string): string => (arg.split('=')[0] as string).replaceAll('_', '-');
 
 /** Arenas the re-executed process may use unless the user set MALLOC_ARENA_MAX. */
 export const DAEMON_MALLOC_ARENA_MAX = 2;
@@ -47,7 +63,15 @@ export function youngGenerationRelaunchArgs(
   if (execArgv.some((arg) => SEMI_SPACE_FLAG.test(arg))) return undefined;
   if (SEMI_SPACE_FLAG.test(env.NODE_OPTIONS ?? '')) return undefined;
   const [binary, ...rest] = argv;
-  return [binary ?? process.execPath, `--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MB}`, ...execArgv, ...rest];
+  const given = new Set(execArgv.map(flagName));
+  const inlining = DAEMON_INLINING_FLAGS.filter((flag) => !given.has(flagName(flag)));
+  return [
+    binary ?? process.execPath,
+    `--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MB}`,
+    ...inlining,
+    ...execArgv,
+    ...rest,
+  ];
 }
 
 /** The environment of the re-executed process: the caller's, marked as re-executed, with the arena cap. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyMemoryCaps,
+  DAEMON_INLINING_FLAGS,
   DAEMON_MALLOC_ARENA_MAX,
   DAEMON_MAX_SEMI_SPACE_MB,
   memoryCapsRelaunchEnv,
@@ -10,10 +11,11 @@ import {
 const ARGV = ['/usr/bin/node', '/app/collector/dist/main.js', '--udp-port', '0'];
 
 describe('youngGenerationRelaunchArgs', () => {
-  it('adds the semi-space cap before the script, keeping the node flags and the daemon flags', () => {
+  it('adds the semi-space cap and the inlining budgets before the script, keeping the node flags and the daemon flags', () => {
     expect(youngGenerationRelaunchArgs(['--enable-source-maps'], ARGV, {})).toEqual([
       '/usr/bin/node',
       `--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MB}`,
+      ...DAEMON_INLINING_FLAGS,
       '--enable-source-maps',
       '/app/collector/dist/main.js',
       '--udp-port',
@@ -28,6 +30,18 @@ describe('youngGenerationRelaunchArgs', () => {
     ['NODE_OPTIONS with a separate value', [], { NODE_OPTIONS: '--max-semi-space-size 8' }],
   ])('leaves a size the user set through %s alone', (_, execArgv, env) => {
     expect(youngGenerationRelaunchArgs(execArgv, ARGV, env)).toBeUndefined();
+  });
+
+  it('keeps an inlining budget the user gave, in either spelling', () => {
+    expect(youngGenerationRelaunchArgs(['--max_inlined_bytecode_size=500'], ARGV, {})).toEqual([
+      '/usr/bin/node',
+      `--max-semi-space-size=${DAEMON_MAX_SEMI_SPACE_MB}`,
+      '--max-inlined-bytecode-size-cumulative=3000',
+      '--max_inlined_bytecode_size=500',
+      '/app/collector/dist/main.js',
+      '--udp-port',
+      '0',
+    ]);
   });
 
   it('does not re-execute a process that was already re-executed', () => {
