@@ -30,7 +30,8 @@
  * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
  * to show what each stage costs — one traced with `tracing.attributes: false`, and one sending larger
  * datagrams (BENCH_LARGE_DATAGRAM_BYTES, default 32 KiB); each is paired with the untraced service), BENCH_COMPARE_DIR (the root of another checkout of
- * this repository with its dependencies installed: its traced ID service runs too, and is paired with this
+ * this repository with its dependencies installed — a node_modules of its own: a link to this checkout's would
+ * resolve its @phosphor/* packages here, and the A/B would compare this tracer with itself — its traced ID service runs too, and is paired with this
  * checkout's traced and untraced services — an A/B of two versions in the same minutes).
  */
 import type { ChildProcess } from 'node:child_process';
