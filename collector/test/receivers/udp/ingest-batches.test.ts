@@ -107,6 +107,22 @@ describe('UDP receiver: datagrams ingested in batches (udp.ingestBatchMillis)', 
     });
   });
 
+  it('rejects bad datagrams read from the kernel queue by reason, as the ones that arrive one by one', async () => {
+    const { port, handOffs, receiver: started } = await startReceiver(2);
+    const good = Array.from({ length: 40 }, (_, i) => hopDatagram(`g${i}`, i));
+    const truncated = (good[0] as Buffer).subarray(0, (good[0] as Buffer).length - 3);
+    const foreign = Buffer.from('not a phosphor datagram at all');
+    const burst = good.flatMap((d, i) => (i % 10 === 5 ? [d, truncated, foreign] : [d]));
+    await send(port, burst);
+    await until(() => started.stats().receivedDatagrams === burst.length);
+    expect(handOffs.flatMap((h) => h.spanIds)).toEqual(good.map((_, i) => `g${i}`));
+    expect(started.stats()).toMatchObject({
+      acceptedDatagrams: good.length,
+      rejectedDatagrams: 8,
+      droppedDatagrams: expect.objectContaining({ malformed: 4, bad_magic: 4 }),
+    });
+  });
+
   it('close reads and ingests what still waits in the kernel', async () => {
     const started = await startReceiver(1000);
     // The first datagram pauses the socket's own receiving; the others stay queued in the kernel.
