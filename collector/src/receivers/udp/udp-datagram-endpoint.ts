@@ -142,11 +142,6 @@ export abstract class UdpDatagramEndpoint {
     }
     const batch = this.batch;
     batch.push(msg);
-    if (this.reader !== undefined && !this.polling) {
-      // The next datagrams wait in the kernel until the batch timer reads them all at once.
-      this.reader.pause();
-      this.polling = true;
-    }
     if (batch.length >= MAX_BATCH_DATAGRAMS) {
       this.handleGathered();
     } else if (batch.length === 1) {
@@ -158,6 +153,26 @@ export abstract class UdpDatagramEndpoint {
         this.batchTimer.refresh();
       }
     }
+    if (this.reader !== undefined && !this.polling) this.startPolling(this.reader);
+  }
+
+  /**
+   * The next datagrams wait in the kernel until the batch timer reads them all at once. A paused
+   * socket no longer keeps the process alive, so the timer does meanwhile, as the socket would.
+   */
+  private startPolling(reader: PolledSocketReader): void {
+    reader.pause();
+    this.polling = true;
+    if (this.batchTimer === undefined) this.batchTimer = setTimeout(this.handleBatch, this.options.ingestBatchMillis);
+    else if (this.batch.length === 0) this.batchTimer.refresh();
+    this.batchTimer.ref();
+  }
+
+  /** Back to the socket's own receiving: woken by the next datagram, and no timer keeps the process alive. */
+  private stopPolling(): void {
+    this.polling = false;
+    this.reader?.resume();
+    this.batchTimer?.unref();
   }
 
   /** The batch timer's callback (bound): polls the socket's queue while polling, then handles the batch. */
@@ -172,8 +187,7 @@ export abstract class UdpDatagramEndpoint {
     if (!this.polling) return;
     if (bytes === 0) {
       // Nothing came since the last poll: back to being woken by the next datagram.
-      this.polling = false;
-      this.reader?.resume();
+      this.stopPolling();
     } else if (bytes === Number.POSITIVE_INFINITY || bytes * 2 > this.bufferBytes / 4) {
       // The poll stopped at its limit, or the queue filled a good part of the kernel's buffer
       // (a datagram takes about twice its size there) within one interval: poll again at once.
@@ -200,8 +214,7 @@ export abstract class UdpDatagramEndpoint {
       for (let i = before; i < batch.length; i++) bytes += (batch[i] as Buffer).length;
       if (read instanceof Error) {
         this.warner.warn('socket_error', `UDP socket read failed: ${read.message}`);
-        this.polling = false;
-        reader.resume();
+        this.stopPolling();
         this.handleGathered();
         return bytes;
       }
