@@ -69,9 +69,9 @@ const NAME_SLOTS = 8192;
 /**
  * Per event in the scratch: at 0 and 1 the trace and span ids' hashes (the id table's `idHash`;
  * once the event is checked, 0 holds their `pairHash` and 1 the trace id's hash),
- * at `field * 2` the [start, end) of LEN fields 2–14 (fixed64 and varint fields keep their value
- * at `field * 2`: type 2, timestamp 18, duration 24, flags 32), then the tag entry count, the
- * index of its first range in `tagRanges`, and the mask of the LEN fields present.
+ * at `field * 2` the [start, end) of LEN fields 2–14 (varint fields keep their value at
+ * `field * 2`: type 2, flags 32; the fixed64 timestamp and duration are in `times`), then the tag
+ * entry count, the index of its first range in `tagRanges`, and the mask of the LEN fields present.
  */
 const EVENT_STRIDE = 40;
 const S_TAG_COUNT = 36;
@@ -169,7 +169,13 @@ export class DatagramDecoder {
   /** While true, finished spans stay in the joiner for the caller to flush (a batch of datagrams). */
   holdSpans = false;
   private readonly names = new InternTable(NAME_SLOTS);
-  private scratch = new Float64Array(64 * EVENT_STRIDE);
+  private scratch = new Int32Array(64 * EVENT_STRIDE);
+  /**
+   * Per event, its timestamp and duration (NaN: none) at `2 * event` and `2 * event + 1`: the only
+   * fields that are not 32-bit integers, kept apart so the scratch's positions, hashes and flags are
+   * stored and read as integers.
+   */
+  private times = new Float64Array(64 * 2);
   private buf: Buffer & BufferSlicers = Buffer.alloc(0) as Buffer & BufferSlicers;
   private view: DataView = new DataView(new ArrayBuffer(8));
   private pos = 0;
@@ -301,9 +307,12 @@ export class DatagramDecoder {
         if (length < 0 || length > end - this.pos) return FALLBACK;
         const eventEnd = this.pos + length;
         if ((events + 1) * EVENT_STRIDE > this.scratch.length) {
-          const bigger = new Float64Array(this.scratch.length * 2);
+          const bigger = new Int32Array(this.scratch.length * 2);
           bigger.set(this.scratch);
           this.scratch = bigger;
+          const biggerTimes = new Float64Array(this.times.length * 2);
+          biggerTimes.set(this.times);
+          this.times = biggerTimes;
         }
         if (!this.readEvent(events * EVENT_STRIDE, eventEnd)) return FALLBACK;
         this.pos = eventEnd;
@@ -390,12 +399,14 @@ export class DatagramDecoder {
   /** Records one event's fields at `at` in the scratch; false when the codec must decide. */
   private readEvent(at: number, end: number): boolean {
     const s = this.scratch;
+    const times = this.times;
+    const t = (at / EVENT_STRIDE) * 2;
     // Only the slots read whatever the event holds are reset (type 0, timestamp 0, no duration
     // (NaN), flags 0, no tags); a LEN field's range is read only when its bit is in S_PRESENT,
     // so the 26 range slots need no clearing per event.
     s[at + 2] = 0;
-    s[at + 18] = 0;
-    s[at + 24] = Number.NaN;
+    times[t] = 0;
+    times[t + 1] = Number.NaN;
     s[at + 32] = 0;
     s[at + S_TAG_COUNT] = 0;
     s[at + S_FIRST_TAG] = -1;
@@ -485,8 +496,8 @@ export class DatagramDecoder {
           if (limit - pos < 8) return false;
           const value = view.getFloat64(pos, true);
           pos += 8;
-          if (field === 9) s[at + 18] = value;
-          else s[at + 24] = value;
+          if (field === 9) times[t] = value;
+          else times[t + 1] = value;
         } else if (action === A_VARINT) {
           this.pos = pos;
           const value = this.varint(limit);
@@ -506,8 +517,8 @@ export class DatagramDecoder {
     this.pos = pos;
     s[at + S_PRESENT] = present;
     const type = s[at + 2] as number;
-    const timestamp = s[at + 18] as number;
-    const duration = s[at + 24] as number;
+    const timestamp = times[t] as number;
+    const duration = times[t + 1] as number;
     // A frame standing for a hop's two events: an OUT or REP whose start (timestamp − duration) is a time.
     const pairOk =
       ((s[at + 32] as number) & EventFlags.carriesStart) === 0 ||
@@ -567,6 +578,7 @@ export class DatagramDecoder {
   /** Writes the recorded events into the joiner. */
   private secondPass(events: number, now: number): void {
     const s = this.scratch;
+    const times = this.times;
     const buf = this.buf;
     const view = this.view;
     const lastStart = this.lastTextStart;
@@ -608,8 +620,9 @@ export class DatagramDecoder {
         );
         if (cell < 0) continue;
         const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
-        const duration = s[at + 24] as number;
-        columns.timestamps[eventCell] = asStart ? (s[at + 18] as number) - duration : (s[at + 18] as number);
+        const timestamp = times[e * 2] as number;
+        const duration = times[e * 2 + 1] as number;
+        columns.timestamps[eventCell] = asStart ? timestamp - duration : timestamp;
         columns.durations[eventCell] = asStart ? Number.NaN : duration;
         columns.flags[eventCell] = flags;
         const text = columns.text;
