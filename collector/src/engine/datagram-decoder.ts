@@ -314,7 +314,7 @@ export class DatagramDecoder {
           biggerTimes.set(this.times);
           this.times = biggerTimes;
         }
-        if (!this.readEvent(events * EVENT_STRIDE, eventEnd)) return FALLBACK;
+        if (!this.readEvent(events, eventEnd)) return FALLBACK;
         this.pos = eventEnd;
         if (((this.scratch[events * EVENT_STRIDE + 32] as number) & EventFlags.carriesStart) !== 0) this.pairedFrames++;
         events++;
@@ -396,11 +396,12 @@ export class DatagramDecoder {
     return events;
   }
 
-  /** Records one event's fields at `at` in the scratch; false when the codec must decide. */
-  private readEvent(at: number, end: number): boolean {
+  /** Records the fields of the datagram's event number `event` in the scratch; false when the codec must decide. */
+  private readEvent(event: number, end: number): boolean {
     const s = this.scratch;
     const times = this.times;
-    const t = (at / EVENT_STRIDE) * 2;
+    const at = event * EVENT_STRIDE;
+    const t = event * 2;
     // Only the slots read whatever the event holds are reset (type 0, timestamp 0, no duration
     // (NaN), flags 0, no tags); a LEN field's range is read only when its bit is in S_PRESENT,
     // so the 26 range slots need no clearing per event.
