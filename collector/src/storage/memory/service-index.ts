@@ -56,19 +56,26 @@ export class SerialList {
 }
 
 export class ServiceIndex {
-  private readonly lists = new Map<number, SerialList>();
+  /**
+   * Lists by service id. An array, not a Map: the ids are the string interner's, small and reused
+   * after release, so the array stays as long as the most names held at once; every stored and
+   * evicted trace looks up two lists, and an index read is cheaper than a hash lookup.
+   */
+  private lists: (SerialList | undefined)[] = [];
 
   /** The traces of `service`, or undefined when none is stored. */
   get(service: number): SerialList | undefined {
-    return this.lists.get(service);
+    return this.lists[service];
   }
 
   /** Records that the trace of `serial` involves `service` (once per trace and service). */
   add(service: number, serial: number): void {
-    let list = this.lists.get(service);
+    let list = this.lists[service];
     if (list === undefined) {
       list = new SerialList();
-      this.lists.set(service, list);
+      // Filled up to the id first, so the array stays packed (no holes that make it a dictionary).
+      while (this.lists.length < service) this.lists.push(undefined);
+      this.lists[service] = list;
     }
     list.push(serial);
   }
@@ -78,14 +85,14 @@ export class ServiceIndex {
    * `liveFrom`), compacts when evicted ones dominate, deletes the list once empty.
    */
   evicted(service: number, liveFrom: number): void {
-    const list = this.lists.get(service);
+    const list = this.lists[service];
     if (list === undefined) return;
     list.evicted++;
     while (list.size > 0 && list.at(0) < liveFrom) {
       list.shift();
       list.evicted--;
     }
-    if (list.size === 0) this.lists.delete(service);
+    if (list.size === 0) this.lists[service] = undefined;
     else if (list.evicted > list.size / 2) {
       list.retain((serial) => serial >= liveFrom);
       list.evicted = 0;
@@ -93,6 +100,6 @@ export class ServiceIndex {
   }
 
   clear(): void {
-    this.lists.clear();
+    this.lists = [];
   }
 }
