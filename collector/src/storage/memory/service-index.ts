@@ -73,7 +73,8 @@ export class ServiceIndex {
     let list = this.lists[service];
     if (list === undefined) {
       list = new SerialList();
-      // Filled up to the id first, so the array stays packed (no holes that make it a dictionary).
+      // Filled up to the id first: a large first id written past the end would make the array
+      // sparse, and V8 keeps sparse arrays as dictionaries.
       while (this.lists.length < service) this.lists.push(undefined);
       this.lists[service] = list;
     }
