@@ -65,8 +65,8 @@ const RAMP_FACTOR = 1.25;
 /**
  * The ramp stops at the first step losing more than RAMP_MAX_LOSS, or one the sender could not
  * offer (less than RAMP_SENDER_SHORT of the step's rate received though little of what was sent
- * was lost: a faster step would measure the sender). The step count (up to ≈ 3.4M events/s) is only a guard: a ramp that ended
- * by it would report its last step, not the collector's highest rate.
+ * was lost: a faster step would measure the sender). The step count (up to ≈ 3.4M events/s) is
+ * only a guard: a ramp that ended by it would report its last step, not the collector's highest rate.
  */
 const RAMP_MAX_STEPS = 24;
 const RAMP_MAX_LOSS = 0.01;

@@ -24,15 +24,16 @@
  * serving child's process.cpuUsage (all its threads) over the measurement; per thread from /proc.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
- * default 40), BENCH_GENERATIONS, BENCH_WARMUP_SECONDS, BENCH_ONLY (comma-separated target names, e.g. "http id tracing off,http id tracing on"),
- * BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with --cpu-prof and writes its profile to
- * BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds HTTP targets for traced ID
- * services with the tracer cut after building events, after buffering, after encoding — see bench-servers.ts —
- * to show what each stage costs — one traced with `tracing.attributes: false`, and one sending larger
- * datagrams (BENCH_LARGE_DATAGRAM_BYTES, default 32 KiB); each is paired with the untraced service), BENCH_COMPARE_DIR (the root of another checkout of
- * this repository with its dependencies installed — a node_modules of its own: a link to this checkout's would
- * resolve its @phosphor/* packages here, and the A/B would compare this tracer with itself — its traced ID service runs too, and is paired with this
- * checkout's traced and untraced services — an A/B of two versions in the same minutes).
+ * default 40), BENCH_GENERATIONS, BENCH_WARMUP_SECONDS, BENCH_ONLY (comma-separated target names, e.g.
+ * "http id tracing off,http id tracing on"), BENCH_PROFILE (a server kind, e.g. "id-on": that child runs with
+ * --cpu-prof and writes its profile to BENCH_PROFILE_DIR, default the working directory), BENCH_BREAKDOWN=1 (adds
+ * HTTP targets for traced ID services with the tracer cut after building events, after buffering, after encoding —
+ * see bench-servers.ts — to show what each stage costs — one traced with `tracing.attributes: false`, and one
+ * sending larger datagrams (BENCH_LARGE_DATAGRAM_BYTES, default 32 KiB); each is paired with the untraced
+ * service), BENCH_COMPARE_DIR (the root of another checkout of this repository with its dependencies installed —
+ * a node_modules of its own: a link to this checkout's would resolve its @phosphor/* packages here, and the A/B
+ * would compare this tracer with itself — its traced ID service runs too, and is paired with this checkout's
+ * traced and untraced services — an A/B of two versions in the same minutes).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
