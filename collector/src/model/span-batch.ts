@@ -56,6 +56,7 @@ export const FLAG_EVENTS_RAW = 8;
 
 const NO_STRING_IDS = -1;
 const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_MISSING: EventType[] = Object.freeze([]) as unknown as EventType[];
 const TYPES = ['REQ', 'IN', 'OUT', 'REP'] as const;
 
 export class SpanBatch {
@@ -84,12 +85,15 @@ export class SpanBatch {
 
   /** Empties the batch (its columns stay allocated). */
   clear(): void {
+    const length = this.length;
     this.length = 0;
     this.idBytesUsed = 0;
     this.made = undefined;
-    // Drop references so the names and tags of past batches can be collected.
-    this.text.fill(undefined, 0, this.length * TEXT_STRIDE);
-    this.tags.fill(NO_TAGS, 0, this.length);
+    // Drop references so the names, tags and missing-event lists of past batches can be collected
+    // (a batch once grown by a large sweep keeps its arrays, not what they held).
+    this.text.fill(undefined, 0, length * TEXT_STRIDE);
+    this.tags.fill(NO_TAGS, 0, length);
+    this.missing.fill(NO_MISSING, 0, length);
     if (this.idStrings.size > 0) this.idStrings.clear();
   }
 

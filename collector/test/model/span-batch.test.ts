@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '../../src/model/span.js';
-import { SpanBatch } from '../../src/model/span-batch.js';
+import { SpanBatch, TEXT_STRIDE } from '../../src/model/span-batch.js';
 import { IdBytesColumn } from '../../src/util/id-bytes-column.js';
 
 const raw = { REQ: 1_000, IN: 1_040, OUT: 1_240, REP: 1_300 };
@@ -118,6 +118,16 @@ describe('SpanBatch', () => {
     batch.push(again);
     expect(batch.spans()).toEqual([again]);
     expect(batch.hasIdBytes(0)).toBe(true);
+  });
+
+  it('lets go of the strings, tags and missing lists of the entries it held when cleared', () => {
+    const batch = new SpanBatch();
+    const spans = [fullSpan('t1', 's1'), sparseSpan('t2', 's2')];
+    for (const span of spans) batch.push(span);
+    batch.clear();
+    expect(batch.text.slice(0, 2 * TEXT_STRIDE).every((value) => value === undefined)).toBe(true);
+    expect(batch.tags.slice(0, 2).some((tags) => spans.some((span) => span.tags === tags))).toBe(false);
+    expect(batch.missing.slice(0, 2).some((missing) => spans.some((span) => span.missing === missing))).toBe(false);
   });
 
   it('grows past its first capacity, ids and all', () => {
