@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '../../src/model/span.js';
-import { SpanBatch, TEXT_STRIDE } from '../../src/model/span-batch.js';
+import { RETAINED_ENTRIES, SpanBatch, TEXT_STRIDE } from '../../src/model/span-batch.js';
 import { IdBytesColumn } from '../../src/util/id-bytes-column.js';
 
 const raw = { REQ: 1_000, IN: 1_040, OUT: 1_240, REP: 1_300 };
@@ -120,14 +120,21 @@ describe('SpanBatch', () => {
     expect(batch.hasIdBytes(0)).toBe(true);
   });
 
-  it('lets go of the strings, tags and missing lists of the entries it held when cleared', () => {
+  it('when cleared after a large batch, lets go of the strings, tags and missing lists past its first entries', () => {
     const batch = new SpanBatch();
-    const spans = [fullSpan('t1', 's1'), sparseSpan('t2', 's2')];
+    const spans = Array.from({ length: 1000 }, (_, i) =>
+      i % 2 === 0 ? fullSpan(`t${i}`, `s${i}`) : sparseSpan(`t${i}`, `s${i}`),
+    );
     for (const span of spans) batch.push(span);
     batch.clear();
-    expect(batch.text.slice(0, 2 * TEXT_STRIDE).every((value) => value === undefined)).toBe(true);
-    expect(batch.tags.slice(0, 2).some((tags) => spans.some((span) => span.tags === tags))).toBe(false);
-    expect(batch.missing.slice(0, 2).some((missing) => spans.some((span) => span.missing === missing))).toBe(false);
+    // The first entries are kept until the next batches overwrite them (a bounded few).
+    const from = RETAINED_ENTRIES;
+    expect(batch.text.slice(from * TEXT_STRIDE, spans.length * TEXT_STRIDE).every((value) => value === undefined)).toBe(
+      true,
+    );
+    const held = new Set<unknown>(spans.flatMap((span) => [span.tags, span.missing]));
+    expect(batch.tags.slice(from, spans.length).some((tags) => held.has(tags))).toBe(false);
+    expect(batch.missing.slice(from, spans.length).some((missing) => held.has(missing))).toBe(false);
   });
 
   it('grows past its first capacity, ids and all', () => {
