@@ -62,6 +62,13 @@ const LOSS_MILLIS = Number(process.env.BENCH_LOSS_MILLIS ?? 10_000);
  */
 const RATIO_PAIRS = Number(process.env.BENCH_RATIO_PAIRS ?? 5);
 const RATIO_PAIR_MILLIS = Number(process.env.BENCH_RATIO_PAIR_MILLIS ?? LOSS_MILLIS);
+/**
+ * More offered loads to read the ratio at, the same way (BENCH_RATIO_LOADS, events/s, comma-separated;
+ * none by default). The ratio depends on the load: both receivers spend more per event at lower loads
+ * (each wake-up finds fewer datagrams queued), the collector more so, coming back to its tables after
+ * each sleep; the target is read at 80 % of the sustained maximum.
+ */
+const RATIO_LOADS = parseLoads(process.env.BENCH_RATIO_LOADS ?? '');
 const RSS_MILLIS = Number(process.env.BENCH_RSS_MILLIS ?? 30_000);
 /** "Max rate" is what the collector sustains this long, not a burst into the kernel buffer. */
 const SUSTAIN_MILLIS = Number(process.env.BENCH_SUSTAIN_MILLIS ?? 10_000);
@@ -267,26 +274,32 @@ async function main() {
   console.log(
     `bare socket at the same ${fmt(targetEps)} events/s: ${fmt(rawEqual.eventsPerCpuSecond)} events per receiver CPU-second (loss ${(rawEqual.loss * 100).toFixed(3)} %)`,
   );
-  const pairRatios: number[] = [];
-  const collectorPaced = () => collectorRun(steady, round, 'rate', RATIO_PAIR_MILLIS, targetEps / eventsPerDatagram);
-  const barePaced = () => rawCeiling(round, 'rate', RATIO_PAIR_MILLIS, targetEps / eventsPerDatagram);
-  for (let pair = 0; pair < RATIO_PAIRS; pair++) {
-    const collectorFirst = pair % 2 === 0;
-    let ours: Awaited<ReturnType<typeof collectorPaced>>;
-    let bare: Awaited<ReturnType<typeof barePaced>>;
-    if (collectorFirst) {
-      ours = await collectorPaced();
-      bare = await barePaced();
-    } else {
-      bare = await barePaced();
-      ours = await collectorPaced();
+  const ratioAt = async (eps: number): Promise<number[]> => {
+    const ratios: number[] = [];
+    const collectorPaced = () => collectorRun(steady, round, 'rate', RATIO_PAIR_MILLIS, eps / eventsPerDatagram);
+    const barePaced = () => rawCeiling(round, 'rate', RATIO_PAIR_MILLIS, eps / eventsPerDatagram);
+    for (let pair = 0; pair < RATIO_PAIRS; pair++) {
+      const collectorFirst = pair % 2 === 0;
+      let ours: Awaited<ReturnType<typeof collectorPaced>>;
+      let bare: Awaited<ReturnType<typeof barePaced>>;
+      if (collectorFirst) {
+        ours = await collectorPaced();
+        bare = await barePaced();
+      } else {
+        bare = await barePaced();
+        ours = await collectorPaced();
+      }
+      const ratio = ours.eventsPerCpuSecond / bare.eventsPerCpuSecond;
+      ratios.push(ratio);
+      console.log(
+        `  ${fmt(eps)} events/s, pair ${pair + 1} (${collectorFirst ? 'collector first' : 'bare socket first'}, ${RATIO_PAIR_MILLIS / 1000} s each): collector ${fmt(ours.mainThreadNanosPerEvent + ours.helperNanosPerEvent)} ns, bare ${fmt(bare.mainThreadNanosPerEvent + bare.helperNanosPerEvent)} ns per event: ${pct(ratio)}`,
+      );
     }
-    const ratio = ours.eventsPerCpuSecond / bare.eventsPerCpuSecond;
-    pairRatios.push(ratio);
-    console.log(
-      `  pair ${pair + 1} (${collectorFirst ? 'collector first' : 'bare socket first'}, ${RATIO_PAIR_MILLIS / 1000} s each): collector ${fmt(ours.mainThreadNanosPerEvent + ours.helperNanosPerEvent)} ns, bare ${fmt(bare.mainThreadNanosPerEvent + bare.helperNanosPerEvent)} ns per event: ${pct(ratio)}`,
-    );
-  }
+    return ratios;
+  };
+  const pairRatios = await ratioAt(targetEps);
+  const ratiosAtLoads: { eps: number; ratios: number[] }[] = [];
+  for (const eps of RATIO_LOADS) ratiosAtLoads.push({ eps, ratios: await ratioAt(eps) });
   await steady.close();
 
   // Where each receiver's CPU went at that load: the main thread (the socket's reads and the
@@ -306,6 +319,12 @@ async function main() {
   console.log(
     `| events per receiver CPU-second ≥ 50 % of a bare socket, same datagrams, same offered load (${fmt(targetEps)} events/s) | median of ${pairRatios.length} alternating ${RATIO_PAIR_MILLIS / 1000}-s pairs ${pct(cpuRatio)} [${pct(nearestRank(pairRatios, 0.25))}–${pct(nearestRank(pairRatios, 0.75))}]; the ${LOSS_MILLIS / 1000}-s pair ${fmt(loss.eventsPerCpuSecond)} vs ${fmt(rawEqual.eventsPerCpuSecond)} = ${pct(singleRatio)} | ${verdict(cpuRatio >= 0.5)} |`,
   );
+  for (const { eps, ratios } of ratiosAtLoads) {
+    const median = nearestRank(ratios, 0.5);
+    console.log(
+      `| the same at ${fmt(eps)} events/s offered | median of ${ratios.length} alternating ${RATIO_PAIR_MILLIS / 1000}-s pairs ${pct(median)} [${pct(nearestRank(ratios, 0.25))}–${pct(nearestRank(ratios, 0.75))}] | ${verdict(median >= 0.5)} |`,
+    );
+  }
   console.log(
     `| loss < 0.1 % at 80 % of the highest rate sustained for 10 s (${fmt(sustainedMax)} events/s) | ${(loss.loss * 100).toFixed(3)} % | ${verdict(loss.loss < 0.001)} |`,
   );
@@ -326,6 +345,18 @@ async function main() {
     `| collector blasted (events/s wall; per receiver CPU-second) | ${fmt(max.eventsPerSecond)}; ${fmt(max.eventsPerCpuSecond)} |`,
   );
   console.log(`| collector paced ramp ≤ 1 % loss per 1.5 s step (events/s; ended by) | ${fmt(rampBest)}; ${rampEnd} |`);
+}
+
+/** BENCH_RATIO_LOADS: positive event rates, comma-separated; throws on anything else. */
+function parseLoads(text: string): number[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const eps = Number(item.trim());
+    if (!Number.isFinite(eps) || eps <= 0) {
+      throw new Error(`BENCH_RATIO_LOADS: positive events per second, comma-separated; got ${JSON.stringify(item)}`);
+    }
+    return eps;
+  });
 }
 
 /** The q-quantile (0..1) of a few values by nearest rank. */

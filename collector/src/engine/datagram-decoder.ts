@@ -162,6 +162,21 @@ function sameBytes(view: DataView, a: number, b: number, length: number): boolea
   return true;
 }
 
+/** Whether the events at scratch offsets `a` and `b` (b < 0: none) name the same trace and span ids. */
+function sameIds(s: Int32Array, view: DataView, a: number, b: number): boolean {
+  if (b < 0) return false;
+  if (a === b) return true;
+  if (s[a] !== s[b]) return false;
+  const traceLength = (s[a + 5] as number) - (s[a + 4] as number);
+  const spanLength = (s[a + 7] as number) - (s[a + 6] as number);
+  return (
+    traceLength === (s[b + 5] as number) - (s[b + 4] as number) &&
+    spanLength === (s[b + 7] as number) - (s[b + 6] as number) &&
+    sameBytes(view, s[a + 4] as number, s[b + 4] as number, traceLength) &&
+    sameBytes(view, s[a + 6] as number, s[b + 6] as number, spanLength)
+  );
+}
+
 /** Signals "let the codec decide" inside the fast path. */
 const FALLBACK = -1;
 
@@ -588,6 +603,11 @@ export class DatagramDecoder {
     lastLength.fill(-1);
     const joiner = this.joiner;
     const columns = joiner.columns;
+    // The row the previous event went to, and that event's scratch offset: a hop's events often
+    // travel together (a paired frame's two, a tracer's REQ then REP), and an event with the same
+    // ids goes to the same row without looking them up again.
+    let lastRow = -1;
+    let lastAt = -1;
     for (let e = 0; e < events; e++) {
       const at = e * EVENT_STRIDE;
       const eventFlags = (s[at + 32] as number) >>> 0;
@@ -607,19 +627,17 @@ export class DatagramDecoder {
         const hash = s[at] as number;
         const type = s[at + 2] as number;
         // REQ 1 ← REP 4, IN 2 ← OUT 3: the start's kind index (type − 1).
-        const cell = joiner.locate(
-          asStart ? (type === 4 ? 0 : 1) : type - 1,
-          hash,
-          s[at + 1] as number,
-          buf,
-          traceStart,
-          traceEnd,
-          buf,
-          spanStart,
-          spanEnd,
-          now,
-        );
-        if (cell < 0) continue;
+        const kind = asStart ? (type === 4 ? 0 : 1) : type - 1;
+        const cell =
+          lastRow >= 0 && joiner.inUse(lastRow) && sameIds(s, view, at, lastAt)
+            ? joiner.locateIn(lastRow, kind)
+            : joiner.locate(kind, hash, s[at + 1] as number, buf, traceStart, traceEnd, buf, spanStart, spanEnd, now);
+        if (cell < 0) {
+          lastRow = -1;
+          continue;
+        }
+        lastRow = cell >> 2;
+        lastAt = at;
         const eventCell = columns.tagsBase(cell >> 2) + (cell & 3);
         const timestamp = times[e * 2] as number;
         const duration = times[e * 2 + 1] as number;

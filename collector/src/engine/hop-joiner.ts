@@ -146,20 +146,37 @@ export class HopJoiner {
     spanEnd: number,
     now: number,
   ): number {
+    const row = this.ids.find(hash, trace, traceStart, traceEnd, span, spanStart, spanEnd);
+    if (row >= 0) return this.locateIn(row, k);
+    this.counters.receivedEvents++;
+    const created = this.newRow(now);
+    this.ids.insert(created, hash, trace, traceStart, traceEnd, span, spanStart, spanEnd, traceKeyHash);
+    return this.take(created, k);
+  }
+
+  /**
+   * {@link locate} for an event whose (trace, span) is known to be `row`'s — a row in use (not
+   * {@link RowState.free}) that an event with the same ids located just before — without looking
+   * the ids up again. The decoder's shortcut for a hop's events that travel together.
+   */
+  locateIn(row: number, k: number): number {
     this.counters.receivedEvents++;
     const columns = this.columns;
-    let row = this.ids.find(hash, trace, traceStart, traceEnd, span, spanStart, spanEnd);
-    const bit = 1 << k;
-    if (row >= 0) {
-      if (columns.state[row] === RowState.complete || ((columns.mask[row] as number) & bit) !== 0) {
-        this.counters.duplicateEvents++;
-        return -1;
-      }
-    } else {
-      row = this.newRow(now);
-      this.ids.insert(row, hash, trace, traceStart, traceEnd, span, spanStart, spanEnd, traceKeyHash);
+    if (columns.state[row] === RowState.complete || ((columns.mask[row] as number) & (1 << k)) !== 0) {
+      this.counters.duplicateEvents++;
+      return -1;
     }
-    columns.mask[row] = (columns.mask[row] as number) | bit;
+    return this.take(row, k);
+  }
+
+  /** Whether `row` holds a hop (its ids still lead to it). */
+  inUse(row: number): boolean {
+    return this.columns.state[row] !== RowState.free;
+  }
+
+  private take(row: number, k: number): number {
+    const columns = this.columns;
+    columns.mask[row] = (columns.mask[row] as number) | (1 << k);
     this.currentRow = row;
     this.currentType = k;
     return row * 4 + k;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeDatagram } from '../../../wire/test/support/reference-encoder.js';
+import type { EmitReason } from '../../src/assembly/span-sink.js';
+import { CollectorEngine } from '../../src/engine/collector-engine.js';
+import type { Span } from '../../src/model/span.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
 
@@ -142,5 +145,51 @@ describe('DatagramDecoder', () => {
     expect(names(fast.emitted)[7]).toEqual(['api', 'api-ep', 'db', 'db-ep', 'h2', 'z2']);
     expect(names(fast.emitted)[9]).toEqual(['web', 'web-ep', 'ids', 'ids-ep', 'h1', undefined]);
     expect(names(fast.emitted)[11]).toEqual(['www', 'web-ep', 'ids', 'ids-ep', 'h1', undefined]);
+  });
+
+  // Consecutive events with the same ids go to the row the first one found without a second lookup:
+  // what comes out must be what the same events give one per datagram, where every event is looked up.
+  it.each([
+    ['remembering emitted hops', 1000],
+    ['forgetting emitted hops', 0],
+  ])('joins consecutive events of one hop as it joins them one per datagram (%s)', (_, maxRememberedSpans) => {
+    const ids = { traceId: '12345678901234567890', parentSpanId: 'p-1' };
+    const times = { REQ: T0, IN: T0 + 100, OUT: T0 + 400, REP: T0 + 500 };
+    const [req, inEvent, out, rep] = hopEvents({ ...ids, spanId: 'span-0001', times });
+    const [req2, , , rep2] = hopEvents({ ...ids, spanId: 'span-0002', times });
+    const [req3] = hopEvents({ ...ids, spanId: 'span-00003', times });
+    // A duplicate next to its original, a hop completed and then repeated, ids differing in one byte or in length.
+    const events = [req!, req!, rep!, inEvent!, out!, out!, rep!, req2!, req3!, rep2!, req2!];
+    const run = (datagrams: Buffer[]) => {
+      const emitted: { span: Span; reason: EmitReason }[] = [];
+      const collector = new CollectorEngine(
+        {
+          spanTimeoutMillis: 1000,
+          maxPendingSpans: 1000,
+          skewCorrection: true,
+          lateWindowMillis: 60_000,
+          maxRememberedSpans,
+          now: () => 0,
+        },
+        (spans, reason) => {
+          for (const span of spans) emitted.push({ span, reason });
+        },
+      );
+      for (const datagram of datagrams)
+        expect(collector.ingestDatagram(datagram)).toMatchObject({ decodedByCodec: false });
+      collector.flushAll();
+      // Per datagram counts aside, the two runs must agree on everything.
+      const { fastDecodedDatagrams: _, ...stats } = collector.stats();
+      return { emitted, stats };
+    };
+    const together = run([encodeBatch(batchOf(events))]);
+    const apart = run(events.map((event, i) => encodeBatch(batchOf([event], i))));
+    expect(together).toEqual(apart);
+    expect(together.stats).toMatchObject({ duplicateEvents: maxRememberedSpans > 0 ? 4 : 2 });
+    expect(together.emitted.map((e) => [e.span.spanId, e.reason, e.span.missing])).toContainEqual([
+      'span-0001',
+      'complete',
+      [],
+    ]);
   });
 });
