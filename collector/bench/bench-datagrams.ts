@@ -39,6 +39,12 @@ export interface Traffic {
    * comes after its start was encoded (a slow call).
    */
   hopFrames: 'events' | 'pairs';
+  /**
+   * BENCH_HOPS_PER_TRACE: hops per trace, each the child of the one before (1: every hop a trace of
+   * its own, the collector's worst case for its per-trace work — skew offsets and the store's
+   * trace slots are made and forgotten once per span).
+   */
+  hopsPerTrace: number;
 }
 
 /**
@@ -53,6 +59,7 @@ export const NETWORK_TRAFFIC: Traffic = {
   maxDatagramBytes: DEFAULT_MAX_DATAGRAM_BYTES,
   templates: false,
   hopFrames: 'events',
+  hopsPerTrace: 1,
 };
 
 /** What the tracer sends by default to a collector on its own host (tracer-lib/src/options.ts). */
@@ -60,6 +67,7 @@ export const LOOPBACK_TRAFFIC: Traffic = {
   maxDatagramBytes: DEFAULT_LOOPBACK_DATAGRAM_BYTES,
   templates: true,
   hopFrames: 'pairs',
+  hopsPerTrace: 1,
 };
 
 /** `defaults` with the BENCH_* overrides applied; throws on a malformed one. */
@@ -75,12 +83,17 @@ export function trafficFromEnv(defaults: Traffic, env: NodeJS.ProcessEnv = proce
   const hopFrames = env.BENCH_HOP_FRAMES ?? defaults.hopFrames;
   if (hopFrames !== 'events' && hopFrames !== 'pairs')
     throw new Error(`BENCH_HOP_FRAMES: events or pairs, got ${hopFrames}`);
-  return { maxDatagramBytes: bytes, templates: templates === '1', hopFrames };
+  const hopsPerTrace =
+    env.BENCH_HOPS_PER_TRACE === undefined ? defaults.hopsPerTrace : Number(env.BENCH_HOPS_PER_TRACE);
+  if (!Number.isInteger(hopsPerTrace) || hopsPerTrace < 1 || hopsPerTrace > HOPS_PER_ROUND) {
+    throw new Error(`BENCH_HOPS_PER_TRACE: an integer from 1 to ${HOPS_PER_ROUND}, got ${env.BENCH_HOPS_PER_TRACE}`);
+  }
+  return { maxDatagramBytes: bytes, templates: templates === '1', hopFrames, hopsPerTrace };
 }
 
 /** One line saying what `traffic` is, for a bench's header. */
 export function describeTraffic(traffic: Traffic): string {
-  return `${traffic.maxDatagramBytes}-byte datagrams, ${traffic.templates ? 'shared endpoint fields' : 'every field inline'}, ${traffic.hopFrames === 'pairs' ? "a fast hop side's two events as one frame" : 'one frame per event'}`;
+  return `${traffic.maxDatagramBytes}-byte datagrams, ${traffic.templates ? 'shared endpoint fields' : 'every field inline'}, ${traffic.hopFrames === 'pairs' ? "a fast hop side's two events as one frame" : 'one frame per event'}, ${traffic.hopsPerTrace === 1 ? 'every hop its own trace' : `${traffic.hopsPerTrace} hops per trace`}`;
 }
 
 /** Hops per round: 4,000 events, far more datagrams than the sender keeps in flight. */
@@ -104,12 +117,18 @@ export interface Round {
 
 function hopEvents(h: number, traffic: Traffic): { client: TraceEvent[]; server: TraceEvent[] } {
   // 20-char decimal-looking trace ids and 16-char span ids, as the tracer makes them.
-  const traceId = `${PLACEHOLDERS[0]}${String(h).padStart(12, '0')}`;
+  const perTrace = traffic.hopsPerTrace;
+  const traceId = `${PLACEHOLDERS[0]}${String(Math.floor(h / perTrace)).padStart(12, '0')}`;
   const spanId = `${PLACEHOLDERS[1]}${h.toString(16).padStart(8, '0')}`;
+  // A trace's first hop has a parent outside the traffic; each later hop is the child of the one before.
+  const parentSpanId =
+    h % perTrace === 0
+      ? `${PLACEHOLDERS[2]}${h.toString(16).padStart(8, '0')}`
+      : `${PLACEHOLDERS[1]}${(h - 1).toString(16).padStart(8, '0')}`;
   const base = {
     traceId,
     spanId,
-    parentSpanId: `${PLACEHOLDERS[2]}${h.toString(16).padStart(8, '0')}`,
+    parentSpanId,
     from: 'frontend',
     fromEndpoint: 'GET /api/ids',
     to: 'id-generator',

@@ -36,7 +36,14 @@ import {
 } from '../src/config/defaults.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { readReceiveBufferCap } from '../src/receivers/udp/kernel-buffer-cap.js';
-import { buildRound, ROUND_DIGITS, type Round } from './bench-datagrams.js';
+import {
+  buildRound,
+  describeTraffic,
+  NETWORK_TRAFFIC,
+  ROUND_DIGITS,
+  type Round,
+  trafficFromEnv,
+} from './bench-datagrams.js';
 import { DAEMON_MAIN, mb, measureDaemonRss, RSS_TARGET_MB } from './daemon-rss.js';
 import {
   BLAST_MILLIS,
@@ -155,11 +162,12 @@ async function collectorRun(collector: Collector, round: Round, mode: 'blast' | 
 }
 
 async function main() {
-  const round = buildRound();
+  const traffic = trafficFromEnv(NETWORK_TRAFFIC);
+  const round = buildRound(traffic);
   const eventsPerDatagram = round.events / round.datagrams.length;
   const avgBytes = round.datagrams.reduce((a, d) => a + d.length, 0) / round.datagrams.length;
   console.log(
-    `datagrams: ${round.datagrams.length} per round, ${eventsPerDatagram.toFixed(1)} events and ${avgBytes.toFixed(0)} bytes each on average`,
+    `datagrams (${describeTraffic(traffic)}): ${round.datagrams.length} per round, ${eventsPerDatagram.toFixed(1)} events and ${avgBytes.toFixed(0)} bytes each on average; node ${process.version}`,
   );
 
   console.log(
