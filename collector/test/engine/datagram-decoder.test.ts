@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeDatagram } from '../../../wire/test/support/reference-encoder.js';
-import type { EmitReason } from '../../src/assembly/span-sink.js';
-import { CollectorEngine } from '../../src/engine/collector-engine.js';
-import type { Span } from '../../src/model/span.js';
 import { batchOf, hopEvents } from '../support/hops.js';
 import { recordingEngine } from '../support/recording-engine.js';
 
@@ -161,20 +158,7 @@ describe('DatagramDecoder', () => {
     // A duplicate next to its original, a hop completed and then repeated, ids differing in one byte or in length.
     const events = [req!, req!, rep!, inEvent!, out!, out!, rep!, req2!, req3!, rep2!, req2!];
     const run = (datagrams: Buffer[]) => {
-      const emitted: { span: Span; reason: EmitReason }[] = [];
-      const collector = new CollectorEngine(
-        {
-          spanTimeoutMillis: 1000,
-          maxPendingSpans: 1000,
-          skewCorrection: true,
-          lateWindowMillis: 60_000,
-          maxRememberedSpans,
-          now: () => 0,
-        },
-        (spans, reason) => {
-          for (const span of spans) emitted.push({ span, reason });
-        },
-      );
+      const { collector, emitted } = engine({ maxRememberedSpans });
       for (const datagram of datagrams)
         expect(collector.ingestDatagram(datagram)).toMatchObject({ decodedByCodec: false });
       collector.flushAll();

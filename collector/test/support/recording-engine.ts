@@ -1,12 +1,15 @@
 import type { EmitReason } from '../../src/assembly/span-sink.js';
-import { CollectorEngine } from '../../src/engine/collector-engine.js';
+import { CollectorEngine, type CollectorEngineOptions } from '../../src/engine/collector-engine.js';
 import type { Span } from '../../src/model/span.js';
 
 /**
  * An engine with small caps and a clock stopped at 0 that records every span it emits with the
- * reason, for tests that feed it datagrams and look at what comes out.
+ * reason, for tests that feed it datagrams and look at what comes out; `options` override the caps.
  */
-export function recordingEngine(): { collector: CollectorEngine; emitted: { span: Span; reason: EmitReason }[] } {
+export function recordingEngine(options: Partial<CollectorEngineOptions> = {}): {
+  collector: CollectorEngine;
+  emitted: { span: Span; reason: EmitReason }[];
+} {
   const emitted: { span: Span; reason: EmitReason }[] = [];
   const collector = new CollectorEngine(
     {
@@ -16,6 +19,7 @@ export function recordingEngine(): { collector: CollectorEngine; emitted: { span
       lateWindowMillis: 60_000,
       maxRememberedSpans: 1000,
       now: () => 0,
+      ...options,
     },
     (spans, reason) => {
       for (const span of spans) emitted.push({ span, reason });
