@@ -7,7 +7,8 @@
  * - {@link NETWORK_TRAFFIC}: to a collector on another host — 1400-byte datagrams;
  * - {@link LOOPBACK_TRAFFIC}: to a collector on its own host — 16 KiB datagrams, each endpoint's
  *   repeating fields once per datagram (templates), a fast hop's two events of a side as one frame.
- * Each bench picks its default; BENCH_DATAGRAM_BYTES, BENCH_TEMPLATES and BENCH_HOP_FRAMES override it.
+ * Each bench picks its default; BENCH_DATAGRAM_BYTES, BENCH_TEMPLATES, BENCH_HOP_FRAMES and
+ * BENCH_HOPS_PER_TRACE override it.
  */
 
 import { DEFAULT_LOOPBACK_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES } from '@phosphor/tracer';
