@@ -162,9 +162,8 @@ function sameBytes(view: DataView, a: number, b: number, length: number): boolea
   return true;
 }
 
-/** Whether the events at scratch offsets `a` and `b` (b < 0: none) name the same trace and span ids. */
+/** Whether the events at scratch offsets `a` and `b` name the same trace and span ids. */
 function sameIds(s: Int32Array, view: DataView, a: number, b: number): boolean {
-  if (b < 0) return false;
   if (a === b) return true;
   if (s[a] !== s[b]) return false;
   const traceLength = (s[a + 5] as number) - (s[a + 4] as number);
@@ -629,7 +628,7 @@ export class DatagramDecoder {
         // REQ 1 ← REP 4, IN 2 ← OUT 3: the start's kind index (type − 1).
         const kind = asStart ? (type === 4 ? 0 : 1) : type - 1;
         const cell =
-          lastRow >= 0 && joiner.inUse(lastRow) && sameIds(s, view, at, lastAt)
+          lastRow >= 0 && sameIds(s, view, at, lastAt) && joiner.inUse(lastRow)
             ? joiner.locateIn(lastRow, kind)
             : joiner.locate(kind, hash, s[at + 1] as number, buf, traceStart, traceEnd, buf, spanStart, spanEnd, now);
         if (cell < 0) {
