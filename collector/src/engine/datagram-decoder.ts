@@ -41,6 +41,7 @@ import {
   WIRE_VERSION,
 } from '@phosphor/wire';
 import type { IngestOutcome } from '../receivers/udp/udp-receiver.js';
+import { sameWords } from '../util/byte-words.js';
 import type { HopJoiner } from './hop-joiner.js';
 import { type BufferSlicers, idHashSeed, mixWord, pairHash } from './id-table.js';
 import {
@@ -154,14 +155,6 @@ const TEXT_COLUMN_FIELD = (() => {
   return fields;
 })();
 
-/** Whether `length` bytes at `a` and at `b` of one datagram are equal (four at a time). */
-function sameBytes(view: DataView, a: number, b: number, length: number): boolean {
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (view.getInt32(a + i, true) !== view.getInt32(b + i, true)) return false;
-  for (; i < length; i++) if (view.getUint8(a + i) !== view.getUint8(b + i)) return false;
-  return true;
-}
-
 /** Whether the events at scratch offsets `a` and `b` name the same trace and span ids. */
 function sameIds(s: Int32Array, view: DataView, a: number, b: number): boolean {
   if (a === b) return true;
@@ -171,8 +164,8 @@ function sameIds(s: Int32Array, view: DataView, a: number, b: number): boolean {
   return (
     traceLength === (s[b + 5] as number) - (s[b + 4] as number) &&
     spanLength === (s[b + 7] as number) - (s[b + 6] as number) &&
-    sameBytes(view, s[a + 4] as number, s[b + 4] as number, traceLength) &&
-    sameBytes(view, s[a + 6] as number, s[b + 6] as number, spanLength)
+    sameWords(view, s[a + 4] as number, view, s[b + 4] as number, traceLength) &&
+    sameWords(view, s[a + 6] as number, view, s[b + 6] as number, spanLength)
   );
 }
 
@@ -667,7 +660,7 @@ export class DatagramDecoder {
           // (A field of a shared entry is the same bytes for every event referring to it.)
           if (
             length === lastLength[column] &&
-            (from === lastStart[column] || sameBytes(view, lastStart[column] as number, from, length))
+            (from === lastStart[column] || sameWords(view, lastStart[column] as number, view, from, length))
           ) {
             text[base + column] = lastText[column] as string;
             continue;
@@ -682,7 +675,7 @@ export class DatagramDecoder {
         const parentStart = s[at + 8] as number;
         const parentLength = (s[at + 9] as number) - parentStart;
         if ((present & (1 << 4)) !== 0 && parentLength > 0) {
-          columns.parentIds.setBytes(eventCell, buf, parentStart, parentLength);
+          columns.parentIds.setBytes(eventCell, view, parentStart, parentLength);
         } else {
           columns.parentIds.clear(eventCell);
         }

@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_ID_LENGTH } from '@phosphor/wire';
 import type { SpanBatch } from '../model/span-batch.js';
+import { copyWords, sameWords } from '../util/byte-words.js';
 
 /** Buffer's internal slicers, skipping `toString`'s argument handling (they exist on every Node Buffer). */
 export interface BufferSlicers {
@@ -360,10 +361,7 @@ export class IdTable {
     }
     const length = (this.traceLengths[row] as number) + (this.spanLengths[row] as number);
     const at = batch.reserveIds(i, this.traceLengths[row] as number, this.spanLengths[row] as number);
-    const keys = this.keys;
-    const to = batch.idBytes;
-    const from = row * KEY_STRIDE;
-    for (let k = 0; k < length; k++) to[at + k] = keys[from + k] as number;
+    copyWords(batch.idView, at, this.keysView, row * KEY_STRIDE, length);
   }
 
   /** The span id of `row` as a string. */
@@ -459,34 +457,6 @@ export class IdTable {
 
 function sameBytes(keys: Uint8Array, at: number, other: Uint8Array, start: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (keys[at + i] !== other[start + i]) return false;
-  return true;
-}
-
-/**
- * Copies `length` bytes at `start` in `from` to `at` in `to`, four at a time; returns the OR of
- * every word and byte copied (bit 7 of some byte set: not ASCII).
- */
-function copyWords(to: DataView, at: number, from: DataView, start: number, length: number): number {
-  let high = 0;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    const word = from.getInt32(start + i, true);
-    high |= word;
-    to.setInt32(at + i, word, true);
-  }
-  for (; i < length; i++) {
-    const byte = from.getUint8(start + i);
-    high |= byte;
-    to.setUint8(at + i, byte);
-  }
-  return high;
-}
-
-/** Whether `length` bytes at `at` in `keys` equal those at `start` in `other`, compared four at a time. */
-function sameWords(keys: DataView, at: number, other: DataView, start: number, length: number): boolean {
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (keys.getInt32(at + i, true) !== other.getInt32(start + i, true)) return false;
-  for (; i < length; i++) if (keys.getUint8(at + i) !== other.getUint8(start + i)) return false;
   return true;
 }
 

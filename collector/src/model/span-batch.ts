@@ -68,6 +68,8 @@ const TYPES = ['REQ', 'IN', 'OUT', 'REP'] as const;
 export class SpanBatch {
   length = 0;
   idBytes = new Uint8Array(1024);
+  /** A DataView over {@link idBytes}, for copying and comparing ids four bytes at a time. */
+  idView = new DataView(this.idBytes.buffer);
   idStart = new Int32Array(16);
   traceIdLength = new Int32Array(16);
   spanIdLength = new Int32Array(16);
@@ -139,7 +141,7 @@ export class SpanBatch {
       return;
     }
     const start = this.reserveBytes(length);
-    column.copyInline(at, this.idBytes, start);
+    column.copyInline(at, this.idView, start);
     this.parentIdStart[i] = start;
     this.parentIdLength[i] = length;
     this.text[t] = undefined;
@@ -157,7 +159,7 @@ export class SpanBatch {
   copyParentIdTo(i: number, column: IdBytesColumn, at: number): void {
     const length = this.parentIdLength[i] as number;
     if (length < 0) column.set(at, this.text[i * TEXT_STRIDE + T_PARENT]);
-    else column.setBytes(at, this.idBytes, this.parentIdStart[i] as number, length);
+    else column.setBytes(at, this.idView, this.parentIdStart[i] as number, length);
   }
 
   /** `length` bytes of {@link idBytes} for the entry being written; returns where they start. */
@@ -168,6 +170,7 @@ export class SpanBatch {
       const bytes = new Uint8Array(Math.max(end, this.idBytes.length * 2));
       bytes.set(this.idBytes.subarray(0, at));
       this.idBytes = bytes;
+      this.idView = new DataView(bytes.buffer);
       this.idBuffer = Buffer.from(bytes.buffer) as typeof this.idBuffer;
     }
     this.idBytesUsed = end;
@@ -201,14 +204,14 @@ export class SpanBatch {
   /** {@link hashId} of entry `i`'s trace id, from its bytes when the batch holds them. */
   traceIdHash(i: number): number {
     return this.hasIdBytes(i)
-      ? hashIdBytes(this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number)
+      ? hashIdBytes(this.idView, this.idStart[i] as number, this.traceIdLength[i] as number)
       : hashId(this.traceId(i));
   }
 
   /** Whether `column` holds entry `i`'s trace id at `at` (compared as bytes when the batch holds them). */
   traceIdIn(i: number, column: IdBytesColumn, at: number): boolean {
     return this.hasIdBytes(i)
-      ? column.equalsBytes(at, this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number)
+      ? column.equalsBytes(at, this.idView, this.idStart[i] as number, this.traceIdLength[i] as number)
       : column.equals(at, this.traceId(i));
   }
 
@@ -216,13 +219,13 @@ export class SpanBatch {
   spanIdIn(i: number, column: IdBytesColumn, at: number): boolean {
     if (!this.hasIdBytes(i)) return column.equals(at, this.spanId(i));
     const start = (this.idStart[i] as number) + (this.traceIdLength[i] as number);
-    return column.equalsBytes(at, this.idBytes, start, this.spanIdLength[i] as number);
+    return column.equalsBytes(at, this.idView, start, this.spanIdLength[i] as number);
   }
 
   /** Stores entry `i`'s trace id in `column` at `at` (its bytes copied when the batch holds them). */
   copyTraceIdTo(i: number, column: IdBytesColumn, at: number): void {
     if (this.hasIdBytes(i)) {
-      column.setBytes(at, this.idBytes, this.idStart[i] as number, this.traceIdLength[i] as number);
+      column.setBytes(at, this.idView, this.idStart[i] as number, this.traceIdLength[i] as number);
     } else {
       column.set(at, this.traceId(i));
     }
@@ -235,7 +238,7 @@ export class SpanBatch {
       return;
     }
     const start = (this.idStart[i] as number) + (this.traceIdLength[i] as number);
-    column.setBytes(at, this.idBytes, start, this.spanIdLength[i] as number);
+    column.setBytes(at, this.idView, start, this.spanIdLength[i] as number);
   }
 
   /** Appends `span` as an entry (its ids as Latin-1 bytes when they are, else as strings). */

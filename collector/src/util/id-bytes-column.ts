@@ -10,6 +10,7 @@
  * Invariant: `lengths[i] === LONG` iff `long` has key `i`.
  */
 import type { BufferSlicers } from '../engine/id-table.js';
+import { copyWords, sameWords } from './byte-words.js';
 
 /** Length marker of an undefined id. */
 const ABSENT = 255;
@@ -19,21 +20,37 @@ const LONG = 254;
 /** Seed of {@link hashId}; any odd constant mixes well. */
 const HASH_SEED = 0x9747b28c;
 
-/** 32-bit hash of an id's characters (murmur-style mixing, one character at a time). */
+/**
+ * 32-bit hash of an id's characters (murmur-style mixing, four characters a round as one
+ * little-endian word, then the last 0–3 one by one: a 20-character id costs 5 rounds instead of 20).
+ */
 export function hashId(id: string): number {
-  let hash = HASH_SEED ^ id.length;
-  for (let i = 0; i < id.length; i++) {
+  const length = id.length;
+  let hash = HASH_SEED ^ length;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const word =
+      id.charCodeAt(i) | (id.charCodeAt(i + 1) << 8) | (id.charCodeAt(i + 2) << 16) | (id.charCodeAt(i + 3) << 24);
+    hash = Math.imul(hash ^ word, 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  for (; i < length; i++) {
     hash = Math.imul(hash ^ id.charCodeAt(i), 0x5bd1e995);
     hash ^= hash >>> 13;
   }
   return (hash ^ (hash >>> 15)) | 0;
 }
 
-/** {@link hashId} of the id whose Latin-1 bytes are `bytes[start, start + length)` (the same value as for its string). */
-export function hashIdBytes(bytes: Uint8Array, start: number, length: number): number {
+/** {@link hashId} of the id whose Latin-1 bytes are `length` bytes at `start` in `view` (the same value as for its string). */
+export function hashIdBytes(view: DataView, start: number, length: number): number {
   let hash = HASH_SEED ^ length;
-  for (let i = 0; i < length; i++) {
-    hash = Math.imul(hash ^ (bytes[start + i] as number), 0x5bd1e995);
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    hash = Math.imul(hash ^ view.getInt32(start + i, true), 0x5bd1e995);
+    hash ^= hash >>> 13;
+  }
+  for (; i < length; i++) {
+    hash = Math.imul(hash ^ view.getUint8(start + i), 0x5bd1e995);
     hash ^= hash >>> 13;
   }
   return (hash ^ (hash >>> 15)) | 0;
@@ -41,6 +58,8 @@ export function hashIdBytes(bytes: Uint8Array, start: number, length: number): n
 
 export class IdBytesColumn {
   private bytes: Uint8Array;
+  /** A DataView over `bytes`, for copying and comparing ids four bytes at a time. */
+  private view: DataView;
   /** A Buffer over `bytes`, for decoding an id into a string without a Buffer per call. */
   private buffer: Buffer & BufferSlicers;
   private lengths: Uint8Array;
@@ -52,6 +71,7 @@ export class IdBytesColumn {
     capacity: number,
   ) {
     this.bytes = new Uint8Array(capacity * stride);
+    this.view = new DataView(this.bytes.buffer);
     this.buffer = bufferOver(this.bytes);
     this.lengths = new Uint8Array(capacity).fill(ABSENT);
   }
@@ -81,16 +101,14 @@ export class IdBytesColumn {
     this.lengths[i] = length;
   }
 
-  /** Stores the id whose Latin-1 bytes are `from[start, start + length)` at entry `i`, replacing what was there. */
-  setBytes(i: number, from: Uint8Array, start: number, length: number): void {
+  /** Stores the id whose Latin-1 bytes are `length` bytes at `start` in `from` at entry `i`, replacing what was there. */
+  setBytes(i: number, from: DataView, start: number, length: number): void {
     if (this.lengths[i] === LONG) this.long.delete(i);
     if (length > this.stride) {
       this.setLong(i, Buffer.from(from.buffer, from.byteOffset + start, length).toString('latin1'));
       return;
     }
-    const bytes = this.bytes;
-    const base = i * this.stride;
-    for (let k = 0; k < length; k++) bytes[base + k] = from[start + k] as number;
+    copyWords(this.view, i * this.stride, from, start, length);
     this.lengths[i] = length;
   }
 
@@ -101,11 +119,8 @@ export class IdBytesColumn {
   }
 
   /** Copies entry `i`'s inline bytes ({@link inlineLength} of them) to `target` at `at`. */
-  copyInline(i: number, target: Uint8Array, at: number): void {
-    const length = this.lengths[i] as number;
-    const bytes = this.bytes;
-    const base = i * this.stride;
-    for (let k = 0; k < length; k++) target[at + k] = bytes[base + k] as number;
+  copyInline(i: number, target: DataView, at: number): void {
+    copyWords(target, at, this.view, i * this.stride, this.lengths[i] as number);
   }
 
   /** True when entry `i` holds an id. */
@@ -133,20 +148,16 @@ export class IdBytesColumn {
     return true;
   }
 
-  /** True when entry `i` holds the id whose Latin-1 bytes are `other[start, start + length)`. */
-  equalsBytes(i: number, other: Uint8Array, start: number, length: number): boolean {
+  /** True when entry `i` holds the id whose Latin-1 bytes are `length` bytes at `start` in `other`. */
+  equalsBytes(i: number, other: DataView, start: number, length: number): boolean {
     const stored = this.lengths[i] as number;
     if (stored === LONG) {
       const id = this.long.get(i) as string;
       if (id.length !== length) return false;
-      for (let k = 0; k < length; k++) if (id.charCodeAt(k) !== other[start + k]) return false;
+      for (let k = 0; k < length; k++) if (id.charCodeAt(k) !== other.getUint8(start + k)) return false;
       return true;
     }
-    if (stored !== length) return false;
-    const bytes = this.bytes;
-    const base = i * this.stride;
-    for (let k = 0; k < length; k++) if (bytes[base + k] !== other[start + k]) return false;
-    return true;
+    return stored === length && sameWords(this.view, i * this.stride, other, start, length);
   }
 
   /** Marks entry `i` absent (drops a long id's string). */
@@ -175,6 +186,7 @@ export class IdBytesColumn {
       for (const [i, id] of moved) this.long.set(i, id);
     }
     this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
     this.buffer = bufferOver(bytes);
     this.lengths = lengths;
   }
