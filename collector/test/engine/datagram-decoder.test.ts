@@ -74,6 +74,42 @@ describe('DatagramDecoder', () => {
     ]);
   });
 
+  it('decodes datagrams that are views into one shared memory as it decodes them standing alone', () => {
+    // The socket's datagrams are slices of one slab, at any offset: positions are kept within it.
+    const datagrams = [0, 1, 2].map((d) =>
+      encodeBatch(
+        batchOf(
+          [0, 1, 2].flatMap((h) =>
+            hopEvents({
+              traceId: `trace-${d}-${h}`,
+              spanId: `span-${h}`,
+              parentSpanId: `p-${d}`,
+              to: `svc-${h}`,
+              times: { REQ: T0 + h, IN: T0 + h + 10, OUT: T0 + h + 20, REP: T0 + h + 30 },
+            }),
+          ),
+          d,
+          `tracer-${d}`,
+        ),
+      ),
+    );
+    const alone = engine();
+    for (const d of datagrams) alone.collector.ingestDatagram(Buffer.from(d));
+    const slab = Buffer.alloc(8192, 0xee);
+    const shared = engine();
+    let at = 3;
+    for (const d of datagrams) {
+      d.copy(slab, at);
+      const outcome = shared.collector.ingestDatagram(slab.subarray(at, at + d.length));
+      expect(outcome).toMatchObject({ ok: true, decodedByCodec: false, acceptedEvents: 12 });
+      expect(outcome.header.tracerId).toBe(`tracer-${datagrams.indexOf(d)}`);
+      at += d.length + 5;
+    }
+    expect(shared.emitted.map((e) => e.span)).toEqual(alone.emitted.map((e) => e.span));
+    expect(shared.emitted).toHaveLength(9);
+    expect(new Set(shared.emitted.map((e) => `${e.span.traceId} ${e.span.to} ${e.span.parentSpanId}`)).size).toBe(9);
+  });
+
   it("keeps each event's own parent id when a hop's events disagree (the server's wins over the reply's)", () => {
     const { collector, emitted } = engine();
     const hop = (parentSpanId: string, times: Record<string, number>) =>
