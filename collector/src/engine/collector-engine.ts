@@ -43,6 +43,12 @@ export class CollectorEngine {
   private readonly now: () => number;
   private fastDecoded = 0;
   private codecDecoded = 0;
+  /**
+   * The clock read at {@link beginBatch}, NaN outside a batch: the datagrams of one batch (one read
+   * of the socket's queue, a few milliseconds at most) share it, as a clock read per datagram cost
+   * about 0.5 % of the receiver's CPU.
+   */
+  private batchNow = Number.NaN;
 
   constructor(options: CollectorEngineOptions, sink: SpanSink | SpanBatchSink) {
     this.now = options.now ?? (() => performance.now());
@@ -63,7 +69,8 @@ export class CollectorEngine {
    * the batch's tracer id.
    */
   ingestDatagram(datagram: Buffer, _remote?: { address: string; port: number }): DatagramOutcome {
-    const outcome = this.decoder.ingest(datagram, this.now());
+    const batchNow = this.batchNow;
+    const outcome = this.decoder.ingest(datagram, Number.isNaN(batchNow) ? this.now() : batchNow);
     if (outcome.decodedByCodec) this.codecDecoded++;
     else this.fastDecoded++;
     return outcome;
@@ -75,11 +82,13 @@ export class CollectorEngine {
    */
   beginBatch(): void {
     this.decoder.holdSpans = true;
+    this.batchNow = this.now();
   }
 
   /** Ends a batch: hands on the spans held since {@link beginBatch}. */
   endBatch(): void {
     this.decoder.holdSpans = false;
+    this.batchNow = Number.NaN;
     this.joiner.flush();
   }
 

@@ -18,7 +18,6 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   type Batch,
   computeDatagramMac,
-  type DropCounters,
   decodeDatagram,
   EventFlags,
   emptyBatch,
@@ -208,6 +207,7 @@ export class DatagramDecoder {
   private sequence = 0;
   private sentAtMicros = 0;
   private drops = [0, 0, 0, 0];
+  private readonly headerOut: Batch = emptyBatch();
   /** Index entries read ahead of the second pass (see readEvent); the value itself is unused. */
   private warmed = 0;
   /** The start event's tags of the paired frame `readTags` read last. */
@@ -740,22 +740,20 @@ export class DatagramDecoder {
     return from === to ? '' : this.names.get(this.buf, this.view, from, to);
   }
 
+  /** The datagram's header, in one object reused for every datagram (the outcome is reused too). */
   private header(): Batch {
-    const drops: DropCounters = {
-      bufferFull: this.drops[0] as number,
-      tooLarge: this.drops[1] as number,
-      sendError: this.drops[2] as number,
-      sampledOut: this.drops[3] as number,
-    };
-    return {
-      tracerId: this.name(this.tracerIdStart, this.tracerIdEnd),
-      sequence: this.sequence,
-      service: this.name(this.serviceStart, this.serviceEnd),
-      hostname: this.name(this.hostnameStart, this.hostnameEnd),
-      sentAtMicros: this.sentAtMicros,
-      drops,
-      events: NO_EVENTS,
-    };
+    const header = this.headerOut;
+    const drops = header.drops;
+    drops.bufferFull = this.drops[0] as number;
+    drops.tooLarge = this.drops[1] as number;
+    drops.sendError = this.drops[2] as number;
+    drops.sampledOut = this.drops[3] as number;
+    header.tracerId = this.name(this.tracerIdStart, this.tracerIdEnd);
+    header.sequence = this.sequence;
+    header.service = this.name(this.serviceStart, this.serviceEnd);
+    header.hostname = this.name(this.hostnameStart, this.hostnameEnd);
+    header.sentAtMicros = this.sentAtMicros;
+    return header;
   }
 
   /** A varint as an unsigned 32-bit number (higher bits dropped, as the codec does), or -1 when truncated or too long. */

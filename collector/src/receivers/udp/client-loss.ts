@@ -67,7 +67,8 @@ export class ClientLossTracker {
         receivedDatagrams: 0,
         lostDatagrams: 0,
         reorderedDatagrams: 0,
-        tracerDrops: batch.drops,
+        // Copied: the header is reused for the next datagram.
+        tracerDrops: { ...batch.drops },
         lastSeenMillis: nowMillis,
         nextSequence: batch.sequence,
         older: undefined,
@@ -81,7 +82,11 @@ export class ClientLossTracker {
     }
     client.receivedDatagrams++;
     client.lastSeenMillis = nowMillis;
-    client.tracerDrops = batch.drops;
+    const drops = client.tracerDrops;
+    drops.bufferFull = batch.drops.bufferFull;
+    drops.tooLarge = batch.drops.tooLarge;
+    drops.sendError = batch.drops.sendError;
+    drops.sampledOut = batch.drops.sampledOut;
     const gap = (batch.sequence - client.nextSequence + SEQUENCE_MODULO) % SEQUENCE_MODULO;
     if (gap === 0) {
       client.nextSequence = (batch.sequence + 1) % SEQUENCE_MODULO;

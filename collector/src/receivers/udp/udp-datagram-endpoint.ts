@@ -78,6 +78,8 @@ export abstract class UdpDatagramEndpoint {
   /** Datagrams taken off the socket and not yet handled (see ingestBatchMillis). */
   private readonly batch: Buffer[] = [];
   private batchTimer: NodeJS.Timeout | undefined;
+  /** The wall clock read once for the batch being handled (NaN outside one): its datagrams arrived together. */
+  private batchMillis = Number.NaN;
   /** Reads queued datagrams without a callback each; undefined where unavailable or with `ingestBatchMillis` 0. */
   private reader: PolledSocketReader | undefined;
   /** True while the socket's own receiving is paused and the batch timer polls the kernel's queue. */
@@ -232,10 +234,12 @@ export abstract class UdpDatagramEndpoint {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.beginBatch();
+    this.batchMillis = Date.now();
     try {
       for (let i = 0; i < batch.length; i++) this.receive(batch[i] as Buffer);
     } finally {
       batch.length = 0;
+      this.batchMillis = Number.NaN;
       this.endBatch();
     }
   }
@@ -274,7 +278,8 @@ export abstract class UdpDatagramEndpoint {
   /** Counts an accepted datagram and its header's place in its client's sequence. */
   protected accepted(header: Batch): void {
     this.counters.acceptedDatagrams++;
-    this.clients.observe(header, Date.now());
+    const batchMillis = this.batchMillis;
+    this.clients.observe(header, Number.isNaN(batchMillis) ? Date.now() : batchMillis);
   }
 
   /** A bug downstream must not take ingest down: it is counted and logged at a limited rate. */

@@ -11,7 +11,7 @@ export interface IngestOutcome {
   acceptedEvents: number;
   invalidEvents: number;
   firstInvalidReason: string | undefined;
-  /** The batch header (events not included), for per-client loss. */
+  /** The batch header (events not included), for per-client loss; valid until the next datagram (it may be reused). */
   header: Batch;
 }
 
