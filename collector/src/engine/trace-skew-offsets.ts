@@ -103,7 +103,7 @@ class SlotHostOffsets implements HostOffsetTable {
 }
 
 export class TraceSkewOffsets {
-  private readonly ring = new TraceOffsetsRing(INITIAL_SLOTS, MAX_TRACKED_TRACE_OFFSETS);
+  private readonly ring = new TraceOffsetsRing(INITIAL_SLOTS, MAX_TRACKED_TRACE_OFFSETS + 1);
   private readonly view = new SlotHostOffsets(this.ring);
   /** Last trace asked for: consecutive spans mostly belong to one trace. */
   private lastTraceId: string | undefined;
@@ -125,8 +125,8 @@ export class TraceSkewOffsets {
     }
     let slot = ring.find(traceId, hash);
     if (slot < 0) {
-      if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
       slot = ring.push(traceId, hash);
+      if (ring.count > MAX_TRACKED_TRACE_OFFSETS) ring.shift();
     }
     return this.viewOf(slot, hash, traceId);
   }
@@ -146,11 +146,9 @@ export class TraceSkewOffsets {
         return view;
       }
     }
-    let slot = ring.findTraceOf(batch, i, hash);
-    if (slot < 0) {
-      if (ring.count >= MAX_TRACKED_TRACE_OFFSETS) ring.shift();
-      slot = ring.pushTraceOf(batch, i, hash);
-    }
+    const slot = ring.findOrPushTraceOf(batch, i, hash);
+    // The oldest trace is forgotten after a new one is added (the ring holds one slot more for that).
+    if (ring.count > MAX_TRACKED_TRACE_OFFSETS) ring.shift();
     // The trace's string is not known here: an `of` call for it finds its slot by lookup.
     return this.viewOf(slot, hash, undefined);
   }

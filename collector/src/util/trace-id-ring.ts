@@ -103,6 +103,32 @@ export class TraceIdRing {
     return age >= this.count ? 0 : this.indexEntry(this.hashes[this.slotAt(age)] as number);
   }
 
+  /**
+   * {@link findTraceOf}, appending entry `i`'s trace id when absent ({@link pushTraceOf}): one probe
+   * of the index for both, the new entry going where the probe found the id missing.
+   */
+  findOrPushTraceOf(batch: SpanBatch, i: number, hash: number): number {
+    if (this.count === this.capacity) {
+      // The ring grows (the index is rebuilt) before the id is appended.
+      const found = this.findTraceOf(batch, i, hash);
+      return found >= 0 ? found : this.pushTraceOf(batch, i, hash);
+    }
+    const index = this.index;
+    const mask = this.indexMask;
+    let k = hash & mask;
+    for (; ; k = (k + 1) & mask) {
+      const entry = index[k * 2] as number;
+      if (entry === 0) break;
+      if (index[k * 2 + 1] === hash && batch.traceIdIn(i, this.ids, entry - 1)) return entry - 1;
+    }
+    const slot = this.nextSlot();
+    batch.copyTraceIdTo(i, this.ids, slot);
+    this.hashes[slot] = hash;
+    index[k * 2] = slot + 1;
+    index[k * 2 + 1] = hash;
+    return slot;
+  }
+
   /** Appends a new id and returns its slot (the caller fills its own columns there). */
   push(traceId: string, hash: number): number {
     const slot = this.nextSlot();

@@ -211,8 +211,7 @@ export class MemoryStore implements SpanStore {
     if (hash === this.lastHash && traces.isLive(last) && batch.traceIdIn(i, traces.ids, traces.slotOf(last))) {
       return traces.slotOf(last);
     }
-    let slot = traces.findTraceOf(batch, i, hash);
-    if (slot < 0) slot = traces.pushTraceOf(batch, i, hash);
+    const slot = traces.findOrPushTraceOf(batch, i, hash);
     this.lastHash = hash;
     this.lastSerial = traces.serialOf(slot);
     return slot;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Span } from '../../../src/model/span.js';
+import { SpanBatch } from '../../../src/model/span-batch.js';
 import { TraceRing } from '../../../src/storage/memory/trace-ring.js';
 import { hashId } from '../../../src/util/id-bytes-column.js';
 
@@ -51,4 +53,42 @@ describe('TraceRing', () => {
       }
     },
   );
+
+  it('finds a trace or appends it in one call as find and push do, through growth and evictions', () => {
+    const ring = new TraceRing(4, 64);
+    const live: string[] = [];
+    const batch = new SpanBatch();
+    const span = { spanId: 's', rawEvents: {}, events: {}, missing: [], tags: {} } as unknown as Span;
+    let nextId = 0;
+    let seed = 11;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 8) / 16777216;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      if (live.length > 40 && random() < 0.3) {
+        ring.shift();
+        live.shift();
+        continue;
+      }
+      // A live trace again (half the time) or a new one; ids of every shape, as bytes or strings.
+      const again = live.length > 0 && random() < 0.5;
+      const id = again ? (live[Math.floor(random() * live.length)] as string) : idOf(nextId++);
+      batch.clear();
+      const i = batch.push({ ...span, traceId: id });
+      const before = ring.count;
+      const slot = ring.findOrPushTraceOf(batch, i, batch.traceIdHash(i));
+      if (again) {
+        expect(ring.count).toBe(before);
+        expect(slot).toBe(ring.slotAt(live.indexOf(id)));
+      } else {
+        expect(ring.count).toBe(before + 1);
+        expect(ring.serialOf(slot)).toBe(ring.headSerial + live.length);
+        live.push(id);
+      }
+      expect(ring.ids.get(slot)).toBe(id);
+      expect(ring.find(id, hashId(id))).toBe(slot);
+    }
+    live.forEach((id, age) => expect(ring.find(id, hashId(id))).toBe(ring.slotAt(age)));
+  });
 });
