@@ -89,6 +89,8 @@ describe('TraceRing', () => {
       expect(ring.ids.get(slot)).toBe(id);
       expect(ring.find(id, hashId(id))).toBe(slot);
     }
-    live.forEach((id, age) => expect(ring.find(id, hashId(id))).toBe(ring.slotAt(age)));
+    live.forEach((id, age) => {
+      expect(ring.find(id, hashId(id))).toBe(ring.slotAt(age));
+    });
   });
 });
