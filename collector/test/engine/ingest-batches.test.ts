@@ -60,4 +60,33 @@ describe('CollectorEngine batches', () => {
     ]);
     expect(engine.stats()).toMatchObject({ evictedPendingSpans: 1, lateEvents: 1, pendingSpans: 1 });
   });
+
+  it.each([
+    ['in one batch, all first seen at the batch clock', true, ['a', 'b', 'c']],
+    ['one by one, each first seen when it came', false, ['a']],
+  ])('times out hops %s', (_, batched, timedOut) => {
+    // The clock is read once per batch: its datagrams arrived together (one read of the socket's queue).
+    let clock = 0;
+    const handOffs: { reason: EmitReason; spanIds: string[] }[] = [];
+    const engine = new CollectorEngine(
+      {
+        spanTimeoutMillis: 1000,
+        maxPendingSpans: 100,
+        skewCorrection: true,
+        lateWindowMillis: 60_000,
+        maxRememberedSpans: 100,
+        now: () => clock,
+      },
+      (spans, reason) => handOffs.push({ reason, spanIds: spans.map((s) => s.spanId) }),
+    );
+    if (batched) engine.beginBatch();
+    for (const [i, spanId] of ['a', 'b', 'c'].entries()) {
+      clock = i * 400;
+      engine.ingestDatagram(encodeBatch(batchOf(hopEvents({ traceId: `t-${spanId}`, spanId, times: { REQ: T0 } }), i)));
+    }
+    if (batched) engine.endBatch();
+    clock = 1000;
+    engine.sweep();
+    expect(handOffs).toEqual([{ reason: 'timeout', spanIds: timedOut }]);
+  });
 });
