@@ -7,17 +7,20 @@ import { batchOf, hopEvents } from '../support/hops.js';
 const T0 = 1_700_000_000_000_000;
 const TIMES = { REQ: T0, IN: T0 + 1, OUT: T0 + 2, REP: T0 + 3 };
 
-/** An engine holding one pending hop at most, recording each hand-off's reason and span ids. */
-function oneHopEngine() {
+/**
+ * An engine recording each hand-off's reason and span ids; by default holding one pending hop at most,
+ * its clock stopped at 0.
+ */
+function recordingHandOffs(options: { maxPendingSpans?: number; spanTimeoutMillis?: number; now?: () => number } = {}) {
   const handOffs: { reason: EmitReason; spanIds: string[] }[] = [];
   const engine = new CollectorEngine(
     {
-      spanTimeoutMillis: 60_000,
-      maxPendingSpans: 1,
+      spanTimeoutMillis: options.spanTimeoutMillis ?? 60_000,
+      maxPendingSpans: options.maxPendingSpans ?? 1,
       skewCorrection: true,
       lateWindowMillis: 60_000,
       maxRememberedSpans: 100,
-      now: () => 0,
+      now: options.now ?? (() => 0),
     },
     (spans, reason) => handOffs.push({ reason, spanIds: spans.map((s) => s.spanId) }),
   );
@@ -27,7 +30,7 @@ function oneHopEngine() {
 describe('CollectorEngine batches', () => {
   it('holds the spans of a batch of datagrams and hands them on at its end, evicted before complete', () => {
     // One pending hop at most: the second hop's first event evicts the first hop.
-    const { engine, handOffs } = oneHopEngine();
+    const { engine, handOffs } = recordingHandOffs();
     const req = hopEvents({ traceId: 't1', spanId: 'x', times: { REQ: T0 } });
     const whole = hopEvents({ traceId: 't2', spanId: 'y', times: TIMES });
     engine.beginBatch();
@@ -46,7 +49,7 @@ describe('CollectorEngine batches', () => {
   });
 
   it('hands on a span evicted in a batch before its late update from the same batch', () => {
-    const { engine, handOffs } = oneHopEngine();
+    const { engine, handOffs } = recordingHandOffs();
     const x = hopEvents({ traceId: 't1', spanId: 'x', times: TIMES });
     engine.beginBatch();
     engine.ingestDatagram(encodeBatch(batchOf([x[0]!], 0)));
@@ -67,18 +70,7 @@ describe('CollectorEngine batches', () => {
   ])('times out hops %s', (_, batched, timedOut) => {
     // The clock is read once per batch: its datagrams arrived together (one read of the socket's queue).
     let clock = 0;
-    const handOffs: { reason: EmitReason; spanIds: string[] }[] = [];
-    const engine = new CollectorEngine(
-      {
-        spanTimeoutMillis: 1000,
-        maxPendingSpans: 100,
-        skewCorrection: true,
-        lateWindowMillis: 60_000,
-        maxRememberedSpans: 100,
-        now: () => clock,
-      },
-      (spans, reason) => handOffs.push({ reason, spanIds: spans.map((s) => s.spanId) }),
-    );
+    const { engine, handOffs } = recordingHandOffs({ maxPendingSpans: 100, spanTimeoutMillis: 1000, now: () => clock });
     if (batched) engine.beginBatch();
     for (const [i, spanId] of ['a', 'b', 'c'].entries()) {
       clock = i * 400;

@@ -3,6 +3,7 @@ import type { Span } from '../../../src/model/span.js';
 import { SpanBatch } from '../../../src/model/span-batch.js';
 import { TraceRing } from '../../../src/storage/memory/trace-ring.js';
 import { hashId } from '../../../src/util/id-bytes-column.js';
+import { prng } from '../../support/hops.js';
 
 /** Ids of every shape: short, 32-char hex, longer than the inline room, beyond Latin-1. */
 function idOf(i: number): string {
@@ -60,11 +61,7 @@ describe('TraceRing', () => {
     const batch = new SpanBatch();
     const span = { spanId: 's', rawEvents: {}, events: {}, missing: [], tags: {} } as unknown as Span;
     let nextId = 0;
-    let seed = 11;
-    const random = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
-      return (seed >>> 8) / 16777216;
-    };
+    const random = prng(11);
     for (let step = 0; step < 20_000; step++) {
       if (live.length > 40 && random() < 0.3) {
         ring.shift();
