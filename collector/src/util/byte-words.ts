@@ -1,8 +1,8 @@
 /**
  * Byte runs copied and compared four bytes at a time through DataViews (little-endian words, then
  * the last 0–3 bytes one by one). Ids are 16–36 bytes: a byte loop over a Uint8Array costs about
- * twice as much per id (28 against 14 ns for 16 bytes, 43 against 24 for 36, Node 24), and a
- * `subarray` + `set` copy more still (an object per call, about 41 ns).
+ * twice as much per id (31 against 13 ns for 16 bytes, 43 against 24 for 36, Node 24; see
+ * docs/benchmarks.md), and a `subarray` + `set` copy more still (an object per call, about 41 ns).
  */
 
 /**
