@@ -45,8 +45,8 @@ export class CollectorEngine {
   private codecDecoded = 0;
   /**
    * The clock read at {@link beginBatch}, NaN outside a batch: the datagrams of one batch (one read
-   * of the socket's queue, a few milliseconds at most) share it, as a clock read per datagram cost
-   * about 0.5 % of the receiver's CPU.
+   * of the socket's queue, a few milliseconds at most) arrived together and share it, instead of a
+   * clock read each (docs/benchmarks.md, "per-datagram work off the receiver's path").
    */
   private batchNow = Number.NaN;
 
