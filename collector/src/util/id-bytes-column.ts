@@ -9,7 +9,7 @@
  *
  * Invariant: `lengths[i] === LONG` iff `long` has key `i`.
  */
-import type { BufferSlicers } from '../engine/id-table.js';
+import { type BufferSlicers, mixWord } from '../engine/id-table.js';
 import { copyWords, sameWords } from './byte-words.js';
 
 /** Length marker of an undefined id. */
@@ -21,23 +21,21 @@ const LONG = 254;
 const HASH_SEED = 0x9747b28c;
 
 /**
- * 32-bit hash of an id's characters (murmur-style mixing, four characters a round as one
- * little-endian word, then the last 0–3 one by one: a 20-character id costs 5 rounds instead of 20).
+ * 32-bit hash of an id's characters: the id table's word mixing ({@link mixWord}), four characters a
+ * round as one little-endian word, then the last 0–3 one by one (a 20-character id costs 5 rounds
+ * instead of 20), finalised.
  */
 export function hashId(id: string): number {
   const length = id.length;
   let hash = HASH_SEED ^ length;
   let i = 0;
   for (; i + 4 <= length; i += 4) {
-    const word =
-      id.charCodeAt(i) | (id.charCodeAt(i + 1) << 8) | (id.charCodeAt(i + 2) << 16) | (id.charCodeAt(i + 3) << 24);
-    hash = Math.imul(hash ^ word, 0x5bd1e995);
-    hash ^= hash >>> 13;
+    hash = mixWord(
+      hash,
+      id.charCodeAt(i) | (id.charCodeAt(i + 1) << 8) | (id.charCodeAt(i + 2) << 16) | (id.charCodeAt(i + 3) << 24),
+    );
   }
-  for (; i < length; i++) {
-    hash = Math.imul(hash ^ id.charCodeAt(i), 0x5bd1e995);
-    hash ^= hash >>> 13;
-  }
+  for (; i < length; i++) hash = mixWord(hash, id.charCodeAt(i));
   return (hash ^ (hash >>> 15)) | 0;
 }
 
@@ -45,14 +43,8 @@ export function hashId(id: string): number {
 export function hashIdBytes(view: DataView, start: number, length: number): number {
   let hash = HASH_SEED ^ length;
   let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    hash = Math.imul(hash ^ view.getInt32(start + i, true), 0x5bd1e995);
-    hash ^= hash >>> 13;
-  }
-  for (; i < length; i++) {
-    hash = Math.imul(hash ^ view.getUint8(start + i), 0x5bd1e995);
-    hash ^= hash >>> 13;
-  }
+  for (; i + 4 <= length; i += 4) hash = mixWord(hash, view.getInt32(start + i, true));
+  for (; i < length; i++) hash = mixWord(hash, view.getUint8(start + i));
   return (hash ^ (hash >>> 15)) | 0;
 }
 

@@ -78,18 +78,6 @@ export class TraceIdRing {
     }
   }
 
-  /** Slot of entry `i`'s trace id (hash from {@link hashId} or the owner's), or -1. */
-  findTraceOf(batch: SpanBatch, i: number, hash: number): number {
-    if (this.count === 0) return NONE;
-    const index = this.index;
-    const mask = this.indexMask;
-    for (let k = hash & mask; ; k = (k + 1) & mask) {
-      const entry = index[k * 2] as number;
-      if (entry === 0) return NONE;
-      if (index[k * 2 + 1] === hash && batch.traceIdIn(i, this.ids, entry - 1)) return entry - 1;
-    }
-  }
-
   /**
    * The index entry a lookup of `hash` starts at (callers read entries ahead of their use, so
    * that cache misses on an index of megabytes overlap).
@@ -104,28 +92,34 @@ export class TraceIdRing {
   }
 
   /**
-   * {@link findTraceOf}, appending entry `i`'s trace id when absent ({@link pushTraceOf}): one probe
-   * of the index for both, the new entry going where the probe found the id missing.
+   * The slot of entry `i`'s trace id (hash from {@link hashId} or the owner's), appending it when
+   * absent: one probe of the index for both, the new entry going where the probe found the id
+   * missing — unless the ring is empty or full (then it grows and its index is rebuilt first).
    */
   findOrPushTraceOf(batch: SpanBatch, i: number, hash: number): number {
-    if (this.count === this.capacity) {
-      // The ring grows (the index is rebuilt) before the id is appended.
-      const found = this.findTraceOf(batch, i, hash);
-      return found >= 0 ? found : this.pushTraceOf(batch, i, hash);
+    let at = NONE;
+    if (this.count !== 0) {
+      const index = this.index;
+      const mask = this.indexMask;
+      for (let k = hash & mask; ; k = (k + 1) & mask) {
+        const entry = index[k * 2] as number;
+        if (entry === 0) {
+          at = k;
+          break;
+        }
+        if (index[k * 2 + 1] === hash && batch.traceIdIn(i, this.ids, entry - 1)) return entry - 1;
+      }
     }
-    const index = this.index;
-    const mask = this.indexMask;
-    let k = hash & mask;
-    for (; ; k = (k + 1) & mask) {
-      const entry = index[k * 2] as number;
-      if (entry === 0) break;
-      if (index[k * 2 + 1] === hash && batch.traceIdIn(i, this.ids, entry - 1)) return entry - 1;
-    }
+    const fits = this.count !== 0 && this.count < this.capacity;
     const slot = this.nextSlot();
     batch.copyTraceIdTo(i, this.ids, slot);
     this.hashes[slot] = hash;
-    index[k * 2] = slot + 1;
-    index[k * 2 + 1] = hash;
+    if (fits) {
+      this.index[at * 2] = slot + 1;
+      this.index[at * 2 + 1] = hash;
+    } else {
+      this.place(slot);
+    }
     return slot;
   }
 
@@ -133,15 +127,6 @@ export class TraceIdRing {
   push(traceId: string, hash: number): number {
     const slot = this.nextSlot();
     this.ids.set(slot, traceId);
-    this.hashes[slot] = hash;
-    this.place(slot);
-    return slot;
-  }
-
-  /** Appends entry `i`'s trace id, as {@link push}. */
-  pushTraceOf(batch: SpanBatch, i: number, hash: number): number {
-    const slot = this.nextSlot();
-    batch.copyTraceIdTo(i, this.ids, slot);
     this.hashes[slot] = hash;
     this.place(slot);
     return slot;
