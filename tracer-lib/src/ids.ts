@@ -29,16 +29,21 @@ function takeRandom8(): number {
 }
 
 /**
- * Span ids are sliced from one hex string of 1024 random ids: a substring costs a small fixed
- * allocation where a `toString('hex')` call per id costs ~120 ns, and a span id is made for every
- * hop. (A slice keeps its 32 KiB parent string alive while it lives; span ids are short-lived.)
+ * Span ids come from one batch of 1024 random ids (8 bytes each), refilled by one `randomFillSync`.
+ * A new span id is either its two 32-bit words ({@link drawSpanIdWords}: a server hop's, written to
+ * the wire from the words and turned into text only if asked), or text sliced from the batch as
+ * hex ({@link newSpanId}: a substring costs a small fixed allocation where a `toString('hex')` per
+ * id costs ~120 ns). The hex is made once per batch, when the batch's first id is wanted as text. (A
+ * slice keeps its 32 KiB parent string alive while it lives; span ids are short-lived.)
  */
 const SPAN_ID_BATCH_BYTES = 16 * 1024;
-/** The batch as 32-bit words (for the zero check) and as bytes (for randomFillSync and hex). */
+/** The batch as 32-bit words (two per id, high first) and as bytes (for randomFillSync and hex). */
 const spanIdWords = new Uint32Array(SPAN_ID_BATCH_BYTES / 4);
 const spanIdBytes = Buffer.from(spanIdWords.buffer);
+/** The batch as hex, '' until an id of this batch is wanted as text. */
 let spanIdHex = '';
-let spanIdOffset = 0;
+/** The next unused id of the batch, as the index of its first word. */
+let spanIdWordAt = spanIdWords.length;
 
 /**
  * Refills the span id batch. An all-zero id (W3C forbids it as a parent-id) is made non-zero here,
@@ -50,16 +55,30 @@ function refillSpanIds(): void {
   for (let i = 0; i < words.length; i += 2) {
     if (((words[i] as number) | (words[i + 1] as number)) === 0) spanIdBytes[i * 4 + 7] = 1;
   }
-  spanIdHex = spanIdBytes.toString('hex');
-  spanIdOffset = 0;
+  spanIdHex = '';
+  spanIdWordAt = 0;
 }
 
 /** A new span id: 16 lowercase hex chars, never all zeros (W3C forbids an all-zero parent-id). */
 export function newSpanId(): string {
-  if (spanIdOffset >= spanIdHex.length) refillSpanIds();
-  const at = spanIdOffset;
-  spanIdOffset = at + 16;
+  if (spanIdWordAt >= spanIdWords.length) refillSpanIds();
+  if (spanIdHex === '') spanIdHex = spanIdBytes.toString('hex');
+  // Two words are eight bytes, sixteen hex digits.
+  const at = spanIdWordAt * 8;
+  spanIdWordAt += 2;
   return spanIdHex.slice(at, at + 16);
+}
+
+/**
+ * Draws a new span id as two 32-bit words into `into` (`spanHigh` first, never both zero); its text is
+ * `spanIdWordsText(spanHigh, spanLow)` from the wire package, the digits the encoder writes.
+ */
+export function drawSpanIdWords(into: { spanHigh: number; spanLow: number }): void {
+  if (spanIdWordAt >= spanIdWords.length) refillSpanIds();
+  const at = spanIdWordAt;
+  spanIdWordAt = at + 2;
+  into.spanHigh = spanIdWords[at] as number;
+  into.spanLow = spanIdWords[at + 1] as number;
 }
 
 /** Largest 64-bit unsigned id, the range of Flaki ids and of a traceparent's lower half. */

@@ -12,7 +12,7 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-describe('newSpanId with an all-zero random batch', () => {
+describe('span ids from an all-zero random batch', () => {
   it('never hands out the all-zero id W3C forbids', async () => {
     const { newSpanId } = await import('../src/ids.js');
     const ids = Array.from({ length: 3000 }, newSpanId);
@@ -21,6 +21,17 @@ describe('newSpanId with an all-zero random batch', () => {
     for (const id of ids) {
       expect(id).toMatch(/^[0-9a-f]{16}$/);
       expect(id).not.toBe('0000000000000000');
+    }
+  });
+
+  it('never draws the all-zero id as words either', async () => {
+    const { drawSpanIdWords } = await import('../src/ids.js');
+    const into = { spanHigh: -1, spanLow: -1 };
+    for (let i = 0; i < 3000; i++) {
+      drawSpanIdWords(into);
+      expect(into.spanHigh).toBe(0);
+      // The zero group is made non-zero in its last byte: the second word's highest byte, little-endian.
+      expect(into.spanLow).not.toBe(0);
     }
   });
 });

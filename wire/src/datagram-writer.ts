@@ -34,6 +34,7 @@ import {
   WIRE_VERSION,
 } from './limits.js';
 import { type LastIds, PreparedRuns } from './prepared-runs.js';
+import { SPAN_ID_WORDS_DIGITS, writeSpanIdWords } from './span-id-words.js';
 import { varintBytes, writeVarint } from './varint-writer.js';
 
 /**
@@ -188,17 +189,21 @@ export class DatagramWriter {
    * Encodes the event made of `template` (its repeating fields, encoded once) and the fields that
    * differ per event into the current datagram: the same event `append` would write for those
    * fields, with the fields in another order (ids, timestamp, duration, then the template's bytes —
-   * protobuf decoders accept any order). `durationMicros` undefined: none (REQ, IN). Never throws;
-   * an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged. A
-   * template with {@link EventFlags.carriesStart} writes one frame that counts as the hop's two events.
+   * protobuf decoders accept any order). `durationMicros` undefined: none (REQ, IN). `spanId`
+   * undefined: the span id is held as two 32-bit words, `spanHigh` then `spanLow`, written as its 16
+   * hex digits (span-id-words.ts) — the same bytes as for those digits given as a string. Never
+   * throws; an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged.
+   * A template with {@link EventFlags.carriesStart} writes one frame that counts as the hop's two events.
    */
   appendFromTemplate(
     template: EventTemplate,
     traceId: string,
-    spanId: string,
+    spanId: string | undefined,
     parentSpanId: string | undefined,
     timestampMicros: number,
     durationMicros: number | undefined,
+    spanHigh = 0,
+    spanLow = 0,
   ): AppendStatus {
     const limit = this.eventsLimit;
     const buf = this.buffer;
@@ -235,7 +240,7 @@ export class DatagramWriter {
       at += 3;
     }
     const ids = this.prepared.ids;
-    at = writeIds(buf, at, limit, traceId, spanId, parentSpanId, ids);
+    at = writeIds(buf, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids);
     if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
     if (at >= 0 && sharedIndex === 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
@@ -250,7 +255,7 @@ export class DatagramWriter {
     }
     buf[start] = TAG_BATCH_EVENTS;
     writeVarint(buf, start + 1, length);
-    ids.commit(traceId, spanId, parentSpanId, delta);
+    ids.commit(traceId, spanId, spanHigh, spanLow, parentSpanId, delta);
     this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
     this.position = at + delta;
     this.events += template.events;
@@ -349,7 +354,7 @@ function writeEventFrame(
     buf.copyWithin(bodyStart + delta, bodyStart, end);
   }
   writeVarint(buf, start + 1, length);
-  prepared.ids.commit(e.traceId, e.spanId, e.parentSpanId, delta);
+  prepared.ids.commit(e.traceId, e.spanId, 0, 0, e.parentSpanId, delta);
   return end + delta;
 }
 
@@ -367,7 +372,7 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, e.parentSpanId, prepared.ids);
+  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, 0, 0, e.parentSpanId, prepared.ids);
   if (at < 0) return at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
@@ -413,19 +418,31 @@ const LOOP_COPY_IDS_MAX_BYTES = 16;
 /**
  * Writes fields 2..4 (trace, span, parent span id) at `at` — copied from the previous event in this
  * datagram when it had the same ids (a hop's events often travel together) — and marks them as the
- * pending ids of the event being written. Returns the end, NO_ROOM or INVALID.
+ * pending ids of the event being written. The span id is `spanText`, or the words (`spanHigh`,
+ * `spanLow`) when that is undefined. Returns the end, NO_ROOM or INVALID.
  */
 function writeIds(
   buf: Buffer,
   at: number,
   limit: number,
   traceId: string,
-  spanId: string,
+  spanText: string | undefined,
+  spanHigh: number,
+  spanLow: number,
   parentSpanId: string | undefined,
   ids: LastIds,
 ): number {
   const idsStart = at;
-  if (ids.valid && traceId === ids.traceId && spanId === ids.spanId && parentSpanId === ids.parentSpanId) {
+  // Span ids first: they are random, so two events' differ at once, where the trace ids of
+  // consecutive hops (sequential Flaki ids) share most of their digits.
+  if (
+    ids.valid &&
+    spanText === ids.spanText &&
+    spanLow === ids.spanLow &&
+    spanHigh === ids.spanHigh &&
+    traceId === ids.traceId &&
+    parentSpanId === ids.parentSpanId
+  ) {
     const length = ids.end - ids.start;
     if (at + length > limit) return NO_ROOM;
     if (length <= LOOP_COPY_IDS_MAX_BYTES) {
@@ -436,11 +453,21 @@ function writeIds(
     at += length;
   } else {
     if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > MAX_ID_LENGTH) return INVALID;
-    if (typeof spanId !== 'string' || spanId.length === 0 || spanId.length > MAX_ID_LENGTH) return INVALID;
     at = writeString(buf, at, limit, TAG_TRACE_ID, traceId);
     if (at < 0) return at;
-    at = writeString(buf, at, limit, TAG_SPAN_ID, spanId);
-    if (at < 0) return at;
+    if (spanText === undefined) {
+      // All zeros is no span id (W3C forbids it), and what words a caller that gave none leaves.
+      if ((spanHigh | spanLow) === 0) return INVALID;
+      if (at + 2 + SPAN_ID_WORDS_DIGITS > limit) return NO_ROOM;
+      buf[at] = TAG_SPAN_ID;
+      buf[at + 1] = SPAN_ID_WORDS_DIGITS;
+      writeSpanIdWords(buf, at + 2, spanHigh, spanLow);
+      at += 2 + SPAN_ID_WORDS_DIGITS;
+    } else {
+      if (typeof spanText !== 'string' || spanText.length === 0 || spanText.length > MAX_ID_LENGTH) return INVALID;
+      at = writeString(buf, at, limit, TAG_SPAN_ID, spanText);
+      if (at < 0) return at;
+    }
     at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH);
     if (at < 0) return at;
   }

@@ -13,6 +13,7 @@ export * from './event-template.js';
 export { InternTable } from './intern-table.js';
 export * from './limits.js';
 export * from './protobuf-reader.js';
+export { SPAN_ID_WORDS_DIGITS, spanIdWordsText, writeSpanIdWords } from './span-id-words.js';
 export * from './standard-tag-keys.js';
 export * from './validate-event.js';
 export * from './varint-writer.js';

@@ -9,7 +9,10 @@ import { PREPARED_SCRATCH_BYTES, writeHostFields, writePeerFields, writeTags } f
 export class LastIds {
   valid = false;
   traceId = '';
-  spanId = '';
+  /** The span id as text, or undefined when it was written from its words. */
+  spanText: string | undefined = undefined;
+  spanHigh = 0;
+  spanLow = 0;
   parentSpanId: string | undefined = undefined;
   start = 0;
   end = 0;
@@ -17,10 +20,19 @@ export class LastIds {
   pendingStart = 0;
   pendingEnd = 0;
 
-  commit(traceId: string, spanId: string, parentSpanId: string | undefined, delta: number): void {
+  commit(
+    traceId: string,
+    spanText: string | undefined,
+    spanHigh: number,
+    spanLow: number,
+    parentSpanId: string | undefined,
+    delta: number,
+  ): void {
     this.valid = true;
     this.traceId = traceId;
-    this.spanId = spanId;
+    this.spanText = spanText;
+    this.spanHigh = spanHigh;
+    this.spanLow = spanLow;
     this.parentSpanId = parentSpanId;
     this.start = this.pendingStart + delta;
     this.end = this.pendingEnd + delta;

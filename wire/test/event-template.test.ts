@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AppendStatus, DatagramWriter, decodeDatagram, EventTemplate, type TraceEvent } from '../src/index.js';
+import {
+  AppendStatus,
+  DatagramWriter,
+  decodeDatagram,
+  EventTemplate,
+  spanIdWordsText,
+  type TraceEvent,
+} from '../src/index.js';
 import { fieldsOf, makeEvent } from './support/events.js';
 
 const drops = { bufferFull: 0, tooLarge: 0, sendError: 0, sampledOut: 0 };
@@ -83,6 +90,55 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     expect(decodeAll(datagrams)).toEqual(viaAppend(events));
   });
 
+  it('writes a span id held as words as the same bytes as its text, copied for the next event of its hop', () => {
+    const words: [number, number][] = [
+      [0, 1],
+      [0xffffffff, 0xffffffff],
+      [0x0a0b0c0d, 0xdeadbeef],
+      [0x80000000, 0x7fffffff],
+    ];
+    for (let i = 0; i < 200; i++) words.push([(i * 2654435761) >>> 0, (i * 40503 + 0x9e3779b9) >>> 0]);
+    for (const [high, low] of words) {
+      expect(spanIdWordsText(high, low)).toBe(high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0'));
+    }
+    const start = makeEvent({ type: 'IN', parentSpanId: undefined });
+    const end = makeEvent({ type: 'OUT', parentSpanId: undefined, durationMicros: 7 });
+    const templates = [start, end].map((e) => EventTemplate.encode(fieldsOf(e)) as EventTemplate);
+    // Small datagrams: ids copied from the previous event, and hops split over datagram boundaries.
+    const byWords = new DatagramWriter({ maxDatagramBytes: 400, ...identity });
+    const byText = new DatagramWriter({ maxDatagramBytes: 400, ...identity });
+    const sent: [Buffer[], Buffer[]] = [[], []];
+    const write = (writer: DatagramWriter, out: Buffer[], append: () => AppendStatus) => {
+      let status = append();
+      if (status === AppendStatus.full) {
+        out.push(Buffer.from(writer.finish(out.length, drops, 1)));
+        status = append();
+      }
+      expect(status).toBe(AppendStatus.appended);
+    };
+    for (const [i, [high, low]] of words.entries()) {
+      const traceId = String(1308677380302176256n + BigInt(i));
+      const parent = i % 3 === 0 ? 'aaaaaaaaaaaaaaaa' : undefined;
+      const text = spanIdWordsText(high, low);
+      for (const [k, template] of templates.entries()) {
+        const at = start.timestampMicros + k * 7;
+        const duration = k === 0 ? undefined : 7;
+        write(byWords, sent[0], () =>
+          byWords.appendFromTemplate(template, traceId, undefined, parent, at, duration, high, low),
+        );
+        write(byText, sent[1], () => byText.appendFromTemplate(template, traceId, text, parent, at, duration));
+      }
+    }
+    sent[0].push(Buffer.from(byWords.finish(sent[0].length, drops, 1)));
+    sent[1].push(Buffer.from(byText.finish(sent[1].length, drops, 1)));
+    expect(sent[0].length).toBeGreaterThan(20);
+    expect(sent[0]).toEqual(sent[1]);
+    const events = decodeAll(sent[0]);
+    expect(events.map((e) => e.spanId)).toEqual(
+      words.flatMap(([h, l]) => [spanIdWordsText(h, l), spanIdWordsText(h, l)]),
+    );
+  });
+
   it('rejects invalid ids, timestamps and durations, leaving the datagram as it was', () => {
     const event = makeEvent({ type: 'OUT', durationMicros: 5 });
     const template = EventTemplate.encode(fieldsOf(event)) as EventTemplate;
@@ -101,6 +157,13 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     for (const [t, s, p, ts, d] of bad) {
       expect(writer.appendFromTemplate(template, t, s, p, ts, d)).toBe(AppendStatus.invalid);
     }
+    // No span id at all: neither text nor words (all-zero words are no span id).
+    expect(writer.appendFromTemplate(template, traceId, undefined, parentSpanId, timestampMicros, 5)).toBe(
+      AppendStatus.invalid,
+    );
+    expect(writer.appendFromTemplate(template, traceId, undefined, parentSpanId, timestampMicros, 5, 0, 0)).toBe(
+      AppendStatus.invalid,
+    );
     expect(writer.eventCount).toBe(1);
     expect(appendFromTemplate(writer, event)).toBe(AppendStatus.appended);
     expect(decodeAll([writer.finish(0, drops, 1)])).toEqual(viaAppend([event, event]));

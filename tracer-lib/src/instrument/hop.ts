@@ -2,9 +2,11 @@ import {
   type AppendStatus,
   type DatagramWriter,
   EventFlags,
+  type EventTemplate,
   type EventType,
   MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
+  spanIdWordsText,
   type TraceEvent,
 } from '@phosphor/wire';
 import type { AttributeSet } from '../attributes/attribute-set.js';
@@ -13,7 +15,7 @@ import type { HopTemplates } from '../buffer/hop-templates.js';
 import { type HopEventKind, SlotKind } from '../buffer/slot-kind.js';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
-import { newSpanId } from '../ids.js';
+import { drawSpanIdWords, newSpanId } from '../ids.js';
 import type { IncomingTrace, OutgoingTrace } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
 
@@ -126,11 +128,39 @@ function appendFromTemplate(
   const tags = start ? hop.attributes?.request : hop.attributes?.response(hop.status, undefined);
   const template = templates.get(kind, from, fromEndpoint, to, toEndpoint, tags, flagsOf(hop));
   if (template === undefined) return undefined;
-  if (start) {
-    return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.startMicros, undefined);
+  if (start) return appendWithIds(hop, writer, template, hop.startMicros, undefined);
+  return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
+}
+
+/** Appends `template` with the hop's ids: a server hop's span id from its words while it has no text. */
+function appendWithIds(
+  hop: ServerHop | ClientHop,
+  writer: DatagramWriter,
+  template: EventTemplate,
+  timestampMicros: number,
+  durationMicros: number | undefined,
+): AppendStatus {
+  if (!(hop instanceof ServerHop)) {
+    return writer.appendFromTemplate(
+      template,
+      hop.traceId,
+      hop.spanId,
+      hop.parentSpanId,
+      timestampMicros,
+      durationMicros,
+    );
   }
-  const duration = Math.max(0, hop.endMicros - hop.startMicros);
-  return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.endMicros, duration);
+  const { spanHigh, spanLow } = hop;
+  return writer.appendFromTemplate(
+    template,
+    hop.traceId,
+    hop.spanIdText,
+    hop.parentSpanId,
+    timestampMicros,
+    durationMicros,
+    spanHigh,
+    spanLow,
+  );
 }
 
 /** Appends a hop's start and end events as one frame (see {@link HopRecord.appendPairTo}). */
@@ -157,8 +187,7 @@ function appendPairFromTemplate(
     flagsOf(hop),
   );
   if (template === undefined) return undefined;
-  const duration = Math.max(0, hop.endMicros - hop.startMicros);
-  return writer.appendFromTemplate(template, hop.traceId, hop.spanId, hop.parentSpanId, hop.endMicros, duration);
+  return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
 }
 
 /**
@@ -167,7 +196,14 @@ function appendPairFromTemplate(
  */
 export class ServerHop implements TraceContext, HopRecord {
   traceId: string;
-  spanId: string;
+  /**
+   * The span id as text: the caller's, or made from the words when first asked for ({@link spanId});
+   * undefined while the id is only its words, which is all the encoder needs.
+   */
+  spanIdText: string | undefined;
+  /** The span id's words (span-id-words.ts in the wire package) when it was drawn here. */
+  spanHigh = 0;
+  spanLow = 0;
   sampled: boolean;
   persistent: boolean;
   endpoint: string | undefined;
@@ -181,9 +217,10 @@ export class ServerHop implements TraceContext, HopRecord {
   error: HopError | undefined = undefined;
   pairing: HopPairing = 0;
 
+  /** `spanId` undefined: a new span id is drawn (as words). */
   constructor(
     traceId: string,
-    spanId: string,
+    spanId: string | undefined,
     sampled: boolean,
     persistent: boolean,
     endpoint: string,
@@ -192,7 +229,8 @@ export class ServerHop implements TraceContext, HopRecord {
     tracestate: string | undefined,
   ) {
     this.traceId = traceId;
-    this.spanId = spanId;
+    this.spanIdText = spanId;
+    if (spanId === undefined) drawSpanIdWords(this);
     this.sampled = sampled;
     this.persistent = persistent;
     this.endpoint = endpoint;
@@ -200,6 +238,16 @@ export class ServerHop implements TraceContext, HopRecord {
     this.parentSpanId = parentSpanId;
     this.attributes = attributes;
     this.startMicros = nowMicros();
+  }
+
+  /** The span id as 16 hex digits (made from its words the first time it is asked for). */
+  get spanId(): string {
+    this.spanIdText ??= spanIdWordsText(this.spanHigh, this.spanLow);
+    return this.spanIdText;
+  }
+
+  set spanId(spanId: string) {
+    this.spanIdText = spanId;
   }
 
   /** The hop's trace context (the hop itself). */
@@ -350,7 +398,7 @@ export function beginServerHop(
   if (incoming === undefined) {
     hop = new ServerHop(
       tracer.newTraceId(),
-      newSpanId(),
+      undefined,
       tracer.sampleRoot(),
       false,
       name,
@@ -373,7 +421,7 @@ export function beginServerHop(
     // A bare correlation id: continue its trace, decide the sampling here.
     hop = new ServerHop(
       incoming.traceId,
-      newSpanId(),
+      undefined,
       tracer.sampleRoot(),
       incoming.persistent,
       name,

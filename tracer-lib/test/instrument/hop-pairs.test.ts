@@ -67,6 +67,26 @@ describe('hop pairs', () => {
     expect(bytes / 600).toBeLessThan(110);
   });
 
+  it("sends a new server hop's span id, drawn as words, as the digits its context shows", async () => {
+    const hops = [];
+    for (let i = 0; i < 200; i++) {
+      const hop = beginServerHop(tracer, undefined, 'POST /nextid', attributes);
+      // Half the hops have their id read as text before they are encoded, half only afterwards.
+      if (i % 2 === 0) expect(hop.context.spanId).toMatch(/^[0-9a-f]{16}$/);
+      endServerHop(tracer, hop, undefined, 200);
+      hops.push(hop);
+    }
+    await tracer.flush();
+    await receiver.waitForEvents(400);
+    const sent = new Map<string, string[]>();
+    for (const event of receiver.events) sent.set(event.spanId, [...(sent.get(event.spanId) ?? []), event.type]);
+    expect(sent.size).toBe(200);
+    for (const hop of hops) expect(sent.get(hop.spanId)).toEqual(['IN', 'OUT']);
+    const continued = beginServerHop(tracer, { traceId: '42', hopSpanId: '00f067aa0ba902b7', persistent: false }, 'x');
+    expect(continued.spanId).toBe('00f067aa0ba902b7');
+    endServerHop(tracer, continued, undefined, 200);
+  });
+
   it('sends the start alone when the end is recorded after it was encoded, and the end on its own later', async () => {
     const hop = beginServerHop(tracer, undefined, 'POST /nextid', attributes);
     await tracer.flush();
