@@ -18,6 +18,12 @@ export interface TraceContext {
   endpoint?: string | undefined;
   /** Other tracing systems' `tracestate` members that arrived with the request, forwarded on outgoing calls. */
   tracestate?: string | undefined;
+  /**
+   * When the hop this context is being served in started (its IN event's timestamp): µs since the Unix
+   * epoch on the tracer's clock (`nowMicros()`). Set on the contexts the server instrumentation
+   * makes, so a service timing the request itself can start from it instead of reading the clock again.
+   */
+  readonly startMicros?: number;
 }
 
 const storage = new AsyncLocalStorage<TraceContext>();

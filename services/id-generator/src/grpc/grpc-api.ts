@@ -15,6 +15,7 @@ import { traceOf } from '@phosphor/tracer';
 import { CORRELATION_METADATA_KEY, resolveCorrelationId } from '../correlation.js';
 import { isIdServiceError } from '../errors.js';
 import type { IdOperations } from '../id-operations.js';
+import { elapsedMillis, requestStartMicros } from '../request-clock.js';
 import type { RequestObserver } from '../request-observer.js';
 import {
   type DecodedIdMessage,
@@ -48,13 +49,14 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
   function unary<Req, Res>(method: string, handler: Handler<Req, Res>) {
     const endpoint = `/${SERVICE_NAME}/${method}`;
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      const started = performance.now();
+      const trace = traceOf(call);
+      const started = requestStartMicros(trace);
       const trailer = new Metadata();
       let correlationId: string;
       const finish = (error: Error | undefined, reply: Res | undefined, ids: number) => {
         trailer.set(CORRELATION_METADATA_KEY, correlationId);
         const code = error === undefined ? 'ok' : isIdServiceError(error) ? error.code : 'IDG_ERR_SERVER_INTERNAL';
-        observer.finished('grpc', endpoint, correlationId, performance.now() - started, code, ids, error);
+        observer.finished('grpc', endpoint, correlationId, elapsedMillis(started), code, ids, error);
         if (error === undefined) {
           callback(null, reply, trailer);
         } else {
@@ -67,7 +69,7 @@ export function buildGrpcServer(options: GrpcApiOptions): Server {
       };
       try {
         correlationId = resolveCorrelationId(
-          traceOf(call),
+          trace,
           () => call.metadata.get(CORRELATION_METADATA_KEY)[0],
           `metadata ${CORRELATION_METADATA_KEY}`,
           options.freshCorrelationId,

@@ -22,13 +22,15 @@ import { CORRELATION_HEADER, resolveCorrelationId } from '../correlation.js';
 import { type IdErrorCode, isIdServiceError } from '../errors.js';
 import type { IdOperations } from '../id-operations.js';
 import type { DecodedId } from '../ids/flaki-layout.js';
+import { elapsedMillis, requestStartMicros } from '../request-clock.js';
 import type { RequestObserver } from '../request-observer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     correlationId: string;
     issuedIds: number;
-    startedAtMillis: number;
+    /** When the request started, on the request clock (request-clock.ts). */
+    startedAtMicros: number;
   }
 }
 
@@ -77,15 +79,15 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
 
   app.decorateRequest('correlationId', '');
   app.decorateRequest('issuedIds', 0);
-  app.decorateRequest('startedAtMillis', 0);
+  app.decorateRequest('startedAtMicros', 0);
 
   /**
    * Correlation id of the request (trace id, header, or fresh), echoed on the reply (by the tracing
    * plugin when the request is traced). Throws on a bad header.
    */
   const begin = (request: FastifyRequest, reply: FastifyReply): string => {
-    request.startedAtMillis = performance.now();
     const trace = traceOf(request);
+    request.startedAtMicros = requestStartMicros(trace);
     if (trace !== undefined) {
       request.correlationId = trace.traceId;
     } else {
@@ -117,7 +119,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         'http',
         endpoint,
         correlationId,
-        performance.now() - request.startedAtMillis,
+        elapsedMillis(request.startedAtMicros),
         'ok',
         request.issuedIds,
       );
@@ -172,7 +174,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       message = error.message;
     }
     if (request.correlationId === '') {
-      request.startedAtMillis = performance.now();
+      request.startedAtMicros = requestStartMicros(undefined);
       try {
         begin(request, reply);
       } catch {
@@ -184,7 +186,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       'http',
       `${request.method} ${request.routeOptions.url ?? '<unmatched>'}`,
       request.correlationId,
-      performance.now() - request.startedAtMillis,
+      elapsedMillis(request.startedAtMicros),
       code,
       0,
       new Error(`${code}: ${message}`),
@@ -302,7 +304,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
         'http',
         'GET /health/:component',
         correlationId,
-        performance.now() - request.startedAtMillis,
+        elapsedMillis(request.startedAtMicros),
         'ok',
         0,
       );

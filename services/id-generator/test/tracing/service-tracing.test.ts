@@ -58,7 +58,13 @@ describe('tracing the ID service itself', () => {
     const traced = await eventsFor(correlationId, 2);
     expect(traced.map((e) => e.type).sort()).toEqual(['IN', 'OUT']);
     expect(traced[0]).toMatchObject({ to: 'id-generator', toEndpoint: 'POST /nextid' });
-    expect(lines.find((l) => l.correlation_id === correlationId)).toMatchObject({ message: 'request served' });
+    const served = lines.find((l) => l.correlation_id === correlationId) as { message: string; duration_ms: number };
+    expect(served).toMatchObject({ message: 'request served' });
+    // The request is timed from its hop's start (IN) on the tracer's clock, and its end is read
+    // before OUT is recorded: the logged duration lies within the span.
+    const out = traced.find((e) => e.type === 'OUT')!;
+    expect(served.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(served.duration_ms * 1000).toBeLessThanOrEqual(out.durationMicros! + 1e-6);
   });
 
   it('HTTP with X-Correlation-ID continues that trace', async () => {
