@@ -82,6 +82,8 @@ describe('hop pairs', () => {
     for (const event of receiver.events) sent.set(event.spanId, [...(sent.get(event.spanId) ?? []), event.type]);
     expect(sent.size).toBe(200);
     for (const hop of hops) expect(sent.get(hop.spanId)).toEqual(['IN', 'OUT']);
+    // The context serialises with its span id, though on the hop that is a getter.
+    expect(JSON.parse(JSON.stringify(hops[1]?.context))).toMatchObject({ spanId: hops[1]?.spanId });
     const continued = beginServerHop(tracer, { traceId: '42', hopSpanId: '00f067aa0ba902b7', persistent: false }, 'x');
     expect(continued.spanId).toBe('00f067aa0ba902b7');
     endServerHop(tracer, continued, undefined, 200);
