@@ -150,7 +150,6 @@ function appendWithIds(
       durationMicros,
     );
   }
-  const { spanHigh, spanLow } = hop;
   return writer.appendFromTemplate(
     template,
     hop.traceId,
@@ -158,8 +157,8 @@ function appendWithIds(
     hop.parentSpanId,
     timestampMicros,
     durationMicros,
-    spanHigh,
-    spanLow,
+    hop.spanHigh,
+    hop.spanLow,
   );
 }
 

@@ -174,7 +174,6 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       message = error.message;
     }
     if (request.correlationId === '') {
-      request.startedAtMicros = requestStartMicros(undefined);
       try {
         begin(request, reply);
       } catch {
