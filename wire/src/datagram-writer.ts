@@ -255,7 +255,11 @@ export class DatagramWriter {
     }
     buf[start] = TAG_BATCH_EVENTS;
     writeVarint(buf, start + 1, length);
-    ids.commit(traceId, spanId, spanHigh, spanLow, parentSpanId, delta);
+    // A frame with both events of a hop is the hop whole: no next frame repeats its ids, so they are
+    // not kept (keeping them stores this event's strings into the long-lived writer, a write-barrier
+    // slow path per hop).
+    if (template.events === 2) ids.valid = false;
+    else ids.commit(traceId, spanId, spanHigh, spanLow, parentSpanId, delta);
     this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
     this.position = at + delta;
     this.events += template.events;

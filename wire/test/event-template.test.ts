@@ -3,6 +3,7 @@ import {
   AppendStatus,
   DatagramWriter,
   decodeDatagram,
+  EventFlags,
   EventTemplate,
   spanIdWordsText,
   type TraceEvent,
@@ -136,6 +137,37 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     const events = decodeAll(sent[0]);
     expect(events.map((e) => e.spanId)).toEqual(
       words.flatMap(([h, l]) => [spanIdWordsText(h, l), spanIdWordsText(h, l)]),
+    );
+  });
+
+  it('writes the ids of an event after a frame carrying both events of a hop in full, not as a stale repeat', () => {
+    // A pair frame keeps no ids for the next frame to repeat; an event with the same ids after it, or
+    // the next hop's pair, must still decode with its own ids.
+    const pair = EventTemplate.encode(fieldsOf(makeEvent({ type: 'OUT', flags: 1 | EventFlags.carriesStart })));
+    const single = EventTemplate.encode(fieldsOf(makeEvent({ type: 'OUT' })));
+    if (pair === undefined || single === undefined) throw new Error('template refused a valid event');
+    expect(pair.events).toBe(2);
+    const writer = new DatagramWriter({ maxDatagramBytes: 1400, ...identity });
+    const start = 1_700_000_000_000_000;
+    const hops: [string, number, number][] = [
+      ['1308677380302176256', 0x0a0b0c0d, 0xdeadbeef],
+      ['1308677380302176257', 0x11111111, 0x22222222],
+    ];
+    for (const [traceId, high, low] of hops) {
+      expect(writer.appendFromTemplate(pair, traceId, undefined, undefined, start + 10, 10, high, low)).toBe(
+        AppendStatus.appended,
+      );
+      expect(writer.appendFromTemplate(single, traceId, undefined, undefined, start + 20, 20, high, low)).toBe(
+        AppendStatus.appended,
+      );
+    }
+    const events = decodeAll([writer.finish(0, drops, 1)]);
+    expect(events.map((e) => [e.type, e.traceId, e.spanId, e.timestampMicros])).toEqual(
+      hops.flatMap(([traceId, high, low]) => [
+        ['IN', traceId, spanIdWordsText(high, low), start],
+        ['OUT', traceId, spanIdWordsText(high, low), start + 10],
+        ['OUT', traceId, spanIdWordsText(high, low), start + 20],
+      ]),
     );
   });
 

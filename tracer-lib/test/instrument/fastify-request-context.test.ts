@@ -146,6 +146,27 @@ describe('phosphorFastify context option', () => {
     );
   });
 
+  it.each([['hooks'], ['routes']] as const)(
+    'gives each request one property of its own in %s mode: the hop, which traceOf returns',
+    async (instrument) => {
+      const app = Fastify();
+      apps.push(app);
+      // Fastify copies every request decoration into each new request with a keyed store apiece.
+      await app.register(phosphorFastify, { tracer: services.tracer('quote'), context: 'request', instrument });
+      let symbols: string[] = [];
+      let sameAsTraceOf = false;
+      app.get('/x', async (request) => {
+        const own = Object.getOwnPropertySymbols(request);
+        symbols = own.map(String);
+        sameAsTraceOf = own.some((key) => (request as unknown as Record<symbol, unknown>)[key] === traceOf(request));
+        return { ok: true };
+      });
+      expect((await app.inject({ url: '/x' })).statusCode).toBe(200);
+      expect(symbols.filter((key) => key.includes('phosphor'))).toEqual(['Symbol(@phosphor/tracer.trace)']);
+      expect(sameAsTraceOf).toBe(true);
+    },
+  );
+
   it.each([['async'], [''], [42]])(
     'rejects context %j with TRC_ERR_OPTIONS_INVALID naming the option',
     async (context) => {

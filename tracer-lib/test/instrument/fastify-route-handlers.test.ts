@@ -88,6 +88,45 @@ describe("phosphorFastify with instrument: 'routes'", () => {
     expect(services.receiver.events[1]?.errorDescription).toBe('queue full');
   });
 
+  it('hands a wrapper added after it a promise-like (then, catch, finally) and records OUT once, however often it is awaited', async () => {
+    const app = await tracedApp();
+    const methods: string[] = [];
+    let finallyRan = 0;
+    // Another instrumentation wrapping the traced handler and using the result as a promise.
+    app.addHook('onRoute', (route) => {
+      const inner = route.handler as (this: unknown, ...args: unknown[]) => unknown;
+      route.handler = function (this: unknown, request, reply) {
+        const result = inner.call(this, request, reply) as PromiseLike<unknown> & {
+          catch(f: () => void): PromiseLike<unknown>;
+          finally(f: () => void): PromiseLike<unknown>;
+        };
+        methods.push(typeof result.then, typeof result.catch, typeof result.finally);
+        result.finally(() => finallyRan++).then(undefined, () => {});
+        result.catch(() => {});
+        return result;
+      };
+    });
+    app.get('/fine', async () => ({ ok: true }));
+    app.get('/broken', async () => {
+      throw Object.assign(new Error('disk gone'), { code: 'E_DISK' });
+    });
+    expect((await app.inject({ url: '/fine' })).json()).toEqual({ ok: true });
+    expect((await app.inject({ url: '/broken' })).statusCode).toBe(500);
+    expect(await summary(4)).toEqual([
+      ['IN', 'GET /fine', undefined, undefined],
+      ['OUT', 'GET /fine', '200', undefined],
+      ['IN', 'GET /broken', undefined, undefined],
+      ['OUT', 'GET /broken', '500', 'E_DISK'],
+    ]);
+    // A second OUT would have been recorded as the reply finished, before the flush above sent the
+    // four: flush again and give a late datagram time to arrive.
+    await services.events(4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(services.receiver.events).toHaveLength(4);
+    expect(methods).toEqual(Array(6).fill('function'));
+    expect(finallyRan).toBe(2);
+  });
+
   it('records a request that fails validation before its handler, under its route', async () => {
     const app = await tracedApp();
     app.post(
