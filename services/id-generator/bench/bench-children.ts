@@ -39,6 +39,8 @@ export interface BenchServerOptions {
   cwd?: string;
   /** Node options before the TypeScript loader's (e.g. `--cpu-prof`). */
   execArgv?: string[];
+  /** The executable run with Node's arguments (default this Node; a wrapper, e.g. to run it under valgrind). */
+  execPath?: string;
 }
 
 /** Starts one bench server sending to the sink at `sinkPort`; resolves once it printed its addresses. */
@@ -53,6 +55,7 @@ export async function startBenchServer(
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
   });
   const [firstLine] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, addresses: JSON.parse(firstLine.toString().split('\n')[0]!) as BenchServerAddresses };

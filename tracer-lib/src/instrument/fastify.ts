@@ -49,16 +49,20 @@ const ERROR_STATUS_MIN = 500;
 /** Endpoint name for requests no route matched, so 404 scans show up as one endpoint, not one per URL. */
 const UNMATCHED_ROUTE = '<unmatched>';
 
+/** Decorates the instance the plugin is registered on, so a second registration is refused. */
+const REGISTERED = Symbol('phosphor.fastifyRegistered');
 /** Marks a handler this plugin wrapped (its original under the symbol), so it is never wrapped twice. */
 const ORIGINAL_HANDLER = Symbol('phosphor.originalHandler');
 /**
- * A request carries one property of this plugin: its hop (null before IN), which is also the trace
- * context `traceOf()` returns. Fastify copies every request decoration into each new request with a
- * keyed store per decoration, so the hop's other per-request state (OUT recorded, the error reported
- * before it) lives on the hop, not in more decorations.
+ * A request carries one property of this plugin, set at IN: its hop, which is also the trace context
+ * `traceOf()` returns; the hop's other per-request state (OUT recorded, the error reported before it)
+ * lives on the hop. The property is not a request decoration: fastify copies every decoration into
+ * each new request with a megamorphic keyed store, where one store at IN, always from the same
+ * request shape, stays monomorphic: 134 and 569 fewer instructions per traced request in two sets
+ * than with the property declared as a decoration (callgrind, docs/benchmarks.md).
  */
 interface TracedRequest extends FastifyRequest {
-  [TRACE_KEY]?: ServerHop | null;
+  [TRACE_KEY]?: ServerHop;
 }
 /** An error fastify reported for a request before its OUT: the error handler's status decides if OUT carries it. */
 const THROWN = new WeakMap<ServerHop, HopError>();
@@ -94,13 +98,12 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     return;
   }
 
-  if (app.hasRequestDecorator(TRACE_KEY)) {
+  if (app.hasDecorator(REGISTERED)) {
     // A second registration would record every hop twice (and fastify would refuse the decorators anyway).
     done(new TracerError('TRC_ERR_OPTIONS_INVALID', 'phosphorFastify: already registered on this fastify instance'));
     return;
   }
-  // Declared up front so every request object has the same shape (no per-request hidden-class transitions).
-  app.decorateRequest(TRACE_KEY, null);
+  app.decorate(REGISTERED, true);
 
   const useAsyncLocalStorage = mode === 'asyncLocalStorage';
   // One endpoint per (route pattern, method), made once: no concatenation per request, the encoder
