@@ -99,7 +99,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   }
 
   if (app.hasDecorator(REGISTERED)) {
-    // A second registration would record every hop twice (and fastify would refuse the decorators anyway).
+    // A second registration would record every hop twice (and fastify would refuse the decoration anyway).
     done(new TracerError('TRC_ERR_OPTIONS_INVALID', 'phosphorFastify: already registered on this fastify instance'));
     return;
   }
