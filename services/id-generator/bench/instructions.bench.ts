@@ -51,7 +51,7 @@ const work = mkdtempSync(join(tmpdir(), 'phosphor-instructions-'));
 const wrapper = join(work, 'node-under-callgrind.sh');
 writeFileSync(
   wrapper,
-  `#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --smc-check=all-non-file --callgrind-out-file=${work}/callgrind.%p ${process.execPath} "$@"\n`,
+  `#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --smc-check=all-non-file '--callgrind-out-file=${work}/callgrind.%p' '${process.execPath}' "$@"\n`,
 );
 chmodSync(wrapper, 0o755);
 
