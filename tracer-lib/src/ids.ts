@@ -8,6 +8,12 @@ import { TracerError, type TracerProblem } from './errors.js';
 export interface IdSource {
   /** A new trace id: a decimal 64-bit id (Flaki style). */
   nextTraceId(): string;
+  /**
+   * True when every id `nextTraceId` returns is ASCII text (decimal digits are): the encoder then
+   * copies the ids' characters as bytes without checking each. A source that says so and returns
+   * anything else gets wrong trace ids on the wire. Default false.
+   */
+  readonly asciiIds?: boolean;
 }
 
 /**
@@ -146,6 +152,7 @@ function traceIdBlock(): string {
  * sequence number (see {@link TRACE_ID_BLOCK}). Needs no service.
  */
 export class LocalIdSource implements IdSource {
+  readonly asciiIds = true;
   private block = '';
   private offset = 0;
 
@@ -200,6 +207,8 @@ const DEFAULT_ID_RETRY_DELAY_MILLIS = 1000;
  * fallback (counted in `stats().fallbacks`) while the pool is empty.
  */
 export class PooledIdSource implements IdSource {
+  /** Pooled ids are checked decimal on arrival; the fallback's say for themselves. */
+  readonly asciiIds: boolean;
   private readonly fetchBatch: (count: number) => Promise<string[]>;
   private readonly batchSize: number;
   private readonly lowWaterMark: number;
@@ -237,6 +246,7 @@ export class PooledIdSource implements IdSource {
       throw new TracerError('TRC_ERR_IDS_OPTIONS_INVALID', 'fallback: must implement nextTraceId()');
     }
     this.fallback = options.fallback ?? new LocalIdSource();
+    this.asciiIds = this.fallback.asciiIds === true;
     this.refill();
   }
 

@@ -61,6 +61,8 @@ export interface Tracer {
   readonly tracerId: string;
   /** Which default (semantic-convention) attributes the instrumentation records (`attributes` option). */
   readonly attributes: AttributePolicy;
+  /** True when every id {@link newTraceId} returns is ASCII (the id source's `asciiIds`). */
+  readonly asciiTraceIds: boolean;
   /**
    * Records one fully specified event through the same bounded buffer as the instrumentation.
    * Never throws and never waits. The event object is owned by the tracer from now on: do not
@@ -145,6 +147,7 @@ class UdpTracer implements Tracer {
   readonly enabled = true;
   readonly tracerId: string;
   readonly attributes: AttributePolicy;
+  readonly asciiTraceIds: boolean;
   private readonly ring: EventRing;
   /** The event hop records are written into for encoding: one object reused by the flush. */
   private readonly scratch: TraceEvent = {
@@ -219,6 +222,8 @@ class UdpTracer implements Tracer {
     this.tracerId = newSpanId();
     this.attributes = options.attributes;
     this.idSource = options.idSource;
+    // newTraceId's fallback (a LocalIdSource) makes ASCII ids too.
+    this.asciiTraceIds = options.idSource.asciiIds === true;
     this.sampler = new RateSampler(options.sampleRate);
     this.ring = new EventRing(options.maxBufferedEvents);
     this.urgentEvents = Math.max(1, Math.floor(options.maxBufferedEvents * 0.75));
@@ -569,6 +574,7 @@ class NoopTracer implements Tracer {
   readonly enabled = false;
   readonly tracerId = '';
   readonly attributes: AttributePolicy;
+  readonly asciiTraceIds: boolean;
   private readonly idSource: IdSource;
 
   constructor(options: ResolvedTracerOptions) {
@@ -577,6 +583,8 @@ class NoopTracer implements Tracer {
     this.zone = options.zone;
     this.attributes = options.attributes;
     this.idSource = options.idSource;
+    // newTraceId's fallback (a LocalIdSource) makes ASCII ids too.
+    this.asciiTraceIds = options.idSource.asciiIds === true;
   }
 
   emit(_event: TraceEvent): void {}

@@ -15,6 +15,7 @@ import {
   TAG_SPAN_ID,
   TAG_TIMESTAMP,
   TAG_TRACE_ID,
+  writeAsciiString,
   writeDouble,
   writeOptional,
   writeString,
@@ -191,9 +192,11 @@ export class DatagramWriter {
    * fields, with the fields in another order (ids, timestamp, duration, then the template's bytes —
    * protobuf decoders accept any order). `durationMicros` undefined: none (REQ, IN). `spanId`
    * undefined: the span id is held as two 32-bit words, `spanHigh` then `spanLow`, written as its 16
-   * hex digits (span-id-words.ts) — the same bytes as for those digits given as a string. Never
-   * throws; an invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged.
-   * A template with {@link EventFlags.carriesStart} writes one frame that counts as the hop's two events.
+   * hex digits (span-id-words.ts) — the same bytes as for those digits given as a string. `asciiIds`:
+   * the caller knows the ids to be ASCII (made by the tracer or validated on arrival), so their
+   * characters are copied as bytes without a check each ({@link writeAsciiString}). Never throws; an
+   * invalid id, timestamp or duration returns `invalid` and leaves the datagram unchanged. A template
+   * with {@link EventFlags.carriesStart} writes one frame that counts as the hop's two events.
    */
   appendFromTemplate(
     template: EventTemplate,
@@ -204,6 +207,7 @@ export class DatagramWriter {
     durationMicros: number | undefined,
     spanHigh = 0,
     spanLow = 0,
+    asciiIds = false,
   ): AppendStatus {
     const limit = this.eventsLimit;
     const buf = this.buffer;
@@ -240,7 +244,7 @@ export class DatagramWriter {
       at += 3;
     }
     const ids = this.prepared.ids;
-    at = writeIds(buf, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids);
+    at = writeIds(buf, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids, asciiIds);
     if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
     if (at >= 0 && sharedIndex === 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
@@ -376,7 +380,7 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, 0, 0, e.parentSpanId, prepared.ids);
+  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, 0, 0, e.parentSpanId, prepared.ids, false);
   if (at < 0) return at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
@@ -423,7 +427,8 @@ const LOOP_COPY_IDS_MAX_BYTES = 16;
  * Writes fields 2..4 (trace, span, parent span id) at `at` — copied from the previous event in this
  * datagram when it had the same ids (a hop's events often travel together) — and marks them as the
  * pending ids of the event being written. The span id is `spanText`, or the words (`spanHigh`,
- * `spanLow`) when that is undefined. Returns the end, NO_ROOM or INVALID.
+ * `spanLow`) when that is undefined; `asciiIds`: the strings are known to be ASCII. Returns the end,
+ * NO_ROOM or INVALID.
  */
 function writeIds(
   buf: Buffer,
@@ -435,6 +440,7 @@ function writeIds(
   spanLow: number,
   parentSpanId: string | undefined,
   ids: LastIds,
+  asciiIds: boolean,
 ): number {
   const idsStart = at;
   // Span ids first: they are random, so two events' differ at once, where the trace ids of
@@ -457,7 +463,9 @@ function writeIds(
     at += length;
   } else {
     if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > MAX_ID_LENGTH) return INVALID;
-    at = writeString(buf, at, limit, TAG_TRACE_ID, traceId);
+    at = asciiIds
+      ? writeAsciiString(buf, at, limit, TAG_TRACE_ID, traceId)
+      : writeString(buf, at, limit, TAG_TRACE_ID, traceId);
     if (at < 0) return at;
     if (spanText === undefined) {
       // All zeros is no span id (W3C forbids it), and what words a caller that gave none leaves.
@@ -469,10 +477,17 @@ function writeIds(
       at += 2 + SPAN_ID_WORDS_DIGITS;
     } else {
       if (typeof spanText !== 'string' || spanText.length === 0 || spanText.length > MAX_ID_LENGTH) return INVALID;
-      at = writeString(buf, at, limit, TAG_SPAN_ID, spanText);
+      at = asciiIds
+        ? writeAsciiString(buf, at, limit, TAG_SPAN_ID, spanText)
+        : writeString(buf, at, limit, TAG_SPAN_ID, spanText);
       if (at < 0) return at;
     }
-    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH);
+    if (parentSpanId !== undefined && parentSpanId !== '' && asciiIds) {
+      if (typeof parentSpanId !== 'string' || parentSpanId.length > MAX_ID_LENGTH) return INVALID;
+      at = writeAsciiString(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId);
+    } else {
+      at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH);
+    }
     if (at < 0) return at;
   }
   ids.pendingStart = idsStart;

@@ -140,6 +140,51 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     );
   });
 
+  it('writes ids known to be ASCII as the same bytes as ids checked per character, near datagram ends too', () => {
+    const start = makeEvent({ type: 'IN', parentSpanId: undefined });
+    const end = makeEvent({ type: 'OUT', parentSpanId: undefined, durationMicros: 7 });
+    const templates = [start, end].map((e) => EventTemplate.encode(fieldsOf(e)) as EventTemplate);
+    const block = Array.from({ length: 50 }, (_, i) => String(1308677380302176256n + BigInt(i))).join('');
+    // Flat, sliced and concatenated strings, 1 to 64 characters: V8 stores each kind differently.
+    const traceIds = [
+      ...Array.from({ length: 50 }, (_, i) => block.slice(i * 19, i * 19 + 19)),
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+      '7',
+      'x'.repeat(64),
+      `${'ab'.repeat(5)}${String(Date.now())}`,
+    ];
+    const ascii = new DatagramWriter({ maxDatagramBytes: 300, ...identity });
+    const checked = new DatagramWriter({ maxDatagramBytes: 300, ...identity });
+    const sent: [Buffer[], Buffer[]] = [[], []];
+    const write = (writer: DatagramWriter, out: Buffer[], append: () => AppendStatus) => {
+      let status = append();
+      if (status === AppendStatus.full) {
+        out.push(Buffer.from(writer.finish(out.length, drops, 1)));
+        status = append();
+      }
+      expect(status).toBe(AppendStatus.appended);
+    };
+    for (const [i, traceId] of traceIds.entries()) {
+      const spanId = i % 2 === 0 ? undefined : (0x1000 + i).toString(16).padStart(16, '0');
+      const parent = i % 3 === 0 ? undefined : 'aaaaaaaaaaaaaaaa'.slice(0, 1 + (i % 16));
+      for (const [k, template] of templates.entries()) {
+        const at = start.timestampMicros + k * 7;
+        const duration = k === 0 ? undefined : 7;
+        write(ascii, sent[0], () =>
+          ascii.appendFromTemplate(template, traceId, spanId, parent, at, duration, i + 1, i, true),
+        );
+        write(checked, sent[1], () =>
+          checked.appendFromTemplate(template, traceId, spanId, parent, at, duration, i + 1, i, false),
+        );
+      }
+    }
+    sent[0].push(Buffer.from(ascii.finish(sent[0].length, drops, 1)));
+    sent[1].push(Buffer.from(checked.finish(sent[1].length, drops, 1)));
+    expect(sent[0].length).toBeGreaterThan(10);
+    expect(sent[0]).toEqual(sent[1]);
+    expect(decodeAll(sent[0]).map((e) => e.traceId)).toEqual(traceIds.flatMap((t) => [t, t]));
+  });
+
   it('writes the ids of an event after a frame carrying both events of a hop in full, not as a stale repeat', () => {
     // A pair frame keeps no ids for the next frame to repeat; an event with the same ids after it, or
     // the next hop's pair, must still decode with its own ids.
@@ -188,6 +233,7 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     ];
     for (const [t, s, p, ts, d] of bad) {
       expect(writer.appendFromTemplate(template, t, s, p, ts, d)).toBe(AppendStatus.invalid);
+      expect(writer.appendFromTemplate(template, t, s, p, ts, d, 0, 0, true)).toBe(AppendStatus.invalid);
     }
     // No span id at all: neither text nor words (all-zero words are no span id).
     expect(writer.appendFromTemplate(template, traceId, undefined, parentSpanId, timestampMicros, 5)).toBe(

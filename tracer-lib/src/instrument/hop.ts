@@ -148,6 +148,9 @@ function appendWithIds(
       hop.parentSpanId,
       timestampMicros,
       durationMicros,
+      0,
+      0,
+      hop.asciiIds,
     );
   }
   return writer.appendFromTemplate(
@@ -159,6 +162,7 @@ function appendWithIds(
     durationMicros,
     hop.spanHigh,
     hop.spanLow,
+    hop.asciiIds,
   );
 }
 
@@ -194,7 +198,8 @@ function appendPairFromTemplate(
  * `traceOf()` return in the handler), so serving a request makes one object, not three.
  */
 export class ServerHop implements TraceContext, HopRecord {
-  traceId: string;
+  /** The trace id ({@link traceId}), kept behind an accessor so that replacing it clears {@link asciiIds}. */
+  private traceIdText: string;
   /**
    * The span id as text: the caller's, or made from the words when first asked for ({@link spanId});
    * undefined while the id is only its words, which is all the encoder needs.
@@ -209,6 +214,12 @@ export class ServerHop implements TraceContext, HopRecord {
   tracestate: string | undefined;
   readonly parentSpanId: string | undefined;
   readonly attributes: AttributeSet | undefined;
+  /**
+   * True when the ids given to the constructor are known to be ASCII (made by the id source or checked
+   * on arrival), so the encoder copies them without a check per character; set again when the span id
+   * is replaced.
+   */
+  asciiIds: boolean;
   readonly startMicros: number;
   endMicros = 0;
   /** Response status for the attributes; -1 = none. */
@@ -226,8 +237,9 @@ export class ServerHop implements TraceContext, HopRecord {
     parentSpanId: string | undefined,
     attributes: AttributeSet | undefined,
     tracestate: string | undefined,
+    asciiIds: boolean,
   ) {
-    this.traceId = traceId;
+    this.traceIdText = traceId;
     this.spanIdText = spanId;
     if (spanId === undefined) drawSpanIdWords(this);
     this.sampled = sampled;
@@ -236,6 +248,7 @@ export class ServerHop implements TraceContext, HopRecord {
     this.tracestate = tracestate;
     this.parentSpanId = parentSpanId;
     this.attributes = attributes;
+    this.asciiIds = asciiIds;
     this.startMicros = nowMicros();
   }
 
@@ -245,8 +258,20 @@ export class ServerHop implements TraceContext, HopRecord {
     return this.spanIdText;
   }
 
+  /** An application's span id: not known to be ASCII, so the encoder checks the hop's ids again. */
   set spanId(spanId: string) {
     this.spanIdText = spanId;
+    this.asciiIds = false;
+  }
+
+  get traceId(): string {
+    return this.traceIdText;
+  }
+
+  /** An application's trace id: not known to be ASCII, so the encoder checks the hop's ids again. */
+  set traceId(traceId: string) {
+    this.traceIdText = traceId;
+    this.asciiIds = false;
   }
 
   /** The hop's trace context (the hop itself). */
@@ -308,6 +333,8 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   readonly toEndpoint: string;
   readonly fromEndpoint: string;
   readonly attributes: AttributeSet | undefined;
+  /** True when the trace and parent ids are known to be ASCII (see {@link ServerHop.asciiIds}); the span id is made here. */
+  readonly asciiIds: boolean;
   readonly startMicros: number;
   endMicros = 0;
   status = -1;
@@ -322,6 +349,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     to: string,
     toEndpoint: string,
     attributes: AttributeSet | undefined,
+    asciiIds: boolean,
   ) {
     this.traceId = traceId;
     this.spanId = newSpanId();
@@ -333,6 +361,7 @@ export class ClientHop implements OutgoingTrace, HopRecord {
     this.toEndpoint = toEndpoint;
     this.fromEndpoint = parent?.endpoint ?? '';
     this.attributes = attributes;
+    this.asciiIds = asciiIds;
     this.startMicros = nowMicros();
   }
 
@@ -404,6 +433,7 @@ export function beginServerHop(
       undefined,
       attributes,
       undefined,
+      tracer.asciiTraceIds,
     );
   } else if (incoming.hopSpanId !== undefined) {
     hop = new ServerHop(
@@ -415,6 +445,7 @@ export function beginServerHop(
       incoming.parentSpanId,
       attributes,
       incoming.tracestate,
+      incoming.asciiIds === true,
     );
   } else {
     // A bare correlation id: continue its trace, decide the sampling here.
@@ -427,6 +458,7 @@ export function beginServerHop(
       undefined,
       attributes,
       undefined,
+      incoming.asciiIds === true,
     );
   }
   tracer.recordHop(SlotKind.IN, hop);
@@ -449,10 +481,29 @@ export function beginClientHop(tracer: Tracer, to: string, toEndpoint: string, a
   const parent = currentTrace();
   const peer = clipName(to);
   const name = clipName(toEndpoint);
+  // A served hop's ids are known ASCII or not; another context's (startTrace, an application's) are not.
   const hop =
     parent === undefined
-      ? new ClientHop(tracer.newTraceId(), undefined, tracer.sampleRoot(), false, peer, name, attributes)
-      : new ClientHop(parent.traceId, parent, parent.sampled, parent.persistent, peer, name, attributes);
+      ? new ClientHop(
+          tracer.newTraceId(),
+          undefined,
+          tracer.sampleRoot(),
+          false,
+          peer,
+          name,
+          attributes,
+          tracer.asciiTraceIds,
+        )
+      : new ClientHop(
+          parent.traceId,
+          parent,
+          parent.sampled,
+          parent.persistent,
+          peer,
+          name,
+          attributes,
+          parent instanceof ServerHop && parent.asciiIds,
+        );
   tracer.recordHop(SlotKind.REQ, hop);
   return hop;
 }

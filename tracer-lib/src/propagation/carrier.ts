@@ -36,6 +36,8 @@ export interface IncomingTrace {
   persistent: boolean;
   /** Other vendors' tracestate members to forward (only with a consistent traceparent). */
   tracestate?: string;
+  /** True when the ids above were checked to be ASCII on arrival ({@link extractTrace} checks them). */
+  asciiIds?: boolean;
 }
 
 /** What a client sends with an outgoing request. */
@@ -81,7 +83,8 @@ export function extractTrace(
     parent !== undefined && (correlationId === undefined || traceIdToW3c(correlationId) === parent.traceId);
   const traceId = correlationId ?? (parent ? traceIdFromW3c(parent.traceId) : undefined);
   if (traceId === undefined) return undefined;
-  const incoming: IncomingTrace = { traceId, persistent: state.persistent };
+  // Every id kept here matched an ASCII pattern: the correlation id's, traceparent's or tracestate's.
+  const incoming: IncomingTrace = { traceId, persistent: state.persistent, asciiIds: true };
   if (consistent && parent) {
     incoming.hopSpanId = parent.parentId;
     incoming.sampled = (parent.flags & 1) === 1;

@@ -59,6 +59,8 @@ function hops(): [Hop, HopEventKind, HopEventKind][] {
       i % 2 === 0 ? undefined : 'aaaaaaaaaaaaaaaa',
       i % 4 === 2 ? undefined : server,
       undefined,
+      // Ids known to be ASCII are copied as bytes, the others checked per character: the same bytes.
+      i % 2 === 0,
     );
     server_.endMicros = server_.startMicros + 100 + i;
     server_.status = i % 3 === 0 ? 200 : 503;
@@ -73,6 +75,7 @@ function hops(): [Hop, HopEventKind, HopEventKind][] {
       'ledger',
       '/ledger.Ledger/Post',
       i % 4 === 1 ? undefined : client,
+      i % 3 === 0,
     );
     call.endMicros = call.startMicros + 300;
     call.status = i % 2;

@@ -89,6 +89,7 @@ describe('extractTrace / injectTrace', () => {
       parentSpanId: '1111111111111111',
       sampled: false,
       persistent: true,
+      asciiIds: true,
     });
   });
 
@@ -104,12 +105,13 @@ describe('extractTrace / injectTrace', () => {
       sampled: true,
       persistent: false,
       tracestate: 'otel=x,other=y',
+      asciiIds: true,
     });
   });
 
   it('uses a Flaki-style correlation id alone, leaving sampling to the local root decision', () => {
     const incoming = extractTrace((k) => ({ 'x-correlation-id': '397237206544449536' })[k], HttpHeaders);
-    expect(incoming).toEqual({ traceId: '397237206544449536', persistent: false });
+    expect(incoming).toEqual({ traceId: '397237206544449536', persistent: false, asciiIds: true });
   });
 
   it('prefers the correlation id when traceparent belongs to another trace', () => {
@@ -121,7 +123,7 @@ describe('extractTrace / injectTrace', () => {
         })[k],
       HttpHeaders,
     );
-    expect(incoming).toEqual({ traceId: '42', persistent: false });
+    expect(incoming).toEqual({ traceId: '42', persistent: false, asciiIds: true });
   });
 
   it.each([['has spaces in it'], ['x'.repeat(65)], ['a,b']])('ignores a malformed correlation id %s', (value) => {

@@ -8,6 +8,8 @@ import type { IdGenerator } from '../ids/id-generator.js';
 
 /** An IdSource over the local generator, with a local fallback. */
 export class GeneratorIdSource implements IdSource {
+  /** The generator's ids are decimal digits; the fallback's say for themselves. */
+  readonly asciiIds: boolean;
   private readonly generator: IdGenerator;
   private readonly fallback: IdSource;
   private fallbacks = 0;
@@ -15,6 +17,7 @@ export class GeneratorIdSource implements IdSource {
   constructor(generator: IdGenerator, fallback: IdSource = new LocalIdSource()) {
     this.generator = generator;
     this.fallback = fallback;
+    this.asciiIds = fallback.asciiIds === true;
   }
 
   nextTraceId(): string {

@@ -99,6 +99,10 @@ describe('tracing the ID service itself', () => {
   it('the tracer reports no id fallbacks: the generator supplied every root id', () => {
     expect(service.tracer.stats().idFallbacks).toBe(0);
   });
+
+  it("the generator's ids (and its fallback's) are decimal, so the tracer copies them to the wire unchecked", () => {
+    expect(service.tracer.asciiTraceIds).toBe(true);
+  });
 });
 
 describe('tracing.attributes', () => {
