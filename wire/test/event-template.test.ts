@@ -41,6 +41,16 @@ function viaAppend(events: TraceEvent[]): TraceEvent[] {
   return decodeAll([writer.finish(0, drops, 1)]);
 }
 
+/** Appends through `append`, finishing the datagram into `out` first when it is full. */
+function appendOrFinish(writer: DatagramWriter, out: Buffer[], append: () => AppendStatus): void {
+  let status = append();
+  if (status === AppendStatus.full) {
+    out.push(Buffer.from(writer.finish(out.length, drops, 1)));
+    status = append();
+  }
+  expect(status).toBe(AppendStatus.appended);
+}
+
 const tags = Object.freeze({ 'http.request.method': 'GET', 'http.route': '/prix/:sku', clé: 'välue ✓' });
 
 describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
@@ -109,14 +119,6 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     const byWords = new DatagramWriter({ maxDatagramBytes: 400, ...identity });
     const byText = new DatagramWriter({ maxDatagramBytes: 400, ...identity });
     const sent: [Buffer[], Buffer[]] = [[], []];
-    const write = (writer: DatagramWriter, out: Buffer[], append: () => AppendStatus) => {
-      let status = append();
-      if (status === AppendStatus.full) {
-        out.push(Buffer.from(writer.finish(out.length, drops, 1)));
-        status = append();
-      }
-      expect(status).toBe(AppendStatus.appended);
-    };
     for (const [i, [high, low]] of words.entries()) {
       const traceId = String(1308677380302176256n + BigInt(i));
       const parent = i % 3 === 0 ? 'aaaaaaaaaaaaaaaa' : undefined;
@@ -124,10 +126,10 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
       for (const [k, template] of templates.entries()) {
         const at = start.timestampMicros + k * 7;
         const duration = k === 0 ? undefined : 7;
-        write(byWords, sent[0], () =>
+        appendOrFinish(byWords, sent[0], () =>
           byWords.appendFromTemplate(template, traceId, undefined, parent, at, duration, high, low),
         );
-        write(byText, sent[1], () => byText.appendFromTemplate(template, traceId, text, parent, at, duration));
+        appendOrFinish(byText, sent[1], () => byText.appendFromTemplate(template, traceId, text, parent, at, duration));
       }
     }
     sent[0].push(Buffer.from(byWords.finish(sent[0].length, drops, 1)));
@@ -156,24 +158,16 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     const ascii = new DatagramWriter({ maxDatagramBytes: 300, ...identity });
     const checked = new DatagramWriter({ maxDatagramBytes: 300, ...identity });
     const sent: [Buffer[], Buffer[]] = [[], []];
-    const write = (writer: DatagramWriter, out: Buffer[], append: () => AppendStatus) => {
-      let status = append();
-      if (status === AppendStatus.full) {
-        out.push(Buffer.from(writer.finish(out.length, drops, 1)));
-        status = append();
-      }
-      expect(status).toBe(AppendStatus.appended);
-    };
     for (const [i, traceId] of traceIds.entries()) {
       const spanId = i % 2 === 0 ? undefined : (0x1000 + i).toString(16).padStart(16, '0');
       const parent = i % 3 === 0 ? undefined : 'aaaaaaaaaaaaaaaa'.slice(0, 1 + (i % 16));
       for (const [k, template] of templates.entries()) {
         const at = start.timestampMicros + k * 7;
         const duration = k === 0 ? undefined : 7;
-        write(ascii, sent[0], () =>
+        appendOrFinish(ascii, sent[0], () =>
           ascii.appendFromTemplate(template, traceId, spanId, parent, at, duration, i + 1, i, true),
         );
-        write(checked, sent[1], () =>
+        appendOrFinish(checked, sent[1], () =>
           checked.appendFromTemplate(template, traceId, spanId, parent, at, duration, i + 1, i, false),
         );
       }
