@@ -317,11 +317,18 @@ class UdpTracer implements Tracer {
     try {
       return this.idSource.nextTraceId();
     } catch (err) {
-      // A custom id source must not break request handling; fall back and count it.
-      this.idSourceFailures++;
-      this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
-      return this.fallbackIds.nextTraceId();
+      return this.fallbackTraceId(err);
     }
+  }
+
+  /**
+   * A custom id source must not break request handling: a local id instead, counted. Out of
+   * {@link newTraceId} so that what is inlined into every traced request stays small.
+   */
+  private fallbackTraceId(err: unknown): string {
+    this.idSourceFailures++;
+    this.problem('TRC_ERR_IDS_FETCH_FAILED', `idSource.nextTraceId threw: ${(err as Error)?.message ?? String(err)}`);
+    return this.fallbackIds.nextTraceId();
   }
 
   sampleRoot(): boolean {
@@ -329,21 +336,14 @@ class UdpTracer implements Tracer {
   }
 
   recordHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void {
-    if (this.closing !== undefined) {
-      this.dropped.closed++;
+    // Kept small, drops aside in `dropHop`: this is inlined into every instrumented request, and its
+    // size counts against the inlining budget of the code that records (a server hop's constructor
+    // was left out of line, a construct call per request, while the drops were written here).
+    if (this.closing !== undefined || (!hop.sampled && !hop.persistent) || this.bufferFull()) {
+      this.dropHop(kind, hop);
       return;
     }
-    if (!hop.sampled && !hop.persistent) {
-      this.dropped.sampledOut++;
-      return;
-    }
-    const end = kind === SlotKind.OUT || kind === SlotKind.REP;
-    if (this.bufferFull()) {
-      this.dropped.bufferFull++;
-      if (!end) hop.pairing = HopPairing.startGone;
-      return;
-    }
-    if (end && hop.pairing === HopPairing.none) {
+    if ((kind === SlotKind.OUT || kind === SlotKind.REP) && hop.pairing === HopPairing.none) {
       // The start still waits in the ring: the end rides in its slot (no slot, no second pass of the drain).
       hop.pairing = HopPairing.endQueued;
       this.ridingEnds++;
@@ -352,6 +352,18 @@ class UdpTracer implements Tracer {
     }
     this.recorded++;
     if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
+  }
+
+  /** Counts a hop event `recordHop` does not keep under its reason; a start dropped leaves its end nothing to ride on. */
+  private dropHop(kind: HopEventKind, hop: HopRecord & { sampled: boolean; persistent: boolean }): void {
+    if (this.closing !== undefined) {
+      this.dropped.closed++;
+    } else if (!hop.sampled && !hop.persistent) {
+      this.dropped.sampledOut++;
+    } else {
+      this.dropped.bufferFull++;
+      if (kind !== SlotKind.OUT && kind !== SlotKind.REP) hop.pairing = HopPairing.startGone;
+    }
   }
 
   /** Events waiting in the ring: its slots plus the ends riding in them. */

@@ -175,7 +175,15 @@ export class DatagramWriter {
    */
   append(event: TraceEvent): AppendStatus {
     const start = this.position;
-    const end = writeEventFrame(this.buffer, start, this.eventsLimit, event, this.prepared, this.lengthBytesGuess);
+    const end = writeEventFrame(
+      this.buffer,
+      this.view,
+      start,
+      this.eventsLimit,
+      event,
+      this.prepared,
+      this.lengthBytesGuess,
+    );
     if (end >= 0) {
       this.lengthBytesGuess = end - start - 2 >= 0x80 ? 2 : 1;
       this.position = end;
@@ -244,7 +252,7 @@ export class DatagramWriter {
       at += 3;
     }
     const ids = this.prepared.ids;
-    at = writeIds(buf, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids, asciiIds);
+    at = writeIds(buf, this.view, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids, asciiIds);
     if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
     if (at >= 0 && sharedIndex === 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
@@ -342,6 +350,7 @@ export class DatagramWriter {
 /** Writes one `Batch.events` frame; returns the end offset, NO_ROOM or INVALID. */
 function writeEventFrame(
   buf: Buffer,
+  view: DataView,
   start: number,
   limit: number,
   e: TraceEvent,
@@ -353,7 +362,7 @@ function writeEventFrame(
   const bodyStart = start + 1 + lengthBytesGuess;
   if (bodyStart > limit) return NO_ROOM;
   buf[start] = TAG_BATCH_EVENTS;
-  const end = writeEventBody(buf, bodyStart, limit, e, prepared);
+  const end = writeEventBody(buf, view, bodyStart, limit, e, prepared);
   if (end < 0) return end;
   const length = end - bodyStart;
   const delta = varintBytes(length) - lengthBytesGuess;
@@ -366,7 +375,14 @@ function writeEventFrame(
   return end + delta;
 }
 
-function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent, prepared: PreparedRuns): number {
+function writeEventBody(
+  buf: Buffer,
+  view: DataView,
+  start: number,
+  limit: number,
+  e: TraceEvent,
+  prepared: PreparedRuns,
+): number {
   const type = eventTypeCode(e.type);
   if (type === 0 || typeof e.traceId !== 'string' || e.traceId.length === 0) return INVALID;
   if (typeof e.spanId !== 'string' || e.spanId.length === 0) return INVALID;
@@ -380,7 +396,7 @@ function writeEventBody(buf: Buffer, start: number, limit: number, e: TraceEvent
   if (start + 2 + 9 > limit) return NO_ROOM;
   buf[start] = TAG_EVENT_TYPE;
   buf[start + 1] = type;
-  let at = writeIds(buf, start + 2, limit, e.traceId, e.spanId, 0, 0, e.parentSpanId, prepared.ids, false);
+  let at = writeIds(buf, view, start + 2, limit, e.traceId, e.spanId, 0, 0, e.parentSpanId, prepared.ids, false);
   if (at < 0) return at;
   at = copyRun(buf, at, limit, peers);
   if (at < 0) return at;
@@ -432,6 +448,7 @@ const LOOP_COPY_IDS_MAX_BYTES = 16;
  */
 function writeIds(
   buf: Buffer,
+  view: DataView,
   at: number,
   limit: number,
   traceId: string,
@@ -473,7 +490,7 @@ function writeIds(
       if (at + 2 + SPAN_ID_WORDS_DIGITS > limit) return NO_ROOM;
       buf[at] = TAG_SPAN_ID;
       buf[at + 1] = SPAN_ID_WORDS_DIGITS;
-      writeSpanIdWords(buf, at + 2, spanHigh, spanLow);
+      writeSpanIdWords(view, at + 2, spanHigh, spanLow);
       at += 2 + SPAN_ID_WORDS_DIGITS;
     } else {
       if (typeof spanText !== 'string' || spanText.length === 0 || spanText.length > MAX_ID_LENGTH) return INVALID;

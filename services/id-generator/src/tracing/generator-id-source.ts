@@ -24,9 +24,14 @@ export class GeneratorIdSource implements IdSource {
     try {
       return this.generator.nextIdSync();
     } catch {
-      this.fallbacks++;
-      return this.fallback.nextTraceId();
+      return this.fallbackId();
     }
+  }
+
+  /** Out of {@link nextTraceId}, which is inlined into every traced request: kept small. */
+  private fallbackId(): string {
+    this.fallbacks++;
+    return this.fallback.nextTraceId();
   }
 
   /** `fallbacks`: ids that did not come from the generator (the tracer reports it as idFallbacks). */
