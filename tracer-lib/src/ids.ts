@@ -46,6 +46,12 @@ const SPAN_ID_BATCH_BYTES = 16 * 1024;
 /** The batch as 32-bit words (two per id, high first) and as bytes (for randomFillSync and hex). */
 const spanIdWords = new Uint32Array(SPAN_ID_BATCH_BYTES / 4);
 const spanIdBytes = Buffer.from(spanIdWords.buffer);
+/**
+ * The same words as signed integers, which is how {@link drawSpanIdWords} hands them out: V8 keeps a
+ * field that only ever held 31-bit-or-less integers unboxed (a Smi), where an unsigned word past 2^31
+ * makes the field a double, and every hop then allocates a heap number per such field.
+ */
+const spanIdInts = new Int32Array(spanIdWords.buffer);
 /** The batch as hex, '' until an id of this batch is wanted as text. */
 let spanIdHex = '';
 /** The next unused id of the batch, as the index of its first word. */
@@ -76,15 +82,16 @@ export function newSpanId(): string {
 }
 
 /**
- * Draws a new span id as two 32-bit words into `into` (`spanHigh` first, never both zero); its text is
- * `spanIdWordsText(spanHigh, spanLow)` from the wire package, the digits the encoder writes.
+ * Draws a new span id as two 32-bit words into `into` (`spanHigh` first, never both zero), as signed
+ * integers (see {@link spanIdInts}); its text is `spanIdWordsText(spanHigh, spanLow)` from the wire
+ * package, the digits the encoder writes (the same for a word signed or not).
  */
 export function drawSpanIdWords(into: { spanHigh: number; spanLow: number }): void {
   if (spanIdWordAt >= spanIdWords.length) refillSpanIds();
   const at = spanIdWordAt;
   spanIdWordAt = at + 2;
-  into.spanHigh = spanIdWords[at] as number;
-  into.spanLow = spanIdWords[at + 1] as number;
+  into.spanHigh = spanIdInts[at] as number;
+  into.spanLow = spanIdInts[at + 1] as number;
 }
 
 /** Largest 64-bit unsigned id, the range of Flaki ids and of a traceparent's lower half. */

@@ -1,5 +1,6 @@
 /**
- * A span id as two 32-bit words, high word first: the form a tracer draws a new span id in. On the
+ * A span id as two 32-bit words, high word first, each signed or unsigned (the same bits give the
+ * same digits): the form a tracer draws a new span id in. On the
  * wire a span id is text (phosphor.proto `span_id`, 16 lowercase hex digits for the ids tracers
  * make); a span id held as words is written as those digits straight from the words, so a span id
  * nobody reads as text never becomes a string. Writing it costs about a third of writing the same

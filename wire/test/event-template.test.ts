@@ -111,6 +111,8 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     for (let i = 0; i < 200; i++) words.push([(i * 2654435761) >>> 0, (i * 40503 + 0x9e3779b9) >>> 0]);
     for (const [high, low] of words) {
       expect(spanIdWordsText(high, low)).toBe(high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0'));
+      // The same bits as signed words (how the tracer draws them) give the same digits.
+      expect(spanIdWordsText(high | 0, low | 0)).toBe(spanIdWordsText(high, low));
     }
     const start = makeEvent({ type: 'IN', parentSpanId: undefined });
     const end = makeEvent({ type: 'OUT', parentSpanId: undefined, durationMicros: 7 });
@@ -127,7 +129,10 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
         const at = start.timestampMicros + k * 7;
         const duration = k === 0 ? undefined : 7;
         appendOrFinish(byWords, sent[0], () =>
-          byWords.appendFromTemplate(template, traceId, undefined, parent, at, duration, high, low),
+          // Half the words signed, as the tracer draws them: the same digits.
+          i % 2 === 0
+            ? byWords.appendFromTemplate(template, traceId, undefined, parent, at, duration, high, low)
+            : byWords.appendFromTemplate(template, traceId, undefined, parent, at, duration, high | 0, low | 0),
         );
         appendOrFinish(byText, sent[1], () => byText.appendFromTemplate(template, traceId, text, parent, at, duration));
       }
