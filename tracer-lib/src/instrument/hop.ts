@@ -216,8 +216,8 @@ export class ServerHop implements TraceContext, HopRecord {
   readonly attributes: AttributeSet | undefined;
   /**
    * True when the ids given to the constructor are known to be ASCII (made by the id source or checked
-   * on arrival), so the encoder copies them without a check per character; set again when the span id
-   * is replaced.
+   * on arrival), so the encoder copies them without a check per character; cleared when the
+   * application replaces the trace or span id.
    */
   asciiIds: boolean;
   readonly startMicros: number;
@@ -468,8 +468,10 @@ export function beginServerHop(
 /**
  * `new ServerHop(...)` in a function of its own. Where the constructor is not inlined (the code
  * recording a request inlines the id source and the tracer's `recordHop` first, and its inlining
- * budget runs out), a `new` costs a generic construct call — about 250 instructions more per request
- * than an ordinary call to a function in which the constructor is inlined, as it is here.
+ * budget runs out), a `new` costs a generic construct call — about 200 instructions more per request
+ * than an ordinary call to a function in which the constructor is inlined, as it is here. Its
+ * parameters are spelt out: forwarding `...args` made the call a spread (`CallVarargs`, about 100
+ * instructions per request) and pushed the ring's `pushHop` out of line.
  */
 function newServerHop(
   traceId: string,
