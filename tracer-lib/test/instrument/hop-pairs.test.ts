@@ -145,4 +145,118 @@ describe('hop pairs', () => {
       await small.close();
     }
   });
+  it('keeps the start of a hop in progress waiting through background drains, and sends it with its end as one frame', async () => {
+    const quiet = createTracer({
+      service: 'ids',
+      hostname: 'host-a',
+      collectors: [receiver.address],
+      flushIntervalMillis: 3_600_000,
+    });
+    try {
+      const slow = Array.from({ length: 20 }, () => beginServerHop(quiet, undefined, 'POST /slow', attributes));
+      // Finished hops, several drains' worth, each drain in a turn of its own.
+      for (let round = 0; round < 10; round++) {
+        for (let i = 0; i < 40; i++)
+          endServerHop(quiet, beginServerHop(quiet, undefined, 'POST /nextid', attributes), undefined, 200);
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(quiet.stats()).toMatchObject({ recordedEvents: 820, sentEvents: 0, bufferedEvents: 820 });
+      for (const hop of slow) endServerHop(quiet, hop, undefined, 200);
+      await quiet.flush();
+      await receiver.waitForEvents(840);
+      expect(quiet.stats()).toMatchObject({ sentEvents: 840, bufferedEvents: 0 });
+      // A pair frame decodes to the start followed by the end; sent apart, other events come between.
+      const events = receiver.events;
+      for (const hop of slow) {
+        const at = events.findIndex((e) => e.spanId === hop.spanId);
+        expect([events[at]?.type, events[at + 1]?.type, events[at + 1]?.spanId]).toEqual(['IN', 'OUT', hop.spanId]);
+      }
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('sends the starts of hops in progress alone once the buffer is 3/4 full, so they never keep new events out', async () => {
+    const small = createTracer({
+      service: 'ids',
+      hostname: 'host-a',
+      collectors: [receiver.address],
+      flushIntervalMillis: 3_600_000,
+      maxBufferedEvents: 20,
+    });
+    try {
+      const open = Array.from({ length: 10 }, () => beginServerHop(small, undefined, 'POST /slow', attributes));
+      await new Promise((r) => setImmediate(r));
+      // Kept by that drain; the next one comes at 3/4 of the buffer and sends them.
+      for (let i = 0; i < 6; i++) open.push(beginServerHop(small, undefined, 'POST /slow', attributes));
+      await new Promise((r) => setImmediate(r));
+      // Room for these only because the 16 starts left the buffer (kept, they would fill it at 20).
+      for (let i = 0; i < 14; i++) open.push(beginServerHop(small, undefined, 'POST /slow', attributes));
+      expect(small.stats().droppedEvents.bufferFull).toBe(0);
+      await small.flush();
+      // Every start has gone alone now: each end takes a slot of its own.
+      for (const [i, hop] of open.entries()) {
+        endServerHop(small, hop, undefined, 200);
+        if (i % 10 === 9) await small.flush();
+      }
+      await small.flush();
+      await receiver.waitForEvents(60);
+      expect(small.stats()).toMatchObject({ recordedEvents: 60, sentEvents: 60, bufferedEvents: 0 });
+      expect(Object.values(small.stats().droppedEvents).every((n) => n === 0)).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('sends a start still waiting for its end alone when the flush timer fires', async () => {
+    const timed = createTracer({
+      service: 'ids',
+      hostname: 'host-a',
+      collectors: [receiver.address],
+      flushIntervalMillis: 50,
+    });
+    try {
+      const slow = beginServerHop(timed, undefined, 'POST /slow', attributes);
+      for (let i = 0; i < 100; i++)
+        endServerHop(timed, beginServerHop(timed, undefined, 'POST /nextid', attributes), undefined, 200);
+      await receiver.waitForEvents(201);
+      expect(receiver.events.filter((e) => e.spanId === slow.spanId).map((e) => e.type)).toEqual(['IN']);
+      endServerHop(timed, slow, undefined, 200);
+      await receiver.waitForEvents(202);
+      expect(receiver.events.filter((e) => e.spanId === slow.spanId).map((e) => e.type)).toEqual(['IN', 'OUT']);
+    } finally {
+      await timed.close();
+    }
+  });
+
+  it('sends the datagrams filled by finished hops in bursts, not one by one', async () => {
+    const small = createTracer({
+      service: 'ids',
+      hostname: 'host-a',
+      collectors: [receiver.address],
+      flushIntervalMillis: 3_600_000,
+      maxDatagramBytes: 600,
+    });
+    const hops = (count: number): void => {
+      for (let i = 0; i < count; i++)
+        endServerHop(small, beginServerHop(small, undefined, 'POST /nextid', attributes), undefined, 200);
+    };
+    try {
+      // A few datagrams' worth, under one burst (eight of 600 bytes): encoded, they wait for the rest.
+      hops(40);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(small.stats()).toMatchObject({ sentDatagrams: 0, bufferedEvents: 80 });
+      // The burst completes: it goes without waiting for the timer, eight datagrams together.
+      hops(200);
+      await new Promise((r) => setImmediate(r));
+      expect(small.stats().sentDatagrams).toBe(8);
+      await small.flush();
+      await receiver.waitForEvents(480);
+      expect(small.stats()).toMatchObject({ recordedEvents: 480, sentEvents: 480, bufferedEvents: 0 });
+      expect(Object.values(small.stats().droppedEvents).every((n) => n === 0)).toBe(true);
+      expect(new Set(receiver.events.map((e) => e.spanId)).size).toBe(240);
+    } finally {
+      await small.close();
+    }
+  });
 });
