@@ -105,23 +105,13 @@ export function createTracer(options: TracerOptions = {}): Tracer {
   return resolved.enabled ? new UdpTracer(resolved) : new NoopTracer(resolved);
 }
 
+/** Before the first full datagram shows the real number, assume events of this size to pace flushes. */
+const INITIAL_EVENT_BYTES_ESTIMATE = 128;
 /**
- * Events waiting (beyond the hop starts kept for their ends, see `drain`) that start a background
- * drain. Small, so that a finished hop waits a few dozen requests at most for its encoding: every hop
- * still waiting when V8 collects its young generation is copied, and V8 grows that generation once
- * enough has survived. Measured for the traced ID service with `--trace-gc-nvp` (docs/benchmarks.md):
- * drained a burst of datagrams' worth at a time (≈ 1,000 hops), ≈ 122 KB of hops survived each
- * collection and the young generation grew from 16 to 64 MB (the L3 cache is 32 MB); one datagram's
- * worth, ≈ 37 KB and 32 MB within 5 s; 64 events, ≈ 11 KB; the untraced service, ≈ 2 KB, staying at 16 MB.
- * Encoding stays in batches, off the request's path: encoding each hop as it ends left nothing to
- * survive but was measured slower.
- */
-const DRAIN_BATCH_EVENTS = 64;
-/**
- * Filled datagrams wait, sealed, until a burst of several is ready, and are then sent back to back
- * (or all of them when the timer, flush() or close() asks for everything). Sending to a receiver
- * that went idle costs a cross-CPU wake-up in the kernel, charged to the sender (profiled at up to
- * ≈ 100–200 µs per datagram to a local collector in the bench VM, docs/benchmarks.md); in a burst the first datagram wakes it and the next ones find it running.
+ * A background drain waits for a burst of several datagrams' worth of events and sends them back to
+ * back. Sending to a receiver that went idle costs a cross-CPU wake-up in the kernel, charged to the
+ * sender (profiled at up to ≈ 100–200 µs per datagram to a local collector in the bench VM,
+ * docs/benchmarks.md); in a burst the first datagram wakes it and the next ones find it running.
  * Latency is unchanged in effect: a partly filled batch still leaves on the flush timer.
  */
 const DRAIN_BURST_MAX_DATAGRAMS = 8;
@@ -186,13 +176,8 @@ class UdpTracer implements Tracer {
   private readonly fallbackIds = new LocalIdSource();
   private readonly sampler: Sampler;
   private readonly timer: NodeJS.Timeout;
-  /** Events that start a drain beyond the hop starts the last one kept waiting ({@link DRAIN_BATCH_EVENTS}). */
-  private readonly flushThreshold: number;
-  /**
-   * Waiting events from which a drain is scheduled: {@link flushThreshold} beyond the starts kept
-   * waiting, and at 3/4 of the buffer at the latest (that drain sends the kept starts too).
-   */
-  private drainAt: number;
+  /** When the buffer holds this many events, a flush is scheduled: about one burst's worth. */
+  private flushThreshold: number;
   /** Datagrams per background drain (see {@link DRAIN_BURST_MAX_DATAGRAMS}). */
   private readonly burstDatagrams: number;
   /** Datagrams per drain while the buffer is over 3/4 full (see {@link DRAIN_URGENT_MAX_BYTES}). */
@@ -255,9 +240,9 @@ class UdpTracer implements Tracer {
       Math.min(DRAIN_BURST_MAX_DATAGRAMS, Math.floor(DRAIN_BURST_MAX_BYTES / options.maxDatagramBytes)),
     );
     this.urgentDatagrams = Math.max(this.burstDatagrams, Math.floor(DRAIN_URGENT_MAX_BYTES / options.maxDatagramBytes));
-    // At most half the buffer, so a drain is under way well before the buffer is full.
-    this.flushThreshold = Math.max(1, Math.min(DRAIN_BATCH_EVENTS, Math.floor(options.maxBufferedEvents / 2)));
-    this.drainAt = this.flushThreshold;
+    this.flushThreshold = this.drainThreshold(
+      Math.floor(this.writer.eventCapacityBytes / INITIAL_EVENT_BYTES_ESTIMATE),
+    );
     this.transport = new UdpTransport(
       options.collectors,
       {
@@ -313,7 +298,7 @@ class UdpTracer implements Tracer {
     }
     this.ring.push(event);
     this.recorded++;
-    if (this.waitingEvents() >= this.drainAt) this.scheduleDrain(false);
+    if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
   }
 
   startTrace(existingTraceId?: string): TraceContext {
@@ -366,7 +351,7 @@ class UdpTracer implements Tracer {
       this.ring.pushHop(kind, hop);
     }
     this.recorded++;
-    if (this.waitingEvents() >= this.drainAt) this.scheduleDrain(false);
+    if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
   }
 
   /** Counts a hop event `recordHop` does not keep under its reason; a start dropped leaves its end nothing to ride on. */
@@ -400,7 +385,7 @@ class UdpTracer implements Tracer {
       sentDatagrams: this.sentDatagrams,
       sentBytes: this.sentBytes,
       droppedEvents: { ...this.dropped },
-      bufferedEvents: this.waitingEvents() + this.writer.eventCount + this.writer.sealedEvents,
+      bufferedEvents: this.waitingEvents() + this.writer.eventCount,
       inFlightDatagrams: this.transport.inFlightDatagrams,
       idFallbacks: sourceFallbacks + this.idSourceFailures,
     };
@@ -434,13 +419,7 @@ class UdpTracer implements Tracer {
   }
 
   private isDrained(): boolean {
-    const writer = this.writer;
-    return (
-      this.ring.size === 0 &&
-      writer.eventCount === 0 &&
-      writer.sealedDatagrams === 0 &&
-      this.transport.inFlightDatagrams === 0
-    );
+    return this.ring.size === 0 && this.writer.eventCount === 0 && this.transport.inFlightDatagrams === 0;
   }
 
   private settleDrained(): void {
@@ -473,42 +452,23 @@ class UdpTracer implements Tracer {
   }
 
   /**
-   * Moves buffered events into datagrams, seals the full ones and hands them to the socket a burst
-   * at a time — never more than {@link DRAIN_BURST_MAX_DATAGRAMS} (one burst) waiting for the socket
-   * at once. Past that the events stay in the ring, and the socket's send completions start the next
-   * drain ({@link sendCompleted}): a burst the buffer accepted leaves at the pace the socket (and, on
+   * Moves buffered events into datagrams and hands full ones to the socket — but never more than
+   * {@link DRAIN_BURST_MAX_DATAGRAMS} (one burst) waiting for the socket at once. Past that the
+   * events stay in the ring, and the socket's send completions start the next drain
+   * ({@link sendCompleted}): a burst the buffer accepted leaves at the pace the socket (and, on
    * loopback, the receiver) takes it, instead of overflowing the transport's backlog or the
    * receiver's socket buffer. The ring stays the one bounded place where events wait; what does
-   * not fit there is dropped as `bufferFull`. With `sendPartial` (timer, flush, close) the sealed
-   * datagrams and the last, partly filled one go too, once the ring is empty; otherwise they wait
-   * for a burst and the next events. Runs in the background (setImmediate/timer/send callbacks),
-   * never inside `emit`.
+   * not fit there is dropped as `bufferFull`. With `sendPartial` (timer, flush, close) the last,
+   * partly filled datagram goes too, once the ring is empty; otherwise it stays open for the next
+   * events. Runs in the background (setImmediate/timer/send callbacks), never inside `emit`.
    */
   private drain(sendPartial: boolean): void {
     if (sendPartial) this.partialWanted = true;
     const ring = this.ring;
     const writer = this.writer;
     const scratch = this.scratch;
-    if (writer.sealedDatagrams >= this.burstDatagrams && !this.sendSealed()) return;
-    // A hop's start whose end has not come yet is moved behind the other events, to wait for its end
-    // and go with it as one frame — except when the timer, flush() or close() wants everything out
-    // (so a start waits one flush interval at most), or when the buffer is filling up (hops in
-    // progress must not keep new events out). Each slot is looked at once per drain.
-    const keepOpen = !this.partialWanted && this.waitingEvents() < this.urgentEvents;
-    let looks = keepOpen ? ring.size : Number.POSITIVE_INFINITY;
-    this.drainAt = this.flushThreshold;
-    for (let kind = ring.peekKind(); kind !== undefined && looks > 0; kind = ring.peekKind(), looks--) {
+    for (let kind = ring.peekKind(); kind !== undefined; kind = ring.peekKind()) {
       const ref = ring.peekRef();
-      if (
-        keepOpen &&
-        (kind === SlotKind.IN || kind === SlotKind.REQ) &&
-        (ref as HopRecord).pairing === HopPairing.none
-      ) {
-        ring.drop();
-        ring.pushHop(kind, ref as HopRecord);
-        this.drainAt = Math.min(this.drainAt + 1, this.urgentEvents);
-        continue;
-      }
       let status: AppendStatus | undefined;
       if (kind === SlotKind.event) {
         status = writer.append(ref as TraceEvent);
@@ -533,8 +493,10 @@ class UdpTracer implements Tracer {
       if (status === AppendStatus.appended) {
         this.releaseOldest(kind, ref);
       } else if (status === AppendStatus.full) {
-        writer.seal();
-        if (writer.sealedDatagrams >= this.burstDatagrams && !this.sendSealed()) return;
+        // Pace the next drain by what actually fitted in a datagram.
+        this.flushThreshold = this.drainThreshold(writer.eventCount);
+        if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
+        this.sendDatagram();
       } else {
         if (kind !== SlotKind.event) (ref as HopRecord).fill(kind, scratch, this.service, this.hostname, this.zone);
         this.rejected(kind === SlotKind.event ? (ref as TraceEvent) : scratch, status);
@@ -542,23 +504,12 @@ class UdpTracer implements Tracer {
       }
     }
     if (!this.partialWanted) return;
-    writer.seal();
-    if (!this.sendSealed()) return;
+    if (writer.eventCount > 0) {
+      if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
+      this.sendDatagram();
+    }
     this.partialWanted = false;
     this.settleDrained();
-  }
-
-  /** Sends sealed datagrams, oldest first, while the socket may take more ({@link sendWindow}); true when none waits. */
-  private sendSealed(): boolean {
-    const writer = this.writer;
-    while (writer.sealedDatagrams > 0) {
-      if (this.transport.inFlightDatagrams >= this.sendWindow()) return false;
-      const events = writer.oldestSealedEvents;
-      const datagram = writer.finishSealed(this.sequence, this.dropped, nowMicros()) as Buffer;
-      this.sequence = (this.sequence + 1) >>> 0;
-      this.transport.send(datagram, events);
-    }
-    return true;
   }
 
   /**
@@ -587,17 +538,26 @@ class UdpTracer implements Tracer {
   /** A send finished (or failed): when the burst is done and events wait, drain the next one. */
   private sendCompleted(): void {
     if (this.transport.inFlightDatagrams !== 0) return;
-    const writer = this.writer;
     const waiting = this.waitingEvents();
-    if (
-      waiting >= this.drainAt ||
-      writer.sealedDatagrams >= this.burstDatagrams ||
-      (this.partialWanted && waiting + writer.eventCount + writer.sealedDatagrams > 0)
-    ) {
+    if (waiting >= this.flushThreshold || (this.partialWanted && waiting + this.writer.eventCount > 0)) {
       this.scheduleDrain(true);
     } else {
       this.settleDrained();
     }
+  }
+
+  /** Events that start a background drain, for datagrams holding `eventsPerDatagram` each. */
+  private drainThreshold(eventsPerDatagram: number): number {
+    // At most half the buffer, so a burst never waits long enough to fill it.
+    return Math.max(1, Math.min(eventsPerDatagram * this.burstDatagrams, Math.floor(this.ring.capacity / 2)));
+  }
+
+  private sendDatagram(): void {
+    const events = this.writer.eventCount;
+    const dropped = this.dropped;
+    const datagram = this.writer.finish(this.sequence, dropped, nowMicros());
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.transport.send(datagram, events);
   }
 
   private rejected(event: TraceEvent, status: AppendStatus): void {

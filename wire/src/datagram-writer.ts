@@ -130,14 +130,6 @@ export class DatagramWriter {
   /** The template found last in `sharedTemplates` and its index (0: none): an endpoint's events come in runs. */
   private lastShared: EventTemplate | undefined = undefined;
   private lastSharedIndex = 0;
-  /**
-   * Datagrams whose events are complete but whose batch fields (sequence, drops, send time) are not
-   * written yet ({@link seal}), oldest first: their buffers, where their events end, how many they hold.
-   */
-  private readonly sealedBuffers: Buffer[] = [];
-  private readonly sealedEnds: number[] = [];
-  private readonly sealedCounts: number[] = [];
-  private sealedEventTotal = 0;
 
   constructor(options: DatagramWriterOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes;
@@ -170,49 +162,6 @@ export class DatagramWriter {
   /** Events in the datagram being written. */
   get eventCount(): number {
     return this.events;
-  }
-
-  /** Datagrams sealed and not finished yet ({@link seal}). */
-  get sealedDatagrams(): number {
-    return this.sealedBuffers.length;
-  }
-
-  /** Events in the sealed datagrams. */
-  get sealedEvents(): number {
-    return this.sealedEventTotal;
-  }
-
-  /** Events in the oldest sealed datagram, the one {@link finishSealed} completes next; 0 when none. */
-  get oldestSealedEvents(): number {
-    return this.sealedCounts.length === 0 ? 0 : (this.sealedCounts[0] as number);
-  }
-
-  /**
-   * Closes the current datagram to further events without finishing it, and starts a new one: its
-   * batch fields are written by {@link finishSealed}, when it is sent, so the send time and drop
-   * counters it carries are those of the send. Lets a caller fill several datagrams as events come
-   * and hand them to the socket together. False (nothing sealed) when the current datagram is empty.
-   */
-  seal(): boolean {
-    if (this.events === 0) return false;
-    this.sealedBuffers.push(this.buffer);
-    this.sealedEnds.push(this.position);
-    this.sealedCounts.push(this.events);
-    this.sealedEventTotal += this.events;
-    this.startNext();
-    return true;
-  }
-
-  /**
-   * Completes the oldest sealed datagram with the batch fields and returns it (owned by the caller,
-   * as from {@link finish}); undefined when none is sealed.
-   */
-  finishSealed(sequence: number, drops: DropCounters, sentAtMicros: number): Buffer | undefined {
-    const buf = this.sealedBuffers.shift();
-    if (buf === undefined) return undefined;
-    const end = this.sealedEnds.shift() as number;
-    this.sealedEventTotal -= this.sealedCounts.shift() as number;
-    return this.complete(buf, end, sequence, drops, sentAtMicros);
   }
 
   /** Room for events in an empty datagram, in bytes (frames included). */
@@ -355,13 +304,8 @@ export class DatagramWriter {
    * starts a new datagram. The returned buffer is owned by the caller (it is not reused).
    */
   finish(sequence: number, drops: DropCounters, sentAtMicros: number): Buffer {
-    const datagram = this.complete(this.buffer, this.position, sequence, drops, sentAtMicros);
-    this.startNext();
-    return datagram;
-  }
-
-  /** Writes the batch fields after the events ending at `at` in `buf` and returns the datagram. */
-  private complete(buf: Buffer, at: number, sequence: number, drops: DropCounters, sentAtMicros: number): Buffer {
+    const buf = this.buffer;
+    let at = this.position;
     at += this.identity.copy(buf, at);
     buf[at++] = TAG_BATCH_SEQUENCE;
     at = writeVarint(buf, at, sequence >>> 0);
@@ -388,11 +332,8 @@ export class DatagramWriter {
         .digest()
         .copy(buf, WIRE_HEADER_BYTES, 0, WIRE_HMAC_BYTES);
     }
-    return buf.subarray(0, at);
-  }
-
-  /** Starts a new datagram in a different buffer: the socket (or the sealed queue) holds the last one. */
-  private startNext(): void {
+    const datagram = buf.subarray(0, at);
+    // A different buffer for the next datagram: the socket holds this one until its send completes.
     this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.maxDatagramBytes);
     this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.maxDatagramBytes);
     this.position = this.prefixBytes;
@@ -402,6 +343,7 @@ export class DatagramWriter {
     this.inlineTemplates.length = 0;
     this.lastShared = undefined;
     this.lastSharedIndex = 0;
+    return datagram;
   }
 }
 

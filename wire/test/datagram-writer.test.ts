@@ -53,45 +53,6 @@ describe('DatagramWriter', () => {
     expect(decodeDatagram(datagram, Buffer.from('other'))).toMatchObject({ ok: false, reason: 'bad_hmac' });
   });
 
-  it('seals datagrams as they fill and finishes them later with the batch fields of the send, oldest first', () => {
-    const key = Buffer.from('shared-secret');
-    const writer = new DatagramWriter({ maxDatagramBytes: 600, ...identity, hmacKey: key });
-    expect(writer.seal()).toBe(false);
-    expect(writer.finishSealed(0, drops, 1)).toBeUndefined();
-    const filled: TraceEvent[][] = [];
-    for (let d = 0; d < 3; d++) {
-      const events: TraceEvent[] = [];
-      for (;;) {
-        const event = makeEvent({ spanId: `${d}00000000000000${events.length}`.slice(0, 16) });
-        if (writer.append(event) !== AppendStatus.appended) break;
-        events.push({ ...event, flags: 1 });
-      }
-      filled.push(events);
-      expect(writer.seal()).toBe(true);
-    }
-    expect(writer.eventCount).toBe(0);
-    expect(writer.sealedDatagrams).toBe(3);
-    expect(writer.sealedEvents).toBe(filled.flat().length);
-    expect(writer.oldestSealedEvents).toBe(filled[0]?.length);
-    // An event appended now goes to a fourth datagram, not into a sealed one.
-    const fourth = makeEvent({ spanId: 'ffffffffffffffff' });
-    expect(writer.append(fourth)).toBe(AppendStatus.appended);
-    for (const [d, events] of filled.entries()) {
-      const datagram = writer.finishSealed(10 + d, { ...drops, bufferFull: d }, 2_000 + d) as Buffer;
-      expect(datagram.length).toBeLessThanOrEqual(600);
-      const result = decodeDatagram(datagram, key);
-      expect(result.ok).toBe(true);
-      if (!result.ok) return;
-      expect(result.batch).toMatchObject({ sequence: 10 + d, drops: { bufferFull: d }, sentAtMicros: 2_000 + d });
-      expect(result.batch.events).toEqual(events);
-    }
-    expect(writer.sealedDatagrams).toBe(0);
-    expect(writer.sealedEvents).toBe(0);
-    expect(writer.oldestSealedEvents).toBe(0);
-    const last = decodeDatagram(writer.finish(13, drops, 3_000), key);
-    expect(last.ok && last.batch.events).toEqual([{ ...fourth, flags: 1 }]);
-  });
-
   it('reports full when the next event does not fit, and never exceeds maxDatagramBytes', () => {
     const writer = new DatagramWriter({ maxDatagramBytes: 600, ...identity });
     let appended = 0;
