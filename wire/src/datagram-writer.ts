@@ -499,12 +499,7 @@ function writeIds(
         : writeString(buf, at, limit, TAG_SPAN_ID, spanText);
       if (at < 0) return at;
     }
-    if (parentSpanId !== undefined && parentSpanId !== '' && asciiIds) {
-      if (typeof parentSpanId !== 'string' || parentSpanId.length > MAX_ID_LENGTH) return INVALID;
-      at = writeAsciiString(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId);
-    } else {
-      at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH);
-    }
+    at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH, asciiIds);
     if (at < 0) return at;
   }
   ids.pendingStart = idsStart;

@@ -150,6 +150,10 @@ function closeLengthPrefix(buf: Buffer, lengthAt: number, bodyStart: number, end
   return end + extra;
 }
 
+/**
+ * An optional string field: nothing when undefined or empty, INVALID past `maxLength`; `ascii`: the
+ * caller knows it to be ASCII ({@link writeAsciiString}).
+ */
 export function writeOptional(
   buf: Buffer,
   at: number,
@@ -157,10 +161,11 @@ export function writeOptional(
   tag: number,
   value: string | undefined,
   maxLength: number,
+  ascii = false,
 ): number {
   if (value === undefined || value === '') return at;
   if (typeof value !== 'string' || value.length > maxLength) return INVALID;
-  return writeString(buf, at, limit, tag, value);
+  return ascii ? writeAsciiString(buf, at, limit, tag, value) : writeString(buf, at, limit, tag, value);
 }
 
 /** Writes tag, length and UTF-8 bytes of a string; NO_ROOM when it does not fit before `limit`. */
