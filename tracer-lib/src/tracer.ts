@@ -3,7 +3,6 @@ import type { AttributePolicy } from './attributes/attribute-set.js';
 import { EventRing, HopPairing, type HopRecord } from './buffer/event-ring.js';
 import { HopTemplates } from './buffer/hop-templates.js';
 import { type HopEventKind, SlotKind } from './buffer/slot-kind.js';
-import { WholeHops } from './buffer/whole-hops.js';
 import { nowMicros, resyncClock } from './clock.js';
 import type { TraceContext } from './context.js';
 import { withEnvironment } from './env-options.js';
@@ -195,10 +194,6 @@ class UdpTracer implements Tracer {
   private recorded = 0;
   /** End events carried in their start's ring slot (see HopPairing.endQueued). */
   private ridingEnds = 0;
-  /** Hops that ended while their start waited, held for the flush without their objects (see WholeHops). */
-  private readonly wholeHops: WholeHops;
-  /** Ring slots of starts whose hop is held whole: still in line, counted as nothing (see HopPairing.whole). */
-  private clearedSlots = 0;
   private sent = 0;
   private sentDatagrams = 0;
   private sentBytes = 0;
@@ -231,7 +226,6 @@ class UdpTracer implements Tracer {
     this.asciiTraceIds = options.idSource.asciiIds === true;
     this.sampler = new RateSampler(options.sampleRate);
     this.ring = new EventRing(options.maxBufferedEvents);
-    this.wholeHops = new WholeHops(Math.max(1, Math.floor(options.maxBufferedEvents / 2)));
     this.urgentEvents = Math.max(1, Math.floor(options.maxBufferedEvents * 0.75));
     this.writer = new DatagramWriter({
       maxDatagramBytes: options.maxDatagramBytes,
@@ -350,18 +344,11 @@ class UdpTracer implements Tracer {
       return;
     }
     if ((kind === SlotKind.OUT || kind === SlotKind.REP) && hop.pairing === HopPairing.none) {
-      // The start still waits in the ring: the hop is held whole and let go, its start's slot cleared;
-      // or, when it cannot be, the end rides in that slot (no slot, no second pass of the drain).
-      if (hop.holdWhole(this.wholeHops, this.templates, this.service)) {
-        hop.pairing = HopPairing.whole;
-        this.ring.clear(hop.ringSlot);
-        this.clearedSlots++;
-      } else {
-        hop.pairing = HopPairing.endQueued;
-        this.ridingEnds++;
-      }
+      // The start still waits in the ring: the end rides in its slot (no slot, no second pass of the drain).
+      hop.pairing = HopPairing.endQueued;
+      this.ridingEnds++;
     } else {
-      hop.ringSlot = this.ring.pushHop(kind, hop);
+      this.ring.pushHop(kind, hop);
     }
     this.recorded++;
     if (this.waitingEvents() >= this.flushThreshold) this.scheduleDrain(false);
@@ -379,9 +366,9 @@ class UdpTracer implements Tracer {
     }
   }
 
-  /** Events waiting: the ring's slots (not the cleared ones) plus the ends riding in them, and the hops held whole. */
+  /** Events waiting in the ring: its slots plus the ends riding in them. */
   private waitingEvents(): number {
-    return this.ring.size - this.clearedSlots + this.ridingEnds + 2 * this.wholeHops.size;
+    return this.ring.size + this.ridingEnds;
   }
 
   /** True when `maxBufferedEvents` events wait. */
@@ -432,12 +419,7 @@ class UdpTracer implements Tracer {
   }
 
   private isDrained(): boolean {
-    return (
-      this.ring.size === 0 &&
-      this.wholeHops.size === 0 &&
-      this.writer.eventCount === 0 &&
-      this.transport.inFlightDatagrams === 0
-    );
+    return this.ring.size === 0 && this.writer.eventCount === 0 && this.transport.inFlightDatagrams === 0;
   }
 
   private settleDrained(): void {
@@ -485,24 +467,7 @@ class UdpTracer implements Tracer {
     const ring = this.ring;
     const writer = this.writer;
     const scratch = this.scratch;
-    const whole = this.wholeHops;
-    while (whole.size > 0) {
-      const status = whole.appendOldestTo(writer);
-      if (status === AppendStatus.full) {
-        this.flushThreshold = this.drainThreshold(writer.eventCount);
-        if (this.transport.inFlightDatagrams >= this.sendWindow()) return;
-        this.sendDatagram();
-        continue;
-      }
-      if (status !== AppendStatus.appended) this.rejectedWhole(status, whole.oldestTraceId());
-      whole.drop();
-    }
     for (let kind = ring.peekKind(); kind !== undefined; kind = ring.peekKind()) {
-      if (kind === SlotKind.cleared) {
-        ring.drop();
-        this.clearedSlots--;
-        continue;
-      }
       const ref = ring.peekRef();
       let status: AppendStatus | undefined;
       if (kind === SlotKind.event) {
@@ -593,17 +558,6 @@ class UdpTracer implements Tracer {
     const datagram = this.writer.finish(this.sequence, dropped, nowMicros());
     this.sequence = (this.sequence + 1) >>> 0;
     this.transport.send(datagram, events);
-  }
-
-  /** A hop held whole that the writer refused: both its events are counted under the reason. */
-  private rejectedWhole(status: AppendStatus, traceId: string): void {
-    if (status === AppendStatus.tooLarge) {
-      this.dropped.tooLarge += 2;
-      this.problem('TRC_ERR_EVENT_TOO_LARGE', `a hop of trace ${traceId} does not fit in maxDatagramBytes`);
-      return;
-    }
-    this.dropped.invalid += 2;
-    this.problem('TRC_ERR_EVENT_INVALID', `a hop of trace ${traceId}: span id or times out of range`);
   }
 
   private rejected(event: TraceEvent, status: AppendStatus): void {

@@ -130,13 +130,6 @@ export class DatagramWriter {
   /** The template found last in `sharedTemplates` and its index (0: none): an endpoint's events come in runs. */
   private lastShared: EventTemplate | undefined = undefined;
   private lastSharedIndex = 0;
-  /** The frame being written ({@link openFrame} to {@link closeFrame}): where it starts, its template's entry. */
-  private frameStart = 0;
-  private frameSharedIndex = 0;
-  private frameNewEntry = false;
-  private frameFirstInline = false;
-  /** How far the last frame's body moved when its length took other than the guessed bytes. */
-  private frameDelta = 0;
 
   constructor(options: DatagramWriterOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes;
@@ -224,78 +217,11 @@ export class DatagramWriter {
     spanLow = 0,
     asciiIds = false,
   ): AppendStatus {
+    const limit = this.eventsLimit;
+    const buf = this.buffer;
     if (template.events === 2 && !hasStartTime(timestampMicros, durationMicros)) {
       return AppendStatus.invalid;
     }
-    let at = this.openFrame(template);
-    const ids = this.prepared.ids;
-    if (at >= 0) {
-      at = writeIds(
-        this.buffer,
-        this.view,
-        at,
-        this.eventsLimit,
-        traceId,
-        spanId,
-        spanHigh,
-        spanLow,
-        parentSpanId,
-        ids,
-        asciiIds,
-      );
-    }
-    if (at >= 0) at = writeTimes(this.buffer, this.view, at, this.eventsLimit, timestampMicros, durationMicros);
-    const status = this.closeFrame(template, at);
-    if (status !== AppendStatus.appended) return status;
-    // A frame with both events of a hop is the hop whole: no next frame repeats its ids, so they are
-    // not kept (keeping them stores this event's strings into the long-lived writer, a write-barrier
-    // slow path per hop).
-    if (template.events === 2) ids.valid = false;
-    else ids.commit(traceId, spanId, spanHigh, spanLow, parentSpanId, this.frameDelta);
-    return status;
-  }
-
-  /**
-   * {@link appendFromTemplate} for a whole hop (a template with {@link EventFlags.carriesStart}) whose
-   * ids and times {@link writeHopBody} wrote beforehand: `bodyLength` bytes of `body` from `bodyAt`,
-   * copied four at a time (`body` must hold three bytes more after them). Writes the same bytes as
-   * {@link appendFromTemplate} given those ids and times. Never throws; `invalid` for a template of one
-   * event or a body out of range.
-   */
-  appendHopBody(template: EventTemplate, body: DataView, bodyAt: number, bodyLength: number): AppendStatus {
-    if (
-      template.events !== 2 ||
-      !(bodyLength > 0 && bodyLength <= HOP_BODY_MAX_BYTES) ||
-      !(bodyAt >= 0) ||
-      bodyAt + bodyLength + 3 > body.byteLength
-    ) {
-      return AppendStatus.invalid;
-    }
-    let at = this.openFrame(template);
-    if (at >= 0) {
-      if (at + bodyLength > this.eventsLimit) {
-        at = NO_ROOM;
-      } else {
-        // Past the events limit the buffer still holds the trailer, so the last word's extra bytes fit.
-        const view = this.view;
-        for (let k = 0; k < bodyLength; k += 4) view.setInt32(at + k, body.getInt32(bodyAt + k, true), true);
-        at += bodyLength;
-      }
-    }
-    const status = this.closeFrame(template, at);
-    if (status === AppendStatus.appended) this.prepared.ids.valid = false;
-    return status;
-  }
-
-  /**
-   * Starts an event frame of `template` at the writer's position: its `shared` entry first when this
-   * is the template's second event in the datagram, then the frame's tag with room for its length,
-   * then the reference to the entry. Returns where the event's own fields go, or NO_ROOM; what
-   * {@link closeFrame} needs is kept in the `frame*` fields.
-   */
-  private openFrame(template: EventTemplate): number {
-    const limit = this.eventsLimit;
-    const buf = this.buffer;
     // A template's fields go once per datagram, as a `shared` entry written before its second event;
     // each event from then on refers to it (docs/wire-format.md, "Shared fields"). Past
     // MAX_SHARED_ENTRIES templates, inline.
@@ -307,43 +233,32 @@ export class DatagramWriter {
       firstInline = this.inlineTemplates.length < MAX_SHARED_ENTRIES;
     } else if (sharedIndex === 0 && this.sharedTemplates.length < MAX_SHARED_ENTRIES) {
       const run = template.bytes;
-      if (start + 1 + varintBytes(run.length) + run.length > limit) return NO_ROOM;
+      if (start + 1 + varintBytes(run.length) + run.length > limit) {
+        return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+      }
       buf[start] = TAG_BATCH_SHARED;
       start = copyRun(buf, writeVarint(buf, start + 1, run.length), limit, run);
       sharedIndex = this.sharedTemplates.length + 1;
       newEntry = true;
     }
-    const bodyStart = start + 1 + this.lengthBytesGuess;
-    if (bodyStart + 3 > limit) return NO_ROOM;
-    this.frameStart = start;
-    this.frameSharedIndex = sharedIndex;
-    this.frameNewEntry = newEntry;
-    this.frameFirstInline = firstInline;
-    if (sharedIndex === 0) return bodyStart;
-    buf[bodyStart] = SHARED_REFERENCE_TAG_0;
-    buf[bodyStart + 1] = SHARED_REFERENCE_TAG_1;
-    buf[bodyStart + 2] = sharedIndex;
-    return bodyStart + 3;
-  }
-
-  /**
-   * Ends the frame {@link openFrame} started, whose event fields end at `at` (or failed: NO_ROOM,
-   * INVALID): the template's bytes when it has no `shared` entry, then the frame's length (the body
-   * moved by {@link frameDelta} bytes when the guessed length bytes were wrong). Nothing is kept of a
-   * frame that failed: the shared entry it wrote stays unreferenced past the datagram's position.
-   */
-  private closeFrame(template: EventTemplate, at: number): AppendStatus {
-    const limit = this.eventsLimit;
-    const buf = this.buffer;
-    const sharedIndex = this.frameSharedIndex;
+    const lengthBytes = this.lengthBytesGuess;
+    const bodyStart = start + 1 + lengthBytes;
+    if (bodyStart + 3 > limit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    let at = bodyStart;
+    if (sharedIndex !== 0) {
+      buf[at] = SHARED_REFERENCE_TAG_0;
+      buf[at + 1] = SHARED_REFERENCE_TAG_1;
+      buf[at + 2] = sharedIndex;
+      at += 3;
+    }
+    const ids = this.prepared.ids;
+    at = writeIds(buf, this.view, at, limit, traceId, spanId, spanHigh, spanLow, parentSpanId, ids, asciiIds);
+    if (at >= 0) at = writeTimes(buf, this.view, at, limit, timestampMicros, durationMicros);
     if (at >= 0 && sharedIndex === 0) at = copyRun(buf, at, limit, template.bytes);
     if (at < 0) {
       if (at === INVALID) return AppendStatus.invalid;
       return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
     }
-    const start = this.frameStart;
-    const lengthBytes = this.lengthBytesGuess;
-    const bodyStart = start + 1 + lengthBytes;
     const length = at - bodyStart;
     const delta = varintBytes(length) - lengthBytes;
     if (delta !== 0) {
@@ -352,15 +267,19 @@ export class DatagramWriter {
     }
     buf[start] = TAG_BATCH_EVENTS;
     writeVarint(buf, start + 1, length);
-    this.frameDelta = delta;
+    // A frame with both events of a hop is the hop whole: no next frame repeats its ids, so they are
+    // not kept (keeping them stores this event's strings into the long-lived writer, a write-barrier
+    // slow path per hop).
+    if (template.events === 2) ids.valid = false;
+    else ids.commit(traceId, spanId, spanHigh, spanLow, parentSpanId, delta);
     this.lengthBytesGuess = length >= 0x80 ? 2 : 1;
     this.position = at + delta;
     this.events += template.events;
-    if (this.frameNewEntry) {
+    if (newEntry) {
       this.sharedTemplates.push(template);
       this.lastShared = template;
       this.lastSharedIndex = sharedIndex;
-    } else if (this.frameFirstInline) {
+    } else if (firstInline) {
       this.inlineTemplates.push(template);
     }
     return AppendStatus.appended;
@@ -586,50 +505,6 @@ function writeIds(
   ids.pendingStart = idsStart;
   ids.pendingEnd = at;
   return at;
-}
-
-/** Bytes {@link writeHopBody} writes at most: three ids with their tags and lengths, timestamp and duration. */
-export const HOP_BODY_MAX_BYTES = 3 * (2 + MAX_ID_LENGTH) + 18;
-
-/**
- * Writes a whole hop's fields that differ per hop — trace, span (`spanText`, or the words when it is
- * undefined) and parent span id, the end's timestamp and the duration — at `at`, for
- * {@link DatagramWriter.appendHopBody}: the bytes {@link DatagramWriter.appendFromTemplate} writes
- * for them. The ids must be known to be ASCII (see {@link writeAsciiString}). Returns the end,
- * NO_ROOM or INVALID.
- */
-export function writeHopBody(
-  buf: Buffer,
-  view: DataView,
-  at: number,
-  limit: number,
-  traceId: string,
-  spanText: string | undefined,
-  spanHigh: number,
-  spanLow: number,
-  parentSpanId: string | undefined,
-  endMicros: number,
-  durationMicros: number,
-): number {
-  if (typeof traceId !== 'string' || traceId.length === 0 || traceId.length > MAX_ID_LENGTH) return INVALID;
-  if (!hasStartTime(endMicros, durationMicros)) return INVALID;
-  at = writeAsciiString(buf, at, limit, TAG_TRACE_ID, traceId);
-  if (at < 0) return at;
-  if (spanText === undefined) {
-    if ((spanHigh | spanLow) === 0) return INVALID;
-    if (at + 2 + SPAN_ID_WORDS_DIGITS > limit) return NO_ROOM;
-    buf[at] = TAG_SPAN_ID;
-    buf[at + 1] = SPAN_ID_WORDS_DIGITS;
-    writeSpanIdWords(view, at + 2, spanHigh, spanLow);
-    at += 2 + SPAN_ID_WORDS_DIGITS;
-  } else {
-    if (typeof spanText !== 'string' || spanText.length === 0 || spanText.length > MAX_ID_LENGTH) return INVALID;
-    at = writeAsciiString(buf, at, limit, TAG_SPAN_ID, spanText);
-    if (at < 0) return at;
-  }
-  at = writeOptional(buf, at, limit, TAG_PARENT_SPAN_ID, parentSpanId, MAX_ID_LENGTH, true);
-  if (at < 0) return at;
-  return writeTimes(buf, view, at, limit, endMicros, durationMicros);
 }
 
 /** Writes fields 9 (timestamp) and 12 (duration, when defined); INVALID for a bad value, NO_ROOM. */

@@ -1,7 +1,6 @@
 import type { AppendStatus, DatagramWriter, TraceEvent } from '@phosphor/wire';
 import type { HopTemplates } from './hop-templates.js';
 import { type HopEventKind, SlotKind } from './slot-kind.js';
-import type { WholeHops } from './whole-hops.js';
 
 /**
  * Where a hop's events stand in the ring. A hop's end event recorded while its start still waits
@@ -15,8 +14,6 @@ export const HopPairing = {
   endQueued: 1,
   /** The start's slot is gone (sent alone, rejected, or never stored): the end takes a slot of its own. */
   startGone: 2,
-  /** The hop ended while its start waited and is held whole (`WholeHops`); its start's slot is cleared. */
-  whole: 3,
 } as const;
 export type HopPairing = (typeof HopPairing)[keyof typeof HopPairing];
 
@@ -24,14 +21,6 @@ export type HopPairing = (typeof HopPairing)[keyof typeof HopPairing];
 export interface HopRecord {
   /** See {@link HopPairing}; set by the tracer. */
   pairing: HopPairing;
-  /** The ring slot of the hop's start while {@link pairing} is `none`; set by the tracer. */
-  ringSlot: number;
-  /**
-   * Holds the hop, ended while its start waits in the ring, in `store` as one frame's worth of numbers
-   * and bytes (see `WholeHops`); false when it cannot go that way (an error on it, ids not known to be
-   * ASCII, no template) — it then goes as its ring slot says.
-   */
-  holdWhole(store: WholeHops, templates: HopTemplates, service: string): boolean;
   /** Writes event `kind` of this hop into `into` (a scratch object reused for every event). */
   fill(kind: HopEventKind, into: TraceEvent, service: string, hostname: string, zone: string | undefined): void;
   /**
@@ -78,18 +67,12 @@ export class EventRing {
 
   /** Appends an `emit()`ed event; false (and nothing stored) when the ring is full. */
   push(event: TraceEvent): boolean {
-    return this.pushSlot(SlotKind.event, event) >= 0;
+    return this.pushSlot(SlotKind.event, event);
   }
 
-  /** Appends event `kind` of `hop`; returns its slot, or -1 (and nothing stored) when the ring is full. */
-  pushHop(kind: HopEventKind, hop: HopRecord): number {
+  /** Appends event `kind` of `hop`; false (and nothing stored) when the ring is full. */
+  pushHop(kind: HopEventKind, hop: HopRecord): boolean {
     return this.pushSlot(kind, hop);
-  }
-
-  /** Empties slot `slot` (a hop's start, its hop gone whole elsewhere): it stays in line, holding nothing. */
-  clear(slot: number): void {
-    this.kinds[slot] = SlotKind.cleared;
-    this.refs[slot] = undefined;
   }
 
   /** The oldest slot's kind; undefined when empty. */
@@ -115,13 +98,13 @@ export class EventRing {
     this.count--;
   }
 
-  private pushSlot(kind: SlotKind, ref: TraceEvent | HopRecord): number {
-    if (this.count === this.capacity) return -1;
+  private pushSlot(kind: SlotKind, ref: TraceEvent | HopRecord): boolean {
+    if (this.count === this.capacity) return false;
     let at = this.head + this.count;
     if (at >= this.capacity) at -= this.capacity;
     this.kinds[at] = kind;
     this.refs[at] = ref;
     this.count++;
-    return at;
+    return true;
   }
 }

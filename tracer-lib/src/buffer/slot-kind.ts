@@ -9,8 +9,6 @@ export const SlotKind = {
   IN: 2,
   OUT: 3,
   REP: 4,
-  /** A hop's start whose hop ended and left whole (see `WholeHops`): nothing to send, the slot is skipped. */
-  cleared: 5,
 } as const;
 export type SlotKind = (typeof SlotKind)[keyof typeof SlotKind];
 

@@ -13,7 +13,6 @@ import type { AttributeSet } from '../attributes/attribute-set.js';
 import type { HopPairing, HopRecord } from '../buffer/event-ring.js';
 import type { HopTemplates } from '../buffer/hop-templates.js';
 import { type HopEventKind, SlotKind } from '../buffer/slot-kind.js';
-import type { WholeHops } from '../buffer/whole-hops.js';
 import { nowMicros } from '../clock.js';
 import { currentTrace, type TraceContext } from '../context.js';
 import { drawSpanIdWords, newSpanId } from '../ids.js';
@@ -179,23 +178,8 @@ function appendPairFromTemplate(
   toEndpoint: string,
 ): AppendStatus | undefined {
   if (hop.error !== undefined) return undefined;
-  const template = pairTemplate(hop, templates, kind, from, fromEndpoint, to, toEndpoint);
-  if (template === undefined) return undefined;
-  return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
-}
-
-/** The template of a hop's start and end events as one frame (its error, if any, left to the caller). */
-function pairTemplate(
-  hop: ServerHop | ClientHop,
-  templates: HopTemplates,
-  kind: typeof SlotKind.OUT | typeof SlotKind.REP,
-  from: string,
-  fromEndpoint: string,
-  to: string,
-  toEndpoint: string,
-): EventTemplate | undefined {
   const attributes = hop.attributes;
-  return templates.getPair(
+  const template = templates.getPair(
     kind,
     from,
     fromEndpoint,
@@ -205,6 +189,8 @@ function pairTemplate(
     attributes?.response(hop.status, undefined),
     flagsOf(hop),
   );
+  if (template === undefined) return undefined;
+  return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
 }
 
 /**
@@ -240,7 +226,6 @@ export class ServerHop implements TraceContext, HopRecord {
   status = -1;
   error: HopError | undefined = undefined;
   pairing: HopPairing = 0;
-  ringSlot = -1;
 
   /** `spanId` undefined: a new span id is drawn (as words). */
   constructor(
@@ -334,24 +319,6 @@ export class ServerHop implements TraceContext, HopRecord {
   appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined {
     return appendPairFromTemplate(this, writer, templates, SlotKind.OUT, '', '', service, this.endpoint ?? '');
   }
-
-  holdWhole(store: WholeHops, templates: HopTemplates, service: string): boolean {
-    if (!this.asciiIds || this.error !== undefined) return false;
-    const template = pairTemplate(this, templates, SlotKind.OUT, '', '', service, this.endpoint ?? '');
-    return (
-      template !== undefined &&
-      store.add(
-        template,
-        this.traceIdText,
-        this.spanIdText,
-        this.spanHigh,
-        this.spanLow,
-        this.parentSpanId,
-        this.startMicros,
-        this.endMicros,
-      )
-    );
-  }
 }
 
 /** A call in progress. It is also what the call propagates ({@link OutgoingTrace}). */
@@ -373,7 +340,6 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   status = -1;
   error: HopError | undefined = undefined;
   pairing: HopPairing = 0;
-  ringSlot = -1;
 
   constructor(
     traceId: string,
@@ -440,15 +406,6 @@ export class ClientHop implements OutgoingTrace, HopRecord {
       this.fromEndpoint,
       this.to,
       this.toEndpoint,
-    );
-  }
-
-  holdWhole(store: WholeHops, templates: HopTemplates, service: string): boolean {
-    if (!this.asciiIds || this.error !== undefined) return false;
-    const template = pairTemplate(this, templates, SlotKind.REP, service, this.fromEndpoint, this.to, this.toEndpoint);
-    return (
-      template !== undefined &&
-      store.add(template, this.traceId, this.spanId, 0, 0, this.parentSpanId, this.startMicros, this.endMicros)
     );
   }
 }

@@ -24,20 +24,9 @@ async function tracedApp(instrument: 'routes' | 'hooks' = 'routes'): Promise<Fas
 }
 
 /** [type, toEndpoint, status attribute, errorCode] of each event, in arrival order. */
-/**
- * The events' type, endpoint, status and error code, by endpoint: a datagram holds the hops in no set
- * order (a hop that went whole comes before one that waited in the ring), a hop's start before its end.
- */
 async function summary(count: number): Promise<Array<[string, string, string | undefined, string | undefined]>> {
   const events = await services.events(count);
-  return events
-    .map((e): [string, string, string | undefined, string | undefined] => [
-      e.type,
-      e.toEndpoint,
-      e.tags?.['http.response.status_code'],
-      e.errorCode,
-    ])
-    .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return events.map((e) => [e.type, e.toEndpoint, e.tags?.['http.response.status_code'], e.errorCode]);
 }
 
 describe("phosphorFastify with instrument: 'routes'", () => {
@@ -70,10 +59,10 @@ describe("phosphorFastify with instrument: 'routes'", () => {
     expect((await app.inject({ url: '/sync' })).statusCode).toBe(201);
     expect((await app.inject({ url: '/sends' })).statusCode).toBe(203);
     expect(await summary(4)).toEqual([
-      ['IN', 'GET /sends', undefined, undefined],
-      ['OUT', 'GET /sends', '203', undefined],
       ['IN', 'GET /sync', undefined, undefined],
       ['OUT', 'GET /sync', '201', undefined],
+      ['IN', 'GET /sends', undefined, undefined],
+      ['OUT', 'GET /sends', '203', undefined],
     ]);
   });
 
@@ -96,9 +85,7 @@ describe("phosphorFastify with instrument: 'routes'", () => {
       ['IN', 'GET /conflict', undefined, undefined],
       ['OUT', 'GET /conflict', '409', undefined],
     ]);
-    expect(
-      services.receiver.events.find((e) => e.type === 'OUT' && e.toEndpoint === 'GET /busy')?.errorDescription,
-    ).toBe('queue full');
+    expect(services.receiver.events[1]?.errorDescription).toBe('queue full');
   });
 
   it('hands a wrapper added after it a promise-like (then, catch, finally) and records OUT once, however often it is awaited', async () => {
@@ -126,10 +113,10 @@ describe("phosphorFastify with instrument: 'routes'", () => {
     expect((await app.inject({ url: '/fine' })).json()).toEqual({ ok: true });
     expect((await app.inject({ url: '/broken' })).statusCode).toBe(500);
     expect(await summary(4)).toEqual([
-      ['IN', 'GET /broken', undefined, undefined],
-      ['OUT', 'GET /broken', '500', 'E_DISK'],
       ['IN', 'GET /fine', undefined, undefined],
       ['OUT', 'GET /fine', '200', undefined],
+      ['IN', 'GET /broken', undefined, undefined],
+      ['OUT', 'GET /broken', '500', 'E_DISK'],
     ]);
     // A second OUT would have been recorded as the reply finished, before the flush above sent the
     // four: flush again and give a late datagram time to arrive.
