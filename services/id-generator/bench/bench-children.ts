@@ -63,8 +63,13 @@ export async function startBenchServer(
 
 /** Asks a bench server to exit (a child run with --cpu-prof writes its profile on a normal exit) and waits. */
 export async function stopBenchServer(server: BenchServer): Promise<void> {
-  server.child.send('exit');
-  await once(server.child, 'exit');
+  const child = server.child;
+  // Already gone (it failed): nothing to ask, and its 'exit' event has passed.
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  if (child.connected) child.send('exit');
+  else child.kill();
+  await exited;
 }
 
 /** Requests the HTTP ID route at `url` completed under {@link CONCURRENCY} connections for `seconds`. */

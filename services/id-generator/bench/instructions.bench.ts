@@ -86,16 +86,21 @@ try {
   for (let set = 0; set < SETS; set++) {
     for (const kind of set % 2 === 0 ? KINDS : [...KINDS].reverse()) {
       const server = await startBenchServer(kind, sinkPort, { execPath: wrapper });
-      const url = server.addresses.http;
-      if (url === undefined) throw new Error(`${kind}: no HTTP address (an HTTP server kind is needed)`);
-      const pid = String(server.child.pid);
-      await httpRequests(url, WARMUP_SECONDS);
-      await httpRequests(url, WARMUP_SECONDS);
-      tool('callgrind_control', ['--instr=on', pid]);
-      tool('callgrind_control', ['--zero', pid]);
-      const requests = await httpRequests(url, SECONDS);
-      tool('callgrind_control', ['--dump=measured', pid]);
-      await stopBenchServer(server);
+      let requests: number;
+      try {
+        const url = server.addresses.http;
+        if (url === undefined) throw new Error(`${kind}: no HTTP address (an HTTP server kind is needed)`);
+        const pid = String(server.child.pid);
+        await httpRequests(url, WARMUP_SECONDS);
+        await httpRequests(url, WARMUP_SECONDS);
+        tool('callgrind_control', ['--instr=on', pid]);
+        tool('callgrind_control', ['--zero', pid]);
+        requests = await httpRequests(url, SECONDS);
+        tool('callgrind_control', ['--dump=measured', pid]);
+      } finally {
+        // On a failure too: a server left running under valgrind would hold a core for good.
+        await stopBenchServer(server);
+      }
       const count = countOf(server.child.pid as number, requests);
       counts.get(kind)?.push(count);
       console.log(
