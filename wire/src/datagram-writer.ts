@@ -285,6 +285,90 @@ export class DatagramWriter {
     return AppendStatus.appended;
   }
 
+  /**
+   * Appends a hop's two events as one frame of `template` (made with {@link EventFlags.carriesStart})
+   * for ids known to be ASCII: the bytes {@link appendFromTemplate} writes for them (timestamp
+   * `endMicros`, duration `endMicros - startMicros`, at least 0), by a shorter path. That path is
+   * taken when the template's `shared` entry is already in this datagram and the frame's length fits
+   * in one byte (ids of up to ≈ 35 characters each); otherwise, and for any field it does not accept
+   * as it is, the hop goes through {@link appendFromTemplate}. `spanText` undefined: the span id is
+   * the words `spanHigh`, `spanLow`. Never throws.
+   */
+  appendHopPair(
+    template: EventTemplate,
+    traceId: string,
+    spanText: string | undefined,
+    spanHigh: number,
+    spanLow: number,
+    parentSpanId: string | undefined,
+    startMicros: number,
+    endMicros: number,
+  ): AppendStatus {
+    const durationMicros = Math.max(0, endMicros - startMicros);
+    const sharedIndex = template === this.lastShared ? this.lastSharedIndex : 0;
+    const traceChars = typeof traceId === 'string' ? traceId.length : 0;
+    const spanChars =
+      spanText === undefined ? SPAN_ID_WORDS_DIGITS : typeof spanText === 'string' ? spanText.length : 0;
+    const parentChars = parentSpanId === undefined ? 0 : typeof parentSpanId === 'string' ? parentSpanId.length : -1;
+    // Shared reference, three ids (tag and length each), timestamp and duration (tag and double each).
+    const bodyLength = 3 + 4 + traceChars + spanChars + (parentChars > 0 ? 2 + parentChars : 0) + 18;
+    if (
+      sharedIndex === 0 ||
+      template.events !== 2 ||
+      traceChars === 0 ||
+      spanChars === 0 ||
+      parentChars < 0 ||
+      bodyLength >= 0x80 ||
+      traceChars > MAX_ID_LENGTH ||
+      spanChars > MAX_ID_LENGTH ||
+      parentChars > MAX_ID_LENGTH ||
+      (spanText === undefined && (spanHigh | spanLow) === 0) ||
+      !(endMicros > 0 && endMicros < Number.POSITIVE_INFINITY && endMicros - durationMicros > 0)
+    ) {
+      return this.appendFromTemplate(
+        template,
+        traceId,
+        spanText,
+        parentSpanId,
+        endMicros,
+        durationMicros,
+        spanHigh,
+        spanLow,
+        true,
+      );
+    }
+    const start = this.position;
+    const end = start + 2 + bodyLength;
+    if (end > this.eventsLimit) return this.events === 0 ? AppendStatus.tooLarge : AppendStatus.full;
+    const buf = this.buffer;
+    const view = this.view;
+    buf[start] = TAG_BATCH_EVENTS;
+    buf[start + 1] = bodyLength;
+    buf[start + 2] = SHARED_REFERENCE_TAG_0;
+    buf[start + 3] = SHARED_REFERENCE_TAG_1;
+    buf[start + 4] = sharedIndex;
+    let at = writeAsciiString(buf, start + 5, end, TAG_TRACE_ID, traceId);
+    if (spanText === undefined) {
+      buf[at] = TAG_SPAN_ID;
+      buf[at + 1] = SPAN_ID_WORDS_DIGITS;
+      writeSpanIdWords(view, at + 2, spanHigh, spanLow);
+      at += 2 + SPAN_ID_WORDS_DIGITS;
+    } else {
+      at = writeAsciiString(buf, at, end, TAG_SPAN_ID, spanText);
+    }
+    if (parentChars > 0) at = writeAsciiString(buf, at, end, TAG_PARENT_SPAN_ID, parentSpanId as string);
+    buf[at] = TAG_TIMESTAMP;
+    view.setFloat64(at + 1, endMicros, true);
+    buf[at + 9] = TAG_DURATION;
+    view.setFloat64(at + 10, durationMicros, true);
+    // A pair frame's ids are not kept for the next frame (see appendFromTemplate).
+    this.prepared.ids.valid = false;
+    this.lengthBytesGuess = 1;
+    this.position = end;
+    this.events += 2;
+    return AppendStatus.appended;
+  }
+
   /** The index of `template`'s `shared` entry in the current datagram, 0 when it has none yet. */
   private sharedIndexOf(template: EventTemplate): number {
     if (template === this.lastShared) return this.lastSharedIndex;

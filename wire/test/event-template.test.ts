@@ -273,3 +273,69 @@ describe('EventTemplate and DatagramWriter.appendFromTemplate', () => {
     expect(writer.eventCount).toBe(0);
   });
 });
+
+describe('DatagramWriter.appendHopPair', () => {
+  it('writes the bytes appendFromTemplate writes for a hop with ASCII ids, whichever path it takes', () => {
+    const pairs = [
+      EventTemplate.encode(fieldsOf(makeEvent({ type: 'OUT', flags: 1 | EventFlags.carriesStart }))),
+      EventTemplate.encode(
+        fieldsOf(makeEvent({ type: 'REP', toEndpoint: 'GET /b', flags: 1 | EventFlags.carriesStart, tags })),
+      ),
+    ];
+    const single = EventTemplate.encode(fieldsOf(makeEvent({ type: 'OUT' })));
+    if (pairs[0] === undefined || pairs[1] === undefined || single === undefined) throw new Error('template refused');
+    const start = 1_700_000_000_000_000;
+    // Ids of the tracer's sizes, ids too long for the short path (the frame past 127 bytes, or an id past
+    // the wire's limit), a foreign span id as text, parents or none, and times the wire refuses.
+    const hops: [string, string | undefined, number, number, string | undefined, number, number][] = [];
+    for (let i = 0; i < 120; i++) {
+      const traceId = i % 7 === 0 ? 'f'.repeat(32 + (i % 33)) : String(1308677380302176256n + BigInt(i));
+      const spanText = i % 5 === 0 ? (0x1000 + i).toString(16).padStart(16, '0') : undefined;
+      const parent = i % 3 === 0 ? undefined : i % 4 === 0 ? '' : 'a'.repeat(1 + (i % 16));
+      hops.push([traceId, spanText, (i * 2654435761) | 0, i + 1, parent, start + i, start + i + 5 + (i % 9)]);
+    }
+    hops.push(['1', undefined, 0, 0, undefined, start, start + 1]); // no span id: invalid
+    hops.push(['2', undefined, 1, 1, undefined, start + 10, start + 4]); // ends before it starts: duration 0
+    hops.push(['3', undefined, 1, 1, undefined, 0, 0]); // no time: invalid
+    hops.push(['x'.repeat(65), undefined, 1, 1, undefined, start, start + 1]); // over the id limit: invalid
+    const direct = new DatagramWriter({ maxDatagramBytes: 700, ...identity });
+    const general = new DatagramWriter({ maxDatagramBytes: 700, ...identity });
+    const sent: [Buffer[], Buffer[]] = [[], []];
+    const statuses: [AppendStatus[], AppendStatus[]] = [[], []];
+    const run = (writer: DatagramWriter, k: 0 | 1, append: () => AppendStatus) => {
+      let status = append();
+      if (status === AppendStatus.full) {
+        sent[k].push(Buffer.from(writer.finish(sent[k].length, drops, 1)));
+        status = append();
+      }
+      statuses[k].push(status);
+    };
+    for (const [i, [traceId, spanText, high, low, parent, startMicros, endMicros]] of hops.entries()) {
+      const template = pairs[i % 2] as EventTemplate;
+      const duration = Math.max(0, endMicros - startMicros);
+      run(direct, 0, () =>
+        direct.appendHopPair(template, traceId, spanText, high, low, parent, startMicros, endMicros),
+      );
+      run(general, 1, () =>
+        general.appendFromTemplate(template, traceId, spanText, parent, endMicros, duration, high, low, true),
+      );
+      // A single event between pairs: the short path must not leave ids for it to repeat.
+      if (i % 11 === 0) {
+        run(direct, 0, () =>
+          direct.appendFromTemplate(single, traceId, spanText, parent, endMicros, 3, high, low, true),
+        );
+        run(general, 1, () =>
+          general.appendFromTemplate(single, traceId, spanText, parent, endMicros, 3, high, low, true),
+        );
+      }
+    }
+    sent[0].push(Buffer.from(direct.finish(sent[0].length, drops, 1)));
+    sent[1].push(Buffer.from(general.finish(sent[1].length, drops, 1)));
+    expect(statuses[0]).toEqual(statuses[1]);
+    expect(statuses[0].filter((s) => s === AppendStatus.invalid)).toHaveLength(3);
+    expect(sent[0].length).toBeGreaterThan(10);
+    expect(sent[0]).toEqual(sent[1]);
+    const events = decodeAll(sent[0]);
+    expect(events.filter((e) => e.traceId === '1308677380302176257').map((e) => e.type)).toEqual(['REQ', 'REP']);
+  });
+});

@@ -11,7 +11,10 @@ export function requestStartMicros(trace: TraceContext | undefined): number {
   return trace?.startMicros ?? nowMicros();
 }
 
-/** Milliseconds from `startMicros` to now (never negative: the tracer's clock may be re-anchored). */
-export function elapsedMillis(startMicros: number): number {
-  return Math.max(0, nowMicros() - startMicros) / 1000;
+/**
+ * Milliseconds from `startMicros` to `endMicros` — by default now; a traced request's OUT timestamp
+ * when the tracing gives it — never negative (the tracer's clock may be re-anchored).
+ */
+export function elapsedMillis(startMicros: number, endMicros = nowMicros()): number {
+  return Math.max(0, endMicros - startMicros) / 1000;
 }

@@ -8,7 +8,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import { HttpServerEndpoint } from '../attributes/endpoint-attributes.js';
-import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY } from '../context.js';
+import { CONTEXT_MODES, type ContextMode, runWithTrace, TRACE_KEY, type TraceContext } from '../context.js';
 import { TracerError } from '../errors.js';
 import { extractTrace, HttpHeaders } from '../propagation/carrier.js';
 import type { Tracer } from '../tracer.js';
@@ -35,14 +35,47 @@ export interface PhosphorFastifyOptions {
    * only; a request failing before its handler (body parsing, validation) is recorded from the `onError`
    * hook, which runs only on errors. Routes registered before the plugin, and requests answered by the
    * application's own hooks without an error (e.g. an `onRequest` hook replying 401), are not recorded —
-   * for services whose requests all reach a handler.
+   * for services whose requests all reach a handler. `'manual'`: as `'routes'`, except that no handler
+   * is wrapped: each route's handler records its own hop through {@link fastifyRouteHops} — for a
+   * service that already wraps its handlers (metrics, logs), so a request passes one wrapper, not two,
+   * and the service's duration and OUT share one clock read. Needs `context: 'request'`; routes whose
+   * handlers do not record are not traced.
    */
   instrument?: FastifyInstrumentMode;
 }
 
 /** Where {@link phosphorFastify} records a request's IN and OUT (see {@link PhosphorFastifyOptions.instrument}). */
-export type FastifyInstrumentMode = 'routes' | 'hooks';
-const INSTRUMENT_MODES: readonly FastifyInstrumentMode[] = ['routes', 'hooks'];
+export type FastifyInstrumentMode = 'routes' | 'hooks' | 'manual';
+const INSTRUMENT_MODES: readonly FastifyInstrumentMode[] = ['routes', 'hooks', 'manual'];
+
+/** IN and OUT of one route, recorded by the application's own handler (`instrument: 'manual'`). */
+export interface FastifyRouteHops {
+  /** Records IN: call first in the handler. Attaches the hop to the request (`traceOf(request)`) and echoes X-Correlation-ID. */
+  begin(request: FastifyRequest, reply: FastifyReply): TraceContext;
+  /**
+   * Records OUT once the handler has `value` (before returning it), with the reply's status, and
+   * returns OUT's timestamp (µs, the tracer's clock: `nowMicros()`), so a handler timing the request
+   * need not read the clock again. A handler that returns nothing and replies later, or has already
+   * replied, gets OUT when the response is finished; undefined then. A thrown error needs no call:
+   * OUT is recorded with the error handler's reply.
+   */
+  end(request: FastifyRequest, reply: FastifyReply, value: unknown): number | undefined;
+}
+/** Decorates the instance with the factory of route recorders (`instrument: 'manual'`). */
+const ROUTE_HOPS = Symbol('phosphor.fastifyRouteHops');
+
+/**
+ * The recorder of one route (`method`, `url` as registered) for `instrument: 'manual'`: made once,
+ * when the route is defined, after the plugin's registration. Undefined when the plugin is not
+ * registered in that mode on `app` or its ancestors, or its tracer is disabled: the handler then
+ * records nothing.
+ */
+export function fastifyRouteHops(app: FastifyInstance, method: string, url: string): FastifyRouteHops | undefined {
+  const factory = (app as unknown as Record<symbol, ((method: string, url: string) => FastifyRouteHops) | undefined>)[
+    ROUTE_HOPS
+  ];
+  return factory?.(method, url);
+}
 
 /** Responses with a status at or above this are errors on OUT (4xx are the caller's mistake, not a failure of the hop). */
 const ERROR_STATUS_MIN = 500;
@@ -89,6 +122,15 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       new TracerError(
         'TRC_ERR_OPTIONS_INVALID',
         `phosphorFastify: instrument: must be one of ${INSTRUMENT_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(instrument)})`,
+      ),
+    );
+    return;
+  }
+  if (instrument === 'manual' && mode !== 'request') {
+    done(
+      new TracerError(
+        'TRC_ERR_OPTIONS_INVALID',
+        "phosphorFastify: instrument 'manual' needs context: 'request' (the handler records the hop itself, so it cannot run inside it; it reads it with traceOf(request))",
       ),
     );
     return;
@@ -159,11 +201,14 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     reply.header(HttpHeaders.correlationId, hop.context.traceId);
     return hop;
   };
-  /** Records OUT with the reply's status, once per request (a second call does nothing). */
-  const end = (request: TracedRequest, reply: FastifyReply): void => {
+  /**
+   * Records OUT with the reply's status, once per request (a second call does nothing); returns
+   * OUT's timestamp when recorded now.
+   */
+  const end = (request: TracedRequest, reply: FastifyReply): number | undefined => {
     const hop = request[TRACE_KEY];
     // No hop yet, or its OUT is recorded (a recorded end time is never 0).
-    if (hop == null || hop.endMicros !== 0) return;
+    if (hop == null || hop.endMicros !== 0) return undefined;
     const status = reply.statusCode;
     let error: HopError | undefined;
     if (status >= ERROR_STATUS_MIN) {
@@ -175,6 +220,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
       };
     }
     endServerHop(tracer, hop, error, status);
+    return hop.endMicros;
   };
   /**
    * Records OUT when the response is finished (or the connection closes first): for replies whose
@@ -196,11 +242,13 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     let hop = request[TRACE_KEY];
     // Failed before a wrapped handler started (body parsing, validation, an application hook): the
     // request still gets its hop, from here to the error handler's reply.
-    if (instrument === 'routes' && hop == null) {
+    if (instrument !== 'hooks' && hop == null) {
       hop = begin(request, reply, endpointOf(request));
       endWhenSent(request, reply);
     }
     if (hop != null) THROWN.set(hop, { code: error.code ?? error.name, description: error.message });
+    // A manual handler that threw left OUT unrecorded: the error handler's reply ends it.
+    if (instrument === 'manual' && hop != null && hop.endMicros === 0) endWhenSent(request, reply);
     next();
   });
 
@@ -228,11 +276,24 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     return;
   }
 
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const handler = route.handler as RouteHandlerMethod & { [ORIGINAL_HANDLER]?: RouteHandlerMethod };
-    if (typeof handler !== 'function') return;
-    route.handler = wrapHandler(handler[ORIGINAL_HANDLER] ?? handler, route);
-  });
+  /** OUT for a handler that settled with `value`: now, or once the reply it sends later is finished. */
+  const settle = (request: TracedRequest, reply: FastifyReply, value: unknown): number | undefined => {
+    if (reply.sent || (value !== undefined && value !== reply)) return end(request, reply);
+    endWhenSent(request, reply);
+    return undefined;
+  };
+  if (instrument === 'manual') {
+    app.decorate(ROUTE_HOPS, (method: string, url: string): FastifyRouteHops => {
+      const endpoint = lookupEndpoint(url, method);
+      return { begin: (request, reply) => begin(request, reply, endpoint), end: settle };
+    });
+  } else {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const handler = route.handler as RouteHandlerMethod & { [ORIGINAL_HANDLER]?: RouteHandlerMethod };
+      if (typeof handler !== 'function') return;
+      route.handler = wrapHandler(handler[ORIGINAL_HANDLER] ?? handler, route);
+    });
+  }
   // Unmatched requests: the not-found handler (fastify's default, or the application's, set before or
   // after this plugin) gets the hook pair as its own hooks, so no route pays for them.
   const notFoundHooks = { onRequest: [onRequest], onSend: [onSend] };
@@ -269,13 +330,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   function wrapHandler(handler: RouteHandlerMethod, route: RouteOptions): RouteHandlerMethod {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const single = methods.length === 1 ? lookupEndpoint(route.url, methods[0] as string) : undefined;
-    const settler: HandlerSettler = {
-      settled(request, reply, value) {
-        if (reply.sent || (value !== undefined && value !== reply)) end(request, reply);
-        else endWhenSent(request, reply);
-      },
-      failed: endWhenSent,
-    };
+    const settler: HandlerSettler = { settled: settle, failed: endWhenSent };
     const wrapped = function (this: FastifyInstance, request: TracedRequest, reply: FastifyReply): unknown {
       const hop = begin(request, reply, single ?? lookupEndpoint(route.url, request.method));
       let result: unknown;
@@ -306,7 +361,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
 
 /** What a wrapped route does when its handler's promise settles: record OUT now, or once the reply is sent. */
 interface HandlerSettler {
-  settled(request: TracedRequest, reply: FastifyReply, value: unknown): void;
+  settled(request: TracedRequest, reply: FastifyReply, value: unknown): unknown;
   failed(request: TracedRequest, reply: FastifyReply): void;
 }
 

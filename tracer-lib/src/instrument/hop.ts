@@ -190,7 +190,31 @@ function appendPairFromTemplate(
     flagsOf(hop),
   );
   if (template === undefined) return undefined;
-  return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
+  if (!hop.asciiIds) {
+    return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
+  }
+  if (hop instanceof ServerHop) {
+    return writer.appendHopPair(
+      template,
+      hop.traceId,
+      hop.spanIdText,
+      hop.spanHigh,
+      hop.spanLow,
+      hop.parentSpanId,
+      hop.startMicros,
+      hop.endMicros,
+    );
+  }
+  return writer.appendHopPair(
+    template,
+    hop.traceId,
+    hop.spanId,
+    0,
+    0,
+    hop.parentSpanId,
+    hop.startMicros,
+    hop.endMicros,
+  );
 }
 
 /**

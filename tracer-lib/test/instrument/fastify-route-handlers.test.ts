@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { phosphorFastify } from '../../src/fastify.js';
-import { currentTrace, traceOf } from '../../src/index.js';
+import { fastifyRouteHops, phosphorFastify } from '../../src/fastify.js';
+import { createTracer, currentTrace, traceOf } from '../../src/index.js';
 import { TracedServices } from '../support/traced-receiver.js';
 
 let services: TracedServices;
@@ -215,5 +215,138 @@ describe("phosphorFastify with instrument: 'hooks' (default)", () => {
     await expect(
       app.register(phosphorFastify, { tracer: services.tracer('svc'), instrument: 'handlers' as never }).ready(),
     ).rejects.toThrow(/TRC_ERR_OPTIONS_INVALID: .*phosphorFastify: instrument: must be one of 'routes', 'hooks'/);
+  });
+});
+
+async function manualApp(): Promise<FastifyInstance> {
+  const app = Fastify();
+  apps.push(app);
+  await app.register(phosphorFastify, { tracer: services.tracer('svc'), context: 'request', instrument: 'manual' });
+  return app;
+}
+
+describe("phosphorFastify with instrument: 'manual'", () => {
+  it("records the hop the handler begins and ends, with the handler's status, and returns OUT's timestamp", async () => {
+    const app = await manualApp();
+    const hops = fastifyRouteHops(app, 'POST', '/items');
+    expect(hops).toBeDefined();
+    let seen: { traceId?: string; endMicros?: number | undefined } = {};
+    app.post('/items', async (request, reply) => {
+      const context = hops?.begin(request, reply);
+      expect(traceOf(request)).toBe(context);
+      reply.code(201);
+      const value = { ok: true };
+      seen = { traceId: context?.traceId, endMicros: hops?.end(request, reply, value) };
+      return value;
+    });
+    const response = await app.inject({ method: 'POST', url: '/items' });
+    expect(response.statusCode).toBe(201);
+    expect(response.headers['x-correlation-id']).toBe(seen.traceId);
+    expect(await summary(2)).toEqual([
+      ['IN', 'POST /items', undefined, undefined],
+      ['OUT', 'POST /items', '201', undefined],
+    ]);
+    const out = services.receiver.events[1];
+    expect(out?.timestampMicros).toBe(seen.endMicros);
+    expect(out?.traceId).toBe(seen.traceId);
+  });
+
+  it('continues an incoming trace, records OUT once when ended twice, and leaves routes that do not record untraced', async () => {
+    const app = await manualApp();
+    const hops = fastifyRouteHops(app, 'GET', '/twice');
+    let second: number | undefined = 0;
+    app.get('/twice', async (request, reply) => {
+      hops?.begin(request, reply);
+      hops?.end(request, reply, 'a');
+      second = hops?.end(request, reply, 'a');
+      return 'a';
+    });
+    app.get('/plain', async () => 'b');
+    await app.inject({ url: '/plain' });
+    const response = await app.inject({ url: '/twice', headers: { 'x-correlation-id': '4242' } });
+    expect(response.headers['x-correlation-id']).toBe('4242');
+    expect(second).toBeUndefined();
+    expect(await summary(2)).toEqual([
+      ['IN', 'GET /twice', undefined, undefined],
+      ['OUT', 'GET /twice', '200', undefined],
+    ]);
+    expect(services.receiver.events.map((e) => e.traceId)).toEqual(['4242', '4242']);
+  });
+
+  it('ends the hop of a handler that throws with the error handler reply, and of one that replies later when it is sent', async () => {
+    const app = await manualApp();
+    app.setErrorHandler((error: Error & { code?: string }, _request, reply) =>
+      reply.status(503).send({ code: error.code }),
+    );
+    const busyHops = fastifyRouteHops(app, 'GET', '/busy');
+    app.get('/busy', async (request, reply) => {
+      busyHops?.begin(request, reply);
+      throw Object.assign(new Error('queue full'), { code: 'E_BUSY' });
+    });
+    const laterHops = fastifyRouteHops(app, 'GET', '/later');
+    let ended: number | undefined = 0;
+    app.get('/later', (request, reply) => {
+      laterHops?.begin(request, reply);
+      setTimeout(() => reply.code(202).send({ ok: true }), 5);
+      ended = laterHops?.end(request, reply, undefined);
+    });
+    expect((await app.inject({ url: '/busy' })).statusCode).toBe(503);
+    expect((await app.inject({ url: '/later' })).statusCode).toBe(202);
+    expect(ended).toBeUndefined();
+    expect(await summary(4)).toEqual([
+      ['IN', 'GET /busy', undefined, undefined],
+      ['OUT', 'GET /busy', '503', 'E_BUSY'],
+      ['IN', 'GET /later', undefined, undefined],
+      ['OUT', 'GET /later', '202', undefined],
+    ]);
+    expect(services.receiver.events[1]?.errorDescription).toBe('queue full');
+  });
+
+  it('records unmatched requests and requests failing validation before the handler, as the routes mode does', async () => {
+    const app = await manualApp();
+    const hops = fastifyRouteHops(app, 'POST', '/valid');
+    app.post(
+      '/valid',
+      { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } },
+      async (request, reply) => {
+        hops?.begin(request, reply);
+        hops?.end(request, reply, 'ok');
+        return 'ok';
+      },
+    );
+    expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/valid', payload: { n: 'x' } })).statusCode).toBe(400);
+    expect(await summary(4)).toEqual([
+      ['IN', 'GET <unmatched>', undefined, undefined],
+      ['OUT', 'GET <unmatched>', '404', undefined],
+      ['IN', 'POST /valid', undefined, undefined],
+      ['OUT', 'POST /valid', '400', undefined],
+    ]);
+  });
+
+  it('gives no recorder where the plugin is not registered in this mode or the tracer is disabled, and refuses context asyncLocalStorage', async () => {
+    const plain = Fastify();
+    apps.push(plain);
+    expect(fastifyRouteHops(plain, 'GET', '/')).toBeUndefined();
+
+    const routes = Fastify();
+    apps.push(routes);
+    await routes.register(phosphorFastify, { tracer: services.tracer('svc'), instrument: 'routes' });
+    expect(fastifyRouteHops(routes, 'GET', '/')).toBeUndefined();
+
+    const disabled = Fastify();
+    apps.push(disabled);
+    await disabled.register(phosphorFastify, {
+      tracer: createTracer({ enabled: false }),
+      context: 'request',
+      instrument: 'manual',
+    });
+    expect(fastifyRouteHops(disabled, 'GET', '/')).toBeUndefined();
+
+    const wrongContext = Fastify();
+    apps.push(wrongContext);
+    await expect(
+      wrongContext.register(phosphorFastify, { tracer: services.tracer('svc'), instrument: 'manual' }).ready(),
+    ).rejects.toThrow(/instrument 'manual' needs context: 'request'/);
   });
 });

@@ -11,6 +11,7 @@ import {
   summarize,
 } from '@phosphor/service-kit';
 import { traceOf } from '@phosphor/tracer';
+import { type FastifyRouteHops, fastifyRouteHops } from '@phosphor/tracer/fastify';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -44,8 +45,9 @@ export interface HttpApiOptions {
   /** Counters for `GET /stats`. */
   stats: () => Record<string, unknown>;
   /**
-   * Registers tracing (phosphorFastify) on the root instance, before the routes and hooks. Handlers read
-   * the hop with `traceOf(request)`, so it may use `context: 'request'`.
+   * Registers tracing (phosphorFastify) on the root instance, before the routes and hooks, with
+   * `instrument: 'manual'` and `context: 'request'`: the handlers' wrapper records each request's hop
+   * (`fastifyRouteHops`) and reads it with `traceOf(request)`.
    */
   tracing?: (app: FastifyInstance) => Promise<void>;
 }
@@ -103,7 +105,17 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   };
 
   /**
-   * Wraps a handler: correlation id first, one observation (metric + log) on success. Failures, including
+   * The tracing plugin's recorder for the route `endpoint` ("METHOD /url"): the handlers' wrapper
+   * records each request's hop itself (`instrument: 'manual'`); undefined when tracing is off.
+   */
+  const routeHops = (endpoint: string): FastifyRouteHops | undefined => {
+    const space = endpoint.indexOf(' ');
+    return fastifyRouteHops(app, endpoint.slice(0, space), endpoint.slice(space + 1));
+  };
+
+  /**
+   * Wraps a handler: the request's hop when traced, correlation id first, one observation (metric +
+   * log) on success. Failures, including
    * schema errors raised before any handler runs, are observed by the error handler. Doing this inside
    * the handler instead of onRequest/onResponse hooks keeps fastify's fast path (no per-request hook
    * runner, no 'finish' listener).
@@ -112,14 +124,18 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     endpoint: string,
     handler: (request: FastifyRequest<R>) => Promise<T> | T,
   ): (request: FastifyRequest<R>, reply: FastifyReply) => Promise<T> {
+    const hops = routeHops(endpoint);
     return async (request, reply) => {
+      hops?.begin(request, reply);
       const correlationId = begin(request, reply);
       const result = await handler(request);
+      // OUT's timestamp is the request's end: one clock read for both.
+      const endMicros = hops?.end(request, reply, result);
       observer.finished(
         'http',
         endpoint,
         correlationId,
-        elapsedMillis(request.startedAtMicros),
+        elapsedMillis(request.startedAtMicros, endMicros),
         'ok',
         request.issuedIds,
       );
@@ -272,6 +288,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   );
 
   const components = new Map(options.health.map((c) => [c.name, c]));
+  const componentHops = routeHops('GET /health/:component');
 
   app.get(
     '/health',
@@ -285,9 +302,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     '/health/:component',
     { schema: { params: { type: 'object', properties: { component: { type: 'string', maxLength: 64 } } } } },
     async (request, reply) => {
+      componentHops?.begin(request, reply);
       const correlationId = begin(request, reply);
       const component = components.get(request.params.component);
       if (component === undefined) {
+        componentHops?.end(request, reply, reply);
         return reply
           .status(404)
           .send(
@@ -299,11 +318,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
           );
       }
       const results = await component.check();
+      const endMicros = componentHops?.end(request, reply, results);
       observer.finished(
         'http',
         'GET /health/:component',
         correlationId,
-        elapsedMillis(request.startedAtMicros),
+        elapsedMillis(request.startedAtMicros, endMicros),
         'ok',
         0,
       );

@@ -43,8 +43,9 @@ export function createServiceTracing(config: IdServiceConfig, generator: IdGener
     tracer: resolved,
     httpPlugin: async (app) => {
       // Every request reaches a route's handler or the not-found handler (no hook of the service
-      // answers one), so the route-wrapping mode records them all without per-request hook chains.
-      await app.register(phosphorFastify, { tracer: resolved, context: 'request', instrument: 'routes' });
+      // answers one), and every route's handler already runs in the HTTP API's own wrapper, which
+      // records the hop (`fastifyRouteHops`): no per-request hook chains, no second wrapper.
+      await app.register(phosphorFastify, { tracer: resolved, context: 'request', instrument: 'manual' });
     },
     grpcHandlers: (implementation) =>
       traceGrpcHandlers(resolved, IdGeneratorService.service, implementation, { context: 'request' }),
