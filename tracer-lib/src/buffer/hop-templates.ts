@@ -1,4 +1,5 @@
 import { EventFlags, EventTemplate, type EventType, isStartTagKey } from '@phosphor/wire';
+import type { AttributeSet } from '../attributes/attribute-set.js';
 import type { HopEventKind, SlotKind } from './slot-kind.js';
 
 /**
@@ -28,6 +29,22 @@ export class HopTemplates {
   private readonly bySlot: TemplateEntry[][] = Array.from({ length: SLOTS }, () => []);
   private readonly last: (TemplateEntry | undefined)[] = new Array<TemplateEntry | undefined>(SLOTS).fill(undefined);
   private readonly nextReplaced: number[] = new Array<number>(SLOTS).fill(0);
+
+  /**
+   * The pair template {@link pairOf} found last and what it was found for: the hop's attribute set
+   * and status stand for the two tags objects they give, so a hop like the previous one (a service's
+   * requests mostly repeat an endpoint and status) costs eight comparisons on this object, without
+   * the attribute set's status lookup or the slot's entries.
+   */
+  private lastPair: EventTemplate | undefined = undefined;
+  private lastPairKind = 0;
+  private lastPairAttributes: AttributeSet | undefined = undefined;
+  private lastPairStatus = 0;
+  private lastPairFlags = 0;
+  private lastPairFrom = '';
+  private lastPairFromEndpoint = '';
+  private lastPairTo = '';
+  private lastPairToEndpoint = '';
 
   constructor(hostname: string, zone: string | undefined) {
     this.hostname = hostname;
@@ -91,6 +108,57 @@ export class HopTemplates {
     }
     const tags = startTags === undefined ? endTags : endTags === undefined ? startTags : { ...startTags, ...endTags };
     return this.add(slot, kind, from, fromEndpoint, to, toEndpoint, endTags, startTags, tags, pairFlags);
+  }
+
+  /**
+   * {@link getPair} for a hop's end event `kind` with the request tags of `attributes` and its response
+   * tags for `status` (no error): the same template, remembered for the next hop with the same fields.
+   */
+  pairOf(
+    kind: typeof SlotKind.OUT | typeof SlotKind.REP,
+    from: string,
+    fromEndpoint: string,
+    to: string,
+    toEndpoint: string,
+    attributes: AttributeSet | undefined,
+    status: number,
+    flags: number,
+  ): EventTemplate | undefined {
+    if (
+      this.lastPair !== undefined &&
+      attributes === this.lastPairAttributes &&
+      status === this.lastPairStatus &&
+      toEndpoint === this.lastPairToEndpoint &&
+      flags === this.lastPairFlags &&
+      kind === this.lastPairKind &&
+      to === this.lastPairTo &&
+      fromEndpoint === this.lastPairFromEndpoint &&
+      from === this.lastPairFrom
+    ) {
+      return this.lastPair;
+    }
+    const template = this.getPair(
+      kind,
+      from,
+      fromEndpoint,
+      to,
+      toEndpoint,
+      attributes?.request,
+      attributes?.response(status, undefined),
+      flags,
+    );
+    if (template !== undefined) {
+      this.lastPair = template;
+      this.lastPairKind = kind;
+      this.lastPairAttributes = attributes;
+      this.lastPairStatus = status;
+      this.lastPairFlags = flags;
+      this.lastPairFrom = from;
+      this.lastPairFromEndpoint = fromEndpoint;
+      this.lastPairTo = to;
+      this.lastPairToEndpoint = toEndpoint;
+    }
+    return template;
   }
 
   /** The template in `slot` made from these strings, tags objects (by identity) and flags, if kept. */

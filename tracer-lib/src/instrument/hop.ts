@@ -166,9 +166,15 @@ function appendWithIds(
   );
 }
 
-/** Appends a hop's start and end events as one frame (see {@link HopRecord.appendPairTo}). */
+/**
+ * Appends a hop's start and end events as one frame (see {@link HopRecord.appendPairTo}). The span id
+ * is `spanText`, or the words `spanHigh`, `spanLow` while it has no text: the caller knows its kind of hop.
+ */
 function appendPairFromTemplate(
   hop: ServerHop | ClientHop,
+  spanText: string | undefined,
+  spanHigh: number,
+  spanLow: number,
   writer: DatagramWriter,
   templates: HopTemplates,
   kind: typeof SlotKind.OUT | typeof SlotKind.REP,
@@ -178,39 +184,17 @@ function appendPairFromTemplate(
   toEndpoint: string,
 ): AppendStatus | undefined {
   if (hop.error !== undefined) return undefined;
-  const attributes = hop.attributes;
-  const template = templates.getPair(
-    kind,
-    from,
-    fromEndpoint,
-    to,
-    toEndpoint,
-    attributes?.request,
-    attributes?.response(hop.status, undefined),
-    flagsOf(hop),
-  );
+  const template = templates.pairOf(kind, from, fromEndpoint, to, toEndpoint, hop.attributes, hop.status, flagsOf(hop));
   if (template === undefined) return undefined;
   if (!hop.asciiIds) {
     return appendWithIds(hop, writer, template, hop.endMicros, Math.max(0, hop.endMicros - hop.startMicros));
   }
-  if (hop instanceof ServerHop) {
-    return writer.appendHopPair(
-      template,
-      hop.traceId,
-      hop.spanIdText,
-      hop.spanHigh,
-      hop.spanLow,
-      hop.parentSpanId,
-      hop.startMicros,
-      hop.endMicros,
-    );
-  }
   return writer.appendHopPair(
     template,
     hop.traceId,
-    hop.spanId,
-    0,
-    0,
+    spanText,
+    spanHigh,
+    spanLow,
     hop.parentSpanId,
     hop.startMicros,
     hop.endMicros,
@@ -341,7 +325,19 @@ export class ServerHop implements TraceContext, HopRecord {
   }
 
   appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined {
-    return appendPairFromTemplate(this, writer, templates, SlotKind.OUT, '', '', service, this.endpoint ?? '');
+    return appendPairFromTemplate(
+      this,
+      this.spanIdText,
+      this.spanHigh,
+      this.spanLow,
+      writer,
+      templates,
+      SlotKind.OUT,
+      '',
+      '',
+      service,
+      this.endpoint ?? '',
+    );
   }
 }
 
@@ -423,6 +419,9 @@ export class ClientHop implements OutgoingTrace, HopRecord {
   appendPairTo(writer: DatagramWriter, templates: HopTemplates, service: string): AppendStatus | undefined {
     return appendPairFromTemplate(
       this,
+      this.spanId,
+      0,
+      0,
       writer,
       templates,
       SlotKind.REP,

@@ -164,6 +164,38 @@ describe('HopTemplates', () => {
     ).toBeUndefined();
   });
 
+  it('finds a pair template by attribute set and status: the one getPair gives for their tags, for each field that differs', () => {
+    const templates = new HopTemplates(HOST, undefined);
+    const policy = new AttributePolicy(true);
+    const routeA = policy.attributeSet([['http.route', '/a']], 'http.response.status_code');
+    const routeB = policy.attributeSet([['http.route', '/b']], 'http.response.status_code');
+    const viaTags = (set: typeof routeA, status: number, endpoint = 'GET /a', flags = 1) =>
+      templates.getPair(SlotKind.OUT, '', '', SERVICE, endpoint, set.request, set.response(status, undefined), flags);
+    const first = templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 200, 1);
+    expect(first?.events).toBe(2);
+    expect(first).toBe(viaTags(routeA, 200));
+    expect(templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 200, 1)).toBe(first);
+    // Each field of the key changes the template: status, attribute set, endpoint, flags, kind, peer.
+    const others = [
+      [templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 404, 1), viaTags(routeA, 404)],
+      [templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeB, 200, 1), viaTags(routeB, 200)],
+      [templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /b', routeA, 200, 1), viaTags(routeA, 200, 'GET /b')],
+      [templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 200, 3), viaTags(routeA, 200, 'GET /a', 3)],
+    ];
+    for (const [found, expected] of others) {
+      expect(found).toBeDefined();
+      expect(found).toBe(expected);
+      expect(found).not.toBe(first);
+    }
+    const rep = templates.pairOf(SlotKind.REP, SERVICE, 'GET /a', 'prices', '/v1', routeA, 200, 1);
+    expect(rep?.fields.type).toBe('REP');
+    expect(templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 200, 1)).toBe(first);
+    // A status past the attribute set's cache gives a new tags object each time; the template is kept.
+    const unusual = templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 799, 1);
+    expect(templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', routeA, 799, 1)).toBe(unusual);
+    expect(templates.pairOf(SlotKind.OUT, '', '', SERVICE, 'GET /a', undefined, -1, 1)?.fields.tags).toBeUndefined();
+  });
+
   it('finds a template by identity of its strings and tags, and refuses tags that are not frozen', () => {
     const templates = new HopTemplates(HOST, undefined);
     const tags = Object.freeze({ 'http.route': '/a' });
