@@ -50,7 +50,10 @@ const INSTRUMENT_MODES: readonly FastifyInstrumentMode[] = ['routes', 'hooks', '
 
 /** IN and OUT of one route, recorded by the application's own handler (`instrument: 'manual'`). */
 export interface FastifyRouteHops {
-  /** Records IN: call first in the handler. Attaches the hop to the request (`traceOf(request)`) and echoes X-Correlation-ID. */
+  /**
+   * Records IN: call first in the handler. Attaches the hop to the request (`traceOf(request)`) and
+   * echoes X-Correlation-ID; for a request that has its hop already, returns that one.
+   */
   begin(request: FastifyRequest, reply: FastifyReply): TraceContext;
   /**
    * Records OUT once the handler has `value` (before returning it), with the reply's status, and
@@ -285,7 +288,10 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
   if (instrument === 'manual') {
     app.decorate(ROUTE_HOPS, (method: string, url: string): FastifyRouteHops => {
       const endpoint = lookupEndpoint(url, method);
-      return { begin: (request, reply) => begin(request, reply, endpoint), end: settle };
+      return {
+        begin: (request: TracedRequest, reply) => request[TRACE_KEY] ?? begin(request, reply, endpoint),
+        end: settle,
+      };
     });
   } else {
     app.addHook('onRoute', (route: RouteOptions) => {

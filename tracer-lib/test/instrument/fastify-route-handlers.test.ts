@@ -251,12 +251,14 @@ describe("phosphorFastify with instrument: 'manual'", () => {
     expect(out?.traceId).toBe(seen.traceId);
   });
 
-  it('continues an incoming trace, records OUT once when ended twice, and leaves routes that do not record untraced', async () => {
+  it('continues an incoming trace, records IN and OUT once when begun and ended twice, and leaves routes that do not record untraced', async () => {
     const app = await manualApp();
     const hops = fastifyRouteHops(app, 'GET', '/twice');
     let second: number | undefined = 0;
+    let sameHop = false;
     app.get('/twice', async (request, reply) => {
-      hops?.begin(request, reply);
+      const first = hops?.begin(request, reply);
+      sameHop = first !== undefined && hops?.begin(request, reply) === first;
       hops?.end(request, reply, 'a');
       second = hops?.end(request, reply, 'a');
       return 'a';
@@ -266,6 +268,7 @@ describe("phosphorFastify with instrument: 'manual'", () => {
     const response = await app.inject({ url: '/twice', headers: { 'x-correlation-id': '4242' } });
     expect(response.headers['x-correlation-id']).toBe('4242');
     expect(second).toBeUndefined();
+    expect(sameHop).toBe(true);
     expect(await summary(2)).toEqual([
       ['IN', 'GET /twice', undefined, undefined],
       ['OUT', 'GET /twice', '200', undefined],
