@@ -290,9 +290,10 @@ export class DatagramWriter {
    * for ids known to be ASCII: the bytes {@link appendFromTemplate} writes for them (timestamp
    * `endMicros`, duration `endMicros - startMicros`, at least 0), by a shorter path. That path is
    * taken when the template's `shared` entry is already in this datagram and the frame's length fits
-   * in one byte (the three ids together up to 99 characters: a W3C trace id and two span ids take 64); otherwise, and for any field it does not accept
-   * as it is, the hop goes through {@link appendFromTemplate}. `spanText` undefined: the span id is
-   * the words `spanHigh`, `spanLow`. Never throws.
+   * in one byte (the three ids together up to 99 characters: a W3C trace id and two span ids take
+   * 64); otherwise, and for any field it does not accept as it is, the hop goes through
+   * {@link appendFromTemplate}. `spanText` undefined: the span id is the words `spanHigh`, `spanLow`.
+   * Never throws.
    */
   appendHopPair(
     template: EventTemplate,
@@ -323,7 +324,7 @@ export class DatagramWriter {
       spanChars > MAX_ID_LENGTH ||
       parentChars > MAX_ID_LENGTH ||
       (spanText === undefined && (spanHigh | spanLow) === 0) ||
-      !(endMicros > 0 && endMicros < Number.POSITIVE_INFINITY && endMicros - durationMicros > 0)
+      !(endMicros < Number.POSITIVE_INFINITY && hasStartTime(endMicros, durationMicros))
     ) {
       return this.appendFromTemplate(
         template,

@@ -243,7 +243,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
 
   app.addHook('onError', (request: TracedRequest, reply, error: FastifyError, next) => {
     let hop = request[TRACE_KEY];
-    // Failed before a wrapped handler started (body parsing, validation, an application hook): the
+    // Failed before its handler recorded IN (body parsing, validation, an application hook): the
     // request still gets its hop, from here to the error handler's reply.
     if (instrument !== 'hooks' && hop == null) {
       hop = begin(request, reply, endpointOf(request));
@@ -367,7 +367,7 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
 
 /** What a wrapped route does when its handler's promise settles: record OUT now, or once the reply is sent. */
 interface HandlerSettler {
-  settled(request: TracedRequest, reply: FastifyReply, value: unknown): unknown;
+  settled(request: TracedRequest, reply: FastifyReply, value: unknown): number | undefined;
   failed(request: TracedRequest, reply: FastifyReply): void;
 }
 
