@@ -32,8 +32,13 @@ if (!(SETS >= 1 && WARMUP_SECONDS >= 1 && SECONDS >= 1)) {
   throw new Error('BENCH_SETS, BENCH_WARMUP_SECONDS and BENCH_SECONDS: numbers ≥ 1');
 }
 
-/** Callgrind's function whose inclusive count is the main thread's work once counting is on (libuv's event loop). */
-const MAIN_THREAD_FUNCTION = 'core.c:uv_run ';
+/**
+ * Callgrind's function whose inclusive count is the main thread's work once counting is on (libuv's event loop),
+ * as `callgrind_annotate` names it: `<count> (<share>)  <source path>/core.c:uv_run`, followed by ` [<object>]` on
+ * some lines and not on others (it depends on the listing's order), so the name must end the line or precede a
+ * space. libuv's inline helpers (`internal.h:uv_run`, `queue.h:uv_run`) are other entries and do not match.
+ */
+const MAIN_THREAD_FUNCTION = /^\s*([\d,]+) \([^)]*\)\s+(?:\S*\/)?core\.c:uv_run(?:\s|$)/;
 
 function tool(name: string, args: string[]): string {
   try {
@@ -68,9 +73,8 @@ function countOf(pid: number, requests: number): Count {
   const annotated = tool('callgrind_annotate', ['--inclusive=yes', '--threshold=100', dump]);
   const main = annotated
     .split('\n')
-    .find((line) => line.includes(MAIN_THREAD_FUNCTION))
-    ?.trim()
-    .split(/\s+/)[0];
+    .map((line) => MAIN_THREAD_FUNCTION.exec(line)?.[1])
+    .find((count) => count !== undefined);
   if (summary === null || main === undefined) throw new Error(`${dump}: no instruction counts found`);
   return {
     requests,
