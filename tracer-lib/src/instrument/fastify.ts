@@ -248,10 +248,11 @@ const plugin: FastifyPluginCallback<PhosphorFastifyOptions> = (app, options, don
     if (instrument !== 'hooks' && hop == null) {
       hop = begin(request, reply, endpointOf(request));
       endWhenSent(request, reply);
+    } else if (instrument === 'manual' && hop != null && hop.endMicros === 0) {
+      // A manual handler that threw left OUT unrecorded: the error handler's reply ends it.
+      endWhenSent(request, reply);
     }
     if (hop != null) THROWN.set(hop, { code: error.code ?? error.name, description: error.message });
-    // A manual handler that threw left OUT unrecorded: the error handler's reply ends it.
-    if (instrument === 'manual' && hop != null && hop.endMicros === 0) endWhenSent(request, reply);
     next();
   });
 
