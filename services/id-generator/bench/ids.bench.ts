@@ -23,8 +23,8 @@
  * each 1-s measurement used before was such a first second, many of them right after that gRPC load. The pairs
  * are spread over BENCH_GENERATIONS (default 4) sets of freshly started server processes, since one process of
  * a server can run a few per cent faster or slower than another for its whole life; the table shows each
- * generation's median beside the verdict. Server CPU per request is the serving child's process.cpuUsage (all its threads)
- * over the measurement; per thread from /proc.
+ * generation's median beside the verdict. Server CPU per request is the serving child's process.cpuUsage (all
+ * its threads) over the measurement; per thread from /proc.
  *
  * Knobs (for iterating, not for the recorded figures): BENCH_SECONDS, BENCH_PAIRS (pairs per comparison,
  * default 12), BENCH_GENERATIONS, BENCH_WARMUP_SECONDS, BENCH_ONLY (comma-separated target names, e.g.
