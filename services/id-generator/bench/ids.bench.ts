@@ -64,8 +64,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /**
  * Pairs per comparison: 4 comparisons × 12 pairs × 2 × 10 s, server starts and warm-ups ≈ 19 minutes. A pair of
  * 10-s measurements spreads less than a pair of 1-s ones (the HTTP tracing pair's quartiles 93.6–99.4 % against
- * 89.4–100.3 % with 40 pairs of 1 s, docs/benchmarks.md); what still moves the verdict is the draw of each set
- * of processes (BENCH_GENERATIONS), not the number of pairs in a set.
+ * 89.4–100.3 % with 40 pairs of 1 s, docs/benchmarks.md). The sets' medians still spread by 4.5–7 points within
+ * one run: the draw of each set of processes (BENCH_GENERATIONS) moves the verdict more than a set's pairs do.
  */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 12);
 /**
